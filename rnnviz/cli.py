@@ -1,0 +1,82 @@
+"""The ``rnnviz`` command line.
+
+Example:
+    >>> from rnnviz.cli import main
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    rnnviz ...
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+from .commands import COMMANDS
+from .errors import RnnvizError, UsageError
+
+__all__ = ["get_parser", "main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` decides the exit code."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}", hint=f"see '{self.prog} --help'")
+
+
+def _module(name: str):
+    return importlib.import_module(f".commands.{COMMANDS[name]}", __package__)
+
+
+def get_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``rnnviz`` with all its subcommands."""
+    parser = _Parser(
+        prog="rnnviz",
+        description="Turn the recurrence equations of recurrent neural networks into folded and "
+                    "unrolled diagrams, forward passes, gradients and plots.",
+        epilog="Run 'rnnviz COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            mod = _module(name)
+        except ModuleNotFoundError:
+            continue  # a command still being written
+        p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 bad input, 2 bad usage)."""
+    parser = get_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.version:
+            print(f"rnnviz {__version__}")
+            return 0
+        if not getattr(args, "_run", None):
+            parser.print_help()
+            return 2
+        return int(args._run(args) or 0)
+    except UsageError as err:
+        print(f"error: {err.format()}" if not err.span else err.format(), file=sys.stderr)
+        return 2
+    except RnnvizError as err:
+        print(err.format(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,467 @@
+"""Text -> syntax tree.
+
+The grammar lives in ``grammar/rnnviz.lark`` and is loaded once. Lark's errors
+are turned into :class:`~rnnviz.errors.ParseError` with plain words, a line,
+a column and a caret.
+
+Example:
+    >>> from rnnviz.parse import parse_text
+    >>> prog = parse_text(r"h_t = \\tanh(W \\cdot h_{t-1} + U x_t)")
+    >>> str(prog.statements[0].lhs)
+    'h[t]'
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from .errors import ParseError, RnnvizError, Span
+from .syntax import (
+    GREEK_LETTERS,
+    Assign,
+    BinOp,
+    Bracket,
+    Call,
+    Frac,
+    Name,
+    Neg,
+    Num,
+    Program,
+    Ref,
+    ReluDeriv,
+    Size,
+    Time,
+)
+
+__all__ = ["parse_text", "parse_file", "read_source"]
+
+_UNICODE_GREEK = {v: k for k, v in reversed(list(GREEK_LETTERS.items()))}
+_UNICODE_GREEK.update({"ϕ": "phi", "ϑ": "theta", "ϵ": "epsilon"})
+_ACCENTS = {
+    "tilde": "tilde", "widetilde": "tilde", "hat": "hat", "widehat": "hat",
+    "bar": "bar", "overline": "bar", "vec": "vec", "check": "check", "breve": "breve",
+}
+_TIME_RE = re.compile(r"^\s*t\s*(?:([+\-−])\s*(\d+))?\s*$")
+_ABS_RE = re.compile(r"^\s*([+\-−]?)\s*(\d+)\s*$")
+_WORD_RE = re.compile(r"^[A-Za-z0-9]+$")
+_TEXT_CMD_RE = re.compile(r"\\(?:text|textrm|mathrm|mathit|textit|operatorname|textsf|mathsf|mathbf|rm|bf)\s*\{\s*([^{}]*?)\s*\}")
+_BARE_RM_RE = re.compile(r"\\(?:rm|bf|it)\s+")
+_GREEK_CMD_RE = re.compile(r"\\([A-Za-z]+)")
+
+
+class _NewlinesInBrackets:
+    """Post-lexer: a newline inside (), [] or {} does not end a statement.
+
+    It also remembers the innermost open bracket, so that an unclosed one can be
+    reported where it was opened.
+    """
+
+    always_accept = ("_NL",)
+    _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
+
+    def __init__(self) -> None:
+        self.stack: list[Token] = []
+
+    def process(self, stream):
+        self.stack = []
+        closers = set(self._OPEN.values())
+        for tok in stream:
+            if tok.type in self._OPEN:
+                self.stack.append(tok)
+            elif tok.type in closers and self.stack and self._OPEN[self.stack[-1].type] == tok.type:
+                self.stack.pop()
+            elif tok.type == "_NL" and self.stack:
+                continue
+            yield tok
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = (Path(__file__).parent / "grammar" / "rnnviz.lark").read_text(encoding="utf-8")
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        postlex=_NewlinesInBrackets(),
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+def _span(file: str, obj) -> Span:
+    """Span of a token or of a tree's meta."""
+    return Span(file, obj.line, obj.column, obj.end_line, obj.end_column)
+
+
+def _time_of(text: str) -> Time | None:
+    m = _TIME_RE.match(text)
+    if m:
+        off = int(m.group(2) or 0)
+        return Time(-off if m.group(1) in ("-", "−") else off)
+    m = _ABS_RE.match(text)
+    if m:
+        val = int(m.group(2))
+        return Time(-val if m.group(1) in ("-", "−") else val, absolute=True)
+    return None
+
+
+def _strip_braces(text: str) -> str:
+    text = text.strip()
+    while text.startswith("{") and text.endswith("}"):
+        text = text[1:-1].strip()
+    return text
+
+
+def _word(text: str) -> str | None:
+    """Letters of a sub- or superscript: `hh`, `\\text{xh}`, `\\theta`, `\\mathrm{c}`."""
+    text = _TEXT_CMD_RE.sub(lambda m: m.group(1), text)
+    text = _BARE_RM_RE.sub("", text)
+    text = _GREEK_CMD_RE.sub(lambda m: m.group(1) if m.group(1) in GREEK_LETTERS else m.group(0), text)
+    text = "".join(_UNICODE_GREEK.get(ch, ch) for ch in text)
+    text = text.replace(" ", "").replace("{", "").replace("}", "")
+    return text if _WORD_RE.match(text) else None
+
+
+@v_args(inline=True)
+class _ToSyntax(Transformer):
+    """Lark tree -> syntax dataclasses."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__()
+        self.file = file
+
+    # -- names -------------------------------------------------------------
+    def plain(self, tok):
+        m = re.match(r"^([A-Za-z]+?)(\d+)$", str(tok))
+        if m:
+            return Name(m.group(1), subs=(m.group(2),), span=_span(self.file, tok))
+        return Name(str(tok), span=_span(self.file, tok))
+
+    def greek(self, tok):
+        text = str(tok)
+        base = text[1:] if text.startswith("\\") else _UNICODE_GREEK.get(text, text)
+        base = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varpi": "pi",
+                "varrho": "rho", "varsigma": "sigma"}.get(base, base)
+        return Name(base, span=_span(self.file, tok))
+
+    def latexfn(self, tok):
+        return Name(str(tok)[1:], span=_span(self.file, tok))
+
+    def textword(self, tok):
+        inner = str(tok)[str(tok).index("{") + 1 : -1].strip()
+        return self.plain(Token("NAME", inner, tok.start_pos, tok.line, tok.column, tok.end_line, tok.end_column))
+
+    def accent(self, tok, name):
+        acc = _ACCENTS[str(tok)[1:]]
+        if name.accent:
+            raise ParseError("a name can carry only one accent", name.span)
+        return Name(name.base, acc, name.subs, name.sups, name.time, name.bold, _span(self.file, tok))
+
+    def font(self, tok, name):
+        bold = str(tok)[1:] not in ("mathit",)
+        return Name(name.base, name.accent, name.subs, name.sups, name.time, name.bold or bold, name.span)
+
+    def sub(self, tok):
+        return ("sub", tok)
+
+    def sup(self, tok):
+        return ("sup", tok)
+
+    def index(self, tok):
+        return ("index", tok)
+
+    @v_args(meta=True, inline=True)
+    def tilde(self, meta):
+        return ("tilde", Token("TILDE", "~", None, meta.line, meta.column, meta.end_line, meta.end_column))
+
+    def name(self, core: Name, *suffixes):
+        subs, sups, time = list(core.subs), list(core.sups), core.time
+        accent = core.accent
+        for kind, tok in suffixes:
+            span = _span(self.file, tok)
+            text = str(tok)
+            found: Time | None = None
+            if kind == "tilde":
+                # Plain `c~[t]` is the LaTeX `\tilde{c}_t`.
+                if accent:
+                    raise ParseError("a name can carry only one accent", span)
+                accent = "tilde"
+            elif kind == "index":
+                found = _time_of(text[1:-1])
+            elif kind == "sub":
+                body = _strip_braces(text[1:])
+                for part in body.split(","):
+                    t = _TIME_RE.match(part)
+                    if t:
+                        if found is not None:
+                            raise ParseError("this subscript holds two time indices", span)
+                        found = _time_of(part)
+                        continue
+                    word = _word(part)
+                    if not word:
+                        raise ParseError(f"cannot read the subscript '{text}'", span,
+                                         hint="write a time (t, t-1) or letters and digits")
+                    if word in ("tilde", "hat", "bar") and not subs and not accent:
+                        accent = word  # the canonical spelling `c_tilde` of `\tilde{c}`
+                        continue
+                    subs.append(word)
+            else:  # sup
+                body = _strip_braces(text[1:])
+                inner = body
+                m = re.match(r"^(?:\((.*)\)|<(.*)>|\\langle(.*)\\rangle)$", body.strip())
+                if m:
+                    inner = next(g for g in m.groups() if g is not None)
+                    found = _time_of(inner)
+                elif _TIME_RE.match(body):
+                    found = _time_of(body)
+                if found is None:
+                    word = _word(inner)
+                    if not word:
+                        raise ParseError(f"cannot read the superscript '{text}'", span,
+                                         hint="write a time such as (t) or (t-1), or letters")
+                    sups.append(word)
+            if found is not None:
+                if time is not None:
+                    raise ParseError(f"'{core.canonical}' has two time indices", span)
+                time = found
+        start = core.span
+        end = suffixes[-1][1] if suffixes else None
+        span = start
+        if start is not None and end is not None:
+            span = Span(self.file, start.line, start.column, end.end_line, end.end_column)
+        return Name(core.base, accent, tuple(subs), tuple(sups), time, core.bold, span)
+
+    # -- expressions -------------------------------------------------------
+    def _meta_span(self, meta) -> Span | None:
+        return _span(self.file, meta) if not meta.empty else None
+
+    @v_args(meta=True, inline=True)
+    def ref(self, meta, name):
+        return Ref(name, name.span)
+
+    @v_args(meta=True, inline=True)
+    def call(self, meta, name, arg):
+        return Call(name, arg, self._meta_span(meta))
+
+    @v_args(meta=True, inline=True)
+    def number(self, meta, tok):
+        return Num(float(str(tok)), _span(self.file, tok))
+
+    @v_args(meta=True, inline=True)
+    def one(self, meta, tok):
+        return Num(1.0, _span(self.file, tok))
+
+    @v_args(meta=True, inline=True)
+    def index_atom(self, meta, tok):
+        t = _time_of(str(tok)[1:-1])
+        span = _span(self.file, tok)
+        if t is None or not t.absolute:
+            raise ParseError("a time index needs a name before it, as in x[t-1]", span)
+        return Bracket((Num(float(t.offset), span),), span)
+
+    @v_args(meta=True, inline=True)
+    def bracket(self, meta, *items):
+        return Bracket(tuple(items), self._meta_span(meta))
+
+    @v_args(meta=True, inline=True)
+    def frac(self, meta, _tok, num, den):
+        return Frac(num, den, self._meta_span(meta))
+
+    def _bin(op):  # noqa: N805 - a factory used in the class body
+        @v_args(meta=True, inline=True)
+        def method(self, meta, left, *rest):
+            right = rest[-1]  # DOTOP/EMULOP tokens sit in between
+            return BinOp(op, left, right, self._meta_span(meta))
+
+        return method
+
+    add = _bin("add")
+    subtract = _bin("sub")
+    prod = _bin("prod")
+    emul = _bin("emul")
+
+    @v_args(meta=True, inline=True)
+    def neg(self, meta, operand):
+        return Neg(operand, self._meta_span(meta))
+
+    # -- statements --------------------------------------------------------
+    @v_args(meta=True, inline=True)
+    def assign(self, meta, lhs, rhs, caption=None):
+        cap = None
+        if caption is not None:
+            cap = str(caption)[str(caption).index("{") + 1 : -1].strip().strip("()").strip() or None
+        return Assign(lhs, rhs, cap, self._meta_span(meta))
+
+    @v_args(meta=True, inline=True)
+    def size_item(self, meta, name, expr):
+        return Size(name, expr, self._meta_span(meta))
+
+    def dim_stmt(self, *items):
+        return list(items)
+
+    @v_args(meta=True, inline=True)
+    def in_stmt(self, meta, name, reals):
+        m = re.search(r"\^\s*\{?([^{}]*)\}?\s*$", str(reals))
+        span = _span(self.file, reals)
+        if not m:
+            dims: tuple[int, ...] = ()
+        else:
+            parts = re.split(r"\\times|×|\*|,|x", m.group(1))
+            try:
+                dims = tuple(int(p.strip()) for p in parts)
+            except ValueError:
+                raise ParseError(f"cannot read the size '{reals}'", span,
+                                 hint="write R^3, R^{5} or R^{5 \\times 3}") from None
+        return Size(name, dims, self._meta_span(meta))
+
+    @v_args(meta=True, inline=True)
+    def deriv_stmt(self, meta, _tok, expr):
+        return ReluDeriv(expr, self._meta_span(meta))
+
+    def start(self, *stmts):
+        out = []
+        for s in stmts:
+            out.extend(s if isinstance(s, list) else [s])
+        return out
+
+
+_EXPECTED_WORDS = {
+    "NAME": "a name", "GREEK": "a name", "LATEXFN": "a function", "TEXTWORD": "a name",
+    "ACCENT": "a name", "FONT": "a name", "NUMBER": "a number", "ONE": "a number",
+    "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'",
+    "RBRACE": "'}'", "_EQ": "'='", "_PLUS": "'+'", "_MINUS": "'-'", "EMULOP": "'*'",
+    "DOTOP": "'·'", "INDEX": "a time index like [t-1]", "SUB": "a subscript",
+    "SUP": "a superscript", "REALS": "a space like R^3", "_NL": "the end of the line",
+    "$END": "the end of the input", "FRAC": "a number",
+}
+
+
+def _expected(names) -> str:
+    words: list[str] = []
+    for n in sorted(names):
+        w = _EXPECTED_WORDS.get(n)
+        if w and w not in words:
+            words.append(w)
+    if not words:
+        return ""
+    if len(words) > 5:
+        words = words[:5] + ["..."]
+    return "expected " + ", ".join(words)
+
+
+def _describe(tok: Token) -> str:
+    if tok.type == "$END":
+        return "the end of the input"
+    if tok.type == "_NL":
+        return "the end of the line"
+    return f"'{tok}'"
+
+
+def _convert(err: UnexpectedInput, text: str, file: str, opened: list[Token]) -> ParseError:
+    line, col = getattr(err, "line", 1) or 1, getattr(err, "column", 1) or 1
+    if isinstance(err, UnexpectedCharacters):
+        rest = text[err.pos_in_stream :]
+        m = re.match(r"\\[A-Za-z]+", rest)
+        if m:
+            cmd = m.group(0)
+            return ParseError(f"unknown LaTeX command '{cmd}'", Span(file, line, col, line, col + len(cmd)),
+                              hint="rnnviz reads names, functions (\\tanh, \\sigma, \\text{ReLU}), "
+                                   "\\cdot, \\odot, \\circ, \\frac and layout commands")
+        ch = rest[:1]
+        if ch == "_":
+            return ParseError("a subscript needs letters, digits or braces after '_'", Span(file, line, col, line, col + 1))
+        if ch == "^":
+            return ParseError("a superscript needs a letter, a time like (t) or braces after '^'",
+                              Span(file, line, col, line, col + 1))
+        return ParseError(f"unexpected character '{ch}'", Span(file, line, col, line, col + 1),
+                          hint=_expected(err.allowed or ()) or None)
+    if isinstance(err, UnexpectedToken):
+        tok = err.token
+        if tok.type == "$END" or (tok.type == "_NL" and opened):
+            if opened:
+                o = opened[-1]
+                closer = {"(": ")", "[": "]", "{": "}"}.get(str(o), "')'")
+                return ParseError(f"'{o}' is never closed; expected '{closer}'",
+                                  Span(file, o.line, o.column, o.line, o.column + 1))
+            return ParseError("the input ends in the middle of an expression",
+                              Span(file, line, col, line, col + 1), hint=_expected(err.expected) or None)
+        span = Span(file, tok.line or line, tok.column or col, tok.end_line or line,
+                    tok.end_column or (col + max(len(str(tok)), 1)))
+        if tok.type in ("RPAR", "RSQB", "RBRACE"):
+            return ParseError(f"unbalanced '{tok}': nothing opened it", span)
+        if tok.type == "_NL":
+            return ParseError("the line ends in the middle of an expression", span,
+                              hint=_expected(err.expected) or None)
+        if tok.type == "_EQ" and "_EQ" not in err.expected:
+            return ParseError("unexpected '='; an equation has one name on the left, "
+                              "as in h[t] = tanh(W h[t-1] + U x[t])", span)
+        msg = f"unexpected {_describe(tok)}"
+        exp = _expected(err.expected)
+        return ParseError(msg + (f"; {exp}" if exp else ""), span)
+    if isinstance(err, UnexpectedEOF):
+        return ParseError("the input ends in the middle of an expression", Span(file, line, col, line, col + 1))
+    return ParseError(str(err), Span(file, line, col, line, col + 1))
+
+
+def parse_text(text: str, file: str = "<input>") -> Program:
+    """Parse equations and values.
+
+    Args:
+        text: the input, plain or LaTeX.
+        file: the name used in error messages.
+
+    Raises:
+        ParseError: the text does not follow the language.
+    """
+    parser = _parser()
+    # Windows line ends and a trailing missing newline are both fine.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    postlex = parser.options.postlex
+    try:
+        tree = parser.parse(text)
+    except UnexpectedInput as err:
+        raise _convert(err, text, file, list(postlex.stack)).with_source(text) from None
+    try:
+        stmts = _ToSyntax(file).transform(tree)
+    except VisitError as err:
+        if isinstance(err.orig_exc, RnnvizError):
+            raise err.orig_exc.with_source(text) from None
+        raise
+    return Program(tuple(stmts), file, text)
+
+
+def read_source(path: str) -> tuple[str, str]:
+    """Read an input file (``-`` is standard input); return (display name, text)."""
+    import sys
+
+    if path == "-":
+        return "<stdin>", sys.stdin.read()
+    p = Path(path)
+    try:
+        return str(path), p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParseError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ParseError(f"{path}: is a folder, not an equation file") from None
+    except UnicodeDecodeError as e:
+        raise ParseError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise ParseError(f"{path}: cannot read ({e.strerror})") from None
+
+
+def parse_file(path: str) -> Program:
+    """Read and parse a file (``-`` for standard input)."""
+    file, text = read_source(path)
+    return parse_text(text, file)
+
+
+def suggest(word: str, choices) -> str | None:
+    """The closest of ``choices`` to ``word``, if any is close."""
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return found[0] if found else None

@@ -1,0 +1,37 @@
+# rnnviz: common tasks. `make help` lists them.
+PYTHON ?= python3
+OUT ?= out
+
+.PHONY: help install install-test demo test test-fast site serve clean
+
+help:
+	@echo "make demo       install everything and draw every bundled example into $(OUT)/"
+	@echo "make test       install what the tests need and run the whole test suite"
+	@echo "make test-fast  run the tests without the browser checks"
+	@echo "make site       build the documentation site into site/ (offline, --strict)"
+	@echo "make serve      preview the site at http://127.0.0.1:8000 while editing docs/"
+	@echo "make install    only install rnnviz and Graphviz"
+
+install:
+	PYTHON=$(PYTHON) scripts/install-deps.sh
+
+install-test:
+	PYTHON=$(PYTHON) scripts/install-deps.sh --test
+
+demo: install
+	PYTHON=$(PYTHON) OUT=$(OUT) scripts/demo.sh
+
+test: install-test
+	$(PYTHON) -m pytest -q -p no:cacheprovider
+
+test-fast:
+	$(PYTHON) -m pytest -q -p no:cacheprovider -m "not browser"
+
+site: install
+	$(PYTHON) -m mkdocs build --strict
+
+serve: install
+	$(PYTHON) -m mkdocs serve -a 127.0.0.1:8000
+
+clean:
+	rm -rf site/ $(OUT)/ test-artifacts/

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Draw every bundled example (examples/*.rnn), folded and unrolled, as SVG and PNG,
+# into $OUT (default: out/), and print where the files are.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+OUT="${OUT:-out}"
+mkdir -p "$OUT"
+for file in examples/*.rnn; do
+    # `-o DIR/` writes <stem>.folded.<ext> and <stem>.unrolled.<ext> into DIR.
+    "$PYTHON" -m rnnviz draw "$file" --view both -o "$OUT/" >/dev/null
+    "$PYTHON" -m rnnviz draw "$file" --view both --format png -o "$OUT/" >/dev/null
+done
+echo
+echo "Drew $(ls examples/*.rnn | wc -l) examples into $(cd "$OUT" && pwd)/:"
+ls -1 "$OUT" | sed 's/^/  /'
+echo "Open the .svg files in a browser, or put the .png files on a slide."

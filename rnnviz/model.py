@@ -372,6 +372,8 @@ class _Builder:
                                name.span)
             self._note(canonical, name)
             return E.Var(canonical, delay, name.span)
+        if canonical == "t":
+            raise self.err("'t' is the time step; it can only appear in a time index such as x[t-1]", name.span)
         self._note(canonical, name)
         if canonical in self.targets:
             return E.Var(canonical, 0, name.span)

@@ -318,6 +318,18 @@ class _Builder:
                 raise self.err(f"'{name}' is read with a time index elsewhere ({t}), but here without one; "
                                f"write {name}[t] or {name}[t-1]", n.span)
 
+        # LaTeX `Uh_{t-1}` is one name `Uh` to the parser; if its tail is a computed
+        # variable, the sheet almost surely meant the product `U h_{t-1}`.
+        for name, n in timed_used.items():
+            if name in targets or n.subs or n.sups or n.accent or len(n.base) < 2:
+                continue
+            for cut in range(1, len(n.base)):
+                head, tail = n.base[:cut], n.base[cut:]
+                if tail in targets:
+                    raise self.err(f"'{n.base}' is read with a time index but never computed; "
+                                   f"did you mean {head} {tail} (a product)?", n.span,
+                                   hint=f"put a space or \\cdot between {head} and {tail}")
+
         ordered = self.order(equations)
         symbols = self.symbols(ordered)
         model = Model(tuple(ordered), symbols, (), self.file, self.source, dict(self.sources))

@@ -215,6 +215,7 @@ def test_values_from_a_second_source_come_later():
      ("h[t] = f(x[t])\nf = 3", 2, 5, "give it a function"),
      ("h[t] = W h[t-1]\nh[2] = W", 2, 8, "fixed step"),
      ("x = [1, 2]", 1, 1, "no equations"),
+     ("h_t = \\tanh(Wx_t + Uh_{t-1})", 1, 20, "did you mean U h"),
      ],
 )
 def test_model_errors(text, line, column, words):

@@ -68,6 +68,8 @@ def unroll(model: Model, name: str, step: int, *, depth: int | None = None) -> E
 def at_steps(e: E.Expr, index: str) -> E.Expr:
     """An equation's tree with ``Var(h, k)`` read at the symbolic step ``index - k``."""
     if isinstance(e, E.Var):
+        if index.lstrip("-").isdigit():
+            return At(e.name, int(index) - e.delay)
         return At(e.name, index if e.delay == 0 else f"{index}{-e.delay:+d}")
     return _rebuild(e, lambda c: at_steps(c, index))
 

@@ -1,0 +1,439 @@
+"""The textbook expansion of a derivative through time, with its Jacobians spelled out.
+
+For a vanilla RNN ``h_t = f(W h_{t-1} + U x_t)`` the derivative of ``h_3``
+with respect to a weight is a sum over time of products of Jacobians::
+
+    dh_3/dW = sum_{k=1}^{3} (prod_{j=k+1}^{3} dh_j/dh_{j-1}) dh_k^+/dW
+
+with ``dh_j/dh_{j-1} = diag(f'(a_j)) W``. The Jacobians are derived
+symbolically from the model's expression trees, so gated cells get theirs
+too (through their gates, one named partial derivative per intermediate
+variable); several recurrent variables are stacked into one state
+``s_t = (h_t, c_t)`` whose Jacobian has one block per pair.
+
+Example:
+    >>> from rnnviz.model import load_model
+    >>> m = load_model("h[t] = f(W h[t-1] + U x[t])")
+    >>> print(gradient_formula(m, "h[3]", "W"))
+    dh_3/dW = sum_{k=1}^{3} (prod_{j=k+1}^{3} dh_j/dh_{j-1}) dh_k^+/dW
+    where (^+ : the immediate derivative, earlier steps held fixed)
+      dh_j/dh_{j-1} = diag(f'(a_j)) W
+      dh_k^+/dW = diag(f'(a_k)) d(W h_{k-1})/dW
+      a_j = W h_{j-1} + U x_j
+      d(W u)/dW: the entries d(W u)_i/dW_il = u_l; for a scalar loss L, dL/dW = g u^T with g = dL/d(W u)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import expr as E
+from .formula import Printer, at_steps
+from .model import Model
+from .target import Target, _error, parse_target
+
+__all__ = ["gradient_formula"]
+
+
+# -- Jacobian expressions -------------------------------------------------------
+
+
+class J:
+    """A Jacobian as a product/sum of named factors."""
+
+
+@dataclass(frozen=True)
+class Zero(J):
+    pass
+
+
+@dataclass(frozen=True)
+class Ident(J):
+    pass
+
+
+@dataclass(frozen=True)
+class Mat(J):
+    """A parameter acting as a matrix; ``block`` when it multiplies a concatenation."""
+
+    param: str
+    transpose: bool = False
+    block: E.Expr | None = None
+
+
+@dataclass(frozen=True)
+class Diag(J):
+    """``diag(v)`` of an expression at the step."""
+
+    expr: E.Expr
+
+
+@dataclass(frozen=True)
+class Scale(J):
+    value: float
+
+
+@dataclass(frozen=True)
+class FPrime(J):
+    """The derivative of a function at its argument: ``diag(f'(a))``, softmax's full Jacobian."""
+
+    call: E.Call
+
+
+@dataclass(frozen=True)
+class Partial(J):
+    """``d var / d wrt`` (``plus``: the immediate derivative), left as a name."""
+
+    var: str
+
+
+@dataclass(frozen=True)
+class ParamD(J):
+    """``d(W u)/dW``: a product differentiated with respect to its parameter."""
+
+    prod: E.Expr
+    param: str
+
+
+@dataclass(frozen=True)
+class Mul(J):
+    factors: tuple[J, ...]
+
+
+@dataclass(frozen=True)
+class Sum(J):
+    terms: tuple[tuple[int, J], ...]
+
+
+@dataclass(frozen=True)
+class Stack(J):
+    items: tuple[J, ...]
+
+
+ZERO, IDENT = Zero(), Ident()
+
+
+def mul(*fs: J) -> J:
+    out: list[J] = []
+    for f in fs:
+        if isinstance(f, Zero):
+            return ZERO
+        if isinstance(f, Ident) or (isinstance(f, Scale) and f.value == 1):
+            continue
+        out.extend(f.factors if isinstance(f, Mul) else [f])
+    if not out:
+        return IDENT
+    return out[0] if len(out) == 1 else Mul(tuple(out))
+
+
+def add(*terms: tuple[int, J]) -> J:
+    out: list[tuple[int, J]] = []
+    for sign, t in terms:
+        if isinstance(t, Zero):
+            continue
+        if isinstance(t, Sum):
+            out.extend((sign * s, u) for s, u in t.terms)
+        else:
+            out.append((sign, t))
+    if not out:
+        return ZERO
+    return out[0][1] if len(out) == 1 and out[0][0] == 1 else Sum(tuple(out))
+
+
+# -- symbolic differentiation over the equation trees ---------------------------
+
+
+class _Deriv:
+    """Derivatives of the equations at one step with respect to ``wrt``.
+
+    ``wrt`` is ``("var", name, delay)`` (a variable read ``delay`` steps back)
+    or ``("param", name)``. Computed variables of the same step that depend on
+    ``wrt`` stay as :class:`Partial` names; :meth:`depends` says which.
+    """
+
+    def __init__(self, model: Model, wrt: tuple, *, hold: frozenset[str] = frozenset()) -> None:
+        self.model = model
+        self.wrt = wrt
+        # Variables in ``hold`` count as fixed (their own term is written separately).
+        self.computed = set(model.variables) - set(hold)
+        self._dep: dict[str, bool] = {}
+
+    def leaf_hit(self, e: E.Expr) -> bool:
+        if self.wrt[0] == "param":
+            return isinstance(e, E.Param) and e.name == self.wrt[1]
+        return isinstance(e, E.Var) and (e.name, e.delay) == self.wrt[1:]
+
+    def depends(self, name: str) -> bool:
+        if name not in self._dep:
+            self._dep[name] = False  # the model has no same-step loops
+            self._dep[name] = any(
+                self.leaf_hit(n) or (isinstance(n, E.Var) and n.delay == 0 and n.name in self.computed
+                                     and self.depends(n.name))
+                for n in E.walk(self.model.equation(name).expr))
+        return self._dep[name]
+
+    def d(self, e: E.Expr) -> J:
+        if self.leaf_hit(e):
+            return IDENT
+        if isinstance(e, E.Var):
+            if e.delay == 0 and e.name in self.computed and self.depends(e.name):
+                return Partial(e.name)
+            return ZERO
+        if isinstance(e, (E.Num, E.Param)):
+            return ZERO
+        if isinstance(e, E.Add):
+            return add((1, self.d(e.left)), (1, self.d(e.right)))
+        if isinstance(e, E.Sub):
+            return add((1, self.d(e.left)), (-1, self.d(e.right)))
+        if isinstance(e, E.Neg):
+            return add((-1, self.d(e.operand)))
+        if isinstance(e, E.Call):
+            inner = self.d(e.arg)
+            if e.func == "identity" and not e.generic:
+                return inner
+            return mul(FPrime(e), inner) if not isinstance(inner, Zero) else ZERO
+        if isinstance(e, E.Concat):
+            items = tuple(self.d(i) for i in e.items)
+            return ZERO if all(isinstance(i, Zero) for i in items) else Stack(items)
+        if isinstance(e, E.Prod) and isinstance(e.left, E.Param):
+            return add((1, self._param_side(e, e.left, e.right, False)))
+        if isinstance(e, E.Prod) and isinstance(e.right, E.Param):
+            return add((1, self._param_side(e, e.right, e.left, True)))
+        # Element-wise (or scaling) product of two expressions: the product rule.
+        left, right = e.left, e.right  # type: ignore[attr-defined]
+        return add((1, mul(self._diag(right), self.d(left))), (1, mul(self._diag(left), self.d(right))))
+
+    def _diag(self, e: E.Expr) -> J:
+        return Scale(e.value) if isinstance(e, E.Num) else Diag(e)
+
+    def _param_side(self, e: E.Expr, p: E.Param, u: E.Expr, transpose: bool) -> J:
+        own = ParamD(e, p.name) if self.leaf_hit(p) else ZERO
+        if isinstance(u, E.Concat):
+            through = add(*[(1, mul(Mat(p.name, transpose, item), self.d(item))) for item in u.items])
+        else:
+            through = mul(Mat(p.name, transpose), self.d(u))
+        return add((1, own), (1, through))
+
+
+# -- printing ----------------------------------------------------------------------
+
+
+class _JPrinter:
+    def __init__(self, model: Model, latex: bool) -> None:
+        self.model = model
+        self.p = Printer(model, latex=latex)
+        self.latex = latex
+        self.preacts: dict[int, str] = {}
+        self.used: dict[int, tuple[str, E.Call]] = {}
+        self._name_preacts()
+
+    def _name_preacts(self) -> None:
+        letter = next(c for c in ("a", "z", "u", "v") if c not in self.model.symbols)
+        found = [(eq.target, n) for eq in self.model.equations for n in E.walk(eq.expr)
+                 if isinstance(n, E.Call) and not isinstance(n.arg, (E.Var, E.Param, E.Num))
+                 and not (n.func == "identity" and not n.generic)]
+        per_eq: dict[str, int] = {}
+        for target, _ in found:
+            per_eq[target] = per_eq.get(target, 0) + 1
+        seen: dict[str, int] = {}
+        for target, call in found:
+            seen[target] = seen.get(target, 0) + 1
+            if len(found) == 1:
+                label = letter
+            else:
+                label = f"{letter}^{self.p.name(target)}"
+                if per_eq[target] > 1:
+                    label += f",{seen[target]}"
+            self.preacts[id(call)] = label
+
+    def preact(self, call: E.Call, idx: str) -> str:
+        label = self.preacts[id(call)]
+        self.used[id(call)] = (label, call)
+        if self.latex:
+            base, _, sup = label.partition("^")
+            return f"{base}^{{{sup}}}_{{{idx}}}" if sup else f"{base}_{{{idx}}}"
+        return f"{label}_{idx}"
+
+    def d(self, num: str, den: str, plus: bool = False) -> str:
+        if self.latex:
+            mark = "^{+}" if plus else ""
+            return f"\\frac{{\\partial{mark} {num}}}{{\\partial {den}}}"
+        return f"d{num}{'^+' if plus else ''}/d{den}"
+
+    def j(self, x: J, idx: str, wrt: str, plus: bool, parent: int = 0) -> str:
+        P, L = self.p, self.latex
+        if isinstance(x, Zero):
+            return "0"
+        if isinstance(x, Ident):
+            return "I"
+        if isinstance(x, Scale):
+            v = x.value
+            return str(int(v)) if float(v).is_integer() else repr(v)
+        if isinstance(x, Mat):
+            s = P.name(x.param) + ("^T" if x.transpose and not L else "^{\\top}" if x.transpose else "")
+            if x.block is not None:
+                s += f"[:, {P.expr(at_steps(x.block, idx))}]" if not L else \
+                    f"_{{[:,\\,{P.expr(at_steps(x.block, idx))}]}}"
+            return s
+        if isinstance(x, Diag):
+            inner = P.expr(at_steps(x.expr, idx))
+            return f"\\operatorname{{diag}}\\left({inner}\\right)" if L else f"diag({inner})"
+        if isinstance(x, FPrime):
+            arg = x.call.arg
+            a = P.expr(at_steps(arg, idx)) if id(x.call) not in self.preacts else self.preact(x.call, idx)
+            if x.call.func == "softmax" and not x.call.generic:
+                return f"J_{{\\mathrm{{softmax}}}}\\left({a}\\right)" if L else f"J_softmax({a})"
+            f = P.func(x.call)
+            return f"\\operatorname{{diag}}\\left({f}'({a})\\right)" if L else f"diag({f}'({a}))"
+        if isinstance(x, Partial):
+            return self.d(P.name(x.var, idx), wrt, plus)
+        if isinstance(x, ParamD):
+            inner = P.expr(at_steps(x.prod, idx))
+            return self.d(P.paren(inner), P.name(x.param))
+        if isinstance(x, Mul):
+            s = (" " if not L else "\\, ").join(self.j(f, idx, wrt, plus, 2) for f in x.factors)
+            return f"({s})" if parent > 2 else s
+        if isinstance(x, Sum):
+            parts = []
+            for i, (sign, t) in enumerate(x.terms):
+                body = self.j(t, idx, wrt, plus, 1)
+                parts.append(("- " if sign < 0 else "+ " if i else "") + body)
+            s = " ".join(parts)
+            return (P.paren(s)) if parent >= 1 else s
+        if isinstance(x, Stack):
+            if L:
+                rows = " \\\\ ".join(self.j(i, idx, wrt, plus) for i in x.items)
+                return "\\begin{bmatrix}" + rows + "\\end{bmatrix}"
+            return "[" + "; ".join(self.j(i, idx, wrt, plus) for i in x.items) + "]"
+        raise AssertionError(x)  # pragma: no cover
+
+
+# -- the expansion -----------------------------------------------------------------
+
+
+def _state_vars(model: Model) -> list[str]:
+    return [n for n in model.recurrent]
+
+
+def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: bool = False) -> str:
+    """The derivative of ``target`` with respect to the parameter ``wrt``, expanded over time.
+
+    Raises:
+        TargetError: a bad target, or ``wrt`` that is not a parameter.
+    """
+    tgt = parse_target(target, model) if isinstance(target, str) else target
+    if wrt not in model.parameters:
+        close = [p for p in model.parameters]
+        raise _error(f"'{wrt}' is not a parameter of the equations; --grad takes one of "
+                     + ", ".join(close), wrt)
+    jp = _JPrinter(model, latex)
+    P = jp.p
+    states = _state_vars(model)
+    big_t = "T" if tgt.step is None else str(tgt.step)
+    v = tgt.name
+    V = P.name(wrt)
+    lines: list[str] = []
+    defs: list[str] = []
+    pending: list[tuple[tuple, str, str, bool]] = []  # (wrt, var, idx, plus)
+
+    def sumtex(lo: str, hi: str, body: str, op: str = "sum") -> str:
+        if latex:
+            return f"\\{op}_{{{lo}}}^{{{hi}}} {body}"
+        return f"{op}_{{{lo}}}^{{{hi}}} {body}"
+
+    def define(w: tuple, var: str, idx: str, wname: str, plus: bool, hold: frozenset[str]) -> None:
+        deriv = _Deriv(model, w, hold=hold)
+        expr = deriv.d(model.equation(var).expr)
+        lhs = jp.d(P.name(var, idx), wname, plus)
+        defs.append(f"{lhs} = {jp.j(expr, idx, wname, plus)}")
+        for n in _partials(expr):
+            key = (w, n, idx, plus)
+            if key not in done:
+                done.add(key)
+                pending.append((w, n, idx, plus))
+
+    done: set = set()
+    param_states = [s for s in states if _Deriv(model, ("param", wrt)).depends(s)]
+    in_states = v in states
+    if len(states) <= 1:
+        s_name = lambda i: P.name(states[0], i) if states else ""  # noqa: E731
+    else:
+        s_name = lambda i: (f"s_{{{i}}}" if latex else (f"s_{i}" if len(i) == 1 or i.isdigit() else f"s_{{{i}}}"))  # noqa: E731,E501
+    tsum = ""
+    if param_states:
+        prod = sumtex("j=k+1", big_t, jp.d(s_name("j"), s_name("j-1")), "prod")
+        prod = P.paren(prod)
+        tsum = sumtex("k=1", big_t, f"{prod} {jp.d(s_name('k'), V, True)}")
+    head = jp.d(P.name(v, big_t), V)
+    if tgt.step is None:
+        total = P.paren(("\\sum_t " if latex else "sum_t ") + P.name(v, "t"))
+        lines.append(f"{jp.d(total, V)} = {sumtex('T=1', 'T_{end}' if latex else 'T_end', head)}")
+    rhs: list[str] = []
+    if in_states and len(states) == 1:
+        rhs.append(tsum)
+    else:
+        own = _Deriv(model, ("param", wrt), hold=frozenset(states))
+        if own.depends(v) and not in_states:
+            rhs.append(jp.d(P.name(v, big_t), V, True))
+            pending.append((("param", wrt), v, big_t, True))
+        if param_states and in_states:
+            rhs.append(f"[{tsum}]_{P.name(v)}" if not latex else f"\\left[{tsum}\\right]_{{{P.name(v)}}}")
+        elif param_states:
+            for s in states:
+                if _Deriv(model, ("var", s, 0)).depends(v):
+                    rhs.append(f"{jp.d(P.name(v, big_t), P.name(s, big_t))} "
+                               f"{jp.d(P.name(s, big_t), V)}")
+                    pending.append((("var", s, 0), v, big_t, False))
+            if len(states) > 1:
+                rhs.append(f"with ds_{big_t}/d{V} = {tsum}" if not latex else f"\\quad \\frac{{\\partial s_{{{big_t}}}}}{{\\partial {V}}} = {tsum}")
+            else:
+                rhs.append(f"with {jp.d(s_name(big_t), V)} = {tsum}" if not latex else
+                           f"\\quad {jp.d(s_name(big_t), V)} = {tsum}")
+    if not rhs:
+        lines.append(f"{head} = 0   ({P.name(v)} does not depend on {V})" if not latex else f"{head} = 0")
+        return "\n".join(lines)
+    joined = " + ".join(r for r in rhs if not r.startswith(("with", "\\quad")))
+    extra = [r for r in rhs if r.startswith(("with", "\\quad"))]
+    lines.append(f"{head} = {joined}" + ("" if not extra else ("\n  " if not latex else " ") + extra[0]))
+    if len(states) > 1 and param_states:
+        names = ", ".join(P.name(s, "t") for s in states)
+        lines.append(f"s_t = ({names})" if not latex else f"s_t = \\left({names}\\right)")
+    # Jacobians of the state, and the immediate derivatives.
+    if param_states:
+        for s2 in states:
+            for s1 in states:
+                if _Deriv(model, ("var", s1, 1)).depends(s2):
+                    pending.append((("var", s1, 1), s2, "j", False))
+        for s in param_states:
+            pending.append((("param", wrt), s, "k", True))
+    while pending:
+        w, var, idx, plus = pending.pop(0)
+        done.add((w, var, idx, plus))
+        if w[0] == "param":
+            wname = V
+        else:
+            wname = P.name(w[1], idx if w[2] == 0 else f"{idx}{-w[2]:+d}")
+        define(w, var, idx, wname, plus, hold=frozenset(states) if var == v and not in_states and plus
+               else frozenset())
+    for label, call in jp.used.values():
+        base, _, sup = label.partition("^")
+        name = (f"{base}^{{{sup}}}_{{j}}" if sup else f"{base}_{{j}}") if latex else f"{label}_j"
+        defs.append(f"{name} = {P.expr(at_steps(call.arg, 'j'))}")
+    if latex:
+        return "\n".join(lines + ["\\text{where}"] + [d + " \\\\" for d in defs])
+    note = [f"d({V} u)/d{V}: the entries d({V} u)_i/d{V}_il = u_l; for a scalar loss L, "
+            f"dL/d{V} = g u^T with g = dL/d({V} u)"] if any("d(" in d for d in defs) else []
+    if len(states) > 1 and param_states:
+        note.append("the blocks of ds_j/ds_{j-1} not listed are 0")
+    return "\n".join(lines + ["where (^+ : the immediate derivative, earlier steps held fixed)"]
+                     + ["  " + d for d in defs + note])
+
+
+def _partials(x: J) -> list[str]:
+    if isinstance(x, Partial):
+        return [x.var]
+    out: list[str] = []
+    for child in (x.factors if isinstance(x, Mul) else [t for _, t in x.terms] if isinstance(x, Sum)
+                  else x.items if isinstance(x, Stack) else ()):
+        out.extend(n for n in _partials(child) if n not in out)
+    return out

@@ -1,0 +1,88 @@
+"""Make an SVG document fit to sit inside an HTML page, several to a page.
+
+Graphviz and matplotlib write stand-alone SVG files: an XML prolog, a doctype,
+fixed ``width``/``height`` in points, and ids such as ``node1`` or ``clip0``
+that repeat from one file to the next. Inlined as is, two diagrams on one page
+share ids, so ``url(#clip0)`` and ``href="#a"`` of the second point into the
+first. :func:`inline_svg` fixes all of that and tags the ``<svg>`` with CSS
+classes so a stylesheet can adapt its colors to light and dark pages.
+
+Example:
+    >>> doc = ('<?xml version="1.0"?>\\n<svg width="80pt" height="40pt" viewBox="0 0 80 40">'
+    ...        '<g id="a"><use href="#a"/><rect style="clip-path:url(#a)"/></g></svg>')
+    >>> print(inline_svg(doc, "d1", classes=("rnnviz-svg",)))
+    <svg viewBox="0 0 80 40" class="rnnviz-svg"><g id="d1-a"><use href="#d1-a"/><rect style="clip-path:url(#d1-a)"/></g></svg>
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["inline_svg", "svg_ids"]
+
+_PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", re.S)
+_SVG_OPEN = re.compile(r"<svg\b[^>]*>", re.S)
+_ID = re.compile(r'\bid="([^"]+)"')
+_SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
+_CLASS = re.compile(r'\sclass="([^"]*)"')
+
+
+def svg_ids(svg: str) -> list[str]:
+    """Every ``id`` attribute in ``svg``, in document order (duplicates kept).
+
+    Example:
+        >>> svg_ids('<svg><g id="a"/><g id="b"/></svg>')
+        ['a', 'b']
+    """
+    return _ID.findall(svg)
+
+
+def _rewrite_refs(svg: str, mapping: dict[str, str]) -> str:
+    """Point ``#id`` references (href, url(), aria attributes) at the renamed ids."""
+    if not mapping:
+        return svg
+
+    def ref(m: re.Match) -> str:
+        old = m.group(2)
+        return f"{m.group(1)}{mapping.get(old, old)}"
+
+    # href="#x", xlink:href="#x" and url(#x) (in attributes and style).
+    svg = re.sub(r'((?:xlink:)?href="#)([^"]+)', ref, svg)
+    svg = re.sub(r"(url\(#)([^)\s]+)", ref, svg)
+
+    def aria(m: re.Match) -> str:
+        names = " ".join(mapping.get(n, n) for n in m.group(2).split())
+        return f'{m.group(1)}{names}"'
+
+    return re.sub(r'((?:aria-labelledby|aria-describedby)=")([^"]*)"', aria, svg)
+
+
+def inline_svg(svg: str, prefix: str, *, classes: tuple[str, ...] = (), keep_size: bool = False) -> str:
+    """Return ``svg`` ready to inline: prolog dropped, ids prefixed, size left to CSS.
+
+    Args:
+        svg: a complete SVG document (text).
+        prefix: put before every id (``prefix-id``); unique per diagram on a page.
+        classes: CSS classes added to the root ``<svg>`` element.
+        keep_size: keep the root's ``width``/``height`` (by default they are dropped
+            so the ``viewBox`` scales the drawing to its container).
+    """
+    svg = _PROLOG.sub("", svg).strip()
+    mapping = {old: f"{prefix}-{old}" for old in dict.fromkeys(svg_ids(svg))}
+    svg = _ID.sub(lambda m: f'id="{mapping[m.group(1)]}"', svg)
+    svg = _rewrite_refs(svg, mapping)
+    m = _SVG_OPEN.search(svg)
+    if m is None:
+        return svg
+    head = m.group(0)
+    if not keep_size:
+        head = _SIZE.sub("", head)
+    if classes:
+        found = _CLASS.search(head)
+        if found:
+            merged = " ".join(dict.fromkeys(found.group(1).split() + list(classes)))
+            head = head[: found.start()] + f' class="{merged}"' + head[found.end():]
+        else:
+            head = head[:-1].rstrip("/").rstrip() + f' class="{" ".join(classes)}"' + (
+                "/>" if head.endswith("/>") else ">")
+    return svg[: m.start()] + head + svg[m.end():]

@@ -1,0 +1,437 @@
+"""The forward pass: the model's trees compiled once into a flat plan of numpy calls.
+
+``forward(model)`` resolves the values (given, or drawn from a seeded
+generator), infers the shapes, compiles each equation's tree into a list of
+``(node index, op, child indices)`` instructions (the op chosen once from the
+shapes, see :mod:`rnnviz.ops`), then runs the steps t = 1..T. Every node's
+value at every step is kept in the :class:`Trace`, which is what backprop
+walks in reverse.
+
+Example:
+    >>> from rnnviz import load_model
+    >>> m = load_model("h_t = relu(V h_{t-1} + W x_t)\\nV = -3, W = 3, h_0 = 0, x = [2, 3, 1]")
+    >>> tr = forward(m)
+    >>> tr.steps, [float(tr.value("h", t)) for t in range(4)]
+    (3, [0.0, 6.0, 0.0, 3.0])
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import expr as E
+from .errors import NumericError, ShapeError, ValueSpecError
+from .model import Model
+from .ops import FUNCTION_OPS, OPS, Op
+from .shapes import Shapes, infer_shapes, product_kind
+from .values import Given, given_values, to_array
+
+__all__ = ["forward", "Trace", "PlanNode", "DEFAULT_STEPS", "random_parameter"]
+
+#: Steps run when no input sequence and no ``steps`` say how many.
+DEFAULT_STEPS = 5
+
+
+@dataclass(frozen=True)
+class PlanNode:
+    """One node of a compiled equation: its tree node, op (None for a leaf), ctx and children."""
+
+    index: int
+    expr: E.Expr
+    op: Op | None
+    ctx: dict
+    children: tuple[int, ...]
+    batched: bool  # whether its value has the batch axis (it depends on a variable or an input)
+
+
+class Trace:
+    """Everything the forward pass computed, addressable by name and step.
+
+    Attributes:
+        model: the model that ran.
+        shapes: the :class:`rnnviz.shapes.Shapes` it ran with.
+        steps: T, the number of steps run (t = 1..T).
+        batch: the batch size, or None.
+        params: parameter name -> array (given or drawn).
+        plan: equation target -> list of :class:`PlanNode`, in ``rnnviz.expr.walk``
+            pre-order (index 0 is the root).
+        functions: generic activation name -> canonical function it was bound to.
+
+    Reading values:
+        ``value(name, t)`` is a variable or input at step t (t may be 0 or
+        negative for initial states); ``values[name]`` is the list
+        ``[v0, v1, ..., vT]`` with None at index 0 when there is no initial
+        value. ``node(target, index, t)`` is node ``index`` of ``target``'s
+        tree at step t, exactly as computed (with a batch, a per-step scalar is
+        ``(B, 1)``; ``value`` returns it as ``(B,)``). ``initial[name]`` and
+        ``inputs[name]`` map steps to the arrays used.
+    """
+
+    def __init__(self, model: Model, shapes: Shapes, steps: int, batch: int | None, params: dict,
+                 history: dict[str, tuple[int, list]], nodes: dict[str, list[list]] | None,
+                 plan: dict[str, list[PlanNode]], functions: dict[str, str]) -> None:
+        self.model = model
+        self.shapes = shapes
+        self.steps = steps
+        self.batch = batch
+        self.params = params
+        self.plan = plan
+        self.functions = functions
+        self._history = history
+        self._nodes = nodes
+
+    def _unbatch(self, name: str, arr):
+        if self.batch is not None and self.shapes.of(name) == ():
+            return arr.reshape(arr.shape[:-1])
+        return arr
+
+    def has(self, name: str, t: int) -> bool:
+        """Whether ``name`` has a value at step ``t``."""
+        if name not in self._history:
+            return False
+        lo, hist = self._history[name]
+        return 0 <= t - lo < len(hist)
+
+    def value(self, name: str, t: int) -> np.ndarray:
+        """The value of variable or input ``name`` at step ``t``."""
+        if not self.has(name, t):
+            raise KeyError(f"{name}[{t}]")
+        lo, hist = self._history[name]
+        return self._unbatch(name, hist[t - lo])
+
+    @property
+    def names(self) -> list[str]:
+        """Inputs and computed variables, inputs first, then in evaluation order."""
+        return [n for n in self.model.inputs] + self.model.variables
+
+    @property
+    def values(self) -> dict[str, list]:
+        """name -> [v0, v1, ..., vT]; index 0 holds the initial value or None."""
+        recurrent = set(self.model.recurrent)
+        return {n: [self.value(n, t) if t > 0 or (n in recurrent) else None
+                    for t in range(self.steps + 1)] for n in self.names}
+
+    @property
+    def initial(self) -> dict[str, dict[int, np.ndarray]]:
+        """Recurrent variable -> {step <= 0 -> initial value}."""
+        out = {}
+        for name in self.model.recurrent:
+            lo, hist = self._history[name]
+            out[name] = {lo + i: self._unbatch(name, hist[i]) for i in range(1 - lo)}
+        return out
+
+    @property
+    def inputs(self) -> dict[str, dict[int, np.ndarray]]:
+        """Input -> {step -> value}, every step the equations read."""
+        out = {}
+        for name in self.model.inputs:
+            lo, hist = self._history[name]
+            out[name] = {lo + i: self._unbatch(name, a) for i, a in enumerate(hist)}
+        return out
+
+    def node(self, target: str, index: int, t: int) -> np.ndarray:
+        """Node ``index`` (walk pre-order) of ``target``'s equation at step ``t`` (1..T)."""
+        return self.nodes(target, t)[index]
+
+    def nodes(self, target: str, t: int) -> list:
+        """Every node of ``target``'s equation at step ``t``, in walk pre-order."""
+        if self._nodes is None:
+            raise ValueError("this trace was run with keep_nodes=False")
+        if not 1 <= t <= self.steps:
+            raise KeyError(f"{target}[{t}]")
+        return self._nodes[target][t - 1]
+
+
+def random_parameter(name: str, shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """A parameter drawn like PyTorch does: uniform(-1/sqrt(n), 1/sqrt(n)), n = its fan-in.
+
+    Each parameter has its own stream (seeded by ``seed`` and its name), so adding a
+    parameter to a model does not change the others.
+
+    Example:
+        >>> w = random_parameter("W", (5, 3), 0)
+        >>> w.shape, bool(abs(w).max() <= 1 / 3 ** 0.5)
+        ((5, 3), True)
+    """
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+    n = shape[-1] if shape else 1
+    bound = 1.0 / math.sqrt(n)
+    return rng.uniform(-bound, bound, size=shape)
+
+
+def _random_input(name: str, shape: tuple, seed: int) -> np.ndarray:
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode()), 1])
+    return rng.standard_normal(size=shape)
+
+
+def _override(model: Model, given: Given, values: Mapping[str, object], batch: int | None) -> dict[str, np.ndarray]:
+    """Put Python-API values into ``given``; return the inputs/initials that carry a batch axis."""
+    raw: dict[str, np.ndarray] = {}
+    for name, v in values.items():
+        sym = model.symbols.get(name)
+        if sym is None or sym.kind == "function":
+            raise ValueSpecError(f"a value for '{name}', which the equations never use")
+        arr = np.asarray(v, dtype=np.float64) if not isinstance(v, np.ndarray) else v.astype(np.float64)
+        if sym.kind == "parameter":
+            given.params[name] = arr
+        elif sym.kind == "input":
+            steps = arr[None] if arr.ndim == 0 else arr
+            if batch is not None and steps.ndim >= 2 and steps.shape[1] == batch:
+                raw[name] = steps
+                one = steps[:, 0]
+            else:
+                one = steps
+            given.inputs[name] = {i + 1: one[i] for i in range(len(one))}
+        else:
+            if batch is not None and arr.ndim >= 1 and arr.shape[0] == batch:
+                raw[name] = arr
+                arr = arr[0]
+            given.initial[name] = {0: arr}
+    return raw
+
+
+class _Runner:
+    """Builds the histories and the plan, then runs the steps."""
+
+    def __init__(self, model: Model, *, steps, seed, batch, values, keep_nodes) -> None:
+        self.model = model
+        self.batch = batch
+        self.lead = () if batch is None else (batch,)
+        given = given_values(model)
+        raw = _override(model, given, values, batch) if values else {}
+        self.given = given
+        self.shapes = infer_shapes(model, given)
+        self.params = {}
+        for name in model.parameters:
+            shape = self.shapes.of(name)
+            self.params[name] = (np.array(given.params[name], dtype=np.float64) if name in given.params
+                                 else random_parameter(name, shape, seed))
+        self.steps = self.count_steps(steps)
+        self.history: dict[str, tuple[int, list]] = {}
+        self.make_inputs(seed, raw)
+        self.make_initial(raw)
+        self.functions: dict[str, str] = {}
+        self.plan = {eq.target: self.compile(eq) for eq in model.equations}
+        self.keep_nodes = keep_nodes
+
+    # -- values ----------------------------------------------------------------
+    def stored(self, name: str) -> tuple[int, ...]:
+        """The shape a per-step array of ``name`` is stored with."""
+        shape = self.shapes.of(name)
+        return self.lead + (shape or ((1,) if self.lead else ()))
+
+    def lookahead(self, name: str) -> int:
+        reads = [v.delay for eq in self.model.equations for v in self.model.reads(eq) if v.name == name]
+        return max([-d for d in reads] + [0])
+
+    def count_steps(self, steps: int | None) -> int:
+        m, g = self.model, self.given
+        available = {}
+        for name, given_steps in g.inputs.items():
+            n = 0
+            while n + 1 in given_steps:
+                n += 1
+            extra = [s for s in given_steps if s > n]
+            if extra:
+                raise m.error(ValueSpecError, f"'{name}' is given at step {min(extra)} but not at step {n + 1}",
+                              g.span(name))
+            available[name] = n - self.lookahead(name)
+        if steps is None:
+            steps = min(available.values()) if available else DEFAULT_STEPS
+            if steps < 1:
+                name = min(available, key=available.get)
+                raise m.error(ValueSpecError, f"'{name}' has too few steps for its equations "
+                              f"(they read {name}[t+{self.lookahead(name)}])", g.span(name))
+        if steps < 1:
+            raise ValueSpecError(f"the number of steps must be at least 1, not {steps}")
+        for name, n in available.items():
+            if n < steps:
+                have = n + self.lookahead(name)
+                raise m.error(ValueSpecError, f"'{name}' has {have} step{'s' * (have != 1)} but {steps} steps need "
+                              f"{name}[1..{steps + self.lookahead(name)}]", g.span(name),
+                              hint=f"give a longer sequence, or run fewer steps (--steps {max(n, 1)})")
+        return steps
+
+    def make_inputs(self, seed: int, raw: dict) -> None:
+        for name in self.model.inputs:
+            lo = min(1, 1 - self.model.max_delay(name))
+            hi = self.steps + self.lookahead(name)
+            shape = self.stored(name)
+            given = self.given.inputs.get(name)
+            if given is None:
+                drawn = _random_input(name, (hi,) + shape, seed)
+            hist = []
+            for t in range(lo, hi + 1):
+                if name in raw and t >= 1:
+                    arr = raw[name][t - 1].reshape(shape)
+                elif given is not None and t in given:
+                    arr = np.broadcast_to(given[t].reshape(self.shapes.of(name)), shape) if self.lead else given[t]
+                elif t >= 1 and given is None:
+                    arr = drawn[t - 1]
+                else:
+                    arr = np.zeros(shape)
+                hist.append(np.array(arr, dtype=np.float64))
+            self.history[name] = (lo, hist)
+
+    def make_initial(self, raw: dict) -> None:
+        for name in self.model.variables:
+            k = self.model.max_delay(name)
+            lo = 1 - k
+            shape = self.stored(name)
+            given = self.given.initial.get(name, {})
+            hist = []
+            for t in range(lo, 1):
+                if name in raw and t == 0:
+                    arr = raw[name].reshape(shape)
+                elif t in given:
+                    try:
+                        arr = np.broadcast_to(given[t].reshape(given[t].shape or ()), self.shapes.of(name) or ())
+                    except ValueError:
+                        raise self.model.error(ShapeError, f"the initial value of '{name}' has "
+                                               f"{given[t].size} entries but {name} has {self.shapes.of(name)[0]}",
+                                               self.given.span(name))
+                    arr = np.broadcast_to(arr.reshape(shape[len(self.lead):]), shape)
+                else:
+                    arr = np.zeros(shape)
+                hist.append(np.array(arr, dtype=np.float64))
+            self.history[name] = (lo, hist)
+
+    # -- compiling ---------------------------------------------------------------
+    def function_op(self, node: E.Call) -> Op:
+        if not node.generic:
+            return FUNCTION_OPS[node.func]
+        bound = self.given.functions.get(node.func)
+        if bound is None:
+            raise self.model.error(ValueSpecError, f"the activation '{node.func}' has no meaning yet, so it "
+                                   "cannot be computed", node.span,
+                                   hint=f"add a line such as '{node.func} = tanh' (or relu, sigmoid, identity)")
+        self.functions[node.func] = bound
+        return FUNCTION_OPS[bound]
+
+    def compile(self, eq) -> list[PlanNode]:
+        nodes = list(E.walk(eq.expr))
+        index = {id(n): i for i, n in enumerate(nodes)}
+        shapes = self.shapes.nodes[eq.target]
+        plan: list[PlanNode | None] = [None] * len(nodes)
+        for i in reversed(range(len(nodes))):
+            n = nodes[i]
+            kids = tuple(index[id(c)] for c in E.children(n))
+            batched = isinstance(n, E.Var) or any(plan[k].batched for k in kids)  # type: ignore[union-attr]
+            ctx: dict = {}
+            op: Op | None = None
+            if isinstance(n, E.Call):
+                op = self.function_op(n)
+                if op.name == "relu":
+                    ctx = {"relu_prime0": self.model.relu_prime0}
+            elif isinstance(n, E.Prod):
+                op = OPS[product_kind(shapes[kids[0]], shapes[kids[1]]) or "mul"]
+            elif isinstance(n, E.Concat):
+                op = OPS["concat"]
+                ctx = {"sizes": tuple(shapes[k][0] if shapes[k] else 1 for k in kids), "lead": self.lead,
+                       "batched": tuple(plan[k].batched for k in kids)}  # type: ignore[union-attr]
+            elif not isinstance(n, (E.Num, E.Param, E.Var)):
+                op = OPS[{E.Add: "add", E.Sub: "sub", E.EMul: "mul", E.Neg: "neg"}[type(n)]]
+            plan[i] = PlanNode(i, n, op, ctx, kids, batched)
+        return plan  # type: ignore[return-value]
+
+    # -- running -------------------------------------------------------------------
+    def run(self) -> Trace:
+        from functools import partial
+
+        compiled = []
+        for eq in self.model.equations:
+            plan = self.plan[eq.target]
+            template: list = [None] * len(plan)
+            fetch = []
+            instrs = []
+            for p in plan:
+                n = p.expr
+                if isinstance(n, E.Num):
+                    template[p.index] = np.float64(n.value)
+                elif isinstance(n, E.Param):
+                    template[p.index] = self.params[n.name]
+                elif isinstance(n, E.Var):
+                    lo, hist = self.history[n.name]
+                    fetch.append((p.index, hist, -n.delay - lo))
+            for p in reversed(plan):
+                if p.op is not None:
+                    instrs.append((p.index, partial(p.op.forward, ctx=p.ctx), p.children))
+            fix = None if plan[0].batched else self.stored(eq.target)
+            compiled.append((eq.target, template, fetch, instrs, self.history[eq.target][1], fix))
+        nodes: dict[str, list[list]] | None = {eq.target: [] for eq in self.model.equations} if self.keep_nodes \
+            else None
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            for t in range(1, self.steps + 1):
+                for target, template, fetch, instrs, hist, fix in compiled:
+                    vals = template.copy()
+                    for idx, lst, off in fetch:
+                        vals[idx] = lst[t + off]
+                    try:
+                        for idx, fn, args in instrs:
+                            vals[idx] = fn(*[vals[a] for a in args])
+                    except FloatingPointError:
+                        self.fail(target, t, vals, None)
+                    out = vals[0]
+                    if fix is not None:
+                        out = vals[0] = np.broadcast_to(out, fix).copy()
+                    if not np.isfinite(out).all():
+                        self.fail(target, t, vals, out)
+                    hist.append(out)
+                    if nodes is not None:
+                        nodes[target].append(vals)
+        return Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
+                     self.plan, self.functions)
+
+    def fail(self, target: str, t: int, vals: list, out) -> None:
+        """Raise a NumericError naming the variable, the step and the first node that went wrong."""
+        plan = self.plan[target]
+        bad = None
+        for p in reversed(plan):
+            v = vals[p.index]
+            if v is None or not np.isfinite(v).all():
+                bad = p
+                break
+        node = bad.expr if bad is not None else self.model.equation(target).expr
+        what = "overflow or NaN"
+        if bad is not None and vals[bad.index] is not None and np.isnan(vals[bad.index]).any():
+            what = "NaN (not a number)"
+        elif bad is not None and isinstance(node, E.Call) and node.func == "log":
+            what = "log of a number <= 0"
+        elif bad is not None:
+            what = "overflow"
+        err = self.model.error(NumericError, f"{what} while computing {target}[{t}] (step {t}) in "
+                               f"{E.to_text(node)}", node.span or self.model.equation(target).span,
+                               hint="smaller weights or inputs, or fewer steps, keep the values finite")
+        err.variable, err.step = target, t  # type: ignore[attr-defined]
+        raise err
+
+
+def forward(model: Model, *, steps: int | None = None, seed: int = 0, batch: int | None = None,
+            values: Mapping[str, object] | None = None, keep_nodes: bool = True) -> Trace:
+    """Run the model's equations for t = 1..T and keep every value.
+
+    Args:
+        model: the model (its value lines give parameters, initial states, inputs, sizes).
+        steps: T; by default the length of the input sequences (or DEFAULT_STEPS
+            when no input is given).
+        seed: seeds the parameters and inputs that no value gives.
+        batch: a batch size; values from the file are shared by the batch, drawn
+            inputs differ per batch entry.
+        values: more values from Python, by canonical name (they win over the
+            file): parameters as arrays; inputs as sequences (first axis time,
+            then the batch axis when ``batch`` is set); variables as their
+            initial value at step 0 (with a leading batch axis if batched).
+        keep_nodes: keep every intermediate (needed by backprop); False saves memory.
+
+    Raises:
+        ShapeError, ValueSpecError: values that do not fit the equations.
+        NumericError: overflow or NaN, naming the variable and the step.
+    """
+    if batch is not None and batch < 1:
+        raise ValueSpecError(f"the batch size must be at least 1, not {batch}")
+    return _Runner(model, steps=steps, seed=seed, batch=batch, values=values or {}, keep_nodes=keep_nodes).run()

@@ -56,6 +56,7 @@ _VIEWS = ("folded", "unrolled", "cell", "cell-unrolled")
 _SHOWS = ("diagram", "math", "table", "plot", "params", "gates", "downloads")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PLACEHOLDER = "rnnvizPREFIX"
+_BLOCK = "<rnnviz block>"
 
 
 class FenceOptionError(SuperFencesException, _BuildError):
@@ -153,7 +154,7 @@ CONTEXT = _Context()
 def _source_of(src: str, opts: dict) -> tuple[str, str]:
     """(file name for messages, text): the block, after the ``file=`` contents if any."""
     if "file" not in opts:
-        return "<rnnviz block>", src
+        return _BLOCK, src
     path = (CONTEXT.base_dir / str(opts["file"])).resolve()
     try:
         text = path.read_text(encoding="utf-8")
@@ -248,26 +249,22 @@ def _cached(key: str, make) -> str:
     return out
 
 
-def _error_box(err: RnnvizError, line: int | None) -> str:
-    where = CONTEXT.page or "page"
-    if line:
-        where += f":{line}"
-    msg = f"{where}: rnnviz block: {err.format()}"
+def _error_box(err: RnnvizError, src: str, opts: dict) -> str:
+    """Log a warning naming the page and line (fails ``--strict``); return an error box."""
+    where = CONTEXT.page or "<rnnviz block>"
+    starts = CONTEXT.block_lines.get(src.strip())
+    span = err.span
+    in_block = span is not None and span.file == _BLOCK and "file" not in opts
+    if starts and in_block:
+        head = f"{where}:{starts[0] + span.line}:{span.column}: {err.message}"
+        rest = [x for x in (err.excerpt(), f"  hint: {err.hint}" if err.hint else "") if x]
+        msg = "\n".join([head, *rest])
+    else:
+        line = f":{starts[0]}" if starts else ""
+        msg = f"{where}{line}: rnnviz block: {err.format()}"
     log.warning(msg)
     return ('<div class="admonition failure rnnviz-error"><p class="admonition-title">'
-            f'rnnviz could not draw this block</p><pre><code>{html.escape(err.format())}</code></pre></div>')
-
-
-def _block_line(src: str, err: RnnvizError, opts: dict) -> int | None:
-    """The page line of the error: where the fence starts plus the error's line in the block."""
-    starts = CONTEXT.block_lines.get(src.strip())
-    if not starts:
-        return None
-    first = starts[0]
-    span = err.span
-    if span is not None and span.file == "<rnnviz block>" and "file" not in opts:
-        return first + span.line
-    return first
+            f'rnnviz could not draw this block</p><pre><code>{html.escape(msg)}</code></pre></div>')
 
 
 def _links(name: str) -> str:
@@ -295,7 +292,7 @@ def fence_format(src, language, class_name, options, md, **kwargs) -> str:
         if "download" in opts:
             CONTEXT.downloads[str(opts["download"])] = (name, text, opts)
     except RnnvizError as err:
-        return _error_box(err, _block_line(src, err, opts))
+        return _error_box(err, src, opts)
     except ImportError as err:  # a part of rnnviz this version does not have yet
         log.info("rnnviz block on %s: %s", CONTEXT.page or "page", err)
         return f'<div class="admonition note rnnviz-missing"><p>Not available yet: {html.escape(str(err))}</p></div>'

@@ -1,0 +1,183 @@
+"""The rnnviz Markdown fence and the MkDocs plugin, on fixture sites in tests/data/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import markdown
+import pytest
+
+from rnnviz import mkdocs as fence
+from rnnviz.svginline import inline_svg, svg_ids
+
+DATA = Path(__file__).parent / "data"
+
+
+def _has_diagram() -> bool:
+    try:
+        import rnnviz.diagram  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("dot") is not None
+
+
+needs_diagram = pytest.mark.skipif(not _has_diagram(), reason="rnnviz.diagram or Graphviz not available")
+
+
+class _Ids(HTMLParser):
+    """Collects ids and the attributes of every <svg> of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.svgs: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        if tag == "svg":
+            self.svgs.append(attrs)
+
+
+def build(case: str, tmp_path: Path, *, strict: bool = True) -> tuple[subprocess.CompletedProcess, Path]:
+    """Copy tests/data/<case> to a temporary folder and run ``mkdocs build`` there."""
+    root = tmp_path / case
+    shutil.copytree(DATA / case, root)
+    cmd = [sys.executable, "-m", "mkdocs", "build", "-f", str(root / "mkdocs.yml"), "-d", str(root / "site")]
+    if strict:
+        cmd.append("--strict")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return proc, root / "site"
+
+
+def page(site: Path, name: str = "index.html") -> _Ids:
+    parser = _Ids()
+    parser.feed((site / name).read_text(encoding="utf-8"))
+    return parser
+
+
+def convert(text: str) -> str:
+    md = markdown.Markdown(extensions=["pymdownx.superfences"],
+                           extension_configs={"pymdownx.superfences": {"custom_fences": [fence.FENCE]}})
+    return md.convert(text)
+
+
+@pytest.mark.parametrize("inputs, expected", [
+    ({"view": "unrolled", "unroll": "4", "values": "true"}, {"view": "unrolled", "unroll": 4, "values": True}),
+    ({"values": None}, {"values": True}),
+    ({"values": "false", "precision": "2"}, {"values": False, "precision": 2}),
+    ({"show": "math", "file": "examples/gru.rnn"}, {"show": "math", "file": "examples/gru.rnn"}),
+    ({"download": "lstm-cell"}, {"download": "lstm-cell"}),
+])
+def test_options_are_parsed(inputs, expected):
+    """Fence options are checked and converted to Python values."""
+    assert fence.parse_options(inputs) == expected
+
+
+@pytest.mark.parametrize("inputs, words", [
+    ({"colour": "red"}, "unknown option 'colour'"),
+    ({"view": "sideways"}, "not one of folded"),
+    ({"unroll": "0"}, "whole number from 1"),
+    ({"unroll": "four"}, "whole number"),
+    ({"values": "maybe"}, "true or false"),
+    ({"download": "../x"}, "file stem"),
+])
+def test_bad_options_raise(inputs, words):
+    """An unknown option or a bad value raises an error that names it."""
+    with pytest.raises(fence.FenceOptionError, match=re.escape(words)):
+        fence.parse_options(inputs)
+
+
+def test_math_block_without_mkdocs():
+    """The fence works in plain Python-Markdown with only superfences configured."""
+    out = convert("```rnnviz {show=math}\nh_t = \\tanh(W h_{t-1} + U x_t)\n```")
+    assert '<div class="rnnviz rnnviz-math">' in out
+    assert r"h^{(t)} &amp;= \tanh" in out
+
+
+def test_inline_svg_prefixes_every_id_and_reference():
+    """inline_svg renames ids and the references to them, and drops the prolog and fixed size."""
+    doc = ('<?xml version="1.0"?><!DOCTYPE svg><svg width="10pt" height="5pt" viewBox="0 0 10 5">'
+           '<defs><clipPath id="c"/></defs><g id="g" clip-path="url(#c)"><use xlink:href="#g"/></g></svg>')
+    out = inline_svg(doc, "p")
+    assert out.startswith("<svg") and "<?xml" not in out and "DOCTYPE" not in out
+    assert svg_ids(out) == ["p-c", "p-g"]
+    assert 'url(#p-c)' in out and 'href="#p-g"' in out
+    assert 'width=' not in out and 'viewBox="0 0 10 5"' in out
+
+
+def test_basic_site_builds(tmp_path):
+    """A site with two plugin lines renders math and gate blocks and ships KaTeX offline."""
+    proc, site = build("basic", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    html = (site / "index.html").read_text(encoding="utf-8")
+    assert 'class="rnnviz rnnviz-math"' in html and "forget gate" in html
+    for asset in ("rnnviz.css", "katex.min.js", "katex.min.css", "rnnviz-math.js", "KaTeX_Main-Regular.woff2"):
+        assert (site / "assets" / "rnnviz" / asset).is_file(), asset
+    assert "assets/rnnviz/katex.min.js" in html
+
+
+@needs_diagram
+def test_fence_renders_inline_svg(tmp_path):
+    """A diagram block becomes an inline <svg> with a viewBox and no fixed size."""
+    proc, site = build("two_diagrams", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    p = page(site)
+    assert len(p.svgs) == 3
+    for svg in p.svgs:
+        assert "viewbox" in svg and "width" not in svg and "rnnviz-svg" in svg.get("class", "")
+    assert "<?xml" not in (site / "index.html").read_text(encoding="utf-8")
+
+
+@needs_diagram
+def test_two_diagrams_have_no_duplicate_ids(tmp_path):
+    """Several diagrams on one page, even identical ones, never share an id."""
+    proc, site = build("two_diagrams", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ids = page(site).ids
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    assert ids and not dupes
+
+
+def test_bad_block_fails_strict_with_page_and_line(tmp_path):
+    """A block with bad equations fails --strict with page:line:col and shows an error box."""
+    proc, site = build("bad_block", tmp_path)
+    assert proc.returncode != 0
+    assert "index.md:7:8: unknown function 'tahn'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc, site = build("bad_block", tmp_path / "lax", strict=False)
+    assert proc.returncode == 0
+    assert "rnnviz-error" in (site / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("case, words", [
+    ("unknown_option", "unknown option 'colour'"),
+    ("bad_value", "view='sideways' is not one of"),
+])
+def test_bad_option_stops_the_build(tmp_path, case, words):
+    """An unknown option or a bad option value stops even a non-strict build, without a traceback."""
+    proc, site = build(case, tmp_path, strict=False)
+    assert proc.returncode != 0
+    assert words in proc.stderr and "Traceback" not in proc.stderr
+    assert not (site / "index.html").exists()
+
+
+def test_unchanged_blocks_come_from_the_cache(tmp_path, monkeypatch):
+    """A second conversion of an unchanged block does not render again (memory and disk cache)."""
+    monkeypatch.setattr(fence.CONTEXT, "memory", {})
+    monkeypatch.setattr(fence.CONTEXT, "cache_dir", tmp_path / "cache")
+    calls = []
+    real = fence._render
+    monkeypatch.setattr(fence, "_render", lambda m, o: calls.append(1) or real(m, o))
+    text = "```rnnviz {show=math}\nh[t] = tanh(W h[t-1] + U x[t])\n```"
+    first = convert(text)
+    assert convert(text) == first and len(calls) == 1
+    monkeypatch.setattr(fence.CONTEXT, "memory", {})  # a new process: only the disk cache is left
+    assert convert(text) == first and len(calls) == 1
+    assert convert(text.replace("U x", "V x")) != first and len(calls) == 2

@@ -101,8 +101,8 @@ SHAPES: dict[str, str] = {
 }
 
 #: Mid-tone grey: visible on white and on a dark page alike.
-EDGE_COLOR = "#5c6670"
-#: The delay square is black on white pages, as in the book's circuit diagram.
+EDGE_COLOR = "#6e7a86"
+#: The delay square is black, as in the book's circuit diagram (with an EDGE_COLOR rim for dark pages).
 DELAY_COLOR = "#1a1a1a"
 #: Cut paths (a gradient that is exactly zero), ellipsis edges.
 MUTED_COLOR = "#a0a0a0"

@@ -1,0 +1,364 @@
+"""Neutral graph (+ annotations) -> DOT text, in the look of the textbook figures.
+
+Pure and deterministic: the same graph gives byte-identical DOT. Running
+Graphviz is :mod:`rnnviz.render`'s job.
+
+Layout conventions (``docs`` and the design notes): inputs at the bottom and
+outputs at the top (``rankdir=BT``, one rank per level of
+:func:`rnnviz.graph.levels`); in the unrolled view time runs left to right, one
+column per step, every column laid out alike (``group`` per column and
+invisible chains that fix the order); in the folded view a delayed read goes
+through a small black square, labelled with k when the delay k > 1.
+
+Example:
+    >>> from rnnviz.model import load_model
+    >>> from rnnviz.graph import build
+    >>> m = load_model("h[t] = tanh(W h[t-1] + U x[t])")
+    >>> text = to_dot(build(m, "folded"), displays={n: s.display for n, s in m.symbols.items()})
+    >>> text.splitlines()[0]
+    'digraph "rnnviz" {'
+    >>> '"delay_1"' in text
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from . import style
+from .graph import Edge, Graph, Node
+from .labels import dot_html, escape_dot, escape_html, html_label, name_of
+from .syntax import Name
+
+__all__ = ["to_dot", "format_number", "format_value", "node_id"]
+
+
+def node_id(graph_id: str) -> str:
+    """A DOT node id: quoted, never containing ``:`` (which DOT reads as a port)."""
+    return escape_dot(graph_id.replace(":", "_"))
+
+
+def _attrs(d: Mapping[str, str | None]) -> str:
+    """``[k=v, ...]`` with every value quoted, except HTML-like labels (``<...>``)."""
+    parts = []
+    for k, v in d.items():
+        if v is None:
+            continue
+        parts.append(f"{k}={v}" if v.startswith("<") and v.endswith(">") else f"{k}={escape_dot(v)}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def format_number(x: float, precision: int = 3) -> str:
+    """A number with ``precision`` significant digits, a true minus sign, no ``-0``.
+
+    Example:
+        >>> format_number(0.123456), format_number(-2.0), format_number(1e-7), format_number(-0.0)
+        ('0.123', '−2', '1e−07', '0')
+    """
+    if x != x:
+        return "nan"
+    if x == 0:
+        return "0"
+    s = f"{x:.{precision}g}"
+    return s.replace("-", "\u2212")
+
+
+def _flat(value) -> list[float]:
+    """A scalar, a nested list or an array-like (``tolist``) as a flat list of floats."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        out: list[float] = []
+        for v in value:
+            out.extend(_flat(v))
+        return out
+    return [float(value)]
+
+
+def _norm(xs: list[float]) -> float:
+    return math.sqrt(sum(x * x for x in xs))
+
+
+#: Vectors up to this many entries are shown in full; longer ones as a strip.
+MAX_ENTRIES = 4
+STRIP_CELLS = 12
+
+
+def _diverging(x: float, scale: float) -> str:
+    """Blue (negative) - white - red (positive), readable in greyscale as lightness."""
+    a = 0.0 if scale == 0 else max(-1.0, min(1.0, x / scale))
+    end = (33, 102, 172) if a < 0 else (178, 24, 43)
+    a = abs(a)
+    rgb = [round(255 + (c - 255) * a) for c in end]
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def format_value(value, precision: int = 3) -> str:
+    """The inside of an HTML-like label showing a value under a node name.
+
+    A scalar is one number; a short vector its entries; a long vector a strip
+    of colored cells (blue negative, red positive) and its norm.
+
+    Example:
+        >>> format_value(0.5)
+        '<FONT FACE="Helvetica" POINT-SIZE="10">0.5</FONT>'
+        >>> format_value([1, -2])
+        '<FONT FACE="Helvetica" POINT-SIZE="10">[1, −2]</FONT>'
+    """
+    xs = _flat(value)
+    font = f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}">'
+    if len(xs) == 1:
+        return f"{font}{escape_html(format_number(xs[0], precision))}</FONT>"
+    if len(xs) <= MAX_ENTRIES:
+        return f"{font}[{escape_html(', '.join(format_number(x, precision) for x in xs))}]</FONT>"
+    # Average consecutive entries down to STRIP_CELLS cells so the strip keeps a fixed width.
+    n = min(len(xs), STRIP_CELLS)
+    cells = [xs[i * len(xs) // n:(i + 1) * len(xs) // n] for i in range(n)]
+    means = [sum(c) / len(c) for c in cells]
+    scale = max(abs(x) for x in xs)
+    tds = "".join(f'<TD BGCOLOR="{_diverging(m, scale)}" WIDTH="5" HEIGHT="8"></TD>' for m in means)
+    strip = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{tds}</TR></TABLE>'
+    norm = escape_html(format_number(_norm(xs), precision))
+    return (f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR><TD>{strip}</TD></TR>'
+            f"<TR><TD>{font}‖·‖ = {norm}</FONT></TD></TR></TABLE>")
+
+
+def _grad_scale(grads: Mapping[tuple[str, int], object]) -> tuple[dict[tuple[str, int], float], float]:
+    norms = {k: _norm(_flat(v)) for k, v in grads.items()}
+    top = max(norms.values(), default=0.0)
+    return norms, top
+
+
+def _grad_strength(g: float, top: float) -> float:
+    """0..1 on a log scale over six decades below the largest gradient."""
+    if g <= 0 or top <= 0:
+        return 0.0
+    return max(0.0, min(1.0, 1 + math.log10(g / top) / 6))
+
+
+def _grad_color(a: float) -> str:
+    lo, hi = (190, 190, 190), (178, 24, 43)
+    return "#{:02x}{:02x}{:02x}".format(*(round(l + (h - l) * a) for l, h in zip(lo, hi)))
+
+
+def _time_label(node: Node) -> str | None:
+    return None if node.time is None else str(node.time)
+
+
+def _node_label(node: Node, value_html: str | None, grad_html: str | None) -> str:
+    name = html_label(node.display, _time_label(node))
+    if value_html is None and grad_html is None:
+        return dot_html(name)
+    rows = [f"<TR><TD>{name}</TD></TR>"]
+    if value_html is not None:
+        rows.append(f"<TR><TD>{value_html}</TD></TR>")
+    if grad_html is not None:
+        rows.append(f"<TR><TD>{grad_html}</TD></TR>")
+    return dot_html(f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{"".join(rows)}</TABLE>')
+
+
+def _param_label(param: str | None, displays: Mapping[str, Name]) -> str | None:
+    if not param:
+        return None
+    parts = [html_label(displays[p]) if p in displays else html_label(name_of(p)) for p in param.split(" ")]
+    # A pale box behind the name keeps it legible on a dark page (invisible on a white one).
+    return dot_html(f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" STYLE="rounded" '
+                    f'BGCOLOR="{style.LABEL_BG}"><TR><TD>{" ".join(parts)}</TD></TR></TABLE>')
+
+
+def to_dot(
+    graph: Graph,
+    *,
+    displays: Mapping[str, Name] | None = None,
+    values: Mapping[tuple[str, int], object] | None = None,
+    grads: Mapping[tuple[str, int], object] | None = None,
+    precision: int = 3,
+    title: str | None = None,
+) -> str:
+    """DOT text of a variable graph, optionally annotated with values and gradients.
+
+    Args:
+        graph: from :func:`rnnviz.graph.build`.
+        displays: canonical name -> :class:`Name` of every symbol (for
+            typesetting parameters on edges); missing names are rebuilt from
+            their canonical spelling.
+        values: (name, step) -> number or array, shown under unrolled nodes.
+        grads: (name, step) -> gradient of a scalar target w.r.t. that node;
+            shown as a norm, and edge width/color follow its magnitude.
+        precision: significant digits of the numbers shown.
+        title: a caption above the diagram (escaped).
+    """
+    displays = dict(displays or {})
+    values = values or {}
+    grad_norms, grad_top = _grad_scale(grads or {})
+    lines = ['digraph "rnnviz" {']
+    g = style.graph_attrs()
+    g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
+    if graph.view == "unrolled":
+        g.update(nodesep="0.35", ranksep="0.5")
+    if title:
+        g.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="15">{escape_html(title)}</FONT>'),
+                 labelloc="t", labeljust="c")
+    lines.append(f"  graph {_attrs(g)};")
+    lines.append(f"  node {_attrs({'fontname': style.FONT, 'fontsize': str(style.FONT_SIZE)})};")
+    lines.append(f"  edge {_attrs(style.edge_attrs())};")
+
+    # Ranks: one per level; the level of a node is the level of its variable.
+    level = _levels(graph)
+    columns = _columns(graph)
+    nodes_by_rank: dict[int, list[Node]] = {}
+    for n in graph.nodes:
+        nodes_by_rank.setdefault(level[n.name], []).append(n)
+    row_order = {name: i for i, name in enumerate(dict.fromkeys(n.name for n in graph.nodes))}
+
+    for n in graph.nodes:
+        key = (n.name, n.time) if n.time is not None else None
+        attrs = style.node_attrs(n.role)
+        if n.ellipsis:
+            attrs = style.node_attrs("ellipsis")
+            attrs.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="20">⋯</FONT>'),
+                         width="0.3", height="0.3")
+        else:
+            value_html = format_value(values[key], precision) if key in values else None
+            grad_html = None
+            if key in grad_norms:
+                gn = grad_norms[key]
+                grad_html = (f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}" '
+                             f'COLOR="{_grad_color(_grad_strength(gn, grad_top))}">'
+                             f"∇ {escape_html(format_number(gn, precision))}</FONT>")
+                if gn == 0:
+                    attrs.update(style="filled,dashed", color=style.MUTED_COLOR)
+            attrs["label"] = _node_label(n, value_html, grad_html)
+            attrs["tooltip"] = n.id
+            if value_html is not None or grad_html is not None:
+                attrs["margin"] = "0.02"
+        # Same group: Graphviz keeps the edges between them straight (columns; the main chain).
+        attrs["group"] = f"c{columns[n.id]}" if graph.view == "unrolled" else "main"
+        lines.append(f"  {node_id(n.id)} {_attrs(attrs)};")
+
+    # One rank per level; an invisible left-to-right chain fixes the order in each rank.
+    for rank in sorted(nodes_by_rank):
+        members = sorted(nodes_by_rank[rank], key=lambda n: (columns.get(n.id, 0), row_order[n.name]))
+        if len(members) > 1:
+            lines.append("  { rank=same; " + " ".join(node_id(n.id) + ";" for n in members) + " }")
+            chain = " -> ".join(node_id(n.id) for n in members)
+            lines.append(f"  {chain} [style=invis, weight=\"5\"];")
+    if graph.view == "unrolled":
+        # Invisible vertical chains keep each column straight and the levels in order.
+        by_col: dict[int, list[Node]] = {}
+        for n in graph.nodes:
+            by_col.setdefault(columns[n.id], []).append(n)
+        for col in sorted(by_col):
+            stack = sorted(by_col[col], key=lambda n: (level[n.name], row_order[n.name]))
+            firsts = list({level[n.name]: n for n in reversed(stack)}.values())[::-1]
+            if len(firsts) > 1:
+                chain = " -> ".join(node_id(n.id) for n in firsts)
+                lines.append(f"  {chain} [style=invis, weight=\"10\"];")
+
+    node_by_id = {n.id: n for n in graph.nodes}
+    delay_count = 0
+    for e in graph.edges:
+        src, dst = node_by_id[e.source], node_by_id[e.target]
+        attrs = {"label": _param_label(e.param, displays)}
+        if src.ellipsis or dst.ellipsis:
+            attrs.update(style="dashed", color=style.MUTED_COLOR, label=None)
+        elif grads:
+            _grad_edge(attrs, src, grad_norms, grad_top)
+        if graph.view == "folded" and e.delay != 0:
+            delay_count += 1
+            lines.extend(_delayed_edge(f"delay_{delay_count}", src, dst, e.delay, attrs, level))
+            continue
+        if e.delay != 0 and level[src.name] != level[dst.name]:
+            attrs["constraint"] = "false"  # a diagonal between columns must not bend the rows
+        if e.delay == 0 and level[dst.name] - level[src.name] == 1:
+            # Edges between adjacent levels pull hardest: the main chain stays straight.
+            attrs["weight"] = "4" if graph.view == "unrolled" else "8"
+        lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {_attrs(attrs)};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _delay_attrs(delay: int) -> dict[str, str]:
+    """The black square of a delayed read; a delay k > 1 (or a read ahead) is written on it."""
+    attrs = {
+        "shape": "square", "style": "filled", "fillcolor": style.DELAY_COLOR, "color": style.EDGE_COLOR,
+        "label": "", "width": "0.16", "height": "0.16", "fixedsize": "true",
+        "tooltip": f"delay {delay}",
+    }
+    if delay != 1:
+        text = str(delay) if delay > 0 else f"+{-delay}"
+        attrs.update(label=text, width="0.26", height="0.26", fontname=style.FONT_TEXT, fontsize="10",
+                     fontcolor=style.PALETTE["delay"].text)
+    return attrs
+
+
+def _delayed_edge(d: str, src: Node, dst: Node, delay: int, attrs: dict, level: Mapping[str, int]) -> list[str]:
+    """A delayed read through a black square, as in the book's circuit diagram.
+
+    The square gets its own rank between the two ends (above the node for a
+    self-loop), so the loop goes up to the square and comes back, and a read
+    from a higher level comes down the side through the square. Edges that
+    run against the rank direction are declared forwards with ``dir=back``,
+    so that they shape the layout instead of being reversed by Graphviz.
+    """
+    out = [f"  {node_id(d)} {_attrs(_delay_attrs(delay))};"]
+    s, t, q = node_id(src.id), node_id(dst.id), node_id(d)
+    if level[src.name] < level[dst.name]:
+        out.append(f"  {s} -> {q} {_attrs({'dir': 'none'})};")
+        out.append(f"  {q} -> {t} {_attrs(attrs)};")
+        return out
+    back = dict(attrs, dir="back")
+    if src.id == dst.id:
+        out.append(f"  {t} -> {q} {_attrs(back)};")
+        out.append(f"  {s} -> {q} {_attrs({'dir': 'none'})};")
+    else:
+        out.append(f"  {t} -> {q} {_attrs(back)};")
+        out.append(f"  {q} -> {s} {_attrs({'dir': 'none'})};")
+    return out
+
+
+def _grad_edge(attrs: dict, src: Node, norms: Mapping[tuple[str, int], float], top: float) -> None:
+    """Width and color of an edge by the gradient at its source (log scale); zero -> cut."""
+    key = (src.name, src.time) if src.time is not None else None
+    if key not in norms:
+        return
+    g = norms[key]
+    if g == 0:
+        attrs.update(style="dashed", color=style.MUTED_COLOR)
+        return
+    a = _grad_strength(g, top)
+    attrs.update(penwidth=f"{0.6 + 3.4 * a:.2f}", color=_grad_color(a))
+
+
+def _levels(graph: Graph) -> dict[str, int]:
+    """Level of each variable from the graph itself: 0 for names nothing feeds at the same step."""
+    same_step: dict[str, set[str]] = {}
+    by_id = {n.id: n for n in graph.nodes}
+    for e in graph.edges:
+        if e.delay == 0:
+            same_step.setdefault(by_id[e.target].name, set()).add(by_id[e.source].name)
+    level: dict[str, int] = {}
+
+    def of(name: str, seen: frozenset = frozenset()) -> int:
+        if name not in level:
+            below = [of(s, seen | {name}) for s in sorted(same_step.get(name, ())) if s not in seen and s != name]
+            level[name] = max(below, default=-1) + 1
+        return level[name]
+
+    for n in graph.nodes:
+        of(n.name)
+    return level
+
+
+def _columns(graph: Graph) -> dict[str, int]:
+    """Column index of each node, left to right (initial steps, kept steps, ellipsis)."""
+    keys = sorted({_col_key(n, graph) for n in graph.nodes})
+    index = {k: i for i, k in enumerate(keys)}
+    return {n.id: index[_col_key(n, graph)] for n in graph.nodes}
+
+
+def _col_key(n: Node, graph: Graph) -> float:
+    if n.ellipsis and graph.collapsed is not None:
+        return graph.collapsed[0] - 0.5
+    return float(n.time or 0)

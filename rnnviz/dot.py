@@ -192,11 +192,15 @@ def to_dot(
     displays = dict(displays or {})
     values = values or {}
     grad_norms, grad_top = _grad_scale(grads or {})
+    annotated = bool(values) or bool(grad_norms)
     lines = ['digraph "rnnviz" {']
     g = style.graph_attrs()
-    g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
     if graph.view == "unrolled":
-        g.update(nodesep="0.35", ranksep="0.5")
+        # Pinned positions: every column is laid out alike and time runs left to right;
+        # edges are then routed around the nodes.
+        g.update(layout="neato", splines="true", outputorder="edgesfirst")
+    else:
+        g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
     if title:
         g.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="15">{escape_html(title)}</FONT>'),
                  labelloc="t", labeljust="c")
@@ -204,13 +208,9 @@ def to_dot(
     lines.append(f"  node {_attrs({'fontname': style.FONT, 'fontsize': str(style.FONT_SIZE)})};")
     lines.append(f"  edge {_attrs(style.edge_attrs())};")
 
-    # Ranks: one per level; the level of a node is the level of its variable.
     level = _levels(graph)
-    columns = _columns(graph)
-    nodes_by_rank: dict[int, list[Node]] = {}
-    for n in graph.nodes:
-        nodes_by_rank.setdefault(level[n.name], []).append(n)
     row_order = {name: i for i, name in enumerate(dict.fromkeys(n.name for n in graph.nodes))}
+    positions = _positions(graph, level, row_order, annotated) if graph.view == "unrolled" else {}
 
     for n in graph.nodes:
         key = (n.name, n.time) if n.time is not None else None
@@ -218,7 +218,7 @@ def to_dot(
         if n.ellipsis:
             attrs = style.node_attrs("ellipsis")
             attrs.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="20">⋯</FONT>'),
-                         width="0.3", height="0.3")
+                         width="0.3", height="0.3", tooltip="steps left out")
         else:
             value_html = format_value(values[key], precision) if key in values else None
             grad_html = None
@@ -233,28 +233,24 @@ def to_dot(
             attrs["tooltip"] = n.id
             if value_html is not None or grad_html is not None:
                 attrs["margin"] = "0.02"
-        # Same group: Graphviz keeps the edges between them straight (columns; the main chain).
-        attrs["group"] = f"c{columns[n.id]}" if graph.view == "unrolled" else "main"
+        if graph.view == "unrolled":
+            x, y = positions[n.id]
+            attrs["pos"] = f"{x:.2f},{y:.2f}!"
+        else:
+            attrs["group"] = "main"  # Graphviz keeps edges within a group straight: the main chain
         lines.append(f"  {node_id(n.id)} {_attrs(attrs)};")
 
-    # One rank per level; an invisible left-to-right chain fixes the order in each rank.
-    for rank in sorted(nodes_by_rank):
-        members = sorted(nodes_by_rank[rank], key=lambda n: (columns.get(n.id, 0), row_order[n.name]))
-        if len(members) > 1:
-            lines.append("  { rank=same; " + " ".join(node_id(n.id) + ";" for n in members) + " }")
-            chain = " -> ".join(node_id(n.id) for n in members)
-            lines.append(f"  {chain} [style=invis, weight=\"5\"];")
-    if graph.view == "unrolled":
-        # Invisible vertical chains keep each column straight and the levels in order.
-        by_col: dict[int, list[Node]] = {}
+    if graph.view == "folded":
+        # One rank per level; an invisible left-to-right chain fixes the order in each rank.
+        by_level: dict[int, list[Node]] = {}
         for n in graph.nodes:
-            by_col.setdefault(columns[n.id], []).append(n)
-        for col in sorted(by_col):
-            stack = sorted(by_col[col], key=lambda n: (level[n.name], row_order[n.name]))
-            firsts = list({level[n.name]: n for n in reversed(stack)}.values())[::-1]
-            if len(firsts) > 1:
-                chain = " -> ".join(node_id(n.id) for n in firsts)
-                lines.append(f"  {chain} [style=invis, weight=\"10\"];")
+            by_level.setdefault(level[n.name], []).append(n)
+        for rank in sorted(by_level):
+            members = sorted(by_level[rank], key=lambda n: row_order[n.name])
+            if len(members) > 1:
+                lines.append("  { rank=same; " + " ".join(node_id(n.id) + ";" for n in members) + " }")
+                chain = " -> ".join(node_id(n.id) for n in members)
+                lines.append(f"  {chain} [style=invis, weight=\"5\"];")
 
     node_by_id = {n.id: n for n in graph.nodes}
     delay_count = 0
@@ -269,11 +265,8 @@ def to_dot(
             delay_count += 1
             lines.extend(_delayed_edge(f"delay_{delay_count}", src, dst, e.delay, attrs, level))
             continue
-        if e.delay != 0 and level[src.name] != level[dst.name]:
-            attrs["constraint"] = "false"  # a diagonal between columns must not bend the rows
-        if e.delay == 0 and level[dst.name] - level[src.name] == 1:
-            # Edges between adjacent levels pull hardest: the main chain stays straight.
-            attrs["weight"] = "4" if graph.view == "unrolled" else "8"
+        if graph.view == "folded" and level[dst.name] - level[src.name] == 1:
+            attrs["weight"] = "8"  # edges between adjacent levels pull hardest: the main chain stays straight
         lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {_attrs(attrs)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -349,6 +342,39 @@ def _levels(graph: Graph) -> dict[str, int]:
     for n in graph.nodes:
         of(n.name)
     return level
+
+
+#: Unrolled layout, in inches: width of one variable's slot, gap between steps, row height.
+SLOT_WIDTH = 1.05
+COLUMN_GAP = 0.95
+ROW_HEIGHT = 1.45
+ELLIPSIS_WIDTH = 0.9
+
+
+def _positions(graph: Graph, level: Mapping[str, int], row_order: Mapping[str, int],
+               annotated: bool) -> dict[str, tuple[float, float]]:
+    """Pinned (x, y) of each unrolled node: one column per step, one row per level.
+
+    Variables of one level sit side by side in fixed slots, the same in every
+    column, so that column t looks like column t+1.
+    """
+    slot_w = SLOT_WIDTH * (1.35 if annotated else 1.0)
+    row_h = ROW_HEIGHT * (1.3 if annotated else 1.0)
+    per_level: dict[int, list[str]] = {}
+    for name in sorted(row_order, key=row_order.__getitem__):
+        per_level.setdefault(level[name], []).append(name)
+    width = max(len(v) for v in per_level.values())
+    slot = {name: i - (len(names) - 1) / 2 for names in per_level.values() for i, name in enumerate(names)}
+    columns = _columns(graph)
+    ellipsis_cols = {columns[n.id] for n in graph.nodes if n.ellipsis}
+    x_of: dict[int, float] = {}
+    x = 0.0
+    for col in range(max(columns.values()) + 1):
+        w = ELLIPSIS_WIDTH if col in ellipsis_cols else width * slot_w + COLUMN_GAP
+        x_of[col] = x + w / 2
+        x += w
+    return {n.id: (x_of[columns[n.id]] + (0 if n.ellipsis else slot[n.name] * slot_w), level[n.name] * row_h)
+            for n in graph.nodes}
 
 
 def _columns(graph: Graph) -> dict[str, int]:

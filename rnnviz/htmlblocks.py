@@ -173,3 +173,23 @@ def plot_html(figure, prefix: str) -> str:
     buf = io.StringIO()
     figure.savefig(buf, format="svg", bbox_inches="tight")
     return inline_svg(buf.getvalue(), prefix, classes=("rnnviz-plot",))
+
+
+def gradnorms_html(model: Model, norms: dict[str, list[float]], spectra: dict[str, tuple[float, float]],
+                   target: str, *, precision: int = 3) -> str:
+    """How far the gradient of ``target`` reaches back: its norm per recurrent state and step."""
+    steps = max((len(v) for v in norms.values()), default=0)
+    head = "".join(f"<th>{t}</th>" for t in range(steps))
+    rows = []
+    for name, vals in norms.items():
+        cells = "".join(f"<td>{v:.{precision}g}</td>" for v in vals)
+        rows.append(f"<tr><th>{_name_math(model, name, 't')}</th>{cells}</tr>")
+    label = html.escape(target)
+    table = ('<table class="rnnviz-table rnnviz-gradnorms"><thead><tr>'
+             f"<th>&#8214;&#8706;{label}/&#8706;state&#8214; at t =</th>{head}</tr></thead>"
+             f"<tbody>{''.join(rows)}</tbody></table>")
+    if not spectra:
+        return table
+    items = "".join(f"<li>{_name_math(model, w)}: spectral radius {r:.{precision}g}, "
+                    f"largest singular value {s:.{precision}g}</li>" for w, (r, s) in spectra.items())
+    return table + f'<ul class="rnnviz-spectra">{items}</ul>'

@@ -53,7 +53,7 @@ log = logging.getLogger("mkdocs.plugins.rnnviz")
 ASSETS = Path(__file__).parent / "assets"
 
 _VIEWS = ("folded", "unrolled", "cell", "cell-unrolled")
-_SHOWS = ("diagram", "math", "table", "plot", "params", "gates", "downloads")
+_SHOWS = ("diagram", "math", "table", "plot", "params", "gates", "gradnorms", "downloads")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PLACEHOLDER = "rnnvizPREFIX"
 _BLOCK = "<rnnviz block>"
@@ -179,7 +179,6 @@ def _render(model, opts: dict) -> str:
     from . import htmlblocks
 
     show = opts.get("show", "diagram")
-    steps = int(opts.get("unroll", 3))
     precision = int(opts.get("precision", 3))
     if show == "math":
         return htmlblocks.math_html(model)
@@ -192,12 +191,20 @@ def _render(model, opts: dict) -> str:
         from .shapes import parameter_shapes
 
         return htmlblocks.params_html(model, parameter_shapes(model))
-    if show in ("table", "plot"):
+    if show in ("table", "plot", "gradnorms"):
         from .numeric import forward
 
         trace = forward(model, steps=opts.get("unroll"), seed=int(opts.get("seed", 0)))
         if show == "table":
             return htmlblocks.table_html(model, trace, precision=precision)
+        if show == "gradnorms":
+            from .grad import recurrent_spectra, state_grad_norms
+
+            if "grad" not in opts:
+                raise FenceOptionError("rnnviz fence: show=gradnorms needs grad=TARGET, as in grad=h[3]")
+            target = str(opts["grad"])
+            return htmlblocks.gradnorms_html(model, state_grad_norms(model, trace, target),
+                                             recurrent_spectra(model, trace), target, precision=precision)
         from .plot import figure
 
         return htmlblocks.plot_html(figure(model, trace), _PLACEHOLDER)
@@ -222,7 +229,8 @@ def _diagram(model, opts: dict):
         from .numeric import forward
 
         trace = forward(model, steps=steps, seed=int(opts.get("seed", 0)))
-        kw["values"] = trace.values
+        kw["values"] = {(n, t): trace.value(n, t) for n in trace.names
+                        for t in range(-4, trace.steps + 1) if trace.has(n, t)}
         if opts.get("grad"):
             from .grad import gradients
 

@@ -134,6 +134,9 @@ class RnnvizPlugin(BasePlugin):
                     diagram.save(str(target), format=ext, dpi=self.config["dpi"])
                 except RnnvizError as err:
                     raise PluginError(f"rnnviz: download '{name}': {err.format()}") from None
+                except ImportError as err:  # a part of rnnviz this version does not have yet
+                    fence.log.info("rnnviz: no download files: %s", err)
+                    return
                 if cached is not None:
                     cached.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(target, cached)

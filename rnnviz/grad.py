@@ -209,7 +209,9 @@ def select(model: Model, grads: Gradients, wrt: Iterable[str]) -> list[str]:
             known = [n for n in model.symbols if model.symbols[n].kind != "function"]
             close = suggest(canonical, known)
             raise TargetError(f"'{word}' is not a parameter, input or initial state of the equations",
-                              hint=f"did you mean {close}?" if close else None)
+                              hint=f"did you mean {close}?" if close else
+                              "the equations have " + ", ".join(model.parameters + model.inputs)
+                              + "".join(f", {r}[0]" for r in model.recurrent))
         if sym.kind == "parameter":
             if step is not None or name.time is not None:
                 raise TargetError(f"'{word}': {canonical} is a parameter, it has no steps; write --wrt {canonical}")

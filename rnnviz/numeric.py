@@ -340,18 +340,73 @@ class _Runner:
         return plan  # type: ignore[return-value]
 
     # -- running -------------------------------------------------------------------
+    def hoist(self, target: str) -> tuple[dict[int, object], dict[int, list]]:
+        """Evaluate, once for all steps, the subtrees that read no computed variable.
+
+        ``W x[t]`` depends on inputs and parameters only, so one product over the
+        stacked sequence replaces T small ones (and a parameter-only subtree is a
+        constant). Returns (node index -> constant, node index -> per-step list).
+        Every node keeps its per-step value, so the Trace is the same either way.
+        """
+        plan = self.plan[target]
+        computed = set(self.model.variables)
+        free = [False] * len(plan)
+        for p in reversed(plan):
+            n = p.expr
+            free[p.index] = (not isinstance(n, E.Var) or n.name not in computed) and all(free[k] for k in p.children)
+        T, lead = self.steps, self.lead
+        stacks: dict[tuple[str, int], np.ndarray] = {}
+        consts: dict[int, object] = {}
+        per_step: dict[int, list] = {}
+
+        def value(i: int):
+            p = plan[i]
+            n = p.expr
+            if isinstance(n, E.Num):
+                return np.float64(n.value)
+            if isinstance(n, E.Param):
+                return self.params[n.name]
+            if isinstance(n, E.Var):
+                if (n.name, n.delay) not in stacks:
+                    lo, hist = self.history[n.name]
+                    start = 1 - n.delay - lo
+                    stacks[(n.name, n.delay)] = np.stack(hist[start:start + T])
+                return stacks[(n.name, n.delay)]
+            ctx = dict(p.ctx, lead=(T,) + lead) if p.op.name == "concat" else p.ctx
+            out = p.op.forward(*[value(k) for k in p.children], ctx=ctx)
+            if p.batched:
+                per_step[i] = list(out)
+            else:
+                consts[i] = out
+            return out
+
+        with np.errstate(all="ignore"):
+            for p in plan:
+                if free[p.index] and p.op is not None and p.index not in per_step and p.index not in consts:
+                    value(p.index)
+        for i, steps in per_step.items():
+            for t, v in enumerate(steps, start=1):
+                if not np.isfinite(v).all():
+                    vals: list = [None] * len(plan)
+                    vals[i] = v
+                    self.fail(target, t, vals, None)
+        return consts, per_step
+
     def run(self) -> Trace:
         from functools import partial
 
         compiled = []
         for eq in self.model.equations:
             plan = self.plan[eq.target]
+            consts, per_step = self.hoist(eq.target)
             template: list = [None] * len(plan)
-            fetch = []
+            fetch = [(i, steps, -1) for i, steps in per_step.items()]
             instrs = []
             for p in plan:
                 n = p.expr
-                if isinstance(n, E.Num):
+                if p.index in consts:
+                    template[p.index] = consts[p.index]
+                elif isinstance(n, E.Num):
                     template[p.index] = np.float64(n.value)
                 elif isinstance(n, E.Param):
                     template[p.index] = self.params[n.name]
@@ -359,12 +414,17 @@ class _Runner:
                     lo, hist = self.history[n.name]
                     fetch.append((p.index, hist, -n.delay - lo))
             for p in reversed(plan):
-                if p.op is not None:
-                    instrs.append((p.index, partial(p.op.forward, ctx=p.ctx), p.children))
+                if p.op is not None and p.index not in consts and p.index not in per_step:
+                    fn = p.op.fast if p.op.fast is not None and not p.ctx else partial(p.op.forward, ctx=p.ctx)
+                    kids = p.children
+                    # Arity in the tuple, so the loop calls fn(a) or fn(a, b) without building lists.
+                    instrs.append((p.index, fn, kids[0] if kids else -1, kids[1] if len(kids) == 2 else -1,
+                                   kids if len(kids) > 2 else ()))
             fix = None if plan[0].batched else self.stored(eq.target)
             compiled.append((eq.target, template, fetch, instrs, self.history[eq.target][1], fix))
         nodes: dict[str, list[list]] | None = {eq.target: [] for eq in self.model.equations} if self.keep_nodes \
             else None
+        isfinite = np.isfinite
         with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
             for t in range(1, self.steps + 1):
                 for target, template, fetch, instrs, hist, fix in compiled:
@@ -372,14 +432,19 @@ class _Runner:
                     for idx, lst, off in fetch:
                         vals[idx] = lst[t + off]
                     try:
-                        for idx, fn, args in instrs:
-                            vals[idx] = fn(*[vals[a] for a in args])
+                        for idx, fn, a, b, many in instrs:
+                            if b >= 0:
+                                vals[idx] = fn(vals[a], vals[b])
+                            elif many:
+                                vals[idx] = fn(*[vals[k] for k in many])
+                            else:
+                                vals[idx] = fn(vals[a])
                     except FloatingPointError:
                         self.fail(target, t, vals, None)
                     out = vals[0]
                     if fix is not None:
                         out = vals[0] = np.broadcast_to(out, fix).copy()
-                    if not np.isfinite(out).all():
+                    if not isfinite(out).all():
                         self.fail(target, t, vals, out)
                     hist.append(out)
                     if nodes is not None:

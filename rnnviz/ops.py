@@ -44,6 +44,8 @@ class Op:
     name: str
     forward: Callable[..., np.ndarray]
     backward: Callable[[tuple, np.ndarray, np.ndarray, Ctx], tuple]
+    #: The same forward without ``ctx`` (a numpy ufunc), for the step loop's sake.
+    fast: Callable[..., np.ndarray] | None = None
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -100,6 +102,8 @@ def _outer_sum(g: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def _matvec_f(W, x, *, ctx):
+    if x.ndim > 2:  # a stacked sequence: one big product, not one per step
+        return (x.reshape(-1, x.shape[-1]) @ W.T).reshape(x.shape[:-1] + (W.shape[0],))
     return x @ W.T
 
 
@@ -109,6 +113,8 @@ def _matvec_b(inputs, out, g, ctx):
 
 
 def _vecmat_f(x, W, *, ctx):
+    if x.ndim > 2:
+        return (x.reshape(-1, x.shape[-1]) @ W).reshape(x.shape[:-1] + (W.shape[1],))
     return x @ W
 
 
@@ -190,25 +196,25 @@ def _softmax_b(inputs, out, g, ctx):
 
 def _unary(name: str, f, df_from_x_out) -> Op:
     """An element-wise function; ``df_from_x_out(x, out)`` is its derivative."""
-    return Op(name, lambda x, *, ctx: f(x), lambda inputs, out, g, ctx: (g * df_from_x_out(inputs[0], out),))
+    return Op(name, lambda x, *, ctx: f(x), lambda inputs, out, g, ctx: (g * df_from_x_out(inputs[0], out),), f)
 
 
 OPS: dict[str, Op] = {
-    "add": Op("add", lambda a, b, *, ctx: a + b, _add_b),
-    "sub": Op("sub", lambda a, b, *, ctx: a - b, _sub_b),
-    "neg": Op("neg", lambda a, *, ctx: -a, _neg_b),
-    "mul": Op("mul", lambda a, b, *, ctx: a * b, _mul_b),
-    "matvec": Op("matvec", _matvec_f, _matvec_b),
-    "vecmat": Op("vecmat", _vecmat_f, _vecmat_b),
-    "matmul": Op("matmul", lambda a, b, *, ctx: a @ b, _matmul_b),
+    "add": Op("add", lambda a, b, *, ctx: a + b, _add_b, np.add),
+    "sub": Op("sub", lambda a, b, *, ctx: a - b, _sub_b, np.subtract),
+    "neg": Op("neg", lambda a, *, ctx: -a, _neg_b, np.negative),
+    "mul": Op("mul", lambda a, b, *, ctx: a * b, _mul_b, np.multiply),
+    "matvec": Op("matvec", _matvec_f, _matvec_b, lambda W, x: x @ W.T),
+    "vecmat": Op("vecmat", _vecmat_f, _vecmat_b, np.matmul),
+    "matmul": Op("matmul", lambda a, b, *, ctx: a @ b, _matmul_b, np.matmul),
     "concat": Op("concat", _concat_f, _concat_b),
     "tanh": _unary("tanh", np.tanh, lambda x, y: 1.0 - y * y),
     "sigmoid": _unary("sigmoid", sigmoid, lambda x, y: y * (1.0 - y)),
-    "relu": Op("relu", _relu_f, _relu_b),
-    "softmax": Op("softmax", lambda x, *, ctx: softmax(x), _softmax_b),
+    "relu": Op("relu", _relu_f, _relu_b, lambda x: np.maximum(x, 0.0)),
+    "softmax": Op("softmax", lambda x, *, ctx: softmax(x), _softmax_b, softmax),
     "exp": _unary("exp", np.exp, lambda x, y: y),
     "log": _unary("log", np.log, lambda x, y: 1.0 / x),
-    "identity": Op("identity", lambda x, *, ctx: x, lambda inputs, out, g, ctx: (g,)),
+    "identity": Op("identity", lambda x, *, ctx: x, lambda inputs, out, g, ctx: (g,), lambda x: x),
 }
 
 #: The language's functions (rnnviz.expr.FUNCTIONS) -> their op.

@@ -202,7 +202,10 @@ def to_dot(
     else:
         g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
     if title:
-        g.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="15">{escape_html(title)}</FONT>'),
+        # A pale box behind the caption: legible on white and on dark pages.
+        g.update(label=dot_html(f'<TABLE BORDER="0" CELLPADDING="3" STYLE="rounded" BGCOLOR="{style.LABEL_BG}">'
+                                f'<TR><TD><FONT FACE="{style.FONT_TEXT}" POINT-SIZE="15">{escape_html(title)}'
+                                "</FONT></TD></TR></TABLE>"),
                  labelloc="t", labeljust="c")
     lines.append(f"  graph {_attrs(g)};")
     lines.append(f"  node {_attrs({'fontname': style.FONT, 'fontsize': str(style.FONT_SIZE)})};")
@@ -217,7 +220,8 @@ def to_dot(
         attrs = style.node_attrs(n.role)
         if n.ellipsis:
             attrs = style.node_attrs("ellipsis")
-            attrs.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="20">⋯</FONT>'),
+            attrs.update(style="solid", color="transparent", fontcolor=style.MUTED_COLOR,
+                         label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="20">⋯</FONT>'),
                          width="0.3", height="0.3", tooltip="steps left out")
         else:
             value_html = format_value(values[key], precision) if key in values else None
@@ -232,7 +236,12 @@ def to_dot(
             attrs["label"] = _node_label(n, value_html, grad_html)
             attrs["tooltip"] = n.id
             if value_html is not None or grad_html is not None:
-                attrs["margin"] = "0.02"
+                # Numbers make circles balloon; ellipses of one minimal width keep the grid even.
+                if attrs["shape"] in ("circle", "doublecircle"):
+                    if attrs["shape"] == "doublecircle":
+                        attrs["peripheries"] = "2"
+                    attrs.update(shape="ellipse", width="1.0", height="0.75")
+                attrs["margin"] = "0.04,0.02"
         if graph.view == "unrolled":
             x, y = positions[n.id]
             attrs["pos"] = f"{x:.2f},{y:.2f}!"

@@ -1,0 +1,127 @@
+"""DOT text -> SVG, PNG or PDF with the Graphviz ``dot`` program; SVG made ready to inline.
+
+Building DOT is pure (:mod:`rnnviz.dot`); this module is the only one that
+runs a program. The SVG it returns has no XML prolog, doctype or generator
+comment, keeps its ``viewBox``, starts with a ``<title>`` (accessibility), and
+has every ``id`` (and every reference to one) prefixed with a per-diagram
+prefix derived from a hash of the DOT text, so several diagrams can share one
+HTML page without their ids clashing.
+
+Example:
+    >>> svg = render_svg('digraph { a -> b }', title="two nodes")
+    >>> svg.startswith("<svg") and "<title" in svg and "viewBox" in svg
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+
+from .errors import RenderError
+from .labels import escape_html
+
+__all__ = ["FORMATS", "find_dot", "render", "render_svg", "clean_svg", "diagram_prefix"]
+
+#: Output formats Graphviz renders for us, with their file extension.
+FORMATS = ("svg", "png", "pdf")
+
+
+def find_dot() -> str:
+    """The path of the Graphviz ``dot`` program.
+
+    Raises:
+        RenderError: Graphviz is not installed (one sentence on how to get it).
+    """
+    path = shutil.which("dot")
+    if path is None:
+        raise RenderError("the Graphviz program 'dot' was not found; install Graphviz "
+                          "(e.g. 'apt install graphviz' or 'brew install graphviz') "
+                          "or write DOT text with --format dot")
+    return path
+
+
+def render(dot_text: str, format: str = "svg", *, dpi: int = 150) -> bytes:
+    """Run ``dot -T<format>`` on ``dot_text`` and return what it printed.
+
+    Args:
+        dot_text: a whole DOT graph.
+        format: ``svg``, ``png`` or ``pdf``.
+        dpi: resolution of PNG output (ignored for SVG and PDF, which scale).
+
+    Raises:
+        RenderError: Graphviz missing, an unknown format, or Graphviz failing.
+    """
+    if format not in FORMATS:
+        raise RenderError(f"cannot render '{format}'; the formats are {', '.join(FORMATS)}")
+    if format == "png" and not 1 <= dpi <= 2400:
+        raise RenderError(f"the resolution must be between 1 and 2400 dpi, got {dpi}")
+    cmd = [find_dot(), f"-T{format}"]
+    if format == "png":
+        cmd.append(f"-Gdpi={int(dpi)}")
+    try:
+        proc = subprocess.run(cmd, input=dot_text.encode("utf-8"), capture_output=True, check=False)
+    except OSError as err:  # found but cannot run (permissions, broken install)
+        raise RenderError(f"could not run Graphviz 'dot': {err.strerror or err}") from None
+    if proc.returncode != 0 or not proc.stdout:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = detail[0] if detail else f"exit code {proc.returncode}"
+        raise RenderError(f"Graphviz could not draw this diagram: {reason}")
+    return proc.stdout
+
+
+def diagram_prefix(dot_text: str) -> str:
+    """A short id prefix derived from the DOT text: same diagram, same prefix.
+
+    Example:
+        >>> diagram_prefix("digraph { a }") == diagram_prefix("digraph { a }")
+        True
+        >>> diagram_prefix("digraph { a }").startswith("rv")
+        True
+    """
+    return "rv" + hashlib.sha256(dot_text.encode("utf-8")).hexdigest()[:10]
+
+
+_JUNK = re.compile(r"<\?xml[^>]*\?>\s*|<!DOCTYPE[^>]*>\s*|<!--.*?-->\s*", re.S)
+_ID = re.compile(r'\bid="([^"]*)"')
+_HREF = re.compile(r'(\b(?:xlink:)?href=")#([^"]*)"')
+_URL = re.compile(r"url\(#([^)]*)\)")
+_SVG_OPEN = re.compile(r"<svg\b[^>]*>", re.S)
+
+
+def clean_svg(svg: str, prefix: str, *, title: str | None = None) -> str:
+    """Make Graphviz SVG ready to inline in HTML.
+
+    Removes the prolog, doctype and comments; prefixes every id and every
+    ``#id`` reference with ``prefix``; adds ``role="img"`` and a leading
+    ``<title>`` (``title`` or ``"diagram"``); keeps ``viewBox``.
+
+    Example:
+        >>> s = '<?xml version="1.0"?><svg viewBox="0 0 1 1"><g id="node1"><a xlink:href="#node1"/></g></svg>'
+        >>> print(clean_svg(s, "p", title="a < b"))
+        <svg viewBox="0 0 1 1" role="img" aria-labelledby="p-title"><title id="p-title">a &lt; b</title><g id="p-node1"><a xlink:href="#p-node1"/></g></svg>
+    """
+    svg = _JUNK.sub("", svg).strip()
+    ids = set(_ID.findall(svg))
+    svg = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    svg = _HREF.sub(lambda m: f'{m.group(1)}#{prefix}-{m.group(2)}"' if m.group(2) in ids else m.group(0), svg)
+    svg = _URL.sub(lambda m: f"url(#{prefix}-{m.group(1)})" if m.group(1) in ids else m.group(0), svg)
+    match = _SVG_OPEN.search(svg)
+    if match is None:
+        raise RenderError("Graphviz returned something that is not SVG")
+    head = match.group(0)
+    new_head = head[:-1].rstrip() + f' role="img" aria-labelledby="{prefix}-title">'
+    title_el = f'<title id="{prefix}-title">{escape_html(title or "diagram")}</title>'
+    return svg[:match.start()] + new_head + title_el + svg[match.end():].lstrip("\n")
+
+
+def render_svg(dot_text: str, *, title: str | None = None, prefix: str | None = None) -> str:
+    """Render DOT to SVG ready to inline (see :func:`clean_svg`).
+
+    Raises:
+        RenderError: Graphviz missing or failing.
+    """
+    raw = render(dot_text, "svg").decode("utf-8")
+    return clean_svg(raw, prefix or diagram_prefix(dot_text), title=title)

@@ -1,0 +1,213 @@
+"""``rnnviz run FILE``: the forward pass, as a per-step table, CSV or JSON.
+
+Example:
+    >>> import tempfile, os
+    >>> from rnnviz.cli import main
+    >>> d = tempfile.mkdtemp(); p = os.path.join(d, "relu.rnn")
+    >>> _ = open(p, "w").write("h_t = ReLU(V h_{t-1} + W x_t)\\n"
+    ...                        "V = -3, W = 3, h_0 = 0, x_1 = 2, x_2 = 3 and x_3 = 1\\n")
+    >>> main(["run", p])
+    t  x  h
+    0     0
+    1  2  6
+    2  3  0
+    3  1  3
+    0
+    >>> main(["run", p, "--json"])
+    {"steps": 3, "values": {"x": [null, 2.0, 3.0, 1.0], "h": [0.0, 6.0, 0.0, 3.0]}}
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ._common import add_model_arguments, load_model_from_args
+
+HELP = "the forward pass: every variable at every step, as a table, CSV or JSON"
+DESCRIPTION = """\
+Run the equations for t = 1..T with numpy and print every input and every
+computed variable at every step; step 0 shows the initial states.
+
+Values come from the equation file, then --values files, then --set (later
+wins). Parameters with a size but no value are drawn from a seeded generator
+(uniform in +-1/sqrt(fan-in), as PyTorch does), inputs without values from a
+standard normal; initial states without values are zero. T is the length of
+the input sequence, or --steps.
+
+  rnnviz run relu.rnn
+  rnnviz run vanilla.rnn --steps 4 --seed 1 --csv
+  rnnviz run lstm.rnn --set 'x=[[1,0,0],[0,1,0]]' --json
+
+JSON: {"steps": T, "values": {NAME: [v0, v1, ..., vT]}}; the list index is the
+step, index 0 holds the initial value (null where there is none), scalars are
+numbers and vectors lists (with --batch, one more level for the batch).
+CSV: one row per step (and batch entry), one column per scalar or component;
+vector components are numbered from 1 (h.1, h.2, ...).
+"""
+
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "add_forward_arguments", "trace_from_args", "run",
+           "format_number"]
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'")
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {n}")
+    return n
+
+
+def _digits(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'")
+    if not 0 <= n <= 17:
+        raise argparse.ArgumentTypeError(f"expected 0 to 17 digits, got {n}")
+    return n
+
+
+def add_forward_arguments(parser: argparse.ArgumentParser, *, batch: bool = True) -> None:
+    """FILE, --values, --set, --steps, --seed (and --batch): what a forward pass needs."""
+    add_model_arguments(parser)
+    parser.add_argument("--steps", type=_positive, default=None, metavar="T",
+                        help="number of steps (default: the length of the input sequence, else 5)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for parameters and inputs that no value gives (default 0)")
+    if batch:
+        parser.add_argument("--batch", type=_positive, default=None, metavar="B",
+                            help="add a batch axis of B entries (values given in the file are shared; "
+                                 "drawn inputs differ per entry)")
+
+
+def trace_from_args(args: argparse.Namespace):
+    """Load the model with its values and run the forward pass the options ask for."""
+    from ..numeric import forward
+
+    model = load_model_from_args(args)
+    return forward(model, steps=args.steps, seed=args.seed, batch=getattr(args, "batch", None))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """FILE, --steps, --seed, --batch, --precision, --csv, --json, --values, --set."""
+    add_forward_arguments(parser)
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--csv", action="store_true", help="print CSV (one column per scalar or component)")
+    out.add_argument("--json", action="store_true", help='print {"steps": T, "values": {NAME: [v0, ..., vT]}}')
+    parser.add_argument("--precision", type=_digits, default=None, metavar="N",
+                        help="digits after the point (default: 4 in the table, all in CSV and JSON)")
+
+
+def format_number(v: float, precision: int | None) -> str:
+    """A number rounded to ``precision`` digits after the point, without trailing zeros.
+
+    Example:
+        >>> format_number(6.0, 4), format_number(0.543612, 4), format_number(-0.00001, 3)
+        ('6', '0.5436', '0')
+    """
+    if precision is None:
+        return repr(float(v))
+    text = f"{float(v):.{precision}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _cell(value, precision: int | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "[" + ", ".join(_cell(v, precision) for v in value) + "]"
+    return format_number(value, precision)
+
+
+def _plain(trace, precision: int | None) -> dict[str, list]:
+    """name -> [v0, ..., vT] as Python numbers and lists (rounded if asked)."""
+    out = {}
+    for name, steps in trace.values.items():
+        row = []
+        for v in steps:
+            if v is None:
+                row.append(None)
+                continue
+            x = v.tolist()
+            row.append(_round(x, precision) if precision is not None else x)
+        out[name] = row
+    return out
+
+
+def _round(x, precision: int):
+    return [_round(v, precision) for v in x] if isinstance(x, list) else round(x, precision) + 0.0
+
+
+def table(trace, precision: int = 4) -> str:
+    """The per-step table: a row per step, a column per input or variable."""
+    values = _plain(trace, None)
+    names = list(values)
+    rows = [["t"] + names]
+    for t in range(trace.steps + 1):
+        rows.append([str(t)] + [_cell(values[n][t], precision) for n in names])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        cells = [c.ljust(w) if c.startswith("[") or r is rows[0] else c.rjust(w) for c, w in zip(r, widths)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _flat(x) -> list:
+    return [y for v in x for y in _flat(v)] if isinstance(x, list) else [x]
+
+
+def csv_text(trace, precision: int | None = None) -> str:
+    """CSV with a row per step (and batch entry) and a column per scalar or vector component."""
+    import csv
+    import io
+
+    values = _plain(trace, None)
+    batched = trace.batch is not None
+    header = ["t"] + (["batch"] if batched else [])
+    for name in values:
+        shape = trace.shapes.of(name)
+        header += [name] if not shape else [f"{name}.{i + 1}" for i in range(shape[0])]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for t in range(trace.steps + 1):
+        for b in range(trace.batch or 1):
+            row = [str(t)] + ([str(b)] if batched else [])
+            for name, steps in values.items():
+                width = max(1, (trace.shapes.of(name) or (1,))[0])
+                v = steps[t]
+                if v is None:
+                    row += [""] * width
+                    continue
+                v = v[b] if batched else v
+                row += [format_number(x, precision) for x in _flat(v)]
+            w.writerow(row)
+    return buf.getvalue()
+
+
+def json_text(trace, precision: int | None = None) -> str:
+    """{"steps": T, "values": {NAME: [v0, ..., vT]}} (and "batch": B when batched)."""
+    doc: dict = {"steps": trace.steps}
+    if trace.batch is not None:
+        doc["batch"] = trace.batch
+    doc["values"] = _plain(trace, precision)
+    return json.dumps(doc)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the forward pass as a table, CSV or JSON."""
+    trace = trace_from_args(args)
+    if args.json:
+        print(json_text(trace, args.precision))
+    elif args.csv:
+        print(csv_text(trace, args.precision), end="")
+    else:
+        print(table(trace, 4 if args.precision is None else args.precision))
+    return 0

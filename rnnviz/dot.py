@@ -232,7 +232,7 @@ def to_dot(
                              f'COLOR="{_grad_color(_grad_strength(gn, grad_top))}">'
                              f"∇ {escape_html(format_number(gn, precision))}</FONT>")
                 if gn == 0:
-                    attrs.update(style="filled,dashed", color=style.MUTED_COLOR)
+                    attrs.update(style=attrs["style"] + ",dashed", color=style.MUTED_COLOR)
             attrs["label"] = _node_label(n, value_html, grad_html)
             attrs["tooltip"] = n.id
             if value_html is not None or grad_html is not None:

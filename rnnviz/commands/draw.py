@@ -1,0 +1,172 @@
+"""``rnnviz draw FILE``: the folded and unrolled diagrams of the equations.
+
+Example:
+    >>> import tempfile, os
+    >>> from rnnviz.cli import main
+    >>> d = tempfile.mkdtemp(); p = os.path.join(d, "rnn.rnn")
+    >>> _ = open(p, "w").write("h[t] = tanh(W h[t-1] + U x[t])\\n")
+    >>> main(["draw", p, "--format", "dot", "--view", "folded", "-o", "-"])  # doctest: +ELLIPSIS
+    digraph "rnnviz" {
+    ...
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+
+HELP = "draw the folded and the unrolled network (SVG, PNG, PDF, DOT or JSON)"
+DESCRIPTION = """\
+Draw the network the equations describe, as in the textbook figures: the
+folded network (one node per variable, a black square on every delayed
+read) and the network unrolled over N steps (one column per step, step 0
+holding the initial states). Edges carry the parameter that multiplies the
+variable they read.
+
+Without -o, writes FILE's stem .folded.svg and .unrolled.svg next to FILE
+(stdin.* in the current folder when FILE is -) and prints their paths.
+
+  rnnviz draw two_layer.rnn
+  rnnviz draw two_layer.rnn --view unrolled --unroll 5 -o slides/net.pdf
+  rnnviz draw lstm.rnn -o figures/ --format png --dpi 300
+  rnnviz draw relu_1d.rnn --values --view unrolled      # forward-pass values
+  rnnviz draw vanilla.rnn --grad 'y[3]' --unroll 3      # gradient flow
+  cat net.rnn | rnnviz draw - --format json -o -
+"""
+
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
+
+_VIEWS = ("folded", "unrolled", "both", "cell", "cell-unrolled")
+_FORMATS = ("svg", "png", "pdf", "dot", "json")
+_EXT = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot", "json": "json"}
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """FILE, output, view and annotation options."""
+    parser.add_argument("file", metavar="FILE", help="equation file (plain or LaTeX); - reads standard input")
+    parser.add_argument("-o", "--output", metavar="OUT",
+                        help="where to write: a file (one view; the extension gives the format), a folder "
+                             "(ends with / or exists: writes STEM.VIEW.EXT into it), or - for standard "
+                             "output (one view); default: next to FILE")
+    parser.add_argument("--view", choices=_VIEWS, default=None,
+                        help="which diagram: folded, unrolled, both (the default when writing files into a "
+                             "folder), or the operation views cell and cell-unrolled. With -o FILE or -o - "
+                             "the default is unrolled when --values or --grad is given, else folded")
+    parser.add_argument("--unroll", metavar="N", type=_positive, default=None,
+                        help="number of time steps of the unrolled views (default 3, or the length of the "
+                             "input sequence when --values or --grad runs the forward pass)")
+    parser.add_argument("--format", choices=_FORMATS, default=None,
+                        help="output format (default: from the -o extension, else svg); json is the graph "
+                             "as data (nodes, edges, roles, delays)")
+    parser.add_argument("--dpi", metavar="N", type=_positive, default=150, help="resolution of PNG output (default 150)")
+    parser.add_argument("--max-columns", metavar="N", type=_positive, default=None,
+                        help="unrolled view: beyond N steps the middle steps collapse into an ellipsis "
+                             "column (default 6; at least 3)")
+    parser.add_argument("--values", dest="values_opt", metavar="VALUES_FILE", nargs="?", action="append",
+                        const="", default=[],
+                        help="write forward-pass values under the nodes of the unrolled view; with a file, "
+                             "also read values (parameters, initial states, inputs, sizes) from it. "
+                             "Parameters and inputs no value gives are drawn from --seed. Put FILE first "
+                             "or write --values=VALUES_FILE")
+    parser.add_argument("--set", dest="assignments", metavar="NAME=VALUE", action="append", default=[],
+                        help="one value on the command line, e.g. --set 'W=[[1,0],[0,1]]'; later wins")
+    parser.add_argument("--precision", metavar="N", type=_positive, default=3,
+                        help="significant digits of the numbers shown (default 3)")
+    parser.add_argument("--grad", metavar="TARGET", default=None,
+                        help="show the gradient of TARGET (e.g. 'y[3]', 'h[2][0]', 'sum(y)') at every node of "
+                             "the unrolled view; edge width and color follow its size, so vanishing "
+                             "gradients show; a zero gradient is drawn as a dashed, grey cut path")
+    parser.add_argument("--seed", metavar="N", type=int, default=0,
+                        help="seed of the parameters and inputs no value gives (default 0)")
+    parser.add_argument("--title", metavar="TEXT", default=None, help="a caption above the diagram")
+
+
+def _is_dir_target(out: str) -> bool:
+    return out.endswith(("/", os.sep)) or os.path.isdir(out)
+
+
+def _stem(file: str) -> tuple[Path, str]:
+    """Folder and stem of the default outputs: next to FILE, or ./stdin for standard input."""
+    if file == "-":
+        return Path("."), "stdin"
+    p = Path(file)
+    return p.parent, p.name.split(".")[0] if not p.name.startswith(".") else p.stem
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render every requested view first, then write them (atomically); print the paths written."""
+    from ..diagram import draw, format_of
+    from ._common import load_model_from_args
+
+    annotate = bool(args.values_opt) or args.grad is not None
+    single = args.output is not None and not _is_dir_target(args.output)
+    view = args.view or ("both" if not single else ("unrolled" if annotate else "folded"))
+    if single and view == "both":
+        raise UsageError("-o FILE (or -o -) takes one view; choose --view folded or --view unrolled, "
+                         "or give a folder (-o DIR/)")
+    views = ["folded", "unrolled"] if view == "both" else [view]
+
+    if args.output is not None and single and args.output != "-":
+        fmt = args.format or format_of(args.output)
+    else:
+        fmt = args.format or "svg"
+
+    args.values_file = [v for v in args.values_opt if v]
+    model = load_model_from_args(args)
+    max_columns = args.max_columns if args.max_columns is not None else None
+    if max_columns is not None and max_columns < 3:
+        raise UsageError("--max-columns must be at least 3 (first step, ellipsis, last step)")
+
+    trace = grads = None
+    steps = args.unroll or 3
+    if annotate and "unrolled" in views:
+        from ..numeric import forward  # numpy only when numbers are asked for
+
+        trace = forward(model, steps=args.unroll, seed=args.seed)
+        steps = trace.steps
+        if args.grad is not None:
+            from ..grad import gradients
+
+            grads = gradients(model, trace, args.grad)
+
+    rendered: list[tuple[str, bytes]] = []
+    for v in views:
+        kwargs = {"max_columns": max_columns} if max_columns is not None else {}
+        diagram = draw(model, v, steps, values=trace if args.values_opt else None, grads=grads,
+                       precision=args.precision, title=args.title, seed=args.seed, **kwargs)
+        rendered.append((v, diagram.render(fmt, dpi=args.dpi)))
+
+    if args.output == "-":
+        from ..io import write_output
+
+        write_output("-", rendered[0][1] if fmt in ("png", "pdf") else rendered[0][1].decode("utf-8"))
+        return 0
+    if single:
+        targets = [Path(args.output)]
+    else:
+        folder, stem = (Path(args.output), _stem(args.file)[1]) if args.output else _stem(args.file)
+        targets = [folder / f"{stem}.{v}.{_EXT[fmt]}" for v, _ in rendered]
+    from ..io import write_atomic
+
+    for path, (_, data) in zip(targets, rendered):
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+        print(path)
+    sys.stdout.flush()
+    return 0

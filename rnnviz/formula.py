@@ -192,10 +192,13 @@ class Printer:
         if isinstance(e, E.Neg):
             s = "-" + self.expr(e.operand, prec + 1)
         else:
-            ops = {E.Add: " + ", E.Sub: " - ", E.Prod: " ",
-                   E.EMul: " \\odot " if self.latex else " * "}
+            ops = {E.Add: " + ", E.Sub: " - ", E.Prod: " ", E.EMul: " \\odot " if self.latex else " * "}
             lp, rp = (prec + 1, prec) if isinstance(e, E.Prod) else (prec, prec + 1)
-            s = self.expr(e.left, lp) + ops[type(e)] + self.expr(e.right, rp)
+            right = self.expr(e.right, rp)
+            op = ops[type(e)]
+            if self.latex and isinstance(e, E.Prod) and right.startswith("\\"):
+                op = " \\, "  # `V \mathrm{ReLU}(...)` would set as one word VReLU
+            s = self.expr(e.left, lp) + op + right
         if prec < parent:
             return f"\\left({s}\\right)" if self.latex else f"({s})"
         return s

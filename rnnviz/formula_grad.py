@@ -115,15 +115,18 @@ ZERO, IDENT = Zero(), Ident()
 
 def mul(*fs: J) -> J:
     out: list[J] = []
+    sign = 1
     for f in fs:
         if isinstance(f, Zero):
             return ZERO
+        if isinstance(f, Sum) and len(f.terms) == 1:  # a lone minus moves to the front
+            sign *= f.terms[0][0]
+            f = f.terms[0][1]
         if isinstance(f, Ident) or (isinstance(f, Scale) and f.value == 1):
             continue
         out.extend(f.factors if isinstance(f, Mul) else [f])
-    if not out:
-        return IDENT
-    return out[0] if len(out) == 1 else Mul(tuple(out))
+    prod = IDENT if not out else out[0] if len(out) == 1 else Mul(tuple(out))
+    return prod if sign == 1 else Sum(((-1, prod),))
 
 
 def add(*terms: tuple[int, J]) -> J:
@@ -270,10 +273,13 @@ class _JPrinter:
             v = x.value
             return str(int(v)) if float(v).is_integer() else repr(v)
         if isinstance(x, Mat):
-            s = P.name(x.param) + ("^T" if x.transpose and not L else "^{\\top}" if x.transpose else "")
+            s = P.name(x.param)
             if x.block is not None:
-                s += f"[:, {P.expr(at_steps(x.block, idx))}]" if not L else \
-                    f"_{{[:,\\,{P.expr(at_steps(x.block, idx))}]}}"
+                part = P.expr(at_steps(x.block, idx))
+                # The block of columns acting on one item of a concatenation.
+                s = f"{{{s}}}_{{[:,\\,{part}]}}" if L else f"{s}[:, {part}]"
+            if x.transpose:
+                s = f"{{{s}}}^{{\\top}}" if L else f"{s}^T"
             return s
         if isinstance(x, Diag):
             inner = P.expr(at_steps(x.expr, idx))

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 
 from . import style
 from .graph import Edge, Graph, Node
-from .labels import dot_html, escape_dot, escape_html, html_label, name_of
+from .labels import HtmlLabel, dot_html, escape_dot, escape_html, html_label, name_of
 from .syntax import Name
 
 __all__ = ["to_dot", "format_number", "format_value", "node_id"]
@@ -40,12 +40,12 @@ def node_id(graph_id: str) -> str:
 
 
 def _attrs(d: Mapping[str, str | None]) -> str:
-    """``[k=v, ...]`` with every value quoted, except HTML-like labels (``<...>``)."""
+    """``[k=v, ...]`` with every value quoted, except HTML-like labels (:class:`HtmlLabel`)."""
     parts = []
     for k, v in d.items():
         if v is None:
             continue
-        parts.append(f"{k}={v}" if v.startswith("<") and v.endswith(">") else f"{k}={escape_dot(v)}")
+        parts.append(f"{k}={v}" if isinstance(v, HtmlLabel) else f"{k}={escape_dot(v)}")
     return "[" + ", ".join(parts) + "]"
 
 

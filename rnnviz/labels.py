@@ -29,6 +29,7 @@ __all__ = [
     "escape_html",
     "escape_dot",
     "dot_html",
+    "HtmlLabel",
     "base_text",
     "time_text",
     "html_label",
@@ -95,14 +96,22 @@ def escape_dot(text: object) -> str:
     return f'"{s}"'
 
 
-def dot_html(inner: str) -> str:
+class HtmlLabel(str):
+    """A DOT attribute value that is an HTML-like label (``<...>``), written unquoted.
+
+    A distinct type, so that writers of DOT never mistake a plain value that
+    happens to start with ``<`` (a name, a tooltip) for markup.
+    """
+
+
+def dot_html(inner: str) -> HtmlLabel:
     """Wrap the inside of an HTML-like label for a DOT attribute: ``<...>``.
 
     Example:
         >>> dot_html("<I>x</I>")
         '<<I>x</I>>'
     """
-    return f"<{inner}>"
+    return HtmlLabel(f"<{inner}>")
 
 
 def base_text(name: Name) -> str:

@@ -1,0 +1,187 @@
+"""Tests of rnnviz.dot: golden DOT files, layout conventions, escaping and annotations.
+
+Set RNNVIZ_REGEN_GOLDEN=1 to rewrite the golden files after an intended change
+(then look at the diff and at the pictures before committing them).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from rnnviz.diagram import draw
+from rnnviz.dot import format_number, format_value, to_dot
+from rnnviz.graph import Edge, Graph, Node, build
+from rnnviz.model import load_model
+from rnnviz.syntax import Name
+from tests.conftest import EXAMPLES, example_paths
+
+GOLDEN = Path(__file__).parent / "golden"
+REGEN = os.environ.get("RNNVIZ_REGEN_GOLDEN") == "1"
+DOT = shutil.which("dot")
+needs_dot = pytest.mark.skipif(DOT is None, reason="Graphviz dot not installed")
+
+
+def _model(path: Path):
+    return load_model(path.read_text(encoding="utf-8"), path.name)
+
+
+@pytest.mark.parametrize("view", ["folded", "unrolled"])
+@pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.stem)
+def test_golden_dot(path, view):
+    """The DOT text of every example and view equals its golden file."""
+    text = draw(_model(path), view, 3).dot()
+    golden = GOLDEN / f"{path.stem}.{view}.dot"
+    if REGEN:
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"no golden file {golden.name}; run with RNNVIZ_REGEN_GOLDEN=1"
+    assert text == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.stem)
+def test_dot_is_deterministic(path):
+    """Two runs, even from two separately loaded models, give byte-identical DOT."""
+    for view in ("folded", "unrolled"):
+        assert draw(_model(path), view, 4).dot() == draw(_model(path), view, 4).dot()
+
+
+@pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.stem)
+def test_node_ids_are_quoted_and_never_ports(path):
+    """Every node statement uses a quoted id without ':' (DOT would read a port)."""
+    text = draw(_model(path), "unrolled", 3).dot()
+    ids = re.findall(r'^  "([^"]+)" \[', text, re.M)
+    assert ids and not any(":" in i for i in ids)
+
+
+def test_folded_delays_go_through_black_squares():
+    """Each delayed read of the folded view passes through its own small square; k > 1 is written on it."""
+    model = load_model("h[t] = tanh(V h[t-1] + W h[t-2] + U x[t])")
+    text = draw(model, "folded").dot()
+    squares = re.findall(r'^  "(delay_\d+)" \[([^\n]*)\];$', text, re.M)
+    assert len(squares) == 2
+    labels = sorted(re.search(r'label="([^"]*)"', attrs).group(1) for _, attrs in squares)
+    assert labels == ["", "2"]
+    assert all('shape="square"' in attrs for _, attrs in squares)
+
+
+@needs_dot
+@pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.stem)
+def test_folded_puts_inputs_below_outputs(path):
+    """In the laid-out folded view every input is below every output (Goodfellow's orientation)."""
+    model = _model(path)
+    pos = _layout(draw(model, "folded").dot())
+    outputs = [n for n in model.variables if model.role(n) == "output"]
+    for i in model.inputs:
+        for o in outputs:
+            assert pos[i][1] < pos[o][1]
+
+
+@needs_dot
+@pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.stem)
+def test_unrolled_columns_look_alike(path):
+    """Unrolled: time runs left to right and column t+1 is column t shifted by one fixed step."""
+    model = _model(path)
+    pos = _layout(draw(model, "unrolled", 4).dot())
+    names = list(model.inputs) + list(model.variables)
+    shifts = set()
+    for name in names:
+        xs = [pos[f"{name}@{t}"] for t in range(1, 5)]
+        assert all(a[0] < b[0] for a, b in zip(xs, xs[1:]))
+        assert len({round(p[1], 2) for p in xs}) == 1  # same row at every step
+        shifts |= {round(b[0] - a[0], 2) for a, b in zip(xs, xs[1:])}
+    assert len(shifts) == 1
+    lowest = min(pos[f"{i}@1"][1] for i in model.inputs)
+    assert all(pos[f"{o}@1"][1] > lowest for o in model.variables if model.role(o) == "output")
+
+
+def _layout(dot_text: str) -> dict[str, tuple[float, float]]:
+    """Node id -> (x, y) in inches, as Graphviz lays it out (y grows upwards)."""
+    out = subprocess.run([DOT, "-Tplain"], input=dot_text, capture_output=True, text=True, check=True).stdout
+    pos = {}
+    for line in out.splitlines():
+        if line.startswith("node "):
+            parts = _plain_split(line)
+            pos[parts[1]] = (float(parts[2]), float(parts[3]))
+    return pos
+
+
+def _plain_split(line: str) -> list[str]:
+    return [p.strip('"') for p in re.findall(r'"[^"]*"|\S+', line)]
+
+
+EVIL = ['<script>alert(1)</script>', '"];evil[label="x', "a & b", "{ }", "</TD></TR>", "\\N\\G"]
+
+
+@needs_dot
+@pytest.mark.parametrize("evil", EVIL)
+def test_names_and_titles_cannot_inject_markup(evil):
+    """A node name, a parameter and a title holding markup characters are drawn literally."""
+    g = Graph("folded", 0, (Node(evil, evil, None, "input", Name(evil)), Node("h", "h", None, "output", Name("h"))),
+              (Edge(evil, "h", evil, 0),))
+    text = to_dot(g, displays={evil: Name(evil)}, title=evil)
+    proc = subprocess.run([DOT, "-Tsvg"], input=text, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "<script" not in proc.stdout and "evil[" not in proc.stdout.replace("&quot;];evil[", "")
+    assert "<text" in proc.stdout
+
+
+@pytest.mark.parametrize("x, precision, text", [(0.123456, 3, "0.123"), (6.0, 3, "6"), (-0.5, 3, "\u22120.5"),
+                                                (123456.0, 3, "1.23e+05"), (0.98765, 2, "0.99"), (0.0, 3, "0")])
+def test_numbers_use_significant_digits(x, precision, text):
+    """Numbers show `precision` significant digits with a typographic minus."""
+    assert format_number(x, precision) == text
+
+
+def test_values_short_vector_shows_entries_long_vector_shows_strip():
+    """Up to four entries are listed; a longer vector becomes a colored strip with its norm."""
+    assert "[1, 2, 3]" in format_value([1.0, 2.0, 3.0])
+    long = format_value([3.0, 4.0] + [0.0] * 10)
+    assert "BGCOLOR" in long and "= 5" in long and "[" not in long
+
+
+def test_values_appear_under_unrolled_nodes():
+    """Given values are written in the label of their (name, step) node."""
+    model = load_model("h[t] = relu(V h[t-1] + W x[t])")
+    text = draw(model, "unrolled", 3, values={("h", 0): 0.0, ("h", 1): 6.0, ("h", 2): 0.0, ("h", 3): 3.0,
+                                               ("x", 1): 2.5}).dot()
+    line = next(l for l in text.splitlines() if l.startswith('  "h@1"'))
+    assert ">6<" in line
+    assert ">2.5<" in next(l for l in text.splitlines() if l.startswith('  "x@1"'))
+
+
+def test_gradients_set_edge_width_by_magnitude_and_cut_zero_paths():
+    """A larger gradient at an edge's source gives a wider edge; a zero gradient gives a dashed grey path."""
+    model = load_model("h[t] = tanh(W h[t-1] + U x[t])")
+    grads = {("h", 0): 0.0, ("h", 1): 1e-4, ("h", 2): 1e-2, ("h", 3): 1.0,
+             ("x", 1): 1e-4, ("x", 2): 1e-2, ("x", 3): 1.0}
+    text = draw(model, "unrolled", 3, grads=grads).dot()
+
+    def edge(a, b):
+        return next(l for l in text.splitlines() if l.startswith(f'  "{a}" -> "{b}"'))
+
+    def width(line):
+        return float(re.search(r'penwidth="([\d.]+)"', line).group(1))
+
+    assert width(edge("h@1", "h@2")) < width(edge("h@2", "h@3"))
+    assert 'style="dashed"' in edge("h@0", "h@1")
+    assert "dashed" in next(l for l in text.splitlines() if l.startswith('  "h@0"'))
+
+
+def test_annotations_do_not_touch_the_folded_view():
+    """Values and gradients belong to steps, so the folded view ignores them."""
+    model = load_model("h[t] = tanh(W h[t-1] + U x[t])")
+    plain = draw(model, "folded").dot()
+    assert draw(model, "folded", values={("h", 1): 1.0}, grads={("h", 1): 1.0}).dot() == plain
+
+
+def test_collapsed_view_draws_ellipsis_nodes_and_dashed_edges():
+    """A long unroll draws a ⋯ node per row and dashed edges into and out of it."""
+    text = draw(load_model((EXAMPLES / "vanilla.rnn").read_text()), "unrolled", 50).dot()
+    assert text.count("⋯") == 3
+    assert re.search(r'"h@3" -> "h@\.\.\." \[[^\]]*style="dashed"', text)

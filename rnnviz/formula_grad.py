@@ -335,7 +335,7 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
     jp = _JPrinter(model, latex)
     P = jp.p
     states = _state_vars(model)
-    big_t = "T" if tgt.step is None else str(tgt.step)
+    big_t = "t" if tgt.step is None else str(tgt.step)
     v = tgt.name
     V = P.name(wrt)
     lines: list[str] = []
@@ -373,7 +373,7 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
     head = jp.d(P.name(v, big_t), V)
     if tgt.step is None:
         total = P.paren(("\\sum_t " if latex else "sum_t ") + P.name(v, "t"))
-        lines.append(f"{jp.d(total, V)} = {sumtex('T=1', 'T_{end}' if latex else 'T_end', head)}")
+        lines.append(f"{jp.d(total, V)} = {sumtex('t=1', 'T', head)}")
     rhs: list[str] = []
     if in_states and len(states) == 1:
         rhs.append(tsum)
@@ -431,6 +431,13 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
             f"dL/d{V} = g u^T with g = dL/d({V} u)"] if any("d(" in d for d in defs) else []
     if len(states) > 1 and param_states:
         note.append("the blocks of ds_j/ds_{j-1} not listed are 0")
+    if tgt.component is not None:
+        note.append(f"{tgt}: component {tgt.component} of {P.name(v, big_t)}, row {tgt.component} "
+                    "of the Jacobian above")
+    for r in states:
+        if model.max_delay(r) > 1:
+            note.append(f"{r} is also read {model.max_delay(r)} steps back; these Jacobians follow the reads "
+                        f"one step back only (stack {r}_t, {r}_(t-1), ... into the state to include the others)")
     return "\n".join(lines + ["where (^+ : the immediate derivative, earlier steps held fixed)"]
                      + ["  " + d for d in defs + note])
 

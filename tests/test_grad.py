@@ -89,6 +89,7 @@ FUNCTION_MODELS = {
     "scalar input and state": "h[t] = tanh(w h[t-1] + u x[t] + b)",
     "delay of two": "h[t] = tanh(W h[t-1] + V h[t-2] + U x[t])\ndim x = 3, h = 4",
     "input read ahead": "h[t] = tanh(W h[t-1] + U x[t] + V x[t+1])\ndim x = 2, h = 3",
+    "generic activation bound by a value": "h[t] = f(W h[t-1] + U x[t])\nf = tanh\ndim x = 3, h = 4",
     "matrix times matrix-free chain": "a[t] = tanh(U x[t])\nh[t] = W a[t] + V h[t-1]\ndim x = 3, a = 2, h = 4",
 }
 
@@ -115,6 +116,14 @@ def test_batch_gradient_is_the_sum_over_the_batch():
     g = gradients(model, trace, "sum(h)")
     assert g.nodes[("h", 2)].shape == (2, 4) and g.inputs[("x", 1)].shape == (2, 3)
     assert check_fd(model, "sum(h)", batch=2) > 0
+
+
+def test_batch_of_scalars():
+    """Per-step scalars with a batch are stored (B, 1); gradients come back as (B,) and match."""
+    model = rnnviz.load_model(FUNCTION_MODELS["scalar input and state"])
+    g = gradients(model, forward(model, steps=3, batch=3), "h[3]")
+    assert g.nodes[("h", 1)].shape == (3,) and g.initial[("h", 0)].shape == (3,)
+    assert check_fd(model, "h[3]", batch=3) > 0
 
 
 EXAMPLES = sorted(glob.glob("examples/*.rnn"))

@@ -469,9 +469,10 @@ class _Runner:
             what = "log of a number <= 0"
         elif bad is not None:
             what = "overflow"
+        hint = ("log takes positive numbers only" if what.startswith("log") else
+                "smaller weights or inputs, or fewer steps, keep the values finite")
         err = self.model.error(NumericError, f"{what} while computing {target}[{t}] (step {t}) in "
-                               f"{E.to_text(node)}", node.span or self.model.equation(target).span,
-                               hint="smaller weights or inputs, or fewer steps, keep the values finite")
+                               f"{E.to_text(node)}", node.span or self.model.equation(target).span, hint=hint)
         err.variable, err.step = target, t  # type: ignore[attr-defined]
         raise err
 

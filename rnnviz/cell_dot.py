@@ -1,0 +1,360 @@
+"""Cell graph -> DOT text, laid out like the cell figures of courses.
+
+The layout follows colah's and d2l.ai's LSTM/GRU figures: inputs enter from
+below, the operations rise in rows (matrix products, sums, then the gate
+activations side by side in one row), the cell state's additive path is one
+straight heavy line through the cell (the "gradient highway"), entering from
+the left at ``c[t-1]`` and leaving to the right at ``c[t]``, and the hidden
+state leaves at the top. Rows are computed here (longest path from the
+inputs, with each additive path contracted to one row) and written as
+``rank=same`` groups, so the picture does not depend on Graphviz's guesses.
+
+Pure and deterministic: the same graph gives byte-identical DOT.
+
+Example:
+    >>> from rnnviz.model import load_model
+    >>> from rnnviz.cell import cell_graph
+    >>> text = to_dot(cell_graph(load_model("h[t] = tanh(W h[t-1] + U x[t])")))
+    >>> "rank=same" in text and ":" not in text.split("{", 1)[0]
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from . import style
+from .cell import CellGraph, CellNode, cell_graph
+from .gates import GATE_ROLES
+from .labels import dot_html, escape_dot, escape_html, html_label, name_of
+from .syntax import Name
+
+__all__ = ["to_dot", "levels"]
+
+#: Symbols drawn in the round operation nodes.
+_OP_SYMBOL = {"mul": "⊙", "add": "+", "sub": "−", "neg": "−", "one_minus": "1−",
+              "matmul": "·", "scale": "·", "concat": "[ , ]"}
+#: Text in the boxes of functions.
+_FUNC_TEXT = {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "softmax": "softmax", "exp": "exp",
+              "log": "log", "identity": "id"}
+_HIGHWAY_COLOR = style.PALETTE["state"].stroke
+_CELL_FILL = "#f4f7fb"
+_CELL_STROKE = "#9fb3c8"
+
+
+def _attrs(d: Mapping[str, str | None]) -> str:
+    parts = []
+    for k, v in d.items():
+        if v is None:
+            continue
+        parts.append(f"{k}={v}" if v.startswith("<") and v.endswith(">") else f"{k}={escape_dot(v)}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def _q(node_id: str) -> str:
+    return escape_dot(node_id.replace(":", "_"))
+
+
+# -- rows -------------------------------------------------------------------
+
+
+def levels(g: CellGraph) -> dict[str, int] | None:
+    """Row of every node of a *folded* cell graph (0 = bottom), or ``None`` if the
+    additive paths cannot be made straight rows (then Graphviz ranks alone).
+
+    Parameter boxes and constants take the row of the operation they feed; each
+    highway (``lane``) is contracted to one row; reads of a highway's previous
+    value do not push anything up, since that value enters from the left.
+    """
+    attached = {e.source: e.target for e in g.edges if e.attached}
+
+    def group(n: CellNode) -> str:
+        return f"lane {n.lane}" if n.lane else n.id
+
+    preds: dict[str, set[str]] = {group(n): set() for n in g.nodes.values() if n.id not in attached}
+    for e in g.edges:
+        if e.attached:
+            continue
+        src, dst = g.nodes[e.source], g.nodes[e.target]
+        if src.lane and src.time is not None and src.time < 0:
+            continue  # c[t-1] enters from the left of its row
+        a, b = group(src), group(dst)
+        if a != b:
+            preds[b].add(a)
+    level: dict[str, int] = {}
+    pending = dict(preds)
+    while pending:
+        ready = sorted(k for k, ps in pending.items() if all(p in level for p in ps))
+        if not ready:
+            return None  # a cycle through a highway: leave the ranks to Graphviz
+        for k in ready:
+            level[k] = 1 + max((level[p] for p in pending[k]), default=-1)
+            del pending[k]
+    out = {n.id: level[group(n)] for n in g.nodes.values() if n.id not in attached}
+    for src, dst in attached.items():
+        out[src] = out[dst]
+    return out
+
+
+# -- labels -----------------------------------------------------------------
+
+
+def _display(g: CellGraph, name: str) -> Name:
+    sym = g.model.symbols.get(name)
+    return sym.display if sym is not None else name_of(name)
+
+
+def _time_text(n: CellNode, folded: bool) -> str | int | None:
+    if n.time is None:
+        return None
+    if folded:
+        return "t" if n.time == 0 else f"t{n.time:+d}"
+    return n.time
+
+
+def _small(text: str, color: str = "#4a4a4a") -> str:
+    return (f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}" COLOR="{color}">'
+            f"{escape_html(text)}</FONT>")
+
+
+def _box_cell(g: CellGraph, n: CellNode) -> str:
+    """A table cell for a parameter (or constant) drawn inside its operation's node."""
+    if n.role == "parameter":
+        text, fill = html_label(_display(g, n.name)), style.PALETTE["parameter"].fill
+    else:
+        text, fill = escape_html(f"{n.number:g}".replace("-", "−")), "#ffffff"
+    return (f'<TD BGCOLOR="{fill}" COLOR="{style.PALETTE["parameter"].stroke}" '
+            f'CELLPADDING="3"><FONT POINT-SIZE="14">{text}</FONT></TD>')
+
+
+def _merged_attrs(g: CellGraph, n: CellNode, boxes: list[CellNode]) -> dict[str, str]:
+    """A product or sum with its parameter boxes: one node, the boxes left of the symbol."""
+    stroke = _HIGHWAY_COLOR if n.highway else style.PALETTE["operation"].stroke
+    symbol = (f'<TD BGCOLOR="#ffffff" COLOR="{stroke}" CELLPADDING="3">'
+              f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="14">{escape_html(_OP_SYMBOL.get(n.op or "", "?"))}'
+              "</FONT></TD>")
+    cells = "".join(_box_cell(g, b) for b in boxes)
+    table = (f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" STYLE="ROUNDED">'
+             f"<TR>{cells}{symbol}</TR></TABLE>")
+    return {"shape": "plain", "label": dot_html(table), "fontname": style.FONT, "tooltip": n.id}
+
+
+def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
+    if n.role == "parameter":
+        attrs = style.node_attrs("parameter")
+        attrs.update(label=dot_html(html_label(_display(g, n.name))), fontsize="13", margin="0.04,0.02",
+                     width="0.3", height="0.26", penwidth="1.0")
+    elif n.role == "constant":
+        text = f"{n.number:g}".replace("-", "−")
+        attrs = {"shape": "plaintext", "label": text, "fontname": style.FONT, "fontsize": "13",
+                 "width": "0.2", "height": "0.2", "margin": "0.02"}
+    elif n.role == "op" and n.op in _FUNC_TEXT or n.op == "function":
+        role = "gate" if n.gate else "function"
+        attrs = style.node_attrs(role)
+        text = (html_label(_display(g, n.name)) if n.op == "function"
+                else escape_html(_FUNC_TEXT[n.op]))
+        attrs.update(label=dot_html(text), width="0.45", height="0.34", margin="0.06,0.03")
+    elif n.role == "op":
+        attrs = style.node_attrs("operation")
+        attrs.update(label=_OP_SYMBOL.get(n.op or "", "?"), fontname=style.FONT_TEXT, fontsize="15",
+                     width="0.34", height="0.34", fixedsize="true", margin="0")
+        if n.op == "concat":
+            attrs.update(shape="box", style="filled,rounded", fontsize="11", width="0.5", height="0.26")
+        elif n.op in ("matmul", "scale"):
+            attrs.update(width="0.26", height="0.26", fontsize="14")
+        elif n.op == "one_minus":
+            attrs.update(fontsize="12")
+        if n.highway:
+            attrs.update(color=_HIGHWAY_COLOR, penwidth="2.2")
+    elif n.role == "hidden":
+        # An intermediate variable: a labelled point on the wire, with its gate role.
+        label = html_label(_display(g, n.name), _time_text(n, folded))
+        if n.gate:
+            label += "<BR/>" + _small(GATE_ROLES[n.gate], style.PALETTE["gate"].stroke)
+        attrs = {"shape": "plaintext", "label": dot_html(label), "fontname": style.FONT,
+                 "fontsize": "15", "margin": "0.02", "width": "0.2", "height": "0.2"}
+    else:
+        attrs = style.node_attrs(n.role)
+        label = html_label(_display(g, n.name), _time_text(n, folded))
+        if n.highway and n.name in g.report.cell_states and n.time == (0 if folded else 1):
+            label += "<BR/>" + _small("cell state", _HIGHWAY_COLOR)
+        attrs.update(label=dot_html(label), margin="0.03", width="0.5", height="0.5")
+        if n.highway:
+            attrs.update(color=_HIGHWAY_COLOR, penwidth="2.6")
+    attrs["tooltip"] = n.id
+    return attrs
+
+
+# -- DOT --------------------------------------------------------------------
+
+
+def to_dot(g: CellGraph, *, title: str | None = None) -> str:
+    """DOT text of a cell graph (folded or unrolled)."""
+    folded = g.view == "cell"
+    template = g if folded else cell_graph(g.model, unrolled=False)
+    rows = levels(template)
+    level = None if rows is None else {n.id: rows[n.base] for n in g.nodes.values()
+                                       if n.base in rows}
+    lines = ['digraph "rnnviz_cell" {']
+    ga = style.graph_attrs()
+    ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32", nodesep="0.22",
+              compound="true")
+    if title:
+        ga.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="15">{escape_html(title)}</FONT>'),
+                  labelloc="t")
+    lines.append(f"  graph {_attrs(ga)};")
+    lines.append(f"  node {_attrs({'fontname': style.FONT, 'fontsize': str(style.FONT_SIZE)})};")
+    lines.append(f"  edge {_attrs(style.edge_attrs())};")
+
+    # Parameter boxes and constants are drawn inside the node of their operation.
+    attached = {e.source for e in g.edges if e.attached}
+    attached_to: dict[str, list[CellNode]] = {}
+    for e in g.edges:
+        if e.attached:
+            attached_to.setdefault(e.target, []).append(g.nodes[e.source])
+    for n in g.nodes.values():
+        if n.id in attached:
+            continue
+        attrs = _merged_attrs(g, n, attached_to[n.id]) if n.id in attached_to else _node_attrs(g, n, folded)
+        lines.append(f"  {_q(n.id)} {_attrs(attrs)};")
+    edges = [e for e in g.edges if not e.attached]
+    relays = _relays(g, edges, level) if level is not None else {}
+    for rid in dict.fromkeys(relays.values()):
+        lines.append(f"  {_q(rid)} {_attrs(_RELAY)};")
+    if level is not None:
+        lines.extend(_rows(g, level, attached, relays, folded))
+    lines.extend(_edges(g, edges, level, relays, folded))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+#: A branching point at the bottom of a cell where a state from above enters it.
+_RELAY = {"shape": "point", "width": "0.07", "height": "0.07", "color": style.EDGE_COLOR,
+          "fillcolor": style.EDGE_COLOR, "style": "filled"}
+
+
+def _relays(g: CellGraph, edges: list, level: dict[str, int]) -> dict[tuple[str, int], str]:
+    """(source, step) -> relay id, for values that go down into a cell (h[t-1] into the gates).
+
+    One wire drops to the bottom of the cell and branches there, instead of one
+    long wire per gate looping across the whole figure.
+    """
+    targets: dict[tuple[str, int], int] = {}
+    for e in edges:
+        if level.get(e.source, 0) > level.get(e.target, 0):
+            k = (e.source, _step_of(g.nodes[e.target]))
+            targets[k] = targets.get(k, 0) + 1
+    return {k: f"relay.{k[0]}.{k[1]}" for k, count in targets.items() if count > 1}
+
+
+def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict, folded: bool) -> list[str]:
+    """``rank=same`` groups, one per row, each in a fixed left-to-right order."""
+    lines = []
+    key = _order_keys(g, folded)
+    by_row: dict[int, list[str]] = {}
+    for nid, lv in level.items():
+        if nid not in attached:
+            by_row.setdefault(lv, []).append(nid)
+    for (src, step), rid in relays.items():
+        key[rid] = (step, (-2, 0), 0, 0, rid)
+        by_row.setdefault(0, []).append(rid)
+    key_of = key
+    real = {(e.source, e.target) for e in g.edges}
+    for lv in sorted(by_row):
+        row = sorted(by_row[lv], key=key.__getitem__)
+        by_row[lv] = row
+        lines.append("  { rank=same; " + " ".join(_q(i) + ";" for i in row) + " }")
+        # Invisible chains fix the order: step by step; in a step, the forget/reset
+        # gates, update/input gates, candidates, the additive path, the output gate.
+        for a, b in zip(row, row[1:]):
+            if (a, b) not in real:
+                lines.append(f"  {_q(a)} -> {_q(b)} [style=invis];")
+    # Graphviz may put a flat edge's tail right of its head; pinning the ends of each
+    # additive path above two invisible anchors at the ends of the bottom row keeps
+    # c[t-1] on the left and c[t] on the right.
+    if g.report.highways and 0 in by_row:
+        bottom = by_row[0]
+        anchor = {"style": "invis", "shape": "point", "width": "0.01", "height": "0.01"}
+        lines.append(f"  {_q('anchor_left')} {_attrs(anchor)};")
+        lines.append(f"  {_q('anchor_right')} {_attrs(anchor)};")
+        lines.append(f"  {{ rank=same; {_q('anchor_left')}; {_q('anchor_right')}; }}")
+        lines.append(f"  {_q('anchor_left')} -> {_q(bottom[0])} [style=invis];")
+        lines.append(f"  {_q(bottom[-1])} -> {_q('anchor_right')} [style=invis];")
+        for lane in g.report.highways:
+            ends = sorted((n for n in g.nodes.values() if n.lane == lane and n.role != "op"),
+                          key=lambda n: n.time if n.time is not None else 0)
+            if len(ends) < 2:
+                continue
+            lines.append(f"  {_q('anchor_left')} -> {_q(ends[0].id)} [style=invis];")
+            for n in ends[1:]:
+                # Each later value of the path sits above the start of the next step.
+                after = [b for b in bottom if key_of[b][0] > (n.time or 0)]
+                pin = after[0] if after and not folded else "anchor_right"
+                lines.append(f"  {_q(pin)} -> {_q(n.id)} [style=invis];")
+    return lines
+
+
+def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict, folded: bool) -> list[str]:
+    lines = []
+    dropped: set[str] = set()
+    for e in edges:
+        attrs: dict[str, str | None] = {}
+        src = e.source
+        if e.highway:
+            attrs.update(color=_HIGHWAY_COLOR, penwidth="3.6", weight="60", arrowsize="0.8")
+        if level is not None:
+            ls, ld = level.get(e.source), level.get(e.target)
+            relay = relays.get((e.source, _step_of(g.nodes[e.target])))
+            if relay is not None and ls is not None and ld is not None and ls > ld:
+                if relay not in dropped:  # one wire down to the relay, drawn once
+                    dropped.add(relay)
+                    lines.append(f"  {_q(e.source)} -> {_q(relay)} "
+                                 f"{_attrs({'arrowhead': 'none', 'constraint': 'false'})};")
+                src = relay
+            elif ls is not None and ld is not None and ls > ld:
+                attrs["constraint"] = "false"  # a state fed back down: it must not bend the rows
+            elif ls is not None and ld is not None and ld - ls > 1:
+                attrs["weight"] = attrs.get("weight") or "2"
+        lines.append(f"  {_q(src)} -> {_q(e.target)} {_attrs(attrs)};")
+    return lines
+
+
+_ROLE_RANK = {"forget": 0, "reset": 1, "update": 2, "input": 3, "gate": 4}
+
+
+def _order_keys(g: CellGraph, folded: bool) -> dict[str, tuple]:
+    """Left-to-right sort key of every node inside its row."""
+    report = g.report
+    used_by_lane = {g.nodes[e.source].name for e in g.edges
+                    if g.nodes[e.target].eq in report.highways and g.nodes[e.source].role == "hidden"}
+
+    def eq_rank(eq: str | None) -> tuple[int, int]:
+        if eq is None:
+            return (-1, 0)
+        pos = g.model.variables.index(eq)
+        role = report.roles.get(eq)
+        if role in _ROLE_RANK:
+            return (_ROLE_RANK[role], pos)
+        if eq in used_by_lane:
+            return (5, pos)
+        if eq in report.highways:
+            return (6, pos)
+        if role == "output":
+            return (7, pos)
+        return (8, pos)
+
+    consumer = {e.source: g.nodes[e.target] for e in g.edges if e.attached}
+    keys: dict[str, tuple] = {}
+    for n in g.nodes.values():
+        owner, sub = (consumer[n.id], 0) if n.id in consumer else (n, 1)
+        step = _step_of(owner)
+        seq = -owner.seq if owner.lane and owner.role == "op" else owner.seq
+        keys[n.id] = (step, eq_rank(owner.eq), seq, sub, n.id)
+    return keys
+
+
+def _step_of(n: CellNode) -> int:
+    """The step of a node of the unrolled graph (parameters carry it in their id)."""
+    if n.time is not None:
+        return n.time
+    return int(n.id.rsplit("@", 1)[1]) if "@" in n.id else 0

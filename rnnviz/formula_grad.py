@@ -32,7 +32,7 @@ from .formula import Printer, at_steps
 from .model import Model
 from .target import Target, _error, parse_target
 
-__all__ = ["gradient_formula"]
+__all__ = ["gradient_formula", "jacobian_blocks"]
 
 
 # -- Jacobian expressions -------------------------------------------------------
@@ -315,6 +315,28 @@ class _JPrinter:
 
 
 # -- the expansion -----------------------------------------------------------------
+
+
+def jacobian_blocks(model: Model) -> dict[tuple[str, str], J]:
+    """``(v, r) -> dv_j/dr_{j-1}`` for every computed ``v`` and recurrent ``r`` it depends on.
+
+    The symbolic Jacobians the expansion prints (intermediate variables of
+    the same step appear as :class:`Partial` names, defined by their own
+    entry), other variables of step j-1 held fixed.
+
+    Example:
+        >>> from rnnviz.model import load_model
+        >>> blocks = jacobian_blocks(load_model("h[t] = tanh(W h[t-1] + U x[t])"))
+        >>> list(blocks), type(blocks[("h", "h")]).__name__
+        ([('h', 'h')], 'Mul')
+    """
+    out: dict[tuple[str, str], J] = {}
+    for r in model.recurrent:
+        deriv = _Deriv(model, ("var", r, 1))
+        for v in model.variables:
+            if deriv.depends(v):
+                out[(v, r)] = deriv.d(model.equation(v).expr)
+    return out
 
 
 def _state_vars(model: Model) -> list[str]:

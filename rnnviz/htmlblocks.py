@@ -135,7 +135,7 @@ def table_html(model: Model, trace, *, precision: int = 3) -> str:
                 v = None
             cells.append("<td></td>" if v is None else f"<td>{_fmt(v, precision)}</td>")
         rows.append(f"<tr><th>{t}</th>{''.join(cells)}</tr>")
-    return (f'<table class="rnnviz-table"><thead><tr><th>t</th>{head}</tr></thead>'
+    return (f'<table class="rnnviz-table rnnviz-forward"><thead><tr><th>t</th>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
@@ -170,8 +170,14 @@ def plot_html(figure, prefix: str) -> str:
     """A matplotlib figure as an inline SVG whose ids do not clash with others on the page."""
     from .svginline import inline_svg
 
+    import matplotlib
+    import matplotlib.pyplot as plt
+
     buf = io.StringIO()
-    figure.savefig(buf, format="svg", bbox_inches="tight")
+    # A fixed hash salt and no date keep the SVG the same from build to build.
+    with matplotlib.rc_context({"svg.hashsalt": "rnnviz"}):
+        figure.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(figure)
     return inline_svg(buf.getvalue(), prefix, classes=("rnnviz-plot",))
 
 
@@ -190,6 +196,7 @@ def gradnorms_html(model: Model, norms: dict[str, list[float]], spectra: dict[st
              f"<tbody>{''.join(rows)}</tbody></table>")
     if not spectra:
         return table
-    items = "".join(f"<li>{_name_math(model, w)}: spectral radius {r:.{precision}g}, "
-                    f"largest singular value {s:.{precision}g}</li>" for w, (r, s) in spectra.items())
-    return table + f'<ul class="rnnviz-spectra">{items}</ul>'
+    items = "<br>".join(f"{_name_math(model, w)}: spectral radius {r:.{precision}g}, "
+                        f"largest singular value {s:.{precision}g}" for w, (r, s) in spectra.items())
+    return table + f'<p class="rnnviz-spectra">{items}</p>'
+

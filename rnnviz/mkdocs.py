@@ -163,8 +163,14 @@ def _source_of(src: str, opts: dict) -> tuple[str, str]:
     return str(opts["file"]), text + ("\n" + src if src.strip() else "")
 
 
+def _code_stamp() -> str:
+    """Changes whenever rnnviz's own code changes, so a new version never reuses old drawings."""
+    files = sorted(Path(__file__).parent.glob("*.py"))
+    return ";".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
+
+
 def _key(text: str, opts: dict) -> str:
-    blob = json.dumps([__version__, text, sorted((k, str(v)) for k, v in opts.items())])
+    blob = json.dumps([__version__, _code_stamp(), text, sorted((k, str(v)) for k, v in opts.items())])
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -202,12 +208,16 @@ def _render(model, opts: dict) -> str:
 
             if "grad" not in opts:
                 raise FenceOptionError("rnnviz fence: show=gradnorms needs grad=TARGET, as in grad=h[3]")
-            target = str(opts["grad"])
-            return htmlblocks.gradnorms_html(model, state_grad_norms(model, trace, target),
-                                             recurrent_spectra(model, trace), target, precision=precision)
-        from .plot import figure
+            from .plot import plot_grad_norms
 
-        return htmlblocks.plot_html(figure(model, trace), _PLACEHOLDER)
+            target = str(opts["grad"])
+            norms = state_grad_norms(model, trace, target)
+            table = htmlblocks.gradnorms_html(model, norms, recurrent_spectra(model, trace), target,
+                                              precision=precision)
+            return table + htmlblocks.plot_html(plot_grad_norms(norms, target, trace), _PLACEHOLDER)
+        from .plot import plot_steps
+
+        return htmlblocks.plot_html(plot_steps(trace), _PLACEHOLDER)
     if show == "downloads":
         return ""
     diagram = _diagram(model, opts)
@@ -304,6 +314,12 @@ def fence_format(src, language, class_name, options, md, **kwargs) -> str:
     except ImportError as err:  # a part of rnnviz this version does not have yet
         log.info("rnnviz block on %s: %s", CONTEXT.page or "page", err)
         return f'<div class="admonition note rnnviz-missing"><p>Not available yet: {html.escape(str(err))}</p></div>'
+    except FenceOptionError:
+        raise
+    except Exception as err:  # a bug in rnnviz: still one page, one line, one box, not a dead build
+        bug = RnnvizError(f"internal error ({type(err).__name__}: {err}); please report it with this block")
+        log.debug("rnnviz block failed", exc_info=True)
+        return _error_box(bug, src, opts)
     # Two blocks with the same content on one page must not share ids.
     used = md.__dict__.setdefault("_rnnviz_prefixes", set())
     prefix = f"r{key[:8]}"

@@ -137,6 +137,9 @@ class RnnvizPlugin(BasePlugin):
                 except ImportError as err:  # a part of rnnviz this version does not have yet
                     fence.log.info("rnnviz: no download files: %s", err)
                     return
+                except Exception as err:  # a bug: name the download, keep building the rest
+                    fence.log.warning("rnnviz: download '%s' failed: %s: %s", name, type(err).__name__, err)
+                    break
                 if cached is not None:
                     cached.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(target, cached)

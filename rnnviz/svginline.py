@@ -11,7 +11,7 @@ Example:
     >>> doc = ('<?xml version="1.0"?>\\n<svg width="80pt" height="40pt" viewBox="0 0 80 40">'
     ...        '<g id="a"><use href="#a"/><rect style="clip-path:url(#a)"/></g></svg>')
     >>> print(inline_svg(doc, "d1", classes=("rnnviz-svg",)))
-    <svg viewBox="0 0 80 40" class="rnnviz-svg"><g id="d1-a"><use href="#d1-a"/><rect style="clip-path:url(#d1-a)"/></g></svg>
+    <svg viewBox="0 0 80 40" style="width:80pt;max-width:max(100%, 60pt)" class="rnnviz-svg"><g id="d1-a"><use href="#d1-a"/><rect style="clip-path:url(#d1-a)"/></g></svg>
 """
 
 from __future__ import annotations
@@ -76,7 +76,14 @@ def inline_svg(svg: str, prefix: str, *, classes: tuple[str, ...] = (), keep_siz
         return svg
     head = m.group(0)
     if not keep_size:
+        # Drawn size, shrinking to at most 3/4 on a narrow page (then the page scrolls
+        # sideways): text in a wide unrolled diagram stays readable.
+        width = re.search(r'\swidth="([\d.]+)(pt|px)?"', head)
         head = _SIZE.sub("", head)
+        if width and "style=" not in head:
+            w, unit = float(width.group(1)), width.group(2) or "px"
+            style = f"width:{w:g}{unit};max-width:max(100%, {0.75 * w:g}{unit})"
+            head = head[:-1].rstrip("/").rstrip() + f' style="{style}"' + ("/>" if head.endswith("/>") else ">")
     if classes:
         found = _CLASS.search(head)
         if found:

@@ -1,0 +1,103 @@
+"""The built site in a real browser (headless Debian Chromium), in the light and the dark scheme."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from sitebuild import ROOT, LocalServer, html_pages, real_site
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1280,900", "--hide-scrollbars"]
+
+_CHECKS = """
+const svgs = Array.from(document.querySelectorAll('svg.rnnviz-svg, svg.rnnviz-plot'));
+const math = document.querySelectorAll('.arithmatex');
+return {
+  scheme: document.body.getAttribute('data-md-color-scheme'),
+  svgSizes: svgs.map(s => { const r = s.getBoundingClientRect(); return [r.width, r.height]; }),
+  math: math.length,
+  typeset: document.querySelectorAll('.arithmatex .katex').length,
+  katexErrors: document.querySelectorAll('.katex-error').length,
+  resources: performance.getEntriesByType('resource').map(e => e.name),
+  height: document.documentElement.scrollHeight,
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def driver():
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("Debian chromium and chromium-driver are not installed")
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="rnnviz-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in FLAGS + [f"--user-data-dir={profile}"]:
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    drv.set_page_load_timeout(30)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def served():
+    site, proc = real_site()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with LocalServer(site) as server:
+        yield site, server.url
+
+
+def _pages(site: Path) -> list[str]:
+    return [str(p.relative_to(site)).replace("index.html", "")
+            for p in html_pages(site) if p.name == "index.html"]
+
+
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+def test_every_page_in_the_browser(driver, served, scheme):
+    """Each page loads without console errors or foreign requests; SVGs have a size; math is typeset."""
+    site, base = served
+    media = "dark" if scheme == "slate" else "light"
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                           {"features": [{"name": "prefers-color-scheme", "value": media}]})
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for page in _pages(site):
+        driver.get(base + page)
+        driver.execute_script("localStorage.clear();")
+        driver.get(base + page)  # again, so the palette follows the emulated scheme only
+        res = driver.execute_script(_CHECKS)
+        logs = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        name = page.strip("/").replace("/", "-") or "home"
+        if res["scheme"] != scheme:
+            problems.append(f"{name}: scheme {res['scheme']}, wanted {scheme}")
+        if logs:
+            problems.append(f"{name}: console errors {[e['message'] for e in logs][:3]}")
+        foreign = [u for u in res["resources"] if not u.startswith(base)]
+        if foreign:
+            problems.append(f"{name}: requests to other hosts {foreign[:3]}")
+        empty = [s for s in res["svgSizes"] if not (s[0] > 0 and s[1] > 0)]
+        if empty:
+            problems.append(f"{name}: {len(empty)} SVG(s) of zero size")
+        if res["typeset"] < res["math"] or res["katexErrors"]:
+            problems.append(f"{name}: math typeset {res['typeset']}/{res['math']}, errors {res['katexErrors']}")
+        driver.set_window_size(1280, min(max(res["height"], 900), 8000))
+        driver.save_screenshot(str(ARTIFACTS / f"{name}-{scheme}.png"))
+        driver.set_window_size(1280, 900)
+    assert not problems, "\n".join(problems)

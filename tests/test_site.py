@@ -1,0 +1,91 @@
+"""The project's own site: builds with --strict, and every page is sound and offline."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sitebuild import html_pages, parse, real_site
+
+_EXTERNAL = re.compile(r"^(?:https?:)?//", re.I)
+
+
+@pytest.fixture(scope="module")
+def site():
+    dest, proc = real_site()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return dest
+
+
+@pytest.fixture(scope="module")
+def pages(site):
+    return {str(p.relative_to(site)): parse(p) for p in html_pages(site)}
+
+
+def test_site_builds_strict(site):
+    """mkdocs build --strict of the project's site succeeds and makes every nav page."""
+    for page in ("index.html", "getting-started/index.html", "language/index.html", "cli/index.html",
+                 "python/index.html", "gallery/index.html", "gallery/lstm/index.html",
+                 "vanishing/index.html", "teachers/index.html", "fence/index.html"):
+        assert (site / page).is_file(), page
+
+
+def test_no_duplicate_ids(pages):
+    """No page has two elements with the same id (several diagrams per page included)."""
+    for name, page in pages.items():
+        dupes = sorted({i for i in page.ids if page.ids.count(i) > 1})
+        assert not dupes, f"{name}: {dupes[:5]}"
+
+
+def test_every_svg_has_a_viewbox(pages):
+    """Every diagram and plot SVG on every page scales by its viewBox."""
+    count = 0
+    for name, page in pages.items():
+        for svg in page.svgs:
+            if "rnnviz-svg" in svg.get("class", "") or "rnnviz-plot" in svg.get("class", ""):
+                count += 1
+                assert "viewbox" in svg, f"{name}: {svg}"
+                assert "width" not in svg and "height" not in svg, f"{name}: fixed size {svg}"
+    assert count > 0 or not _diagram_available()
+
+
+def test_no_external_assets(pages, site):
+    """No page loads a script, style, image or font from another host."""
+    for name, page in pages.items():
+        ext = [url for _, url in page.assets if _EXTERNAL.match(url)]
+        assert not ext, f"{name}: {ext}"
+        for css in page.inline_styles:
+            assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", css), name
+    for css in site.rglob("*.css"):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        assert not re.search(r"@import\s+url\(\s*['\"]?(?:https?:)?//|url\(\s*['\"]?https?://", text), css
+
+
+def test_math_is_shipped_and_marked(site, pages):
+    """KaTeX comes with the site, and gallery pages hold math for it to typeset."""
+    assert (site / "assets/rnnviz/katex.min.js").is_file()
+    html = (site / "gallery/lstm/index.html").read_text(encoding="utf-8")
+    assert 'class="arithmatex' in html and "assets/rnnviz/katex.min.js" in html
+
+
+def _diagram_available() -> bool:
+    try:
+        import rnnviz.diagram  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _diagram_available(), reason="rnnviz.diagram not available")
+def test_gallery_has_every_cell_with_its_numbers(site):
+    """Every gallery page shows diagrams, a forward-pass table, parameters and a gradient view."""
+    for cell in ("vanilla", "two-layer", "lstm", "lstm-goodfellow", "gru", "relu-1d"):
+        page = parse(site / "gallery" / cell / "index.html")
+        html = (site / "gallery" / cell / "index.html").read_text(encoding="utf-8")
+        assert len(page.svgs) >= 3, cell
+        assert "rnnviz-table" in html and "rnnviz-params" in html, cell
+        assert "rnnviz-missing" not in html and "rnnviz-error" not in html, cell
+    for name in ("lstm-cell", "relu-1d-folded"):
+        for ext in ("svg", "png", "pdf"):
+            assert (site / "downloads" / f"{name}.{ext}").stat().st_size > 0

@@ -370,12 +370,15 @@ class _Runner:
                 if (n.name, n.delay) not in stacks:
                     lo, hist = self.history[n.name]
                     start = 1 - n.delay - lo
-                    stacks[(n.name, n.delay)] = np.stack(hist[start:start + T])
+                    stack = np.stack(hist[start:start + T])
+                    # A trailing axis for scalars, so that they broadcast against vectors along time.
+                    stacks[(n.name, n.delay)] = stack.reshape((T,) + self.stored(n.name)[:len(lead)] + (-1,))
                 return stacks[(n.name, n.delay)]
             ctx = dict(p.ctx, lead=(T,) + lead) if p.op.name == "concat" else p.ctx
             out = p.op.forward(*[value(k) for k in p.children], ctx=ctx)
             if p.batched:
-                per_step[i] = list(out)
+                shape = self.shapes.node(target, i)
+                per_step[i] = list(np.reshape(out, (T,) + lead + (shape or ((1,) if lead else ()))))
             else:
                 consts[i] = out
             return out

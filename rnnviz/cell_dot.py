@@ -171,8 +171,10 @@ def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
         label = html_label(_display(g, n.name), _time_text(n, folded))
         if n.gate:
             label += "<BR/>" + _small(GATE_ROLES[n.gate], style.PALETTE["gate"].stroke)
-        attrs = {"shape": "plaintext", "label": dot_html(label), "fontname": style.FONT,
-                 "fontsize": "15", "margin": "0.02", "width": "0.2", "height": "0.2"}
+        # A pale pill rather than bare text, so the label stays legible on a dark page.
+        attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": style.LABEL_BG,
+                 "color": style.LABEL_BG, "penwidth": "0", "label": dot_html(label), "fontname": style.FONT,
+                 "fontsize": "15", "margin": "0.04,0.01", "width": "0.2", "height": "0.2"}
     else:
         attrs = style.node_attrs(n.role)
         label = html_label(_display(g, n.name), _time_text(n, folded))

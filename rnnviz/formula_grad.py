@@ -21,6 +21,7 @@ Example:
       dh_k^+/dW = diag(f'(a_k)) d(W h_{k-1})/dW
       a_j = W h_{j-1} + U x_j
       d(W u)/dW: the entries d(W u)_i/dW_il = u_l; for a scalar loss L, dL/dW = g u^T with g = dL/d(W u)
+      why it vanishes or explodes: the norm of a product of Jacobians is at most the product of their norms; below 1 each, it shrinks geometrically with the number of steps, above 1 it can grow; ||diag(f'(a_j)) W|| <= max|f'| sigma_max(W) (see rnnviz plot --grad-norms)
 """
 
 from __future__ import annotations
@@ -343,6 +344,54 @@ def _state_vars(model: Model) -> list[str]:
     return [n for n in model.recurrent]
 
 
+class _Defs:
+    """The "where" lines: each queued partial derivative, then the ones it names, then the a_j."""
+
+    def __init__(self, model: Model, jp: _JPrinter, param_name: str = "") -> None:
+        self.model, self.jp, self.param_name = model, jp, param_name
+        self.pending: list[tuple[tuple, str, str, bool, frozenset]] = []
+        self.done: set = set()
+        self.lines: list[str] = []
+
+    def queue(self, w: tuple, var: str, idx: str, plus: bool = False, hold: frozenset = frozenset()) -> None:
+        key = (w, var, idx, plus)
+        if key not in self.done:
+            self.done.add(key)
+            self.pending.append((w, var, idx, plus, hold))
+
+    def wname(self, w: tuple, idx: str) -> str:
+        if w[0] == "param":
+            return self.param_name
+        return self.jp.p.name(w[1], idx if w[2] == 0 else f"{idx}{-w[2]:+d}")
+
+    def run(self) -> list[str]:
+        jp, P = self.jp, self.jp.p
+        while self.pending:
+            w, var, idx, plus, hold = self.pending.pop(0)
+            expr = _Deriv(self.model, w, hold=hold).d(self.model.equation(var).expr)
+            wname = self.wname(w, idx)
+            self.lines.append(f"{jp.d(P.name(var, idx), wname, plus)} = {jp.j(expr, idx, wname, plus)}")
+            for n in _partials(expr):
+                self.queue(w, n, idx, plus)
+        for label, call in jp.used.values():
+            base, _, sup = label.partition("^")
+            name = (f"{base}^{{{sup}}}_{{j}}" if sup else f"{base}_{{j}}") if jp.latex else f"{label}_j"
+            self.lines.append(f"{name} = {P.expr(at_steps(call.arg, 'j'))}")
+        return self.lines
+
+
+_VANISH = ("why it vanishes or explodes: the norm of a product of Jacobians is at most the product of "
+           "their norms; below 1 each, it shrinks geometrically with the number of steps, above 1 it can grow; "
+           "||diag(f'(a_j)) W|| <= max|f'| sigma_max(W) (see rnnviz plot --grad-norms)")
+
+
+def _state_block(model: Model, states: list[str], defs: _Defs) -> None:
+    for s2 in states:
+        for s1 in states:
+            if _Deriv(model, ("var", s1, 1)).depends(s2):
+                defs.queue(("var", s1, 1), s2, "j")
+
+
 def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: bool = False) -> str:
     """The derivative of ``target`` with respect to the parameter ``wrt``, expanded over time.
 
@@ -361,26 +410,11 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
     v = tgt.name
     V = P.name(wrt)
     lines: list[str] = []
-    defs: list[str] = []
-    pending: list[tuple[tuple, str, str, bool]] = []  # (wrt, var, idx, plus)
+    defs = _Defs(model, jp, V)
 
     def sumtex(lo: str, hi: str, body: str, op: str = "sum") -> str:
-        if latex:
-            return f"\\{op}_{{{lo}}}^{{{hi}}} {body}"
-        return f"{op}_{{{lo}}}^{{{hi}}} {body}"
+        return f"{chr(92) if latex else ''}{op}_{{{lo}}}^{{{hi}}} {body}"
 
-    def define(w: tuple, var: str, idx: str, wname: str, plus: bool, hold: frozenset[str]) -> None:
-        deriv = _Deriv(model, w, hold=hold)
-        expr = deriv.d(model.equation(var).expr)
-        lhs = jp.d(P.name(var, idx), wname, plus)
-        defs.append(f"{lhs} = {jp.j(expr, idx, wname, plus)}")
-        for n in _partials(expr):
-            key = (w, n, idx, plus)
-            if key not in done:
-                done.add(key)
-                pending.append((w, n, idx, plus))
-
-    done: set = set()
     param_states = [s for s in states if _Deriv(model, ("param", wrt)).depends(s)]
     in_states = v in states
     if len(states) <= 1:
@@ -403,7 +437,7 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
         own = _Deriv(model, ("param", wrt), hold=frozenset(states))
         if own.depends(v) and not in_states:
             rhs.append(jp.d(P.name(v, big_t), V, True))
-            pending.append((("param", wrt), v, big_t, True))
+            defs.queue(("param", wrt), v, big_t, True, hold=frozenset(states))
         if param_states and in_states:
             rhs.append(f"[{tsum}]_{P.name(v)}" if not latex else f"\\left[{tsum}\\right]_{{{P.name(v)}}}")
         elif param_states:
@@ -411,7 +445,7 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
                 if _Deriv(model, ("var", s, 0)).depends(v):
                     rhs.append(f"{jp.d(P.name(v, big_t), P.name(s, big_t))} "
                                f"{jp.d(P.name(s, big_t), V)}")
-                    pending.append((("var", s, 0), v, big_t, False))
+                    defs.queue(("var", s, 0), v, big_t)
             if len(states) > 1:
                 rhs.append(f"with ds_{big_t}/d{V} = {tsum}" if not latex else f"\\quad \\frac{{\\partial s_{{{big_t}}}}}{{\\partial {V}}} = {tsum}")
             else:
@@ -428,30 +462,24 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
         lines.append(f"s_t = ({names})" if not latex else f"s_t = \\left({names}\\right)")
     # Jacobians of the state, and the immediate derivatives.
     if param_states:
-        for s2 in states:
-            for s1 in states:
-                if _Deriv(model, ("var", s1, 1)).depends(s2):
-                    pending.append((("var", s1, 1), s2, "j", False))
+        _state_block(model, states, defs)
         for s in param_states:
-            pending.append((("param", wrt), s, "k", True))
-    while pending:
-        w, var, idx, plus = pending.pop(0)
-        done.add((w, var, idx, plus))
-        if w[0] == "param":
-            wname = V
-        else:
-            wname = P.name(w[1], idx if w[2] == 0 else f"{idx}{-w[2]:+d}")
-        define(w, var, idx, wname, plus, hold=frozenset(states) if var == v and not in_states and plus
-               else frozenset())
-    for label, call in jp.used.values():
-        base, _, sup = label.partition("^")
-        name = (f"{base}^{{{sup}}}_{{j}}" if sup else f"{base}_{{j}}") if latex else f"{label}_j"
-        defs.append(f"{name} = {P.expr(at_steps(call.arg, 'j'))}")
+            defs.queue(("param", wrt), s, "k", True)
+    return _finish(model, tgt, lines, defs.run(), states, latex, V=V, products=bool(param_states))
+
+
+def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states: list[str], latex: bool,
+            *, V: str | None, products: bool) -> str:
+    """The head lines, "where", the definitions and the notes."""
+    P = Printer(model, latex=latex)
+    v, big_t = tgt.name, ("t" if tgt.step is None else str(tgt.step))
     if latex:
         return "\n".join(lines + ["\\text{where}"] + [d + " \\\\" for d in defs])
     note = [f"d({V} u)/d{V}: the entries d({V} u)_i/d{V}_il = u_l; for a scalar loss L, "
-            f"dL/d{V} = g u^T with g = dL/d({V} u)"] if any("d(" in d for d in defs) else []
-    if len(states) > 1 and param_states:
+            f"dL/d{V} = g u^T with g = dL/d({V} u)"] if V and any("d(" in d for d in defs) else []
+    if products:
+        note.append(_VANISH)
+    if len(states) > 1 and products:
         note.append("the blocks of ds_j/ds_{j-1} not listed are 0")
     if tgt.component is not None:
         note.append(f"{tgt}: component {tgt.component} of {P.name(v, big_t)}, row {tgt.component} "

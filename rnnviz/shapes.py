@@ -263,12 +263,14 @@ def infer_shapes(model: Model, given: Given | None = None) -> Shapes:
     known = _known_from(model, given)
     inf = _Infer(model, known)
     inf.run()
-    # Sheets of scalars: a scalar initial value, then an all-scalar model, settle what is left.
+    # Sheets of scalars: a scalar initial value, then a model whose given values are all
+    # scalars, settle what is left. With nothing given at all, a size is asked for.
     for name, steps in given.initial.items():
         if known.get(name) is None and steps:
             known[name] = ()
     inf.run()
-    if all(s == () for s in known.values() if s is not None):
+    fixed = [s for s in known.values() if s is not None]
+    if fixed and all(s == () for s in fixed):
         for name in model.variables + model.inputs:
             if known[name] is None:
                 known[name] = ()

@@ -72,12 +72,14 @@ def levels(g: CellGraph) -> dict[str, int] | None:
         return f"lane {n.lane}" if n.lane else n.id
 
     preds: dict[str, set[str]] = {group(n): set() for n in g.nodes.values() if n.id not in attached}
+    fed_from_side: set[str] = set()
     for e in g.edges:
         if e.attached:
             continue
         src, dst = g.nodes[e.source], g.nodes[e.target]
         if src.lane and src.time is not None and src.time < 0:
-            continue  # c[t-1] enters from the left of its row
+            fed_from_side.add(group(dst))  # c[t-1] enters from the left of its row: above the inputs
+            continue
         a, b = group(src), group(dst)
         if a != b:
             preds[b].add(a)
@@ -88,7 +90,7 @@ def levels(g: CellGraph) -> dict[str, int] | None:
         if not ready:
             return None  # a cycle through a highway: leave the ranks to Graphviz
         for k in ready:
-            level[k] = 1 + max((level[p] for p in pending[k]), default=-1)
+            level[k] = max(1 + max((level[p] for p in pending[k]), default=-1), int(k in fed_from_side))
             del pending[k]
     out = {n.id: level[group(n)] for n in g.nodes.values() if n.id not in attached}
     for src, dst in attached.items():

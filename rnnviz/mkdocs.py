@@ -290,7 +290,7 @@ def _links(name: str) -> str:
     rel = rel.replace(os.sep, "/")
     items = " &middot; ".join(f'<a href="{rel}/{name}.{ext}" download>{ext.upper()}</a>'
                               for ext in ("svg", "png", "pdf"))
-    return f'<p class="rnnviz-downloads">Download <code>{html.escape(name)}</code>: {items}</p>'
+    return f'<p class="rnnviz-links">Download <code>{html.escape(name)}</code>: {items}</p>'
 
 
 def fence_format(src, language, class_name, options, md, **kwargs) -> str:

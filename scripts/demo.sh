@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Draw every bundled example (examples/*.rnn), folded and unrolled, as SVG and PNG,
+# Draw every bundled example (examples/*.rnn), folded and unrolled (and the cell of
+# gated networks), as SVG and PNG,
 # into $OUT (default: out/), and print where the files are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,11 @@ for file in examples/*.rnn; do
     # `-o DIR/` writes <stem>.folded.<ext> and <stem>.unrolled.<ext> into DIR.
     "$PYTHON" -m rnnviz draw "$file" --view both -o "$OUT/" >/dev/null
     "$PYTHON" -m rnnviz draw "$file" --view both --format png -o "$OUT/" >/dev/null
+    # Gated cells (LSTM, GRU) also get the cell diagram by operation.
+    if ! "$PYTHON" -m rnnviz gates "$file" --json | grep -q '"gates": {}'; then
+        "$PYTHON" -m rnnviz draw "$file" --view cell -o "$OUT/" >/dev/null
+        "$PYTHON" -m rnnviz draw "$file" --view cell --format png -o "$OUT/" >/dev/null
+    fi
 done
 echo
 echo "Drew $(ls examples/*.rnn | wc -l) examples into $(cd "$OUT" && pwd)/:"

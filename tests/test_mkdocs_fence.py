@@ -181,3 +181,50 @@ def test_unchanged_blocks_come_from_the_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(fence.CONTEXT, "memory", {})  # a new process: only the disk cache is left
     assert convert(text) == first and len(calls) == 1
     assert convert(text.replace("U x", "V x")) != first and len(calls) == 2
+
+
+@needs_diagram
+def test_download_files_are_written_and_linked(tmp_path):
+    """download=NAME writes SVG, PNG and PDF under downloads/ and links them from every page."""
+    proc, site = build("downloads", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    heads = {"svg": b"<svg", "png": b"\x89PNG", "pdf": b"%PDF"}
+    for ext, head in heads.items():
+        data = (site / "downloads" / f"elman-folded.{ext}").read_bytes()
+        assert head in data[:200], ext
+    assert 'href="downloads/elman-folded.svg"' in (site / "index.html").read_text(encoding="utf-8")
+    sub = (site / "sub" / "page" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../downloads/elman-folded.pdf"' in sub and "<svg" not in sub.split("rnnviz-downloads")[1]
+
+
+NUMBERS = "h_t = \\text{ReLU}(V \\cdot h_{t-1} + W \\cdot x_t)\nV = -3, W = 3, h_0 = 0, x_1 = 2, x_2 = 3 and x_3 = 1"
+
+
+@pytest.mark.parametrize("options, expected", [
+    ("show=table", ["rnnviz-forward", "<td>6</td>", "<td>0</td>", "<td>3</td>"]),
+    ("show=params", ["rnnviz-params", "<th>total</th><td></td><th>2</th>"]),
+    ("show=gates", ["no gates"]),
+    ("show=gradnorms grad=h[3]", ["rnnviz-gradnorms", "<svg", "spectral radius 3"]),
+    ("show=plot", ["rnnviz-plot", "viewBox"]),
+])
+def test_numbers_blocks(options, expected):
+    """show=table/params/gates/gradnorms/plot compute from the block's equations and values."""
+    out = convert(f"```rnnviz {{{options}}}\n{NUMBERS}\n```")
+    for piece in expected:
+        assert piece in out, piece
+    assert "rnnviz-error" not in out and "rnnviz-missing" not in out
+
+
+def test_file_option_reads_relative_to_the_site(monkeypatch):
+    """file= reads equations relative to the site's folder; values in the block come after it."""
+    from rnnviz import load_model
+    from rnnviz.shapes import parameter_count
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setattr(fence.CONTEXT, "base_dir", root)
+    text = (root / "examples" / "vanilla.rnn").read_text(encoding="utf-8")
+    alone = parameter_count(load_model(text))
+    smaller = parameter_count(load_model(text + "\ndim h = 2"))
+    assert smaller != alone
+    out = convert("```rnnviz {show=params file=examples/vanilla.rnn}\ndim h = 2\n```")
+    assert f"<th>total</th><td></td><th>{smaller}</th>" in out

@@ -400,9 +400,12 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
     """
     tgt = parse_target(target, model) if isinstance(target, str) else target
     if wrt not in model.parameters:
-        close = [p for p in model.parameters]
-        raise _error(f"'{wrt}' is not a parameter of the equations; --grad takes one of "
-                     + ", ".join(close), wrt)
+        at = _variable_at(model, wrt)
+        if at is None:
+            choices = model.parameters + [f"{r}[0]" for r in model.recurrent] + [f"{x}[1]" for x in model.inputs]
+            raise _error(f"'{wrt}' is not a parameter, an initial state or an input at a step; --grad takes "
+                         "one of " + ", ".join(choices), wrt)
+        return _through_states(model, tgt, at[0], at[1], latex=latex, text=wrt)
     jp = _JPrinter(model, latex)
     P = jp.p
     states = _state_vars(model)
@@ -468,13 +471,95 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
     return _finish(model, tgt, lines, defs.run(), states, latex, V=V, products=bool(param_states))
 
 
+def _variable_at(model: Model, text: str) -> tuple[str, int] | None:
+    """``h[0]``, ``h_0``, ``x[2]``, ``x_2``: a recurrent variable or an input at a fixed step."""
+    from .parse import parse_text
+
+    try:
+        name = parse_text(f"{text} = 0", "--grad").statements[0].lhs
+    except Exception:
+        return None
+    canonical, step = name.canonical, None
+    if name.time is not None and name.time.absolute:
+        step = name.time.offset
+    elif canonical not in model.symbols and name.numeric_sub is not None:
+        canonical, step = name.without_last_sub().canonical, name.numeric_sub
+    if step is None or not (canonical in model.recurrent or canonical in model.inputs):
+        return None
+    return canonical, step
+
+
+def _through_states(model: Model, tgt: Target, name: str, step: int, *, latex: bool, text: str) -> str:
+    """d target / d (initial state h_0, or input x_k): a product of state Jacobians."""
+    jp = _JPrinter(model, latex)
+    P = jp.p
+    states = _state_vars(model)
+    if tgt.step is None:
+        raise _error(f"--grad {text} takes a target at one step, such as {tgt.name}[3]", text)
+    T, v = tgt.step, tgt.name
+    is_input = name in model.inputs
+    if is_input and not 1 <= step <= T:
+        raise _error(f"'{text}': an input at a step from 1 to {T} can change {tgt}", text)
+    if not is_input and step != 0:
+        raise _error(f"'{text}': the initial state is {name}[0]", text)
+    defs = _Defs(model, jp)
+    W = P.name(name, step)
+    multi = len(states) > 1
+
+    def s_name(i: str) -> str:
+        if not multi:
+            return P.name(states[0], i)
+        return f"s_{{{i}}}" if latex or not (len(i) == 1 or i.isdigit()) else f"s_{i}"
+
+    lo = step + 1
+    prod_body = jp.d(s_name("j"), s_name("j-1"))
+    prod = (f"{chr(92) if latex else ''}prod_{{j={lo}}}^{{{T}}} {prod_body}") if lo <= T else ""
+    if is_input and not prod and v in states and not multi:
+        # The input of the target's own step: one Jacobian, no product.
+        expr = _Deriv(model, ("var", name, 0)).d(model.equation(v).expr)
+        body = jp.j(expr, str(step), W, False)
+        return _finish(model, tgt, [f"{jp.d(P.name(v, T), W)} = {body}"], defs.run(), states, latex,
+                       V=None, products=False)
+    if is_input:
+        first = jp.d(s_name(str(step)), W)
+        for s in states:
+            if _Deriv(model, ("var", name, 0)).depends(s):
+                defs.queue(("var", name, 0), s, str(step))
+        chain = f"{P.paren(prod)} {first}" if prod else first
+    else:
+        chain = prod or "I"
+    if multi:
+        chain = (f"\\left[{chain}\\right]" if latex else f"[{chain}]")
+    lines: list[str] = []
+    head = jp.d(P.name(v, T), W)
+    if v in states:
+        rhs = chain + (f"_{{{P.name(v)}}}" if multi and latex else f"_{P.name(v)}" if multi else "")
+    else:
+        parts = [f"{jp.d(P.name(v, T), P.name(s, T))} [{chain}]" + (f"_{P.name(s)}" if multi else "")
+                 for s in states if _Deriv(model, ("var", s, 0)).depends(v)]
+        for s in states:
+            if _Deriv(model, ("var", s, 0)).depends(v):
+                defs.queue(("var", s, 0), v, str(T))
+        if is_input and _Deriv(model, ("var", name, 0), hold=frozenset(states)).depends(v) and step == T:
+            parts.insert(0, jp.d(P.name(v, T), W, True))
+            defs.queue(("var", name, 0), v, str(T), True, hold=frozenset(states))
+        rhs = " + ".join(parts) if parts else "0"
+    lines.append(f"{head} = {rhs}")
+    if multi:
+        names = ", ".join(P.name(s, "t") for s in states)
+        lines.append(f"s_t = ({names})" if not latex else f"s_t = \\left({names}\\right)")
+    if prod:
+        _state_block(model, states, defs)
+    return _finish(model, tgt, lines, defs.run(), states, latex, V=None, products=bool(prod))
+
+
 def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states: list[str], latex: bool,
             *, V: str | None, products: bool) -> str:
     """The head lines, "where", the definitions and the notes."""
     P = Printer(model, latex=latex)
     v, big_t = tgt.name, ("t" if tgt.step is None else str(tgt.step))
     if latex:
-        return "\n".join(lines + ["\\text{where}"] + [d + " \\\\" for d in defs])
+        return "\n".join(lines + (["\\text{where}"] + [d + " \\\\" for d in defs] if defs else []))
     note = [f"d({V} u)/d{V}: the entries d({V} u)_i/d{V}_il = u_l; for a scalar loss L, "
             f"dL/d{V} = g u^T with g = dL/d({V} u)"] if V and any("d(" in d for d in defs) else []
     if products:
@@ -488,8 +573,11 @@ def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states
         if model.max_delay(r) > 1:
             note.append(f"{r} is also read {model.max_delay(r)} steps back; these Jacobians follow the reads "
                         f"one step back only (stack {r}_t, {r}_(t-1), ... into the state to include the others)")
-    return "\n".join(lines + ["where (^+ : the immediate derivative, earlier steps held fixed)"]
-                     + ["  " + d for d in defs + note])
+    if not defs and not note:
+        return "\n".join(lines)
+    plus = any("^+" in line for line in lines + defs)
+    where = "where (^+ : the immediate derivative, earlier steps held fixed)" if plus else "where"
+    return "\n".join(lines + [where] + ["  " + d for d in defs + note])
 
 
 def _partials(x: J) -> list[str]:

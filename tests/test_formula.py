@@ -178,7 +178,39 @@ def test_gradient_formula_for_every_parameter(path):
         assert latex.count("{") == latex.count("}")
 
 
-def test_gradient_formula_rejects_a_non_parameter():
-    """--grad takes a parameter; anything else is a clear error."""
-    with pytest.raises(TargetError, match="not a parameter"):
-        gradient_formula(rnnviz.load_model(VANILLA), "h[3]", "x")
+@pytest.mark.parametrize("wrt", ["x", "W[1]", "h[2]", "q", "x[4]", "h[1]"])
+def test_gradient_formula_rejects_what_it_cannot_expand(wrt):
+    """--grad takes a parameter, an initial state or an input at a step of the target."""
+    with pytest.raises(TargetError):
+        gradient_formula(rnnviz.load_model(VANILLA), "h[3]", wrt)
+
+
+@pytest.mark.parametrize("wrt, head", [
+    ("h[0]", "dh_3/dh_0 = prod_{j=1}^{3} dh_j/dh_{j-1}"),
+    ("h_0", "dh_3/dh_0 = prod_{j=1}^{3} dh_j/dh_{j-1}"),
+    ("x[1]", "dh_3/dx_1 = (prod_{j=2}^{3} dh_j/dh_{j-1}) dh_1/dx_1"),
+    ("x_3", "dh_3/dx_3 = diag(f'(a_3)) U"),
+])
+def test_gradient_formula_through_the_states(wrt, head):
+    """d h_3 / d h_0 is the product of Jacobians that vanishes or explodes; inputs enter at their step."""
+    text = gradient_formula(rnnviz.load_model(VANILLA), "h[3]", wrt)
+    assert text.splitlines()[0] == head
+    if "prod" in head:
+        assert "dh_j/dh_{j-1} = diag(f'(a_j)) W" in text and "vanishes or explodes" in text
+
+
+def test_gradient_formula_of_an_output_through_the_states():
+    """An output reads the state of its step: dp_3/dh_0 = dp_3/dh_3 times the product."""
+    m = rnnviz.load_model("h[t] = tanh(W_hh h[t-1] + W_hx x[t])\np[t] = W_ph h[t] + b_p")
+    text = gradient_formula(m, "p[3]", "h[0]")
+    assert text.splitlines()[0] == "dp_3/dh_0 = dp_3/dh_3 [prod_{j=1}^{3} dh_j/dh_{j-1}]"
+    assert "dp_3/dh_3 = W_ph" in text
+
+
+def test_gradient_formula_lstm_initial_cell():
+    """For several states the product is of the stacked state's Jacobian, and one block is taken."""
+    text = gradient_formula(rnnviz.load("examples/lstm.rnn"), "h[3]", "c[0]")
+    assert text.splitlines()[0] == "dh_3/dc_0 = [prod_{j=1}^{3} ds_j/ds_{j-1}]_h"
+    assert "dc_j/dc_{j-1} = diag(f_j)" in text
+    latex = gradient_formula(rnnviz.load("examples/lstm.rnn"), "h[3]", "c[0]", latex=True)
+    assert latex.count("{") == latex.count("}") and "\\right]" in latex

@@ -30,6 +30,7 @@ over time of products of Jacobians, with each Jacobian spelled out from the
 equations (through the gates of a gated cell):
 
   rnnviz formula rnn.rnn --of 'h[3]' --grad W
+  rnnviz formula rnn.rnn --of 'h[3]' --grad 'h[0]'    # the product that vanishes
 
 Gated cells grow fast when unrolled; --depth 0 substitutes only within the
 last step and keeps the previous states (h_2, c_2) as names.
@@ -44,8 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--of", required=True, metavar="TARGET",
                         help="a computed variable at a step: h[3], h_3, y^{(2)}")
     parser.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
-    parser.add_argument("--grad", metavar="PARAM", default=None,
-                        help="expand the derivative of the target with respect to this parameter over time")
+    parser.add_argument("--grad", metavar="WRT", default=None,
+                        help="expand the derivative of the target over time with respect to a parameter (W), "
+                             "the initial state (h[0]) or an input at a step (x[2])")
     parser.add_argument("--depth", type=int, default=None, metavar="K",
                         help="substitute only the last K+1 steps; earlier states stay as names")
 

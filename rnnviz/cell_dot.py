@@ -133,7 +133,7 @@ def _merged_attrs(g: CellGraph, n: CellNode, boxes: list[CellNode]) -> dict[str,
     """A product or sum with its parameter boxes: one node, the boxes left of the symbol."""
     stroke = _HIGHWAY_COLOR if n.highway else style.PALETTE["operation"].stroke
     symbol = (f'<TD BGCOLOR="#ffffff" COLOR="{stroke}" CELLPADDING="3">'
-              f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="14">{escape_html(_OP_SYMBOL.get(n.op or "", "?"))}'
+              f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="14">{escape_html(_OP_SYMBOL.get(n.op or "") or _FUNC_TEXT.get(n.op or "") or n.name)}'
               "</FONT></TD>")
     cells = "".join(_box_cell(g, b) for b in boxes)
     table = (f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" STYLE="ROUNDED">'
@@ -201,8 +201,7 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
                                        if n.base in rows}
     lines = ['digraph "rnnviz_cell" {']
     ga = style.graph_attrs()
-    ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32", nodesep="0.22",
-              compound="true")
+    ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32", nodesep="0.22")
     if title:
         ga.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="15">{escape_html(title)}</FONT>'),
                   labelloc="t")

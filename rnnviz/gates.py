@@ -195,13 +195,26 @@ def _is_one_minus(e: E.Expr) -> bool:
     return isinstance(e, E.Sub) and isinstance(e.left, E.Num) and e.left.value == 1.0
 
 
-def _gate_factor(f: E.Expr, gates: set[str]) -> tuple[str, bool] | None:
-    """``(name, complemented)`` when a factor is a gate ``g[t]`` or ``1 - g[t]``."""
+def _gate_factor(f: E.Expr, gates: set[str], complements: dict[str, str] | None = None
+                 ) -> tuple[str, bool] | None:
+    """``(name, complemented)`` when a factor is a gate ``g[t]`` or ``1 - g[t]``
+    (written inline, or as a variable ``u[t] = 1 - g[t]`` listed in ``complements``)."""
     if isinstance(f, E.Var) and f.delay == 0 and f.name in gates:
         return f.name, False
+    if isinstance(f, E.Var) and f.delay == 0 and complements and f.name in complements:
+        return complements[f.name], True
     if _is_one_minus(f) and isinstance(f.right, E.Var) and f.right.delay == 0 and f.right.name in gates:
         return f.right.name, True
     return None
+
+
+def _is_difference_to(e: E.Expr, v: str) -> bool:
+    """``a - v[t-1]`` (or ``v[t-1] - a``): the step from the previous value, as in the
+    interpolation ``h[t-1] + z * (n[t] - h[t-1])``."""
+    if not isinstance(e, E.Sub):
+        return False
+    sides = [bool(_delayed_reads(side, {v})) for side in (e.left, e.right)]
+    return sides.count(True) == 1
 
 
 def _products(e: E.Expr, parent_elementwise: bool = False):
@@ -239,6 +252,10 @@ def analyze(model: Model) -> GateReport:
         {'gates': {'z': 'update', 'r': 'reset'}, 'cell_state': None}
     """
     candidates = set(_sigmoid_variables(model))
+    # u[t] = 1 - z[t] written as its own line is the complement of the gate z.
+    complements = {eq.target: eq.expr.right.name for eq in model.equations
+                   if _is_one_minus(eq.expr) and isinstance(eq.expr.right, E.Var)
+                   and eq.expr.right.delay == 0 and eq.expr.right.name in candidates}
     computed = set(model.variables)
     found: dict[str, list[tuple[str, str, str]]] = {}
     highway: dict[str, str] = {}  # variable -> "cell" or "interpolated"
@@ -253,23 +270,24 @@ def analyze(model: Model) -> GateReport:
         plain, complemented = set(), set()
         for t in top:
             for f in factors(t):
-                gf = _gate_factor(f, candidates)
+                gf = _gate_factor(f, candidates, complements)
                 if gf:
                     (complemented if gf[1] else plain).add(gf[0])
         interpolating = plain & complemented
         for prod in _products(eq.expr):
             fs = factors(prod)
             for i, f in enumerate(fs):
-                gf = _gate_factor(f, candidates)
+                gf = _gate_factor(f, candidates, complements)
                 if gf is None:
                     continue
                 g = gf[0]
                 others = [o for j, o in enumerate(fs) if j != i]
                 shown = " * ".join(E.to_text(o) for o in others) or "1"
                 on_path = id(prod) in top_ids and self_path
-                if on_path and g in interpolating:
-                    role, why = "update", (f"interpolates {v}[t] between {v}[t-1] and the candidate "
-                                           f"({g} and 1 - {g} in the equation of {v})")
+                if on_path and (g in interpolating or any(_is_difference_to(o, v) for o in others)):
+                    how = (f"{g} and 1 - {g} in the equation of {v}" if g in interpolating
+                           else f"{v}[t-1] + {g} * ({shown})")
+                    role, why = "update", f"interpolates {v}[t] between {v}[t-1] and the candidate ({how})"
                     highway.setdefault(v, "interpolated")
                 elif on_path and any(_delayed_reads(o, {v}) for o in others):
                     role, why = "forget", f"multiplies {shown} on the additive path to {v}[t]"

@@ -99,6 +99,21 @@ c[t] = f[t] * c[t-1] + (1 - f[t]) * tanh(W_c x[t] + U_c h[t-1])
 h[t] = o[t] * tanh(c[t])
 """
 
+# The GRU with 1 - z as its own variable, and in the "lerp" form h + z (n - h).
+GRU_COMPLEMENT_VARIABLE = """
+z[t] = sigmoid(W_z x[t] + U_z h[t-1])
+r[t] = sigmoid(W_r x[t] + U_r h[t-1])
+n[t] = tanh(W_n x[t] + U_n (r[t] * h[t-1]))
+u[t] = 1 - z[t]
+h[t] = u[t] * h[t-1] + z[t] * n[t]
+"""
+GRU_LERP = """
+z[t] = sigmoid(W_z x[t] + U_z h[t-1])
+r[t] = sigmoid(W_r x[t] + U_r h[t-1])
+n[t] = tanh(W_n x[t] + U_n (r[t] * h[t-1]))
+h[t] = h[t-1] + z[t] * (n[t] - h[t-1])
+"""
+
 CASES = [
     ("lstm_colah", LSTM_COLAH, {"f": "forget", "i": "input", "o": "output"}, "c"),
     ("lstm_g123_shuffled", LSTM_G123, {"g_1": "input", "g_2": "output", "g_3": "forget"}, "c"),
@@ -109,6 +124,8 @@ CASES = [
     ("gru_separate", GRU_SEPARATE, {"z": "update", "r": "reset"}, None),
     ("gru_d2l", GRU_D2L, {"R": "reset", "Z": "update"}, None),
     ("gru_reset_after", GRU_RESET_AFTER, {"z": "update", "r": "reset"}, None),
+    ("gru_complement_variable", GRU_COMPLEMENT_VARIABLE, {"z": "update", "r": "reset"}, None),
+    ("gru_lerp", GRU_LERP, {"z": "update", "r": "reset"}, None),
     ("vanilla", "h[t] = tanh(W h[t-1] + U x[t] + b)\ny[t] = softmax(V h[t])", {}, None),
     ("sigmoid_rnn", "h[t] = sigmoid(W h[t-1] + U x[t])\ny[t] = V h[t]", {}, None),
 ]

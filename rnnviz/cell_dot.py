@@ -298,6 +298,9 @@ def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict,
 
 
 def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict, folded: bool) -> list[str]:
+    """The edges; a value going *down* (a state into the next cell) is written bottom-up
+    with ``dir=back``, so that it takes part in the layout like any other edge instead
+    of being routed around the figure."""
     lines = []
     dropped: set[str] = set()
     for e in edges:
@@ -305,19 +308,20 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
         src = e.source
         if e.highway:
             attrs.update(color=_HIGHWAY_COLOR, penwidth="3.6", weight="60", arrowsize="0.8")
-        if level is not None:
-            ls, ld = level.get(e.source), level.get(e.target)
+        down = level is not None and level.get(e.source, 0) > level.get(e.target, 0)
+        if down:
             relay = relays.get((e.source, _step_of(g.nodes[e.target])))
-            if relay is not None and ls is not None and ld is not None and ls > ld:
+            if relay is not None:
                 if relay not in dropped:  # one wire down to the relay, drawn once
                     dropped.add(relay)
-                    lines.append(f"  {_q(e.source)} -> {_q(relay)} "
-                                 f"{_attrs({'arrowhead': 'none', 'constraint': 'false'})};")
+                    lines.append(f"  {_q(relay)} -> {_q(e.source)} {_attrs({'dir': 'none'})};")
                 src = relay
-            elif ls is not None and ld is not None and ls > ld:
-                attrs["constraint"] = "false"  # a state fed back down: it must not bend the rows
-            elif ls is not None and ld is not None and ld - ls > 1:
-                attrs["weight"] = attrs.get("weight") or "2"
+            else:
+                attrs["dir"] = "back"
+                lines.append(f"  {_q(e.target)} -> {_q(src)} {_attrs(attrs)};")
+                continue
+        elif level is not None and level.get(e.target, 0) - level.get(e.source, 0) > 1:
+            attrs["weight"] = attrs.get("weight") or "2"
         lines.append(f"  {_q(src)} -> {_q(e.target)} {_attrs(attrs)};")
     return lines
 

@@ -226,6 +226,20 @@ def _products(e: E.Expr, parent_elementwise: bool = False):
         yield from _products(child, ew)
 
 
+def _reads_linearly(e: E.Expr, names: set[str], *, matmul: bool) -> bool:
+    """Whether ``e`` passes a previous value of ``names`` on without a nonlinearity:
+    through sums and element-wise products (and matrix products when ``matmul``),
+    never through an activation. ``o * tanh(W h[t-1])`` does not carry ``h[t-1]``
+    the way ``f * c[t-1]`` does."""
+    if isinstance(e, E.Var):
+        return e.delay >= 1 and e.name in names
+    if isinstance(e, E.Call):
+        return False
+    if isinstance(e, E.Prod) and not is_elementwise(e) and not matmul:
+        return False
+    return any(_reads_linearly(c, names, matmul=matmul) for c in E.children(e))
+
+
 def _delayed_reads(e: E.Expr, names: set[str]) -> list[E.Var]:
     return [n for n in E.walk(e) if isinstance(n, E.Var) and n.delay >= 1 and n.name in names]
 
@@ -265,7 +279,7 @@ def analyze(model: Model) -> GateReport:
         v = eq.target
         top = additive_terms(eq.expr)
         top_ids = {id(t) for t in top}
-        self_path = any(_delayed_reads(t, {v}) for t in top)
+        self_path = any(_reads_linearly(t, {v}, matmul=False) for t in top)
         # Gates that appear both plain and as 1 - g among the terms: an interpolation.
         plain, complemented = set(), set()
         for t in top:
@@ -289,13 +303,13 @@ def analyze(model: Model) -> GateReport:
                            else f"{v}[t-1] + {g} * ({shown})")
                     role, why = "update", f"interpolates {v}[t] between {v}[t-1] and the candidate ({how})"
                     highway.setdefault(v, "interpolated")
-                elif on_path and any(_delayed_reads(o, {v}) for o in others):
+                elif on_path and any(_reads_linearly(o, {v}, matmul=False) for o in others):
                     role, why = "forget", f"multiplies {shown} on the additive path to {v}[t]"
                     highway[v] = "cell"
                 elif on_path:
                     role, why = "input", f"multiplies the candidate {shown} added to {v}[t]"
                     highway[v] = "cell"
-                elif any(_delayed_reads(o, computed) for o in others):
+                elif any(_reads_linearly(o, computed, matmul=True) for o in others):
                     role, why = "reset", f"multiplies {shown}, a previous state, inside {v}[t]"
                 elif id(prod) in top_ids or prod is eq.expr:
                     role, why = "output", f"multiplies {shown}, which becomes {v}[t]"

@@ -126,6 +126,8 @@ CASES = [
     ("gru_reset_after", GRU_RESET_AFTER, {"z": "update", "r": "reset"}, None),
     ("gru_complement_variable", GRU_COMPLEMENT_VARIABLE, {"z": "update", "r": "reset"}, None),
     ("gru_lerp", GRU_LERP, {"z": "update", "r": "reset"}, None),
+    ("gated_output_rnn", "o[t] = sigmoid(W_o x[t] + U_o h[t-1])\nh[t] = o[t] * tanh(W h[t-1] + U x[t])",
+     {"o": "output"}, None),
     ("vanilla", "h[t] = tanh(W h[t-1] + U x[t] + b)\ny[t] = softmax(V h[t])", {}, None),
     ("sigmoid_rnn", "h[t] = sigmoid(W h[t-1] + U x[t])\ny[t] = V h[t]", {}, None),
 ]

@@ -176,7 +176,7 @@ def _override(model: Model, given: Given, values: Mapping[str, object], batch: i
         sym = model.symbols.get(name)
         if sym is None or sym.kind == "function":
             raise ValueSpecError(f"a value for '{name}', which the equations never use")
-        arr = np.asarray(v, dtype=np.float64) if not isinstance(v, np.ndarray) else v.astype(np.float64)
+        arr = np.asarray(v, dtype=np.float64)
         if sym.kind == "parameter":
             given.params[name] = arr
         elif sym.kind == "input":
@@ -258,25 +258,29 @@ class _Runner:
         return steps
 
     def make_inputs(self, seed: int, raw: dict) -> None:
+        """One array per input over steps lo..hi; the history holds views of it (no copies)."""
+        self.sequences: dict[str, tuple[int, np.ndarray]] = {}
         for name in self.model.inputs:
             lo = min(1, 1 - self.model.max_delay(name))
             hi = self.steps + self.lookahead(name)
             shape = self.stored(name)
             given = self.given.inputs.get(name)
-            if given is None:
-                drawn = _random_input(name, (hi,) + shape, seed)
-            hist = []
-            for t in range(lo, hi + 1):
-                if name in raw and t >= 1:
-                    arr = raw[name][t - 1].reshape(shape)
-                elif given is not None and t in given:
-                    arr = np.broadcast_to(given[t].reshape(self.shapes.of(name)), shape) if self.lead else given[t]
-                elif t >= 1 and given is None:
-                    arr = drawn[t - 1]
-                else:
-                    arr = np.zeros(shape)
-                hist.append(np.array(arr, dtype=np.float64))
-            self.history[name] = (lo, hist)
+            if name in raw and lo == 1:  # a Python array that covers every step: use it as it is
+                full = np.asarray(raw[name][:hi], dtype=np.float64).reshape((hi,) + shape)
+                self.sequences[name] = (lo, full)
+                self.history[name] = (lo, list(full))
+                continue
+            full = np.zeros((hi - lo + 1,) + shape)  # steps without a value (t <= 0) stay zero
+            if name in raw:
+                full[1 - lo:] = raw[name][:hi].reshape((hi,) + shape)
+            elif given is None:
+                full[1 - lo:] = _random_input(name, (hi,) + shape, seed)
+            for t, arr in (given or {}).items():
+                if name not in raw and lo <= t <= hi:
+                    full[t - lo] = arr.reshape(self.shapes.of(name)) if not self.lead else \
+                        np.broadcast_to(arr.reshape(shape[1:]), shape)
+            self.sequences[name] = (lo, full)
+            self.history[name] = (lo, list(full))
 
     def make_initial(self, raw: dict) -> None:
         for name in self.model.variables:
@@ -355,7 +359,6 @@ class _Runner:
             n = p.expr
             free[p.index] = (not isinstance(n, E.Var) or n.name not in computed) and all(free[k] for k in p.children)
         T, lead = self.steps, self.lead
-        stacks: dict[tuple[str, int], np.ndarray] = {}
         consts: dict[int, object] = {}
         per_step: dict[int, list] = {}
 
@@ -367,13 +370,10 @@ class _Runner:
             if isinstance(n, E.Param):
                 return self.params[n.name]
             if isinstance(n, E.Var):
-                if (n.name, n.delay) not in stacks:
-                    lo, hist = self.history[n.name]
-                    start = 1 - n.delay - lo
-                    stack = np.stack(hist[start:start + T])
-                    # A trailing axis for scalars, so that they broadcast against vectors along time.
-                    stacks[(n.name, n.delay)] = stack.reshape((T,) + self.stored(n.name)[:len(lead)] + (-1,))
-                return stacks[(n.name, n.delay)]
+                lo, full = self.sequences[n.name]
+                start = 1 - n.delay - lo
+                # A trailing axis for scalars, so that they broadcast against vectors along time.
+                return full[start:start + T].reshape((T,) + self.stored(n.name)[:len(lead)] + (-1,))
             ctx = dict(p.ctx, lead=(T,) + lead) if p.op.name == "concat" else p.ctx
             out = p.op.forward(*[value(k) for k in p.children], ctx=ctx)
             if p.batched:

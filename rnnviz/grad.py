@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import expr as E
+from .errors import NumericError
 from .model import Model
 from .ops import unbroadcast
 from .parse import parse_text, suggest
@@ -157,7 +158,13 @@ def gradients(model: Model, trace, target: str | Target) -> Gradients:
     text = target if isinstance(target, str) else str(target)
     tgt = parse_target(target, model) if isinstance(target, str) else target
     tgt.check_steps(trace.steps, text=text)
-    params, adj = backprop(trace, _seed(trace, tgt, text))
+    with np.errstate(over="ignore", invalid="ignore"):
+        params, adj = backprop(trace, _seed(trace, tgt, text))
+    bad = [k for k, v in list(params.items()) + list(adj.items()) if not np.isfinite(v).all()]
+    if bad:
+        what = bad[0] if isinstance(bad[0], str) else f"{bad[0][0]}[{bad[0][1]}]"
+        raise NumericError(f"the gradient of {tgt} overflowed (or became NaN) at {what}",
+                           hint="smaller weights or inputs, or fewer steps, keep the gradients finite")
     out = Gradients(tgt, params=params)
 
     def grad_of(name: str, t: int) -> np.ndarray:

@@ -283,3 +283,14 @@ def test_spectral_radius_of_a_known_matrix():
     model = rnnviz.load_model("h[t] = tanh(W h[t-1] + x[t])\nW = [[0, -0.5], [0.5, 0]]\ndim x = 2")
     (rho, sigma), = recurrent_spectra(model, forward(model, steps=1)).values()
     assert rho == pytest.approx(0.5) and sigma == pytest.approx(0.5)
+
+
+def test_gradient_overflow_is_reported():
+    """A gradient that overflows is a NumericError naming the target, never inf in the output."""
+    from rnnviz.errors import NumericError
+
+    model = rnnviz.load_model("h[t] = w h[t-1] + x[t]\nw = 1, h_0 = 0, x = [1, 0, 0]")
+    # Finite values (h_3 = 1e100), but dh_3/dh_0 = w^3 = 1e600.
+    trace = forward(model, values={"w": 1e200, "x": [1e-300, 0.0, 0.0]})
+    with pytest.raises(NumericError, match="gradient of h\\[3\\]"):
+        gradients(model, trace, "h[3]")

@@ -5,9 +5,10 @@ below, the operations rise in rows (matrix products, sums, then the gate
 activations side by side in one row), the cell state's additive path is one
 straight heavy line through the cell (the "gradient highway"), entering from
 the left at ``c[t-1]`` and leaving to the right at ``c[t]``, and the hidden
-state leaves at the top. Rows are computed here (longest path from the
-inputs, with each additive path contracted to one row) and written as
-``rank=same`` groups, so the picture does not depend on Graphviz's guesses.
+state leaves at the top. The rows and their order come from
+:mod:`rnnviz.cell_layout` and are written as ``rank=same`` groups with
+invisible chains, so the picture does not depend on Graphviz's guesses.
+Parameters are drawn inside their product (``W_f ·``), biases inside their sum.
 
 Pure and deterministic: the same graph gives byte-identical DOT.
 
@@ -25,11 +26,12 @@ from collections.abc import Mapping
 
 from . import style
 from .cell import CellGraph, CellNode, cell_graph
+from .cell_layout import levels, order_keys, relays as find_relays, step_of
 from .gates import GATE_ROLES
 from .labels import dot_html, escape_dot, escape_html, html_label, name_of
 from .syntax import Name
 
-__all__ = ["to_dot", "levels"]
+__all__ = ["to_dot"]
 
 #: Symbols drawn in the round operation nodes.
 _OP_SYMBOL = {"mul": "⊙", "add": "+", "sub": "−", "neg": "−", "one_minus": "1−",
@@ -38,8 +40,6 @@ _OP_SYMBOL = {"mul": "⊙", "add": "+", "sub": "−", "neg": "−", "one_minus":
 _FUNC_TEXT = {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "softmax": "softmax", "exp": "exp",
               "log": "log", "identity": "id"}
 _HIGHWAY_COLOR = style.PALETTE["state"].stroke
-_CELL_FILL = "#f4f7fb"
-_CELL_STROKE = "#9fb3c8"
 
 
 def _attrs(d: Mapping[str, str | None]) -> str:
@@ -53,49 +53,6 @@ def _attrs(d: Mapping[str, str | None]) -> str:
 
 def _q(node_id: str) -> str:
     return escape_dot(node_id.replace(":", "_"))
-
-
-# -- rows -------------------------------------------------------------------
-
-
-def levels(g: CellGraph) -> dict[str, int] | None:
-    """Row of every node of a *folded* cell graph (0 = bottom), or ``None`` if the
-    additive paths cannot be made straight rows (then Graphviz ranks alone).
-
-    Parameter boxes and constants take the row of the operation they feed; each
-    highway (``lane``) is contracted to one row; reads of a highway's previous
-    value do not push anything up, since that value enters from the left.
-    """
-    attached = {e.source: e.target for e in g.edges if e.attached}
-
-    def group(n: CellNode) -> str:
-        return f"lane {n.lane}" if n.lane else n.id
-
-    preds: dict[str, set[str]] = {group(n): set() for n in g.nodes.values() if n.id not in attached}
-    fed_from_side: set[str] = set()
-    for e in g.edges:
-        if e.attached:
-            continue
-        src, dst = g.nodes[e.source], g.nodes[e.target]
-        if src.lane and src.time is not None and src.time < 0:
-            fed_from_side.add(group(dst))  # c[t-1] enters from the left of its row: above the inputs
-            continue
-        a, b = group(src), group(dst)
-        if a != b:
-            preds[b].add(a)
-    level: dict[str, int] = {}
-    pending = dict(preds)
-    while pending:
-        ready = sorted(k for k, ps in pending.items() if all(p in level for p in ps))
-        if not ready:
-            return None  # a cycle through a highway: leave the ranks to Graphviz
-        for k in ready:
-            level[k] = max(1 + max((level[p] for p in pending[k]), default=-1), int(k in fed_from_side))
-            del pending[k]
-    out = {n.id: level[group(n)] for n in g.nodes.values() if n.id not in attached}
-    for src, dst in attached.items():
-        out[src] = out[dst]
-    return out
 
 
 # -- labels -----------------------------------------------------------------
@@ -221,7 +178,7 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
         attrs = _merged_attrs(g, n, attached_to[n.id]) if n.id in attached_to else _node_attrs(g, n, folded)
         lines.append(f"  {_q(n.id)} {_attrs(attrs)};")
     edges = [e for e in g.edges if not e.attached]
-    relays = _relays(g, edges, level) if level is not None else {}
+    relays = find_relays(g, edges, level) if level is not None else {}
     for rid in dict.fromkeys(relays.values()):
         lines.append(f"  {_q(rid)} {_attrs(_RELAY)};")
     if level is not None:
@@ -231,29 +188,16 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: A branching point at the bottom of a cell where a state from above enters it.
+#: A branching point at the bottom of a cell where a state from above enters it
+#: (see :func:`rnnviz.cell_layout.relays`).
 _RELAY = {"shape": "point", "width": "0.07", "height": "0.07", "color": style.EDGE_COLOR,
           "fillcolor": style.EDGE_COLOR, "style": "filled"}
-
-
-def _relays(g: CellGraph, edges: list, level: dict[str, int]) -> dict[tuple[str, int], str]:
-    """(source, step) -> relay id, for values that go down into a cell (h[t-1] into the gates).
-
-    One wire drops to the bottom of the cell and branches there, instead of one
-    long wire per gate looping across the whole figure.
-    """
-    targets: dict[tuple[str, int], int] = {}
-    for e in edges:
-        if level.get(e.source, 0) > level.get(e.target, 0):
-            k = (e.source, _step_of(g.nodes[e.target]))
-            targets[k] = targets.get(k, 0) + 1
-    return {k: f"relay.{k[0]}.{k[1]}" for k, count in targets.items() if count > 1}
 
 
 def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict, folded: bool) -> list[str]:
     """``rank=same`` groups, one per row, each in a fixed left-to-right order."""
     lines = []
-    key = _order_keys(g, folded)
+    key = order_keys(g)
     by_row: dict[int, list[str]] = {}
     for nid, lv in level.items():
         if nid not in attached:
@@ -310,7 +254,7 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
             attrs.update(color=_HIGHWAY_COLOR, penwidth="3.6", weight="60", arrowsize="0.8")
         down = level is not None and level.get(e.source, 0) > level.get(e.target, 0)
         if down:
-            relay = relays.get((e.source, _step_of(g.nodes[e.target])))
+            relay = relays.get((e.source, step_of(g.nodes[e.target])))
             if relay is not None:
                 if relay not in dropped:  # one wire down to the relay, drawn once
                     dropped.add(relay)
@@ -324,44 +268,3 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
             attrs["weight"] = attrs.get("weight") or "2"
         lines.append(f"  {_q(src)} -> {_q(e.target)} {_attrs(attrs)};")
     return lines
-
-
-_ROLE_RANK = {"forget": 0, "reset": 1, "update": 2, "input": 3, "gate": 4}
-
-
-def _order_keys(g: CellGraph, folded: bool) -> dict[str, tuple]:
-    """Left-to-right sort key of every node inside its row."""
-    report = g.report
-    used_by_lane = {g.nodes[e.source].name for e in g.edges
-                    if g.nodes[e.target].eq in report.highways and g.nodes[e.source].role == "hidden"}
-
-    def eq_rank(eq: str | None) -> tuple[int, int]:
-        if eq is None:
-            return (-1, 0)
-        pos = g.model.variables.index(eq)
-        role = report.roles.get(eq)
-        if role in _ROLE_RANK:
-            return (_ROLE_RANK[role], pos)
-        if eq in used_by_lane:
-            return (5, pos)
-        if eq in report.highways:
-            return (6, pos)
-        if role == "output":
-            return (7, pos)
-        return (8, pos)
-
-    consumer = {e.source: g.nodes[e.target] for e in g.edges if e.attached}
-    keys: dict[str, tuple] = {}
-    for n in g.nodes.values():
-        owner, sub = (consumer[n.id], 0) if n.id in consumer else (n, 1)
-        step = _step_of(owner)
-        seq = -owner.seq if owner.lane and owner.role == "op" else owner.seq
-        keys[n.id] = (step, eq_rank(owner.eq), seq, sub, n.id)
-    return keys
-
-
-def _step_of(n: CellNode) -> int:
-    """The step of a node of the unrolled graph (parameters carry it in their id)."""
-    if n.time is not None:
-        return n.time
-    return int(n.id.rsplit("@", 1)[1]) if "@" in n.id else 0

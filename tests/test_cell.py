@@ -17,7 +17,8 @@ import pytest
 from rnnviz import expr as E
 from rnnviz import load, load_model
 from rnnviz.cell import OPS, build, cell_graph, graph
-from rnnviz.cell_dot import levels, to_dot
+from rnnviz.cell_dot import to_dot
+from rnnviz.cell_layout import levels
 from rnnviz.errors import ValueSpecError
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.rnn"))

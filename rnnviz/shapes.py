@@ -29,7 +29,8 @@ from .errors import ShapeError
 from .model import Model
 from .values import Given, describe_shape, given_values
 
-__all__ = ["Shape", "Shapes", "infer_shapes", "parameter_shapes", "parameter_count", "product_kind"]
+__all__ = ["Shape", "Shapes", "infer_shapes", "parameter_shapes", "parameter_count", "product_kind",
+           "has_sizes"]
 
 Shape = tuple[int, ...]
 
@@ -263,14 +264,14 @@ def infer_shapes(model: Model, given: Given | None = None) -> Shapes:
     known = _known_from(model, given)
     inf = _Infer(model, known)
     inf.run()
-    # Sheets of scalars: a scalar initial value, then a model whose given values are all
-    # scalars, settle what is left. With nothing given at all, a size is asked for.
+    # Sheets of scalars: a scalar initial value, then a model that nowhere has a vector
+    # (the one-dimensional RNNs of exam sheets, or a model given no sizes at all) settle
+    # what is left. Once any size or value is a vector, a missing size is an error.
     for name, steps in given.initial.items():
         if known.get(name) is None and steps:
             known[name] = ()
     inf.run()
-    fixed = [s for s in known.values() if s is not None]
-    if fixed and all(s == () for s in fixed):
+    if all(s == () for s in known.values() if s is not None):
         for name in model.variables + model.inputs:
             if known[name] is None:
                 known[name] = ()
@@ -290,6 +291,12 @@ def infer_shapes(model: Model, given: Given | None = None) -> Shapes:
         inf.equation(eq)
         nodes[eq.target] = [inf.record[id(n)] for n in E.walk(eq.expr)]
     return Shapes({n: s for n, s in known.items() if s is not None}, nodes)
+
+
+def has_sizes(model: Model, given: Given | None = None) -> bool:
+    """Whether anything (a dim line or a value) fixes a size; without, every symbol is a scalar."""
+    given = given if given is not None else given_values(model)
+    return bool(given.sizes or given.params or given.inputs or given.initial)
 
 
 def parameter_shapes(model: Model, given: Given | None = None) -> dict[str, Shape]:

@@ -147,6 +147,13 @@ def test_params_with_set_size(capsys, write):
 
 
 def test_params_missing_size_exits_1(capsys, write):
-    """A parameter count without sizes says which symbol needs dim."""
-    code, _, err = run(capsys, "params", write("h[t] = tanh(W h[t-1] + U x[t])\n"))
-    assert code == 1 and "dim" in err
+    """A parameter count with some sizes but not enough says which symbol needs dim."""
+    code, _, err = run(capsys, "params", write("h[t] = tanh(W h[t-1] + U x[t])\ndim x = 3\n"))
+    assert code == 1 and "'h'" in err and "dim h" in err
+
+
+def test_params_without_any_size_counts_scalars_and_says_so(capsys, write):
+    """With no size at all every symbol is a scalar, and a note on stderr says so."""
+    code, out, err = run(capsys, "params", write("h[t] = tanh(W h[t-1] + U x[t])\n"), "--json")
+    assert code == 0 and json.loads(out)["total"] == 2
+    assert "no sizes given" in err

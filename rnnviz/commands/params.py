@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 
 from ._common import add_model_arguments, load_model_from_args
 
@@ -67,9 +68,13 @@ def params_table(shapes: dict[str, tuple[int, ...]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the parameter table, or JSON."""
-    from ..shapes import parameter_shapes
+    from ..shapes import has_sizes, parameter_shapes
 
-    shapes = parameter_shapes(load_model_from_args(args))
+    model = load_model_from_args(args)
+    shapes = parameter_shapes(model)
+    if not has_sizes(model):
+        print("note: no sizes given, so every symbol counts as a scalar; add sizes such as "
+              "'dim x = 3, h = 5' for vectors", file=sys.stderr)
     if args.json:
         total = sum(math.prod(s) for s in shapes.values())
         print(json.dumps({"total": total, "parameters": {n: list(s) for n, s in shapes.items()}}))

@@ -86,7 +86,8 @@ FUNCTION_MODELS = {
                  "dim x = 3, h = 4",
     "scalars scale": "h[t] = tanh(K (W h[t-1]) + U x[t] - h[t-1] c)\nK = 0.7, c = 0.3\ndim x = 3, h = 4",
     "negation and subtraction": "h[t] = tanh(-(W h[t-1]) - U x[t])\ndim x = 3, h = 4",
-    "scalar input and state": "h[t] = tanh(w h[t-1] + u x[t] + b)",
+    "scalar input and state": "h[t] = tanh(w h[t-1] + u x[t] + b)\nw = 0.5, u = -0.7, b = 0.1, h_0 = 0.2\n"
+                              "x = [0.3, -1.2, 0.8]",
     "delay of two": "h[t] = tanh(W h[t-1] + V h[t-2] + U x[t])\ndim x = 3, h = 4",
     "input read ahead": "h[t] = tanh(W h[t-1] + U x[t] + V x[t+1])\ndim x = 2, h = 3",
     "generic activation bound by a value": "h[t] = f(W h[t-1] + U x[t])\nf = tanh\ndim x = 3, h = 4",

@@ -66,5 +66,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--depth applies to the unrolled formula, not to --grad")
         print(gradient_formula(model, args.of, args.grad, latex=args.latex))
     else:
-        print(unrolled_formula(model, args.of, latex=args.latex, depth=args.depth))
+        text = unrolled_formula(model, args.of, latex=args.latex, depth=args.depth)
+        print(text)
+        if len(text) > 2000 and args.depth is None:
+            import sys
+
+            print(f"({len(text)} characters; --depth 0 keeps the previous states as names)", file=sys.stderr)
     return 0

@@ -243,3 +243,42 @@ def test_draw_api_uses_the_cell_view():
     diagram = pytest.importorskip("rnnviz.diagram")
     model = load_model("h[t] = tanh(W h[t-1] + U x[t])")
     assert diagram.draw(model, view="cell").dot() == build(model, unrolled=False, steps=3)[0]
+
+
+def _mutations():
+    from hypothesis import strategies as st
+
+    pieces = list("htxWUVbczfgq123[](){}_^=+-*,~ ") + ["\\sigma", "\\tanh", "\\odot", "[t-1]", "_{t-1}", "1 - "]
+
+    @st.composite
+    def mutated(draw):
+        text = draw(st.sampled_from([p.read_text(encoding="utf-8") for p in EXAMPLES] + list(FORMS.values())))
+        for _ in range(draw(st.integers(1, 3))):
+            i = draw(st.integers(0, len(text) - 1))
+            text = text[:i] + draw(st.sampled_from(pieces)) + text[i + draw(st.integers(0, 1)):]
+        return text
+
+    return mutated()
+
+
+def test_any_model_gives_a_cell_diagram():
+    """Every text that makes a model also makes both cell views and a gate report, without crashing."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from rnnviz.errors import RnnvizError
+    from rnnviz.gates import analyze
+
+    @hypothesis.settings(max_examples=60, deadline=None, derandomize=True,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(_mutations())
+    def run(text):
+        try:
+            model = load_model(text)
+        except RnnvizError:
+            return
+        report = analyze(model)
+        assert set(report.roles) <= set(model.variables)
+        for unrolled in (False, True):
+            dot_text, data = build(model, unrolled=unrolled, steps=2)
+            assert dot_text.endswith("}\n") and data["nodes"]
+
+    run()

@@ -30,6 +30,9 @@ FORMATS = ("svg", "png", "pdf")
 #: Vectors with more components than this are drawn as a heat map in ``auto`` style.
 MAX_LINES = 8
 
+#: Scalar panels with at most this many steps show each value next to its point.
+MAX_LABELLED_STEPS = 10
+
 _ACCENTS = {"tilde": r"\tilde", "hat": r"\hat", "bar": r"\bar", "dot": r"\dot", "vec": r"\vec",
             "check": r"\check", "breve": r"\breve"}
 
@@ -122,6 +125,11 @@ def plot_steps(trace, names: Sequence[str] | None = None, *, style: str = "auto"
             elif data.ndim == 1:
                 ax.plot(steps, data, marker="o", color="#1f4e9c")
                 ax.axhline(0.0, color="#999999", linewidth=0.8, zorder=0)
+                if len(steps) <= MAX_LABELLED_STEPS:  # a sheet's answer: the numbers next to the points
+                    for t, v in zip(steps, data):
+                        ax.annotate(f"{v:.3g}", (t, v), textcoords="offset points", xytext=(0, 9),
+                                    ha="center", fontsize=12, color="#333333")
+                    ax.margins(y=0.18)
             else:
                 for j in range(n):
                     ax.plot(steps, data[:, j], marker="o", label=mathtext(disp, component=j + 1))

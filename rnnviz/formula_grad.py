@@ -6,7 +6,7 @@ with respect to a weight is a sum over time of products of Jacobians::
     dh_3/dW = sum_{k=1}^{3} (prod_{j=k+1}^{3} dh_j/dh_{j-1}) dh_k^+/dW
 
 with ``dh_j/dh_{j-1} = diag(f'(a_j)) W``. The Jacobians are derived
-symbolically from the model's expression trees, so gated cells get theirs
+symbolically from the model's expression trees (:mod:`rnnviz.jacobian`), so gated cells get theirs
 too (through their gates, one named partial derivative per intermediate
 variable); several recurrent variables are stacked into one state
 ``s_t = (h_t, c_t)`` whose Jacobian has one block per pair.
@@ -26,197 +26,14 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import expr as E
 from .formula import Printer, at_steps
+from .jacobian import (J, Deriv, Diag, FPrime, Ident, Mat, Mul, ParamD, Partial, Scale, Stack, Sum, Zero,
+                       jacobian_blocks, partials)
 from .model import Model
 from .target import Target, _error, parse_target
 
 __all__ = ["gradient_formula", "jacobian_blocks"]
-
-
-# -- Jacobian expressions -------------------------------------------------------
-
-
-class J:
-    """A Jacobian as a product/sum of named factors."""
-
-
-@dataclass(frozen=True)
-class Zero(J):
-    pass
-
-
-@dataclass(frozen=True)
-class Ident(J):
-    pass
-
-
-@dataclass(frozen=True)
-class Mat(J):
-    """A parameter acting as a matrix; ``block`` when it multiplies a concatenation."""
-
-    param: str
-    transpose: bool = False
-    block: E.Expr | None = None
-
-
-@dataclass(frozen=True)
-class Diag(J):
-    """``diag(v)`` of an expression at the step."""
-
-    expr: E.Expr
-
-
-@dataclass(frozen=True)
-class Scale(J):
-    value: float
-
-
-@dataclass(frozen=True)
-class FPrime(J):
-    """The derivative of a function at its argument: ``diag(f'(a))``, softmax's full Jacobian."""
-
-    call: E.Call
-
-
-@dataclass(frozen=True)
-class Partial(J):
-    """``d var / d wrt`` (``plus``: the immediate derivative), left as a name."""
-
-    var: str
-
-
-@dataclass(frozen=True)
-class ParamD(J):
-    """``d(W u)/dW``: a product differentiated with respect to its parameter."""
-
-    prod: E.Expr
-    param: str
-
-
-@dataclass(frozen=True)
-class Mul(J):
-    factors: tuple[J, ...]
-
-
-@dataclass(frozen=True)
-class Sum(J):
-    terms: tuple[tuple[int, J], ...]
-
-
-@dataclass(frozen=True)
-class Stack(J):
-    items: tuple[J, ...]
-
-
-ZERO, IDENT = Zero(), Ident()
-
-
-def mul(*fs: J) -> J:
-    out: list[J] = []
-    sign = 1
-    for f in fs:
-        if isinstance(f, Zero):
-            return ZERO
-        if isinstance(f, Sum) and len(f.terms) == 1:  # a lone minus moves to the front
-            sign *= f.terms[0][0]
-            f = f.terms[0][1]
-        if isinstance(f, Ident) or (isinstance(f, Scale) and f.value == 1):
-            continue
-        out.extend(f.factors if isinstance(f, Mul) else [f])
-    prod = IDENT if not out else out[0] if len(out) == 1 else Mul(tuple(out))
-    return prod if sign == 1 else Sum(((-1, prod),))
-
-
-def add(*terms: tuple[int, J]) -> J:
-    out: list[tuple[int, J]] = []
-    for sign, t in terms:
-        if isinstance(t, Zero):
-            continue
-        if isinstance(t, Sum):
-            out.extend((sign * s, u) for s, u in t.terms)
-        else:
-            out.append((sign, t))
-    if not out:
-        return ZERO
-    return out[0][1] if len(out) == 1 and out[0][0] == 1 else Sum(tuple(out))
-
-
-# -- symbolic differentiation over the equation trees ---------------------------
-
-
-class _Deriv:
-    """Derivatives of the equations at one step with respect to ``wrt``.
-
-    ``wrt`` is ``("var", name, delay)`` (a variable read ``delay`` steps back)
-    or ``("param", name)``. Computed variables of the same step that depend on
-    ``wrt`` stay as :class:`Partial` names; :meth:`depends` says which.
-    """
-
-    def __init__(self, model: Model, wrt: tuple, *, hold: frozenset[str] = frozenset()) -> None:
-        self.model = model
-        self.wrt = wrt
-        # Variables in ``hold`` count as fixed (their own term is written separately).
-        self.computed = set(model.variables) - set(hold)
-        self._dep: dict[str, bool] = {}
-
-    def leaf_hit(self, e: E.Expr) -> bool:
-        if self.wrt[0] == "param":
-            return isinstance(e, E.Param) and e.name == self.wrt[1]
-        return isinstance(e, E.Var) and (e.name, e.delay) == self.wrt[1:]
-
-    def depends(self, name: str) -> bool:
-        if name not in self._dep:
-            self._dep[name] = False  # the model has no same-step loops
-            self._dep[name] = any(
-                self.leaf_hit(n) or (isinstance(n, E.Var) and n.delay == 0 and n.name in self.computed
-                                     and self.depends(n.name))
-                for n in E.walk(self.model.equation(name).expr))
-        return self._dep[name]
-
-    def d(self, e: E.Expr) -> J:
-        if self.leaf_hit(e):
-            return IDENT
-        if isinstance(e, E.Var):
-            if e.delay == 0 and e.name in self.computed and self.depends(e.name):
-                return Partial(e.name)
-            return ZERO
-        if isinstance(e, (E.Num, E.Param)):
-            return ZERO
-        if isinstance(e, E.Add):
-            return add((1, self.d(e.left)), (1, self.d(e.right)))
-        if isinstance(e, E.Sub):
-            return add((1, self.d(e.left)), (-1, self.d(e.right)))
-        if isinstance(e, E.Neg):
-            return add((-1, self.d(e.operand)))
-        if isinstance(e, E.Call):
-            inner = self.d(e.arg)
-            if e.func == "identity" and not e.generic:
-                return inner
-            return mul(FPrime(e), inner) if not isinstance(inner, Zero) else ZERO
-        if isinstance(e, E.Concat):
-            items = tuple(self.d(i) for i in e.items)
-            return ZERO if all(isinstance(i, Zero) for i in items) else Stack(items)
-        if isinstance(e, E.Prod) and isinstance(e.left, E.Param):
-            return add((1, self._param_side(e, e.left, e.right, False)))
-        if isinstance(e, E.Prod) and isinstance(e.right, E.Param):
-            return add((1, self._param_side(e, e.right, e.left, True)))
-        # Element-wise (or scaling) product of two expressions: the product rule.
-        left, right = e.left, e.right  # type: ignore[attr-defined]
-        return add((1, mul(self._diag(right), self.d(left))), (1, mul(self._diag(left), self.d(right))))
-
-    def _diag(self, e: E.Expr) -> J:
-        return Scale(e.value) if isinstance(e, E.Num) else Diag(e)
-
-    def _param_side(self, e: E.Expr, p: E.Param, u: E.Expr, transpose: bool) -> J:
-        own = ParamD(e, p.name) if self.leaf_hit(p) else ZERO
-        if isinstance(u, E.Concat):
-            through = add(*[(1, mul(Mat(p.name, transpose, item), self.d(item))) for item in u.items])
-        else:
-            through = mul(Mat(p.name, transpose), self.d(u))
-        return add((1, own), (1, through))
 
 
 # -- printing ----------------------------------------------------------------------
@@ -318,28 +135,6 @@ class _JPrinter:
 # -- the expansion -----------------------------------------------------------------
 
 
-def jacobian_blocks(model: Model) -> dict[tuple[str, str], J]:
-    """``(v, r) -> dv_j/dr_{j-1}`` for every computed ``v`` and recurrent ``r`` it depends on.
-
-    The symbolic Jacobians the expansion prints (intermediate variables of
-    the same step appear as :class:`Partial` names, defined by their own
-    entry), other variables of step j-1 held fixed.
-
-    Example:
-        >>> from rnnviz.model import load_model
-        >>> blocks = jacobian_blocks(load_model("h[t] = tanh(W h[t-1] + U x[t])"))
-        >>> list(blocks), type(blocks[("h", "h")]).__name__
-        ([('h', 'h')], 'Mul')
-    """
-    out: dict[tuple[str, str], J] = {}
-    for r in model.recurrent:
-        deriv = _Deriv(model, ("var", r, 1))
-        for v in model.variables:
-            if deriv.depends(v):
-                out[(v, r)] = deriv.d(model.equation(v).expr)
-    return out
-
-
 def _state_vars(model: Model) -> list[str]:
     return [n for n in model.recurrent]
 
@@ -368,10 +163,10 @@ class _Defs:
         jp, P = self.jp, self.jp.p
         while self.pending:
             w, var, idx, plus, hold = self.pending.pop(0)
-            expr = _Deriv(self.model, w, hold=hold).d(self.model.equation(var).expr)
+            expr = Deriv(self.model, w, hold=hold).d(self.model.equation(var).expr)
             wname = self.wname(w, idx)
             self.lines.append(f"{jp.d(P.name(var, idx), wname, plus)} = {jp.j(expr, idx, wname, plus)}")
-            for n in _partials(expr):
+            for n in partials(expr):
                 self.queue(w, n, idx, plus)
         for label, call in jp.used.values():
             base, _, sup = label.partition("^")
@@ -388,7 +183,7 @@ _VANISH = ("why it vanishes or explodes: the norm of a product of Jacobians is a
 def _state_block(model: Model, states: list[str], defs: _Defs) -> None:
     for s2 in states:
         for s1 in states:
-            if _Deriv(model, ("var", s1, 1)).depends(s2):
+            if Deriv(model, ("var", s1, 1)).depends(s2):
                 defs.queue(("var", s1, 1), s2, "j")
 
 
@@ -418,7 +213,7 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
     def sumtex(lo: str, hi: str, body: str, op: str = "sum") -> str:
         return f"{chr(92) if latex else ''}{op}_{{{lo}}}^{{{hi}}} {body}"
 
-    param_states = [s for s in states if _Deriv(model, ("param", wrt)).depends(s)]
+    param_states = [s for s in states if Deriv(model, ("param", wrt)).depends(s)]
     in_states = v in states
     if len(states) <= 1:
         s_name = lambda i: P.name(states[0], i) if states else ""  # noqa: E731
@@ -437,7 +232,7 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
     if in_states and len(states) == 1:
         rhs.append(tsum)
     else:
-        own = _Deriv(model, ("param", wrt), hold=frozenset(states))
+        own = Deriv(model, ("param", wrt), hold=frozenset(states))
         if own.depends(v) and not in_states:
             rhs.append(jp.d(P.name(v, big_t), V, True))
             defs.queue(("param", wrt), v, big_t, True, hold=frozenset(states))
@@ -445,7 +240,7 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
             rhs.append(f"[{tsum}]_{P.name(v)}" if not latex else f"\\left[{tsum}\\right]_{{{P.name(v)}}}")
         elif param_states:
             for s in states:
-                if _Deriv(model, ("var", s, 0)).depends(v):
+                if Deriv(model, ("var", s, 0)).depends(v):
                     rhs.append(f"{jp.d(P.name(v, big_t), P.name(s, big_t))} "
                                f"{jp.d(P.name(s, big_t), V)}")
                     defs.queue(("var", s, 0), v, big_t)
@@ -516,14 +311,14 @@ def _through_states(model: Model, tgt: Target, name: str, step: int, *, latex: b
     prod = (f"{chr(92) if latex else ''}prod_{{j={lo}}}^{{{T}}} {prod_body}") if lo <= T else ""
     if is_input and not prod and v in states and not multi:
         # The input of the target's own step: one Jacobian, no product.
-        expr = _Deriv(model, ("var", name, 0)).d(model.equation(v).expr)
+        expr = Deriv(model, ("var", name, 0)).d(model.equation(v).expr)
         body = jp.j(expr, str(step), W, False)
         return _finish(model, tgt, [f"{jp.d(P.name(v, T), W)} = {body}"], defs.run(), states, latex,
                        V=None, products=False)
     if is_input:
         first = jp.d(s_name(str(step)), W)
         for s in states:
-            if _Deriv(model, ("var", name, 0)).depends(s):
+            if Deriv(model, ("var", name, 0)).depends(s):
                 defs.queue(("var", name, 0), s, str(step))
         chain = f"{P.paren(prod)} {first}" if prod else first
     else:
@@ -536,11 +331,11 @@ def _through_states(model: Model, tgt: Target, name: str, step: int, *, latex: b
         rhs = chain + (f"_{{{P.name(v)}}}" if multi and latex else f"_{P.name(v)}" if multi else "")
     else:
         parts = [f"{jp.d(P.name(v, T), P.name(s, T))} [{chain}]" + (f"_{P.name(s)}" if multi else "")
-                 for s in states if _Deriv(model, ("var", s, 0)).depends(v)]
+                 for s in states if Deriv(model, ("var", s, 0)).depends(v)]
         for s in states:
-            if _Deriv(model, ("var", s, 0)).depends(v):
+            if Deriv(model, ("var", s, 0)).depends(v):
                 defs.queue(("var", s, 0), v, str(T))
-        if is_input and _Deriv(model, ("var", name, 0), hold=frozenset(states)).depends(v) and step == T:
+        if is_input and Deriv(model, ("var", name, 0), hold=frozenset(states)).depends(v) and step == T:
             parts.insert(0, jp.d(P.name(v, T), W, True))
             defs.queue(("var", name, 0), v, str(T), True, hold=frozenset(states))
         rhs = " + ".join(parts) if parts else "0"
@@ -578,13 +373,3 @@ def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states
     plus = any("^+" in line for line in lines + defs)
     where = "where (^+ : the immediate derivative, earlier steps held fixed)" if plus else "where"
     return "\n".join(lines + [where] + ["  " + d for d in defs + note])
-
-
-def _partials(x: J) -> list[str]:
-    if isinstance(x, Partial):
-        return [x.var]
-    out: list[str] = []
-    for child in (x.factors if isinstance(x, Mul) else [t for _, t in x.terms] if isinstance(x, Sum)
-                  else x.items if isinstance(x, Stack) else ()):
-        out.extend(n for n in _partials(child) if n not in out)
-    return out

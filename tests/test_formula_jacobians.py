@@ -10,8 +10,7 @@ import pytest
 
 import rnnviz
 from rnnviz import expr as E
-from rnnviz.formula_grad import (Diag, FPrime, Ident, Mat, Mul, Partial, Scale, Sum, Zero,
-                                 jacobian_blocks)
+from rnnviz.jacobian import Diag, FPrime, Ident, Mat, Mul, Partial, Scale, Sum, Zero, jacobian_blocks
 from rnnviz.numeric import forward
 from rnnviz.ops import sigmoid
 

@@ -41,7 +41,7 @@ from .errors import ValueSpecError
 from .gates import GateReport, analyze, factors, is_elementwise
 from .model import Model
 
-__all__ = ["CellNode", "CellEdge", "CellGraph", "build", "graph", "cell_graph", "OPS"]
+__all__ = ["CellNode", "CellEdge", "CellGraph", "build", "graph", "cell_graph", "OPS", "DEFAULT_MAX_CELLS"]
 
 #: Operation kinds of the cell views, in the JSON ``op`` field.
 OPS = ("matmul", "scale", "mul", "add", "sub", "neg", "one_minus", "concat",
@@ -64,6 +64,8 @@ class CellNode:
     lane: str | None = None  # the highway variable whose additive path this node is on
     eq: str | None = None  # the equation this node belongs to (None: inputs, earlier states)
     seq: int = 0  # pre-order position inside its equation
+    ellipsis: bool = False  # stands for the value at the collapsed middle steps
+    column: float | None = None  # where an ellipsis sits among the steps
 
     def to_json(self) -> dict:
         out: dict = {"id": self.id, "name": self.name, "time": self.time, "role": self.role}
@@ -73,6 +75,8 @@ class CellNode:
             out["gate"] = self.gate
         if self.highway:
             out["highway"] = True
+        if self.ellipsis:
+            out["ellipsis"] = True
         return out
 
 
@@ -104,11 +108,16 @@ class CellGraph:
     report: GateReport
     nodes: dict[str, CellNode] = field(default_factory=dict)
     edges: list[CellEdge] = field(default_factory=list)
+    #: (first, last) collapsed middle step of a long unroll, else None.
+    collapsed: tuple[int, int] | None = None
 
     def to_json(self) -> dict:
-        return {"view": self.view, "steps": self.steps,
-                "nodes": [n.to_json() for n in self.nodes.values()],
-                "edges": [e.to_json() for e in self.edges]}
+        out = {"view": self.view, "steps": self.steps,
+               "nodes": [n.to_json() for n in self.nodes.values()],
+               "edges": [e.to_json() for e in self.edges]}
+        if self.collapsed is not None:
+            out["collapsed"] = list(self.collapsed)
+        return out
 
 
 def _safe(name: str) -> str:
@@ -117,12 +126,19 @@ def _safe(name: str) -> str:
 
 
 class _Builder:
-    def __init__(self, model: Model, unrolled: bool, steps: int) -> None:
+    def __init__(self, model: Model, unrolled: bool, steps: int, max_columns: int) -> None:
         self.model = model
         self.report = analyze(model)
         self.unrolled = unrolled
         self.g = CellGraph("cell-unrolled" if unrolled else "cell", steps if unrolled else 0,
                            model, self.report)
+        # A long unroll keeps its first and last cells; the middle ones become one ellipsis.
+        self.hidden: set[int] = set()
+        if unrolled and steps > max_columns:
+            keep = max_columns - 1
+            head = (keep + 1) // 2
+            self.hidden = set(range(head + 1, steps - (keep - head) + 1))
+            self.g.collapsed = (head + 1, steps - (keep - head))
         self.roles = self.report.roles
         self.highways = set(self.report.highways)
         self.gate_eqs = set(self.roles)
@@ -138,6 +154,8 @@ class _Builder:
         if t is None:  # folded: relative times
             base = safe if delay == 0 else f"{safe}@t-{delay}"
             nid, time = base, -delay
+        elif t - delay in self.hidden:
+            return self.ellipsis(name, delay)
         else:
             step = t - delay
             computed_here = sym.kind == "variable" and step >= 1
@@ -155,6 +173,23 @@ class _Builder:
                                          eq=name if sym.kind == "variable" else None, seq=10**6 if own else -1)
         return nid
 
+    def ellipsis(self, name: str, delay: int) -> str:
+        """The node standing for ``name`` at the collapsed steps; the last cell before
+        the gap feeds it, so a state's path runs on through the ellipsis."""
+        sym = self.model.symbols[name]
+        safe = _safe(name)
+        nid = f"{safe}@..."
+        if nid not in self.g.nodes:
+            first, _ = self.g.collapsed  # type: ignore[misc]
+            hw = name in self.highways
+            role = "state" if sym.kind == "variable" else sym.role
+            self.g.nodes[nid] = CellNode(nid, name, None, role, highway=hw, base=f"{safe}@t-{delay}",
+                                         lane=name if hw else None, eq=None, seq=-1, ellipsis=True,
+                                         column=first - 0.5)
+            if sym.kind == "variable":
+                self.edge(self.var(name, first - 1, 0), nid, delay=1, highway=hw)
+        return nid
+
     def node(self, base: str, t: int | None, **kw) -> str:
         nid = self._at(base, t)
         self.g.nodes[nid] = CellNode(nid, base=base, time=kw.pop("time", 0 if t is None else t),
@@ -166,7 +201,7 @@ class _Builder:
 
     # -- expressions --------------------------------------------------------
     def build(self) -> CellGraph:
-        steps = range(1, self.g.steps + 1) if self.unrolled else [None]
+        steps = [t for t in range(1, self.g.steps + 1) if t not in self.hidden] if self.unrolled else [None]
         for t in steps:
             for eq in self.model.equations:
                 self.counter = 0
@@ -274,28 +309,38 @@ def _highway_path(root: E.Expr, v: str) -> set[int]:
     return {id(n) for n in (search(root) or [])}
 
 
-def cell_graph(model: Model, *, unrolled: bool = False, steps: int = 3) -> CellGraph:
+#: Cells shown side by side at most (the ellipsis counts as one); a cell is wide.
+DEFAULT_MAX_CELLS = 4
+
+
+def cell_graph(model: Model, *, unrolled: bool = False, steps: int = 3,
+               max_columns: int = DEFAULT_MAX_CELLS) -> CellGraph:
     """The operation graph of ``model``: folded (one cell) or unrolled over ``steps``.
 
+    Beyond ``max_columns`` cells the middle steps collapse into one ellipsis
+    (``collapsed`` in the JSON), as in the variable views.
+
     Raises:
-        ValueSpecError: ``steps`` below 1 in the unrolled view.
+        ValueSpecError: ``steps`` below 1 in the unrolled view, ``max_columns`` below 3.
     """
     if unrolled and steps < 1:
         raise ValueSpecError(f"the unrolled cell view needs at least 1 step, got {steps}")
-    return _Builder(model, unrolled, steps).build()
+    if max_columns < 3:
+        raise ValueSpecError(f"max_columns must be at least 3 (first cell, ellipsis, last cell), got {max_columns}")
+    return _Builder(model, unrolled, steps, max_columns).build()
 
 
-def graph(model: Model, *, unrolled: bool = False, steps: int = 3) -> dict:
+def graph(model: Model, *, unrolled: bool = False, steps: int = 3, max_columns: int = DEFAULT_MAX_CELLS) -> dict:
     """The JSON graph of a cell view (see the module docstring)."""
-    return cell_graph(model, unrolled=unrolled, steps=steps).to_json()
+    return cell_graph(model, unrolled=unrolled, steps=steps, max_columns=max_columns).to_json()
 
 
-def build(model: Model, *, unrolled: bool, steps: int) -> tuple[str, dict]:
+def build(model: Model, *, unrolled: bool, steps: int, max_columns: int = DEFAULT_MAX_CELLS) -> tuple[str, dict]:
     """DOT text and JSON graph of the ``cell`` (folded) or ``cell-unrolled`` view.
 
     This is what ``rnnviz.diagram.draw(model, view="cell" | "cell-unrolled")`` calls.
     """
     from .cell_dot import to_dot
 
-    g = cell_graph(model, unrolled=unrolled, steps=steps)
+    g = cell_graph(model, unrolled=unrolled, steps=steps, max_columns=max_columns)
     return to_dot(g), g.to_json()

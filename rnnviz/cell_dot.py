@@ -99,6 +99,11 @@ def _merged_attrs(g: CellGraph, n: CellNode, boxes: list[CellNode]) -> dict[str,
 
 
 def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
+    if n.ellipsis:
+        attrs = style.node_attrs("ellipsis")
+        attrs.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="20">⋯</FONT>'),
+                     width="0.3", height="0.3", tooltip=f"{n.name} at the steps left out")
+        return attrs
     if n.role == "parameter":
         attrs = style.node_attrs("parameter")
         attrs.update(label=dot_html(html_label(_display(g, n.name))), fontsize="13", margin="0.04,0.02",
@@ -228,14 +233,13 @@ def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict,
         lines.append(f"  {_q('anchor_left')} -> {_q(bottom[0])} [style=invis];")
         lines.append(f"  {_q(bottom[-1])} -> {_q('anchor_right')} [style=invis];")
         for lane in g.report.highways:
-            ends = sorted((n for n in g.nodes.values() if n.lane == lane and n.role != "op"),
-                          key=lambda n: n.time if n.time is not None else 0)
+            ends = sorted((n for n in g.nodes.values() if n.lane == lane and n.role != "op"), key=step_of)
             if len(ends) < 2:
                 continue
             lines.append(f"  {_q('anchor_left')} -> {_q(ends[0].id)} [style=invis];")
             for n in ends[1:]:
                 # Each later value of the path sits above the start of the next step.
-                after = [b for b in bottom if key_of[b][0] > (n.time or 0)]
+                after = [b for b in bottom if key_of[b][0] > step_of(n)]
                 pin = after[0] if after and not folded else "anchor_right"
                 lines.append(f"  {_q(pin)} -> {_q(n.id)} [style=invis];")
     return lines

@@ -112,8 +112,10 @@ def order_keys(g: CellGraph) -> dict[str, tuple]:
     return keys
 
 
-def step_of(n: CellNode) -> int:
+def step_of(n: CellNode) -> float:
     """The step of a node of the unrolled graph (parameters carry it in their id)."""
+    if n.column is not None:
+        return n.column  # type: ignore[return-value]
     if n.time is not None:
         return n.time
     return int(n.id.rsplit("@", 1)[1]) if "@" in n.id else 0

@@ -282,3 +282,32 @@ def test_any_model_gives_a_cell_diagram():
             assert dot_text.endswith("}\n") and data["nodes"]
 
     run()
+
+
+@pytest.mark.parametrize("steps, max_columns, shown, collapsed", [
+    (8, 4, [1, 2, 8], [3, 7]),
+    (6, 5, [1, 2, 5, 6], [3, 4]),
+    (4, 4, [1, 2, 3, 4], None),
+])
+def test_long_unroll_collapses_middle_cells(steps, max_columns, shown, collapsed):
+    """Beyond max_columns cells the middle steps become one ellipsis the states run through."""
+    model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index("lstm")]))
+    g = graph(model, unrolled=True, steps=steps, max_columns=max_columns)
+    assert g.get("collapsed") == collapsed
+    assert sorted({n["time"] for n in g["nodes"] if n["role"] == "op"}) == shown
+    if collapsed:
+        dots = {n["id"]: n for n in g["nodes"] if n.get("ellipsis")}
+        assert {n["name"] for n in dots.values()} == {"c", "h"}
+        # The cell state's highway runs from c@0 through the ellipsis to the last step.
+        succ = {e["source"]: e["target"] for e in g["edges"] if e.get("highway")}
+        node, seen = "c@0", ["c@0"]
+        while node in succ:
+            node = succ[node]
+            seen.append(node)
+        assert "c@..." in seen and seen[-1] == f"c@{steps}"
+
+
+def test_max_columns_below_three_is_an_error():
+    """A collapse needs room for a first cell, the ellipsis and a last cell."""
+    with pytest.raises(ValueSpecError, match="at least 3"):
+        cell_graph(load_model("h[t] = tanh(W h[t-1] + U x[t])"), unrolled=True, steps=9, max_columns=2)

@@ -105,15 +105,17 @@ def plot_steps(trace, names: Sequence[str] | None = None, *, style: str = "auto"
         for ax in axes.flat[len(names):]:
             ax.set_visible(False)
         # Every panel spans the same steps, so that one step lines up down the figure.
-        first = min(min(t for t, v in enumerate(trace.values[n]) if v is not None) for n in names)
+        values = trace.values
+        first = min(min(t for t, v in enumerate(values[n]) if v is not None) for n in names)
         for ax, name in zip(axes.flat, names):
-            steps = [t for t, v in enumerate(trace.values[name]) if v is not None]
-            data = np.array([np.asarray(trace.values[name][t], dtype=float) for t in steps])
+            steps = [t for t, v in enumerate(values[name]) if v is not None]
+            data = np.array([np.asarray(values[name][t], dtype=float) for t in steps])
             if trace.batch is not None:
                 data = data[:, batch_index]
             disp = _display(trace, name)
             ax.set_title(mathtext(disp), loc="left")
             n = 1 if data.ndim == 1 else data.shape[1]
+            marker = "o" if len(steps) <= 40 else None  # dots on a long run are just noise
             heat = data.ndim == 2 and (style == "heatmap" or (style == "auto" and n > MAX_LINES))
             if heat:
                 lim = float(np.abs(data).max()) or 1.0
@@ -123,7 +125,7 @@ def plot_steps(trace, names: Sequence[str] | None = None, *, style: str = "auto"
                 ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
                 fig.colorbar(im, ax=ax, pad=0.01)
             elif data.ndim == 1:
-                ax.plot(steps, data, marker="o", color="#1f4e9c")
+                ax.plot(steps, data, marker=marker, color="#1f4e9c")
                 ax.axhline(0.0, color="#999999", linewidth=0.8, zorder=0)
                 if len(steps) <= MAX_LABELLED_STEPS:  # a sheet's answer: the numbers next to the points
                     for t, v in zip(steps, data):
@@ -132,7 +134,7 @@ def plot_steps(trace, names: Sequence[str] | None = None, *, style: str = "auto"
                     ax.margins(y=0.18)
             else:
                 for j in range(n):
-                    ax.plot(steps, data[:, j], marker="o", label=mathtext(disp, component=j + 1))
+                    ax.plot(steps, data[:, j], marker=marker, label=mathtext(disp, component=j + 1))
                 ax.axhline(0.0, color="#999999", linewidth=0.8, zorder=0)
                 ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
                           ncols=1 if n <= 8 else 2)

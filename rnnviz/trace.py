@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -99,14 +100,14 @@ class Trace:
         """Inputs and computed variables, inputs first, then in evaluation order."""
         return [n for n in self.model.inputs] + self.model.variables
 
-    @property
+    @cached_property
     def values(self) -> dict[str, list]:
         """name -> [v0, v1, ..., vT]; index 0 holds the initial value or None."""
         recurrent = set(self.model.recurrent)
         return {n: [self.value(n, t) if t > 0 or (n in recurrent) else None
                     for t in range(self.steps + 1)] for n in self.names}
 
-    @property
+    @cached_property
     def initial(self) -> dict[str, dict[int, np.ndarray]]:
         """Recurrent variable -> {step <= 0 -> initial value}."""
         out = {}
@@ -115,7 +116,7 @@ class Trace:
             out[name] = {lo + i: self._unbatch(name, hist[i]) for i in range(1 - lo)}
         return out
 
-    @property
+    @cached_property
     def inputs(self) -> dict[str, dict[int, np.ndarray]]:
         """Input -> {step -> value}, every step the equations read."""
         out = {}

@@ -211,3 +211,38 @@ def test_every_example_runs(example_path):
     tr = forward(load(str(example_path)))
     for name, vals in tr.values.items():
         assert all(np.isfinite(v).all() for v in vals[1:]), name
+
+
+@pytest.mark.parametrize("batch", [None, 3])
+def test_odd_trees_compute_what_they_say(batch):
+    """Row vectors, concatenations with scalars, negation, constant and input-only equations."""
+    text = ("a[t] = x[t] W + h[t-1] V\n"            # row-vector convention
+            "h[t] = tanh(-a[t] + P [s[t], x[t]])\n"  # negation; a scalar inside a concatenation
+            "s[t] = 2 * u[t] - 1\n"                 # a scalar per step, from an input only
+            "k[t] = b\n"                            # a constant equation
+            "dim x = 2, h = 3, k = 3\nu = [0.5, 1.5, -1]")
+    m = load_model(text)
+    tr = forward(m, batch=batch, seed=4)
+    p = tr.params
+    h = np.zeros(3)
+    for t in range(1, 4):
+        x = tr.value("x", t)
+        x0 = x if batch is None else x[0]
+        s = 2 * [0.5, 1.5, -1][t - 1] - 1
+        a = x0 @ p["W"] + h @ p["V"]
+        h = np.tanh(-a + p["P"] @ np.concatenate([[s], x0]))
+        got = {n: tr.value(n, t) if batch is None else tr.value(n, t)[0] for n in ("a", "h", "s", "k")}
+        np.testing.assert_allclose(got["a"], a, atol=1e-12)
+        np.testing.assert_allclose(got["h"], h, atol=1e-12)
+        assert float(got["s"]) == s
+        np.testing.assert_allclose(got["k"], p["b"])
+        if batch is not None:
+            assert tr.value("k", t).shape == (batch, 3) and tr.value("s", t).shape == (batch,)
+
+
+def test_input_read_one_step_back_starts_from_zero():
+    """x[t-1] at t = 1 reads x[0], zero unless given."""
+    tr = forward(load_model("h[t] = x[t-1]\nx = [1, 2, 3]"))
+    assert [float(tr.value("h", t)) for t in (1, 2, 3)] == [0.0, 1.0, 2.0]
+    tr = forward(load_model("h[t] = x[t-1]\nx = [1, 2, 3]\nx_0 = 9"))
+    assert float(tr.value("h", 1)) == 9.0

@@ -1,4 +1,4 @@
-"""Per-step plots of a forward pass, and of gradient norms over time (matplotlib, Agg).
+"""Per-step plots of a forward pass, and of gradient norms over time (matplotlib, no pyplot).
 
 Each variable gets a panel with the step t on the x axis (integers). A scalar
 is one line; a vector is one line per component, or a heat map (components
@@ -89,19 +89,17 @@ def plot_steps(trace, names: Sequence[str] | None = None, *, style: str = "auto"
         batch_index: which batch entry to draw when the trace has a batch.
     """
     import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     names = list(names) if names else trace.names
-    with plt.rc_context(_STYLE):
+    with matplotlib.rc_context(_STYLE):
         ncols = 1 if len(names) <= 3 else 2
         nrows = math.ceil(len(names) / ncols)
         width = max(7.0, min(14.0, 4.5 + 0.35 * trace.steps)) * (0.75 if ncols == 2 else 1.0)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, 3.4 * nrows), squeeze=False,
-                                 layout="constrained")
+        fig = Figure(figsize=(width * ncols, 3.4 * nrows), layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False)
         for ax in axes.flat[len(names):]:
             ax.set_visible(False)
         # Every panel spans the same steps, so that one step lines up down the figure.
@@ -174,14 +172,13 @@ def plot_grad_norms(norms: Mapping[str, Sequence[float]], target: str, trace=Non
     log axis; they are left out of the line and marked with an x on the bottom edge.
     """
     import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(9, 4.8), layout="constrained")
+    with matplotlib.rc_context(_STYLE):
+        fig = Figure(figsize=(9, 4.8), layout="constrained")
+        ax = fig.subplots()
         any_positive = False
         for name, values in norms.items():
             v = np.asarray(values, dtype=float)
@@ -212,13 +209,15 @@ def plot_grad_norms(norms: Mapping[str, Sequence[float]], target: str, trace=Non
 
 
 def figure_bytes(fig, fmt: str, *, dpi: int = 150) -> bytes:
-    """Render a figure to SVG, PNG or PDF bytes (then close it), so a file is written in one go."""
-    import matplotlib.pyplot as plt
+    """Render a figure to SVG, PNG (Agg) or PDF bytes, so that a file is written in one go.
+
+    The figures are plain ``matplotlib.figure.Figure`` objects, never registered with
+    pyplot: no global state, no GUI backend, nothing to close.
+    """
+    import matplotlib
 
     buf = io.BytesIO()
     meta = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
-    try:
+    with matplotlib.rc_context(_STYLE):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
-    finally:
-        plt.close(fig)
     return buf.getvalue()

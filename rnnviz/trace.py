@@ -60,7 +60,17 @@ class Trace:
         value. ``node(target, index, t)`` is node ``index`` of ``target``'s
         tree at step t, exactly as computed (with a batch, a per-step scalar is
         ``(B, 1)``; ``value`` returns it as ``(B,)``). ``initial[name]`` and
-        ``inputs[name]`` map steps to the arrays used.
+        ``inputs[name]`` map steps to the arrays used. ``values``, ``initial`` and
+        ``inputs`` are built once on first use; treat them as read-only.
+
+    Walking backwards (what backprop does):
+        for a node ``p = plan[target][i]`` with ``p.op`` not None, its inputs at
+        step t are ``[node(target, k, t) for k in p.children]`` and its output is
+        ``node(target, i, t)``; ``p.op.backward(inputs, out, grad_out, p.ctx)``
+        returns one gradient per input, each in that input's shape. A leaf is a
+        ``Var`` (read at ``t - delay``), a ``Param`` (the array in ``params``,
+        shared by every step) or a ``Num``. ``p.batched`` says whether the node's
+        value carries the batch axis (it depends on a variable or an input).
     """
 
     def __init__(self, model: Model, shapes: Shapes, steps: int, batch: int | None, params: dict,

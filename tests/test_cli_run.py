@@ -157,3 +157,12 @@ def test_params_without_any_size_counts_scalars_and_says_so(capsys, write):
     code, out, err = run(capsys, "params", write("h[t] = tanh(W h[t-1] + U x[t])\n"), "--json")
     assert code == 0 and json.loads(out)["total"] == 2
     assert "no sizes given" in err
+
+
+def test_long_vectors_are_shortened_in_the_table_only(capsys, write):
+    """The table shortens a 20-entry vector; JSON keeps every entry."""
+    path = write("h[t] = tanh(W h[t-1] + U x[t])\ndim x = 2, h = 20\n")
+    _, out, _ = run(capsys, "run", path, "--steps", "1")
+    assert "(20 entries)" in out
+    _, out, _ = run(capsys, "run", path, "--steps", "1", "--json")
+    assert len(json.loads(out)["values"]["h"][1]) == 20

@@ -246,3 +246,64 @@ def test_input_read_one_step_back_starts_from_zero():
     assert [float(tr.value("h", t)) for t in (1, 2, 3)] == [0.0, 1.0, 2.0]
     tr = forward(load_model("h[t] = x[t-1]\nx = [1, 2, 3]\nx_0 = 9"))
     assert float(tr.value("h", 1)) == 9.0
+
+
+def _naive(model, tr):
+    """A plain recursive interpreter of the trees, step by step, with the trace's own inputs."""
+    from rnnviz import expr as X
+    from rnnviz.ops import sigmoid, softmax
+
+    funcs = {"tanh": np.tanh, "sigmoid": sigmoid, "relu": lambda v: np.maximum(v, 0), "softmax": softmax,
+             "exp": np.exp, "log": np.log, "identity": lambda v: v}
+    hist = {n: dict(steps) for n, steps in tr.inputs.items()}
+    hist.update({n: dict(steps) for n, steps in tr.initial.items()})
+
+    def ev(e, t):
+        if isinstance(e, X.Num):
+            return e.value
+        if isinstance(e, X.Param):
+            return tr.params[e.name]
+        if isinstance(e, X.Var):
+            return hist[e.name][t - e.delay]
+        if isinstance(e, X.Call):
+            return funcs[tr.functions.get(e.func, e.func)](ev(e.arg, t))
+        if isinstance(e, X.Concat):
+            return np.concatenate([np.atleast_1d(ev(i, t)) for i in e.items])
+        if isinstance(e, X.Neg):
+            return -ev(e.operand, t)
+        a, b = ev(e.left, t), ev(e.right, t)
+        if isinstance(e, X.Add):
+            return a + b
+        if isinstance(e, X.Sub):
+            return a - b
+        if isinstance(e, X.Prod) and np.ndim(a) == 2 and np.ndim(b) >= 1:
+            return a @ b
+        if isinstance(e, X.Prod) and np.ndim(a) == 1 and np.ndim(b) == 2:
+            return a @ b
+        return a * b
+
+    for t in range(1, tr.steps + 1):
+        for eq in model.equations:
+            hist.setdefault(eq.target, {})[t] = ev(eq.expr, t)
+    return hist
+
+
+NAIVE_MODELS = [
+    "h[t] = tanh(W h[t-1] + V h[t-2] + U x[t] + Q x[t+1] + R x[t-1])\ndim x = 2, h = 3",
+    "h[t] = f(x[t] W + h[t-1] V)\nf = sigmoid\ndim x = 2, h = 4",
+    "g[t] = sigmoid(A [h[t-1], x[t], s[t-1]])\ns[t] = g[t] s[t-1] + (1 - g[t]) * tanh(B x[t])\n"
+    "h[t] = exp(-s[t] * s[t])\ndim x = 3, h = 2, s = 2",
+    "y[t] = softmax(P x[t] + 0.5)\nz[t] = log(1 + y[t] * y[t])\ndim x = 3, y = 4",
+]
+
+
+@pytest.mark.parametrize("text", NAIVE_MODELS + [None], ids=[f"model{i}" for i in range(len(NAIVE_MODELS))] + ["examples"])
+def test_compiled_plan_matches_a_naive_interpreter(text, examples_dir):
+    """The compiled, hoisted plan computes what a plain recursive walk of the trees computes."""
+    models = [load_model(text)] if text else [load(str(p)) for p in sorted(examples_dir.glob("*.rnn"))]
+    for m in models:
+        tr = forward(m, seed=5)
+        want = _naive(m, tr)
+        for name in m.variables:
+            for t in range(1, tr.steps + 1):
+                np.testing.assert_allclose(tr.value(name, t), want[name][t], atol=1e-12, err_msg=f"{name}[{t}]")

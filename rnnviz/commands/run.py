@@ -117,11 +117,18 @@ def format_number(v: float, precision: int | None) -> str:
     return "0" if text in ("-0", "") else text
 
 
+#: Vectors longer than this are shortened in the table (CSV and JSON keep everything).
+TABLE_ENTRIES = 8
+
+
 def _cell(value, precision: int | None) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return "[" + ", ".join(_cell(v, precision) for v in value) + "]"
+        items = [_cell(v, precision) for v in value]
+        if len(items) > TABLE_ENTRIES:
+            items = items[:3] + [f"... ({len(value)} entries) ..."] + items[-2:]
+        return "[" + ", ".join(items) + "]"
     return format_number(value, precision)
 
 

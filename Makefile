@@ -1,6 +1,8 @@
 # rnnviz: common tasks. `make help` lists them.
 PYTHON ?= python3
 OUT ?= out
+# Material for MkDocs prints a banner about MkDocs 2.0 on every build; it is not about this site.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: help install install-test demo test test-fast site serve clean
 

@@ -105,6 +105,9 @@ def to_array(value: object, model: "Model", span: Span | None = None, name: str 
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise model.error(ValueSpecError, f"the value of '{name}' is not a number or a list of numbers", span)
+    if not np.isfinite(arr).all():
+        raise model.error(ValueSpecError, f"the value of '{name}' is too large to be a number", span,
+                          hint="numbers must stay below about 1.8e308")
     if arr.ndim > 3:
         raise model.error(ShapeError, f"the value of '{name}' has {arr.ndim} levels of brackets; "
                           "rnnviz takes numbers, vectors, matrices and sequences of vectors", span)

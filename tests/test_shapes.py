@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rnnviz import ShapeError, load, load_model
 from rnnviz.shapes import infer_shapes, parameter_count, parameter_shapes, product_kind
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -116,3 +120,17 @@ def test_variable_given_as_matrix_size_is_an_error():
 def test_product_kind(left, right, kind):
     """Products follow the language: scaling, element-wise, matrix-vector in either order."""
     assert product_kind(left, right) == kind
+
+
+@pytest.mark.parametrize("n_x,n_h", [(1, 1), (3, 5), (7, 2), (16, 32)])
+def test_lstm_and_gru_counts_follow_the_formula(n_x, n_h):
+    """An LSTM has 4 h (x + h + 1) parameters; a GRU in concatenation form without biases 3 h (h + x)."""
+    assert parameter_count(load(str(EXAMPLES / "lstm.rnn")).with_values(*_dims(n_x, n_h))) == \
+        4 * n_h * (n_x + n_h + 1)
+    assert parameter_count(load(str(EXAMPLES / "gru.rnn")).with_values(*_dims(n_x, n_h))) == 3 * n_h * (n_h + n_x)
+
+
+def _dims(n_x: int, n_h: int):
+    from rnnviz.parse import parse_text
+
+    return [parse_text(f"dim x = {n_x}, h = {n_h}", "--set")]

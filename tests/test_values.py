@@ -109,3 +109,10 @@ def test_to_array_rejects_too_many_levels():
 def test_describe_shape(shape, text):
     """Shapes are put in words the way error messages use them."""
     assert describe_shape(shape) == text
+
+
+def test_infinite_value_is_refused_at_its_line():
+    """A number too large for a float (1e400) is an error at its line, not a silent inf."""
+    with pytest.raises(ValueSpecError) as info:
+        given_values(load_model(RNN + "W = 1e400"))
+    assert info.value.span.line == 2

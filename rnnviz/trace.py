@@ -112,10 +112,13 @@ class Trace:
 
     @cached_property
     def values(self) -> dict[str, list]:
-        """name -> [v0, v1, ..., vT]; index 0 holds the initial value or None."""
-        recurrent = set(self.model.recurrent)
-        return {n: [self.value(n, t) if t > 0 or (n in recurrent) else None
-                    for t in range(self.steps + 1)] for n in self.names}
+        """name -> [v0, v1, ..., vT]; index 0 holds the initial value or None.
+
+        Step 0 exists for what is read one step back: a recurrent variable's
+        initial state, and an input read as x[t-1] (zero unless x_0 is given).
+        """
+        return {n: [self.value(n, t) if self.has(n, t) else None for t in range(self.steps + 1)]
+                for n in self.names}
 
     @cached_property
     def initial(self) -> dict[str, dict[int, np.ndarray]]:

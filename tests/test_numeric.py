@@ -307,3 +307,10 @@ def test_compiled_plan_matches_a_naive_interpreter(text, examples_dir):
         for name in m.variables:
             for t in range(1, tr.steps + 1):
                 np.testing.assert_allclose(tr.value(name, t), want[name][t], atol=1e-12, err_msg=f"{name}[{t}]")
+
+
+def test_values_step_zero_only_where_something_is_read_back():
+    """values[name][0] is the initial state, x_0 for an input read at t-1, else None."""
+    tr = forward(load_model("h[t] = h[t-1] + x[t-1] + y[t]\nx = [1, 2]\ny = [1, 1]\nx_0 = 4, h_0 = 1"))
+    assert float(tr.values["h"][0]) == 1.0 and float(tr.values["x"][0]) == 4.0
+    assert tr.values["y"][0] is None

@@ -78,7 +78,7 @@ def product_kind(left: Shape, right: Shape) -> str | None:
 
 
 def _who(node: E.Expr) -> str:
-    return node.name if isinstance(node, (E.Param, E.Var)) else f"({E.to_text(node)})"
+    return node.name if isinstance(node, (E.Param, E.Var)) else E.to_text(node)
 
 
 def _is(node: E.Expr, shape: Shape) -> str:

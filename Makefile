@@ -1,5 +1,7 @@
 # rnnviz: common tasks. `make help` lists them.
 PYTHON ?= python3
+# scripts/py runs the project .venv when the set-up made one, else $(PYTHON).
+PY := PYTHON=$(PYTHON) scripts/py
 OUT ?= out
 # Material for MkDocs prints a banner about MkDocs 2.0 on every build; it is not about this site.
 export NO_MKDOCS_2_WARNING := 1
@@ -24,16 +26,16 @@ demo: install
 	PYTHON=$(PYTHON) OUT=$(OUT) scripts/demo.sh
 
 test: install-test
-	$(PYTHON) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast:
-	$(PYTHON) -m pytest -q -p no:cacheprovider -m "not browser"
+	$(PY) -m pytest -q -p no:cacheprovider -m "not browser"
 
 site: install
-	$(PYTHON) -m mkdocs build --strict
+	$(PY) -m mkdocs build --strict
 
 serve: install
-	$(PYTHON) -m mkdocs serve -a 127.0.0.1:8000
+	$(PY) -m mkdocs serve -a 127.0.0.1:8000
 
 clean:
 	rm -rf site/ $(OUT)/ test-artifacts/

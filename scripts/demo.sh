@@ -4,17 +4,17 @@
 # into $OUT (default: out/), and print where the files are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-python3}"
+PY="scripts/py"
 OUT="${OUT:-out}"
 mkdir -p "$OUT"
 for file in examples/*.rnn; do
     # `-o DIR/` writes <stem>.folded.<ext> and <stem>.unrolled.<ext> into DIR.
-    "$PYTHON" -m rnnviz draw "$file" --view both -o "$OUT/" >/dev/null
-    "$PYTHON" -m rnnviz draw "$file" --view both --format png -o "$OUT/" >/dev/null
+    "$PY" -m rnnviz draw "$file" --view both -o "$OUT/" >/dev/null
+    "$PY" -m rnnviz draw "$file" --view both --format png -o "$OUT/" >/dev/null
     # Gated cells (LSTM, GRU) also get the cell diagram by operation.
-    if ! "$PYTHON" -m rnnviz gates "$file" --json | grep -q '"gates": {}'; then
-        "$PYTHON" -m rnnviz draw "$file" --view cell -o "$OUT/" >/dev/null
-        "$PYTHON" -m rnnviz draw "$file" --view cell --format png -o "$OUT/" >/dev/null
+    if ! "$PY" -m rnnviz gates "$file" --json | grep -q '"gates": {}'; then
+        "$PY" -m rnnviz draw "$file" --view cell -o "$OUT/" >/dev/null
+        "$PY" -m rnnviz draw "$file" --view cell --format png -o "$OUT/" >/dev/null
     fi
 done
 echo

@@ -50,6 +50,35 @@ else
     echo "==> system packages already present"
 fi
 
+# --- Python ---------------------------------------------------------------------------
+# A Debian/Ubuntu system Python refuses `pip install` (PEP 668): install into a project
+# virtual environment then, which scripts/py (used by the Makefile) picks up.
+apt_install() {
+    local SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -q
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+if [ -z "${VIRTUAL_ENV:-}" ] && [ ! -x .venv/bin/python ] && "$PYTHON" - <<'PY'
+import os, sys, sysconfig
+sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)
+PY
+then
+    if ! "$PYTHON" -m venv --help >/dev/null 2>&1 || ! "$PYTHON" -c 'import ensurepip' 2>/dev/null; then
+        echo "==> installing python3-venv"
+        apt_install python3-venv
+    fi
+    echo "==> $PYTHON is managed by the system; making a virtual environment in .venv/"
+    "$PYTHON" -m venv .venv
+fi
+if [ -z "${VIRTUAL_ENV:-}" ] && [ -x .venv/bin/python ]; then
+    PYTHON=.venv/bin/python
+fi
+if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+    echo "==> installing pip"
+    apt_install python3-pip
+fi
+
 # --- Python packages ----------------------------------------------------------------
 if [ "$want_test" = 1 ]; then
     # Exactly 2.13.0: a plain 'torch' would pull a multi-GB CUDA build.
@@ -58,7 +87,7 @@ if [ "$want_test" = 1 ]; then
         "$PYTHON" -m pip install -q torch==2.13.0
     fi
     echo "==> installing rnnviz with its test extras"
-    "$PYTHON" -m pip install -q -e '.[test]' selenium
+    "$PYTHON" -m pip install -q -e '.[test]'
 else
     echo "==> installing rnnviz"
     "$PYTHON" -m pip install -q -e '.[docs]'

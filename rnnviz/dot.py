@@ -193,12 +193,16 @@ def to_dot(
     values = values or {}
     grad_norms, grad_top = _grad_scale(grads or {})
     annotated = bool(values) or bool(grad_norms)
+    routed = True
     lines = ['digraph "rnnviz" {']
     g = style.graph_attrs()
     if graph.view == "unrolled":
         # Pinned positions: every column is laid out alike and time runs left to right;
         # edges are then routed around the nodes.
-        g.update(layout="neato", splines="true", outputorder="edgesfirst")
+        # Graphviz's obstacle-avoiding router costs far more than linear time, so large
+        # grids get straight edges, bent by rnnviz round the nodes they would cross.
+        routed = len(graph.nodes) <= ROUTED_MAX_NODES
+        g.update(layout="neato", splines="true" if routed else "line", outputorder="edgesfirst")
     else:
         g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
     if title:
@@ -263,6 +267,7 @@ def to_dot(
 
     node_by_id = {n.id: n for n in graph.nodes}
     delay_count = 0
+    router = _Router(graph, positions, annotated) if graph.view == "unrolled" and not routed else None
     for e in graph.edges:
         src, dst = node_by_id[e.source], node_by_id[e.target]
         attrs = {"label": _param_label(e.param, displays)}
@@ -276,6 +281,18 @@ def to_dot(
             continue
         if graph.view == "folded" and level[dst.name] - level[src.name] == 1:
             attrs["weight"] = "8"  # edges between adjacent levels pull hardest: the main chain stays straight
+        if router is not None:
+            bend = router.waypoint(src.id, dst.id)
+            if bend is not None:
+                # A straight line would cross a node: go round it through an invisible point.
+                wp = f"bend_{len(router.used)}"
+                router.used.append(wp)
+                lines.append(f"  {node_id(wp)} {_attrs(dict(shape='point', style='invis', width='0.01', pos=f'{bend[0]:.2f},{bend[1]:.2f}!'))};")
+                first = {k: v for k, v in attrs.items() if k not in ("label",)}
+                first["arrowhead"] = "none"
+                lines.append(f"  {node_id(src.id)} -> {node_id(wp)} {_attrs(first)};")
+                lines.append(f"  {node_id(wp)} -> {node_id(dst.id)} {_attrs(attrs)};")
+                continue
         lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {_attrs(attrs)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -384,6 +401,58 @@ def _positions(graph: Graph, level: Mapping[str, int], row_order: Mapping[str, i
         x += w
     return {n.id: (x_of[columns[n.id]] + (0 if n.ellipsis else slot[n.name] * slot_w), level[n.name] * row_h)
             for n in graph.nodes}
+
+
+#: Up to this many nodes Graphviz routes the unrolled edges itself (curved, round the nodes).
+ROUTED_MAX_NODES = 60
+
+
+class _Router:
+    """Bends for straight edges of a large pinned grid that would pass through a node."""
+
+    def __init__(self, graph: Graph, positions: Mapping[str, tuple[float, float]], annotated: bool) -> None:
+        self.pos = positions
+        self.radius = 0.6 if annotated else 0.45
+        self.used: list[str] = []
+        self.by_x: dict[float, list[str]] = {}
+        for n in graph.nodes:
+            self.by_x.setdefault(round(positions[n.id][0], 2), []).append(n.id)
+        self.xs = sorted(self.by_x)
+
+    def _near(self, a: tuple[float, float], b: tuple[float, float], skip: tuple[str, str]) -> bool:
+        """Whether the segment a-b passes within the node radius of a node other than its ends."""
+        import bisect
+
+        lo, hi = sorted((a[0], b[0]))
+        i = bisect.bisect_left(self.xs, lo - 1.0)
+        j = bisect.bisect_right(self.xs, hi + 1.0)
+        for x in self.xs[i:j]:
+            for nid in self.by_x[x]:
+                if nid not in skip and _distance(self.pos[nid], a, b) < self.radius:
+                    return True
+        return False
+
+    def waypoint(self, src: str, dst: str) -> tuple[float, float] | None:
+        a, b = self.pos[src], self.pos[dst]
+        if not self._near(a, b, (src, dst)):
+            return None
+        mx, my = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        length = math.hypot(dx, dy) or 1.0
+        nx, ny = dy / length, -dx / length  # right of the direction of travel
+        for offset in (0.55, -0.55, 0.9, -0.9, 1.4, -1.4):
+            w = (mx + nx * offset, my + ny * offset)
+            if not self._near(a, w, (src, dst)) and not self._near(w, b, (src, dst)):
+                return w
+        return None
+
+
+def _distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Distance from point p to the segment a-b."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    denom = dx * dx + dy * dy
+    u = 0.0 if denom == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / denom))
+    return math.hypot(p[0] - (a[0] + u * dx), p[1] - (a[1] + u * dy))
 
 
 def _columns(graph: Graph) -> dict[str, int]:

@@ -232,9 +232,10 @@ def unrolled(model: Model, steps: int = 3, *, max_columns: int = DEFAULT_MAX_COL
     # Which (name, step) exist: every variable and input at 1..N, plus whatever is read outside.
     present: set[tuple[str, int]] = {(n, t) for n in order for t in range(1, steps + 1)}
     raw_edges: list[tuple[str, int, str, int, str | None, int]] = []
+    reads = [(eq, reads_of(eq.expr)) for eq in model.equations]
     for t in range(1, steps + 1):
-        for eq in model.equations:
-            for r in reads_of(eq.expr):
+        for eq, eq_reads in reads:
+            for r in eq_reads:
                 s = t - r.delay
                 if r.name in computed and s > steps:
                     continue  # never: the model forbids reading a variable ahead
@@ -258,17 +259,16 @@ def unrolled(model: Model, steps: int = 3, *, max_columns: int = DEFAULT_MAX_COL
                 continue
             nodes.append(Node(_id(name, t), name, t, syms[name].role, syms[name].display))
     # Ellipsis nodes come right after the last shown step before the gap in each row.
-    nodes.sort(key=lambda n: (order.index(n.name), _column_key(n, collapsed)))
+    rank = {name: i for i, name in enumerate(order)}
+    nodes.sort(key=lambda n: (rank[n.name], _column_key(n, collapsed)))
 
-    edges: list[Edge] = []
+    edges: dict[Edge, None] = {}  # an ordered set: edges into the ellipsis repeat
     for src, s, dst, t, param, delay in raw_edges:
         if not shown(s) and not shown(t):
             continue
         a = _id(src, s) if shown(s) else _id(src, ELLIPSIS)
         b = _id(dst, t) if shown(t) else _id(dst, ELLIPSIS)
-        e = Edge(a, b, param, delay)
-        if e not in edges:
-            edges.append(e)
+        edges[Edge(a, b, param, delay)] = None
     return Graph("unrolled", steps, tuple(nodes), tuple(edges), collapsed)
 
 

@@ -282,16 +282,26 @@ def to_dot(
         if graph.view == "folded" and level[dst.name] - level[src.name] == 1:
             attrs["weight"] = "8"  # edges between adjacent levels pull hardest: the main chain stays straight
         if router is not None:
-            bend = router.waypoint(src.id, dst.id)
-            if bend is not None:
-                # A straight line would cross a node: go round it through an invisible point.
-                wp = f"bend_{len(router.used)}"
-                router.used.append(wp)
-                lines.append(f"  {node_id(wp)} {_attrs(dict(shape='point', style='invis', width='0.01', pos=f'{bend[0]:.2f},{bend[1]:.2f}!'))};")
-                first = {k: v for k, v in attrs.items() if k not in ("label",)}
-                first["arrowhead"] = "none"
-                lines.append(f"  {node_id(src.id)} -> {node_id(wp)} {_attrs(first)};")
-                lines.append(f"  {node_id(wp)} -> {node_id(dst.id)} {_attrs(attrs)};")
+            bends = router.waypoints(src.id, dst.id)
+            if bends:
+                # A straight line would cross a node: go round it through invisible points.
+                ids = []
+                for x, y in bends:
+                    ids.append(f"bend_{len(router.used)}")
+                    router.used.append(ids[-1])
+                    point = {"shape": "point", "style": "invis", "width": "0.01", "pos": f"{x:.2f},{y:.2f}!"}
+                    lines.append(f"  {node_id(ids[-1])} {_attrs(point)};")
+                plain = {k: v for k, v in attrs.items() if k != "label"}
+                plain["arrowhead"] = "none"
+                path = [src.id, *ids, dst.id]
+                for i, (p, q) in enumerate(zip(path, path[1:])):
+                    seg = attrs if i == len(path) - 2 else plain
+                    if i == 1 and "label" in attrs:  # the label sits on the detour's middle run
+                        seg = {k: v for k, v in plain.items()}
+                        seg["label"] = attrs["label"]
+                    elif i == len(path) - 2:
+                        seg = {k: v for k, v in attrs.items() if k != "label"}
+                    lines.append(f"  {node_id(p)} -> {node_id(q)} {_attrs(seg)};")
                 continue
         lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {_attrs(attrs)};")
     lines.append("}")
@@ -432,19 +442,21 @@ class _Router:
                     return True
         return False
 
-    def waypoint(self, src: str, dst: str) -> tuple[float, float] | None:
+    def waypoints(self, src: str, dst: str) -> list[tuple[float, float]]:
+        """No point when the straight edge is clear, else two points of a trapezoid detour."""
         a, b = self.pos[src], self.pos[dst]
-        if not self._near(a, b, (src, dst)):
-            return None
-        mx, my = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
+        ends = (src, dst)
+        if not self._near(a, b, ends):
+            return []
         dx, dy = b[0] - a[0], b[1] - a[1]
         length = math.hypot(dx, dy) or 1.0
         nx, ny = dy / length, -dx / length  # right of the direction of travel
         for offset in (0.55, -0.55, 0.9, -0.9, 1.4, -1.4):
-            w = (mx + nx * offset, my + ny * offset)
-            if not self._near(a, w, (src, dst)) and not self._near(w, b, (src, dst)):
-                return w
-        return None
+            w1 = (a[0] + 0.3 * dx + nx * offset, a[1] + 0.3 * dy + ny * offset)
+            w2 = (a[0] + 0.7 * dx + nx * offset, a[1] + 0.7 * dy + ny * offset)
+            if not any(self._near(p, q, ends) for p, q in ((a, w1), (w1, w2), (w2, b))):
+                return [w1, w2]
+        return []
 
 
 def _distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:

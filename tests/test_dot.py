@@ -185,3 +185,22 @@ def test_collapsed_view_draws_ellipsis_nodes_and_dashed_edges():
     text = draw(load_model((EXAMPLES / "vanilla.rnn").read_text()), "unrolled", 50).dot()
     assert text.count("⋯") == 3
     assert re.search(r'"h@3" -> "h@\.\.\." \[[^\]]*style="dashed"', text)
+
+
+@pytest.mark.parametrize("text, steps", [((EXAMPLES / "two_layer.rnn").read_text(), 30),
+                                         ("h[t] = tanh(V h[t-1] + W h[t-2] + U x[t])\ny[t] = Q h[t]", 40)])
+def test_large_grids_bend_straight_edges_round_nodes(text, steps):
+    """On a grid too large for Graphviz's router, no straight edge segment passes through a node."""
+    from rnnviz.dot import _distance
+
+    dot_text = draw(load_model(text), "unrolled", steps, max_columns=steps).dot()
+    assert 'splines="line"' in dot_text
+    pos = {m.group(1): (float(m.group(2)), float(m.group(3)))
+           for m in re.finditer(r'^  "([^"]+)" \[[^\n]*pos="([-\d.]+),([-\d.]+)!"', dot_text, re.M)}
+    real = [n for n in pos if not n.startswith("bend_")]
+    segments = re.findall(r'^  "([^"]+)" -> "([^"]+)"', dot_text, re.M)
+    assert any(b.startswith("bend_") for _, b in segments)
+    for a, b in segments:
+        for n in real:
+            if n not in (a, b):
+                assert _distance(pos[n], pos[a], pos[b]) >= 0.45, (a, b, n)

@@ -27,7 +27,7 @@ import math
 from collections.abc import Mapping
 
 from . import style
-from .graph import Edge, Graph, Node
+from .graph import Graph, Node
 from .labels import HtmlLabel, dot_html, escape_dot, escape_html, html_label, name_of
 from .syntax import Name
 

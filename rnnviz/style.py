@@ -82,7 +82,8 @@ PALETTE: dict[str, Colors] = {
     "ellipsis": Colors("#ffffff", "#9a9a9a", "#6b6b6b"),
 }
 
-#: The variable roles of :mod:`rnnviz.model` that get a node in the variable views.
+#: Every role with a look: the variable roles of :mod:`rnnviz.model` (input, state,
+#: hidden, output, parameter) and those of the operation views and decorations.
 ROLES = tuple(PALETTE)
 
 #: Role -> Graphviz node shape. Shape differs per role so that print in grey

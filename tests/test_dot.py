@@ -16,7 +16,7 @@ import pytest
 
 from rnnviz.diagram import draw
 from rnnviz.dot import format_number, format_value, to_dot
-from rnnviz.graph import Edge, Graph, Node, build
+from rnnviz.graph import Edge, Graph, Node
 from rnnviz.model import load_model
 from rnnviz.syntax import Name
 from tests.conftest import EXAMPLES, example_paths

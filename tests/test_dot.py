@@ -191,7 +191,7 @@ def test_collapsed_view_draws_ellipsis_nodes_and_dashed_edges():
                                          ("h[t] = tanh(V h[t-1] + W h[t-2] + U x[t])\ny[t] = Q h[t]", 40)])
 def test_large_grids_bend_straight_edges_round_nodes(text, steps):
     """On a grid too large for Graphviz's router, no straight edge segment passes through a node."""
-    from rnnviz.dot import _distance
+    from rnnviz.layout import distance as _distance
 
     dot_text = draw(load_model(text), "unrolled", steps, max_columns=steps).dot()
     assert 'splines="line"' in dot_text

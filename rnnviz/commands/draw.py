@@ -28,8 +28,10 @@ read) and the network unrolled over N steps (one column per step, step 0
 holding the initial states). Edges carry the parameter that multiplies the
 variable they read.
 
-Without -o, writes FILE's stem .folded.svg and .unrolled.svg next to FILE
-(stdin.* in the current folder when FILE is -) and prints their paths.
+Without -o, writes STEM.folded.svg and STEM.unrolled.svg next to FILE
+(FILE two_layer.rnn gives STEM two_layer; FILE - writes stdin.* in the
+current folder) and prints the paths it wrote. Nothing is written when
+anything fails.
 
   rnnviz draw two_layer.rnn
   rnnviz draw two_layer.rnn --view unrolled --unroll 5 -o slides/net.pdf
@@ -64,9 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(ends with / or exists: writes STEM.VIEW.EXT into it), or - for standard "
                              "output (one view); default: next to FILE")
     parser.add_argument("--view", choices=_VIEWS, default=None,
-                        help="which diagram: folded, unrolled, both (the default when writing files into a "
-                             "folder), or the operation views cell and cell-unrolled. With -o FILE or -o - "
-                             "the default is unrolled when --values or --grad is given, else folded")
+                        help="which diagram: folded, unrolled, both, or the operation views cell and "
+                             "cell-unrolled. Default: both; with -o FILE or -o - (one view only), unrolled "
+                             "when --values or --grad is given, else folded")
     parser.add_argument("--unroll", metavar="N", type=_positive, default=None,
                         help="number of time steps of the unrolled views (default 3, or the length of the "
                              "input sequence when --values or --grad runs the forward pass)")
@@ -84,7 +86,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "Parameters and inputs no value gives are drawn from --seed. Put FILE first "
                              "or write --values=VALUES_FILE")
     parser.add_argument("--set", dest="assignments", metavar="NAME=VALUE", action="append", default=[],
-                        help="one value on the command line, e.g. --set 'W=[[1,0],[0,1]]'; later wins")
+                        help="one value on the command line, e.g. --set 'W=[[1,0],[0,1]]'; later wins "
+                             "(used by the forward pass of --values and --grad)")
     parser.add_argument("--precision", metavar="N", type=_positive, default=3,
                         help="significant digits of the numbers shown (default 3)")
     parser.add_argument("--grad", metavar="TARGET", default=None,

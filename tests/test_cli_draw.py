@@ -185,3 +185,15 @@ def test_help_lists_every_option(capsys):
     for word in ["--view", "--unroll", "--format", "--dpi", "--max-columns", "--values", "--set", "--precision",
                  "--grad", "--seed", "folder", "standard output"]:
         assert word in out
+
+
+def test_missing_graphviz_exits_1_with_one_sentence_and_writes_nothing(rnn, tmp_path, monkeypatch, capsys):
+    """Without Graphviz, draw says so in one line, exits 1, and writes no file; DOT output still works."""
+    from rnnviz import render
+
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    assert main(["draw", str(rnn)]) == 1
+    err = capsys.readouterr().err
+    assert "Graphviz" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir()] == ["net.rnn"]
+    assert main(["draw", str(rnn), "--format", "dot", "-o", str(tmp_path / "net.dot"), "--view", "folded"]) == 0

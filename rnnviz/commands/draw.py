@@ -111,6 +111,30 @@ def _stem(file: str) -> tuple[Path, str]:
     return p.parent, p.name.split(".")[0] if not p.name.startswith(".") else p.stem
 
 
+def _render_all(diagrams: list, fmt: str, dpi: int) -> list[bytes]:
+    """Render the diagrams, each Graphviz run in its own thread (they are separate processes)."""
+    import threading
+
+    results: list[bytes | BaseException | None] = [None] * len(diagrams)
+
+    def work(i: int) -> None:
+        try:
+            results[i] = diagrams[i].render(fmt, dpi=dpi)
+        except BaseException as err:  # re-raised below, in view order
+            results[i] = err
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(1, len(diagrams))]
+    for t in threads:
+        t.start()
+    work(0)
+    for t in threads:
+        t.join()
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    return results  # type: ignore[return-value]
+
+
 def run(args: argparse.Namespace) -> int:
     """Render every requested view first, then write them (atomically); print the paths written."""
     from ..diagram import draw, format_of
@@ -147,12 +171,10 @@ def run(args: argparse.Namespace) -> int:
 
             grads = gradients(model, trace, args.grad)
 
-    rendered: list[tuple[str, bytes]] = []
-    for v in views:
-        kwargs = {"max_columns": max_columns} if max_columns is not None else {}
-        diagram = draw(model, v, steps, values=trace if args.values_opt else None, grads=grads,
-                       precision=args.precision, title=args.title, seed=args.seed, **kwargs)
-        rendered.append((v, diagram.render(fmt, dpi=args.dpi)))
+    kwargs = {"max_columns": max_columns} if max_columns is not None else {}
+    diagrams = [draw(model, v, steps, values=trace if args.values_opt else None, grads=grads,
+                     precision=args.precision, title=args.title, seed=args.seed, **kwargs) for v in views]
+    rendered = list(zip(views, _render_all(diagrams, fmt, args.dpi)))
 
     if args.output == "-":
         from ..io import write_output

@@ -22,6 +22,7 @@ import subprocess
 
 from .errors import RenderError
 from .labels import escape_html
+from .svginline import prefix_ids
 
 __all__ = ["FORMATS", "find_dot", "render", "render_svg", "clean_svg", "diagram_prefix"]
 
@@ -84,10 +85,6 @@ def diagram_prefix(dot_text: str) -> str:
     return "rv" + hashlib.sha256(dot_text.encode("utf-8")).hexdigest()[:10]
 
 
-_JUNK = re.compile(r"<\?xml[^>]*\?>\s*|<!DOCTYPE[^>]*>\s*|<!--.*?-->\s*", re.S)
-_ID = re.compile(r'\bid="([^"]*)"')
-_HREF = re.compile(r'(\b(?:xlink:)?href=")#([^"]*)"')
-_URL = re.compile(r"url\(#([^)]*)\)")
 _SVG_OPEN = re.compile(r"<svg\b[^>]*>", re.S)
 
 
@@ -103,11 +100,7 @@ def clean_svg(svg: str, prefix: str, *, title: str | None = None) -> str:
         >>> print(clean_svg(s, "p", title="a < b"))
         <svg viewBox="0 0 1 1" role="img" aria-labelledby="p-title"><title id="p-title">a &lt; b</title><g id="p-node1"><a xlink:href="#p-node1"/></g></svg>
     """
-    svg = _JUNK.sub("", svg).strip()
-    ids = set(_ID.findall(svg))
-    svg = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', svg)
-    svg = _HREF.sub(lambda m: f'{m.group(1)}#{prefix}-{m.group(2)}"' if m.group(2) in ids else m.group(0), svg)
-    svg = _URL.sub(lambda m: f"url(#{prefix}-{m.group(1)})" if m.group(1) in ids else m.group(0), svg)
+    svg = prefix_ids(svg, prefix)
     match = _SVG_OPEN.search(svg)
     if match is None:
         raise RenderError("Graphviz returned something that is not SVG")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["inline_svg", "svg_ids"]
+__all__ = ["inline_svg", "prefix_ids", "svg_ids"]
 
 _PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", re.S)
 _SVG_OPEN = re.compile(r"<svg\b[^>]*>", re.S)
@@ -57,6 +57,19 @@ def _rewrite_refs(svg: str, mapping: dict[str, str]) -> str:
     return re.sub(r'((?:aria-labelledby|aria-describedby)=")([^"]*)"', aria, svg)
 
 
+def prefix_ids(svg: str, prefix: str) -> str:
+    """Drop the prolog, doctype and comments; rename every id to ``prefix-id``, references too.
+
+    Example:
+        >>> prefix_ids('<?xml version="1.0"?><svg><g id="a"><use xlink:href="#a"/></g></svg>', "p")
+        '<svg><g id="p-a"><use xlink:href="#p-a"/></g></svg>'
+    """
+    svg = _PROLOG.sub("", svg).strip()
+    mapping = {old: f"{prefix}-{old}" for old in dict.fromkeys(svg_ids(svg))}
+    svg = _ID.sub(lambda m: f'id="{mapping[m.group(1)]}"', svg)
+    return _rewrite_refs(svg, mapping)
+
+
 def inline_svg(svg: str, prefix: str, *, classes: tuple[str, ...] = (), keep_size: bool = False) -> str:
     """Return ``svg`` ready to inline: prolog dropped, ids prefixed, size left to CSS.
 
@@ -67,10 +80,7 @@ def inline_svg(svg: str, prefix: str, *, classes: tuple[str, ...] = (), keep_siz
         keep_size: keep the root's ``width``/``height`` (by default they are dropped
             so the ``viewBox`` scales the drawing to its container).
     """
-    svg = _PROLOG.sub("", svg).strip()
-    mapping = {old: f"{prefix}-{old}" for old in dict.fromkeys(svg_ids(svg))}
-    svg = _ID.sub(lambda m: f'id="{mapping[m.group(1)]}"', svg)
-    svg = _rewrite_refs(svg, mapping)
+    svg = prefix_ids(svg, prefix)
     m = _SVG_OPEN.search(svg)
     if m is None:
         return svg

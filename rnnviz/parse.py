@@ -91,6 +91,9 @@ def _parser() -> Lark:
         postlex=_NewlinesInBrackets(),
         propagate_positions=True,
         maybe_placeholders=False,
+        # Building the LALR tables takes ~0.1 s; lark keeps them in the temp folder,
+        # keyed by the grammar's hash, so later runs start fast.
+        cache=True,
     )
 
 

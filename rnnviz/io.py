@@ -7,6 +7,8 @@ Example:
     >>> write_atomic(p, "hello")
     >>> open(p).read()
     'hello'
+    >>> oct(os.stat(p).st_mode & 0o777) == oct(0o666 & ~_umask())
+    True
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would,
+        # or keep the mode of the file it replaces.
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -38,6 +47,12 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_output(path: str, data: str | bytes) -> None:

@@ -199,7 +199,7 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
         if at is None:
             choices = model.parameters + [f"{r}[0]" for r in model.recurrent] + [f"{x}[1]" for x in model.inputs]
             raise _error(f"'{wrt}' is not a parameter, an initial state or an input at a step; --grad takes "
-                         "one of " + ", ".join(choices), wrt)
+                         "one of " + ", ".join(choices), wrt, file="--grad")
         return _through_states(model, tgt, at[0], at[1], latex=latex, text=wrt)
     jp = _JPrinter(model, latex)
     P = jp.p
@@ -294,9 +294,9 @@ def _through_states(model: Model, tgt: Target, name: str, step: int, *, latex: b
     T, v = tgt.step, tgt.name
     is_input = name in model.inputs
     if is_input and not 1 <= step <= T:
-        raise _error(f"'{text}': an input at a step from 1 to {T} can change {tgt}", text)
+        raise _error(f"'{text}': an input at a step from 1 to {T} can change {tgt}", text, file="--grad")
     if not is_input and step != 0:
-        raise _error(f"'{text}': the initial state is {name}[0]", text)
+        raise _error(f"'{text}': the initial state is {name}[0]", text, file="--grad")
     defs = _Defs(model, jp)
     W = P.name(name, step)
     multi = len(states) > 1

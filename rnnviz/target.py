@@ -68,9 +68,9 @@ class Target:
 
 
 def _error(message: str, text: str, *, start: int = 0, end: int | None = None,
-           hint: str | None = None) -> TargetError:
+           hint: str | None = None, file: str = _FILE) -> TargetError:
     end = len(text) if end is None else end
-    span = Span(_FILE, 1, start + 1, 1, max(end, start + 1) + 1)
+    span = Span(file, 1, start + 1, 1, max(end, start + 1) + 1)
     return TargetError(message, span, source=text, hint=hint)
 
 

@@ -8,7 +8,86 @@ from ..errors import UsageError
 from ..model import Model, build_model, parse_assignment
 from ..parse import parse_file, parse_text, read_source
 
-__all__ = ["add_model_arguments", "load_model_from_args"]
+__all__ = ["add_model_arguments", "load_model_from_args", "count", "seed", "digits", "steps", "dpi",
+           "MAX_STEPS", "MAX_DPI"]
+
+#: More steps than a course ever unrolls; beyond it a typo (--steps 100000000) would run for
+#: minutes and fill the memory instead of failing at once.
+MAX_STEPS = 100_000
+#: 2400 dpi is beyond any printer; a larger value asks matplotlib for gigabytes.
+MAX_DPI = 2400
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+
+
+def count(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (--batch).
+
+    Example:
+        >>> count("3")
+        3
+    """
+    n = _whole(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {n}")
+    return n
+
+
+def steps(text: str) -> int:
+    """An argparse type: a number of time steps, 1 to :data:`MAX_STEPS`.
+
+    Example:
+        >>> steps("20")
+        20
+    """
+    n = count(text)
+    if n > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_STEPS} steps, got {n}")
+    return n
+
+
+def seed(text: str) -> int:
+    """An argparse type: a seed of the random generator, a whole number >= 0.
+
+    Example:
+        >>> seed("0")
+        0
+    """
+    n = _whole(text)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed of 0 or more, got {n}")
+    return n
+
+
+def digits(text: str) -> int:
+    """An argparse type: a number of digits, 0 to 17 (a double has about 17).
+
+    Example:
+        >>> digits("4")
+        4
+    """
+    n = _whole(text)
+    if not 0 <= n <= 17:
+        raise argparse.ArgumentTypeError(f"expected 0 to 17 digits, got {n}")
+    return n
+
+
+def dpi(text: str) -> int:
+    """An argparse type: a resolution in dots per inch, 1 to :data:`MAX_DPI`.
+
+    Example:
+        >>> dpi("300")
+        300
+    """
+    n = _whole(text)
+    if not 1 <= n <= MAX_DPI:
+        raise argparse.ArgumentTypeError(f"expected a resolution from 1 to {MAX_DPI} dpi, got {n}")
+    return n
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, values: bool = True) -> None:

@@ -66,7 +66,11 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--depth applies to the unrolled formula, not to --grad")
         print(gradient_formula(model, args.of, args.grad, latex=args.latex))
     else:
-        text = unrolled_formula(model, args.of, latex=args.latex, depth=args.depth)
+        try:
+            text = unrolled_formula(model, args.of, latex=args.latex, depth=args.depth)
+        except RecursionError:  # the substitution nests one call per step and operation
+            raise UsageError(f"{args.of} nests too many steps to write out in full",
+                             hint="--depth K substitutes only the last K+1 steps") from None
         print(text)
         if len(text) > 2000 and args.depth is None:
             import sys

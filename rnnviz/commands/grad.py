@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_model_arguments, load_model_from_args
+from ._common import add_model_arguments, digits, load_model_from_args, seed, steps
 
 HELP = "derivatives of h[3], y[2][0] or sum(h) by backpropagation through time"
 DESCRIPTION = """\
@@ -48,10 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help='print {"of": TARGET, "grad": {NAME: value}}: canonical names, scalars as '
                              "numbers, arrays as nested lists in the shape of what they differentiate")
-    parser.add_argument("--steps", type=int, default=None, metavar="T",
+    parser.add_argument("--steps", type=steps, default=None, metavar="T",
                         help="number of steps (default: the length of the input sequence)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for values not given (default 0)")
-    parser.add_argument("--precision", type=int, default=None, metavar="N",
+    parser.add_argument("--seed", type=seed, default=0, help="seed for values not given (default 0)")
+    parser.add_argument("--precision", type=digits, default=None, metavar="N",
                         help="digits after the point (default: 6 in text, all in JSON)")
 
 

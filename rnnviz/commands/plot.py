@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..errors import UsageError
+from ..errors import RenderError, UsageError
+from ._common import dpi
 from .run import add_forward_arguments, trace_from_args
 
 HELP = "plot every variable against the time step (SVG, PNG, PDF), or gradient norms over time"
@@ -55,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style", choices=("auto", "lines", "heatmap"), default="auto",
                         help="vectors as one line per component or as a heat map "
                              "(default auto: a heat map above 8 components)")
-    parser.add_argument("--dpi", type=int, default=150, help="resolution of PNG output (default 150)")
+    parser.add_argument("--dpi", type=dpi, default=150, help="resolution of PNG output (default 150)")
     parser.add_argument("--grad-norms", action="store_true",
                         help="plot |d TARGET / d state at step t| against t (log scale) instead; needs --of")
     parser.add_argument("--of", metavar="TARGET", default=None,
@@ -79,6 +80,16 @@ def _output(args: argparse.Namespace) -> tuple[str, str]:
         else:
             raise UsageError(f"cannot tell the format of '{out}': use .svg, .png or .pdf, or --format")
     return out, fmt
+
+
+def _make_folder(out: str) -> None:
+    """Create the folder of ``out`` if it is missing, as ``rnnviz draw -o`` does."""
+    folder = os.path.dirname(out)
+    if folder and not os.path.isdir(folder):
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as err:
+            raise RenderError(f"cannot create the folder '{folder}' for '{out}': {err.strerror or err}") from None
 
 
 def _check_vars(model, names: list[str]) -> None:
@@ -114,7 +125,13 @@ def run(args: argparse.Namespace) -> int:
             _check_vars(trace.model, args.vars)
         fig = plot_steps(trace, args.vars, style=args.style)
         spectra = None
-    write_output(out, figure_bytes(fig, fmt, dpi=args.dpi))
+    data = figure_bytes(fig, fmt, dpi=args.dpi)
+    if out != "-":
+        _make_folder(out)
+    try:
+        write_output(out, data)
+    except OSError as err:  # a read-only folder, a full disk: the old file stays as it was
+        raise RenderError(f"cannot write '{out}': {err.strerror or err}") from None
     if spectra is not None:
         stream = __import__("sys").stderr if out == "-" else None
         for name, (radius, sigma) in spectra.items():

@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._common import add_model_arguments, load_model_from_args
+from ._common import add_model_arguments, count, digits, load_model_from_args, seed, steps
 
 HELP = "the forward pass: every variable at every step, as a table, CSV or JSON"
 DESCRIPTION = """\
@@ -51,35 +51,15 @@ __all__ = ["HELP", "DESCRIPTION", "add_arguments", "add_forward_arguments", "tra
            "format_number"]
 
 
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'")
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {n}")
-    return n
-
-
-def _digits(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'")
-    if not 0 <= n <= 17:
-        raise argparse.ArgumentTypeError(f"expected 0 to 17 digits, got {n}")
-    return n
-
-
 def add_forward_arguments(parser: argparse.ArgumentParser, *, batch: bool = True) -> None:
     """FILE, --values, --set, --steps, --seed (and --batch): what a forward pass needs."""
     add_model_arguments(parser)
-    parser.add_argument("--steps", type=_positive, default=None, metavar="T",
+    parser.add_argument("--steps", type=steps, default=None, metavar="T",
                         help="number of steps (default: the length of the input sequence, else 5)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=seed, default=0,
                         help="seed for parameters and inputs that no value gives (default 0)")
     if batch:
-        parser.add_argument("--batch", type=_positive, default=None, metavar="B",
+        parser.add_argument("--batch", type=count, default=None, metavar="B",
                             help="add a batch axis of B entries (values given in the file are shared; "
                                  "drawn inputs differ per entry)")
 
@@ -98,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--csv", action="store_true", help="print CSV (one column per scalar or component)")
     out.add_argument("--json", action="store_true", help='print {"steps": T, "values": {NAME: [v0, ..., vT]}}')
-    parser.add_argument("--precision", type=_digits, default=None, metavar="N",
+    parser.add_argument("--precision", type=digits, default=None, metavar="N",
                         help="digits after the point (default: 4 in the table, all in CSV and JSON)")
 
 

@@ -1,0 +1,72 @@
+"""Bad options and outputs found by trying every command as a new user: clean errors, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from rnnviz.cli import main
+
+VANILLA = "h[t] = tanh(W_hh h[t-1] + W_xh x[t] + b_h)\ny[t] = W_hy h[t] + b_y\ndim x = 3, h = 5, y = 2\n"
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    p = tmp_path / "vanilla.rnn"
+    p.write_text(VANILLA)
+    return str(p)
+
+
+@pytest.mark.parametrize("argv, option, words", [
+    (["run", "--seed", "-5"], "--seed", "seed of 0 or more"),
+    (["grad", "--of", "y[2]", "--seed", "-1"], "--seed", "seed of 0 or more"),
+    (["plot", "--seed", "-1", "-o", "-"], "--seed", "seed of 0 or more"),
+    (["grad", "--of", "y[2]", "--precision", "-1"], "--precision", "0 to 17 digits"),
+    (["grad", "--of", "y[2]", "--steps", "0"], "--steps", "at least 1"),
+    (["run", "--steps", "100000000"], "--steps", "at most"),
+    (["grad", "--of", "y[2]", "--steps", "100000000"], "--steps", "at most"),
+    (["plot", "--dpi", "0", "-o", "-"], "--dpi", "resolution"),
+    (["plot", "--dpi", "-3", "-o", "-"], "--dpi", "resolution"),
+    (["plot", "--dpi", "100000", "-o", "-"], "--dpi", "resolution"),
+])
+def test_bad_numbers_are_usage_errors(capsys, model_file, argv, option, words):
+    """A negative seed, precision or dpi, or an absurd step count, is a usage error (exit 2) naming the option."""
+    code = main([argv[0], model_file, *argv[1:]])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert words in err and f"argument {option}:" in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_plot_into_a_missing_folder_creates_it(capsys, model_file, tmp_path):
+    """plot -o into a folder that does not exist yet makes the folder, as draw -o does."""
+    out = tmp_path / "figures" / "sub" / "steps.svg"
+    assert main(["plot", model_file, "--steps", "2", "-o", str(out)]) == 0
+    assert out.read_text().lstrip().startswith("<?xml")
+    assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_plot_into_an_unwritable_place_is_one_line(capsys, model_file, tmp_path):
+    """A folder that cannot be made (a file is in the way) gives a one-line error, exit 1."""
+    blocker = tmp_path / "taken"
+    blocker.write_text("not a folder")
+    code = main(["plot", model_file, "--steps", "2", "-o", str(blocker / "steps.svg")])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert "cannot create the folder" in err and "Traceback" not in err
+    assert blocker.read_text() == "not a folder"
+
+
+def test_formula_too_deep_points_to_depth(capsys, model_file):
+    """Unrolling hundreds of steps in full is refused with a hint at --depth, not a RecursionError."""
+    code = main(["formula", model_file, "--of", "y[400]"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "--depth" in err and "Traceback" not in err
+
+
+def test_formula_grad_errors_name_the_grad_option(capsys, model_file):
+    """A bad --grad argument is reported against --grad, not against --of."""
+    code = main(["formula", model_file, "--of", "y[2]", "--grad", "Q"])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert err.startswith("--grad:1:1:") and "W_hh" in err

@@ -373,6 +373,13 @@ def _convert(err: UnexpectedInput, text: str, file: str, opened: list[Token]) ->
         m = re.match(r"\\[A-Za-z]+", rest)
         if m:
             cmd = m.group(0)
+            if cmd in ("\\sum", "\\prod"):
+                # A loss or a normaliser (`-\sum_i y_i \log p_i`) is not a recurrence; say so
+                # instead of listing what rnnviz reads.
+                return ParseError(f"'{cmd}' over components is not part of the equation language",
+                                  Span(file, line, col, line, col + len(cmd)),
+                                  hint="write a softmax output as softmax(V h_t + c); rnnviz grad --of "
+                                       "'sum(y)' sums a variable over steps")
             return ParseError(f"unknown LaTeX command '{cmd}'", Span(file, line, col, line, col + len(cmd)),
                               hint="rnnviz reads names, functions (\\tanh, \\sigma, \\text{ReLU}), "
                                    "\\cdot, \\odot, \\circ, \\frac and layout commands")
@@ -382,6 +389,12 @@ def _convert(err: UnexpectedInput, text: str, file: str, opened: list[Token]) ->
         if ch == "^":
             return ParseError("a superscript needs a letter, a time like (t) or braces after '^'",
                               Span(file, line, col, line, col + 1))
+        if ch in "/÷":
+            # min-char-rnn writes softmax as np.exp(y) / np.sum(np.exp(y)).
+            return ParseError("division is not part of the equation language",
+                              Span(file, line, col, line, col + 1),
+                              hint="for exp(y) / sum(exp(y)) write softmax(y); for a constant "
+                                   "factor write \\frac{1}{2} or 0.5")
         return ParseError(f"unexpected character '{ch}'", Span(file, line, col, line, col + 1),
                           hint=_expected(err.allowed or ()) or None)
     if isinstance(err, UnexpectedToken):

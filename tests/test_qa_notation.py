@@ -1,0 +1,69 @@
+r"""Equations as other courses and books write them parse to the same model as the plain spelling."""
+
+from __future__ import annotations
+
+import pytest
+
+import rnnviz
+from rnnviz.errors import ParseError
+
+# (book spelling, plain spelling of the same model)
+SAME = {
+    "d2l.ai LSTM, \\textrm subscripts without braces": (
+        r"""$$\begin{aligned}
+\mathbf{I}_t &= \sigma(\mathbf{X}_t \mathbf{W}_{\textrm{xi}} + \mathbf{H}_{t-1} \mathbf{W}_{\textrm{hi}} + \mathbf{b}_\textrm{i}),\\
+\mathbf{F}_t &= \sigma(\mathbf{X}_t \mathbf{W}_{\textrm{xf}} + \mathbf{H}_{t-1} \mathbf{W}_{\textrm{hf}} + \mathbf{b}_\textrm{f}),
+\end{aligned}$$
+$$\mathbf{C}_t = \mathbf{F}_t \odot \mathbf{C}_{t-1} + \mathbf{I}_t \odot \tanh(\mathbf{X}_t \mathbf{W}_{\textrm{xc}}).$$""",
+        """I[t] = sigmoid(X[t] W_xi + H[t-1] W_hi + b_i)
+F[t] = sigmoid(X[t] W_xf + H[t-1] W_hf + b_f)
+C[t] = F[t] * C[t-1] + I[t] * tanh(X[t] W_xc)"""),
+    "superscript in \\text without braces": (
+        r"h_t = \tanh(W^\text{hh} h_{t-1} + W^\mathrm{xh} x_t)",
+        "h[t] = tanh(W^{hh} h[t-1] + W^{xh} x[t])"),
+    "note after a trailing comma": (
+        r"h_t = \tanh(W [h_{t-1}; x_t] + b),\quad \text{(the cell)}",
+        "h[t] = tanh(W [h[t-1], x[t]] + b)"),
+    "note after a trailing period and a thin space": (
+        r"h_t = \tanh(W h_{t-1} + U x_t). \, \text{the cell}",
+        "h[t] = tanh(W h[t-1] + U x[t])"),
+    "Andrew Ng's angle brackets and generic g": (
+        r"""a^{<t>} = g_1(W_{aa} a^{<t-1>} + W_{ax} x^{<t>} + b_a)
+\hat{y}^{<t>} = g_2(W_{ya} a^{<t>} + b_y)""",
+        """a[t] = g_1(W_aa a[t-1] + W_ax x[t] + b_a)
+\\hat{y}[t] = g_2(W_ya a[t] + b_y)"""),
+    "\\left, \\big, \\!, := and \\frac": (
+        r"\mathbf{h}^{(t)} := \sigma\!\left(\mathbf{W}^{(hh)} \mathbf{h}^{(t-1)}\right) + \frac{1}{2} \big(\mathbf{x}^{(t)}\big)",
+        "h[t] = sigmoid(W^{hh} h[t-1]) + 0.5 (x[t])"),
+}
+
+
+def _model(text: str):
+    m = rnnviz.load_model(text)
+    return [(e.target, e.expr) for e in m.equations], {n: s.role for n, s in m.symbols.items()}
+
+
+@pytest.mark.parametrize("book, plain", SAME.values(), ids=list(SAME))
+def test_book_notation_is_the_plain_model(book, plain):
+    """The book's spelling gives the same equations and roles as the plain one."""
+    assert _model(book) == _model(plain)
+
+
+def test_caption_survives_a_trailing_comma():
+    """A note after `,\\quad` is kept as the equation's caption."""
+    m = rnnviz.load_model(r"z_t = \sigma(W_z x_t + U_z h_{t-1}),\quad \text{(update gate)}" "\n"
+                          r"h_t = z_t \odot h_{t-1}")
+    assert m.equations[0].caption == "update gate"
+
+
+@pytest.mark.parametrize("text, column, words", [
+    ("p[t] = exp(y[t]) / sum(exp(y[t]))\ny[t] = W x[t]", 18, "softmax(y)"),
+    ("h[t] = tanh(W h[t-1] + x[t] ÷ 2)", 29, "division"),
+    (r"L_t = -\sum_i y_{t,i} \log p_{t,i}", 8, "softmax"),
+])
+def test_division_and_sums_say_what_to_write(text, column, words):
+    """Division and \\sum over components are refused with a hint at softmax, at their column."""
+    with pytest.raises(ParseError) as info:
+        rnnviz.load_model(text)
+    assert info.value.span.column == column
+    assert words in info.value.format()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 
 from . import expr as E
 from .model import Model
@@ -115,10 +116,32 @@ def _fmt(value, precision: int) -> str:
     return f"[{flat}{more}]"
 
 
-def _name_math(model: Model, name: str, time: str | None = None) -> str:
+def _name_tex(model: Model, name: str, time: str | None = None) -> str:
     sym = model.symbols.get(name)
-    tex = latex_name(sym.display if sym else Name(name), time)
+    return latex_name(sym.display if sym else Name(name), time)
+
+
+def _math(tex: str) -> str:
+    """Inline math for KaTeX (``pymdownx.arithmatex`` generic form)."""
     return f'<span class="arithmatex">\\({html.escape(tex, quote=False)}\\)</span>'
+
+
+def _name_math(model: Model, name: str, time: str | None = None) -> str:
+    return _math(_name_tex(model, name, time))
+
+
+def _target_tex(model: Model, target: str) -> str:
+    """LaTeX of a gradient target as the fence writes it: ``h[10]`` is ``h^{(10)}``.
+
+    Example:
+        >>> import rnnviz
+        >>> _target_tex(rnnviz.load_model("h[t] = tanh(W h[t-1])"), "h[10]")
+        'h^{(10)}'
+    """
+    m = re.fullmatch(r"\s*([^\[\]\s]+)\s*\[\s*(\w+)\s*\]\s*", target)
+    if m is None or m.group(1) not in model.symbols:
+        return r"\text{" + target.replace("\\", "").replace("{", "").replace("}", "") + "}"
+    return _name_tex(model, m.group(1), m.group(2))
 
 
 def table_html(model: Model, trace, *, precision: int = 3) -> str:
@@ -185,15 +208,18 @@ def gradnorms_html(model: Model, norms: dict[str, list[float]], spectra: dict[st
                    target: str, *, precision: int = 3) -> str:
     """How far the gradient of ``target`` reaches back: its norm per recurrent state and step."""
     steps = max((len(v) for v in norms.values()), default=0)
-    head = "".join(f"<th>{t}</th>" for t in range(steps))
+    of = _target_tex(model, target)
+    # One row per step and one column per state, headed by the norm it holds in math
+    # (the forward table's layout): narrow enough for a phone, whatever the steps.
+    head = "".join("<th>" + _math(rf"\lVert \partial {of} / \partial {_name_tex(model, n, 't')} \rVert")
+                   + "</th>" for n in norms)
     rows = []
-    for name, vals in norms.items():
-        cells = "".join(f"<td>{v:.{precision}g}</td>" for v in vals)
-        rows.append(f"<tr><th>{_name_math(model, name, 't')}</th>{cells}</tr>")
-    label = html.escape(target)
+    for t in range(steps):
+        cells = "".join(f"<td>{vals[t]:.{precision}g}</td>" if t < len(vals) else "<td></td>"
+                        for vals in norms.values())
+        rows.append(f"<tr><th>{t}</th>{cells}</tr>")
     table = ('<table class="rnnviz-table rnnviz-gradnorms"><thead><tr>'
-             f"<th>&#8214;&#8706;{label}/&#8706;state&#8214; at t =</th>{head}</tr></thead>"
-             f"<tbody>{''.join(rows)}</tbody></table>")
+             f"<th>{_math('t')}</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
     if not spectra:
         return table
     items = "<br>".join(f"{_name_math(model, w)}: spectral radius {r:.{precision}g}, "

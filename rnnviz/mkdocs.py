@@ -144,6 +144,7 @@ class _Context:
         self.page_url = ""
         self.block_lines: dict[str, list[int]] = {}
         self.downloads: dict[str, tuple[str, str, dict]] = {}
+        self.fullsize: dict[str, str] = {}  # file name -> stand-alone SVG of a wide diagram
         self.memory: dict[str, str] = {}
         self.renders = 0  # how many blocks were really rendered (not from the cache)
 
@@ -285,9 +286,37 @@ def _error_box(err: RnnvizError, src: str, opts: dict) -> str:
             f'rnnviz could not draw this block</p><pre><code>{html.escape(msg)}</code></pre></div>')
 
 
+#: Diagrams wider than this (points) are scaled down in a page column (about 640 px
+#: at a laptop width), so they get a link to the picture at full size.
+FULL_SIZE_PT = 480
+#: Where the full-size pictures go in the site.
+FULL_SIZE_DIR = "assets/rnnviz/full"
+
+
+def _site_rel(path: str) -> str:
+    """``path`` (from the site root) relative to the current page's URL."""
+    if not CONTEXT.page:
+        return path
+    url = CONTEXT.page_url
+    folder = url if url.endswith("/") or not url else os.path.dirname(url)
+    return os.path.relpath(path, folder.rstrip("/") or ".").replace(os.sep, "/")
+
+
+def _full_size(key: str, svg: str) -> str:
+    """A link to ``svg`` at full size when it is wide (the plugin writes the file)."""
+    from .svginline import standalone_svg, svg_width_pt
+
+    width = svg_width_pt(svg)
+    if not CONTEXT.page or width is None or width <= FULL_SIZE_PT:
+        return ""
+    name = f"{key[:16]}.svg"
+    CONTEXT.fullsize[name] = standalone_svg(svg)
+    return (f'<a class="rnnviz-fullsize" href="{_site_rel(FULL_SIZE_DIR)}/{name}" target="_blank" '
+            'title="The diagram alone, at its full size (zoom in your browser)">Open full size</a>')
+
+
 def _links(name: str) -> str:
-    rel = os.path.relpath("downloads", CONTEXT.page_url.rstrip("/") or ".") if CONTEXT.page else "downloads"
-    rel = rel.replace(os.sep, "/")
+    rel = _site_rel("downloads")
     items = " &middot; ".join(f'<a href="{rel}/{name}.{ext}" download>{ext.upper()}</a>'
                               for ext in ("svg", "png", "pdf"))
     return f'<p class="rnnviz-links">Download <code>{html.escape(name)}</code>: {items}</p>'
@@ -331,8 +360,12 @@ def fence_format(src, language, class_name, options, md, **kwargs) -> str:
     body = body.replace(_PLACEHOLDER, prefix)
     title = f'<p class="rnnviz-title">{html.escape(str(opts["title"]))}</p>' if "title" in opts and \
         opts.get("show", "diagram") != "diagram" else ""
-    links = _links(str(opts["download"])) if "download" in opts else ""
     show = opts.get("show", "diagram")
+    full = _full_size(key, body) if show == "diagram" else ""
+    links = _links(str(opts["download"])) if "download" in opts else ""
+    if full:
+        links = (links.replace('<p class="rnnviz-links">', f'<p class="rnnviz-links">{full} &middot; ', 1)
+                 if links else f'<p class="rnnviz-links">{full}</p>')
     return f'<div class="rnnviz rnnviz-{show}">{title}{body}{links}</div>'
 
 

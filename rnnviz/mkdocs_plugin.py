@@ -84,6 +84,7 @@ class RnnvizPlugin(BasePlugin):
         fence.CONTEXT.base_dir = base
         fence.CONTEXT.cache_dir = (base / self.config["cache_dir"]) if self.config["cache"] else None
         fence.CONTEXT.downloads = {}
+        fence.CONTEXT.fullsize = {}
         extra_css = list(_CSS)
         if self.config["katex"]:
             if "pymdownx.arithmatex" not in exts:
@@ -111,6 +112,11 @@ class RnnvizPlugin(BasePlugin):
         for path in fence.ASSETS.iterdir():
             if path.is_file() and (self.config["katex"] or not path.name.lower().startswith("katex")):
                 shutil.copyfile(path, dest / path.name)
+        if fence.CONTEXT.fullsize:
+            full = site / fence.FULL_SIZE_DIR
+            full.mkdir(parents=True, exist_ok=True)
+            for name, svg in fence.CONTEXT.fullsize.items():
+                (full / name).write_text(svg, encoding="utf-8")
         self._write_downloads(site / "downloads")
         fence.CONTEXT.page = None
 

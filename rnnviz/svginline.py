@@ -11,14 +11,14 @@ Example:
     >>> doc = ('<?xml version="1.0"?>\\n<svg width="80pt" height="40pt" viewBox="0 0 80 40">'
     ...        '<g id="a"><use href="#a"/><rect style="clip-path:url(#a)"/></g></svg>')
     >>> print(inline_svg(doc, "d1", classes=("rnnviz-svg",)))
-    <svg viewBox="0 0 80 40" style="width:80pt;max-width:max(100%, 60pt)" class="rnnviz-svg"><g id="d1-a"><use href="#d1-a"/><rect style="clip-path:url(#d1-a)"/></g></svg>
+    <svg viewBox="0 0 80 40" style="width:80pt;max-width:100%" class="rnnviz-svg"><g id="d1-a"><use href="#d1-a"/><rect style="clip-path:url(#d1-a)"/></g></svg>
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["inline_svg", "prefix_ids", "svg_ids"]
+__all__ = ["inline_svg", "prefix_ids", "standalone_svg", "svg_ids", "svg_width_pt"]
 
 _PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", re.S)
 _SVG_OPEN = re.compile(r"<svg\b[^>]*>", re.S)
@@ -86,13 +86,13 @@ def inline_svg(svg: str, prefix: str, *, classes: tuple[str, ...] = (), keep_siz
         return svg
     head = m.group(0)
     if not keep_size:
-        # Drawn size, shrinking to at most 3/4 on a narrow page (then the page scrolls
-        # sideways): text in a wide unrolled diagram stays readable.
+        # Drawn size, scaled down to the width of the column: the whole diagram is always
+        # in view and nothing scrolls sideways (the fence links wide ones at full size).
         width = re.search(r'\swidth="([\d.]+)(pt|px)?"', head)
         head = _SIZE.sub("", head)
         if width and "style=" not in head:
             w, unit = float(width.group(1)), width.group(2) or "px"
-            style = f"width:{w:g}{unit};max-width:max(100%, {0.75 * w:g}{unit})"
+            style = f"width:{w:g}{unit};max-width:100%"
             head = head[:-1].rstrip("/").rstrip() + f' style="{style}"' + ("/>" if head.endswith("/>") else ">")
     if classes:
         found = _CLASS.search(head)
@@ -103,3 +103,53 @@ def inline_svg(svg: str, prefix: str, *, classes: tuple[str, ...] = (), keep_siz
             head = head[:-1].rstrip("/").rstrip() + f' class="{" ".join(classes)}"' + (
                 "/>" if head.endswith("/>") else ">")
     return svg[: m.start()] + head + svg[m.end():]
+
+
+_STYLE = re.compile(r'\sstyle="[^"]*"')
+_VIEWBOX = re.compile(r'\sviewBox="([-\d.]+)[ ,]+([-\d.]+)[ ,]+([\d.]+)[ ,]+([\d.]+)"')
+_STYLE_WIDTH = re.compile(r'style="width:([\d.]+)(pt|px)')
+
+
+def svg_width_pt(svg: str) -> float | None:
+    """The drawn width, in points, of an SVG made by :func:`inline_svg` (None if unknown).
+
+    Example:
+        >>> svg_width_pt('<svg viewBox="0 0 80 40" style="width:80pt;max-width:100%">')
+        80.0
+    """
+    m = _SVG_OPEN.search(svg)
+    w = _STYLE_WIDTH.search(m.group(0)) if m else None
+    if w is None:
+        return None
+    return float(w.group(1)) * (0.75 if w.group(2) == "px" else 1.0)
+
+
+def standalone_svg(svg: str) -> str:
+    """An SVG document again from one made by :func:`inline_svg`: its drawn size, a prolog.
+
+    A browser opens it at full size (and zooms it), which a scaled-down picture
+    in a narrow page column needs.
+
+    Example:
+        >>> print(standalone_svg('<svg viewBox="0 0 80 40" style="width:80pt;max-width:100%" '
+        ...                      'class="rnnviz-svg"><g/></svg>'))
+        <?xml version="1.0" encoding="UTF-8" standalone="no"?>
+        <svg viewBox="0 0 80 40" class="rnnviz-svg" width="80pt" height="40pt" xmlns="http://www.w3.org/2000/svg"><g/></svg>
+    """
+    m = _SVG_OPEN.search(svg)
+    if m is None:
+        return svg
+    head = m.group(0)
+    width, box = svg_width_pt(svg), _VIEWBOX.search(head)
+    head = _STYLE.sub("", head)
+    extra = ""
+    if width is not None and box is not None and float(box.group(3)) > 0:
+        height = width * float(box.group(4)) / float(box.group(3))
+        extra += f' width="{width:g}pt" height="{height:.4g}pt"'
+    if "xmlns=" not in head:
+        extra += ' xmlns="http://www.w3.org/2000/svg"'
+    if "xlink:" in svg and "xmlns:xlink" not in head:
+        extra += ' xmlns:xlink="http://www.w3.org/1999/xlink"'
+    head = head[:-1].rstrip() + extra + ">"
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+            + svg[: m.start()] + head + svg[m.end():])

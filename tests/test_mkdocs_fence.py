@@ -228,3 +228,41 @@ def test_file_option_reads_relative_to_the_site(monkeypatch):
     assert smaller != alone
     out = convert("```rnnviz {show=params file=examples/vanilla.rnn}\ndim h = 2\n```")
     assert f"<th>total</th><td></td><th>{smaller}</th>" in out
+
+
+@needs_diagram
+def test_wide_diagrams_fit_the_column_and_link_their_full_size(tmp_path):
+    """A wide diagram scales down to the column and links a stand-alone SVG at full size; a small one does not."""
+    from rnnviz.svginline import svg_width_pt
+
+    proc, site = build("wide", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for name, up in (("index.html", ""), ("sub/page.html", "../")):
+        html = (site / name).read_text(encoding="utf-8")
+        svgs = re.findall(r"<svg\b[^>]*rnnviz-svg[^>]*>", html)
+        assert svgs and all("max-width:100%" in s for s in svgs), name
+        widths = [svg_width_pt(s) for s in svgs]
+        links = re.findall(r'class="rnnviz-fullsize" href="([^"]+)"', html)
+        assert len(links) == sum(w > fence.FULL_SIZE_PT for w in widths) >= 1, (name, widths)
+        for link in links:
+            assert link.startswith(f"{up}assets/rnnviz/full/"), link
+            doc = (site / Path(name).parent / link).resolve().read_text(encoding="utf-8")
+            assert doc.startswith("<?xml") and 'xmlns="http://www.w3.org/2000/svg"' in doc
+            head = re.search(r"<svg\b[^>]*>", doc).group(0)
+            assert re.search(r'\swidth="[\d.]+pt"', head) and "max-width" not in head
+
+
+def test_gradnorms_table_is_one_row_per_step_with_typeset_headers():
+    """show=gradnorms: one row per step, headers are KaTeX math of the norm (no raw glyphs)."""
+    from rnnviz import load_model
+    from rnnviz.numeric import forward
+    from rnnviz.grad import state_grad_norms
+
+    out = convert(f"```rnnviz {{show=gradnorms grad=h[3]}}\n{NUMBERS}\n```")
+    table = out.split('rnnviz-table rnnviz-gradnorms">')[1].split("</table>")[0]
+    model = load_model(NUMBERS)
+    norms = state_grad_norms(model, forward(model), "h[3]")
+    assert table.count("<tr>") == 1 + max(len(v) for v in norms.values())
+    head = table.split("</thead>")[0]
+    assert "\u2016" not in head and "&#8214;" not in head and "\\lVert" in head
+    assert "\\partial h^{(3)} / \\partial h^{(t)}" in head

@@ -457,10 +457,18 @@ def read_source(path: str) -> tuple[str, str]:
     import sys
 
     if path == "-":
-        return "<stdin>", sys.stdin.read()
+        # Decode the bytes ourselves: a text stream would smuggle binary input through as
+        # surrogates and fail later with a caret under an invisible character.
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # replaced by a text-only stream (tests, embedding)
+            return "<stdin>", sys.stdin.read()
+        try:
+            return "<stdin>", stream.read().decode("utf-8-sig")  # -sig: a BOM from Notepad
+        except UnicodeDecodeError as e:
+            raise ParseError(f"<stdin>: not UTF-8 text ({e.reason} at byte {e.start})") from None
     p = Path(path)
     try:
-        return str(path), p.read_text(encoding="utf-8")
+        return str(path), p.read_text(encoding="utf-8-sig")  # -sig: a BOM from Notepad
     except FileNotFoundError:
         raise ParseError(f"{path}: no such file") from None
     except IsADirectoryError:

@@ -70,3 +70,31 @@ def test_formula_grad_errors_name_the_grad_option(capsys, model_file):
     _, err = capsys.readouterr()
     assert code == 1
     assert err.startswith("--grad:1:1:") and "W_hh" in err
+
+
+def test_a_file_with_a_byte_order_mark_parses(capsys, tmp_path):
+    """A file saved with a UTF-8 byte order mark and CRLF line ends (Windows Notepad) runs."""
+    p = tmp_path / "notepad.rnn"
+    p.write_bytes("h[t] = tanh(W h[t-1] + U x[t])\r\nW = 0.5, U = 1\r\nx = [1, 2]\r\n".encode("utf-8-sig"))
+    assert main(["run", str(p), "--json"]) == 0
+    out, _ = capsys.readouterr()
+    assert '"steps": 2' in out
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"\x7fELF\x02\x01\x01\x00\x00\x00\xd0\xa1\xff\xfe", "not UTF-8 text"),
+    ("\ufeffh[t] = tanh(W h[t-1] + U x[t])\nW = 1, U = 1, x = [1]\n".encode("utf-8"), None),
+])
+def test_standard_input_is_decoded_like_a_file(data, words):
+    """Binary bytes on standard input are one clear error; a byte order mark there is skipped."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "rnnviz", "run", "-"], input=data, capture_output=True,
+                          timeout=60)
+    err = proc.stderr.decode()
+    assert "Traceback" not in err
+    if words:
+        assert proc.returncode == 1 and err.startswith("<stdin>: ") and words in err
+    else:
+        assert proc.returncode == 0, err

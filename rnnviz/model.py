@@ -211,6 +211,17 @@ def _refs(node: S.Node):
             stack.extend([n.den, n.num])
 
 
+def _not_a_number(rhs: S.Node) -> str | None:
+    """``nan`` or ``inf`` written as a value: the word, else None."""
+    if isinstance(rhs, S.Neg):
+        rhs = rhs.operand
+    if isinstance(rhs, S.Ref) and not rhs.name.subs and not rhs.name.sups and rhs.name.time is None:
+        word = rhs.name.base
+        if word.lower().lstrip("\\") in ("nan", "inf", "infty", "infinity"):
+            return word
+    return None
+
+
 def _is_function_word(name: S.Name) -> str | None:
     if name.time is None and not name.subs and not name.sups and not name.accent:
         return FUNCTION_ALIASES.get(name.base)
@@ -272,6 +283,10 @@ class _Builder:
                 if isinstance(s, S.Assign) and not _is_constant(s.rhs) and not (
                     isinstance(s.rhs, S.Ref) and _is_function_word(s.rhs.name)
                 ):
+                    if _not_a_number(s.rhs) is not None:
+                        raise self.err(f"'{_not_a_number(s.rhs)}' is not a number rnnviz can compute with; "
+                                       f"give '{s.lhs}' a finite value", s.rhs.span or s.span,
+                                       cls=ValueSpecError)
                     raise self.err(f"this equation has no time index on its left side; write "
                                    f"{s.lhs.canonical}[t] = ... (or {s.lhs.canonical}_t, "
                                    f"{s.lhs.canonical}^{{(t)}})", s.lhs.span)
@@ -521,6 +536,10 @@ class _Builder:
                     if fn is not None and _is_function_word(fn):
                         raise self.err(f"'{s.lhs.canonical}' is not a generic activation of the equations, "
                                        "so it cannot be given a function", s.lhs.span, cls=ValueSpecError)
+                    word = _not_a_number(s.rhs)
+                    if word is not None:
+                        raise self.err(f"'{word}' is not a number rnnviz can compute with; give '{s.lhs}' "
+                                       "a finite value", s.rhs.span or s.span, cls=ValueSpecError)
                     if s.lhs.time is not None and s.lhs.time.absolute:
                         raise self.err(f"'{s.lhs}' is a fixed step, so its right side must be numbers; "
                                        f"an equation is written for t, as in {s.lhs.canonical}[t] = ...",

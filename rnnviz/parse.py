@@ -410,7 +410,13 @@ def _convert(err: UnexpectedInput, text: str, file: str, opened: list[Token]) ->
         span = Span(file, tok.line or line, tok.column or col, tok.end_line or line,
                     tok.end_column or (col + max(len(str(tok)), 1)))
         if tok.type in ("RPAR", "RSQB", "RBRACE"):
-            return ParseError(f"unbalanced '{tok}': nothing opened it", span)
+            o = opened[-1] if opened else None
+            between = text[o.end_pos:tok.start_pos] if o is not None and o.end_pos is not None else "?"
+            if o is not None and not between.strip():  # `x = []`, `()`: closed, but holds nothing
+                return ParseError(f"'{o}{tok}' holds nothing; expected a number, a name or an expression "
+                                  f"inside", Span(file, o.line, o.column, span.end_line, span.end_column))
+            if o is None:
+                return ParseError(f"unbalanced '{tok}': nothing opened it", span)
         if tok.type == "_NL":
             return ParseError("the line ends in the middle of an expression", span,
                               hint=_expected(err.expected) or None)

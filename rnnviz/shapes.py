@@ -234,10 +234,18 @@ def _known_from(model: Model, given: Given) -> dict[str, Shape | None]:
     for name, dims in given.sizes.items():
         known[name] = dims
 
-    def agree(name: str, shape: Shape) -> None:
+    def agree(name: str, shape: Shape, *, per_step: bool = False) -> None:
         if known[name] is None:
             known[name] = shape
         elif known[name] != shape:
+            if per_step:
+                # `x = [1, 2, 3]` with dim x = 3 reads as three steps of a scalar; say how to
+                # write one vector per step instead of calling x "a scalar".
+                n = known[name][0] if len(known[name]) == 1 else None
+                hint = (f"give {n} numbers at each step: a sequence of vectors is a list of lists, "
+                        f"{name} = [[...], [...]], or one step {name}_1 = [...]" if n and shape == () else None)
+                raise model.error(ShapeError, f"each step of '{name}' is {describe_shape(shape)} here, but "
+                                  f"{name} has {describe_shape(known[name])}", given.span(name), hint=hint)
             raise model.error(ShapeError, f"'{name}' is {describe_shape(shape)} here, but its size was given as "
                               f"{describe_shape(known[name])}", given.span(name))
 
@@ -245,7 +253,7 @@ def _known_from(model: Model, given: Given) -> dict[str, Shape | None]:
         agree(name, arr.shape)
     for name, steps in given.inputs.items():
         for arr in steps.values():
-            agree(name, arr.shape)
+            agree(name, arr.shape, per_step=True)
     for name, steps in given.initial.items():
         for arr in steps.values():
             if arr.ndim:  # a scalar initial value broadcasts, so only a vector fixes the size

@@ -33,6 +33,22 @@ return {
 };
 """
 
+# What a reader at this width would see cut off: the page scrolling sideways, or a diagram
+# reaching past its block (which would hide its right part behind a scroll bar).
+_FIT = """
+const doc = document.documentElement;
+const cut = Array.from(document.querySelectorAll('.rnnviz svg.rnnviz-svg, .rnnviz svg.rnnviz-plot'))
+  .filter(s => { const r = s.getBoundingClientRect(), p = s.closest('.rnnviz').getBoundingClientRect();
+                 return r.right > p.right + 1 || r.left < p.left - 1; })
+  .map(s => Math.round(s.getBoundingClientRect().width));
+const tables = Array.from(document.querySelectorAll('table.rnnviz-table th'))
+  .filter(th => /[\u2016\u01c1]/.test(th.textContent.replace(
+      Array.from(th.querySelectorAll('.katex')).map(k => k.textContent).join(''), '')))
+  .map(th => th.textContent.slice(0, 40));
+return {sideways: doc.scrollWidth - doc.clientWidth, cut: cut, rawGlyphs: tables};
+"""
+WIDTHS = (1280, 400)
+
 
 @pytest.fixture(scope="module")
 def driver():
@@ -71,7 +87,8 @@ def _pages(site: Path) -> list[str]:
 
 @pytest.mark.parametrize("scheme", ["default", "slate"])
 def test_every_page_in_the_browser(driver, served, scheme):
-    """Each page loads without console errors or foreign requests; SVGs have a size; math is typeset."""
+    """Each page loads without console errors or foreign requests; SVGs have a size; math is typeset;
+    at a laptop and a phone width nothing is cut off or scrolls the page sideways."""
     site, base = served
     media = "dark" if scheme == "slate" else "light"
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
@@ -97,7 +114,17 @@ def test_every_page_in_the_browser(driver, served, scheme):
             problems.append(f"{name}: {len(empty)} SVG(s) of zero size")
         if res["typeset"] < res["math"] or res["katexErrors"]:
             problems.append(f"{name}: math typeset {res['typeset']}/{res['math']}, errors {res['katexErrors']}")
-        driver.set_window_size(1280, min(max(res["height"], 900), 8000))
-        driver.save_screenshot(str(ARTIFACTS / f"{name}-{scheme}.png"))
+        for width in WIDTHS:
+            driver.set_window_size(width, 900)
+            fit = driver.execute_script(_FIT)
+            if fit["sideways"] > 0:
+                problems.append(f"{name} at {width}px: the page scrolls sideways by {fit['sideways']}px")
+            if fit["cut"]:
+                problems.append(f"{name} at {width}px: diagrams wider than their block {fit['cut']}")
+            if fit["rawGlyphs"]:
+                problems.append(f"{name}: table headers with raw glyphs instead of math {fit['rawGlyphs']}")
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.set_window_size(width, min(max(height, 900), 8000))
+            driver.save_screenshot(str(ARTIFACTS / f"{name}-{scheme}-{width}.png"))
         driver.set_window_size(1280, 900)
     assert not problems, "\n".join(problems)

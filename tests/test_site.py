@@ -89,3 +89,35 @@ def test_gallery_has_every_cell_with_its_numbers(site):
     for name in ("lstm-cell", "relu-1d-folded"):
         for ext in ("svg", "png", "pdf"):
             assert (site / "downloads" / f"{name}.{ext}").stat().st_size > 0
+
+
+def test_every_local_link_resolves(site, pages):
+    """Download links, full-size diagrams and every other link inside the site point at a file."""
+    from html.parser import HTMLParser
+    from urllib.parse import urldefrag, urlparse
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.hrefs = []
+
+        def handle_starttag(self, tag, attrs):
+            href = dict(attrs).get("href")
+            if tag == "a" and href:
+                self.hrefs.append(href)
+
+    broken, checked = [], 0
+    for name in pages:
+        parser = Links()
+        parser.feed((site / name).read_text(encoding="utf-8"))
+        for href in parser.hrefs:
+            url = urldefrag(href)[0]
+            if not url or urlparse(url).scheme or url.startswith("//"):
+                continue
+            # 404.html links from the site root, since it is served for any folder.
+            target = site / url.lstrip("/") if url.startswith("/") else (site / name).parent / url
+            target = target / "index.html" if url.endswith("/") or target.is_dir() else target
+            checked += 1
+            if not target.resolve().is_file():
+                broken.append(f"{name}: {href}")
+    assert checked > 0 and not broken, broken[:10]

@@ -28,11 +28,11 @@ from collections.abc import Mapping
 
 from . import style
 from .graph import Graph, Node
-from .layout import ROUTED_MAX_NODES, Router, levels, positions
-from .labels import HtmlLabel, dot_html, escape_dot, escape_html, html_label, name_of
+from .layout import ROUTED_MAX_NODES, Router, head_label_spots, levels, positions
+from .labels import GREEK_LETTERS, HtmlLabel, dot_html, escape_dot, escape_html, html_label, name_of
 from .syntax import Name
 
-__all__ = ["to_dot", "format_number", "format_value", "node_id"]
+__all__ = ["to_dot", "format_number", "format_value", "value_extent", "node_id"]
 
 
 def node_id(graph_id: str) -> str:
@@ -111,8 +111,16 @@ def format_value(value, precision: int = 3) -> str:
     font = f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}">'
     if len(xs) == 1:
         return f"{font}{escape_html(format_number(xs[0], precision))}</FONT>"
-    if len(xs) <= MAX_ENTRIES:
+    if len(xs) <= 2:
         return f"{font}[{escape_html(', '.join(format_number(x, precision) for x in xs))}]</FONT>"
+    if len(xs) <= MAX_ENTRIES:
+        # A column vector, one entry a line between bars: a row of four numbers made the
+        # node three times wider than the name and pushed the gates of one step into each other.
+        rows = "".join(f'<TR><TD ALIGN="RIGHT">{font}{escape_html(format_number(x, precision))}</FONT></TD></TR>'
+                       for x in xs)
+        inner = f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>'
+        return (f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR>'
+                f'<TD BORDER="1" SIDES="LR" CELLPADDING="2">{inner}</TD></TR></TABLE>')
     # Average consecutive entries down to STRIP_CELLS cells so the strip keeps a fixed width.
     n = min(len(xs), STRIP_CELLS)
     cells = [xs[i * len(xs) // n:(i + 1) * len(xs) // n] for i in range(n)]
@@ -123,6 +131,61 @@ def format_value(value, precision: int = 3) -> str:
     norm = escape_html(format_number(_norm(xs), precision))
     return (f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR><TD>{strip}</TD></TR>'
             f"<TR><TD>{font}‖·‖ = {norm}</FONT></TD></TR></TABLE>")
+
+
+#: Rough width of a character of the value font, and the height of one line of it, in inches.
+_CHAR_W = style.VALUE_FONT_SIZE * 0.58 / 72
+_LINE_H = style.VALUE_FONT_SIZE * 1.25 / 72
+
+
+def value_extent(value, precision: int = 3) -> tuple[float, float]:
+    """Width and height, in inches, that :func:`format_value` takes (an estimate for the layout).
+
+    Example:
+        >>> w1, h1 = value_extent(0.5)
+        >>> w4, h4 = value_extent([1.0, 2.0, 3.0, 4.0])
+        >>> h4 > 3 * h1 and w4 < 2 * w1 + 0.2
+        True
+    """
+    xs = _flat(value)
+    texts = [format_number(x, precision) for x in xs]
+    if len(xs) == 1:
+        return len(texts[0]) * _CHAR_W, _LINE_H
+    if len(xs) <= 2:
+        return (len(", ".join(texts)) + 2) * _CHAR_W, _LINE_H
+    if len(xs) <= MAX_ENTRIES:
+        return max(map(len, texts)) * _CHAR_W + 0.12, len(xs) * _LINE_H + 0.06
+    norm = "‖·‖ = " + format_number(_norm(xs), precision)
+    return max(STRIP_CELLS * 5 / 72, len(norm) * _CHAR_W), _LINE_H + 10 / 72
+
+
+def _name_length(display: Name) -> int:
+    """Length of a typeset name in letters, scripts counting double (they come with a gap)."""
+    scripts = "".join(display.subs) + "".join(display.sups)
+    return len(GREEK_LETTERS.get(display.base, display.base)) + 2 * len(scripts)
+
+
+def _node_extent(node: Node, value, grad: float | None, precision: int, shape: str,
+                 annotated: bool = True) -> tuple[float, float]:
+    """Estimated width and height, in inches, of a node's outline."""
+    if not annotated:
+        # Graphviz sizes a circle to its name and superscript step: h(10) is larger than h(1).
+        w = 0.62 + 0.1 * _name_length(node.display) + 0.13 * (len(str(node.time)) - 1)
+        if shape in ("circle", "doublecircle"):
+            w += 0.11 if shape == "doublecircle" else 0.0
+            return w, w
+        return max(0.75, w - 0.15), 0.5  # Graphviz's smallest box
+    name_w = (_name_length(node.display) + len(str(node.time))) * style.FONT_SIZE * 0.5 / 72 + 0.1
+    w, h = name_w, style.FONT_SIZE * 1.2 / 72
+    if value is not None:
+        vw, vh = value_extent(value, precision)
+        w, h = max(w, vw), h + vh
+    if grad is not None:
+        w, h = max(w, (len(format_number(grad, precision)) + 2) * _CHAR_W), h + _LINE_H
+    if shape in ("circle", "doublecircle", "ellipse"):
+        # Graphviz draws the ellipse round the label's box: about sqrt(2) times as large.
+        return max(1.0, 1.42 * w + 0.1), max(0.75, 1.42 * h + 0.05)
+    return w + 0.2, h + 0.15
 
 
 def _grad_scale(grads: Mapping[tuple[str, int], object]) -> tuple[dict[tuple[str, int], float], float]:
@@ -166,6 +229,15 @@ def _param_label(param: str | None, displays: Mapping[str, Name]) -> str | None:
     # A pale box behind the name keeps it legible on a dark page (invisible on a white one).
     return dot_html(f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" STYLE="rounded" '
                     f'BGCOLOR="{style.LABEL_BG}"><TR><TD>{" ".join(parts)}</TD></TR></TABLE>')
+
+
+#: How far from the arrowhead a parameter sits in the unrolled view (in units of 10 points).
+HEAD_LABEL_DISTANCE = 2.2
+
+
+def _label_width(param: str) -> float:
+    """Rough width in points of a parameter label (subscripts count a little less)."""
+    return 7.5 * len(param.replace(" ", "")) + 6
 
 
 def to_dot(
@@ -218,7 +290,21 @@ def to_dot(
 
     level = levels(graph)
     row_order = {name: i for i, name in enumerate(dict.fromkeys(n.name for n in graph.nodes))}
-    pinned = positions(graph, level, row_order, annotated) if graph.view == "unrolled" else {}
+    pinned: dict[str, tuple[float, float]] = {}
+    extent: dict[str, tuple[float, float]] = {}  # node id -> estimated width, height (inches)
+    if graph.view == "unrolled":
+        sizes: dict[str, tuple[float, float]] = {}
+        for n in graph.nodes:
+            if n.ellipsis:
+                extent[n.id] = (0.3, 0.3)
+                continue
+            key = (n.name, n.time)
+            w, h = _node_extent(n, values.get(key), grad_norms.get(key), precision,
+                                style.node_attrs(n.role)["shape"], annotated)
+            extent[n.id] = (w, h)
+            old_w, old_h = sizes.get(n.name, (0.0, 0.0))
+            sizes[n.name] = (max(w, old_w), max(h, old_h))
+        pinned = positions(graph, level, row_order, annotated, sizes)
 
     for n in graph.nodes:
         key = (n.name, n.time) if n.time is not None else None
@@ -226,7 +312,7 @@ def to_dot(
         if n.ellipsis:
             attrs = style.node_attrs("ellipsis")
             attrs.update(style="solid", color="transparent", fontcolor=style.MUTED_COLOR,
-                         label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="20">⋯</FONT>'),
+                         label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="22">⋯</FONT>'),
                          width="0.3", height="0.3", tooltip="steps left out")
         else:
             value_html = format_value(values[key], precision) if key in values else None
@@ -254,6 +340,9 @@ def to_dot(
             attrs["group"] = "main"  # Graphviz keeps edges within a group straight: the main chain
         lines.append(f"  {node_id(n.id)} {_attrs(attrs)};")
 
+    if graph.view == "unrolled" and graph.collapsed is not None:
+        lines.append(_ellipsis_caption(graph, pinned))
+
     if graph.view == "folded":
         # One rank per level; an invisible left-to-right chain fixes the order in each rank.
         by_level: dict[int, list[Node]] = {}
@@ -267,18 +356,34 @@ def to_dot(
                 lines.append(f"  {chain} [style=invis, weight=\"5\"];")
 
     node_by_id = {n.id: n for n in graph.nodes}
-    delay_count = 0
+    spots: dict[int, tuple[int, float]] = {}
+    if graph.view == "unrolled" and routed:
+        # Each parameter by its arrowhead, in the first nearby spot clear of nodes and other labels.
+        labelled = [i for i, e in enumerate(graph.edges) if e.param
+                    and not node_by_id[e.source].ellipsis and not node_by_id[e.target].ellipsis]
+        halves = {k: (w * 36, h * 36) for k, (w, h) in extent.items()}
+        found = head_label_spots([(graph.edges[i].source, graph.edges[i].target, _label_width(graph.edges[i].param))
+                                  for i in labelled], pinned, halves)
+        spots = {labelled[j]: spot for j, spot in found.items()}
+    # One black square per delayed variable (and delay), as in the book's circuit diagram:
+    # h(t-1) is one value that fans out to every equation reading it, not one square per read.
+    squares: dict[tuple[str, int], str] = {}
+    square_edges: dict[str, list[tuple[Node, dict]]] = {}
     router = Router(graph, pinned, annotated) if graph.view == "unrolled" and not routed else None
-    for e in graph.edges:
+    for index, e in enumerate(graph.edges):
         src, dst = node_by_id[e.source], node_by_id[e.target]
         attrs = {"label": _param_label(e.param, displays)}
         if src.ellipsis or dst.ellipsis:
-            attrs.update(style="dashed", color=style.MUTED_COLOR, label=None)
+            # The chain goes on through the omitted steps: dashed, but as dark as any edge,
+            # so that it survives a projector and a low-resolution PNG.
+            attrs.update(style="dashed", label=None)
+            if dst.ellipsis:
+                attrs["arrowhead"] = "none"  # one line h(3) - - ⋯ - -> h(9), not two arrows
         elif grads:
-            _grad_edge(attrs, src, grad_norms, grad_top)
+            _grad_edge(attrs, src, dst, grad_norms, grad_top)
         if graph.view == "folded" and e.delay != 0:
-            delay_count += 1
-            lines.extend(_delayed_edge(f"delay_{delay_count}", src, dst, e.delay, attrs, level))
+            d = squares.setdefault((src.id, e.delay), f"delay_{len(squares) + 1}")
+            square_edges.setdefault(d, []).append((dst, attrs))
             continue
         if graph.view == "folded" and level[dst.name] - level[src.name] == 1:
             attrs["weight"] = "8"  # edges between adjacent levels pull hardest: the main chain stays straight
@@ -304,9 +409,32 @@ def to_dot(
                         seg = {k: v for k, v in attrs.items() if k != "label"}
                     lines.append(f"  {node_id(p)} -> {node_id(q)} {_attrs(seg)};")
                 continue
+        if graph.view == "unrolled" and attrs.get("label") is not None:
+            # By the arrowhead, not mid-edge: the long h(t-1) -> gate edges cross the state
+            # row at one spot, and mid-edge labels piled up there. Near its head each label
+            # is beside the node it feeds, so the reader pairs "W^f" with f at once.
+            angle, distance = spots.get(index, (0, HEAD_LABEL_DISTANCE))
+            attrs["headlabel"] = attrs.pop("label")
+            attrs.update(labeldistance=f"{distance:g}", labelangle=str(angle))
         lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {_attrs(attrs)};")
+    for (src_id, delay), d in squares.items():
+        lines.extend(_delayed_edges(d, node_by_id[src_id], delay, square_edges[d], level))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _ellipsis_caption(graph: Graph, pinned: Mapping[str, tuple[float, float]]) -> str:
+    """A note under the ellipsis column naming the steps left out ("steps 4–8")."""
+    assert graph.collapsed is not None
+    first, last = graph.collapsed
+    dots = [pinned[n.id] for n in graph.nodes if n.ellipsis]
+    x = dots[0][0]
+    y = min(p[1] for p in pinned.values()) - 0.55
+    text = f"step {first}" if first == last else f"steps {first}–{last}"
+    attrs = {"shape": "plaintext", "label": text, "fontname": style.FONT_TEXT, "fontsize": "11",
+             "fontcolor": style.EDGE_COLOR, "width": "0.3", "height": "0.2", "margin": "0",
+             "tooltip": f"steps {first} to {last} are left out", "pos": f"{x:.2f},{y:.2f}!"}
+    return f"  {node_id('omitted_steps')} {_attrs(attrs)};"
 
 
 def _delay_attrs(delay: int) -> dict[str, str]:
@@ -323,38 +451,47 @@ def _delay_attrs(delay: int) -> dict[str, str]:
     return attrs
 
 
-def _delayed_edge(d: str, src: Node, dst: Node, delay: int, attrs: dict, level: Mapping[str, int]) -> list[str]:
-    """A delayed read through a black square, as in the book's circuit diagram.
+def _delayed_edges(d: str, src: Node, delay: int, reads: list[tuple[Node, dict]],
+                   level: Mapping[str, int]) -> list[str]:
+    """The delayed reads of one variable through one black square, as in the book's circuit diagram.
 
-    The square gets its own rank between the two ends (above the node for a
-    self-loop), so the loop goes up to the square and comes back, and a read
-    from a higher level comes down the side through the square. Edges that
-    run against the rank direction are declared forwards with ``dir=back``,
-    so that they shape the layout instead of being reversed by Graphviz.
+    The square gets its own rank: between a variable and the higher ones that
+    read it, or above a variable read by itself or by lower ones, so the loop
+    goes up to the square and comes back down. Edges that run against the
+    rank direction are declared forwards with ``dir=back``, so that they
+    shape the layout instead of being reversed by Graphviz.
     """
     out = [f"  {node_id(d)} {_attrs(_delay_attrs(delay))};"]
-    s, t, q = node_id(src.id), node_id(dst.id), node_id(d)
-    if level[src.name] < level[dst.name]:
+    s, q = node_id(src.id), node_id(d)
+    if all(level[src.name] < level[dst.name] for dst, _ in reads):
         out.append(f"  {s} -> {q} {_attrs({'dir': 'none'})};")
-        out.append(f"  {q} -> {t} {_attrs(attrs)};")
+        out.extend(f"  {q} -> {node_id(dst.id)} {_attrs(attrs)};" for dst, attrs in reads)
         return out
-    back = dict(attrs, dir="back")
-    if src.id == dst.id:
-        out.append(f"  {t} -> {q} {_attrs(back)};")
-        out.append(f"  {s} -> {q} {_attrs({'dir': 'none'})};")
-    else:
-        out.append(f"  {t} -> {q} {_attrs(back)};")
+    if all(dst.id != src.id for dst, _ in reads):
+        # Read only by lower variables: the square hangs below the source, beside the others.
+        out.extend(f"  {node_id(dst.id)} -> {q} {_attrs(dict(attrs, dir='back'))};" for dst, attrs in reads)
         out.append(f"  {q} -> {s} {_attrs({'dir': 'none'})};")
+        return out
+    out.append(f"  {s} -> {q} {_attrs({'dir': 'none'})};")
+    for dst, attrs in reads:
+        if level[dst.name] <= level[src.name]:
+            out.append(f"  {node_id(dst.id)} -> {q} {_attrs(dict(attrs, dir='back'))};")
+        else:
+            out.append(f"  {q} -> {node_id(dst.id)} {_attrs(attrs)};")
     return out
 
 
-def _grad_edge(attrs: dict, src: Node, norms: Mapping[tuple[str, int], float], top: float) -> None:
-    """Width and color of an edge by the gradient at its source (log scale); zero -> cut."""
+def _grad_edge(attrs: dict, src: Node, dst: Node, norms: Mapping[tuple[str, int], float], top: float) -> None:
+    """Width and color of an edge by the gradient at its source (log scale); zero -> cut.
+
+    An edge into a node whose gradient is exactly zero is cut too: nothing
+    flows back along it, whatever reaches its source by other paths.
+    """
     key = (src.name, src.time) if src.time is not None else None
     if key not in norms:
         return
     g = norms[key]
-    if g == 0:
+    if g == 0 or norms.get((dst.name, dst.time)) == 0:
         attrs.update(style="dashed", color=style.MUTED_COLOR)
         return
     a = _grad_strength(g, top)

@@ -53,31 +53,58 @@ SLOT_WIDTH = 1.05
 COLUMN_GAP = 0.95
 ROW_HEIGHT = 1.45
 ELLIPSIS_WIDTH = 0.9
+#: Room beside a node in its slot, and between two rows of nodes, in inches (for the edges).
+SLOT_PAD = 0.3
+ROW_GAP = 0.75
 
 
 def positions(graph: Graph, level: Mapping[str, int], row_order: Mapping[str, int],
-               annotated: bool) -> dict[str, tuple[float, float]]:
+              annotated: bool, sizes: Mapping[str, tuple[float, float]] | None = None,
+              ) -> dict[str, tuple[float, float]]:
     """Pinned (x, y) of each unrolled node: one column per step, one row per level.
 
     Variables of one level sit side by side in fixed slots, the same in every
-    column, so that column t looks like column t+1.
+    column, so that column t looks like column t+1. ``sizes`` (name -> the
+    largest width and height, in inches, of that variable's nodes) widens a
+    slot and heightens a row where numbers make nodes larger, so that no two
+    nodes overlap however long the values shown.
     """
-    slot_w = SLOT_WIDTH * (1.35 if annotated else 1.0)
-    row_h = ROW_HEIGHT * (1.3 if annotated else 1.0)
+    sizes = sizes or {}
+    base_w = SLOT_WIDTH * (1.35 if annotated else 1.0)
+    base_h = ROW_HEIGHT * (1.3 if annotated else 1.0)
     per_level: dict[int, list[str]] = {}
     for name in sorted(row_order, key=row_order.__getitem__):
         per_level.setdefault(level[name], []).append(name)
-    width = max(len(v) for v in per_level.values())
-    slot = {name: i - (len(names) - 1) / 2 for names in per_level.values() for i, name in enumerate(names)}
+    # Rounded to the 0.01 inch the DOT is written with, so every column step is the same number.
+    slot_w = {name: round(max(base_w, sizes.get(name, (0.0, 0.0))[0] + SLOT_PAD), 2) for name in row_order}
+    offset: dict[str, float] = {}
+    for names in per_level.values():
+        total = sum(slot_w[n] for n in names)
+        x = -total / 2
+        for n in names:
+            offset[n] = x + slot_w[n] / 2
+            x += slot_w[n]
+    width = max(sum(slot_w[n] for n in names) for names in per_level.values())
+    height = {lv: max((sizes.get(n, (0.0, 0.0))[1] for n in names), default=0.0) for lv, names in per_level.items()}
+    y_of: dict[int, float] = {}
+    y = 0.0
+    for i, lv in enumerate(sorted(per_level)):
+        if i:
+            below = sorted(per_level)[i - 1]
+            y += round(max(base_h, (height[below] + height[lv]) / 2 + ROW_GAP), 2)
+        y_of[lv] = y
     cols = columns(graph)
     ellipsis_cols = {cols[n.id] for n in graph.nodes if n.ellipsis}
-    x_of: dict[int, float] = {}
-    x = 0.0
+    # In whole hundredths of an inch (what the DOT shows): column t+1 is column t shifted by
+    # exactly the same number, with no rounding jitter.
+    x_of: dict[int, int] = {}
+    x = 0
     for col in range(max(cols.values()) + 1):
-        w = ELLIPSIS_WIDTH if col in ellipsis_cols else width * slot_w + COLUMN_GAP
-        x_of[col] = x + w / 2
+        w = round(100 * (ELLIPSIS_WIDTH if col in ellipsis_cols else width + COLUMN_GAP))
+        x_of[col] = x + w // 2
         x += w
-    return {n.id: (x_of[cols[n.id]] + (0 if n.ellipsis else slot[n.name] * slot_w), level[n.name] * row_h)
+    return {n.id: ((x_of[cols[n.id]] + (0 if n.ellipsis else round(100 * offset[n.name]))) / 100,
+                   round(100 * y_of[level[n.name]]) / 100)
             for n in graph.nodes}
 
 
@@ -144,3 +171,68 @@ def _col_key(n: Node, graph: Graph) -> float:
     if n.ellipsis and graph.collapsed is not None:
         return graph.collapsed[0] - 0.5
     return float(n.time or 0)
+
+
+#: Where a parameter may sit by an arrowhead: (labelangle in degrees, labeldistance in
+#: units of 10 points), tried in this order. The first is the usual spot on the edge line.
+HEAD_LABEL_SPOTS = ((0, 2.2), (0, 1.5), (28, 2.0), (-28, 2.0), (0, 3.2), (40, 1.4), (-40, 1.4), (0, 1.0),
+                    (60, 1.2), (-60, 1.2), (0, 4.4), (80, 1.0), (-80, 1.0))
+
+
+def _rot(u: tuple[float, float], degrees: float) -> tuple[float, float]:
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    return (u[0] * c - u[1] * s, u[0] * s + u[1] * c)
+
+
+def _box_meets_ellipse(box: tuple[float, float, float, float], c: tuple[float, float],
+                       half: tuple[float, float]) -> bool:
+    x = min(max(c[0], box[0]), box[2])
+    y = min(max(c[1], box[1]), box[3])
+    return ((x - c[0]) / half[0]) ** 2 + ((y - c[1]) / half[1]) ** 2 < 1
+
+
+def head_label_spots(edges: list[tuple[str, str, float]], positions: Mapping[str, tuple[float, float]],
+                     halves: Mapping[str, tuple[float, float]]) -> dict[int, tuple[int, float]]:
+    """A spot by the arrowhead for each labelled edge where its label covers no node and no other label.
+
+    ``edges`` are (tail id, head id, label width in points); ``halves`` the
+    half width and height of each node in points. Positions are in inches.
+    Edges are taken as straight (an estimate: Graphviz bends them a little),
+    and the first of :data:`HEAD_LABEL_SPOTS` that is clear wins, else the
+    one with the fewest clashes. Returns edge index -> (labelangle, labeldistance).
+
+    Example:
+        >>> pos = {"a": (0.0, 0.0), "b": (0.0, 2.0)}
+        >>> head_label_spots([("a", "b", 12.0)], pos, {"a": (20, 20), "b": (20, 20)})
+        {0: (0, 2.2)}
+    """
+    pts = {k: (x * 72, y * 72) for k, (x, y) in positions.items()}
+    placed: list[tuple[float, float, float, float]] = []
+    out: dict[int, tuple[int, float]] = {}
+    label_h = 9.0
+    for i, (tail, head, width) in enumerate(edges):
+        (hx, hy), (tx, ty) = pts[head], pts[tail]
+        length = math.hypot(tx - hx, ty - hy) or 1.0
+        u = ((tx - hx) / length, (ty - hy) / length)
+        a, b = halves[head]
+        r = 1 / math.sqrt((u[0] / a) ** 2 + (u[1] / b) ** 2)
+        bx, by = hx + u[0] * r, hy + u[1] * r
+        best = None
+        for angle, dist in HEAD_LABEL_SPOTS:
+            v = _rot(u, angle)
+            cx, cy = bx + v[0] * dist * 10, by + v[1] * dist * 10
+            box = (cx - width / 2, cy - label_h, cx + width / 2, cy + label_h)
+            # A few points of slack: the estimate of sizes and of the edge's end is rough.
+            loose = (box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2)
+            # The head gets no slack: the label is meant to sit close to the node it feeds.
+            clashes = sum(_box_meets_ellipse(box if n == head else loose, pts[n], halves[n]) for n in halves)
+            clashes += sum(min(box[2], p[2]) > max(box[0], p[0]) and min(box[3], p[3]) > max(box[1], p[1])
+                           for p in placed)
+            if best is None or clashes < best[0]:
+                best = (clashes, angle, dist, box)
+            if clashes == 0:
+                break
+        assert best is not None
+        placed.append(best[3])
+        out[i] = (best[1], best[2])
+    return out

@@ -139,10 +139,49 @@ def test_numbers_use_significant_digits(x, precision, text):
 
 
 def test_values_short_vector_shows_entries_long_vector_shows_strip():
-    """Up to four entries are listed; a longer vector becomes a colored strip with its norm."""
-    assert "[1, 2, 3]" in format_value([1.0, 2.0, 3.0])
+    """Two entries sit on a line, three or four stack as a column vector; a longer vector becomes a strip with its norm."""
+    assert "[1, 2]" in format_value([1.0, 2.0])
+    column = format_value([1.0, 2.0, 3.0])
+    assert column.count("<TR>") >= 3 and 'SIDES="LR"' in column
+    assert [m for m in re.findall(r">([^<>]+)</FONT>", column)] == ["1", "2", "3"]
     long = format_value([3.0, 4.0] + [0.0] * 10)
     assert "BGCOLOR" in long and "= 5" in long and "[" not in long
+
+
+@pytest.mark.parametrize("value", [0.5, [1.0, -2.0], [0.123, -4.56, 7.89], [1.0, 2.0, 3.0, 4.0], [0.1] * 20])
+def test_value_extent_grows_with_what_is_shown(value):
+    """The size estimate the layout uses is positive and a column vector is taller than one number."""
+    from rnnviz.dot import value_extent
+
+    w, h = value_extent(value)
+    assert w > 0 and h > 0
+    n = len(value) if isinstance(value, list) else 1
+    if 3 <= n <= 4:
+        assert h > 2 * value_extent(0.5)[1]
+
+
+def test_delayed_variable_has_one_square_fanning_out():
+    """Folded: one black square per delayed variable (and delay), feeding every equation that reads it."""
+    model = _model(EXAMPLES / "lstm_goodfellow.rnn")
+    d = draw(model, "folded")
+    delayed = {(e["source"], e["delay"]) for e in d.graph["edges"] if e["delay"] != 0}
+    readers = [e for e in d.graph["edges"] if e["delay"] != 0]
+    text = d.dot()
+    squares = re.findall(r'^  "(delay_\d+)" \[', text, re.M)
+    assert len(squares) == len(delayed) < len(readers)
+    for q in squares:  # every square is on as many edges as the reads it stands for, plus one
+        assert len(re.findall(rf'"{q}"', text)) >= 2
+
+
+def test_zero_gradient_at_the_head_cuts_the_edge():
+    """An edge into a node whose gradient is exactly zero is drawn as a cut path, whatever its source has."""
+    model = load_model("h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]")
+    grads = {("h", 1): 0.5, ("h", 2): 1.0, ("y", 1): 0.0, ("y", 2): 1.0, ("x", 1): 0.2, ("x", 2): 0.3, ("h", 0): 0.1}
+    text = draw(model, "unrolled", 2, grads=grads).dot()
+    into_y1 = next(l for l in text.splitlines() if l.startswith('  "h@1" -> "y@1"'))
+    into_y2 = next(l for l in text.splitlines() if l.startswith('  "h@2" -> "y@2"'))
+    assert "dashed" in into_y1 and "penwidth" not in into_y1
+    assert "dashed" not in into_y2 and "penwidth" in into_y2
 
 
 def test_values_appear_under_unrolled_nodes():
@@ -185,6 +224,19 @@ def test_collapsed_view_draws_ellipsis_nodes_and_dashed_edges():
     text = draw(load_model((EXAMPLES / "vanilla.rnn").read_text()), "unrolled", 50).dot()
     assert text.count("⋯") == 3
     assert re.search(r'"h@3" -> "h@\.\.\." \[[^\]]*style="dashed"', text)
+
+
+@pytest.mark.parametrize("steps, max_columns", [(10, 6), (50, 6), (12, 8), (7, 6)])
+def test_ellipsis_column_names_the_steps_left_out_and_the_chain_runs_through(steps, max_columns):
+    """A collapsed unroll says which steps it leaves out, and the recurrent chain enters and leaves the ⋯."""
+    model = load_model("h[t] = tanh(w h[t-1] + u x[t])\ny[t] = v h[t]")
+    d = draw(model, "unrolled", steps, max_columns=max_columns)
+    first, last = d.graph["collapsed"]
+    text = d.dot()
+    caption = f"step {first}" if first == last else f"steps {first}–{last}"
+    assert f'label="{caption}"' in text
+    assert f'"h@{first - 1}" -> "h@..."' in text and f'"h@..." -> "h@{last + 1}"' in text
+    assert f'"h@{steps}"' in text  # the last steps are drawn in full
 
 
 @pytest.mark.parametrize("text, steps", [((EXAMPLES / "two_layer.rnn").read_text(), 30),

@@ -160,3 +160,58 @@ def test_draw_runs_the_forward_pass_and_backprop_on_request():
         line = next(l for l in text.splitlines() if l.startswith(f'  "h@{t}"'))
         assert f">{value}<" in line
     assert "∇" in text
+
+
+# --- What the reader sees: geometry of the rendered unrolled view ---------------------------
+
+from tests import svg_geometry as geo  # noqa: E402
+
+GATED = ["lstm", "lstm_goodfellow", "gru", "two_layer"]
+
+
+@pytest.mark.parametrize("annotate", ["plain", "values", "grad"])
+@pytest.mark.parametrize("stem", GATED)
+def test_unrolled_labels_and_nodes_never_overlap(stem, annotate):
+    """In the rendered unrolled view no two parameter labels, no two nodes, and no label and node overlap."""
+    model = _model(EXAMPLES / f"{stem}.rnn")
+    kw = {"values": True} if annotate == "values" else {}
+    if annotate == "grad":
+        out = [v for v in model.variables if model.role(v) == "output"] or list(model.variables)
+        kw = {"grad_target": f"sum({out[-1]}[3])"}
+    pic = geo.parse(geo.render_svg(draw(model, "unrolled", 3, **kw).dot()))
+    assert pic.labels, "the parameters are drawn"
+    assert geo.label_clashes(pic) == []
+    assert geo.node_clashes(pic) == []
+    assert geo.labels_on_nodes(pic) == []
+
+
+@pytest.mark.parametrize("stem", ["lstm", "two_layer"])
+def test_labels_stay_clear_after_the_ellipsis(stem):
+    """With two-digit steps after a collapsed middle, labels still clear every node and each other."""
+    pic = geo.parse(geo.render_svg(draw(_model(EXAMPLES / f"{stem}.rnn"), "unrolled", 12).dot()))
+    assert geo.label_clashes(pic) == [] and geo.labels_on_nodes(pic) == [] and geo.node_clashes(pic) == []
+
+
+@pytest.mark.parametrize("annotate", [False, True])
+@pytest.mark.parametrize("stem", ["lstm", "gru", "two_layer"])
+def test_nodes_of_one_variable_share_a_row(stem, annotate):
+    """Every step of a variable sits at the same height in the picture, values or not."""
+    model = _model(EXAMPLES / f"{stem}.rnn")
+    pic = geo.parse(geo.render_svg(draw(model, "unrolled", 3, values=True if annotate else None).dot()))
+    for name in list(model.inputs) + list(model.variables):
+        ys = {round((b[1] + b[3]) / 2, 1) for t, b in pic.nodes.items() if t.split("@")[0] == name}
+        assert len(ys) == 1, name
+
+
+def _pinned_width(dot_text: str) -> float:
+    xs = [float(x) for x in re.findall(r'pos="([-\d.]+),[-\d.]+!"', dot_text)]
+    return max(xs) - min(xs)
+
+
+@pytest.mark.parametrize("stem", ["vanilla", "lstm", "two_layer"])
+def test_unrolled_width_grows_linearly_with_steps(stem):
+    """Each further step adds the same width, so a long unroll is a longer strip, not a denser one."""
+    model = _model(EXAMPLES / f"{stem}.rnn")
+    widths = [_pinned_width(draw(model, "unrolled", n, max_columns=20).dot()) for n in (3, 4, 5, 6)]
+    steps = {round(b - a, 2) for a, b in zip(widths, widths[1:])}
+    assert len(steps) == 1 and steps.pop() > 0

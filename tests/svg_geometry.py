@@ -1,0 +1,118 @@
+"""Boxes of nodes and edge labels in an SVG rendered by Graphviz, for layout tests.
+
+The tests state what a reader sees (no two labels on top of each other, no
+node on another, rows level) in the coordinates of the rendered picture, so
+they hold whatever the DOT looks like.
+
+Example:
+    >>> overlap((0, 0, 2, 2), (1, 1, 3, 3)), overlap((0, 0, 1, 1), (2, 2, 3, 3))
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+from dataclasses import dataclass
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in SVG points
+
+_GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>(.*?)</title>(.*?)</g>', re.S)
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+@dataclass
+class Picture:
+    """The nodes (title -> box) and edge labels ((edge title, box) list) of one SVG."""
+
+    nodes: dict[str, Box]
+    labels: list[tuple[str, Box]]
+    edge_paths: dict[str, list[list[tuple[float, float]]]]
+    ellipses: dict[str, tuple[float, float, float, float]]  # title -> cx, cy, rx, ry (outermost)
+
+
+def render_svg(dot_text: str) -> str:
+    """SVG text of a DOT text (the layout engine named in the DOT, through ``dot``)."""
+    return subprocess.run(["dot", "-Tsvg"], input=dot_text.encode(), capture_output=True, check=True).stdout.decode()
+
+
+def _points(text: str) -> list[tuple[float, float]]:
+    xs = [float(v) for v in _NUMBER.findall(text)]
+    return list(zip(xs[0::2], xs[1::2]))
+
+
+def _box(points: list[tuple[float, float]]) -> Box:
+    return (min(p[0] for p in points), min(p[1] for p in points),
+            max(p[0] for p in points), max(p[1] for p in points))
+
+
+def parse(svg: str) -> Picture:
+    """Node boxes (outline of the shape), label boxes (their pale background) and edge paths."""
+    nodes: dict[str, Box] = {}
+    labels: list[tuple[str, Box]] = []
+    paths: dict[str, list[list[tuple[float, float]]]] = {}
+    ellipses: dict[str, tuple[float, float, float, float]] = {}
+    for kind, title, body in _GROUP.findall(svg):
+        title = html.unescape(title)
+        if kind == "node":
+            pts: list[tuple[float, float]] = []
+            for cx, cy, rx, ry in re.findall(r'<ellipse[^>]*cx="([-\d.]+)" cy="([-\d.]+)" rx="([-\d.]+)" ry="([-\d.]+)"', body):
+                cx, cy, rx, ry = map(float, (cx, cy, rx, ry))
+                pts += [(cx - rx, cy - ry), (cx + rx, cy + ry)]
+                if title not in ellipses or rx > ellipses[title][2]:
+                    ellipses[title] = (cx, cy, rx, ry)
+            for p in re.findall(r'<polygon[^>]*points="([^"]*)"', body)[:1]:
+                pts += _points(p)
+            if not pts:
+                for d in re.findall(r'<path fill="(?!none)[^"]*"[^>]* d="([^"]*)"', body)[:1]:
+                    pts += _points(d)
+            if pts:
+                nodes[title] = _box(pts)
+        else:
+            for d in re.findall(r'<path fill="#ffffff" stroke="transparent" d="([^"]*)"', body):
+                labels.append((title, _box(_points(d))))
+            paths[title] = [_points(d) for d in re.findall(r'<path fill="none"[^>]* d="([^"]*)"', body)]
+    return Picture(nodes, labels, paths, ellipses)
+
+
+def overlap(a: Box, b: Box, margin: float = 0.0) -> bool:
+    """Whether two boxes share more than ``margin`` points in both directions."""
+    return min(a[2], b[2]) - max(a[0], b[0]) > margin and min(a[3], b[3]) - max(a[1], b[1]) > margin
+
+
+def label_clashes(pic: Picture, margin: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of edge labels whose boxes overlap."""
+    out = []
+    for i, (ta, a) in enumerate(pic.labels):
+        for tb, b in pic.labels[i + 1:]:
+            if overlap(a, b, margin):
+                out.append((ta, tb))
+    return out
+
+
+def node_clashes(pic: Picture, margin: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of nodes whose shapes' boxes overlap."""
+    items = sorted(pic.nodes.items())
+    return [(ta, tb) for i, (ta, a) in enumerate(items) for tb, b in items[i + 1:] if overlap(a, b, margin)]
+
+
+def _box_meets_ellipse(box: Box, ellipse: tuple[float, float, float, float], margin: float) -> bool:
+    cx, cy, rx, ry = ellipse
+    # The point of the (shrunk) box nearest the centre, measured in the ellipse's own units.
+    x = min(max(cx, box[0] + margin), box[2] - margin)
+    y = min(max(cy, box[1] + margin), box[3] - margin)
+    return ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 < 1
+
+
+def labels_on_nodes(pic: Picture, margin: float = 1.0) -> list[tuple[str, str]]:
+    """(edge, node) pairs whose label box covers part of a node's shape."""
+    out = []
+    for t, box in pic.labels:
+        for n, nb in pic.nodes.items():
+            if not overlap(box, nb, margin):
+                continue
+            if n in pic.ellipses and not _box_meets_ellipse(box, pic.ellipses[n], margin):
+                continue
+            out.append((t, n))
+    return out

@@ -128,3 +128,19 @@ def test_every_page_in_the_browser(driver, served, scheme):
             driver.save_screenshot(str(ARTIFACTS / f"{name}-{scheme}-{width}.png"))
         driver.set_window_size(1280, 900)
     assert not problems, "\n".join(problems)
+
+
+def test_minimal_site_typesets_math_and_draws(driver, tmp_path):
+    """A site with only `plugins: [rnnviz]` (theme material) shows its diagram and typesets its math."""
+    from sitebuild import build_site
+
+    root = tmp_path / "minimal"
+    shutil.copytree(ROOT / "tests" / "data" / "minimal", root)
+    proc = build_site(root / "site", config=root / "mkdocs.yml")
+    assert proc.returncode == 0, proc.stderr
+    with LocalServer(root / "site") as server:
+        driver.set_window_size(1280, 900)
+        driver.get(server.url)
+        res = driver.execute_script(_CHECKS)
+    assert res["math"] >= 2 and res["typeset"] == res["math"] and not res["katexErrors"]
+    assert res["svgSizes"] and all(w > 0 and h > 0 for w, h in res["svgSizes"])

@@ -266,3 +266,29 @@ def test_gradnorms_table_is_one_row_per_step_with_typeset_headers():
     head = table.split("</thead>")[0]
     assert "\u2016" not in head and "&#8214;" not in head and "\\lVert" in head
     assert "\\partial h^{(3)} / \\partial h^{(t)}" in head
+
+
+@pytest.mark.parametrize("theme", ["material", None])
+def test_minimal_site_needs_only_the_two_plugin_lines(tmp_path, theme):
+    """A site whose mkdocs.yml is site_name, a theme and `plugins: [rnnviz]` gets diagrams, tables and math."""
+    root = tmp_path / "minimal"
+    shutil.copytree(DATA / "minimal", root)
+    config = root / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    assert [ln for ln in text.splitlines() if "rnnviz" in ln or ln.startswith("plugins")] == \
+        ["plugins:", "  - rnnviz"]
+    if theme is None:
+        config.write_text(text.replace("theme: material\n", ""), encoding="utf-8")
+    cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(root / "site")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    html = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert html.count('class="arithmatex"') >= 2, "inline and display math left for KaTeX"
+    assert "assets/rnnviz/katex.min.js" in html and "assets/rnnviz/rnnviz.css" in html
+    assert 'class="rnnviz-table rnnviz-forward"' in html and "<td>6</td>" in html
+    assert "rnnviz-error" not in html and "rnnviz-missing" not in html
+    if _has_diagram():
+        assert 'class="rnnviz-svg"' in html
+    for asset in ("rnnviz.css", "katex.min.js", "katex.min.css", "rnnviz-math.js"):
+        assert (root / "site" / "assets" / "rnnviz" / asset).is_file(), asset
+    assert (root / ".cache" / "rnnviz").is_dir(), "the cache sits beside mkdocs.yml, not in the cwd"

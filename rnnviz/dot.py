@@ -170,7 +170,7 @@ def _node_extent(node: Node, value, grad: float | None, precision: int, shape: s
     """Estimated width and height, in inches, of a node's outline."""
     if not annotated:
         # Graphviz sizes a circle to its name and superscript step: h(10) is larger than h(1).
-        w = 0.62 + 0.1 * _name_length(node.display) + 0.13 * (len(str(node.time)) - 1)
+        w = 0.71 + 0.1 * _name_length(node.display) + 0.12 * (len(str(node.time)) - 1)
         if shape in ("circle", "doublecircle"):
             w += 0.11 if shape == "doublecircle" else 0.0
             return w, w
@@ -357,7 +357,7 @@ def to_dot(
 
     node_by_id = {n.id: n for n in graph.nodes}
     spots: dict[int, tuple[int, float]] = {}
-    if graph.view == "unrolled" and routed:
+    if graph.view == "unrolled":
         # Each parameter by its arrowhead, in the first nearby spot clear of nodes and other labels.
         labelled = [i for i, e in enumerate(graph.edges) if e.param
                     and not node_by_id[e.source].ellipsis and not node_by_id[e.target].ellipsis]

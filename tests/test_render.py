@@ -215,3 +215,12 @@ def test_unrolled_width_grows_linearly_with_steps(stem):
     widths = [_pinned_width(draw(model, "unrolled", n, max_columns=20).dot()) for n in (3, 4, 5, 6)]
     steps = {round(b - a, 2) for a, b in zip(widths, widths[1:])}
     assert len(steps) == 1 and steps.pop() > 0
+
+
+def test_labels_stay_clear_on_large_straight_edged_grids():
+    """Past the size Graphviz routes itself (straight edges), parameters still clear every node and each other."""
+    model = _model(EXAMPLES / "lstm_goodfellow.rnn")
+    text = draw(model, "unrolled", 20, max_columns=20).dot()
+    assert 'splines="line"' in text
+    pic = geo.parse(geo.render_svg(text))
+    assert geo.label_clashes(pic) == [] and geo.labels_on_nodes(pic) == [] and geo.node_clashes(pic) == []

@@ -409,6 +409,13 @@ def _convert(err: UnexpectedInput, text: str, file: str, opened: list[Token]) ->
                               Span(file, line, col, line, col + 1), hint=_expected(err.expected) or None)
         span = Span(file, tok.line or line, tok.column or col, tok.end_line or line,
                     tok.end_column or (col + max(len(str(tok)), 1)))
+        upper = re.match(r"\[\s*T\s*([+\-−]\s*\d+)?\s*\]", text[tok.start_pos:]) if tok.start_pos is not None else None
+        if upper and str(tok) == "[":
+            # `h[T]`: T is a name (a matrix in Goodfellow's equations); time is a lowercase t.
+            fixed = upper.group(0).replace("T", "t")
+            return ParseError(f"the time index is a lowercase t: write {fixed}, not {upper.group(0)}",
+                              Span(file, tok.line, tok.column, tok.line, tok.column + len(upper.group(0))),
+                              hint="T is an ordinary name, such as a matrix")
         if tok.type in ("RPAR", "RSQB", "RBRACE"):
             o = opened[-1] if opened else None
             between = text[o.end_pos:tok.start_pos] if o is not None and o.end_pos is not None else "?"

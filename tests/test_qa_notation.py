@@ -67,3 +67,11 @@ def test_division_and_sums_say_what_to_write(text, column, words):
         rnnviz.load_model(text)
     assert info.value.span.column == column
     assert words in info.value.format()
+
+
+@pytest.mark.parametrize("text, column", [("h[T] = tanh(x[T])", 2), ("h[T+1] = tanh(x[t])", 2)])
+def test_capital_time_index_says_lowercase(text, column):
+    """`h[T]` on the left says the time index is a lowercase t, at the bracket."""
+    with pytest.raises(ParseError) as info:
+        rnnviz.load_model(text)
+    assert "lowercase t" in info.value.format() and info.value.span.column == column

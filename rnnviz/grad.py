@@ -80,7 +80,8 @@ class Gradients:
 def _plain(a: np.ndarray, precision: int | None):
     a = np.asarray(a, dtype=float)
     if precision is not None:
-        a = np.round(a, precision) + 0.0  # + 0.0 turns -0.0 into 0.0
+        a = np.round(a, precision)
+    a = a + 0.0  # turns -0.0 (a relu' of 0 times a negative) into 0.0
     return float(a) if a.ndim == 0 else a.tolist()
 
 

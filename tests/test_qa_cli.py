@@ -98,3 +98,24 @@ def test_standard_input_is_decoded_like_a_file(data, words):
         assert proc.returncode == 1 and err.startswith("<stdin>: ") and words in err
     else:
         assert proc.returncode == 0, err
+
+
+RELU = "h_t = \\text{ReLU}(V \\cdot h_{t-1} + W \\cdot x_t)\nV = -3, W = 3, h_0 = 0, x_1 = 2, x_2 = 3 and x_3 = 1\n"
+
+
+def test_grad_json_has_no_negative_zero(capsys, tmp_path):
+    """A gradient cut by relu'(0) = 0 is written 0.0 in JSON, not -0.0."""
+    p = tmp_path / "relu.rnn"
+    p.write_text(RELU)
+    assert main(["grad", str(p), "--of", "sum(h)", "--json"]) == 0
+    out, _ = capsys.readouterr()
+    assert "-0.0" not in out and '"x[2]": 0.0' in out
+
+
+def test_grad_text_rounds_tiny_negatives_to_zero(capsys, tmp_path):
+    """An array entry that rounds to zero at --precision prints as 0., never -0."""
+    p = tmp_path / "tiny.rnn"
+    p.write_text("h[t] = tanh(B x[t])\nB = [[-0.001, 0], [0, 1]]\nx = [[0, 0.5]]\n")
+    assert main(["grad", str(p), "--of", "h[1]", "--wrt", "x[1]", "--precision", "2"]) == 0
+    out, _ = capsys.readouterr()
+    assert "x[1] = [0.  , 0.79]" in out and "-0." not in out

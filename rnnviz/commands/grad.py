@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='print {"of": TARGET, "grad": {NAME: value}}: canonical names, scalars as '
                              "numbers, arrays as nested lists in the shape of what they differentiate")
     parser.add_argument("--steps", type=steps, default=None, metavar="T",
-                        help="number of steps (default: the length of the input sequence)")
+                        help="number of steps (default: the length of the input sequence, else 5)")
     parser.add_argument("--seed", type=seed, default=0, help="seed for values not given (default 0)")
     parser.add_argument("--precision", type=digits, default=None, metavar="N",
                         help="digits after the point (default: 6 in text, all in JSON)")
@@ -61,6 +61,8 @@ def _format(value, precision: int) -> str:
     a = np.asarray(value, dtype=float) + 0.0  # no -0
     if a.ndim == 0:
         return f"{float(a):.{precision}g}" if precision > 0 else str(float(a))
+    if precision > 0:  # rounded first, so a tiny negative prints as 0, not -0.
+        a = np.round(a, precision) + 0.0
     return np.array2string(a, precision=precision, suppress_small=True, separator=", ",
                            floatmode="maxprec", max_line_width=100)
 

@@ -78,7 +78,11 @@ def test_command_runs_as_shown(workdir, monkeypatch, capsys, page, cmd, comment)
     """The command exits 0 and writes the files its comment names; a claimed h = ... is printed."""
     monkeypatch.chdir(workdir)
     argv = shlex.split(cmd)[1:]
-    assert main(argv) == 0, capsys.readouterr().err
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # --help and --version exit through argparse
+        code = exit_.code
+    assert code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     for name in re.findall(r"[\w./-]+\.(?:svg|png|pdf)\b", comment):
         assert (workdir / name).is_file() or name in out, name
@@ -88,3 +92,41 @@ def test_command_runs_as_shown(workdir, monkeypatch, capsys, page, cmd, comment)
         col = rows[0].index("h")
         shown = [float(r[col]) for r in rows[1:] if len(r) == len(rows[0]) and r[0] != "0"]
         assert shown == [float(v) for v in claim.group(1).split(",")], out
+
+
+def _python_pages() -> list[Path]:
+    return [p for p in PAGES if any(lang == "python" for lang, _ in _blocks(p))]
+
+
+@pytest.mark.parametrize("page", _python_pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_python_blocks_run_and_print_what_they_claim(workdir, monkeypatch, page):
+    """The Python blocks of a page run in order; a comment ending in a literal (`# 28`) is the value."""
+    import ast
+
+    monkeypatch.chdir(workdir)
+    ns: dict = {}
+    claims = 0
+    for lang, body in _blocks(page):
+        if lang != "python":
+            continue
+        lines = body.splitlines()
+        for node in ast.parse(body).body:
+            call = node.value if isinstance(node, ast.Expr) else None
+            if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "print" and len(call.args) == 1:
+                node = ast.Expr(call.args[0], lineno=node.lineno, end_lineno=node.end_lineno,
+                                col_offset=0, end_col_offset=0)  # print(x)  # claim: compare x
+            code = compile(ast.Module([node], []) if not isinstance(node, ast.Expr)
+                           else ast.Expression(node.value), str(page), "exec" if not isinstance(node, ast.Expr)
+                           else "eval")
+            value = eval(code, ns)
+            comment = lines[node.end_lineno - 1].partition("  #")[2]
+            if not isinstance(node, ast.Expr) or not comment:
+                continue
+            try:
+                claim = ast.literal_eval(comment.rsplit(": ", 1)[-1].strip())
+            except (ValueError, SyntaxError):
+                continue
+            claims += 1
+            assert value == claim or (hasattr(value, "tolist") and value.tolist() == claim), \
+                (ast.get_source_segment(body, node), value, claim)
+    assert claims or page.name == "README.md"

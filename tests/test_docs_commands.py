@@ -130,3 +130,20 @@ def test_python_blocks_run_and_print_what_they_claim(workdir, monkeypatch, page)
             assert value == claim or (hasattr(value, "tolist") and value.tolist() == claim), \
                 (ast.get_source_segment(body, node), value, claim)
     assert claims or page.name == "README.md"
+
+
+def test_json_graph_example_is_part_of_the_real_output(workdir, monkeypatch, capsys):
+    """The shortened JSON shown on json-graph.md is a subset of what its command prints."""
+    import json
+
+    page = ROOT / "docs" / "json-graph.md"
+    blocks = _blocks(page)
+    cmd = next(b for lang, b in blocks if "--format json" in b and b.strip().startswith("$ rnnviz"))
+    shown = json.loads(next(b for lang, b in blocks if lang == "json"))
+    monkeypatch.chdir(workdir)
+    assert main(shlex.split(cmd.strip()[2:])[1:]) == 0
+    real = json.loads(capsys.readouterr().out)
+    assert {k: v for k, v in real.items() if k not in ("nodes", "edges")} == \
+        {k: v for k, v in shown.items() if k not in ("nodes", "edges")}
+    for key in ("nodes", "edges"):
+        assert shown[key] and all(item in real[key] for item in shown[key]), key

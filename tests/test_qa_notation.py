@@ -35,6 +35,23 @@ C[t] = F[t] * C[t-1] + I[t] * tanh(X[t] W_xc)"""),
     "\\left, \\big, \\!, := and \\frac": (
         r"\mathbf{h}^{(t)} := \sigma\!\left(\mathbf{W}^{(hh)} \mathbf{h}^{(t-1)}\right) + \frac{1}{2} \big(\mathbf{x}^{(t)}\big)",
         "h[t] = sigmoid(W^{hh} h[t-1]) + 0.5 (x[t])"),
+    "split after a trailing operator": (
+        "y_t = V h_t +\n      c\nh_t = tanh(W h_{t-1} + x_t)",
+        "y[t] = V h[t] + c\nh[t] = tanh(W h[t-1] + x[t])"),
+    "split before a leading operator": (
+        "h_t = tanh(W h_{t-1})\n    - U x_t\ny_t = h_t\n  \\odot h_t",
+        "h[t] = tanh(W h[t-1]) - U x[t]\ny[t] = h[t] * h[t]"),
+    "aligned, broken inside the parentheses with \\\\": (
+        r"""\begin{aligned}
+h_t &= \tanh(W x_t \\
+    &\qquad + U h_{t-1} + b) \\
+y_t &= V h_t \\
+    &\quad + c
+\end{aligned}""",
+        "h[t] = tanh(W x[t] + U h[t-1] + b)\ny[t] = V h[t] + c"),
+    "a line after the equation that starts with a keyword": (
+        "y[t]  = softmax(P x[t] + d)\n\ndim x = 3, y = 3",
+        "y[t] = softmax(P x[t] + d)\ndim x = 3, y = 3"),
 }
 
 

@@ -220,7 +220,10 @@ def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict,
         # gates, update/input gates, candidates, the additive path, the output gate.
         for a, b in zip(row, row[1:]):
             if (a, b) not in real:
-                lines.append(f"  {_q(a)} -> {_q(b)} [style=invis];")
+                # Between two steps the link fixes the order without pulling: with weight it
+                # drew the outputs of all steps together, off their columns.
+                extra = ', weight="0"' if key[a][0] != key[b][0] else ""
+                lines.append(f"  {_q(a)} -> {_q(b)} [style=invis{extra}];")
     # Graphviz may put a flat edge's tail right of its head; pinning the ends of each
     # additive path above two invisible anchors at the ends of the bottom row keeps
     # c[t-1] on the left and c[t] on the right.
@@ -262,7 +265,9 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
             if relay is not None:
                 if relay not in dropped:  # one wire down to the relay, drawn once
                     dropped.add(relay)
-                    lines.append(f"  {_q(relay)} -> {_q(e.source)} {_attrs({'dir': 'none'})};")
+                    # Weight 0: the long wire down into the next cell must not pull the state
+                    # (and the outputs above it) away from its own step's column.
+                    lines.append(f"  {_q(relay)} -> {_q(e.source)} {_attrs({'dir': 'none', 'weight': '0'})};")
                 src = relay
             else:
                 attrs["dir"] = "back"

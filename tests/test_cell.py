@@ -311,3 +311,22 @@ def test_max_columns_below_three_is_an_error():
     """A collapse needs room for a first cell, the ellipsis and a last cell."""
     with pytest.raises(ValueSpecError, match="at least 3"):
         cell_graph(load_model("h[t] = tanh(W h[t-1] + U x[t])"), unrolled=True, steps=9, max_columns=2)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+@pytest.mark.parametrize("stem", ["lstm_goodfellow", "vanilla", "two_layer", "lstm"])
+def test_unrolled_cell_outputs_stand_over_their_own_step(stem):
+    """Rendered, the outputs of successive steps stand a good part of a step apart, not bunched together."""
+    model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index(stem)]))
+    cg = cell_graph(model, unrolled=True, steps=3)
+    pos = _positions(to_dot(cg))
+    for role in ("output", "input"):
+        names = {n.name for n in cg.nodes.values() if n.role == role}
+        for name in names:
+            xs = [pos[f"{name}@{t}"][0] for t in (1, 2, 3) if f"{name}@{t}" in pos]
+            assert xs == sorted(xs), name
+    inputs = sorted(pos[n.id][0] for n in cg.nodes.values() if n.role == "input" and n.name == model.inputs[0])
+    step = min(b - a for a, b in zip(inputs, inputs[1:]))
+    for name in {n.name for n in cg.nodes.values() if n.role == "output"}:
+        xs = [pos[f"{name}@{t}"][0] for t in (1, 2, 3)]
+        assert min(b - a for a, b in zip(xs, xs[1:])) > 0.3 * step, name

@@ -53,6 +53,8 @@ _WORD_RE = re.compile(r"^[A-Za-z0-9]+$")
 _TEXT_CMD_RE = re.compile(r"\\(?:text|textrm|mathrm|mathit|textit|operatorname|textsf|mathsf|mathbf|rm|bf)\s*\{\s*([^{}]*?)\s*\}")
 _BARE_RM_RE = re.compile(r"\\(?:rm|bf|it)\s+")
 _GREEK_CMD_RE = re.compile(r"\\([A-Za-z]+)")
+_TRANSPOSE_RE = re.compile(r"\\(?:top|intercal)(?![A-Za-z])")  # W^\top is the name W^T
+_UNICODE_SUB = str.maketrans("ₜ₀₁₂₃₄₅₆₇₈₉₋₊ₐₑₒₓₕₖₗₘₙₚₛ", "t0123456789-+aeoxhklmnps")
 
 
 class _NewlinesInBrackets:
@@ -146,6 +148,7 @@ def _strip_braces(text: str) -> str:
 def _word(text: str) -> str | None:
     """Letters of a sub- or superscript: `hh`, `\\text{xh}`, `\\theta`, `\\mathrm{c}`."""
     text = _TEXT_CMD_RE.sub(lambda m: m.group(1), text)
+    text = _TRANSPOSE_RE.sub("T", text)
     text = _BARE_RM_RE.sub("", text)
     text = _GREEK_CMD_RE.sub(lambda m: m.group(1) if m.group(1) in GREEK_LETTERS else m.group(0), text)
     text = "".join(_UNICODE_GREEK.get(ch, ch) for ch in text)
@@ -220,7 +223,7 @@ class _ToSyntax(Transformer):
             elif kind == "index":
                 found = _time_of(text[1:-1])
             elif kind == "sub":
-                body = _strip_braces(text[1:])
+                body = _strip_braces(text[1:]) if text.startswith("_") else text.translate(_UNICODE_SUB)
                 for part in body.split(","):
                     t = _TIME_RE.match(part)
                     if t:
@@ -438,6 +441,9 @@ def _convert(err: UnexpectedInput, text: str, file: str, opened: list[Token]) ->
             return ParseError(f"the time index is a lowercase t: write {fixed}, not {upper.group(0)}",
                               Span(file, tok.line, tok.column, tok.line, tok.column + len(upper.group(0))),
                               hint="T is an ordinary name, such as a matrix")
+        if str(tok) == "," and opened and re.search(r"\bmax\s*$", text[:opened[-1].start_pos]):
+            return ParseError("a function of two arguments such as max(0, a) is not part of the language", span,
+                              hint="max(0, a) is relu(a); write \\text{ReLU}(a) or relu(a)")
         if tok.type in ("RPAR", "RSQB", "RBRACE"):
             o = opened[-1] if opened else None
             between = text[o.end_pos:tok.start_pos] if o is not None and o.end_pos is not None else "?"

@@ -92,3 +92,30 @@ def test_capital_time_index_says_lowercase(text, column):
     with pytest.raises(ParseError) as info:
         rnnviz.load_model(text)
     assert "lowercase t" in info.value.format() and info.value.span.column == column
+
+
+PASTED = {
+    "Unicode subscripts from a web page": ("hₜ = tanh(W·hₜ₋₁ + U·xₜ)", "h[t] = tanh(W h[t-1] + U x[t])"),
+    "time in parentheses, Elman's h(t)": ("h(t) = tanh(W h(t-1) + U x(t))\nh(0) = 1",
+                                          "h[t] = tanh(W h[t-1] + U x[t])\nh[0] = 1"),
+    "an equation number at the end of the line": ("h_t = tanh(W h_{t-1} + U x_t + b)   (1)",
+                                                  "h[t] = tanh(W h[t-1] + U x[t] + b)"),
+    "a transpose written \\top": (r"h_t = \tanh(W^\top h_{t-1} + U x_t)", "h[t] = tanh(W^T h[t-1] + U x[t])"),
+    "a factor (1) inside the equation stays a product": ("h_t = tanh(W (1) h_{t-1})",
+                                                         "h[t] = tanh((W 1) h[t-1])"),
+}
+
+
+@pytest.mark.parametrize("book, plain", PASTED.values(), ids=list(PASTED))
+def test_pasted_notation_is_the_plain_model(book, plain):
+    """Text pasted from web pages and older books gives the same model, values included."""
+    a, b = rnnviz.load_model(book), rnnviz.load_model(plain)
+    assert _model(book) == _model(plain)
+    assert [(v.name, v.time, v.value) for v in a.values] == [(v.name, v.time, v.value) for v in b.values]
+
+
+def test_max_of_two_arguments_points_to_relu():
+    """`\\max(0, a)` is refused at the comma with a hint at relu."""
+    with pytest.raises(ParseError) as info:
+        rnnviz.load_model(r"h_t = \max(0, W h_{t-1} + x_t)")
+    assert info.value.span.column == 13 and "relu(a)" in info.value.format()

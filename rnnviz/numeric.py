@@ -282,7 +282,7 @@ class _Runner:
                 if not np.isfinite(v).all():
                     vals: list = [None] * len(plan)
                     vals[i] = v
-                    self.fail(target, t, vals, None)
+                    self.fail(target, t, vals, None, at=i)  # children come first: i is the deepest
         return consts, per_step
 
     def run(self) -> Trace:
@@ -345,21 +345,25 @@ class _Runner:
         return Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
                      self.plan, self.functions)
 
-    def fail(self, target: str, t: int, vals: list, out) -> None:
-        """Raise a NumericError naming the variable, the step and the first node that went wrong."""
+    def fail(self, target: str, t: int, vals: list, out, *, at: int | None = None) -> None:
+        """Raise a NumericError naming the variable, the step and the first node that went wrong.
+
+        ``at`` names that node when the caller knows it (a subtree evaluated for all steps
+        at once, where the other slots of ``vals`` are empty, not missing).
+        """
         plan = self.plan[target]
-        bad = None
-        for p in reversed(plan):
+        bad = plan[at] if at is not None else None
+        for p in reversed(plan) if bad is None else ():
             v = vals[p.index]
             if v is None or not np.isfinite(v).all():
                 bad = p
                 break
         node = bad.expr if bad is not None else self.model.equation(target).expr
         what = "overflow or NaN"
-        if bad is not None and vals[bad.index] is not None and np.isnan(vals[bad.index]).any():
+        if bad is not None and isinstance(node, E.Call) and node.func == "log":
+            what = "log of a number <= 0"  # NaN for a negative, -inf for 0: the same mistake
+        elif bad is not None and vals[bad.index] is not None and np.isnan(vals[bad.index]).any():
             what = "NaN (not a number)"
-        elif bad is not None and isinstance(node, E.Call) and node.func == "log":
-            what = "log of a number <= 0"
         elif bad is not None:
             what = "overflow"
         hint = ("log takes positive numbers only" if what.startswith("log") else

@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from . import style
 from .cell import CellGraph, CellNode, cell_graph
@@ -86,13 +87,34 @@ def _box_cell(g: CellGraph, n: CellNode) -> str:
             f'CELLPADDING="3"><FONT POINT-SIZE="14">{text}</FONT></TD>')
 
 
-def _merged_attrs(g: CellGraph, n: CellNode, boxes: list[CellNode]) -> dict[str, str]:
-    """A product or sum with its parameter boxes: one node, the boxes left of the symbol."""
+def _absorbed_concats(g: CellGraph, edges: list, attached_to: Mapping[str, list]) -> dict[str, str]:
+    """concatenation id -> the product that alone reads it (drawn inside that product's node)."""
+    out_edges: dict[str, list] = {}
+    for e in edges:
+        out_edges.setdefault(e.source, []).append(e)
+    out: dict[str, str] = {}
+    for n in g.nodes.values():
+        if n.op != "concat" or n.highway or len(out_edges.get(n.id, [])) != 1:
+            continue
+        user = g.nodes[out_edges[n.id][0].target]
+        if user.op in ("matmul", "scale") and user.id in attached_to:
+            out[n.id] = user.id
+    return out
+
+
+def _merged_attrs(g: CellGraph, n: CellNode, boxes: list[CellNode], concat: bool = False) -> dict[str, str]:
+    """A product or sum with its parameter boxes: one node, the boxes left of the symbol.
+
+    With ``concat``, the concatenation it multiplies is a last cell (port ``in``).
+    """
     stroke = _HIGHWAY_COLOR if n.highway else style.PALETTE["operation"].stroke
     symbol = (f'<TD BGCOLOR="#ffffff" COLOR="{stroke}" CELLPADDING="3">'
               f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="14">{escape_html(_OP_SYMBOL.get(n.op or "") or _FUNC_TEXT.get(n.op or "") or n.name)}'
               "</FONT></TD>")
     cells = "".join(_box_cell(g, b) for b in boxes)
+    if concat:
+        symbol += (f'<TD PORT="in" BGCOLOR="#ffffff" COLOR="{stroke}" CELLPADDING="3">'
+                   f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="12">{escape_html(_OP_SYMBOL["concat"])}</FONT></TD>')
     table = (f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" STYLE="ROUNDED">'
              f"<TR>{cells}{symbol}</TR></TABLE>")
     return {"shape": "plain", "label": dot_html(table), "fontname": style.FONT, "tooltip": n.id}
@@ -177,18 +199,32 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
     for e in g.edges:
         if e.attached:
             attached_to.setdefault(e.target, []).append(g.nodes[e.source])
-    for n in g.nodes.values():
-        if n.id in attached:
-            continue
-        attrs = _merged_attrs(g, n, attached_to[n.id]) if n.id in attached_to else _node_attrs(g, n, folded)
-        lines.append(f"  {_q(n.id)} {_attrs(attrs)};")
     edges = [e for e in g.edges if not e.attached]
+    absorbed = _absorbed_concats(g, edges, attached_to)
+    if absorbed:
+        # "W · [h, x]" as one node: the concatenation is the last cell of its product,
+        # and what it joins flows into that cell. One row less per gate layer.
+        edges = [replace(e, target=absorbed[e.target]) if e.target in absorbed else e
+                 for e in edges if e.source not in absorbed]
+        if level is not None:
+            level = {k: v for k, v in level.items() if k not in absorbed}
+    into_concat = {(e.source, e.target) for e in g.edges if e.target in absorbed}
+    concat_of = {v: k for k, v in absorbed.items()}
+    for n in g.nodes.values():
+        if n.id in attached or n.id in absorbed:
+            continue
+        if n.id in attached_to:
+            attrs = _merged_attrs(g, n, attached_to[n.id], concat=n.id in concat_of)
+        else:
+            attrs = _node_attrs(g, n, folded)
+        lines.append(f"  {_q(n.id)} {_attrs(attrs)};")
     relays = find_relays(g, edges, level) if level is not None else {}
     for rid in dict.fromkeys(relays.values()):
         lines.append(f"  {_q(rid)} {_attrs(_RELAY)};")
     if level is not None:
         lines.extend(_rows(g, level, attached, relays, folded))
-    lines.extend(_edges(g, edges, level, relays, folded))
+    lines.extend(_edges(g, edges, level, relays, folded,
+                        ported={(src, absorbed[dst]) for src, dst in into_concat}))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -248,7 +284,8 @@ def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict,
     return lines
 
 
-def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict, folded: bool) -> list[str]:
+def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict, folded: bool,
+           ported: set[tuple[str, str]] = frozenset()) -> list[str]:  # type: ignore[assignment]
     """The edges; a value going *down* (a state into the next cell) is written bottom-up
     with ``dir=back``, so that it takes part in the layout like any other edge instead
     of being routed around the figure."""
@@ -256,6 +293,8 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
     dropped: set[str] = set()
     for e in edges:
         attrs: dict[str, str | None] = {}
+        if (e.source, e.target) in ported:
+            attrs["headport"] = "in:s"  # into the [ , ] cell of "W · [ , ]", from below
         src = e.source
         if e.highway:
             attrs.update(color=_HIGHWAY_COLOR, penwidth="3.6", weight="60", arrowsize="0.8")

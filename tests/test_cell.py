@@ -330,3 +330,33 @@ def test_unrolled_cell_outputs_stand_over_their_own_step(stem):
     for name in {n.name for n in cg.nodes.values() if n.role == "output"}:
         xs = [pos[f"{name}@{t}"][0] for t in (1, 2, 3)]
         assert min(b - a for a, b in zip(xs, xs[1:])) > 0.3 * step, name
+
+
+@pytest.mark.parametrize("text", [(EXAMPLES[[p.stem for p in EXAMPLES].index("gru")]).read_text(),
+                                  "h[t] = tanh(W [h[t-1], x[t]] + b)",
+                                  "h[t] = tanh(W_h [h[t-1], x[t]])\ny[t] = V [h[t], x[t]]"])
+def test_concatenation_is_drawn_inside_its_product(text):
+    """A [ , ] read only by a product is the product's last cell: no node of its own, its inputs enter that cell."""
+    cg = cell_graph(load_model(text))
+    dot_text = to_dot(cg)
+    concats = [n for n in cg.nodes.values() if n.op == "concat"]
+    assert concats
+    for n in concats:
+        assert not re.search(rf'^  "{re.escape(n.id)}" \[', dot_text, re.M)
+        user = next(e.target for e in cg.edges if e.source == n.id)
+        line = next(l for l in dot_text.splitlines() if l.startswith(f'  "{user}" ['))
+        assert 'PORT="in"' in line
+        joined = [e for e in cg.edges if e.target == n.id]
+        into = re.findall(rf'-> "{re.escape(user)}" \[[^\n]*headport="in:s"', dot_text)
+        assert len(into) == len(joined)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+def test_gru_gate_activation_sits_two_rows_above_the_input():
+    """Rendered GRU cell: input row, one product row "W · [h, x]", then the gate's sigma: no row for the [ , ] alone."""
+    model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index("gru")]))
+    cg = cell_graph(model)
+    pos = _positions(to_dot(cg))
+    rows = sorted({round(y, 2) for _, y in pos.values()})
+    sigma = next(n.id for n in cg.nodes.values() if n.op == "sigmoid")
+    assert rows.index(round(pos[sigma][1], 2)) - rows.index(round(pos["x"][1], 2)) == 2

@@ -224,3 +224,10 @@ def test_labels_stay_clear_on_large_straight_edged_grids():
     assert 'splines="line"' in text
     pic = geo.parse(geo.render_svg(text))
     assert geo.label_clashes(pic) == [] and geo.labels_on_nodes(pic) == [] and geo.node_clashes(pic) == []
+
+
+@pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.stem)
+def test_folded_view_has_no_overlaps(path):
+    """In the rendered folded view no two labels, no two nodes, and no label and node overlap."""
+    pic = geo.parse(geo.render_svg(draw(_model(path), "folded").dot()))
+    assert geo.label_clashes(pic) == [] and geo.node_clashes(pic) == [] and geo.labels_on_nodes(pic) == []

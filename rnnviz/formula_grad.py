@@ -139,6 +139,22 @@ def _state_vars(model: Model) -> list[str]:
     return [n for n in model.recurrent]
 
 
+def _joint(model: Model) -> str:
+    """The letter of the stacked state (h_t, c_t): ``s``, unless the equations already use it.
+
+    Goodfellow's LSTM calls its cell state s, and "s_t = (s_t, h_t)" would say nothing.
+
+    Example:
+        >>> from rnnviz import load_model
+        >>> _joint(load_model("h[t] = tanh(W h[t-1] + c[t-1])\\nc[t] = h[t-1]"))
+        's'
+        >>> _joint(load_model("h[t] = tanh(W h[t-1] + s[t-1])\\ns[t] = h[t-1]"))
+        'S'
+    """
+    used = {sym.display.base for sym in model.symbols.values()} | set(model.symbols)
+    return next((c for c in ("s", "S", "z", "u", "w") if c not in used), "s")
+
+
 class _Defs:
     """The "where" lines: each queued partial derivative, then the ones it names, then the a_j."""
 
@@ -218,7 +234,8 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
     if len(states) <= 1:
         s_name = lambda i: P.name(states[0], i) if states else ""  # noqa: E731
     else:
-        s_name = lambda i: (f"s_{{{i}}}" if latex else (f"s_{i}" if len(i) == 1 or i.isdigit() else f"s_{{{i}}}"))  # noqa: E731,E501
+        J = _joint(model)
+        s_name = lambda i: (f"{J}_{{{i}}}" if latex else (f"{J}_{i}" if len(i) == 1 or i.isdigit() else f"{J}_{{{i}}}"))  # noqa: E731,E501
     tsum = ""
     if param_states:
         prod = sumtex("j=k+1", big_t, jp.d(s_name("j"), s_name("j-1")), "prod")
@@ -245,7 +262,8 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
                                f"{jp.d(P.name(s, big_t), V)}")
                     defs.queue(("var", s, 0), v, big_t)
             if len(states) > 1:
-                rhs.append(f"with ds_{big_t}/d{V} = {tsum}" if not latex else f"\\quad \\frac{{\\partial s_{{{big_t}}}}}{{\\partial {V}}} = {tsum}")
+                J = _joint(model)
+                rhs.append(f"with d{J}_{big_t}/d{V} = {tsum}" if not latex else f"\\quad \\frac{{\\partial {J}_{{{big_t}}}}}{{\\partial {V}}} = {tsum}")
             else:
                 rhs.append(f"with {jp.d(s_name(big_t), V)} = {tsum}" if not latex else
                            f"\\quad {jp.d(s_name(big_t), V)} = {tsum}")
@@ -257,7 +275,7 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
     lines.append(f"{head} = {joined}" + ("" if not extra else ("\n  " if not latex else " ") + extra[0]))
     if len(states) > 1 and param_states:
         names = ", ".join(P.name(s, "t") for s in states)
-        lines.append(f"s_t = ({names})" if not latex else f"s_t = \\left({names}\\right)")
+        lines.append(f"{_joint(model)}_t = ({names})" if not latex else f"{_joint(model)}_t = \\left({names}\\right)")
     # Jacobians of the state, and the immediate derivatives.
     if param_states:
         _state_block(model, states, defs)
@@ -304,7 +322,8 @@ def _through_states(model: Model, tgt: Target, name: str, step: int, *, latex: b
     def s_name(i: str) -> str:
         if not multi:
             return P.name(states[0], i)
-        return f"s_{{{i}}}" if latex or not (len(i) == 1 or i.isdigit()) else f"s_{i}"
+        J = _joint(model)
+        return f"{J}_{{{i}}}" if latex or not (len(i) == 1 or i.isdigit()) else f"{J}_{i}"
 
     lo = step + 1
     prod_body = jp.d(s_name("j"), s_name("j-1"))
@@ -330,7 +349,8 @@ def _through_states(model: Model, tgt: Target, name: str, step: int, *, latex: b
     if v in states:
         rhs = chain + (f"_{{{P.name(v)}}}" if multi and latex else f"_{P.name(v)}" if multi else "")
     else:
-        parts = [f"{jp.d(P.name(v, T), P.name(s, T))} [{chain}]" + (f"_{P.name(s)}" if multi else "")
+        # A stacked chain is bracketed already; its block is picked by the subscript.
+        parts = [f"{jp.d(P.name(v, T), P.name(s, T))} " + (f"{chain}_{P.name(s)}" if multi else f"[{chain}]")
                  for s in states if Deriv(model, ("var", s, 0)).depends(v)]
         for s in states:
             if Deriv(model, ("var", s, 0)).depends(v):
@@ -342,7 +362,7 @@ def _through_states(model: Model, tgt: Target, name: str, step: int, *, latex: b
     lines.append(f"{head} = {rhs}")
     if multi:
         names = ", ".join(P.name(s, "t") for s in states)
-        lines.append(f"s_t = ({names})" if not latex else f"s_t = \\left({names}\\right)")
+        lines.append(f"{_joint(model)}_t = ({names})" if not latex else f"{_joint(model)}_t = \\left({names}\\right)")
     if prod:
         _state_block(model, states, defs)
     return _finish(model, tgt, lines, defs.run(), states, latex, V=None, products=bool(prod))
@@ -360,7 +380,8 @@ def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states
     if products:
         note.append(_VANISH)
     if len(states) > 1 and products:
-        note.append("the blocks of ds_j/ds_{j-1} not listed are 0")
+        J = _joint(model)
+        note.append(f"the blocks of d{J}_j/d{J}_{{j-1}} not listed are 0")
     if tgt.component is not None:
         note.append(f"{tgt}: component {tgt.component} of {P.name(v, big_t)}, row {tgt.component} "
                     "of the Jacobian above")

@@ -119,3 +119,30 @@ def test_grad_text_rounds_tiny_negatives_to_zero(capsys, tmp_path):
     assert main(["grad", str(p), "--of", "h[1]", "--wrt", "x[1]", "--precision", "2"]) == 0
     out, _ = capsys.readouterr()
     assert "x[1] = [0.  , 0.79]" in out and "-0." not in out
+
+
+TWO_LAYER = """h1[t] = tanh(U x[t] + V h1[t-1] + W h2[t-1] + b)
+h2[t] = tanh(R h1[t] + S h2[t-1] + T y[t-1] + c)
+y[t]  = softmax(P x[t] + Q h2[t] + d)
+dim x = 3, h1 = 4, h2 = 4, y = 3
+"""
+
+
+@pytest.mark.parametrize("words", [["h1"], ["h_1", "h2"], ["h_{1}"]])
+def test_plot_vars_take_the_file_spelling(capsys, tmp_path, words):
+    """plot --vars h1 finds the variable the file writes h1 (canonical h_1)."""
+    p = tmp_path / "two.rnn"
+    p.write_text(TWO_LAYER)
+    out = tmp_path / "p.svg"
+    assert main(["plot", str(p), "--steps", "2", "--vars", *words, "-o", str(out)]) == 0
+    assert out.exists()
+
+
+@pytest.mark.parametrize("target, noted", [("y[2]", True), ("sum(y)", True), ("y[2][0]", False), ("h2[2]", False)])
+def test_grad_of_a_summed_softmax_says_why_it_is_zero(capsys, tmp_path, target, noted):
+    """The sum of a softmax is 1: grad says so, and suggests one entry, instead of printing bare zeros."""
+    p = tmp_path / "two.rnn"
+    p.write_text(TWO_LAYER)
+    assert main(["grad", str(p), "--of", target, "--wrt", "U", "--steps", "2"]) == 0
+    _, err = capsys.readouterr()
+    assert ("sum to 1" in err) == noted

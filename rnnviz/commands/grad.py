@@ -67,6 +67,19 @@ def _format(value, precision: int) -> str:
                            floatmode="maxprec", max_line_width=100)
 
 
+def _warn_softmax_sum(model, trace, tgt) -> None:
+    """A summed softmax is 1 whatever the weights: say why every derivative is 0."""
+    import sys
+
+    from .. import expr as E
+
+    expr = model.equation(tgt.name).expr
+    shape = trace.shapes.of(tgt.name)
+    if tgt.component is None and isinstance(expr, E.Call) and expr.func == "softmax" and shape and shape[0] > 1:
+        print(f"note: {tgt.name} is a softmax, whose entries sum to 1, so the derivatives of their sum are 0; "
+              f"pick one entry, as in {tgt.name}[{tgt.step or 1}][0]", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the gradients as an aligned list, or JSON."""
     from ..grad import gradients, select
@@ -74,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
     from ..target import parse_target
 
     model = load_model_from_args(args)
-    parse_target(args.of, model)  # a bad target fails before anything is computed
+    tgt = parse_target(args.of, model)  # a bad target fails before anything is computed
     trace = forward(model, steps=args.steps, seed=args.seed)
+    _warn_softmax_sum(model, trace, tgt)
     grads = gradients(model, trace, args.of)
     names = select(model, grads, args.wrt) if args.wrt else list(grads.named())
     if args.json:

@@ -92,15 +92,26 @@ def _make_folder(out: str) -> None:
             raise RenderError(f"cannot create the folder '{folder}' for '{out}': {err.strerror or err}") from None
 
 
-def _check_vars(model, names: list[str]) -> None:
-    from ..parse import suggest
+def _check_vars(model, names: list[str]) -> list[str]:
+    """The canonical names of the --vars words: ``h1`` and ``h_1`` are both ``h_1``."""
+    from ..parse import parse_text, suggest
 
     known = list(model.inputs) + model.variables
+    out = []
     for name in names:
         if name not in known:
+            try:  # the file's own spelling (h1, W_{hh}, \hat{y}) names the same symbol
+                canonical = parse_text(f"{name} = 0", "--vars").statements[0].lhs.canonical
+            except Exception:
+                canonical = name
+            if canonical in known:
+                out.append(canonical)
+                continue
             close = suggest(name, known)
             raise UsageError(f"--vars: '{name}' is not an input or a variable of the equations",
                              hint=f"did you mean {close}?" if close else "they are " + ", ".join(known))
+        out.append(name)
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,9 +132,8 @@ def run(args: argparse.Namespace) -> int:
         spectra = recurrent_spectra(trace.model, trace)
         fig = plot_grad_norms(norms, args.of, trace, spectra)
     else:
-        if args.vars:
-            _check_vars(trace.model, args.vars)
-        fig = plot_steps(trace, args.vars, style=args.style)
+        names = _check_vars(trace.model, args.vars) if args.vars else None
+        fig = plot_steps(trace, names, style=args.style)
         spectra = None
     data = figure_bytes(fig, fmt, dpi=args.dpi)
     if out != "-":

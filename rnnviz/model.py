@@ -451,6 +451,10 @@ class _Builder:
                 cycle = path[path.index(name):] + [name]
                 words = " needs ".join(f"{n}[t]" for n in cycle)
                 eq = by_name[cycle[0]]
+                if len(cycle) == 2:  # reads itself: usually a time index it did not take as one
+                    raise self.err(f"algebraic loop: {name}[t] reads itself at the same step", eq.lhs_span or eq.span,
+                                   hint=f"a recurrence reads the previous step, {name}[t-1] (also {name}_{{t-1}}); "
+                                        "the time is a lowercase t")
                 raise self.err(f"algebraic loop: {words}; one of them must read the other at t-1",
                                eq.lhs_span or eq.span)
             state[name] = 1

@@ -119,3 +119,13 @@ def test_max_of_two_arguments_points_to_relu():
     with pytest.raises(ParseError) as info:
         rnnviz.load_model(r"h_t = \max(0, W h_{t-1} + x_t)")
     assert info.value.span.column == 13 and "relu(a)" in info.value.format()
+
+
+def test_a_variable_reading_itself_hints_at_t_minus_1():
+    """h[T-1] (a capital T, so a product with a bracket) gives a hint at h[t-1], not only 'algebraic loop'."""
+    from rnnviz.errors import ModelError
+
+    with pytest.raises(ModelError) as info:
+        rnnviz.load_model("h[t] = tanh(W h[T-1] + x[t])")
+    text = info.value.format()
+    assert "reads itself" in text and "h[t-1]" in text and "lowercase t" in text

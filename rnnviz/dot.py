@@ -356,20 +356,27 @@ def to_dot(
                 lines.append(f"  {chain} [style=invis, weight=\"5\"];")
 
     node_by_id = {n.id: n for n in graph.nodes}
+    router = Router(graph, pinned, annotated) if graph.view == "unrolled" and not routed else None
+    # Detours of straight edges that would cross a node (large grids only), by edge index.
+    bends_of: dict[int, list[tuple[float, float]]] = {}
+    if router is not None:
+        for i, e in enumerate(graph.edges):
+            bends_of[i] = router.waypoints(e.source, e.target)
     spots: dict[int, tuple[int, float]] = {}
     if graph.view == "unrolled":
-        # Each parameter by its arrowhead, in the first nearby spot clear of nodes and other labels.
+        # Each parameter by its arrowhead, in the first nearby spot clear of nodes and other
+        # labels; a detour's label by the head of its last run.
         labelled = [i for i, e in enumerate(graph.edges) if e.param
                     and not node_by_id[e.source].ellipsis and not node_by_id[e.target].ellipsis]
         halves = {k: (w * 36, h * 36) for k, (w, h) in extent.items()}
-        found = head_label_spots([(graph.edges[i].source, graph.edges[i].target, _label_width(graph.edges[i].param))
+        found = head_label_spots([(bends_of[i][-1] if bends_of.get(i) else graph.edges[i].source,
+                                   graph.edges[i].target, _label_width(graph.edges[i].param or ""))
                                   for i in labelled], pinned, halves)
         spots = {labelled[j]: spot for j, spot in found.items()}
     # One black square per delayed variable (and delay), as in the book's circuit diagram:
     # h(t-1) is one value that fans out to every equation reading it, not one square per read.
     squares: dict[tuple[str, int], str] = {}
     square_edges: dict[str, list[tuple[Node, dict]]] = {}
-    router = Router(graph, pinned, annotated) if graph.view == "unrolled" and not routed else None
     for index, e in enumerate(graph.edges):
         src, dst = node_by_id[e.source], node_by_id[e.target]
         attrs = {"label": _param_label(e.param, displays)}
@@ -387,8 +394,15 @@ def to_dot(
             continue
         if graph.view == "folded" and level[dst.name] - level[src.name] == 1:
             attrs["weight"] = "8"  # edges between adjacent levels pull hardest: the main chain stays straight
+        if graph.view == "unrolled" and attrs.get("label") is not None:
+            # By the arrowhead, not mid-edge: the long h(t-1) -> gate edges cross the state
+            # row at one spot, and mid-edge labels piled up there. Near its head each label
+            # is beside the node it feeds, so the reader pairs "W^f" with f at once.
+            angle, distance = spots.get(index, (0, HEAD_LABEL_DISTANCE))
+            attrs["headlabel"] = attrs.pop("label")
+            attrs.update(labeldistance=f"{distance:g}", labelangle=str(angle))
         if router is not None:
-            bends = router.waypoints(src.id, dst.id)
+            bends = bends_of.get(index)
             if bends:
                 # A straight line would cross a node: go round it through invisible points.
                 ids = []
@@ -397,25 +411,16 @@ def to_dot(
                     router.used.append(ids[-1])
                     point = {"shape": "point", "style": "invis", "width": "0.01", "pos": f"{x:.2f},{y:.2f}!"}
                     lines.append(f"  {node_id(ids[-1])} {_attrs(point)};")
-                plain = {k: v for k, v in attrs.items() if k != "label"}
+                head_only = ("headlabel", "labeldistance", "labelangle", "label")
+                plain = {k: v for k, v in attrs.items() if k not in head_only}
                 plain["arrowhead"] = "none"
                 path = [src.id, *ids, dst.id]
                 for i, (p, q) in enumerate(zip(path, path[1:])):
+                    # The runs before the last have no arrowhead; the last one carries the
+                    # arrow and, like every edge, the parameter by it.
                     seg = attrs if i == len(path) - 2 else plain
-                    if i == 1 and "label" in attrs:  # the label sits on the detour's middle run
-                        seg = {k: v for k, v in plain.items()}
-                        seg["label"] = attrs["label"]
-                    elif i == len(path) - 2:
-                        seg = {k: v for k, v in attrs.items() if k != "label"}
                     lines.append(f"  {node_id(p)} -> {node_id(q)} {_attrs(seg)};")
                 continue
-        if graph.view == "unrolled" and attrs.get("label") is not None:
-            # By the arrowhead, not mid-edge: the long h(t-1) -> gate edges cross the state
-            # row at one spot, and mid-edge labels piled up there. Near its head each label
-            # is beside the node it feeds, so the reader pairs "W^f" with f at once.
-            angle, distance = spots.get(index, (0, HEAD_LABEL_DISTANCE))
-            attrs["headlabel"] = attrs.pop("label")
-            attrs.update(labeldistance=f"{distance:g}", labelangle=str(angle))
         lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {_attrs(attrs)};")
     for (src_id, delay), d in squares.items():
         lines.extend(_delayed_edges(d, node_by_id[src_id], delay, square_edges[d], level))

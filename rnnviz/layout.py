@@ -195,11 +195,13 @@ def _box_meets_ellipse(box: tuple[float, float, float, float], c: tuple[float, f
     return ((x - c[0]) / half[0]) ** 2 + ((y - c[1]) / half[1]) ** 2 < 1
 
 
-def head_label_spots(edges: list[tuple[str, str, float]], positions: Mapping[str, tuple[float, float]],
+def head_label_spots(edges: list[tuple[str | tuple[float, float], str, float]],
+                     positions: Mapping[str, tuple[float, float]],
                      halves: Mapping[str, tuple[float, float]]) -> dict[int, tuple[int, float]]:
     """A spot by the arrowhead for each labelled edge where its label covers no node and no other label.
 
-    ``edges`` are (tail id, head id, label width in points); ``halves`` the
+    ``edges`` are (tail, head id, label width in points), the tail a node id
+    or the (x, y) the edge's last run starts from (a detour); ``halves`` the
     half width and height of each node in points. Positions are in inches.
     Edges are taken as straight (an estimate: Graphviz bends them a little),
     and the first of :data:`HEAD_LABEL_SPOTS` that is clear wins, else the
@@ -219,7 +221,8 @@ def head_label_spots(edges: list[tuple[str, str, float]], positions: Mapping[str
     out: dict[int, tuple[int, float]] = {}
     label_h = 9.0
     for i, (tail, head, width) in enumerate(edges):
-        (hx, hy), (tx, ty) = pts[head], pts[tail]
+        (hx, hy) = pts[head]
+        tx, ty = pts[tail] if isinstance(tail, str) else (tail[0] * 72, tail[1] * 72)
         length = math.hypot(tx - hx, ty - hy) or 1.0
         u = ((tx - hx) / length, (ty - hy) / length)
         a, b = halves[head]

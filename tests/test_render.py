@@ -231,3 +231,13 @@ def test_folded_view_has_no_overlaps(path):
     """In the rendered folded view no two labels, no two nodes, and no label and node overlap."""
     pic = geo.parse(geo.render_svg(draw(_model(path), "folded").dot()))
     assert geo.label_clashes(pic) == [] and geo.node_clashes(pic) == [] and geo.labels_on_nodes(pic) == []
+
+
+def test_detour_labels_sit_by_the_arrowhead_clear_of_everything():
+    """On a large grid with detours (a read two steps back), each parameter sits by its arrowhead, clear of the rest."""
+    model = load_model("h[t] = tanh(V h[t-1] + W h[t-2] + U x[t])\ny[t] = Q h[t]")
+    text = draw(model, "unrolled", 25, max_columns=25).dot()
+    assert '"bend_' in text
+    assert not re.search(r'-> "bend_[^"]*" \[[^\n]*label=', text)  # no label half-way round a detour
+    pic = geo.parse(geo.render_svg(text))
+    assert geo.label_clashes(pic) == [] and geo.labels_on_nodes(pic) == []

@@ -571,6 +571,12 @@ class _Builder:
         def ints(n):
             if isinstance(n, S.BinOp) and n.op == "prod":
                 return ints(n.left) + ints(n.right)
+            name = n.name if isinstance(n, S.Ref) else None
+            if name is not None and name.base == "x" and len(name.subs) == 1 and name.subs[0].isdigit() \
+                    and name.time is None and not name.sups and not name.accent:
+                return (int(name.subs[0]),)  # `5x3` reads as 5 times the name x3
+            if name is not None and name.canonical == "x" and name.time is None:
+                return ()  # the x of `5 x 3`
             if _is_constant(n):
                 v = _constant(n)
                 vs = v if isinstance(v, list) else [v]
@@ -579,7 +585,11 @@ class _Builder:
             raise self.err("a size is a whole number (dim x = 3) or several (dim W = 5 \\times 3)",
                            n.span, cls=ValueSpecError)
 
-        return ints(node)
+        dims = ints(node)
+        if not dims:
+            raise self.err("a size is a whole number (dim x = 3) or several (dim W = 5 \\times 3)",
+                           node.span, cls=ValueSpecError)
+        return dims
 
 
 def _constant(node: S.Node):

@@ -132,6 +132,8 @@ def given_values(model: "Model") -> Given:
             continue
         if v.kind == "size":
             dims = tuple(int(d) for d in v.value)  # type: ignore[union-attr]
+            if sym.kind in ("input", "variable") and len(dims) == 2 and 1 in dims:
+                dims = (dims[0] * dims[1],)  # x_t in R^{3 x 1} (a column) or R^{1 x 3} (a row): 3 entries
             if sym.kind in ("input", "variable") and len(dims) != 1:
                 raise model.error(ShapeError, f"'{v.name}' holds a vector at each step; give its size as one "
                                   f"number (dim {v.name} = {dims[0]})", v.span)

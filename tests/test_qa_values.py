@@ -54,3 +54,25 @@ def test_a_real_extra_parenthesis_is_still_unbalanced():
     with pytest.raises(ParseError) as info:
         rnnviz.load_model("h[t] = tanh(W h[t-1] + x[t]))")
     assert "nothing opened it" in info.value.format() and info.value.span.column == 29
+
+
+@pytest.mark.parametrize("sizes", [
+    r"x_t \in \mathbb{R}^{3 \times 1}, h_t \in \mathbb{R}^{5}",
+    r"x_t \in \mathbb{R}^{1 \times 3}, h_t \in \mathbb{R}^{5 \times 1}",
+    "dim x = 3, h = 5, W = 5x3",
+    "dim x = 3, h = 5, W = 5 x 3",
+])
+def test_sizes_as_sheets_write_them(sizes):
+    """A column (n x 1) or row (1 x n) size of a vector, and 5x3 for a matrix, give the usual shapes."""
+    from rnnviz.shapes import infer_shapes
+    from rnnviz.values import given_values
+
+    model = rnnviz.load_model("h_t = tanh(W x_t + U h_{t-1})\n" + sizes)
+    shapes = infer_shapes(model, given_values(model))
+    assert (shapes.of("x"), shapes.of("h"), shapes.of("W"), shapes.of("U")) == ((3,), (5,), (5, 3), (5, 5))
+
+
+def test_a_bare_x_is_not_a_size():
+    """`dim W = x` is still refused as a size."""
+    with pytest.raises(ValueSpecError):
+        rnnviz.load_model("h_t = tanh(W x_t)\ndim W = x")

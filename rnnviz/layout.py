@@ -179,10 +179,6 @@ HEAD_LABEL_SPOTS = ((0, 2.2), (0, 1.5), (28, 2.0), (-28, 2.0), (0, 3.2), (40, 1.
                     (60, 1.2), (-60, 1.2), (0, 4.4), (80, 1.0), (-80, 1.0))
 
 
-#: Labels already placed that a new one is checked against (the latest: edges come column by column).
-LABELS_WITHIN_REACH = 60
-
-
 def _rot(u: tuple[float, float], degrees: float) -> tuple[float, float]:
     c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
     return (u[0] * c - u[1] * s, u[0] * s + u[1] * c)
@@ -217,7 +213,8 @@ def head_label_spots(edges: list[tuple[str | tuple[float, float], str, float]],
     order = sorted(halves, key=lambda k: pts[k][0])
     xs = [pts[k][0] for k in order]
     reach = 2 * max((h[0] for h in halves.values()), default=0.0) + 80
-    placed: list[tuple[float, float, float, float]] = []
+    # Placed labels in buckets of 100 points of x: a new one is checked against its neighbours only.
+    placed: dict[int, list[tuple[float, float, float, float]]] = {}
     out: dict[int, tuple[int, float]] = {}
     label_h = 9.0
     for i, (tail, head, width) in enumerate(edges):
@@ -238,13 +235,15 @@ def head_label_spots(edges: list[tuple[str | tuple[float, float], str, float]],
             # The head gets no slack: the label is meant to sit close to the node it feeds.
             near = order[bisect.bisect_left(xs, cx - reach):bisect.bisect_right(xs, cx + reach)]
             clashes = sum(_box_meets_ellipse(box if n == head else loose, pts[n], halves[n]) for n in near)
+            bucket = int(cx // 100)
             clashes += sum(min(box[2], p[2]) > max(box[0], p[0]) and min(box[3], p[3]) > max(box[1], p[1])
-                           for p in placed[-LABELS_WITHIN_REACH:])
+                           for k in (bucket - 1, bucket, bucket + 1) for p in placed.get(k, ()))
             if best is None or clashes < best[0]:
                 best = (clashes, angle, dist, box)
             if clashes == 0:
                 break
         assert best is not None
-        placed.append(best[3])
+        box = best[3]
+        placed.setdefault(int((box[0] + box[2]) / 2 // 100), []).append(box)
         out[i] = (best[1], best[2])
     return out

@@ -54,6 +54,7 @@ _TEXT_CMD_RE = re.compile(r"\\(?:text|textrm|mathrm|mathit|textit|operatorname|t
 _BARE_RM_RE = re.compile(r"\\(?:rm|bf|it)\s+")
 _GREEK_CMD_RE = re.compile(r"\\([A-Za-z]+)")
 _TRANSPOSE_RE = re.compile(r"\\(?:top|intercal)(?![A-Za-z])")  # W^\top is the name W^T
+_UNICODE_SUP = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹ˣ", "0123456789x")
 _UNICODE_SUB = str.maketrans("ₜ₀₁₂₃₄₅₆₇₈₉₋₊ₐₑₒₓₕₖₗₘₙₚₛ", "t0123456789-+aeoxhklmnps")
 
 
@@ -335,7 +336,11 @@ class _ToSyntax(Transformer):
 
     @v_args(meta=True, inline=True)
     def in_stmt(self, meta, name, reals):
-        m = re.search(r"\^\s*\{?([^{}]*)\}?\s*$", str(reals))
+        text = str(reals)
+        if re.search(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]$", text):  # ℝ³, ℝ⁵ˣ³ pasted from a web page
+            text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹][⁰¹²³⁴⁵⁶⁷⁸⁹ˣ]*$", lambda m: "^{" + m.group(0).translate(_UNICODE_SUP) + "}",
+                          text)
+        m = re.search(r"\^\s*\{?([^{}]*)\}?\s*$", text)
         span = _span(self.file, reals)
         if not m:
             dims: tuple[int, ...] = ()

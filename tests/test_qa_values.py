@@ -61,6 +61,8 @@ def test_a_real_extra_parenthesis_is_still_unbalanced():
     r"x_t \in \mathbb{R}^{1 \times 3}, h_t \in \mathbb{R}^{5 \times 1}",
     "dim x = 3, h = 5, W = 5x3",
     "dim x = 3, h = 5, W = 5 x 3",
+    "x_t ∈ ℝ³, hₜ ∈ ℝ⁵",
+    "W ∈ ℝ⁵ˣ³, h \\in ℝ⁵",
 ])
 def test_sizes_as_sheets_write_them(sizes):
     """A column (n x 1) or row (1 x n) size of a vector, and 5x3 for a matrix, give the usual shapes."""

@@ -45,7 +45,9 @@ const tables = Array.from(document.querySelectorAll('table.rnnviz-table th'))
   .filter(th => /[\u2016\u01c1]/.test(th.textContent.replace(
       Array.from(th.querySelectorAll('.katex')).map(k => k.textContent).join(''), '')))
   .map(th => th.textContent.slice(0, 40));
-return {sideways: doc.scrollWidth - doc.clientWidth, cut: cut, rawGlyphs: tables};
+const wideMath = Array.from(document.querySelectorAll('.katex-display'))
+  .filter(m => m.scrollWidth > m.clientWidth + 1).length;
+return {sideways: doc.scrollWidth - doc.clientWidth, cut: cut, rawGlyphs: tables, wideMath: wideMath};
 """
 
 # Text in a diagram that a reader cannot see at all (contrast below 1.5; the faded labels of
@@ -154,6 +156,8 @@ def test_every_page_in_the_browser(driver, served, scheme):
                 problems.append(f"{name} at {width}px: the page scrolls sideways by {fit['sideways']}px")
             if fit["cut"]:
                 problems.append(f"{name} at {width}px: diagrams wider than their block {fit['cut']}")
+            if fit["wideMath"] and width >= 1280:
+                problems.append(f"{name} at {width}px: {fit['wideMath']} display formula(s) need scrolling")
             if fit["rawGlyphs"]:
                 problems.append(f"{name}: table headers with raw glyphs instead of math {fit['rawGlyphs']}")
             height = driver.execute_script("return document.documentElement.scrollHeight")

@@ -144,7 +144,8 @@ class _Runner:
                 have = n + self.lookahead(name)
                 raise m.error(ValueSpecError, f"'{name}' has {have} step{'s' * (have != 1)} but {steps} steps need "
                               f"{name}[1..{steps + self.lookahead(name)}]", g.span(name),
-                              hint=f"give a longer sequence, or run fewer steps (--steps {max(n, 1)})")
+                              hint=f"give a longer sequence, or run fewer steps (--steps {max(n, 1)}; "
+                                   f"--unroll {max(n, 1)} when drawing)")
         return steps
 
     def make_inputs(self, seed: int, raw: dict) -> None:

@@ -64,7 +64,8 @@ class Target:
         if self.step is not None and self.step > total:
             raise _error(f"'{self}' is beyond the last step: the run has {total} step"
                          f"{'s' if total != 1 else ''} (t = 1..{total})", text or str(self),
-                         hint=f"use a step from 1 to {total}, or more steps (--steps {self.step})")
+                         hint=f"use a step from 1 to {total}, or more steps (--steps {self.step}; "
+                              f"--unroll {self.step} when drawing)")
 
 
 def _error(message: str, text: str, *, start: int = 0, end: int | None = None,

@@ -146,3 +146,12 @@ def test_grad_of_a_summed_softmax_says_why_it_is_zero(capsys, tmp_path, target, 
     assert main(["grad", str(p), "--of", target, "--wrt", "U", "--steps", "2"]) == 0
     _, err = capsys.readouterr()
     assert ("sum to 1" in err) == noted
+
+
+def test_too_short_a_sequence_names_both_step_options(capsys, tmp_path):
+    """The hint for a sequence shorter than the run names --steps and draw's --unroll."""
+    p = tmp_path / "relu.rnn"
+    p.write_text(RELU)
+    assert main(["run", str(p), "--steps", "5"]) == 1
+    _, err = capsys.readouterr()
+    assert "--steps 3" in err and "--unroll 3" in err

@@ -181,3 +181,20 @@ def test_minimal_site_typesets_math_and_draws(driver, tmp_path):
         res = driver.execute_script(_CHECKS)
     assert res["math"] >= 2 and res["typeset"] == res["math"] and not res["katexErrors"]
     assert res["svgSizes"] and all(w > 0 and h > 0 for w, h in res["svgSizes"])
+
+
+@pytest.mark.parametrize("query, page", [("forget gate", "gallery/lstm/"), ("gradnorms", "fence/")])
+def test_search_finds_pages(driver, served, query, page):
+    """The search box (Material's, offline index) lists the page that holds the words."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    site, base = served
+    driver.set_window_size(1280, 900)
+    driver.get(base)
+    box = driver.find_element(By.CSS_SELECTOR, "input.md-search__input")
+    box.click()
+    box.send_keys(query)
+    links = WebDriverWait(driver, 15).until(lambda d: [
+        a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, ".md-search-result__item a")] or None)
+    assert any(href.split("#")[0] == base + page for href in links), links

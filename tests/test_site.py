@@ -79,16 +79,23 @@ def _diagram_available() -> bool:
 
 @pytest.mark.skipif(not _diagram_available(), reason="rnnviz.diagram not available")
 def test_gallery_has_every_cell_with_its_numbers(site):
-    """Every gallery page shows diagrams, a forward-pass table, parameters and a gradient view."""
+    """Every gallery page shows diagrams, a forward-pass table, parameters and a gradient view;
+    every download exists as SVG, PNG and PDF that are what they say."""
     for cell in ("vanilla", "two-layer", "lstm", "lstm-goodfellow", "gru", "relu-1d"):
         page = parse(site / "gallery" / cell / "index.html")
         html = (site / "gallery" / cell / "index.html").read_text(encoding="utf-8")
         assert len(page.svgs) >= 3, cell
         assert "rnnviz-table" in html and "rnnviz-params" in html, cell
         assert "rnnviz-missing" not in html and "rnnviz-error" not in html, cell
-    for name in ("lstm-cell", "relu-1d-folded"):
-        for ext in ("svg", "png", "pdf"):
-            assert (site / "downloads" / f"{name}.{ext}").stat().st_size > 0
+    heads = {"svg": b"<svg", "png": b"\x89PNG", "pdf": b"%PDF"}
+    stems = {p.stem for p in (site / "downloads").iterdir()}
+    assert {"lstm-cell", "relu-1d-folded"} <= stems
+    for name in sorted(stems):
+        for ext, head in heads.items():
+            data = (site / "downloads" / f"{name}.{ext}").read_bytes()
+            assert head in data[:400], f"{name}.{ext}"
+    for full in (site / "assets" / "rnnviz" / "full").glob("*.svg"):
+        assert full.read_text(encoding="utf-8").startswith("<?xml"), full.name
 
 
 def test_every_local_link_resolves(site, pages):

@@ -129,3 +129,14 @@ def test_a_variable_reading_itself_hints_at_t_minus_1():
         rnnviz.load_model("h[t] = tanh(W h[T-1] + x[t])")
     text = info.value.format()
     assert "reads itself" in text and "h[t-1]" in text and "lowercase t" in text
+
+
+@pytest.mark.parametrize("suffix", [
+    r", \quad t = 1, \dots, T", r" \quad \text{for } t = 1, \ldots, T", r", \qquad \forall t",
+    r" \quad \text{for all } t", " for t = 1..T", r", t \in \{1, \dots, T\}",
+])
+def test_range_of_t_after_an_equation_is_ignored(suffix):
+    """'for t = 1, ..., T' and its spellings after an equation are layout, like a trailing comma."""
+    plain = "h[t] = tanh(W h[t-1] + U x[t])\nforget[t] = sigmoid(F h[t-1])"
+    book = r"h_t = \tanh(W h_{t-1} + U x_t)" + suffix + "\nforget_t = \\sigma(F h_{t-1})" + suffix
+    assert _model(book) == _model(plain)

@@ -322,6 +322,21 @@ def _links(name: str) -> str:
     return f'<p class="rnnviz-links">Download <code>{html.escape(name)}</code>: {items}</p>'
 
 
+def _drawing(text: str, opts: dict) -> tuple:
+    """What a download file shows: the equations and the options that change the picture."""
+    return text.strip(), sorted((k, str(v)) for k, v in opts.items() if k not in ("show", "title", "download"))
+
+
+def _register_download(stem: str, name: str, text: str, opts: dict) -> None:
+    """Remember a download; one stem for two different pictures is a mistake (fails --strict)."""
+    old = CONTEXT.downloads.get(stem)
+    if old is None:
+        CONTEXT.downloads[stem] = (name, text, opts, CONTEXT.page or _BLOCK)
+    elif _drawing(old[1], old[2]) != _drawing(text, opts):  # the first one keeps the name
+        log.warning("%s: rnnviz download=%s is already used for a different diagram (on %s); "
+                    "the files would show only one of them", CONTEXT.page or _BLOCK, stem, old[3])
+
+
 def fence_format(src, language, class_name, options, md, **kwargs) -> str:
     """superfences formatter: the block's HTML (diagram, math, table...) or an error box."""
     opts = dict(options or {})
@@ -337,7 +352,7 @@ def fence_format(src, language, class_name, options, md, **kwargs) -> str:
 
         body = _cached(key, make)
         if "download" in opts:
-            CONTEXT.downloads[str(opts["download"])] = (name, text, opts)
+            _register_download(str(opts["download"]), name, text, opts)
     except RnnvizError as err:
         return _error_box(err, src, opts)
     except ImportError as err:  # a part of rnnviz this version does not have yet

@@ -125,7 +125,7 @@ class RnnvizPlugin(BasePlugin):
         if not fence.CONTEXT.downloads:
             return
         folder.mkdir(parents=True, exist_ok=True)
-        for name, (file, text, opts) in sorted(fence.CONTEXT.downloads.items()):
+        for name, (file, text, opts, _page) in sorted(fence.CONTEXT.downloads.items()):
             key = fence._key(text, {**opts, "dpi": self.config["dpi"]})
             diagram = None
             for ext in ("svg", "png", "pdf"):

@@ -292,3 +292,12 @@ def test_minimal_site_needs_only_the_two_plugin_lines(tmp_path, theme):
     for asset in ("rnnviz.css", "katex.min.js", "katex.min.css", "rnnviz-math.js"):
         assert (root / "site" / "assets" / "rnnviz" / asset).is_file(), asset
     assert (root / ".cache" / "rnnviz").is_dir(), "the cache sits beside mkdocs.yml, not in the cwd"
+
+
+def test_one_download_name_for_two_pictures_fails_strict(tmp_path):
+    """download=NAME repeated for the same picture is fine; for a different one it fails --strict, naming both pages."""
+    proc, site = build("download_clash", tmp_path)
+    assert proc.returncode != 0
+    warnings = [ln for ln in proc.stderr.splitlines() if "download=net-grad" in ln]
+    assert len(warnings) == 1 and "other.md" in warnings[0] and "index.md" in warnings[0], proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -53,11 +53,29 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _unrecognized(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list[str]) -> UsageError:
+    """Name the subcommand whose options were meant, and the closest option, if any."""
+    import difflib
+
+    command = getattr(args, "command", None)
+    prog = f"rnnviz {command}" if command else "rnnviz"
+    options: list[str] = []
+    if command:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        options = [o for a in sub.choices[command]._actions for o in a.option_strings]
+    words = [w.split("=")[0] for w in extra if w.startswith("-")]
+    close = [c[0] for c in (difflib.get_close_matches(w, options, n=1, cutoff=0.7) for w in words) if c]
+    hint = (f"did you mean {close[0]}? " if close else "") + f"see '{prog} --help'"
+    return UsageError(f"{prog}: unrecognized arguments: {' '.join(extra)}", hint=hint)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 bad input, 2 bad usage)."""
     parser = get_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            raise _unrecognized(parser, args, extra)
         if args.version:
             print(f"rnnviz {__version__}")
             return 0

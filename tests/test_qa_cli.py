@@ -155,3 +155,18 @@ def test_too_short_a_sequence_names_both_step_options(capsys, tmp_path):
     assert main(["run", str(p), "--steps", "5"]) == 1
     _, err = capsys.readouterr()
     assert "--steps 3" in err and "--unroll 3" in err
+
+
+@pytest.mark.parametrize("argv, prog, close", [
+    (["run", "FILE", "--seeds", "3"], "rnnviz run", "--seed"),
+    (["run", "FILE", "--of", "h[1]"], "rnnviz run", None),
+    (["grad", "FILE", "--of", "h[1]", "more.rnn"], "rnnviz grad", None),
+    (["plot", "FILE", "--dpii", "100"], "rnnviz plot", "--dpi"),
+])
+def test_unknown_arguments_name_the_subcommand(capsys, model_file, argv, prog, close):
+    """An unknown option is reported by the subcommand it was given to, with its --help and the closest option."""
+    argv = [model_file if a == "FILE" else a for a in argv]
+    assert main(argv) == 2
+    _, err = capsys.readouterr()
+    assert err.startswith(f"error: {prog}: unrecognized arguments") and f"see '{prog} --help'" in err
+    assert (f"did you mean {close}?" in err) if close else ("did you mean" not in err)

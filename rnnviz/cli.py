@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__
@@ -93,6 +94,22 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        return 1
+    except MemoryError:
+        print("error: out of memory; try fewer steps, smaller sizes or a lower --dpi", file=sys.stderr)
+        return 1
+    except RecursionError:
+        print("error: the expression nests too deeply to evaluate; try fewer steps", file=sys.stderr)
+        return 1
+    except OSError as err:  # an output that cannot be written: a full disk, a read-only folder
+        where = f" '{err.filename}'" if err.filename else ""
+        print(f"error: cannot write{where}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    except Exception as err:  # a bug: one line the user can report, not a traceback
+        if os.environ.get("RNNVIZ_DEBUG"):
+            raise
+        print(f"error: internal error ({type(err).__name__}: {err}); please report it with the input "
+              "file and the command (RNNVIZ_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
 
 

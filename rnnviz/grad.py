@@ -35,7 +35,7 @@ from .errors import NumericError
 from .model import Model
 from .ops import unbroadcast
 from .parse import parse_text, suggest
-from .target import Target, TargetError, _error, parse_target
+from .target import Target, TargetError, _error, parse_target, relabel
 
 __all__ = ["Gradients", "gradients", "backprop", "state_grad_norms", "recurrent_spectra", "select"]
 
@@ -145,7 +145,7 @@ def backprop(trace, seeds: dict[Key, np.ndarray]) -> tuple[dict[str, np.ndarray]
     return params, adj
 
 
-def gradients(model: Model, trace, target: str | Target) -> Gradients:
+def gradients(model: Model, trace, target: str | Target, *, option: str = "--of") -> Gradients:
     """The gradient of ``target`` with respect to everything the run used.
 
     Args:
@@ -154,8 +154,16 @@ def gradients(model: Model, trace, target: str | Target) -> Gradients:
         target: ``"h[3]"``, ``"h_3"``, ``"h[3][0]"``, ``"sum(h)"`` or a :class:`Target`.
 
     Raises:
-        TargetError: an unknown variable, a step beyond the run, a component out of range.
+        TargetError: an unknown variable, a step beyond the run, a component out of range;
+            it points into ``option``, the command-line option the target came with.
     """
+    try:
+        return _gradients(model, trace, target)
+    except TargetError as err:
+        raise relabel(err, option) from None
+
+
+def _gradients(model: Model, trace, target: str | Target) -> Gradients:
     text = target if isinstance(target, str) else str(target)
     tgt = parse_target(target, model) if isinstance(target, str) else target
     tgt.check_steps(trace.steps, text=text)

@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import RnnvizError, Span, ValueSpecError
 from .model import Model
@@ -79,12 +79,33 @@ _SUM = re.compile(r"^\s*(?:\\?sum|\\sum)\s*\((.*)\)\s*$")
 _COMPONENT = re.compile(r"^(.*\S)\s*\[\s*(-?\d+)\s*\]\s*\[\s*(-?\d+)\s*\]\s*$")
 
 
-def parse_target(text: str, model: Model) -> Target:
+def relabel(err: TargetError, option: str) -> TargetError:
+    """The same error, pointing at the option the target was given with (``--grad`` for draw).
+
+    Example:
+        >>> relabel(_error("bad", "h[9]"), "--grad").span.file
+        '--grad'
+    """
+    if err.span is not None and err.span.file == _FILE and option != _FILE:
+        err.span = replace(err.span, file=option)
+    return err
+
+
+def parse_target(text: str, model: Model, *, option: str = _FILE) -> Target:
     """Read a target as written on the command line.
+
+    ``option`` is the command-line option errors point into (``--of``, or ``--grad``).
 
     Raises:
         TargetError: unreadable, an unknown name, a parameter or input, a step < 1.
     """
+    try:
+        return _parse_target(text, model)
+    except TargetError as err:
+        raise relabel(err, option) from None
+
+
+def _parse_target(text: str, model: Model) -> Target:
     raw = text
     m = _SUM.match(text)
     summed = bool(m)

@@ -170,3 +170,41 @@ def test_unknown_arguments_name_the_subcommand(capsys, model_file, argv, prog, c
     _, err = capsys.readouterr()
     assert err.startswith(f"error: {prog}: unrecognized arguments") and f"see '{prog} --help'" in err
     assert (f"did you mean {close}?" in err) if close else ("did you mean" not in err)
+
+
+@pytest.mark.parametrize("exc, words", [
+    (ValueError("boom"), "internal error (ValueError: boom)"),
+    (MemoryError(), "out of memory"),
+    (RecursionError(), "nests too deeply"),
+    (PermissionError(13, "Permission denied", "out/x.svg"), "cannot write 'out/x.svg': Permission denied"),
+])
+def test_unexpected_failures_are_one_line(capsys, monkeypatch, model_file, exc, words):
+    """A failure no check foresaw is still one line on stderr and exit 1, never a traceback."""
+    import rnnviz.commands.params as params
+
+    def boom(args):
+        raise exc
+
+    monkeypatch.delenv("RNNVIZ_DEBUG", raising=False)
+    monkeypatch.setattr(params, "run", boom)
+    assert main(["params", model_file]) == 1
+    _, err = capsys.readouterr()
+    assert words in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("target", ["q[2]", "y[9]", "y[2][7]", "W_hh"])
+def test_target_errors_point_into_the_option_given(target):
+    """gradients(..., option='--grad') reports a bad target against --grad (as draw --grad gives it)."""
+    import rnnviz
+    from rnnviz.grad import gradients
+    from rnnviz.numeric import forward
+    from rnnviz.target import TargetError
+
+    model = rnnviz.load_model(VANILLA)
+    trace = forward(model)
+    with pytest.raises(TargetError) as info:
+        gradients(model, trace, target, option="--grad")
+    assert info.value.format().startswith("--grad:1:1: ")
+    with pytest.raises(TargetError) as info:
+        gradients(model, trace, target)
+    assert info.value.format().startswith("--of:1:1: ")

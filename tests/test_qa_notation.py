@@ -2,6 +2,7 @@ r"""Equations as other courses and books write them parse to the same model as t
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import rnnviz
@@ -140,3 +141,19 @@ def test_range_of_t_after_an_equation_is_ignored(suffix):
     plain = "h[t] = tanh(W h[t-1] + U x[t])\nforget[t] = sigmoid(F h[t-1])"
     book = r"h_t = \tanh(W h_{t-1} + U x_t)" + suffix + "\nforget_t = \\sigma(F h_{t-1})" + suffix
     assert _model(book) == _model(plain)
+
+
+@pytest.mark.parametrize("line", [
+    r"with $x_t \in \mathbb{R}^3$ and $h_t \in \mathbb{R}^5$",
+    r"where x_t \in \mathbb{R}^3, h_t \in \mathbb{R}^5",
+    r"\text{where } x_t \in \mathbb{R}^3, h_t \in \mathbb{R}^5",
+    "let x_t in R^3 and h_t in R^5",
+])
+def test_a_prose_word_before_sizes_is_ignored(line):
+    """Exercise 3 as a sheet phrases it ('with x_t in R^3 and h_t in R^5') counts 45 parameters."""
+    from rnnviz.shapes import infer_shapes
+    from rnnviz.values import given_values
+
+    model = rnnviz.load_model("h_t = \\tanh(V \\cdot h_{t-1} + W \\cdot x_t + b)\n" + line)
+    shapes = infer_shapes(model, given_values(model))
+    assert sum(int(np.prod(shapes.of(p))) for p in model.parameters) == 45

@@ -78,3 +78,14 @@ def test_a_bare_x_is_not_a_size():
     """`dim W = x` is still refused as a size."""
     with pytest.raises(ValueSpecError):
         rnnviz.load_model("h_t = tanh(W x_t)\ndim W = x")
+
+
+@pytest.mark.parametrize("sizes", ["dim x = 2; h = 3", "dim x = 2 and h = 3", "dim x = 2, h = 3"])
+def test_dim_line_separators(sizes):
+    """A dim line separates its sizes with ',', ';' or 'and', as value lines do."""
+    from rnnviz.shapes import infer_shapes
+    from rnnviz.values import given_values
+
+    model = rnnviz.load_model("h_t = tanh(W h_{t-1} + U x_t)\n" + sizes)
+    shapes = infer_shapes(model, given_values(model))
+    assert (shapes.of("W"), shapes.of("U")) == ((3, 3), (3, 2))

@@ -465,6 +465,12 @@ def _convert(err: UnexpectedInput, text: str, file: str, opened: list[Token]) ->
                               "as in h[t] = tanh(W h[t-1] + U x[t])", span)
         msg = f"unexpected {_describe(tok)}"
         exp = _expected(err.expected)
+        source_line = text.splitlines()[span.line - 1] if 0 < span.line <= len(text.splitlines()) else ""
+        if "=" not in source_line and len(re.findall(r"(?<![\\_^A-Za-z])[A-Za-z]{2,}\b", source_line)) >= 3:
+            # `The hidden state is`: a sentence pasted with the equations.
+            return ParseError(msg + (f"; {exp}" if exp else ""), span,
+                              hint="this line reads like prose; rnnviz reads equations and values, so start "
+                                   "a line of text with % or #")
         return ParseError(msg + (f"; {exp}" if exp else ""), span)
     if isinstance(err, UnexpectedEOF):
         return ParseError("the input ends in the middle of an expression", Span(file, line, col, line, col + 1))

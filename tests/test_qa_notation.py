@@ -157,3 +157,14 @@ def test_a_prose_word_before_sizes_is_ignored(line):
     model = rnnviz.load_model("h_t = \\tanh(V \\cdot h_{t-1} + W \\cdot x_t + b)\n" + line)
     shapes = infer_shapes(model, given_values(model))
     assert sum(int(np.prod(shapes.of(p))) for p in model.parameters) == 45
+
+
+@pytest.mark.parametrize("text, prose", [
+    ("The hidden state is\n$$h_t = \\tanh(W h_{t-1} + U x_t)$$", True),
+    ("h_t = \\tanh(W h_{t-1} + U x_t)\nh_t in R^3 x", False),
+])
+def test_a_line_of_prose_gets_a_comment_hint(text, prose):
+    """A sentence pasted with the equations is pointed out as prose, with % or # to keep it."""
+    with pytest.raises(ParseError) as info:
+        rnnviz.load_model(text)
+    assert ("reads like prose" in info.value.format()) == prose

@@ -121,7 +121,9 @@ def plot_steps(trace, names: Sequence[str] | None = None, *, style: str = "auto"
                                interpolation="nearest", extent=(steps[0] - 0.5, steps[-1] + 0.5, 0.5, n + 0.5))
                 ax.set_ylabel("component")
                 ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
-                fig.colorbar(im, ax=ax, pad=0.01)
+                # An inset beside the panel: `ax=ax` would put the bar past the legends of the
+                # line panels above, far from the map it reads.
+                fig.colorbar(im, cax=ax.inset_axes((1.01, 0.0, 0.015, 1.0)))
             elif data.ndim == 1:
                 ax.plot(steps, data, marker=marker, color="#1f4e9c")
                 ax.axhline(0.0, color="#999999", linewidth=0.8, zorder=0)

@@ -25,3 +25,4 @@ def test_numeric_errors_name_the_failing_node(text, step, where, words):
     line = text.splitlines()[0]
     assert err.step == step and words in str(err)
     assert line[err.span.column - 1:err.span.end_column - 1] == where
+

@@ -197,3 +197,18 @@ def test_missing_graphviz_exits_1_with_one_sentence_and_writes_nothing(rnn, tmp_
     assert "Graphviz" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert [p.name for p in tmp_path.iterdir()] == ["net.rnn"]
     assert main(["draw", str(rnn), "--format", "dot", "-o", str(tmp_path / "net.dot"), "--view", "folded"]) == 0
+
+
+@pytest.mark.parametrize(
+    "args,code,words",
+    [(["--seed", "-5"], 2, "--seed"), (["--dpi", "100000"], 2, "--dpi"), (["--unroll", "0"], 2, "--unroll"),
+     (["--grad", "q[2]"], 1, "--grad:1:1")],
+)
+def test_bad_option_values_are_named(tmp_path, capsys, args, code, words):
+    """Out-of-range numbers are usage errors, and a bad --grad target is reported under --grad."""
+    from rnnviz.cli import main
+
+    out = tmp_path / "d.svg"
+    assert main(["draw", str(EXAMPLES / "vanilla.rnn"), "--values", *args, "-o", str(out)]) == code
+    assert words in capsys.readouterr().err
+    assert not out.exists()

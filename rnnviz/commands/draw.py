@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
+from ._common import count, dpi, seed, steps
 
 HELP = "draw the folded and the unrolled network (SVG, PNG, PDF, DOT or JSON)"
 DESCRIPTION = """\
@@ -48,16 +49,6 @@ _FORMATS = ("svg", "png", "pdf", "dot", "json")
 _EXT = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot", "json": "json"}
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """FILE, output, view and annotation options."""
     parser.add_argument("file", metavar="FILE", help="equation file (plain or LaTeX); - reads standard input")
@@ -69,14 +60,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="which diagram: folded, unrolled, both, or the operation views cell and "
                              "cell-unrolled. Default: both; with -o FILE or -o - (one view only), unrolled "
                              "when --values or --grad is given, else folded")
-    parser.add_argument("--unroll", metavar="N", type=_positive, default=None,
+    parser.add_argument("--unroll", metavar="N", type=steps, default=None,
                         help="number of time steps of the unrolled views (default 3, or the length of the "
                              "input sequence when --values or --grad runs the forward pass)")
     parser.add_argument("--format", choices=_FORMATS, default=None,
                         help="output format (default: from the -o extension, else svg); json is the graph "
                              "as data (nodes, edges, roles, delays)")
-    parser.add_argument("--dpi", metavar="N", type=_positive, default=150, help="resolution of PNG output (default 150)")
-    parser.add_argument("--max-columns", metavar="N", type=_positive, default=None,
+    parser.add_argument("--dpi", metavar="N", type=dpi, default=150, help="resolution of PNG output (default 150)")
+    parser.add_argument("--max-columns", metavar="N", type=count, default=None,
                         help="unrolled view: beyond N steps the middle steps collapse into an ellipsis "
                              "column (default 6; at least 3)")
     parser.add_argument("--values", dest="values_opt", metavar="VALUES_FILE", nargs="?", action="append",
@@ -88,13 +79,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="assignments", metavar="NAME=VALUE", action="append", default=[],
                         help="one value on the command line, e.g. --set 'W=[[1,0],[0,1]]'; later wins "
                              "(used by the forward pass of --values and --grad)")
-    parser.add_argument("--precision", metavar="N", type=_positive, default=3,
+    parser.add_argument("--precision", metavar="N", type=count, default=3,
                         help="significant digits of the numbers shown (default 3)")
     parser.add_argument("--grad", metavar="TARGET", default=None,
                         help="show the gradient of TARGET (e.g. 'y[3]', 'h[2][0]', 'sum(y)') at every node of "
                              "the unrolled view; edge width and color follow its size, so vanishing "
                              "gradients show; a zero gradient is drawn as a dashed, grey cut path")
-    parser.add_argument("--seed", metavar="N", type=int, default=0,
+    parser.add_argument("--seed", metavar="N", type=seed, default=0,
                         help="seed of the parameters and inputs no value gives (default 0)")
     parser.add_argument("--title", metavar="TEXT", default=None, help="a caption above the diagram")
 
@@ -169,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         if args.grad is not None:
             from ..grad import gradients
 
-            grads = gradients(model, trace, args.grad)
+            grads = gradients(model, trace, args.grad, option="--grad")
 
     kwargs = {"max_columns": max_columns} if max_columns is not None else {}
     diagrams = [draw(model, v, steps, values=trace if args.values_opt else None, grads=grads,

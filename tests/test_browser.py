@@ -45,9 +45,12 @@ const tables = Array.from(document.querySelectorAll('table.rnnviz-table th'))
   .filter(th => /[\u2016\u01c1]/.test(th.textContent.replace(
       Array.from(th.querySelectorAll('.katex')).map(k => k.textContent).join(''), '')))
   .map(th => th.textContent.slice(0, 40));
+const brokenNames = Array.from(document.querySelectorAll('.md-typeset table:not([class]) td:first-child code'))
+  .filter(c => c.getClientRects().length > 1).map(c => c.textContent);
 const wideMath = Array.from(document.querySelectorAll('.katex-display'))
   .filter(m => m.scrollWidth > m.clientWidth + 1).length;
-return {sideways: doc.scrollWidth - doc.clientWidth, cut: cut, rawGlyphs: tables, wideMath: wideMath};
+return {sideways: doc.scrollWidth - doc.clientWidth, cut: cut, rawGlyphs: tables, wideMath: wideMath,
+        brokenNames: brokenNames};
 """
 
 # Text in a diagram that a reader cannot see at all (contrast below 1.5; the faded labels of
@@ -160,6 +163,8 @@ def test_every_page_in_the_browser(driver, served, scheme):
                 problems.append(f"{name} at {width}px: diagrams wider than their block {fit['cut']}")
             if fit["wideMath"] and width >= 1280:
                 problems.append(f"{name} at {width}px: {fit['wideMath']} display formula(s) need scrolling")
+            if fit["brokenNames"]:
+                problems.append(f"{name} at {width}px: names broken over two lines {fit['brokenNames'][:3]}")
             if fit["rawGlyphs"]:
                 problems.append(f"{name}: table headers with raw glyphs instead of math {fit['rawGlyphs']}")
             height = driver.execute_script("return document.documentElement.scrollHeight")

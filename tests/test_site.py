@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -87,6 +88,8 @@ def test_gallery_has_every_cell_with_its_numbers(site):
         assert len(page.svgs) >= 3, cell
         assert "rnnviz-table" in html and "rnnviz-params" in html, cell
         assert "rnnviz-missing" not in html and "rnnviz-error" not in html, cell
+    from PIL import Image  # comes with matplotlib
+
     heads = {"svg": b"<svg", "png": b"\x89PNG", "pdf": b"%PDF"}
     stems = {p.stem for p in (site / "downloads").iterdir()}
     assert {"lstm-cell", "relu-1d-folded"} <= stems
@@ -94,6 +97,11 @@ def test_gallery_has_every_cell_with_its_numbers(site):
         for ext, head in heads.items():
             data = (site / "downloads" / f"{name}.{ext}").read_bytes()
             assert head in data[:400], f"{name}.{ext}"
+        # ... and open: the SVG parses as XML, the PNG decodes, the PDF is complete.
+        assert ET.parse(site / "downloads" / f"{name}.svg").getroot().tag.endswith("svg")
+        with Image.open(site / "downloads" / f"{name}.png") as png:
+            png.verify()
+        assert (site / "downloads" / f"{name}.pdf").read_bytes().rstrip().endswith(b"%%EOF")
     for full in (site / "assets" / "rnnviz" / "full").glob("*.svg"):
         assert full.read_text(encoding="utf-8").startswith("<?xml"), full.name
 

@@ -250,6 +250,9 @@ def test_wide_diagrams_fit_the_column_and_link_their_full_size(tmp_path):
             assert doc.startswith("<?xml") and 'xmlns="http://www.w3.org/2000/svg"' in doc
             head = re.search(r"<svg\b[^>]*>", doc).group(0)
             assert re.search(r'\swidth="[\d.]+pt"', head) and "max-width" not in head
+    # Links from a page of a site without directory URLs (sub/page.html) climb one folder.
+    sub = (site / "sub" / "page.html").read_text(encoding="utf-8")
+    assert 'href="../downloads/wide-sub.svg"' in sub and (site / "downloads" / "wide-sub.svg").is_file()
 
 
 def test_gradnorms_table_is_one_row_per_step_with_typeset_headers():

@@ -304,3 +304,14 @@ def test_one_download_name_for_two_pictures_fails_strict(tmp_path):
     warnings = [ln for ln in proc.stderr.splitlines() if "download=net-grad" in ln]
     assert len(warnings) == 1 and "other.md" in warnings[0] and "index.md" in warnings[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_dark_scheme_css_follows_the_diagram_colours():
+    """The stylesheet retargets exactly the edge, label-halo and delay colours the diagrams use."""
+    from rnnviz import style
+
+    css = (fence.ASSETS / "rnnviz.css").read_text(encoding="utf-8").lower()
+    slate = [rule for rule in css.split("}") if 'data-md-color-scheme="slate"' in rule]
+    for colour, what in ((style.EDGE_COLOR, "edges"), (style.LABEL_BG, "edge-label halo"),
+                         (style.DELAY_COLOR, "delay square")):
+        assert any(colour.lower() in rule for rule in slate), f"{what} {colour} not restyled for the dark scheme"

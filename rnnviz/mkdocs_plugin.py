@@ -1,4 +1,4 @@
-"""The MkDocs plugin ``rnnviz``: registers the fence, ships CSS and KaTeX, writes downloads.
+"""The MkDocs plugin ``rnnviz``: registers the fence, ships CSS, JS and KaTeX, writes downloads.
 
 Two lines of ``mkdocs.yml`` are enough::
 
@@ -32,6 +32,7 @@ __all__ = ["RnnvizPlugin", "fence_lines"]
 
 _FENCE_START = re.compile(r"^(?P<indent>[ \t>]*)(?P<fence>`{3,}|~{3,})[ \t]*\.?rnnviz\b.*$")
 _CSS = ["assets/rnnviz/rnnviz.css"]
+_JS = ["assets/rnnviz/rnnviz.js"]
 _KATEX_CSS = ["assets/rnnviz/katex.min.css"]
 _KATEX_JS = ["assets/rnnviz/katex.min.js", "assets/rnnviz/rnnviz-math.js"]
 
@@ -94,6 +95,9 @@ class RnnvizPlugin(BasePlugin):
             for js in _KATEX_JS:
                 if js not in config.extra_javascript:
                     config.extra_javascript.append(js)
+        for js in _JS:
+            if js not in config.extra_javascript:
+                config.extra_javascript.append(js)
         for css in extra_css:
             if css not in config.extra_css:
                 config.extra_css.append(css)

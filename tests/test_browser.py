@@ -205,3 +205,26 @@ def test_search_finds_pages(driver, served, query, page):
     links = WebDriverWait(driver, 15).until(lambda d: [
         a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, ".md-search-result__item a")] or None)
     assert any(href.split("#")[0] == base + page for href in links), links
+
+
+def test_a_scaled_diagram_zooms_on_click_inside_its_block(driver, served):
+    """Clicking a scaled-down diagram shows it at its drawn size, scrolling in its block only; again fits it."""
+    from selenium.webdriver.common.by import By
+
+    site, base = served
+    driver.set_window_size(1280, 900)
+    driver.get(base + "gallery/lstm/")
+    svg = driver.find_element(By.CSS_SELECTOR, ".rnnviz.rnnviz-scaled svg.rnnviz-svg")
+    measure = """const s = arguments[0], b = s.closest('.rnnviz'), d = document.documentElement;
+      return {svg: s.getBoundingClientRect().width, block: b.clientWidth, scroll: b.scrollWidth,
+              zoomed: b.classList.contains('rnnviz-zoomed'), page: d.scrollWidth - d.clientWidth,
+              drawn: parseFloat(s.style.width) * 4 / 3};"""
+    before = driver.execute_script(measure, svg)
+    assert before["svg"] <= before["block"] + 1 and not before["zoomed"]
+    driver.execute_script("arguments[0].scrollIntoView(); arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}));", svg)
+    zoomed = driver.execute_script(measure, svg)
+    assert zoomed["zoomed"] and abs(zoomed["svg"] - zoomed["drawn"]) < 2
+    assert zoomed["scroll"] > zoomed["block"] and zoomed["page"] <= 0
+    driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}));", svg)
+    again = driver.execute_script(measure, svg)
+    assert not again["zoomed"] and again["svg"] <= again["block"] + 1

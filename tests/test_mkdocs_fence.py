@@ -292,8 +292,9 @@ def test_minimal_site_needs_only_the_two_plugin_lines(tmp_path, theme):
     assert "rnnviz-error" not in html and "rnnviz-missing" not in html
     if _has_diagram():
         assert 'class="rnnviz-svg"' in html
-    for asset in ("rnnviz.css", "katex.min.js", "katex.min.css", "rnnviz-math.js"):
+    for asset in ("rnnviz.css", "rnnviz.js", "katex.min.js", "katex.min.css", "rnnviz-math.js"):
         assert (root / "site" / "assets" / "rnnviz" / asset).is_file(), asset
+    assert "assets/rnnviz/rnnviz.js" in html
     assert (root / ".cache" / "rnnviz").is_dir(), "the cache sits beside mkdocs.yml, not in the cwd"
 
 

@@ -130,7 +130,7 @@ def format_value(value, precision: int = 3) -> str:
     strip = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{tds}</TR></TABLE>'
     norm = escape_html(format_number(_norm(xs), precision))
     return (f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR><TD>{strip}</TD></TR>'
-            f"<TR><TD>{font}‖·‖ = {norm}</FONT></TD></TR></TABLE>")
+            f"<TR><TD>{font}norm {norm}</FONT></TD></TR></TABLE>")
 
 
 #: Rough width of a character of the value font, and the height of one line of it, in inches.
@@ -155,7 +155,7 @@ def value_extent(value, precision: int = 3) -> tuple[float, float]:
         return (len(", ".join(texts)) + 2) * _CHAR_W, _LINE_H
     if len(xs) <= MAX_ENTRIES:
         return max(map(len, texts)) * _CHAR_W + 0.12, len(xs) * _LINE_H + 0.06
-    norm = "‖·‖ = " + format_number(_norm(xs), precision)
+    norm = "norm " + format_number(_norm(xs), precision)
     return max(STRIP_CELLS * 5 / 72, len(norm) * _CHAR_W), _LINE_H + 10 / 72
 
 
@@ -201,9 +201,15 @@ def _grad_strength(g: float, top: float) -> float:
     return max(0.0, min(1.0, 1 + math.log10(g / top) / 6))
 
 
-def _grad_color(a: float) -> str:
-    lo, hi = (190, 190, 190), (178, 24, 43)
+def _grad_color(a: float, lo: tuple[int, int, int] = (190, 190, 190)) -> str:
+    hi = (178, 24, 43)
     return "#{:02x}{:02x}{:02x}".format(*(round(l + (h - l) * a) for l, h in zip(lo, hi)))
+
+
+def _grad_text_color(a: float) -> str:
+    """Like the edges, grey to red; but dark enough to read on a node even at zero,
+    where "∇ 0" is the answer a student looks for."""
+    return _grad_color(a, (80, 80, 80))
 
 
 def _time_label(node: Node) -> str | None:
@@ -258,7 +264,8 @@ def to_dot(
             their canonical spelling.
         values: (name, step) -> number or array, shown under unrolled nodes.
         grads: (name, step) -> gradient of a scalar target w.r.t. that node;
-            shown as a norm, and edge width/color follow its magnitude.
+            shown as the signed number for a scalar and as a norm for a vector;
+            edge width/color follow its magnitude.
         precision: significant digits of the numbers shown.
         title: a caption above the diagram (escaped).
     """
@@ -319,9 +326,13 @@ def to_dot(
             grad_html = None
             if key in grad_norms:
                 gn = grad_norms[key]
+                # A scalar's gradient keeps its sign (dh_3/dh_2 = -3 on an exam); a vector's
+                # is summarised by its norm.
+                flat = _flat(grads[key])
+                shown = flat[0] if len(flat) == 1 else gn
                 grad_html = (f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}" '
-                             f'COLOR="{_grad_color(_grad_strength(gn, grad_top))}">'
-                             f"∇ {escape_html(format_number(gn, precision))}</FONT>")
+                             f'COLOR="{_grad_text_color(_grad_strength(gn, grad_top))}">'
+                             f"∇ {escape_html(format_number(shown, precision))}</FONT>")
                 if gn == 0:
                     attrs.update(style=attrs["style"] + ",dashed", color=style.MUTED_COLOR)
             attrs["label"] = _node_label(n, value_html, grad_html)

@@ -54,7 +54,7 @@ return {sideways: doc.scrollWidth - doc.clientWidth, cut: cut, rawGlyphs: tables
 """
 
 # Text in a diagram that a reader cannot see at all (contrast below 1.5; the faded labels of
-# tiny gradients are meant to be faint, but not gone): the contrast of every text of every diagram
+# tiny gradients are meant to be faint, but not gone, and "∇ 0" must read): the contrast of every text of every diagram
 # with what lies behind it, as the browser paints it (so the page's CSS counts): the shape
 # of its node, and for edge labels both their halo and the page (a subscript hangs below
 # the halo).
@@ -68,9 +68,7 @@ const page = rgb(getComputedStyle(document.body).backgroundColor);
 const bad = [];
 document.querySelectorAll('svg.rnnviz-svg text').forEach(t => {
   const fg = rgb(getComputedStyle(t).fill);
-  // Known, reported to the diagram code: the label of an exactly zero gradient is drawn
-  // faded almost to the background (contrast 1.3); it is the only text let through.
-  if (!fg || !t.textContent.trim() || /^\u2207 0$/.test(t.textContent.trim())) { return; }
+  if (!fg || !t.textContent.trim()) { return; }
   const g = t.closest('g.node, g.edge');
   const shape = g && g.querySelector('ellipse, polygon, path, rect');
   const fill = shape && rgb(getComputedStyle(shape).fill);

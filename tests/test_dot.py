@@ -145,7 +145,7 @@ def test_values_short_vector_shows_entries_long_vector_shows_strip():
     assert column.count("<TR>") >= 3 and 'SIDES="LR"' in column
     assert [m for m in re.findall(r">([^<>]+)</FONT>", column)] == ["1", "2", "3"]
     long = format_value([3.0, 4.0] + [0.0] * 10)
-    assert "BGCOLOR" in long and "= 5" in long and "[" not in long
+    assert "BGCOLOR" in long and "norm 5" in long and "[" not in long
 
 
 @pytest.mark.parametrize("value", [0.5, [1.0, -2.0], [0.123, -4.56, 7.89], [1.0, 2.0, 3.0, 4.0], [0.1] * 20])
@@ -256,3 +256,16 @@ def test_large_grids_bend_straight_edges_round_nodes(text, steps):
         for n in real:
             if n not in (a, b):
                 assert _distance(pos[n], pos[a], pos[b]) >= 0.45, (a, b, n)
+
+
+def test_scalar_gradient_keeps_its_sign_and_zero_reads():
+    """A scalar node shows its signed gradient (dh_3/dh_2 = -3 in exercise 2); zero is drawn dark enough to read."""
+    from rnnviz import draw, forward, gradients, load
+
+    model = load(str(EXAMPLES / "relu_1d.rnn"))
+    trace = forward(model)
+    text = draw(model, view="unrolled", values=trace, grads=gradients(model, trace, "h[3]")).dot()
+    shown = re.findall(r'COLOR="(#[0-9a-f]{6})">∇ ([^<]+)<', text)
+    assert ("−3" in [g for _, g in shown]) and ("3" in [g for _, g in shown])
+    zero_colors = {c for c, g in shown if g == "0"}
+    assert zero_colors and all(int(c[1:3], 16) < 128 for c in zero_colors)

@@ -524,7 +524,16 @@ class _Builder:
             if isinstance(s, S.ReluDeriv):
                 if not _is_constant(s.value):
                     raise self.err("relu'(0) takes a number, as in relu'(0) = 1", s.value.span, cls=ValueSpecError)
-                out.append(Value("relu'(0)", _constant(s.value), "relu_deriv", None, s.span))
+                value = _constant(s.value)
+                if not isinstance(value, float):
+                    raise self.err("relu'(0) takes one number, as in relu'(0) = 1", s.value.span,
+                                   cls=ValueSpecError)
+                # Like a value for a symbol the equations never use: a sign of a wrong file.
+                if not any(isinstance(n, E.Call) and (n.func == "relu" or n.generic)
+                           for eq in model.equations for n in E.walk(eq.expr)):
+                    raise self.err("relu'(0) is given, but no equation applies relu", s.span,
+                                   cls=ValueSpecError)
+                out.append(Value("relu'(0)", value, "relu_deriv", None, s.span))
             elif isinstance(s, S.Size):
                 canonical, _ = self.resolve_value_name(s.name, model, size=True)
                 dims = s.dims

@@ -215,6 +215,8 @@ def test_values_from_a_second_source_come_later():
      ("h[t] = f(x[t])\nf = 3", 2, 5, "give it a function"),
      ("h[t] = W h[t-1]\nh[2] = W", 2, 8, "fixed step"),
      ("x = [1, 2]", 1, 1, "no equations"),
+     ("h[t] = tanh(W h[t-1])\nrelu'(0) = 1", 2, 1, "no equation applies relu"),
+     ("h[t] = relu(W h[t-1])\nrelu'(0) = [1]", 2, 12, "one number"),
      ("h_t = \\tanh(Wx_t + Uh_{t-1})", 1, 20, "did you mean U h"),
      ],
 )

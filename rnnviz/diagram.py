@@ -79,9 +79,15 @@ class Diagram:
         return json.dumps(self.graph, indent=2, ensure_ascii=False) + "\n"
 
     def render(self, format: str = "svg", *, dpi: int = 150) -> bytes:
-        """The diagram in ``format`` (svg, png, pdf, dot, json) as bytes."""
+        """The diagram in ``format`` (svg, png, pdf, dot, json) as the bytes of a file.
+
+        SVG here is a stand-alone file (XML declaration, namespaces); :meth:`svg`
+        is the prolog-free text to inline in HTML.
+        """
         if format == "svg":
-            return self.svg().encode("utf-8")
+            from .render import standalone_svg
+
+            return standalone_svg(self.svg()).encode("utf-8")
         if format == "dot":
             return self._dot.encode("utf-8")
         if format == "json":

@@ -24,7 +24,7 @@ from .errors import RenderError
 from .labels import escape_html
 from .svginline import prefix_ids
 
-__all__ = ["FORMATS", "find_dot", "render", "render_svg", "clean_svg", "diagram_prefix"]
+__all__ = ["FORMATS", "find_dot", "render", "render_svg", "clean_svg", "diagram_prefix", "standalone_svg"]
 
 #: Output formats Graphviz renders for us, with their file extension.
 FORMATS = ("svg", "png", "pdf")
@@ -62,6 +62,14 @@ def render(dot_text: str, format: str = "svg", *, dpi: int = 150) -> bytes:
     cmd = [find_dot(), f"-T{format}"]
     if format == "png":
         cmd.append(f"-Gdpi={int(dpi)}")
+        # A PNG lands in slide tools, mail and image viewers, several of which show a
+        # transparent background as black (dark text on black): paint the page white.
+        # A graph attribute set last wins over the one in the graph statement.
+        dot_text = _opaque(dot_text)
+    if format == "pdf":
+        # Graphviz pads PDF pages with a 36 pt margin on every side; \includegraphics
+        # in Beamer would show it as a wide empty frame. The graph's own ``pad`` stays.
+        cmd.append("-Gmargin=0")
     try:
         proc = subprocess.run(cmd, input=dot_text.encode("utf-8"), capture_output=True, check=False)
     except OSError as err:  # found but cannot run (permissions, broken install)
@@ -71,6 +79,19 @@ def render(dot_text: str, format: str = "svg", *, dpi: int = 150) -> bytes:
         reason = detail[0] if detail else f"exit code {proc.returncode}"
         raise RenderError(f"Graphviz could not draw this diagram: {reason}")
     return proc.stdout
+
+
+def _opaque(dot_text: str) -> str:
+    """``dot_text`` with a white page instead of a transparent one.
+
+    Example:
+        >>> _opaque('digraph { a }')
+        'digraph { a \\n  bgcolor="white";\\n}'
+    """
+    body = dot_text.rstrip()
+    if not body.endswith("}"):
+        return dot_text
+    return body[:-1] + '\n  bgcolor="white";\n}'
 
 
 def diagram_prefix(dot_text: str) -> str:
@@ -118,3 +139,34 @@ def render_svg(dot_text: str, *, title: str | None = None, prefix: str | None = 
     """
     raw = render(dot_text, "svg").decode("utf-8")
     return clean_svg(raw, prefix or diagram_prefix(dot_text), title=title)
+
+
+#: Prolog of an SVG file that stands alone (opened by a browser, a slide tool, Inkscape).
+XML_PROLOG = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+
+
+def standalone_svg(svg: str) -> str:
+    """Inline SVG (as :func:`clean_svg` makes it) turned into the text of a ``.svg`` file.
+
+    Adds the XML declaration and makes sure the SVG and XLink namespaces are
+    declared, so the file is valid XML on its own; ends with a newline.
+
+    Example:
+        >>> print(standalone_svg('<svg viewBox="0 0 1 1"></svg>'))
+        <?xml version="1.0" encoding="UTF-8" standalone="no"?>
+        <svg viewBox="0 0 1 1" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"></svg>
+        <BLANKLINE>
+    """
+    match = _SVG_OPEN.search(svg)
+    if match is None:
+        raise RenderError("Graphviz returned something that is not SVG")
+    head = match.group(0)
+    extra = ""
+    if 'xmlns="' not in head:
+        extra += ' xmlns="http://www.w3.org/2000/svg"'
+    if "xmlns:xlink=" not in head:
+        extra += ' xmlns:xlink="http://www.w3.org/1999/xlink"'
+    if extra:
+        head = head[:-1].rstrip() + extra + ">"
+    text = XML_PROLOG + svg[:match.start()].lstrip() + head + svg[match.end():]
+    return text if text.endswith("\n") else text + "\n"

@@ -115,9 +115,9 @@ def _cell(value, precision: int | None) -> str:
 def _plain(trace, precision: int | None) -> dict[str, list]:
     """name -> [v0, ..., vT] as Python numbers and lists (rounded if asked)."""
     out = {}
-    for name, steps in trace.values.items():
+    for name, series in trace.values.items():
         row = []
-        for v in steps:
+        for v in series:
             if v is None:
                 row.append(None)
                 continue
@@ -167,9 +167,9 @@ def csv_text(trace, precision: int | None = None) -> str:
     for t in range(trace.steps + 1):
         for b in range(trace.batch or 1):
             row = [str(t)] + ([str(b)] if batched else [])
-            for name, steps in values.items():
+            for name, series in values.items():
                 width = max(1, (trace.shapes.of(name) or (1,))[0])
-                v = steps[t]
+                v = series[t]
                 if v is None:
                     row += [""] * width
                     continue

@@ -335,12 +335,13 @@ def graph(model: Model, *, unrolled: bool = False, steps: int = 3, max_columns: 
     return cell_graph(model, unrolled=unrolled, steps=steps, max_columns=max_columns).to_json()
 
 
-def build(model: Model, *, unrolled: bool, steps: int, max_columns: int = DEFAULT_MAX_CELLS) -> tuple[str, dict]:
-    """DOT text and JSON graph of the ``cell`` (folded) or ``cell-unrolled`` view.
+def build(model: Model, *, unrolled: bool, steps: int, max_columns: int = DEFAULT_MAX_CELLS,
+          title: str | None = None) -> tuple[str, dict]:
+    """DOT text and JSON graph of the ``cell`` (folded) or ``cell-unrolled`` view (``title``: its caption).
 
     This is what ``rnnviz.diagram.draw(model, view="cell" | "cell-unrolled")`` calls.
     """
     from .cell_dot import to_dot
 
     g = cell_graph(model, unrolled=unrolled, steps=steps, max_columns=max_columns)
-    return to_dot(g), g.to_json()
+    return to_dot(g, title=title), g.to_json()

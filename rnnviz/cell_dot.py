@@ -29,7 +29,7 @@ from . import style
 from .cell import CellGraph, CellNode, cell_graph
 from .cell_layout import levels, order_keys, relays as find_relays, step_of
 from .gates import GATE_ROLES
-from .labels import dot_html, escape_dot, escape_html, html_label, name_of
+from .labels import caption_html, dot_html, escape_dot, escape_html, html_label, name_of
 from .syntax import Name
 
 __all__ = ["to_dot"]
@@ -187,8 +187,9 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
     ga = style.graph_attrs()
     ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32", nodesep="0.22")
     if title:
-        ga.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="15">{escape_html(title)}</FONT>'),
-                  labelloc="t")
+        # The same caption as the variable views: wrapped, on a pale box (dark pages).
+        ga.update(label=dot_html(caption_html(title, style.FONT_TEXT, 15, style.LABEL_BG)),
+                  labelloc="t", labeljust="c")
     lines.append(f"  graph {_attrs(ga)};")
     lines.append(f"  node {_attrs({'fontname': style.FONT, 'fontsize': str(style.FONT_SIZE)})};")
     lines.append(f"  edge {_attrs(style.edge_attrs())};")

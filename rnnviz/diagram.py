@@ -209,7 +209,7 @@ def draw(
             from . import cell
         except ImportError:
             raise ValueSpecError(f"the '{view}' view is not available in this version of rnnviz") from None
-        dot_text, graph = cell.build(model, unrolled=view == "cell-unrolled", steps=steps)
+        dot_text, graph = cell.build(model, unrolled=view == "cell-unrolled", steps=steps, title=title)
         return Diagram(view, dot_text, graph, title=title, alt=alt)
 
     g = graphmod.build(model, view, steps=steps, max_columns=max_columns)

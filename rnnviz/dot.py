@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from . import style
 from .graph import Graph, Node
 from .layout import ROUTED_MAX_NODES, Router, head_label_spots, levels, positions
-from .labels import GREEK_LETTERS, HtmlLabel, dot_html, escape_dot, escape_html, html_label, name_of
+from .labels import GREEK_LETTERS, HtmlLabel, caption_html, dot_html, escape_dot, escape_html, html_label, name_of
 from .syntax import Name
 
 __all__ = ["to_dot", "format_number", "format_value", "value_extent", "node_id"]
@@ -287,9 +287,7 @@ def to_dot(
         g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
     if title:
         # A pale box behind the caption: legible on white and on dark pages.
-        g.update(label=dot_html(f'<TABLE BORDER="0" CELLPADDING="3" STYLE="rounded" BGCOLOR="{style.LABEL_BG}">'
-                                f'<TR><TD><FONT FACE="{style.FONT_TEXT}" POINT-SIZE="15">{escape_html(title)}'
-                                "</FONT></TD></TR></TABLE>"),
+        g.update(label=dot_html(caption_html(title, style.FONT_TEXT, 15, style.LABEL_BG)),
                  labelloc="t", labeljust="c")
     lines.append(f"  graph {_attrs(g)};")
     lines.append(f"  node {_attrs({'fontname': style.FONT, 'fontsize': str(style.FONT_SIZE)})};")

@@ -36,6 +36,8 @@ __all__ = [
     "html_name",
     "plain_label",
     "name_of",
+    "caption_lines",
+    "caption_html",
 ]
 
 #: Accent of :class:`~rnnviz.syntax.Name` -> Unicode combining mark.
@@ -226,3 +228,43 @@ def plain_label(display: Name, time: str | int | None = None) -> str:
         out += "^" + ",".join(display.sups)
     t = time_text(time)
     return out + (t or "")
+
+
+#: Characters per caption line: about 6 inches of 15 pt text, the width of a slide's body.
+CAPTION_WIDTH = 60
+
+
+def caption_lines(title: str, width: int = CAPTION_WIDTH) -> list[str]:
+    """The lines of a caption: the title's own line breaks, then words wrapped at ``width``.
+
+    A long title is wrapped rather than widening the figure (which would shrink the
+    diagram on a slide) or being cut; a word longer than ``width`` stays whole.
+
+    Example:
+        >>> caption_lines("LSTM", 10)
+        ['LSTM']
+        >>> caption_lines("the hidden state carries memory", 16)
+        ['the hidden state', 'carries memory']
+        >>> caption_lines("one\\ntwo")
+        ['one', 'two']
+    """
+    import textwrap
+
+    lines: list[str] = []
+    for part in title.splitlines() or [""]:
+        lines.extend(textwrap.wrap(part, width, break_long_words=False, break_on_hyphens=False) or [""])
+    return lines
+
+
+def caption_html(title: str, font: str, size: int, background: str, width: int = CAPTION_WIDTH) -> str:
+    """Inside of the HTML-like label of a diagram's caption: wrapped lines on a pale box.
+
+    The box keeps the caption legible where the page behind it is dark.
+
+    Example:
+        >>> caption_html("a < b", "Helvetica", 15, "#ffffff")
+        '<TABLE BORDER="0" CELLPADDING="3" STYLE="rounded" BGCOLOR="#ffffff"><TR><TD><FONT FACE="Helvetica" POINT-SIZE="15">a &lt; b</FONT></TD></TR></TABLE>'
+    """
+    text = "<BR/>".join(escape_html(line) for line in caption_lines(title, width))
+    return (f'<TABLE BORDER="0" CELLPADDING="3" STYLE="rounded" BGCOLOR="{background}"><TR><TD>'
+            f'<FONT FACE="{font}" POINT-SIZE="{size}">{text}</FONT></TD></TR></TABLE>')

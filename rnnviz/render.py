@@ -78,7 +78,46 @@ def render(dot_text: str, format: str = "svg", *, dpi: int = 150) -> bytes:
         detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         reason = detail[0] if detail else f"exit code {proc.returncode}"
         raise RenderError(f"Graphviz could not draw this diagram: {reason}")
-    return proc.stdout
+    if format == "png":
+        return _flatten_png(proc.stdout, dpi)
+    return _undated(proc.stdout) if format == "pdf" else proc.stdout
+
+
+def _flatten_png(png: bytes, dpi: int) -> bytes:
+    """The PNG as opaque RGB on white, with its resolution recorded.
+
+    Graphviz's page is a whole number of pixels but its white background covers
+    only the drawing's fractional size, leaving a half-transparent last column and
+    row; those turn grey or black in some viewers. The ``pHYs`` resolution lets
+    slide tools place the image at its intended size.
+    """
+    import io
+
+    from PIL import Image  # Pillow comes with matplotlib; only PNG output needs it
+
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(png)) as im:
+        # Dropping alpha is compositing on white here: everything but that strip is
+        # already painted on the opaque white page, and the strip itself is white.
+        im.convert("RGB").save(out, format="PNG", dpi=(dpi, dpi))
+    return out.getvalue()
+
+
+_PDF_DATE = re.compile(rb"/CreationDate\s*\([^)]*\)")
+
+
+def _undated(pdf: bytes) -> bytes:
+    """The PDF without its creation date, so the same diagram gives the same bytes.
+
+    The entry is blanked out with as many spaces (whitespace between dictionary
+    entries is allowed), which keeps every byte offset of the cross-reference table.
+
+    Example:
+        >>> pdf = b"<< /CreationDate (D:20260101120000Z) >>"
+        >>> _undated(pdf).split(), len(_undated(pdf)) == len(pdf)
+        ([b'<<', b'>>'], True)
+    """
+    return _PDF_DATE.sub(lambda m: b" " * len(m.group(0)), pdf)
 
 
 def _opaque(dot_text: str) -> str:
@@ -145,11 +184,21 @@ def render_svg(dot_text: str, *, title: str | None = None, prefix: str | None = 
 XML_PROLOG = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
 
 
+#: Graphviz's font lists -> lists that also name the faces Windows and Linux have:
+#: a slide tool on another machine then keeps the Times-like math and the sans numbers.
+_FONT_FALLBACKS = {
+    "Times,serif": "Times,Times New Roman,Liberation Serif,serif",
+    "Helvetica,sans-Serif": "Helvetica,Arial,Liberation Sans,sans-serif",
+}
+
+
 def standalone_svg(svg: str) -> str:
     """Inline SVG (as :func:`clean_svg` makes it) turned into the text of a ``.svg`` file.
 
     Adds the XML declaration and makes sure the SVG and XLink namespaces are
-    declared, so the file is valid XML on its own; ends with a newline.
+    declared, so the file is valid XML on its own; names common faces after
+    Graphviz's font names (Times New Roman, Arial) before the generic family;
+    ends with a newline.
 
     Example:
         >>> print(standalone_svg('<svg viewBox="0 0 1 1"></svg>'))
@@ -168,5 +217,8 @@ def standalone_svg(svg: str) -> str:
         extra += ' xmlns:xlink="http://www.w3.org/1999/xlink"'
     if extra:
         head = head[:-1].rstrip() + extra + ">"
-    text = XML_PROLOG + svg[:match.start()].lstrip() + head + svg[match.end():]
+    body = svg[match.end():]
+    for family, fallback in _FONT_FALLBACKS.items():
+        body = body.replace(f'font-family="{family}"', f'font-family="{fallback}"')
+    text = XML_PROLOG + svg[:match.start()].lstrip() + head + body
     return text if text.endswith("\n") else text + "\n"

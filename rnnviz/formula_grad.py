@@ -295,8 +295,8 @@ def _variable_at(model: Model, text: str) -> tuple[str, int] | None:
     canonical, step = name.canonical, None
     if name.time is not None and name.time.absolute:
         step = name.time.offset
-    elif canonical not in model.symbols and name.numeric_sub is not None:
-        canonical, step = name.without_last_sub().canonical, name.numeric_sub
+    elif (found := model.step_in_subscript(name)) is not None:
+        canonical, step = found
     if step is None or not (canonical in model.recurrent or canonical in model.inputs):
         return None
     return canonical, step

@@ -216,10 +216,8 @@ def select(model: Model, grads: Gradients, wrt: Iterable[str]) -> list[str]:
         canonical, step = name.canonical, None
         if name.time is not None and name.time.absolute:
             step = name.time.offset
-        elif canonical not in model.symbols and name.numeric_sub is not None:
-            shorter = name.without_last_sub().canonical
-            if shorter in model.symbols:
-                canonical, step = shorter, name.numeric_sub
+        elif (found := model.step_in_subscript(name)) is not None:
+            canonical, step = found
         sym = model.symbols.get(canonical)
         if sym is None or sym.kind == "function":
             known = [n for n in model.symbols if model.symbols[n].kind != "function"]

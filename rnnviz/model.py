@@ -110,6 +110,23 @@ class Model:
     def max_delay(self, name: str) -> int:
         return max(self.delays(name), default=0)
 
+    def step_in_subscript(self, name: S.Name) -> tuple[str, int] | None:
+        """``x_3`` read as ``x`` at step 3: when ``x_3`` is no symbol, ``x`` is, and 3 is a number.
+
+        Whether ``x`` may have steps (a parameter has none) is for the caller to judge.
+
+        Example:
+            >>> from rnnviz.parse import parse_text
+            >>> m = load_model("h[t] = tanh(W h[t-1] + U x[t])")
+            >>> [m.step_in_subscript(parse_text(f"{n} = 0").statements[0].lhs) for n in ("x_3", "h_0", "x", "y_2")]
+            [('x', 3), ('h', 0), None, None]
+        """
+        sub = name.numeric_sub
+        if sub is None or name.canonical in self.symbols:
+            return None
+        shorter = name.without_last_sub().canonical
+        return (shorter, sub) if shorter in self.symbols else None
+
     @property
     def recurrent(self) -> list[str]:
         """Computed variables read at an earlier step (they need initial values)."""

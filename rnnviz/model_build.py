@@ -21,7 +21,16 @@ from . import expr as E
 from . import syntax as S
 from .errors import Span, ValueSpecError
 from .model import Equation, Model, Symbol
-from .model_syntax import FUNCTION_ALIASES, can_be_generic, constant, is_constant, is_function_word, not_a_number, refs
+from .model_syntax import (
+    FUNCTION_ALIASES,
+    can_be_generic,
+    constant,
+    is_constant,
+    is_equation,
+    is_function_word,
+    not_a_number,
+    refs,
+)
 from .parse import suggest
 from .value_lines import ValueLines
 
@@ -34,7 +43,7 @@ class ModelBuilder(ValueLines):
     # -- classification ------------------------------------------------------
     def classify(self, stmts) -> tuple[list[S.Assign], list]:
         """Split statements into equations and value statements."""
-        eqs = [s for s in stmts if isinstance(s, S.Assign) and s.lhs.time is not None and not s.lhs.time.absolute]
+        eqs = [s for s in stmts if is_equation(s)]
         targets = {s.lhs.canonical for s in eqs}
         pending = [s for s in stmts if isinstance(s, S.Assign) and s.lhs.time is None and not is_constant(s.rhs)]
         # A sheet may drop the time index of a gate (`g_1 = \sigma(W_1 x_t + ...)`):

@@ -21,7 +21,7 @@ from . import syntax as S
 from .errors import ValueSpecError
 
 __all__ = ["FUNCTION_ALIASES", "is_constant", "refs", "not_a_number", "is_function_word", "can_be_generic",
-           "constant"]
+           "constant", "is_equation"]
 
 #: Every spelling of a function (after LaTeX decoration is stripped) -> canonical name.
 FUNCTION_ALIASES = {
@@ -29,6 +29,11 @@ FUNCTION_ALIASES = {
     "relu": "relu", "ReLU": "relu", "Relu": "relu", "softmax": "softmax",
     "exp": "exp", "log": "log", "ln": "log", "identity": "identity", "id": "identity",
 }
+
+
+def is_equation(stmt: object) -> bool:
+    """An assignment to a variable at a step relative to t (``h[t] = ...``): not a value line."""
+    return isinstance(stmt, S.Assign) and stmt.lhs.time is not None and not stmt.lhs.time.absolute
 
 
 def is_constant(node: S.Node) -> bool:

@@ -132,10 +132,8 @@ def _parse_target(text: str, model: Model) -> Target:
         if not name.time.absolute:
             raise _error(f"'{raw}' names the step t; give a number, as in {canonical}[3]", raw)
         step = name.time.offset
-    elif canonical not in model.symbols and name.numeric_sub is not None:
-        shorter = name.without_last_sub().canonical
-        if shorter in model.symbols:
-            canonical, step = shorter, name.numeric_sub
+    elif (found := model.step_in_subscript(name)) is not None:
+        canonical, step = found
     sym = model.symbols.get(canonical)
     if sym is None:
         known = model.variables

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from . import expr as E
 from . import syntax as S
 from .errors import ModelError, RnnvizError, Span, ValueSpecError
-from .model_syntax import constant, is_constant, is_function_word, not_a_number
+from .model_syntax import constant, is_constant, is_equation, is_function_word, not_a_number
 from .parse import parse_text, suggest
 
 if TYPE_CHECKING:
@@ -63,9 +63,7 @@ class ValueLines:
         return e
 
     def has_equations(self, prog: S.Program) -> bool:
-        return any(
-            isinstance(s, S.Assign) and s.lhs.time is not None and not s.lhs.time.absolute for s in prog.statements
-        )
+        return any(is_equation(s) for s in prog.statements)
 
     # -- values --------------------------------------------------------------
     def resolve_value_name(self, name: S.Name, model: Model, *, size: bool = False) -> tuple[str, int | None]:
@@ -81,11 +79,9 @@ class ValueLines:
             if sym.kind == "parameter" and time is not None and not size:
                 raise self.err(f"'{canonical}' is a parameter: it has no time steps", name.span)
             return canonical, (time if not size else None)
-        sub = name.numeric_sub
-        if sub is not None and name.time is None:
-            shorter = name.without_last_sub().canonical
-            if shorter in syms and syms[shorter].kind in ("input", "variable"):
-                return shorter, (None if size else sub)
+        found = model.step_in_subscript(name) if name.time is None else None
+        if found is not None and syms[found[0]].kind in ("input", "variable"):
+            return found[0], (None if size else found[1])
         known = [n for n in syms if syms[n].kind != "function"]
         close = suggest(canonical, known)
         hint = f"did you mean {close}?" if close else "the equations use " + ", ".join(known)

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import io
+import logging
 import math
 from collections.abc import Mapping, Sequence
 
@@ -40,6 +41,7 @@ _STYLE = {
     "font.size": 14, "axes.titlesize": 17, "axes.labelsize": 15, "xtick.labelsize": 13,
     "ytick.labelsize": 13, "legend.fontsize": 15, "lines.linewidth": 2.2, "lines.markersize": 7,
     "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "path",
+    "pdf.fonttype": 42,  # TrueType in PDF: selectable text that print shops accept (not Type 3)
     "mathtext.fontset": "cm",
 }
 
@@ -220,6 +222,14 @@ def figure_bytes(fig, fmt: str, *, dpi: int = 150) -> bytes:
 
     buf = io.BytesIO()
     meta = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
-    with matplotlib.rc_context(_STYLE):
-        fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+    # Embedding TrueType fonts in a PDF runs fontTools, which warns on stderr about the
+    # fonts' own timestamps; that says nothing to the user, so it is kept quiet here.
+    quiet = logging.getLogger("fontTools")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        with matplotlib.rc_context(_STYLE):
+            fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+    finally:
+        quiet.setLevel(level)
     return buf.getvalue()

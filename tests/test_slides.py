@@ -198,3 +198,14 @@ def test_long_title_wraps_and_is_not_cut(view):
 def test_caption_lines(title, width, expected):
     """Captions keep the title's own line breaks, wrap at the width and never split a word."""
     assert caption_lines(title, width) == expected
+
+
+@_needs("pdffonts")
+def test_plot_pdf_fonts_are_truetype_not_type3(tmp_path, capfd):
+    """``rnnviz plot -o x.pdf`` embeds TrueType fonts (selectable, accepted by print), never Type 3, and says nothing on stderr."""
+    out = tmp_path / "steps.pdf"
+    assert main(["plot", str(example_paths()[0]), "-o", str(out)]) == 0
+    assert capfd.readouterr().err == ""
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
+    rows = [line for line in fonts.splitlines()[2:] if line.strip()]
+    assert rows and all("Type 3" not in row and " yes " in row for row in rows), fonts

@@ -209,3 +209,39 @@ def test_plot_pdf_fonts_are_truetype_not_type3(tmp_path, capfd):
     fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
     rows = [line for line in fonts.splitlines()[2:] if line.strip()]
     assert rows and all("Type 3" not in row and " yes " in row for row in rows), fonts
+
+
+def _curve(points: list[tuple[float, float]], samples: int = 20) -> list[tuple[float, float]]:
+    """Points along a Graphviz edge path (cubic Bézier segments)."""
+    out = []
+    for i in range(0, len(points) - 3, 3):
+        p0, p1, p2, p3 = points[i:i + 4]
+        for k in range(samples + 1):
+            t = k / samples
+            a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t * t, t ** 3
+            out.append((a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0], a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]))
+    return out
+
+
+@pytest.mark.parametrize("steps", [3, 6])
+@pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.stem)
+def test_cell_unrolled_reads_cleanly(path, steps):
+    """In the cell-unrolled view no node sits on another and no wire runs through a node it does not join."""
+    from tests import svg_geometry as geo
+
+    d = draw(_model(path), "cell-unrolled", steps, title="Unrolled cell")
+    svg = geo.render_svg(d.dot())
+    pic = geo.parse(svg)
+    assert geo.node_clashes(pic) == []
+    through = set()
+    for title, paths in pic.edge_paths.items():
+        ends = set(title.split("->"))
+        for points in paths:
+            for x, y in _curve(points):
+                for nid, (x0, y0, x1, y1) in pic.nodes.items():
+                    if nid not in ends and x1 - x0 > 3 and x0 + 2 < x < x1 - 2 and y0 + 2 < y < y1 - 2:
+                        through.add((title, nid))
+    assert through == set()
+    # The caption sits above every node (SVG y grows downwards).
+    caption_y = max(float(y) for y in re.findall(r'<text[^>]*y="([-\d.]+)"[^>]*>Unrolled cell<', svg))
+    assert caption_y < min(box[1] for box in pic.nodes.values())

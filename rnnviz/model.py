@@ -1,4 +1,8 @@
-"""Syntax tree -> Model: what each symbol is, delays, evaluation order, checks.
+"""The model: equations in evaluation order, the symbols they use with their roles, values.
+
+:func:`build_model` gives a parsed program its meaning; the work is done by
+:mod:`rnnviz.model_build` (equations, order, roles, checks) and
+:mod:`rnnviz.value_lines` (value lines), which this module re-exports from.
 
 Example:
     >>> from rnnviz.model import load_model
@@ -21,9 +25,6 @@ from .value_lines import Value, ValueLines, parse_assignment
 
 __all__ = ["Symbol", "Equation", "Value", "Model", "build_model", "load_model", "FUNCTION_ALIASES",
            "parse_assignment"]
-
-ROLES = ("input", "state", "hidden", "output", "parameter")
-
 
 @dataclass(frozen=True)
 class Symbol:

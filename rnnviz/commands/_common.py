@@ -1,4 +1,15 @@
-"""Options and helpers shared by the subcommands."""
+"""Options and helpers shared by the subcommands: FILE, --values, --set and number types.
+
+Example:
+    >>> import argparse
+    >>> from rnnviz.commands._common import add_model_arguments, steps
+    >>> parser = argparse.ArgumentParser()
+    >>> add_model_arguments(parser)
+    >>> _ = parser.add_argument("--steps", type=steps)
+    >>> args = parser.parse_args(["-", "--set", "h_0=1", "--steps", "3"])
+    >>> args.assignments, args.steps
+    (['h_0=1'], 3)
+"""
 
 from __future__ import annotations
 

@@ -235,7 +235,7 @@ CAPTION_WIDTH = 60
 
 
 def caption_lines(title: str, width: int = CAPTION_WIDTH) -> list[str]:
-    """The lines of a caption: the title's own line breaks, then words wrapped at ``width``.
+    """The lines of a caption: the title's own line breaks, then words wrapped at ``width`` into even lines.
 
     A long title is wrapped rather than widening the figure (which would shrink the
     diagram on a slide) or being cut; a word longer than ``width`` stays whole.
@@ -245,14 +245,25 @@ def caption_lines(title: str, width: int = CAPTION_WIDTH) -> list[str]:
         ['LSTM']
         >>> caption_lines("the hidden state carries memory", 16)
         ['the hidden state', 'carries memory']
+        >>> caption_lines("GRU: forward pass over six steps, with the values under each node", 60)
+        ['GRU: forward pass over six steps,', 'with the values under each node']
         >>> caption_lines("one\\ntwo")
         ['one', 'two']
     """
     import textwrap
 
+    def wrap(text: str, w: int) -> list[str]:
+        return textwrap.wrap(text, w, break_long_words=False, break_on_hyphens=False) or [""]
+
     lines: list[str] = []
     for part in title.splitlines() or [""]:
-        lines.extend(textwrap.wrap(part, width, break_long_words=False, break_on_hyphens=False) or [""])
+        wrapped = wrap(part, width)
+        # As many lines as needed, but of even length: no lone last word under a long line.
+        for narrower in range(max(1, -(-len(part) // len(wrapped))), width if len(wrapped) > 1 else 0):
+            if len(wrap(part, narrower)) == len(wrapped):
+                wrapped = wrap(part, narrower)
+                break
+        lines.extend(wrapped)
     return lines
 
 

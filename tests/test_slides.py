@@ -194,9 +194,11 @@ def test_long_title_wraps_and_is_not_cut(view):
     ("first line\nsecond", 60, ["first line", "second"]),
     ("averyveryverylongword x", 5, ["averyveryverylongword", "x"]),
     ("", 60, [""]),
+    ("GRU: forward pass over six steps, with the values under each node", 60,
+     ["GRU: forward pass over six steps,", "with the values under each node"]),
 ])
 def test_caption_lines(title, width, expected):
-    """Captions keep the title's own line breaks, wrap at the width and never split a word."""
+    """Captions keep the title's own line breaks, wrap at the width into even lines and never split a word."""
     assert caption_lines(title, width) == expected
 
 

@@ -163,7 +163,7 @@ def draw(
     view: str = "folded",
     steps: int = 3,
     *,
-    max_columns: int = graphmod.DEFAULT_MAX_COLUMNS,
+    max_columns: int | None = None,
     values: Mapping[Key, object] | object | None = None,
     grads: Mapping[Key, object] | object | None = None,
     grad_target: str | None = None,
@@ -178,7 +178,8 @@ def draw(
         view: ``folded``, ``unrolled``, ``cell`` or ``cell-unrolled``.
         steps: N, the steps of the unrolled views.
         max_columns: beyond this many steps the middle ones collapse into an
-            ellipsis column (unrolled view).
+            ellipsis column (unrolled views); None: the view's own default
+            (6 columns unrolled, 4 cells cell-unrolled).
         values: (name, step) -> number or array (step 0 = initial values), a
             forward trace (:func:`rnnviz.numeric.forward`), or ``True`` to run
             the forward pass; drawn under the names in the unrolled view.
@@ -209,10 +210,12 @@ def draw(
             from . import cell
         except ImportError:
             raise ValueSpecError(f"the '{view}' view is not available in this version of rnnviz") from None
-        dot_text, graph = cell.build(model, unrolled=view == "cell-unrolled", steps=steps, title=title)
+        dot_text, graph = cell.build(model, unrolled=view == "cell-unrolled", steps=steps, title=title,
+                                     **({} if max_columns is None else {"max_columns": max_columns}))
         return Diagram(view, dot_text, graph, title=title, alt=alt)
 
-    g = graphmod.build(model, view, steps=steps, max_columns=max_columns)
+    g = graphmod.build(model, view, steps=steps,
+                       max_columns=graphmod.DEFAULT_MAX_COLUMNS if max_columns is None else max_columns)
     value_map: dict[Key, object] = {}
     grad_map: dict[Key, object] = {}
     if view == "unrolled":  # numbers belong to steps: the folded view has none

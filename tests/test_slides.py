@@ -247,3 +247,13 @@ def test_cell_unrolled_reads_cleanly(path, steps):
     # The caption sits above every node (SVG y grows downwards).
     caption_y = max(float(y) for y in re.findall(r'<text[^>]*y="([-\d.]+)"[^>]*>Unrolled cell<', svg))
     assert caption_y < min(box[1] for box in pic.nodes.values())
+
+
+@pytest.mark.parametrize("max_columns, cells", [(None, 4), (3, 3), (8, 8)])
+def test_max_columns_reaches_the_cell_unrolled_view(max_columns, cells):
+    """--max-columns also sets how many cells (ellipsis included) the cell-unrolled view draws; by default 4."""
+    kwargs = {} if max_columns is None else {"max_columns": max_columns}
+    graph = draw(_model(example_paths()[0]), "cell-unrolled", 10, **kwargs).graph
+    drawn = {n["time"] for n in graph["nodes"] if n["time"]}  # steps 1..10 that have a cell
+    first, last = graph["collapsed"]
+    assert len(drawn) + 1 == cells and drawn.isdisjoint(range(first, last + 1)) and 10 in drawn

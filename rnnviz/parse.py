@@ -23,6 +23,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 
 from .errors import ParseError, RnnvizError, Span
 from .parse_errors import convert_error
+from .postlex import NewlinesInBrackets
 from .syntax import (
     GREEK_LETTERS,
     Assign,
@@ -59,54 +60,6 @@ _UNICODE_SUP = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹ˣ", "0123456789x")
 _UNICODE_SUB = str.maketrans("ₜ₀₁₂₃₄₅₆₇₈₉₋₊ₐₑₒₓₕₖₗₘₙₚₛ", "t0123456789-+aeoxhklmnps")
 
 
-class _NewlinesInBrackets:
-    """Post-lexer: where a line break does not end a statement.
-
-    A newline or a LaTeX ``\\\\`` inside (), [] or {} does not end a statement, nor
-    one after a trailing operator (``V h_t +``) or before a line that starts with
-    one (``&\\quad + U h_{t-1}``): that is how long equations are split over lines,
-    in plain text and in ``aligned``. No statement starts with an operator, so
-    this never joins two equations.
-
-    It also remembers the innermost open bracket, so that an unclosed one can be
-    reported where it was opened.
-    """
-
-    always_accept = ("_NL", "_EQSEP")
-    _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
-    _BREAKS = frozenset({"_NL", "_EQSEP"})
-    _BINARY = frozenset({"_PLUS", "_MINUS", "EMULOP", "DOTOP"})
-    _TRAILING = _BINARY | {"_EQ"}
-
-    # What may stand between a line break and the operator that continues the equation:
-    # spaces, alignment marks, LaTeX spacing, more line breaks.
-    _CONTINUES = re.compile(r"(?:\s|&|\\\\|\\q?quad(?![A-Za-z])|\\[,;!: ])*"
-                            r"(?:[+\-−*∘⊙·×@]|\\(?:cdot|odot|circ|times)(?![A-Za-z]))")
-
-    def __init__(self) -> None:
-        self.stack: list[Token] = []
-        self.text = ""  # the text being parsed, set by parse_text, to look past a line break
-
-    def process(self, stream):
-        self.stack = []
-        closers = set(self._OPEN.values())
-        prev = None
-        for tok in stream:
-            if tok.type in self._BREAKS:
-                # Decided here, without holding the token back: lark's contextual lexer reads
-                # the next word by the parser's state, and a held newline would leave it stale.
-                if self.stack or (prev is not None and prev.type in self._TRAILING):
-                    continue
-                if tok.end_pos is not None and self._CONTINUES.match(self.text, tok.end_pos):
-                    continue
-            if tok.type in self._OPEN:
-                self.stack.append(tok)
-            elif tok.type in closers and self.stack and self._OPEN[self.stack[-1].type] == tok.type:
-                self.stack.pop()
-            prev = tok
-            yield tok
-
-
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     grammar = (Path(__file__).parent / "grammar" / "rnnviz.lark").read_text(encoding="utf-8")
@@ -114,7 +67,7 @@ def _parser() -> Lark:
         grammar,
         parser="lalr",
         lexer="contextual",
-        postlex=_NewlinesInBrackets(),
+        postlex=NewlinesInBrackets(),
         propagate_positions=True,
         maybe_placeholders=False,
         # Building the LALR tables takes ~0.1 s; lark keeps them in the temp folder,

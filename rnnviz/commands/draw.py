@@ -68,8 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "as data (nodes, edges, roles, delays)")
     parser.add_argument("--dpi", metavar="N", type=dpi, default=150, help="resolution of PNG output (default 150)")
     parser.add_argument("--max-columns", metavar="N", type=count, default=None,
-                        help="unrolled view: beyond N steps the middle steps collapse into an ellipsis "
-                             "column (default 6; at least 3)")
+                        help="unrolled views: beyond N steps the middle steps collapse into an ellipsis "
+                             "column (default 6 columns, 4 cells in cell-unrolled; at least 3)")
     parser.add_argument("--values", dest="values_opt", metavar="VALUES_FILE", nargs="?", action="append",
                         const="", default=[],
                         help="write forward-pass values under the nodes of the unrolled view; with a file, "

@@ -98,13 +98,15 @@ def test_pdf_and_png_are_byte_identical_twice(view):
 
 @pytest.mark.parametrize("view", ["folded", "cell-unrolled"])
 def test_png_pixel_size_follows_dpi(view):
-    """Doubling --dpi doubles the pixel size (within rounding): 300 dpi is crisp, not upscaled."""
+    """Doubling --dpi doubles the pixel size (within rounding): 300 dpi is crisp, not upscaled; the dpi is in the file."""
     d = draw(_model(example_paths()[0]), view, 3)
     small = _png(d.render("png", dpi=150)).size
     big = _png(d.render("png", dpi=300)).size
     w, h = _svg_size_pt(d.svg())
     assert abs(small[0] - w * 150 / 72) <= 3 and abs(small[1] - h * 150 / 72) <= 3, (small, w, h)
     assert abs(big[0] - 2 * small[0]) <= 3 and abs(big[1] - 2 * small[1]) <= 3, (small, big)
+    # The resolution is recorded, so a slide tool places the image at its drawn size.
+    assert round(_png(d.render("png", dpi=300)).info["dpi"][0]) == 300
 
 
 @pytest.mark.parametrize("view", VIEWS)

@@ -29,7 +29,7 @@ from . import style
 from .cell import CellGraph, CellNode, cell_graph
 from .cell_layout import levels, order_keys, relays as find_relays, step_of
 from .gates import GATE_ROLES
-from .labels import caption_html, dot_html, escape_dot, escape_html, html_label, name_of
+from .labels import dot_attrs, dot_html, escape_dot, escape_html, graph_header, html_label, name_of
 from .syntax import Name
 
 __all__ = ["to_dot"]
@@ -41,15 +41,6 @@ _OP_SYMBOL = {"mul": "⊙", "add": "+", "sub": "−", "neg": "−", "one_minus":
 _FUNC_TEXT = {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "softmax": "softmax", "exp": "exp",
               "log": "log", "identity": "id"}
 _HIGHWAY_COLOR = style.PALETTE["state"].stroke
-
-
-def _attrs(d: Mapping[str, str | None]) -> str:
-    parts = []
-    for k, v in d.items():
-        if v is None:
-            continue
-        parts.append(f"{k}={v}" if v.startswith("<") and v.endswith(">") else f"{k}={escape_dot(v)}")
-    return "[" + ", ".join(parts) + "]"
 
 
 def _q(node_id: str) -> str:
@@ -186,13 +177,7 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
     lines = ['digraph "rnnviz_cell" {']
     ga = style.graph_attrs()
     ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32", nodesep="0.22")
-    if title:
-        # The same caption as the variable views: wrapped, on a pale box (dark pages).
-        ga.update(label=dot_html(caption_html(title, style.FONT_TEXT, 15, style.LABEL_BG)),
-                  labelloc="t", labeljust="c")
-    lines.append(f"  graph {_attrs(ga)};")
-    lines.append(f"  node {_attrs({'fontname': style.FONT, 'fontsize': str(style.FONT_SIZE)})};")
-    lines.append(f"  edge {_attrs(style.edge_attrs())};")
+    lines.extend(graph_header(ga, title))
 
     # Parameter boxes and constants are drawn inside the node of their operation.
     attached = {e.source for e in g.edges if e.attached}
@@ -218,10 +203,10 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
             attrs = _merged_attrs(g, n, attached_to[n.id], concat=n.id in concat_of)
         else:
             attrs = _node_attrs(g, n, folded)
-        lines.append(f"  {_q(n.id)} {_attrs(attrs)};")
+        lines.append(f"  {_q(n.id)} {dot_attrs(attrs)};")
     relays = find_relays(g, edges, level) if level is not None else {}
     for rid in dict.fromkeys(relays.values()):
-        lines.append(f"  {_q(rid)} {_attrs(_RELAY)};")
+        lines.append(f"  {_q(rid)} {dot_attrs(_RELAY)};")
     if level is not None:
         lines.extend(_rows(g, level, attached, relays, folded))
     lines.extend(_edges(g, edges, level, relays, folded,
@@ -267,8 +252,8 @@ def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict,
     if g.report.highways and 0 in by_row:
         bottom = by_row[0]
         anchor = {"style": "invis", "shape": "point", "width": "0.01", "height": "0.01"}
-        lines.append(f"  {_q('anchor_left')} {_attrs(anchor)};")
-        lines.append(f"  {_q('anchor_right')} {_attrs(anchor)};")
+        lines.append(f"  {_q('anchor_left')} {dot_attrs(anchor)};")
+        lines.append(f"  {_q('anchor_right')} {dot_attrs(anchor)};")
         lines.append(f"  {{ rank=same; {_q('anchor_left')}; {_q('anchor_right')}; }}")
         lines.append(f"  {_q('anchor_left')} -> {_q(bottom[0])} [style=invis];")
         lines.append(f"  {_q(bottom[-1])} -> {_q('anchor_right')} [style=invis];")
@@ -307,13 +292,13 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
                     dropped.add(relay)
                     # Weight 0: the long wire down into the next cell must not pull the state
                     # (and the outputs above it) away from its own step's column.
-                    lines.append(f"  {_q(relay)} -> {_q(e.source)} {_attrs({'dir': 'none', 'weight': '0'})};")
+                    lines.append(f"  {_q(relay)} -> {_q(e.source)} {dot_attrs({'dir': 'none', 'weight': '0'})};")
                 src = relay
             else:
                 attrs["dir"] = "back"
-                lines.append(f"  {_q(e.target)} -> {_q(src)} {_attrs(attrs)};")
+                lines.append(f"  {_q(e.target)} -> {_q(src)} {dot_attrs(attrs)};")
                 continue
         elif level is not None and level.get(e.target, 0) - level.get(e.source, 0) > 1:
             attrs["weight"] = attrs.get("weight") or "2"
-        lines.append(f"  {_q(src)} -> {_q(e.target)} {_attrs(attrs)};")
+        lines.append(f"  {_q(src)} -> {_q(e.target)} {dot_attrs(attrs)};")
     return lines

@@ -29,7 +29,8 @@ from collections.abc import Mapping
 from . import style
 from .graph import Graph, Node
 from .layout import ROUTED_MAX_NODES, Router, head_label_spots, levels, positions
-from .labels import GREEK_LETTERS, HtmlLabel, caption_html, dot_html, escape_dot, escape_html, html_label, name_of
+from .labels import (GREEK_LETTERS, dot_attrs, dot_html, escape_dot, escape_html, graph_header, html_label,
+                     name_of)
 from .syntax import Name
 
 __all__ = ["to_dot", "format_number", "format_value", "value_extent", "node_id"]
@@ -38,16 +39,6 @@ __all__ = ["to_dot", "format_number", "format_value", "value_extent", "node_id"]
 def node_id(graph_id: str) -> str:
     """A DOT node id: quoted, never containing ``:`` (which DOT reads as a port)."""
     return escape_dot(graph_id.replace(":", "_"))
-
-
-def _attrs(d: Mapping[str, str | None]) -> str:
-    """``[k=v, ...]`` with every value quoted, except HTML-like labels (:class:`HtmlLabel`)."""
-    parts = []
-    for k, v in d.items():
-        if v is None:
-            continue
-        parts.append(f"{k}={v}" if isinstance(v, HtmlLabel) else f"{k}={escape_dot(v)}")
-    return "[" + ", ".join(parts) + "]"
 
 
 def format_number(x: float, precision: int = 3) -> str:
@@ -285,13 +276,7 @@ def to_dot(
         g.update(layout="neato", splines="true" if routed else "line", outputorder="edgesfirst")
     else:
         g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
-    if title:
-        # A pale box behind the caption: legible on white and on dark pages.
-        g.update(label=dot_html(caption_html(title, style.FONT_TEXT, 15, style.LABEL_BG)),
-                 labelloc="t", labeljust="c")
-    lines.append(f"  graph {_attrs(g)};")
-    lines.append(f"  node {_attrs({'fontname': style.FONT, 'fontsize': str(style.FONT_SIZE)})};")
-    lines.append(f"  edge {_attrs(style.edge_attrs())};")
+    lines.extend(graph_header(g, title))
 
     level = levels(graph)
     row_order = {name: i for i, name in enumerate(dict.fromkeys(n.name for n in graph.nodes))}
@@ -347,7 +332,7 @@ def to_dot(
             attrs["pos"] = f"{x:.2f},{y:.2f}!"
         else:
             attrs["group"] = "main"  # Graphviz keeps edges within a group straight: the main chain
-        lines.append(f"  {node_id(n.id)} {_attrs(attrs)};")
+        lines.append(f"  {node_id(n.id)} {dot_attrs(attrs)};")
 
     if graph.view == "unrolled" and graph.collapsed is not None:
         lines.append(_ellipsis_caption(graph, pinned))
@@ -419,7 +404,7 @@ def to_dot(
                     ids.append(f"bend_{len(router.used)}")
                     router.used.append(ids[-1])
                     point = {"shape": "point", "style": "invis", "width": "0.01", "pos": f"{x:.2f},{y:.2f}!"}
-                    lines.append(f"  {node_id(ids[-1])} {_attrs(point)};")
+                    lines.append(f"  {node_id(ids[-1])} {dot_attrs(point)};")
                 head_only = ("headlabel", "labeldistance", "labelangle", "label")
                 plain = {k: v for k, v in attrs.items() if k not in head_only}
                 plain["arrowhead"] = "none"
@@ -428,9 +413,9 @@ def to_dot(
                     # The runs before the last have no arrowhead; the last one carries the
                     # arrow and, like every edge, the parameter by it.
                     seg = attrs if i == len(path) - 2 else plain
-                    lines.append(f"  {node_id(p)} -> {node_id(q)} {_attrs(seg)};")
+                    lines.append(f"  {node_id(p)} -> {node_id(q)} {dot_attrs(seg)};")
                 continue
-        lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {_attrs(attrs)};")
+        lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {dot_attrs(attrs)};")
     for (src_id, delay), d in squares.items():
         lines.extend(_delayed_edges(d, node_by_id[src_id], delay, square_edges[d], level))
     lines.append("}")
@@ -448,7 +433,7 @@ def _ellipsis_caption(graph: Graph, pinned: Mapping[str, tuple[float, float]]) -
     attrs = {"shape": "plaintext", "label": text, "fontname": style.FONT_TEXT, "fontsize": "11",
              "fontcolor": style.EDGE_COLOR, "width": "0.3", "height": "0.2", "margin": "0",
              "tooltip": f"steps {first} to {last} are left out", "pos": f"{x:.2f},{y:.2f}!"}
-    return f"  {node_id('omitted_steps')} {_attrs(attrs)};"
+    return f"  {node_id('omitted_steps')} {dot_attrs(attrs)};"
 
 
 def _delay_attrs(delay: int) -> dict[str, str]:
@@ -475,23 +460,23 @@ def _delayed_edges(d: str, src: Node, delay: int, reads: list[tuple[Node, dict]]
     rank direction are declared forwards with ``dir=back``, so that they
     shape the layout instead of being reversed by Graphviz.
     """
-    out = [f"  {node_id(d)} {_attrs(_delay_attrs(delay))};"]
+    out = [f"  {node_id(d)} {dot_attrs(_delay_attrs(delay))};"]
     s, q = node_id(src.id), node_id(d)
     if all(level[src.name] < level[dst.name] for dst, _ in reads):
-        out.append(f"  {s} -> {q} {_attrs({'dir': 'none'})};")
-        out.extend(f"  {q} -> {node_id(dst.id)} {_attrs(attrs)};" for dst, attrs in reads)
+        out.append(f"  {s} -> {q} {dot_attrs({'dir': 'none'})};")
+        out.extend(f"  {q} -> {node_id(dst.id)} {dot_attrs(attrs)};" for dst, attrs in reads)
         return out
     if all(dst.id != src.id for dst, _ in reads):
         # Read only by lower variables: the square hangs below the source, beside the others.
-        out.extend(f"  {node_id(dst.id)} -> {q} {_attrs(dict(attrs, dir='back'))};" for dst, attrs in reads)
-        out.append(f"  {q} -> {s} {_attrs({'dir': 'none'})};")
+        out.extend(f"  {node_id(dst.id)} -> {q} {dot_attrs(dict(attrs, dir='back'))};" for dst, attrs in reads)
+        out.append(f"  {q} -> {s} {dot_attrs({'dir': 'none'})};")
         return out
-    out.append(f"  {s} -> {q} {_attrs({'dir': 'none'})};")
+    out.append(f"  {s} -> {q} {dot_attrs({'dir': 'none'})};")
     for dst, attrs in reads:
         if level[dst.name] <= level[src.name]:
-            out.append(f"  {node_id(dst.id)} -> {q} {_attrs(dict(attrs, dir='back'))};")
+            out.append(f"  {node_id(dst.id)} -> {q} {dot_attrs(dict(attrs, dir='back'))};")
         else:
-            out.append(f"  {q} -> {node_id(dst.id)} {_attrs(attrs)};")
+            out.append(f"  {q} -> {node_id(dst.id)} {dot_attrs(attrs)};")
     return out
 
 

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+from . import style
 from .style import SCRIPT_SIZE
 from .syntax import GREEK_LETTERS, Name
 
@@ -279,3 +280,38 @@ def caption_html(title: str, font: str, size: int, background: str, width: int =
     text = "<BR/>".join(escape_html(line) for line in caption_lines(title, width))
     return (f'<TABLE BORDER="0" CELLPADDING="3" STYLE="rounded" BGCOLOR="{background}"><TR><TD>'
             f'<FONT FACE="{font}" POINT-SIZE="{size}">{text}</FONT></TD></TR></TABLE>')
+
+
+def dot_attrs(d) -> str:
+    """``[k=v, ...]`` with every value quoted, except HTML-like labels (:class:`HtmlLabel`).
+
+    Example:
+        >>> dot_attrs({"label": dot_html("<I>x</I>"), "tooltip": "<b>", "color": None})
+        '[label=<<I>x</I>>, tooltip="<b>"]'
+    """
+    parts = []
+    for k, v in d.items():
+        if v is None:
+            continue
+        parts.append(f"{k}={v}" if isinstance(v, HtmlLabel) else f"{k}={escape_dot(v)}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def graph_header(graph_attrs: dict, title: str | None) -> list[str]:
+    """The ``graph``/``node``/``edge`` default lines every rnnviz diagram starts with.
+
+    A title becomes the caption on a pale box, legible on white and on dark pages.
+
+    Example:
+        >>> graph_header({"rankdir": "BT"}, None)[0]
+        '  graph [rankdir="BT"];'
+    """
+    g = dict(graph_attrs)
+    if title:
+        g.update(label=dot_html(caption_html(title, style.FONT_TEXT, 15, style.LABEL_BG)),
+                 labelloc="t", labeljust="c")
+    return [
+        f"  graph {dot_attrs(g)};",
+        f"  node {dot_attrs({'fontname': style.FONT, 'fontsize': str(style.FONT_SIZE)})};",
+        f"  edge {dot_attrs(style.edge_attrs())};",
+    ]

@@ -8,6 +8,7 @@ import pytest
 import rnnviz
 from rnnviz.grad import gradients
 from rnnviz.numeric import forward
+from tests.torch_cells import equations, per_gate
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
@@ -15,67 +16,18 @@ pytestmark = pytest.mark.torch
 T, B, I, H = 6, 3, 3, 5
 TOL = 1e-6
 
-# PyTorch's equations, gate by gate (torch.nn docs); its stacked weights are split per gate.
-RNN = """
-h[t] = tanh(W_ih x[t] + b_ih + W_hh h[t-1] + b_hh)
-dim x = 3, h = 5
-"""
-LSTM = """
-i[t] = sigmoid(W_ii x[t] + b_ii + W_hi h[t-1] + b_hi)
-f[t] = sigmoid(W_if x[t] + b_if + W_hf h[t-1] + b_hf)
-g[t] = tanh(W_ig x[t] + b_ig + W_hg h[t-1] + b_hg)
-o[t] = sigmoid(W_io x[t] + b_io + W_ho h[t-1] + b_ho)
-c[t] = f[t] * c[t-1] + i[t] * g[t]
-h[t] = o[t] * tanh(c[t])
-dim x = 3, h = 5, c = 5
-"""
-GRU = """
-r[t] = sigmoid(W_ir x[t] + b_ir + W_hr h[t-1] + b_hr)
-z[t] = sigmoid(W_iz x[t] + b_iz + W_hz h[t-1] + b_hz)
-n[t] = tanh(W_in x[t] + b_in + r[t] * (W_hn h[t-1] + b_hn))
-h[t] = (1 - z[t]) * n[t] + z[t] * h[t-1]
-dim x = 3, h = 5
-"""
-CASES = {"RNN": (RNN, "", torch.nn.RNN), "LSTM": (LSTM, "ifgo", torch.nn.LSTM), "GRU": (GRU, "rzn", torch.nn.GRU)}
-
-
-def _split(net, gates: str) -> dict[str, np.ndarray]:
-    """PyTorch's stacked parameters, one array per gate, under the names the equations use."""
-    out = {}
-    for kind in ("ih", "hh"):
-        w = getattr(net, f"weight_{kind}_l0").detach().numpy()
-        b = getattr(net, f"bias_{kind}_l0").detach().numpy()
-        if not gates:
-            out[f"W_{kind}"], out[f"b_{kind}"] = w, b
-            continue
-        for k, gate in enumerate(gates):
-            rows = slice(k * H, (k + 1) * H)
-            out[f"W_{kind[0]}{gate}"], out[f"b_{kind[0]}{gate}"] = w[rows], b[rows]
-    return out
-
-
-def _torch_grads(net, gates: str) -> dict[str, np.ndarray]:
-    out = {}
-    for kind in ("ih", "hh"):
-        for what, prefix in (("weight", "W"), ("bias", "b")):
-            g = getattr(net, f"{what}_{kind}_l0").grad.numpy()
-            if not gates:
-                out[f"{prefix}_{kind}"] = g
-                continue
-            for k, gate in enumerate(gates):
-                out[f"{prefix}_{kind[0]}{gate}"] = g[k * H:(k + 1) * H]
-    return out
+CASES = {"RNN": ("rnn", torch.nn.RNN), "LSTM": ("lstm", torch.nn.LSTM), "GRU": ("gru", torch.nn.GRU)}
 
 
 @pytest.mark.parametrize("cell", sorted(CASES))
 def test_parameter_gradients_equal_autograd(cell):
     """sum over steps, batch and units of h: every parameter gradient equals PyTorch's within 1e-6."""
-    text, gates, cls = CASES[cell]
+    kind, cls = CASES[cell]
     torch.manual_seed(7)
     net = cls(I, H).double()
     x = torch.randn(T, B, I, dtype=torch.float64, requires_grad=True)
     h0 = torch.randn(1, B, H, dtype=torch.float64, requires_grad=True)
-    values = dict(_split(net, gates), x=x.detach().numpy(), h=h0.detach().numpy()[0])
+    values = dict(per_gate(net, kind, H), x=x.detach().numpy(), h=h0.detach().numpy()[0])
     if cell == "LSTM":
         c0 = torch.randn(1, B, H, dtype=torch.float64, requires_grad=True)
         out, _ = net(x, (h0, c0))
@@ -84,11 +36,11 @@ def test_parameter_gradients_equal_autograd(cell):
         out, _ = net(x, h0)
     out.sum().backward()
 
-    model = rnnviz.load_model(text)
+    model = rnnviz.load_model(equations(kind, inputs=I, hidden=H))
     trace = forward(model, batch=B, values=values)
     np.testing.assert_allclose(trace.value("h", T), out[-1].detach().numpy(), atol=TOL)
     g = gradients(model, trace, "sum(h)")
-    expected = _torch_grads(net, gates)
+    expected = per_gate(net, kind, H, grad=True)
     assert set(expected) == set(g.params)
     for name, want in expected.items():
         np.testing.assert_allclose(g.params[name], want, atol=TOL, err_msg=name)

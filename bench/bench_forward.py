@@ -22,8 +22,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from rnnviz import load_model  # noqa: E402
-from rnnviz.numeric import forward  # noqa: E402
-from rnnviz.ops import sigmoid  # noqa: E402
+from rnnviz.numeric.forward_pass import forward  # noqa: E402
+from rnnviz.numeric.ops import sigmoid  # noqa: E402
 
 LSTM = """
 f[t] = sigmoid(W_f x[t] + U_f h[t-1] + b_f)

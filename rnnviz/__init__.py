@@ -23,32 +23,47 @@ Numeric names (``forward``, ``gradients``, ...) are imported on first use, so
 
 from __future__ import annotations
 
-import importlib
+from .errors import (
+    ModelError,
+    NumericError,
+    ParseError,
+    RenderError,
+    RnnvizError,
+    ShapeError,
+    Span,
+    ValueSpecError,
+)
+from .language import (
+    Equation,
+    Model,
+    Symbol,
+    Value,
+    build_model,
+    load_model,
+    parse_file,
+    parse_text,
+)
+from .lazy import lazy_exports
+from .version import __version__
 
-from .errors import ModelError, NumericError, ParseError, RenderError, RnnvizError, ShapeError, Span, ValueSpecError
-from .model import Equation, Model, Symbol, Value, build_model, load_model
-from .parse import parse_file, parse_text
-
-__version__ = "0.1.0"
-
-# Public name -> module that defines it; loaded on first access (PEP 562).
+# Public name -> module that defines it (relative to this package); loaded on first use.
 _LAZY = {
-    "draw": "diagram",
-    "Diagram": "diagram",
-    "forward": "numeric",
-    "Trace": "trace",
-    "infer_shapes": "shapes",
-    "parameter_shapes": "shapes",
-    "parameter_count": "shapes",
-    "gradients": "grad",
-    "Gradients": "grad",
-    "state_grad_norms": "grad",
-    "recurrent_spectra": "grad",
-    "unrolled_formula": "formula",
-    "gradient_formula": "formula_grad",
-    "analyze_gates": ("gates", "analyze"),
-    "gate_roles": "gates",
-    "plot_steps": "plot",
+    "draw": "diagrams.diagram",
+    "Diagram": "diagrams.diagram",
+    "forward": "numeric.forward_pass",
+    "Trace": "numeric.trace",
+    "infer_shapes": "numeric.shapes",
+    "parameter_shapes": "numeric.shapes",
+    "parameter_count": "numeric.shapes",
+    "gradients": "numeric.grad",
+    "Gradients": "numeric.grad",
+    "state_grad_norms": "numeric.grad",
+    "recurrent_spectra": "numeric.grad",
+    "unrolled_formula": "formulas.unrolled",
+    "gradient_formula": "formulas.gradient",
+    "analyze_gates": ("language.gates", "analyze"),
+    "gate_roles": "language.gates",
+    "plot_steps": "diagrams.plot",
 }
 
 __all__ = [
@@ -79,15 +94,4 @@ def load(path: str) -> Model:
     return build_model(parse_file(path))
 
 
-def __getattr__(name: str):
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'rnnviz' has no attribute '{name}'")
-    module, attr = target if isinstance(target, tuple) else (target, name)
-    value = getattr(importlib.import_module(f".{module}", __name__), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, eager=__all__)

@@ -14,9 +14,9 @@ import importlib
 import os
 import sys
 
-from . import __version__
 from .commands import COMMANDS
 from .errors import RnnvizError, UsageError
+from .version import __version__
 
 __all__ = ["get_parser", "main"]
 

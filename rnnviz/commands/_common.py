@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
-from ..model import Model, build_model, parse_assignment
-from ..parse import parse_file, parse_text, read_source
+from ..language import Model, build_model, parse_assignment
+from ..language.parse import parse_file, parse_text, read_source
 
 __all__ = ["add_model_arguments", "load_model_from_args", "count", "seed", "digits", "steps", "dpi",
            "MAX_STEPS", "MAX_DPI"]

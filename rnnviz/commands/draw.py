@@ -128,7 +128,7 @@ def _render_all(diagrams: list, fmt: str, dpi: int) -> list[bytes]:
 
 def run(args: argparse.Namespace) -> int:
     """Render every requested view first, then write them (atomically); print the paths written."""
-    from ..diagram import draw, format_of
+    from ..diagrams.diagram import draw, format_of
     from ._common import load_model_from_args
 
     annotate = bool(args.values_opt) or args.grad is not None
@@ -153,12 +153,14 @@ def run(args: argparse.Namespace) -> int:
     trace = grads = None
     steps = args.unroll or 3
     if annotate and "unrolled" in views:
-        from ..numeric import forward  # numpy only when numbers are asked for
+        from ..numeric.forward_pass import (
+            forward,  # numpy only when numbers are asked for
+        )
 
         trace = forward(model, steps=args.unroll, seed=args.seed)
         steps = trace.steps
         if args.grad is not None:
-            from ..grad import gradients
+            from ..numeric.grad import gradients
 
             grads = gradients(model, trace, args.grad, option="--grad")
 

@@ -55,8 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the unrolled formula or the expanded derivative."""
     from ..errors import UsageError
-    from ..formula import unrolled_formula
-    from ..formula_grad import gradient_formula
+    from ..formulas.gradient import gradient_formula
+    from ..formulas.unrolled import unrolled_formula
 
     model = load_model_from_args(args)
     if args.depth is not None and args.depth < 0:

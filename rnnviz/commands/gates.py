@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the gate roles, as text (with the reason for each) or JSON."""
-    from ..gates import analyze
+    from ..language.gates import analyze
 
     report = analyze(load_model_from_args(args))
     if args.json:

@@ -71,7 +71,7 @@ def _warn_softmax_sum(model, trace, tgt) -> None:
     """A summed softmax is 1 whatever the weights: say why every derivative is 0."""
     import sys
 
-    from .. import expr as E
+    from ..language import expr as E
 
     expr = model.equation(tgt.name).expr
     shape = trace.shapes.of(tgt.name)
@@ -82,9 +82,9 @@ def _warn_softmax_sum(model, trace, tgt) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the gradients as an aligned list, or JSON."""
-    from ..grad import gradients, select
-    from ..numeric import forward
-    from ..target import parse_target
+    from ..numeric.forward_pass import forward
+    from ..numeric.grad import gradients, select
+    from ..numeric.target import parse_target
 
     model = load_model_from_args(args)
     tgt = parse_target(args.of, model)  # a bad target fails before anything is computed

@@ -68,7 +68,7 @@ def params_table(shapes: dict[str, tuple[int, ...]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the parameter table, or JSON."""
-    from ..shapes import has_sizes, parameter_shapes
+    from ..numeric.shapes import has_sizes, parameter_shapes
 
     model = load_model_from_args(args)
     shapes = parameter_shapes(model)

@@ -94,7 +94,7 @@ def _make_folder(out: str) -> None:
 
 def _check_vars(model, names: list[str]) -> list[str]:
     """The canonical names of the --vars words: ``h1`` and ``h_1`` are both ``h_1``."""
-    from ..parse import parse_text, suggest
+    from ..language.parse import parse_text, suggest
 
     known = list(model.inputs) + model.variables
     out = []
@@ -116,8 +116,8 @@ def _check_vars(model, names: list[str]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Draw the plot, then write it in one go."""
+    from ..diagrams.plot import figure_bytes, plot_grad_norms, plot_steps
     from ..io import write_output
-    from ..plot import figure_bytes, plot_grad_norms, plot_steps
 
     if args.grad_norms and not args.of:
         raise UsageError("--grad-norms needs --of TARGET, e.g. --of 'h[5]'")
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     out, fmt = _output(args)
     trace = trace_from_args(args)
     if args.grad_norms:
-        from ..grad import recurrent_spectra, state_grad_norms
+        from ..numeric.grad import recurrent_spectra, state_grad_norms
 
         norms = state_grad_norms(trace.model, trace, args.of)
         spectra = recurrent_spectra(trace.model, trace)

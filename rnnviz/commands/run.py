@@ -23,7 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._common import add_model_arguments, count, digits, load_model_from_args, seed, steps
+from ._common import (
+    add_model_arguments,
+    count,
+    digits,
+    load_model_from_args,
+    seed,
+    steps,
+)
 
 HELP = "the forward pass: every variable at every step, as a table, CSV or JSON"
 DESCRIPTION = """\
@@ -66,7 +73,7 @@ def add_forward_arguments(parser: argparse.ArgumentParser, *, batch: bool = True
 
 def trace_from_args(args: argparse.Namespace):
     """Load the model with its values and run the forward pass the options ask for."""
-    from ..numeric import forward
+    from ..numeric.forward_pass import forward
 
     model = load_model_from_args(args)
     return forward(model, steps=args.steps, seed=args.seed, batch=getattr(args, "batch", None))

@@ -1,0 +1,327 @@
+"""Cell graph -> DOT text, laid out like the cell figures of courses.
+
+The layout follows colah's and d2l.ai's LSTM/GRU figures: inputs enter from
+below, the operations rise in rows (matrix products, sums, then the gate
+activations side by side in one row), the cell state's additive path is one
+straight heavy line through the cell (the "gradient highway"), entering from
+the left at ``c[t-1]`` and leaving to the right at ``c[t]``, and the hidden
+state leaves at the top. The rows and their order come from
+:mod:`rnnviz.diagrams.cell_layout` and are written as ``rank=same`` groups with
+invisible chains, so the picture does not depend on Graphviz's guesses.
+Parameters are drawn inside their product (``W_f ·``), biases inside their sum.
+
+Pure and deterministic: the same graph gives byte-identical DOT.
+
+Example:
+    >>> from rnnviz.language import load_model
+    >>> from rnnviz.diagrams.cell import cell_graph
+    >>> text = to_dot(cell_graph(load_model("h[t] = tanh(W h[t-1] + U x[t])")))
+    >>> "rank=same" in text and ":" not in text.split("{", 1)[0]
+    True
+    >>> dot_text, data = build(load_model("h[t] = tanh(W h[t-1] + U x[t])"), unrolled=False, steps=1)
+    >>> dot_text.startswith('digraph "rnnviz_cell"')
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from ..language import Model
+from ..language.gates import GATE_ROLES
+from ..language.syntax import Name
+from . import style
+from .cell import DEFAULT_MAX_CELLS, CellGraph, CellNode, cell_graph
+from .cell_layout import levels, order_keys, step_of
+from .cell_layout import relays as find_relays
+from .labels import (
+    dot_attrs,
+    dot_html,
+    escape_dot,
+    escape_html,
+    graph_header,
+    html_label,
+    name_of,
+)
+
+__all__ = ["to_dot", "build"]
+
+#: Symbols drawn in the round operation nodes.
+_OP_SYMBOL = {"mul": "⊙", "add": "+", "sub": "−", "neg": "−", "one_minus": "1−",
+              "matmul": "·", "scale": "·", "concat": "[ , ]"}
+#: Text in the boxes of functions.
+_FUNC_TEXT = {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "softmax": "softmax", "exp": "exp",
+              "log": "log", "identity": "id"}
+_HIGHWAY_COLOR = style.PALETTE["state"].stroke
+
+
+def _q(node_id: str) -> str:
+    return escape_dot(node_id.replace(":", "_"))
+
+
+# -- labels -----------------------------------------------------------------
+
+
+def _display(g: CellGraph, name: str) -> Name:
+    sym = g.model.symbols.get(name)
+    return sym.display if sym is not None else name_of(name)
+
+
+def _time_text(n: CellNode, folded: bool) -> str | int | None:
+    if n.time is None:
+        return None
+    if folded:
+        return "t" if n.time == 0 else f"t{n.time:+d}"
+    return n.time
+
+
+def _small(text: str, color: str = "#4a4a4a") -> str:
+    return (f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}" COLOR="{color}">'
+            f"{escape_html(text)}</FONT>")
+
+
+def _box_cell(g: CellGraph, n: CellNode) -> str:
+    """A table cell for a parameter (or constant) drawn inside its operation's node."""
+    if n.role == "parameter":
+        text, fill = html_label(_display(g, n.name)), style.PALETTE["parameter"].fill
+    else:
+        text, fill = escape_html(f"{n.number:g}".replace("-", "−")), "#ffffff"
+    return (f'<TD BGCOLOR="{fill}" COLOR="{style.PALETTE["parameter"].stroke}" '
+            f'CELLPADDING="3"><FONT POINT-SIZE="14">{text}</FONT></TD>')
+
+
+def _absorbed_concats(g: CellGraph, edges: list, attached_to: Mapping[str, list]) -> dict[str, str]:
+    """concatenation id -> the product that alone reads it (drawn inside that product's node)."""
+    out_edges: dict[str, list] = {}
+    for e in edges:
+        out_edges.setdefault(e.source, []).append(e)
+    out: dict[str, str] = {}
+    for n in g.nodes.values():
+        if n.op != "concat" or n.highway or len(out_edges.get(n.id, [])) != 1:
+            continue
+        user = g.nodes[out_edges[n.id][0].target]
+        if user.op in ("matmul", "scale") and user.id in attached_to:
+            out[n.id] = user.id
+    return out
+
+
+def _merged_attrs(g: CellGraph, n: CellNode, boxes: list[CellNode], concat: bool = False) -> dict[str, str]:
+    """A product or sum with its parameter boxes: one node, the boxes left of the symbol.
+
+    With ``concat``, the concatenation it multiplies is a last cell (port ``in``).
+    """
+    stroke = _HIGHWAY_COLOR if n.highway else style.PALETTE["operation"].stroke
+    symbol = (f'<TD BGCOLOR="#ffffff" COLOR="{stroke}" CELLPADDING="3">'
+              f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="14">{escape_html(_OP_SYMBOL.get(n.op or "") or _FUNC_TEXT.get(n.op or "") or n.name)}'
+              "</FONT></TD>")
+    cells = "".join(_box_cell(g, b) for b in boxes)
+    if concat:
+        symbol += (f'<TD PORT="in" BGCOLOR="#ffffff" COLOR="{stroke}" CELLPADDING="3">'
+                   f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="12">{escape_html(_OP_SYMBOL["concat"])}</FONT></TD>')
+    table = (f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" STYLE="ROUNDED">'
+             f"<TR>{cells}{symbol}</TR></TABLE>")
+    return {"shape": "plain", "label": dot_html(table), "fontname": style.FONT, "tooltip": n.id}
+
+
+def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
+    if n.ellipsis:
+        attrs = style.node_attrs("ellipsis")
+        attrs.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="20">⋯</FONT>'),
+                     width="0.3", height="0.3", tooltip=f"{n.name} at the steps left out")
+        return attrs
+    if n.role == "parameter":
+        attrs = style.node_attrs("parameter")
+        attrs.update(label=dot_html(html_label(_display(g, n.name))), fontsize="13", margin="0.04,0.02",
+                     width="0.3", height="0.26", penwidth="1.0")
+    elif n.role == "constant":
+        text = f"{n.number:g}".replace("-", "−")
+        attrs = {"shape": "plaintext", "label": text, "fontname": style.FONT, "fontsize": "13",
+                 "width": "0.2", "height": "0.2", "margin": "0.02"}
+    elif n.role == "op" and n.op in _FUNC_TEXT or n.op == "function":
+        role = "gate" if n.gate else "function"
+        attrs = style.node_attrs(role)
+        text = (html_label(_display(g, n.name)) if n.op == "function"
+                else escape_html(_FUNC_TEXT[n.op]))
+        attrs.update(label=dot_html(text), width="0.45", height="0.34", margin="0.06,0.03")
+    elif n.role == "op":
+        attrs = style.node_attrs("operation")
+        attrs.update(label=_OP_SYMBOL.get(n.op or "", "?"), fontname=style.FONT_TEXT, fontsize="15",
+                     width="0.34", height="0.34", fixedsize="true", margin="0")
+        if n.op == "concat":
+            attrs.update(shape="box", style="filled,rounded", fontsize="11", width="0.5", height="0.26")
+        elif n.op in ("matmul", "scale"):
+            attrs.update(width="0.26", height="0.26", fontsize="14")
+        elif n.op == "one_minus":
+            attrs.update(fontsize="12")
+        if n.highway:
+            attrs.update(color=_HIGHWAY_COLOR, penwidth="2.2")
+    elif n.role == "hidden":
+        # An intermediate variable: a labelled point on the wire, with its gate role.
+        label = html_label(_display(g, n.name), _time_text(n, folded))
+        if n.gate:
+            label += "<BR/>" + _small(GATE_ROLES[n.gate], style.PALETTE["gate"].stroke)
+        # A pale pill rather than bare text, so the label stays legible on a dark page.
+        attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": style.LABEL_BG,
+                 "color": style.LABEL_BG, "penwidth": "0", "label": dot_html(label), "fontname": style.FONT,
+                 "fontsize": "15", "margin": "0.04,0.01", "width": "0.2", "height": "0.2"}
+    else:
+        attrs = style.node_attrs(n.role)
+        label = html_label(_display(g, n.name), _time_text(n, folded))
+        if n.highway and n.name in g.report.cell_states and n.time == (0 if folded else 1):
+            label += "<BR/>" + _small("cell state", _HIGHWAY_COLOR)
+        attrs.update(label=dot_html(label), margin="0.03", width="0.5", height="0.5")
+        if n.highway:
+            attrs.update(color=_HIGHWAY_COLOR, penwidth="2.6")
+    attrs["tooltip"] = n.id
+    return attrs
+
+
+# -- DOT --------------------------------------------------------------------
+
+
+def to_dot(g: CellGraph, *, title: str | None = None) -> str:
+    """DOT text of a cell graph (folded or unrolled)."""
+    folded = g.view == "cell"
+    template = g if folded else cell_graph(g.model, unrolled=False)
+    rows = levels(template)
+    level = None if rows is None else {n.id: rows[n.base] for n in g.nodes.values()
+                                       if n.base in rows}
+    lines = ['digraph "rnnviz_cell" {']
+    ga = style.graph_attrs()
+    ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32", nodesep="0.22")
+    lines.extend(graph_header(ga, title))
+
+    # Parameter boxes and constants are drawn inside the node of their operation.
+    attached = {e.source for e in g.edges if e.attached}
+    attached_to: dict[str, list[CellNode]] = {}
+    for e in g.edges:
+        if e.attached:
+            attached_to.setdefault(e.target, []).append(g.nodes[e.source])
+    edges = [e for e in g.edges if not e.attached]
+    absorbed = _absorbed_concats(g, edges, attached_to)
+    if absorbed:
+        # "W · [h, x]" as one node: the concatenation is the last cell of its product,
+        # and what it joins flows into that cell. One row less per gate layer.
+        edges = [replace(e, target=absorbed[e.target]) if e.target in absorbed else e
+                 for e in edges if e.source not in absorbed]
+        if level is not None:
+            level = {k: v for k, v in level.items() if k not in absorbed}
+    into_concat = {(e.source, e.target) for e in g.edges if e.target in absorbed}
+    concat_of = {v: k for k, v in absorbed.items()}
+    for n in g.nodes.values():
+        if n.id in attached or n.id in absorbed:
+            continue
+        if n.id in attached_to:
+            attrs = _merged_attrs(g, n, attached_to[n.id], concat=n.id in concat_of)
+        else:
+            attrs = _node_attrs(g, n, folded)
+        lines.append(f"  {_q(n.id)} {dot_attrs(attrs)};")
+    relays = find_relays(g, edges, level) if level is not None else {}
+    for rid in dict.fromkeys(relays.values()):
+        lines.append(f"  {_q(rid)} {dot_attrs(_RELAY)};")
+    if level is not None:
+        lines.extend(_rows(g, level, attached, relays, folded))
+    lines.extend(_edges(g, edges, level, relays, folded,
+                        ported={(src, absorbed[dst]) for src, dst in into_concat}))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+#: A branching point at the bottom of a cell where a state from above enters it
+#: (see :func:`rnnviz.diagrams.cell_layout.relays`).
+_RELAY = {"shape": "point", "width": "0.07", "height": "0.07", "color": style.EDGE_COLOR,
+          "fillcolor": style.EDGE_COLOR, "style": "filled"}
+
+
+def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict, folded: bool) -> list[str]:
+    """``rank=same`` groups, one per row, each in a fixed left-to-right order."""
+    lines = []
+    key = order_keys(g)
+    by_row: dict[int, list[str]] = {}
+    for nid, lv in level.items():
+        if nid not in attached:
+            by_row.setdefault(lv, []).append(nid)
+    for (src, step), rid in relays.items():
+        key[rid] = (step, (-2, 0), 0, 0, rid)
+        by_row.setdefault(0, []).append(rid)
+    key_of = key
+    real = {(e.source, e.target) for e in g.edges}
+    for lv in sorted(by_row):
+        row = sorted(by_row[lv], key=key.__getitem__)
+        by_row[lv] = row
+        lines.append("  { rank=same; " + " ".join(_q(i) + ";" for i in row) + " }")
+        # Invisible chains fix the order: step by step; in a step, the forget/reset
+        # gates, update/input gates, candidates, the additive path, the output gate.
+        for a, b in zip(row, row[1:]):
+            if (a, b) not in real:
+                # Between two steps the link fixes the order without pulling: with weight it
+                # drew the outputs of all steps together, off their columns.
+                extra = ', weight="0"' if key[a][0] != key[b][0] else ""
+                lines.append(f"  {_q(a)} -> {_q(b)} [style=invis{extra}];")
+    # Graphviz may put a flat edge's tail right of its head; pinning the ends of each
+    # additive path above two invisible anchors at the ends of the bottom row keeps
+    # c[t-1] on the left and c[t] on the right.
+    if g.report.highways and 0 in by_row:
+        bottom = by_row[0]
+        anchor = {"style": "invis", "shape": "point", "width": "0.01", "height": "0.01"}
+        lines.append(f"  {_q('anchor_left')} {dot_attrs(anchor)};")
+        lines.append(f"  {_q('anchor_right')} {dot_attrs(anchor)};")
+        lines.append(f"  {{ rank=same; {_q('anchor_left')}; {_q('anchor_right')}; }}")
+        lines.append(f"  {_q('anchor_left')} -> {_q(bottom[0])} [style=invis];")
+        lines.append(f"  {_q(bottom[-1])} -> {_q('anchor_right')} [style=invis];")
+        for lane in g.report.highways:
+            ends = sorted((n for n in g.nodes.values() if n.lane == lane and n.role != "op"), key=step_of)
+            if len(ends) < 2:
+                continue
+            lines.append(f"  {_q('anchor_left')} -> {_q(ends[0].id)} [style=invis];")
+            for n in ends[1:]:
+                # Each later value of the path sits above the start of the next step.
+                after = [b for b in bottom if key_of[b][0] > step_of(n)]
+                pin = after[0] if after and not folded else "anchor_right"
+                lines.append(f"  {_q(pin)} -> {_q(n.id)} [style=invis];")
+    return lines
+
+
+def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict, folded: bool,
+           ported: set[tuple[str, str]] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    """The edges; a value going *down* (a state into the next cell) is written bottom-up
+    with ``dir=back``, so that it takes part in the layout like any other edge instead
+    of being routed around the figure."""
+    lines = []
+    dropped: set[str] = set()
+    for e in edges:
+        attrs: dict[str, str | None] = {}
+        if (e.source, e.target) in ported:
+            attrs["headport"] = "in:s"  # into the [ , ] cell of "W · [ , ]", from below
+        src = e.source
+        if e.highway:
+            attrs.update(color=_HIGHWAY_COLOR, penwidth="3.6", weight="60", arrowsize="0.8")
+        down = level is not None and level.get(e.source, 0) > level.get(e.target, 0)
+        if down:
+            relay = relays.get((e.source, step_of(g.nodes[e.target])))
+            if relay is not None:
+                if relay not in dropped:  # one wire down to the relay, drawn once
+                    dropped.add(relay)
+                    # Weight 0: the long wire down into the next cell must not pull the state
+                    # (and the outputs above it) away from its own step's column.
+                    lines.append(f"  {_q(relay)} -> {_q(e.source)} {dot_attrs({'dir': 'none', 'weight': '0'})};")
+                src = relay
+            else:
+                attrs["dir"] = "back"
+                lines.append(f"  {_q(e.target)} -> {_q(src)} {dot_attrs(attrs)};")
+                continue
+        elif level is not None and level.get(e.target, 0) - level.get(e.source, 0) > 1:
+            attrs["weight"] = attrs.get("weight") or "2"
+        lines.append(f"  {_q(src)} -> {_q(e.target)} {dot_attrs(attrs)};")
+    return lines
+
+
+def build(model: Model, *, unrolled: bool, steps: int, max_columns: int = DEFAULT_MAX_CELLS,
+          title: str | None = None) -> tuple[str, dict]:
+    """DOT text and JSON graph of the ``cell`` (folded) or ``cell-unrolled`` view (``title``: its caption).
+
+    This is what ``rnnviz.diagrams.diagram.draw(model, view="cell" | "cell-unrolled")`` calls.
+    """
+    g = cell_graph(model, unrolled=unrolled, steps=steps, max_columns=max_columns)
+    return to_dot(g, title=title), g.to_json()

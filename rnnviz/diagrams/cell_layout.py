@@ -1,0 +1,121 @@
+"""Where the nodes of a cell view go: rows, left-to-right order, relay points.
+
+The rows are computed here rather than left to Graphviz, so that the picture
+looks like the course figures whatever the equations: inputs on the bottom row,
+each operation one row above what it reads (longest path), each additive path
+(the cell state's "gradient highway") contracted to a single row, and within a
+row a fixed order (forget/reset gates, update/input gates, candidates, the
+additive path, the output gate). :mod:`rnnviz.diagrams.cell_dot` writes them as
+``rank=same`` groups and invisible chains.
+
+Example:
+    >>> from rnnviz.language import load_model
+    >>> from rnnviz.diagrams.cell import cell_graph
+    >>> g = cell_graph(load_model("h[t] = tanh(W h[t-1] + U x[t])"))
+    >>> rows = levels(g)
+    >>> rows["x"], rows["h.2"], rows["h.1"], rows["h.0"], rows["h"]
+    (0, 1, 2, 3, 4)
+"""
+
+from __future__ import annotations
+
+from .cell import CellGraph, CellNode
+
+__all__ = ["levels", "order_keys", "relays", "step_of"]
+
+
+def levels(g: CellGraph) -> dict[str, int] | None:
+    """Row of every node of a *folded* cell graph (0 = bottom), or ``None`` if the
+    additive paths cannot be made straight rows (then Graphviz ranks alone).
+
+    Parameter boxes and constants take the row of the operation they feed; each
+    highway (``lane``) is contracted to one row; reads of a highway's previous
+    value do not push anything up, since that value enters from the left.
+    """
+    attached = {e.source: e.target for e in g.edges if e.attached}
+
+    def group(n: CellNode) -> str:
+        return f"lane {n.lane}" if n.lane else n.id
+
+    preds: dict[str, set[str]] = {group(n): set() for n in g.nodes.values() if n.id not in attached}
+    fed_from_side: set[str] = set()
+    for e in g.edges:
+        if e.attached:
+            continue
+        src, dst = g.nodes[e.source], g.nodes[e.target]
+        if src.lane and src.time is not None and src.time < 0:
+            fed_from_side.add(group(dst))  # c[t-1] enters from the left of its row: above the inputs
+            continue
+        a, b = group(src), group(dst)
+        if a != b:
+            preds[b].add(a)
+    level: dict[str, int] = {}
+    pending = dict(preds)
+    while pending:
+        ready = sorted(k for k, ps in pending.items() if all(p in level for p in ps))
+        if not ready:
+            return None  # a cycle through a highway: leave the ranks to Graphviz
+        for k in ready:
+            level[k] = max(1 + max((level[p] for p in pending[k]), default=-1), int(k in fed_from_side))
+            del pending[k]
+    out = {n.id: level[group(n)] for n in g.nodes.values() if n.id not in attached}
+    for src, dst in attached.items():
+        out[src] = out[dst]
+    return out
+
+
+def relays(g: CellGraph, edges: list, level: dict[str, int]) -> dict[tuple[str, int], str]:
+    """(source, step) -> relay id, for values that go down into a cell (h[t-1] into the gates).
+
+    One wire drops to the bottom of the cell and branches there, instead of one
+    long wire per gate looping across the whole figure.
+    """
+    targets: dict[tuple[str, int], int] = {}
+    for e in edges:
+        if level.get(e.source, 0) > level.get(e.target, 0):
+            k = (e.source, step_of(g.nodes[e.target]))
+            targets[k] = targets.get(k, 0) + 1
+    return {k: f"relay.{k[0]}.{k[1]}" for k, count in targets.items() if count > 1}
+
+
+_ROLE_RANK = {"forget": 0, "reset": 1, "update": 2, "input": 3, "gate": 4}
+
+
+def order_keys(g: CellGraph) -> dict[str, tuple]:
+    """Left-to-right sort key of every node inside its row."""
+    report = g.report
+    used_by_lane = {g.nodes[e.source].name for e in g.edges
+                    if g.nodes[e.target].eq in report.highways and g.nodes[e.source].role == "hidden"}
+
+    def eq_rank(eq: str | None) -> tuple[int, int]:
+        if eq is None:
+            return (-1, 0)
+        pos = g.model.variables.index(eq)
+        role = report.roles.get(eq)
+        if role in _ROLE_RANK:
+            return (_ROLE_RANK[role], pos)
+        if eq in used_by_lane:
+            return (5, pos)
+        if eq in report.highways:
+            return (6, pos)
+        if role == "output":
+            return (7, pos)
+        return (8, pos)
+
+    consumer = {e.source: g.nodes[e.target] for e in g.edges if e.attached}
+    keys: dict[str, tuple] = {}
+    for n in g.nodes.values():
+        owner, sub = (consumer[n.id], 0) if n.id in consumer else (n, 1)
+        step = step_of(owner)
+        seq = -owner.seq if owner.lane and owner.role == "op" else owner.seq
+        keys[n.id] = (step, eq_rank(owner.eq), seq, sub, n.id)
+    return keys
+
+
+def step_of(n: CellNode) -> float:
+    """The step of a node of the unrolled graph (parameters carry it in their id)."""
+    if n.column is not None:
+        return n.column  # type: ignore[return-value]
+    if n.time is not None:
+        return n.time
+    return int(n.id.rsplit("@", 1)[1]) if "@" in n.id else 0

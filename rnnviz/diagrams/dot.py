@@ -1,0 +1,505 @@
+"""Neutral graph (+ annotations) -> DOT text, in the look of the textbook figures.
+
+Pure and deterministic: the same graph gives byte-identical DOT. Running
+Graphviz is :mod:`rnnviz.diagrams.render`'s job.
+
+Layout conventions (``docs`` and the design notes): inputs at the bottom and
+outputs at the top (``rankdir=BT``, one rank per level of
+:func:`rnnviz.diagrams.graph.levels`); in the unrolled view time runs left to right, one
+column per step, every column laid out alike (``group`` per column and
+invisible chains that fix the order); in the folded view a delayed read goes
+through a small black square, labelled with k when the delay k > 1.
+
+Example:
+    >>> from rnnviz.language import load_model
+    >>> from rnnviz.diagrams.graph import build
+    >>> m = load_model("h[t] = tanh(W h[t-1] + U x[t])")
+    >>> text = to_dot(build(m, "folded"), displays={n: s.display for n, s in m.symbols.items()})
+    >>> text.splitlines()[0]
+    'digraph "rnnviz" {'
+    >>> '"delay_1"' in text
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from ..language.syntax import Name
+from . import style
+from .graph import Graph, Node
+from .labels import (
+    GREEK_LETTERS,
+    dot_attrs,
+    dot_html,
+    escape_dot,
+    escape_html,
+    graph_header,
+    html_label,
+    name_of,
+)
+from .layout import ROUTED_MAX_NODES, Router, head_label_spots, levels, positions
+
+__all__ = ["to_dot", "format_number", "format_value", "value_extent", "node_id"]
+
+
+def node_id(graph_id: str) -> str:
+    """A DOT node id: quoted, never containing ``:`` (which DOT reads as a port)."""
+    return escape_dot(graph_id.replace(":", "_"))
+
+
+def format_number(x: float, precision: int = 3) -> str:
+    """A number with ``precision`` significant digits, a true minus sign, no ``-0``.
+
+    Example:
+        >>> format_number(0.123456), format_number(-2.0), format_number(1e-7), format_number(-0.0)
+        ('0.123', '−2', '1e−07', '0')
+    """
+    if x != x:
+        return "nan"
+    if x == 0:
+        return "0"
+    s = f"{x:.{precision}g}"
+    return s.replace("-", "\u2212")
+
+
+def _flat(value) -> list[float]:
+    """A scalar, a nested list or an array-like (``tolist``) as a flat list of floats."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        out: list[float] = []
+        for v in value:
+            out.extend(_flat(v))
+        return out
+    return [float(value)]
+
+
+def _norm(xs: list[float]) -> float:
+    return math.sqrt(sum(x * x for x in xs))
+
+
+#: Vectors up to this many entries are shown in full; longer ones as a strip.
+MAX_ENTRIES = 4
+STRIP_CELLS = 12
+
+
+def _diverging(x: float, scale: float) -> str:
+    """Blue (negative) - white - red (positive), readable in greyscale as lightness."""
+    a = 0.0 if scale == 0 else max(-1.0, min(1.0, x / scale))
+    end = (33, 102, 172) if a < 0 else (178, 24, 43)
+    a = abs(a)
+    rgb = [round(255 + (c - 255) * a) for c in end]
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def format_value(value, precision: int = 3) -> str:
+    """The inside of an HTML-like label showing a value under a node name.
+
+    A scalar is one number; a short vector its entries; a long vector a strip
+    of colored cells (blue negative, red positive) and its norm.
+
+    Example:
+        >>> format_value(0.5)
+        '<FONT FACE="Helvetica" POINT-SIZE="10">0.5</FONT>'
+        >>> format_value([1, -2])
+        '<FONT FACE="Helvetica" POINT-SIZE="10">[1, −2]</FONT>'
+    """
+    xs = _flat(value)
+    font = f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}">'
+    if len(xs) == 1:
+        return f"{font}{escape_html(format_number(xs[0], precision))}</FONT>"
+    if len(xs) <= 2:
+        return f"{font}[{escape_html(', '.join(format_number(x, precision) for x in xs))}]</FONT>"
+    if len(xs) <= MAX_ENTRIES:
+        # A column vector, one entry a line between bars: a row of four numbers made the
+        # node three times wider than the name and pushed the gates of one step into each other.
+        rows = "".join(f'<TR><TD ALIGN="RIGHT">{font}{escape_html(format_number(x, precision))}</FONT></TD></TR>'
+                       for x in xs)
+        inner = f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>'
+        return (f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR>'
+                f'<TD BORDER="1" SIDES="LR" CELLPADDING="2">{inner}</TD></TR></TABLE>')
+    # Average consecutive entries down to STRIP_CELLS cells so the strip keeps a fixed width.
+    n = min(len(xs), STRIP_CELLS)
+    cells = [xs[i * len(xs) // n:(i + 1) * len(xs) // n] for i in range(n)]
+    means = [sum(c) / len(c) for c in cells]
+    scale = max(abs(x) for x in xs)
+    tds = "".join(f'<TD BGCOLOR="{_diverging(m, scale)}" WIDTH="5" HEIGHT="8"></TD>' for m in means)
+    strip = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{tds}</TR></TABLE>'
+    norm = escape_html(format_number(_norm(xs), precision))
+    return (f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR><TD>{strip}</TD></TR>'
+            f"<TR><TD>{font}norm {norm}</FONT></TD></TR></TABLE>")
+
+
+#: Rough width of a character of the value font, and the height of one line of it, in inches.
+_CHAR_W = style.VALUE_FONT_SIZE * 0.58 / 72
+_LINE_H = style.VALUE_FONT_SIZE * 1.25 / 72
+
+
+def value_extent(value, precision: int = 3) -> tuple[float, float]:
+    """Width and height, in inches, that :func:`format_value` takes (an estimate for the layout).
+
+    Example:
+        >>> w1, h1 = value_extent(0.5)
+        >>> w4, h4 = value_extent([1.0, 2.0, 3.0, 4.0])
+        >>> h4 > 3 * h1 and w4 < 2 * w1 + 0.2
+        True
+    """
+    xs = _flat(value)
+    texts = [format_number(x, precision) for x in xs]
+    if len(xs) == 1:
+        return len(texts[0]) * _CHAR_W, _LINE_H
+    if len(xs) <= 2:
+        return (len(", ".join(texts)) + 2) * _CHAR_W, _LINE_H
+    if len(xs) <= MAX_ENTRIES:
+        return max(map(len, texts)) * _CHAR_W + 0.12, len(xs) * _LINE_H + 0.06
+    norm = "norm " + format_number(_norm(xs), precision)
+    return max(STRIP_CELLS * 5 / 72, len(norm) * _CHAR_W), _LINE_H + 10 / 72
+
+
+def _name_length(display: Name) -> int:
+    """Length of a typeset name in letters, scripts counting double (they come with a gap)."""
+    scripts = "".join(display.subs) + "".join(display.sups)
+    return len(GREEK_LETTERS.get(display.base, display.base)) + 2 * len(scripts)
+
+
+def _node_extent(node: Node, value, grad: float | None, precision: int, shape: str,
+                 annotated: bool = True) -> tuple[float, float]:
+    """Estimated width and height, in inches, of a node's outline."""
+    if not annotated:
+        # Graphviz sizes a circle to its name and superscript step: h(10) is larger than h(1).
+        w = 0.71 + 0.1 * _name_length(node.display) + 0.12 * (len(str(node.time)) - 1)
+        if shape in ("circle", "doublecircle"):
+            w += 0.11 if shape == "doublecircle" else 0.0
+            return w, w
+        return max(0.75, w - 0.15), 0.5  # Graphviz's smallest box
+    name_w = (_name_length(node.display) + len(str(node.time))) * style.FONT_SIZE * 0.5 / 72 + 0.1
+    w, h = name_w, style.FONT_SIZE * 1.2 / 72
+    if value is not None:
+        vw, vh = value_extent(value, precision)
+        w, h = max(w, vw), h + vh
+    if grad is not None:
+        w, h = max(w, (len(format_number(grad, precision)) + 2) * _CHAR_W), h + _LINE_H
+    if shape in ("circle", "doublecircle", "ellipse"):
+        # Graphviz draws the ellipse round the label's box: about sqrt(2) times as large.
+        return max(1.0, 1.42 * w + 0.1), max(0.75, 1.42 * h + 0.05)
+    return w + 0.2, h + 0.15
+
+
+def _grad_scale(grads: Mapping[tuple[str, int], object]) -> tuple[dict[tuple[str, int], float], float]:
+    norms = {k: _norm(_flat(v)) for k, v in grads.items()}
+    top = max(norms.values(), default=0.0)
+    return norms, top
+
+
+def _grad_strength(g: float, top: float) -> float:
+    """0..1 on a log scale over six decades below the largest gradient."""
+    if g <= 0 or top <= 0:
+        return 0.0
+    return max(0.0, min(1.0, 1 + math.log10(g / top) / 6))
+
+
+def _grad_color(a: float, lo: tuple[int, int, int] = (190, 190, 190)) -> str:
+    hi = (178, 24, 43)
+    return "#{:02x}{:02x}{:02x}".format(*(round(l + (h - l) * a) for l, h in zip(lo, hi)))
+
+
+def _grad_text_color(a: float) -> str:
+    """Like the edges, grey to red; but dark enough to read on a node even at zero,
+    where "∇ 0" is the answer a student looks for."""
+    return _grad_color(a, (80, 80, 80))
+
+
+def _time_label(node: Node) -> str | None:
+    return None if node.time is None else str(node.time)
+
+
+def _node_label(node: Node, value_html: str | None, grad_html: str | None) -> str:
+    name = html_label(node.display, _time_label(node))
+    if value_html is None and grad_html is None:
+        return dot_html(name)
+    rows = [f"<TR><TD>{name}</TD></TR>"]
+    if value_html is not None:
+        rows.append(f"<TR><TD>{value_html}</TD></TR>")
+    if grad_html is not None:
+        rows.append(f"<TR><TD>{grad_html}</TD></TR>")
+    return dot_html(f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{"".join(rows)}</TABLE>')
+
+
+def _param_label(param: str | None, displays: Mapping[str, Name]) -> str | None:
+    if not param:
+        return None
+    parts = [html_label(displays[p]) if p in displays else html_label(name_of(p)) for p in param.split(" ")]
+    # A pale box behind the name keeps it legible on a dark page (invisible on a white one).
+    return dot_html(f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" STYLE="rounded" '
+                    f'BGCOLOR="{style.LABEL_BG}"><TR><TD>{" ".join(parts)}</TD></TR></TABLE>')
+
+
+#: How far from the arrowhead a parameter sits in the unrolled view (in units of 10 points).
+HEAD_LABEL_DISTANCE = 2.2
+
+
+def _label_width(param: str) -> float:
+    """Rough width in points of a parameter label (subscripts count a little less)."""
+    return 7.5 * len(param.replace(" ", "")) + 6
+
+
+def to_dot(
+    graph: Graph,
+    *,
+    displays: Mapping[str, Name] | None = None,
+    values: Mapping[tuple[str, int], object] | None = None,
+    grads: Mapping[tuple[str, int], object] | None = None,
+    precision: int = 3,
+    title: str | None = None,
+) -> str:
+    """DOT text of a variable graph, optionally annotated with values and gradients.
+
+    Args:
+        graph: from :func:`rnnviz.diagrams.graph.build`.
+        displays: canonical name -> :class:`Name` of every symbol (for
+            typesetting parameters on edges); missing names are rebuilt from
+            their canonical spelling.
+        values: (name, step) -> number or array, shown under unrolled nodes.
+        grads: (name, step) -> gradient of a scalar target w.r.t. that node;
+            shown as the signed number for a scalar and as a norm for a vector;
+            edge width/color follow its magnitude.
+        precision: significant digits of the numbers shown.
+        title: a caption above the diagram (escaped).
+    """
+    displays = dict(displays or {})
+    values = values or {}
+    grad_norms, grad_top = _grad_scale(grads or {})
+    annotated = bool(values) or bool(grad_norms)
+    routed = True
+    lines = ['digraph "rnnviz" {']
+    g = style.graph_attrs()
+    if graph.view == "unrolled":
+        # Pinned positions: every column is laid out alike and time runs left to right;
+        # edges are then routed around the nodes.
+        # Graphviz's obstacle-avoiding router costs far more than linear time, so large
+        # grids get straight edges, bent by rnnviz round the nodes they would cross.
+        routed = len(graph.nodes) <= ROUTED_MAX_NODES
+        g.update(layout="neato", splines="true" if routed else "line", outputorder="edgesfirst")
+    else:
+        g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
+    lines.extend(graph_header(g, title))
+
+    level = levels(graph)
+    row_order = {name: i for i, name in enumerate(dict.fromkeys(n.name for n in graph.nodes))}
+    pinned: dict[str, tuple[float, float]] = {}
+    extent: dict[str, tuple[float, float]] = {}  # node id -> estimated width, height (inches)
+    if graph.view == "unrolled":
+        sizes: dict[str, tuple[float, float]] = {}
+        for n in graph.nodes:
+            if n.ellipsis:
+                extent[n.id] = (0.3, 0.3)
+                continue
+            key = (n.name, n.time)
+            w, h = _node_extent(n, values.get(key), grad_norms.get(key), precision,
+                                style.node_attrs(n.role)["shape"], annotated)
+            extent[n.id] = (w, h)
+            old_w, old_h = sizes.get(n.name, (0.0, 0.0))
+            sizes[n.name] = (max(w, old_w), max(h, old_h))
+        pinned = positions(graph, level, row_order, annotated, sizes)
+
+    for n in graph.nodes:
+        key = (n.name, n.time) if n.time is not None else None
+        attrs = style.node_attrs(n.role)
+        if n.ellipsis:
+            attrs = style.node_attrs("ellipsis")
+            attrs.update(style="solid", color="transparent", fontcolor=style.MUTED_COLOR,
+                         label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="22">⋯</FONT>'),
+                         width="0.3", height="0.3", tooltip="steps left out")
+        else:
+            value_html = format_value(values[key], precision) if key in values else None
+            grad_html = None
+            if key in grad_norms:
+                gn = grad_norms[key]
+                # A scalar's gradient keeps its sign (dh_3/dh_2 = -3 on an exam); a vector's
+                # is summarised by its norm.
+                flat = _flat(grads[key])
+                shown = flat[0] if len(flat) == 1 else gn
+                grad_html = (f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}" '
+                             f'COLOR="{_grad_text_color(_grad_strength(gn, grad_top))}">'
+                             f"∇ {escape_html(format_number(shown, precision))}</FONT>")
+                if gn == 0:
+                    attrs.update(style=attrs["style"] + ",dashed", color=style.MUTED_COLOR)
+            attrs["label"] = _node_label(n, value_html, grad_html)
+            attrs["tooltip"] = n.id
+            if value_html is not None or grad_html is not None:
+                # Numbers make circles balloon; ellipses of one minimal width keep the grid even.
+                if attrs["shape"] in ("circle", "doublecircle"):
+                    if attrs["shape"] == "doublecircle":
+                        attrs["peripheries"] = "2"
+                    attrs.update(shape="ellipse", width="1.0", height="0.75")
+                attrs["margin"] = "0.04,0.02"
+        if graph.view == "unrolled":
+            x, y = pinned[n.id]
+            attrs["pos"] = f"{x:.2f},{y:.2f}!"
+        else:
+            attrs["group"] = "main"  # Graphviz keeps edges within a group straight: the main chain
+        lines.append(f"  {node_id(n.id)} {dot_attrs(attrs)};")
+
+    if graph.view == "unrolled" and graph.collapsed is not None:
+        lines.append(_ellipsis_caption(graph, pinned))
+
+    if graph.view == "folded":
+        # One rank per level; an invisible left-to-right chain fixes the order in each rank.
+        by_level: dict[int, list[Node]] = {}
+        for n in graph.nodes:
+            by_level.setdefault(level[n.name], []).append(n)
+        for rank in sorted(by_level):
+            members = sorted(by_level[rank], key=lambda n: row_order[n.name])
+            if len(members) > 1:
+                lines.append("  { rank=same; " + " ".join(node_id(n.id) + ";" for n in members) + " }")
+                chain = " -> ".join(node_id(n.id) for n in members)
+                lines.append(f"  {chain} [style=invis, weight=\"5\"];")
+
+    node_by_id = {n.id: n for n in graph.nodes}
+    router = Router(graph, pinned, annotated) if graph.view == "unrolled" and not routed else None
+    # Detours of straight edges that would cross a node (large grids only), by edge index.
+    bends_of: dict[int, list[tuple[float, float]]] = {}
+    if router is not None:
+        for i, e in enumerate(graph.edges):
+            bends_of[i] = router.waypoints(e.source, e.target)
+    spots: dict[int, tuple[int, float]] = {}
+    if graph.view == "unrolled":
+        # Each parameter by its arrowhead, in the first nearby spot clear of nodes and other
+        # labels; a detour's label by the head of its last run.
+        labelled = [i for i, e in enumerate(graph.edges) if e.param
+                    and not node_by_id[e.source].ellipsis and not node_by_id[e.target].ellipsis]
+        halves = {k: (w * 36, h * 36) for k, (w, h) in extent.items()}
+        found = head_label_spots([(bends_of[i][-1] if bends_of.get(i) else graph.edges[i].source,
+                                   graph.edges[i].target, _label_width(graph.edges[i].param or ""))
+                                  for i in labelled], pinned, halves)
+        spots = {labelled[j]: spot for j, spot in found.items()}
+    # One black square per delayed variable (and delay), as in the book's circuit diagram:
+    # h(t-1) is one value that fans out to every equation reading it, not one square per read.
+    squares: dict[tuple[str, int], str] = {}
+    square_edges: dict[str, list[tuple[Node, dict]]] = {}
+    for index, e in enumerate(graph.edges):
+        src, dst = node_by_id[e.source], node_by_id[e.target]
+        attrs = {"label": _param_label(e.param, displays)}
+        if src.ellipsis or dst.ellipsis:
+            # The chain goes on through the omitted steps: dashed, but as dark as any edge,
+            # so that it survives a projector and a low-resolution PNG.
+            attrs.update(style="dashed", label=None)
+            if dst.ellipsis:
+                attrs["arrowhead"] = "none"  # one line h(3) - - ⋯ - -> h(9), not two arrows
+        elif grads:
+            _grad_edge(attrs, src, dst, grad_norms, grad_top)
+        if graph.view == "folded" and e.delay != 0:
+            d = squares.setdefault((src.id, e.delay), f"delay_{len(squares) + 1}")
+            square_edges.setdefault(d, []).append((dst, attrs))
+            continue
+        if graph.view == "folded" and level[dst.name] - level[src.name] == 1:
+            attrs["weight"] = "8"  # edges between adjacent levels pull hardest: the main chain stays straight
+        if graph.view == "unrolled" and attrs.get("label") is not None:
+            # By the arrowhead, not mid-edge: the long h(t-1) -> gate edges cross the state
+            # row at one spot, and mid-edge labels piled up there. Near its head each label
+            # is beside the node it feeds, so the reader pairs "W^f" with f at once.
+            angle, distance = spots.get(index, (0, HEAD_LABEL_DISTANCE))
+            attrs["headlabel"] = attrs.pop("label")
+            attrs.update(labeldistance=f"{distance:g}", labelangle=str(angle))
+        if router is not None:
+            bends = bends_of.get(index)
+            if bends:
+                # A straight line would cross a node: go round it through invisible points.
+                ids = []
+                for x, y in bends:
+                    ids.append(f"bend_{len(router.used)}")
+                    router.used.append(ids[-1])
+                    point = {"shape": "point", "style": "invis", "width": "0.01", "pos": f"{x:.2f},{y:.2f}!"}
+                    lines.append(f"  {node_id(ids[-1])} {dot_attrs(point)};")
+                head_only = ("headlabel", "labeldistance", "labelangle", "label")
+                plain = {k: v for k, v in attrs.items() if k not in head_only}
+                plain["arrowhead"] = "none"
+                path = [src.id, *ids, dst.id]
+                for i, (p, q) in enumerate(zip(path, path[1:])):
+                    # The runs before the last have no arrowhead; the last one carries the
+                    # arrow and, like every edge, the parameter by it.
+                    seg = attrs if i == len(path) - 2 else plain
+                    lines.append(f"  {node_id(p)} -> {node_id(q)} {dot_attrs(seg)};")
+                continue
+        lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {dot_attrs(attrs)};")
+    for (src_id, delay), d in squares.items():
+        lines.extend(_delayed_edges(d, node_by_id[src_id], delay, square_edges[d], level))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _ellipsis_caption(graph: Graph, pinned: Mapping[str, tuple[float, float]]) -> str:
+    """A note under the ellipsis column naming the steps left out ("steps 4–8")."""
+    assert graph.collapsed is not None
+    first, last = graph.collapsed
+    dots = [pinned[n.id] for n in graph.nodes if n.ellipsis]
+    x = dots[0][0]
+    y = min(p[1] for p in pinned.values()) - 0.55
+    text = f"step {first}" if first == last else f"steps {first}–{last}"
+    attrs = {"shape": "plaintext", "label": text, "fontname": style.FONT_TEXT, "fontsize": "11",
+             "fontcolor": style.EDGE_COLOR, "width": "0.3", "height": "0.2", "margin": "0",
+             "tooltip": f"steps {first} to {last} are left out", "pos": f"{x:.2f},{y:.2f}!"}
+    return f"  {node_id('omitted_steps')} {dot_attrs(attrs)};"
+
+
+def _delay_attrs(delay: int) -> dict[str, str]:
+    """The black square of a delayed read; a delay k > 1 (or a read ahead) is written on it."""
+    attrs = {
+        "shape": "square", "style": "filled", "fillcolor": style.DELAY_COLOR, "color": style.EDGE_COLOR,
+        "label": "", "width": "0.16", "height": "0.16", "fixedsize": "true",
+        "tooltip": f"delay {delay}",
+    }
+    if delay != 1:
+        text = str(delay) if delay > 0 else f"+{-delay}"
+        attrs.update(label=text, width="0.26", height="0.26", fontname=style.FONT_TEXT, fontsize="10",
+                     fontcolor=style.PALETTE["delay"].text)
+    return attrs
+
+
+def _delayed_edges(d: str, src: Node, delay: int, reads: list[tuple[Node, dict]],
+                   level: Mapping[str, int]) -> list[str]:
+    """The delayed reads of one variable through one black square, as in the book's circuit diagram.
+
+    The square gets its own rank: between a variable and the higher ones that
+    read it, or above a variable read by itself or by lower ones, so the loop
+    goes up to the square and comes back down. Edges that run against the
+    rank direction are declared forwards with ``dir=back``, so that they
+    shape the layout instead of being reversed by Graphviz.
+    """
+    out = [f"  {node_id(d)} {dot_attrs(_delay_attrs(delay))};"]
+    s, q = node_id(src.id), node_id(d)
+    if all(level[src.name] < level[dst.name] for dst, _ in reads):
+        out.append(f"  {s} -> {q} {dot_attrs({'dir': 'none'})};")
+        out.extend(f"  {q} -> {node_id(dst.id)} {dot_attrs(attrs)};" for dst, attrs in reads)
+        return out
+    if all(dst.id != src.id for dst, _ in reads):
+        # Read only by lower variables: the square hangs below the source, beside the others.
+        out.extend(f"  {node_id(dst.id)} -> {q} {dot_attrs(dict(attrs, dir='back'))};" for dst, attrs in reads)
+        out.append(f"  {q} -> {s} {dot_attrs({'dir': 'none'})};")
+        return out
+    out.append(f"  {s} -> {q} {dot_attrs({'dir': 'none'})};")
+    for dst, attrs in reads:
+        if level[dst.name] <= level[src.name]:
+            out.append(f"  {node_id(dst.id)} -> {q} {dot_attrs(dict(attrs, dir='back'))};")
+        else:
+            out.append(f"  {q} -> {node_id(dst.id)} {dot_attrs(attrs)};")
+    return out
+
+
+def _grad_edge(attrs: dict, src: Node, dst: Node, norms: Mapping[tuple[str, int], float], top: float) -> None:
+    """Width and color of an edge by the gradient at its source (log scale); zero -> cut.
+
+    An edge into a node whose gradient is exactly zero is cut too: nothing
+    flows back along it, whatever reaches its source by other paths.
+    """
+    key = (src.name, src.time) if src.time is not None else None
+    if key not in norms:
+        return
+    g = norms[key]
+    if g == 0 or norms.get((dst.name, dst.time)) == 0:
+        attrs.update(style="dashed", color=style.MUTED_COLOR)
+        return
+    a = _grad_strength(g, top)
+    attrs.update(penwidth=f"{0.6 + 3.4 * a:.2f}", color=_grad_color(a))

@@ -1,0 +1,292 @@
+"""Model -> neutral graph of the variable views: folded and unrolled.
+
+The graph summarises the model's expression trees: one node per variable (per
+step when unrolled) and one edge per variable read, labelled by the
+parameter(s) that multiply the read in the tree (``U`` for ``U x[t]``, none
+for ``f[t] * c[t-1]``). It knows nothing about Graphviz; :mod:`rnnviz.diagrams.dot`
+draws it and :meth:`Graph.to_json` is the machine-readable contract described
+in ``docs/json-graph.md``.
+
+Example:
+    >>> from rnnviz.language import load_model
+    >>> g = build(load_model("h[t] = tanh(W h[t-1] + U x[t])"), "folded")
+    >>> [(e.source, e.target, e.param, e.delay) for e in g.edges]
+    [('h', 'h', 'W', 1), ('x', 'h', 'U', 0)]
+    >>> u = build(load_model("h[t] = tanh(W h[t-1] + U x[t])"), "unrolled", steps=2)
+    >>> [n.id for n in u.nodes]
+    ['x@1', 'x@2', 'h@0', 'h@1', 'h@2']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import ValueSpecError
+from ..language import Model
+from ..language import expr as E
+from ..language.syntax import Name
+
+__all__ = ["Node", "Edge", "Graph", "Read", "build", "folded", "unrolled", "reads_of", "levels",
+           "DEFAULT_MAX_COLUMNS", "VIEWS"]
+
+#: Beyond this many time steps the unrolled view collapses its middle steps.
+DEFAULT_MAX_COLUMNS = 6
+VIEWS = ("folded", "unrolled")
+
+ELLIPSIS = "..."
+
+
+@dataclass(frozen=True)
+class Node:
+    """One variable (folded) or one variable at one step (unrolled).
+
+    ``time`` is ``None`` in the folded view and on ellipsis nodes (which stand
+    for the collapsed middle steps of a row).
+    """
+
+    id: str
+    name: str
+    time: int | None
+    role: str
+    display: Name = field(compare=False, repr=False, default=Name("?"))
+    ellipsis: bool = False
+
+    def to_json(self) -> dict:
+        out = {"id": self.id, "name": self.name, "time": self.time, "role": self.role}
+        if self.ellipsis:
+            out["ellipsis"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A read of ``source`` by the equation of ``target``, ``delay`` steps back.
+
+    ``param`` is the canonical name of the parameter that multiplies the read
+    (several, outermost first, joined by a space: ``"V U"``), or ``None``.
+    """
+
+    source: str
+    target: str
+    param: str | None
+    delay: int
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "target": self.target, "param": self.param, "delay": self.delay}
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A neutral graph: ``view`` is ``folded`` or ``unrolled``; ``steps`` is N (0 when folded).
+
+    ``collapsed`` is the (first, last) hidden step when middle steps were
+    collapsed into an ellipsis column, else ``None``.
+    """
+
+    view: str
+    steps: int
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    collapsed: tuple[int, int] | None = None
+
+    def node(self, node_id: str) -> Node:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)
+
+    def to_json(self) -> dict:
+        """The JSON contract (``docs/json-graph.md``): plain dicts, lists, str, int, None."""
+        out = {
+            "view": self.view,
+            "steps": self.steps,
+            "nodes": [n.to_json() for n in self.nodes],
+            "edges": [e.to_json() for e in self.edges],
+        }
+        if self.collapsed is not None:
+            out["collapsed"] = list(self.collapsed)
+        return out
+
+
+@dataclass(frozen=True)
+class Read:
+    """A variable read inside an equation, with the parameters acting on it."""
+
+    name: str
+    delay: int
+    params: tuple[str, ...]
+
+
+def reads_of(expr: E.Expr) -> list[Read]:
+    """The variable reads of an expression tree, each (name, delay, params) once, in tree order.
+
+    A parameter acts on every variable in the other operand of a product
+    (``W [h[t-1], x[t]]`` labels both reads ``W``); parameters of nested
+    products accumulate, outermost first.
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> m = load_model("c[t] = f[t] * c[t-1] + V tanh(U x[t])\\nf[t] = x[t]")
+        >>> reads_of(m.equation("c").expr)
+        [Read(name='f', delay=0, params=()), Read(name='c', delay=1, params=()), Read(name='x', delay=0, params=('V', 'U'))]
+    """
+    out: list[Read] = []
+
+    def visit(e: E.Expr, params: tuple[str, ...]) -> None:
+        if isinstance(e, E.Var):
+            r = Read(e.name, e.delay, params)
+            if r not in out:
+                out.append(r)
+            return
+        if isinstance(e, (E.Prod, E.EMul)):
+            lp = _param_names(e.left)
+            rp = _param_names(e.right)
+            # `W x` or `x W` (`h_t * V`): the parameter side acts on the other side.
+            visit(e.left, params + rp if rp is not None else params)
+            visit(e.right, params + lp if lp is not None else params)
+            return
+        for child in E.children(e):
+            visit(child, params)
+
+    visit(expr, ())
+    return out
+
+
+def _param_names(e: E.Expr) -> tuple[str, ...] | None:
+    """The parameter names of a side made only of parameters (``W``, ``W_1 W_2``), else None."""
+    if isinstance(e, E.Param):
+        return (e.name,)
+    if isinstance(e, E.Prod):
+        left, right = _param_names(e.left), _param_names(e.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
+
+
+def levels(model: Model) -> dict[str, int]:
+    """Row of each input and variable: inputs 0, a variable one above what it reads at t.
+
+    The rows put inputs at the bottom and outputs at the top, in both views.
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> levels(load_model("h[t] = tanh(W h[t-1] + U x[t])\\ny[t] = V h[t]"))
+        {'x': 0, 'h': 1, 'y': 2}
+    """
+    level = {name: 0 for name in model.inputs}
+    for eq in model.equations:  # evaluation order: same-step reads come first
+        below = [level.get(r.name, 0) for r in reads_of(eq.expr) if r.delay == 0 and r.name in level]
+        level[eq.target] = max(below, default=0) + 1
+    return level
+
+
+def _nodes_order(model: Model) -> list[str]:
+    lv = levels(model)
+    names = list(model.inputs) + list(model.variables)
+    return sorted(names, key=lambda n: (lv[n], names.index(n)))
+
+
+def folded(model: Model) -> Graph:
+    """The folded graph: one node per input and computed variable, one edge per read."""
+    syms = model.symbols
+    nodes = tuple(Node(n, n, None, syms[n].role, syms[n].display) for n in _nodes_order(model))
+    edges: list[Edge] = []
+    for eq in model.equations:
+        for r in reads_of(eq.expr):
+            e = Edge(r.name, eq.target, " ".join(r.params) or None, r.delay)
+            if e not in edges:
+                edges.append(e)
+    return Graph("folded", 0, nodes, tuple(edges))
+
+
+def _id(name: str, time: int | str) -> str:
+    return f"{name}@{time}"
+
+
+def unrolled(model: Model, steps: int = 3, *, max_columns: int = DEFAULT_MAX_COLUMNS) -> Graph:
+    """The unrolled graph over ``steps`` steps; middle steps collapse beyond ``max_columns``.
+
+    Step 0 (and -1... for longer delays) holds the initial states of recurrent
+    variables and the inputs read at a delay. An edge from step t-k to step t
+    keeps delay k.
+
+    Raises:
+        ValueSpecError: ``steps`` < 1 or ``max_columns`` < 3.
+    """
+    if steps < 1:
+        raise ValueSpecError(f"the number of steps to unroll must be at least 1, got {steps}")
+    if max_columns < 3:
+        raise ValueSpecError(f"max_columns must be at least 3 (first step, ellipsis, last step), got {max_columns}")
+    syms = model.symbols
+    order = _nodes_order(model)
+    computed = set(model.variables)
+    hidden: set[int] = set()
+    collapsed = None
+    if steps > max_columns:
+        keep = max_columns - 1
+        head = (keep + 1) // 2
+        tail = keep - head
+        hidden = set(range(head + 1, steps - tail + 1))
+        collapsed = (head + 1, steps - tail)
+
+    # Which (name, step) exist: every variable and input at 1..N, plus whatever is read outside.
+    present: set[tuple[str, int]] = {(n, t) for n in order for t in range(1, steps + 1)}
+    raw_edges: list[tuple[str, int, str, int, str | None, int]] = []
+    reads = [(eq, reads_of(eq.expr)) for eq in model.equations]
+    for t in range(1, steps + 1):
+        for eq, eq_reads in reads:
+            for r in eq_reads:
+                s = t - r.delay
+                if r.name in computed and s > steps:
+                    continue  # never: the model forbids reading a variable ahead
+                present.add((r.name, s))
+                raw_edges.append((r.name, s, eq.target, t, " ".join(r.params) or None, r.delay))
+
+    def shown(t: int) -> bool:
+        return t not in hidden
+
+    nodes: list[Node] = []
+    times = sorted({t for _, t in present})
+    for name in order:
+        row_hidden = False
+        for t in times:
+            if (name, t) not in present:
+                continue
+            if not shown(t):
+                if not row_hidden:
+                    row_hidden = True
+                    nodes.append(Node(_id(name, ELLIPSIS), name, None, syms[name].role, syms[name].display, True))
+                continue
+            nodes.append(Node(_id(name, t), name, t, syms[name].role, syms[name].display))
+    # Ellipsis nodes come right after the last shown step before the gap in each row.
+    rank = {name: i for i, name in enumerate(order)}
+    nodes.sort(key=lambda n: (rank[n.name], _column_key(n, collapsed)))
+
+    edges: dict[Edge, None] = {}  # an ordered set: edges into the ellipsis repeat
+    for src, s, dst, t, param, delay in raw_edges:
+        if not shown(s) and not shown(t):
+            continue
+        a = _id(src, s) if shown(s) else _id(src, ELLIPSIS)
+        b = _id(dst, t) if shown(t) else _id(dst, ELLIPSIS)
+        edges[Edge(a, b, param, delay)] = None
+    return Graph("unrolled", steps, tuple(nodes), tuple(edges), collapsed)
+
+
+def _column_key(node: Node, collapsed: tuple[int, int] | None) -> float:
+    """Sort key of a node's column; the ellipsis sits between the kept steps."""
+    if node.ellipsis and collapsed is not None:
+        return collapsed[0] - 0.5
+    return float(node.time if node.time is not None else 0)
+
+
+def build(model: Model, view: str = "folded", *, steps: int = 3, max_columns: int = DEFAULT_MAX_COLUMNS) -> Graph:
+    """The graph of one variable view: ``folded`` or ``unrolled``.
+
+    Raises:
+        ValueSpecError: an unknown view, or bad ``steps``/``max_columns``.
+    """
+    if view == "folded":
+        return folded(model)
+    if view == "unrolled":
+        return unrolled(model, steps, max_columns=max_columns)
+    raise ValueSpecError(f"unknown view '{view}'; the variable views are folded and unrolled")

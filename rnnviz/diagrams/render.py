@@ -1,0 +1,224 @@
+"""DOT text -> SVG, PNG or PDF with the Graphviz ``dot`` program; SVG made ready to inline.
+
+Building DOT is pure (:mod:`rnnviz.diagrams.dot`); this module is the only one that
+runs a program. The SVG it returns has no XML prolog, doctype or generator
+comment, keeps its ``viewBox``, starts with a ``<title>`` (accessibility), and
+has every ``id`` (and every reference to one) prefixed with a per-diagram
+prefix derived from a hash of the DOT text, so several diagrams can share one
+HTML page without their ids clashing.
+
+Example:
+    >>> svg = render_svg('digraph { a -> b }', title="two nodes")
+    >>> svg.startswith("<svg") and "<title" in svg and "viewBox" in svg
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+
+from ..errors import RenderError
+from .labels import escape_html
+from .svginline import prefix_ids
+
+__all__ = ["FORMATS", "find_dot", "render", "render_svg", "clean_svg", "diagram_prefix", "standalone_svg"]
+
+#: Output formats Graphviz renders for us, with their file extension.
+FORMATS = ("svg", "png", "pdf")
+
+
+def find_dot() -> str:
+    """The path of the Graphviz ``dot`` program.
+
+    Raises:
+        RenderError: Graphviz is not installed (one sentence on how to get it).
+    """
+    path = shutil.which("dot")
+    if path is None:
+        raise RenderError("the Graphviz program 'dot' was not found; install Graphviz "
+                          "(e.g. 'apt install graphviz' or 'brew install graphviz') "
+                          "or write DOT text with --format dot")
+    return path
+
+
+def render(dot_text: str, format: str = "svg", *, dpi: int = 150) -> bytes:
+    """Run ``dot -T<format>`` on ``dot_text`` and return what it printed.
+
+    Args:
+        dot_text: a whole DOT graph.
+        format: ``svg``, ``png`` or ``pdf``.
+        dpi: resolution of PNG output (ignored for SVG and PDF, which scale).
+
+    Raises:
+        RenderError: Graphviz missing, an unknown format, or Graphviz failing.
+    """
+    if format not in FORMATS:
+        raise RenderError(f"cannot render '{format}'; the formats are {', '.join(FORMATS)}")
+    if format == "png" and not 1 <= dpi <= 2400:
+        raise RenderError(f"the resolution must be between 1 and 2400 dpi, got {dpi}")
+    cmd = [find_dot(), f"-T{format}"]
+    if format == "png":
+        cmd.append(f"-Gdpi={int(dpi)}")
+        # A PNG lands in slide tools, mail and image viewers, several of which show a
+        # transparent background as black (dark text on black): paint the page white.
+        # A graph attribute set last wins over the one in the graph statement.
+        dot_text = _opaque(dot_text)
+    if format == "pdf":
+        # Graphviz pads PDF pages with a 36 pt margin on every side; \includegraphics
+        # in Beamer would show it as a wide empty frame. The graph's own ``pad`` stays.
+        cmd.append("-Gmargin=0")
+    try:
+        proc = subprocess.run(cmd, input=dot_text.encode("utf-8"), capture_output=True, check=False)
+    except OSError as err:  # found but cannot run (permissions, broken install)
+        raise RenderError(f"could not run Graphviz 'dot': {err.strerror or err}") from None
+    if proc.returncode != 0 or not proc.stdout:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = detail[0] if detail else f"exit code {proc.returncode}"
+        raise RenderError(f"Graphviz could not draw this diagram: {reason}")
+    if format == "png":
+        return _flatten_png(proc.stdout, dpi)
+    return _undated(proc.stdout) if format == "pdf" else proc.stdout
+
+
+def _flatten_png(png: bytes, dpi: int) -> bytes:
+    """The PNG as opaque RGB on white, with its resolution recorded.
+
+    Graphviz's page is a whole number of pixels but its white background covers
+    only the drawing's fractional size, leaving a half-transparent last column and
+    row; those turn grey or black in some viewers. The ``pHYs`` resolution lets
+    slide tools place the image at its intended size.
+    """
+    import io
+
+    from PIL import Image  # Pillow comes with matplotlib; only PNG output needs it
+
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(png)) as im:
+        # Dropping alpha is compositing on white here: everything but that strip is
+        # already painted on the opaque white page, and the strip itself is white.
+        im.convert("RGB").save(out, format="PNG", dpi=(dpi, dpi))
+    return out.getvalue()
+
+
+_PDF_DATE = re.compile(rb"/CreationDate\s*\([^)]*\)")
+
+
+def _undated(pdf: bytes) -> bytes:
+    """The PDF without its creation date, so the same diagram gives the same bytes.
+
+    The entry is blanked out with as many spaces (whitespace between dictionary
+    entries is allowed), which keeps every byte offset of the cross-reference table.
+
+    Example:
+        >>> pdf = b"<< /CreationDate (D:20260101120000Z) >>"
+        >>> _undated(pdf).split(), len(_undated(pdf)) == len(pdf)
+        ([b'<<', b'>>'], True)
+    """
+    return _PDF_DATE.sub(lambda m: b" " * len(m.group(0)), pdf)
+
+
+def _opaque(dot_text: str) -> str:
+    """``dot_text`` with a white page instead of a transparent one.
+
+    Example:
+        >>> _opaque('digraph { a }')
+        'digraph { a \\n  bgcolor="white";\\n}'
+    """
+    body = dot_text.rstrip()
+    if not body.endswith("}"):
+        return dot_text
+    return body[:-1] + '\n  bgcolor="white";\n}'
+
+
+def diagram_prefix(dot_text: str) -> str:
+    """A short id prefix derived from the DOT text: same diagram, same prefix.
+
+    Example:
+        >>> diagram_prefix("digraph { a }") == diagram_prefix("digraph { a }")
+        True
+        >>> diagram_prefix("digraph { a }").startswith("rv")
+        True
+    """
+    return "rv" + hashlib.sha256(dot_text.encode("utf-8")).hexdigest()[:10]
+
+
+_SVG_OPEN = re.compile(r"<svg\b[^>]*>", re.S)
+
+
+def clean_svg(svg: str, prefix: str, *, title: str | None = None) -> str:
+    """Make Graphviz SVG ready to inline in HTML.
+
+    Removes the prolog, doctype and comments; prefixes every id and every
+    ``#id`` reference with ``prefix``; adds ``role="img"`` and a leading
+    ``<title>`` (``title`` or ``"diagram"``); keeps ``viewBox``.
+
+    Example:
+        >>> s = '<?xml version="1.0"?><svg viewBox="0 0 1 1"><g id="node1"><a xlink:href="#node1"/></g></svg>'
+        >>> print(clean_svg(s, "p", title="a < b"))
+        <svg viewBox="0 0 1 1" role="img" aria-labelledby="p-title"><title id="p-title">a &lt; b</title><g id="p-node1"><a xlink:href="#p-node1"/></g></svg>
+    """
+    svg = prefix_ids(svg, prefix)
+    match = _SVG_OPEN.search(svg)
+    if match is None:
+        raise RenderError("Graphviz returned something that is not SVG")
+    head = match.group(0)
+    new_head = head[:-1].rstrip() + f' role="img" aria-labelledby="{prefix}-title">'
+    title_el = f'<title id="{prefix}-title">{escape_html(title or "diagram")}</title>'
+    return svg[:match.start()] + new_head + title_el + svg[match.end():].lstrip("\n")
+
+
+def render_svg(dot_text: str, *, title: str | None = None, prefix: str | None = None) -> str:
+    """Render DOT to SVG ready to inline (see :func:`clean_svg`).
+
+    Raises:
+        RenderError: Graphviz missing or failing.
+    """
+    raw = render(dot_text, "svg").decode("utf-8")
+    return clean_svg(raw, prefix or diagram_prefix(dot_text), title=title)
+
+
+#: Prolog of an SVG file that stands alone (opened by a browser, a slide tool, Inkscape).
+XML_PROLOG = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+
+
+#: Graphviz's font lists -> lists that also name the faces Windows and Linux have:
+#: a slide tool on another machine then keeps the Times-like math and the sans numbers.
+_FONT_FALLBACKS = {
+    "Times,serif": "Times,Times New Roman,Liberation Serif,serif",
+    "Helvetica,sans-Serif": "Helvetica,Arial,Liberation Sans,sans-serif",
+}
+
+
+def standalone_svg(svg: str) -> str:
+    """Inline SVG (as :func:`clean_svg` makes it) turned into the text of a ``.svg`` file.
+
+    Adds the XML declaration and makes sure the SVG and XLink namespaces are
+    declared, so the file is valid XML on its own; names common faces after
+    Graphviz's font names (Times New Roman, Arial) before the generic family;
+    ends with a newline.
+
+    Example:
+        >>> print(standalone_svg('<svg viewBox="0 0 1 1"></svg>'))
+        <?xml version="1.0" encoding="UTF-8" standalone="no"?>
+        <svg viewBox="0 0 1 1" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"></svg>
+        <BLANKLINE>
+    """
+    match = _SVG_OPEN.search(svg)
+    if match is None:
+        raise RenderError("Graphviz returned something that is not SVG")
+    head = match.group(0)
+    extra = ""
+    if 'xmlns="' not in head:
+        extra += ' xmlns="http://www.w3.org/2000/svg"'
+    if "xmlns:xlink=" not in head:
+        extra += ' xmlns:xlink="http://www.w3.org/1999/xlink"'
+    if extra:
+        head = head[:-1].rstrip() + extra + ">"
+    body = svg[match.end():]
+    for family, fallback in _FONT_FALLBACKS.items():
+        body = body.replace(f'font-family="{family}"', f'font-family="{fallback}"')
+    text = XML_PROLOG + svg[:match.start()].lstrip() + head + body
+    return text if text.endswith("\n") else text + "\n"

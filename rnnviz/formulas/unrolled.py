@@ -1,0 +1,226 @@
+"""Unrolled formulas: a target written out in the inputs, initial states and parameters.
+
+``unrolled_formula`` substitutes every equation into the target step by step
+(intermediate variables of a cell included) until only inputs ``x_1, x_2,
+...``, initial states ``h_0`` and parameters remain, as a teacher writes
+``h_3 = f(W f(W f(W h_0 + U x_1) + U x_2) + U x_3)`` on the board. Plain text
+and LaTeX come from one printer that dispatches on the node class.
+
+The expansion of a derivative over time (``rnnviz formula --grad V``) lives in
+:mod:`rnnviz.formulas.gradient`; it uses the printer defined here.
+
+Example:
+    >>> from rnnviz.language import load_model
+    >>> m = load_model("h[t] = f(W h[t-1] + U x[t])")
+    >>> print(unrolled_formula(m, "h[3]"))
+    h_3 = f(W f(W f(W h_0 + U x_1) + U x_2) + U x_3)
+    >>> print(unrolled_formula(m, "h_2", latex=True))
+    h_{2} = f\\left(W f\\left(W h_{0} + U x_{1}\\right) + U x_{2}\\right)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..language import Model
+from ..language import expr as E
+from ..language.syntax import GREEK_LETTERS, Name
+from ..numeric.target import Target, parse_target
+
+__all__ = ["At", "unroll", "unrolled_formula", "Printer"]
+
+
+@dataclass(frozen=True)
+class At(E.Expr):
+    """A variable at a fixed step (``x_2``, ``h_0``) or a symbolic one (``"j-1"``)."""
+
+    name: str
+    step: int | str
+    span: object = field(default=None, compare=False, repr=False)
+
+
+def unroll(model: Model, name: str, step: int, *, depth: int | None = None) -> E.Expr:
+    """The equation of ``name`` at ``step`` with every computed variable substituted.
+
+    Leaves are inputs at their step, initial states (step <= 0) and
+    parameters. With ``depth``, variables more than ``depth`` steps before
+    ``step`` stay as names (``h_1``), which keeps long unrolls of gated cells
+    readable.
+    """
+    computed = set(model.variables)
+    memo: dict[tuple[str, int], E.Expr] = {}
+
+    def var_at(n: str, s: int) -> E.Expr:
+        if n not in computed or s <= 0 or (depth is not None and s < step - depth):
+            return At(n, s)
+        if (n, s) not in memo:
+            memo[(n, s)] = subst(model.equation(n).expr, s)
+        return memo[(n, s)]
+
+    def subst(e: E.Expr, s: int) -> E.Expr:
+        if isinstance(e, E.Var):
+            return var_at(e.name, s - e.delay)
+        return _rebuild(e, lambda c: subst(c, s))
+
+    return subst(model.equation(name).expr, step)
+
+
+def at_steps(e: E.Expr, index: str) -> E.Expr:
+    """An equation's tree with ``Var(h, k)`` read at the symbolic step ``index - k``."""
+    if isinstance(e, E.Var):
+        if index.lstrip("-").isdigit():
+            return At(e.name, int(index) - e.delay)
+        return At(e.name, index if e.delay == 0 else f"{index}{-e.delay:+d}")
+    return _rebuild(e, lambda c: at_steps(c, index))
+
+
+def _rebuild(e: E.Expr, f) -> E.Expr:
+    if isinstance(e, (E.Add, E.Sub, E.Prod, E.EMul)):
+        return type(e)(f(e.left), f(e.right))
+    if isinstance(e, E.Call):
+        return E.Call(e.func, f(e.arg), e.generic)
+    if isinstance(e, E.Neg):
+        return E.Neg(f(e.operand))
+    if isinstance(e, E.Concat):
+        return E.Concat(tuple(f(i) for i in e.items))
+    return e
+
+
+_PREC = {E.Add: 1, E.Sub: 1, E.Neg: 2, E.EMul: 3, E.Prod: 4}
+
+_LATEX_FUNCS = {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}",
+                "softmax": r"\mathrm{softmax}", "exp": r"\exp", "log": r"\log",
+                "identity": r"\mathrm{id}"}
+_LATEX_ACCENTS = {"tilde": r"\tilde", "hat": r"\hat", "bar": r"\bar", "vec": r"\vec",
+                  "check": r"\check", "breve": r"\breve"}
+_PLAIN_ACCENTS = {"tilde": "~", "hat": "^", "bar": "-"}
+
+
+class Printer:
+    """Plain-text or LaTeX spelling of expressions, names at steps, and functions.
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> m = load_model(r"\\tilde{c}_t = \\tanh(W_{hh} h_{t-1})")
+        >>> p = Printer(m, latex=True)
+        >>> p.name("c_tilde", "j-1"), p.name("W_hh"), Printer(m).name("c_tilde", 2)
+        ('\\\\tilde{c}_{j-1}', 'W_{hh}', 'c~_2')
+    """
+
+    def __init__(self, model: Model, *, latex: bool = False) -> None:
+        self.model = model
+        self.latex = latex
+
+    # -- names -----------------------------------------------------------------
+    def _display(self, canonical: str) -> Name:
+        sym = self.model.symbols.get(canonical)
+        if sym is not None:
+            return sym.display
+        head, *sups = canonical.split("^")
+        base, *subs = head.split("_")
+        return Name(base, None, tuple(subs), tuple(sups))
+
+    def name(self, canonical: str, step: int | str | None = None) -> str:
+        """``h`` at ``step``: ``h_3``/``h_{3}``, ``h_1^(3)``/``h_{1}^{(3)}``, ``c~_j``."""
+        d = self._display(canonical)
+        step_s = None if step is None else str(step)
+        if self.latex:
+            base = "\\" + d.base if d.base in GREEK_LETTERS else d.base
+            if d.accent in _LATEX_ACCENTS:
+                base = f"{_LATEX_ACCENTS[d.accent]}{{{base}}}"
+            out = base
+            subs = ",".join(d.subs)
+            sups = list(d.sups)
+            if step_s is not None:
+                if subs or sups:
+                    sups.append(f"({step_s})")
+                else:
+                    subs = step_s
+            if subs:
+                out += f"_{{{subs}}}"
+            if sups:
+                out += "^{" + ",".join(sups) + "}"
+            return out
+        base = d.base + _PLAIN_ACCENTS.get(d.accent or "", f"_{d.accent}" if d.accent else "")
+        out = base + "".join("_" + s for s in d.subs) + "".join("^" + s for s in d.sups)
+        if step_s is None:
+            return out
+        if d.subs or d.sups:
+            return f"{out}^({step_s})"
+        return f"{out}_{step_s}" if len(step_s) == 1 or step_s.isdigit() else f"{out}_{{{step_s}}}"
+
+    def func(self, call: E.Call) -> str:
+        """A function's name as the equations meant it: ``tanh``, ``\\sigma``, ``f``."""
+        if call.generic:
+            return self.name(call.func)
+        return _LATEX_FUNCS[call.func] if self.latex else call.func
+
+    def paren(self, inner: str) -> str:
+        return f"\\left({inner}\\right)" if self.latex else f"({inner})"
+
+    # -- expressions -----------------------------------------------------------
+    def expr(self, e: E.Expr, parent: int = 0) -> str:
+        """Print an expression tree (with :class:`At` leaves) at precedence ``parent``."""
+        method = getattr(self, "_print_" + type(e).__name__)
+        return method(e, parent)
+
+    def _print_Num(self, e: E.Num, parent: int) -> str:
+        v = float(e.value)
+        s = str(int(v)) if v.is_integer() else repr(v)
+        return f"({s})" if v < 0 and parent > 1 else s
+
+    def _print_Var(self, e: E.Var, parent: int) -> str:
+        return self.name(e.name, "t" if e.delay == 0 else f"t{-e.delay:+d}")
+
+    def _print_At(self, e: At, parent: int) -> str:
+        return self.name(e.name, e.step)
+
+    def _print_Param(self, e: E.Param, parent: int) -> str:
+        return self.name(e.name)
+
+    def _print_Call(self, e: E.Call, parent: int) -> str:
+        if e.func == "identity" and not e.generic:
+            return self.expr(e.arg, parent)
+        return self.func(e) + self.paren(self.expr(e.arg))
+
+    def _print_Concat(self, e: E.Concat, parent: int) -> str:
+        inner = ", ".join(self.expr(i) for i in e.items)
+        return f"\\left[{inner}\\right]" if self.latex else f"[{inner}]"
+
+    def _binary(self, e: E.Expr, parent: int) -> str:
+        prec = _PREC[type(e)]
+        if isinstance(e, E.Neg):
+            s = "-" + self.expr(e.operand, prec + 1)
+        else:
+            ops = {E.Add: " + ", E.Sub: " - ", E.Prod: " ", E.EMul: " \\odot " if self.latex else " * "}
+            lp, rp = (prec + 1, prec) if isinstance(e, E.Prod) else (prec, prec + 1)
+            right = self.expr(e.right, rp)
+            op = ops[type(e)]
+            if self.latex and isinstance(e, E.Prod) and right.startswith("\\"):
+                op = " \\, "  # `V \mathrm{ReLU}(...)` would set as one word VReLU
+            s = self.expr(e.left, lp) + op + right
+        if prec < parent:
+            return f"\\left({s}\\right)" if self.latex else f"({s})"
+        return s
+
+    _print_Add = _print_Sub = _print_Prod = _print_EMul = _print_Neg = _binary
+
+
+def unrolled_formula(model: Model, target: str | Target, *, latex: bool = False,
+                     depth: int | None = None) -> str:
+    """``target = ...`` written out in inputs, initial states and parameters.
+
+    A ``sum(h)`` target needs the number of steps and is not unrolled here;
+    use ``h[T]``. A component ``h[3][0]`` unrolls the whole vector ``h_3``.
+
+    Raises:
+        TargetError: an unknown variable, a step < 1, or a sum over every step.
+    """
+    from ..numeric.target import _error
+
+    tgt = parse_target(target, model) if isinstance(target, str) else target
+    if tgt.step is None:
+        raise _error(f"'{tgt}' adds every step; unroll one step, as in {tgt.name}[3]", str(target))
+    p = Printer(model, latex=latex)
+    body = p.expr(unroll(model, tgt.name, tgt.step, depth=depth))
+    return f"{p.name(tgt.name, tgt.step)} = {body}"

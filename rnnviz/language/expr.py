@@ -1,0 +1,172 @@
+"""The model's expression trees: one per equation, shared by every view and pass.
+
+Leaves are variables read with a delay (:class:`Var`), parameters (:class:`Param`)
+and numbers (:class:`Num`). Inner nodes are function calls and the operators of
+the language. The variable diagrams summarise these trees, the operation
+diagrams draw them node for node, the forward pass evaluates them and backprop
+walks them in reverse.
+
+Example:
+    >>> e = Add(Prod(Param("W"), Var("h", 1)), Prod(Param("U"), Var("x", 0)))
+    >>> [type(n).__name__ for n in walk(e)]
+    ['Add', 'Prod', 'Param', 'Var', 'Prod', 'Param', 'Var']
+    >>> to_text(e)
+    'W h[t-1] + U x[t]'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ..errors import Span
+
+__all__ = [
+    "Expr", "Num", "Var", "Param", "Call", "Prod", "EMul", "Add", "Sub", "Neg", "Concat",
+    "FUNCTIONS", "walk", "children", "to_text",
+]
+
+_SPAN = dict(default=None, compare=False, repr=False)
+
+#: The functions of the language, by canonical name.
+FUNCTIONS = ("tanh", "sigmoid", "relu", "softmax", "exp", "log", "identity")
+
+
+class Expr:
+    """Base of expression nodes; every node has a ``span`` (not compared)."""
+
+    span: Span | None
+
+
+@dataclass(frozen=True)
+class Num(Expr):
+    """A number; in ``1 - z[t]`` it broadcasts to a vector of ones."""
+
+    value: float
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class Var(Expr):
+    """A variable (input or computed) read at ``t - delay``; delay < 0 reads ahead."""
+
+    name: str
+    delay: int = 0
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class Param(Expr):
+    """A parameter: a weight matrix, a bias, a scalar."""
+
+    name: str
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    """``func(arg)``: one of :data:`FUNCTIONS`, or a generic activation (``generic``)."""
+
+    func: str
+    arg: Expr
+    generic: bool = False
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class Prod(Expr):
+    """A product as books write it: matrix times vector (either order), scaling
+    where one side is a scalar, element-wise where both are vectors of one size."""
+
+    left: Expr
+    right: Expr
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class EMul(Expr):
+    """Element-wise product (``*``, ``\\odot``, ``\\circ``); scalars broadcast."""
+
+    left: Expr
+    right: Expr
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class Add(Expr):
+    left: Expr
+    right: Expr
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class Sub(Expr):
+    left: Expr
+    right: Expr
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class Neg(Expr):
+    operand: Expr
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class Concat(Expr):
+    """Concatenation of vectors, ``[h[t-1], x[t]]``."""
+
+    items: tuple[Expr, ...]
+    span: Span | None = field(**_SPAN)
+
+
+def children(e: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of ``e``, left to right."""
+    if isinstance(e, (Prod, EMul, Add, Sub)):
+        return (e.left, e.right)
+    if isinstance(e, Call):
+        return (e.arg,)
+    if isinstance(e, Neg):
+        return (e.operand,)
+    if isinstance(e, Concat):
+        return e.items
+    return ()
+
+
+def walk(e: Expr) -> Iterator[Expr]:
+    """Every node of ``e`` in pre-order (parents before children, left to right)."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
+
+
+_PREC = {Add: 1, Sub: 1, Neg: 2, EMul: 3, Prod: 4}
+
+
+def to_text(e: Expr, _parent: int = 0) -> str:
+    """Plain-text spelling of an expression, in the input language."""
+    if isinstance(e, Num):
+        v = e.value
+        s = str(int(v)) if float(v).is_integer() else repr(v)
+        return s
+    if isinstance(e, Var):
+        if e.delay == 0:
+            return f"{e.name}[t]"
+        return f"{e.name}[t{-e.delay:+d}]"
+    if isinstance(e, Param):
+        return e.name
+    if isinstance(e, Call):
+        return f"{e.func}({to_text(e.arg)})"
+    if isinstance(e, Concat):
+        return "[" + ", ".join(to_text(i) for i in e.items) + "]"
+    prec = _PREC[type(e)]
+    if isinstance(e, Neg):
+        s = "-" + to_text(e.operand, prec)
+    else:
+        op = {Add: " + ", Sub: " - ", EMul: " * ", Prod: " "}[type(e)]
+        # Products associate to the right, sums to the left.
+        lp, rp = (prec + 1, prec) if isinstance(e, Prod) else (prec, prec + 1)
+        s = to_text(e.left, lp) + op + to_text(e.right, rp)
+    return f"({s})" if prec < _parent else s

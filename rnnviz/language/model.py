@@ -1,0 +1,171 @@
+"""The model: equations in evaluation order, the symbols they use with their roles, values.
+
+A model is built by :func:`rnnviz.language.model_build.build_model` (equations, order,
+roles, checks); its value lines are resolved by :mod:`rnnviz.language.value_lines`, whose
+names this module re-exports.
+
+Example:
+    >>> from rnnviz.language import load_model
+    >>> m = load_model("h[t] = tanh(W h[t-1] + U x[t] + b)")
+    >>> m.role("h"), m.role("x"), m.role("W")
+    ('output', 'input', 'parameter')
+    >>> m.delays("h")
+    (1,)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import RnnvizError, Span
+from . import expr as E
+from . import syntax as S
+from .model_syntax import FUNCTION_ALIASES
+from .value_lines import Value, ValueLines, parse_assignment
+
+__all__ = ["Symbol", "Equation", "Value", "Model", "FUNCTION_ALIASES", "parse_assignment"]
+
+@dataclass(frozen=True)
+class Symbol:
+    """A name of the model.
+
+    ``kind`` is ``input``, ``variable`` (computed), ``parameter`` or ``function``
+    (a generic activation such as ``f`` or ``\\phi``); ``role`` is one of
+    ``input``, ``state``, ``hidden``, ``output``, ``parameter``, ``function``.
+    """
+
+    name: str
+    display: S.Name
+    kind: str
+    role: str
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Equation:
+    """``target[t] = expr``; ``span`` covers the whole equation, ``lhs_span`` its left side."""
+
+    target: str
+    expr: E.Expr
+    caption: str | None = None
+    span: Span | None = field(default=None, compare=False, repr=False)
+    lhs_span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass
+class Model:
+    """Equations in evaluation order, the symbols they use, and the values given."""
+
+    equations: tuple[Equation, ...]
+    symbols: dict[str, Symbol]
+    values: tuple[Value, ...] = ()
+    file: str = "<input>"
+    source: str = ""
+    sources: dict[str, str] = field(default_factory=dict, repr=False)
+
+    # -- queries -------------------------------------------------------------
+    def role(self, name: str) -> str:
+        return self.symbols[name].role
+
+    def names(self, *roles: str) -> list[str]:
+        """Symbol names with one of ``roles`` (all when none), in order of appearance."""
+        return [n for n, s in self.symbols.items() if not roles or s.role in roles]
+
+    @property
+    def inputs(self) -> list[str]:
+        return [n for n, s in self.symbols.items() if s.kind == "input"]
+
+    @property
+    def variables(self) -> list[str]:
+        """Computed variables, in evaluation order."""
+        return [eq.target for eq in self.equations]
+
+    @property
+    def parameters(self) -> list[str]:
+        return [n for n, s in self.symbols.items() if s.kind == "parameter"]
+
+    @property
+    def functions(self) -> list[str]:
+        return [n for n, s in self.symbols.items() if s.kind == "function"]
+
+    def equation(self, name: str) -> Equation:
+        for eq in self.equations:
+            if eq.target == name:
+                return eq
+        raise KeyError(name)
+
+    def reads(self, eq: Equation) -> list[E.Var]:
+        """The variables an equation reads, in order, each (name, delay) once."""
+        seen: list[E.Var] = []
+        for node in E.walk(eq.expr):
+            if isinstance(node, E.Var) and all((v.name, v.delay) != (node.name, node.delay) for v in seen):
+                seen.append(node)
+        return seen
+
+    def delays(self, name: str) -> tuple[int, ...]:
+        """The delays (k >= 1) at which ``name`` is read anywhere, sorted."""
+        ks = {v.delay for eq in self.equations for v in self.reads(eq) if v.name == name and v.delay >= 1}
+        return tuple(sorted(ks))
+
+    def max_delay(self, name: str) -> int:
+        return max(self.delays(name), default=0)
+
+    def step_in_subscript(self, name: S.Name) -> tuple[str, int] | None:
+        """``x_3`` read as ``x`` at step 3: when ``x_3`` is no symbol, ``x`` is, and 3 is a number.
+
+        Whether ``x`` may have steps (a parameter has none) is for the caller to judge.
+
+        Example:
+            >>> from rnnviz.language import load_model, parse_text
+            >>> m = load_model("h[t] = tanh(W h[t-1] + U x[t])")
+            >>> [m.step_in_subscript(parse_text(f"{n} = 0").statements[0].lhs) for n in ("x_3", "h_0", "x", "y_2")]
+            [('x', 3), ('h', 0), None, None]
+        """
+        sub = name.numeric_sub
+        if sub is None or name.canonical in self.symbols:
+            return None
+        shorter = name.without_last_sub().canonical
+        return (shorter, sub) if shorter in self.symbols else None
+
+    @property
+    def recurrent(self) -> list[str]:
+        """Computed variables read at an earlier step (they need initial values)."""
+        return [n for n in self.variables if self.delays(n)]
+
+    @property
+    def relu_prime0(self) -> float:
+        """The derivative of ReLU at exactly 0 (``relu'(0) = 1``); 0 by default, as in PyTorch."""
+        value = 0.0
+        for v in self.values:
+            if v.kind == "relu_deriv":
+                value = float(v.value)
+        return value
+
+    def function_binding(self, name: str) -> str | None:
+        """What a generic activation (``f``, ``\\phi``) was given as value, if anything."""
+        bound = None
+        for v in self.values:
+            if v.kind == "function" and v.name == name:
+                bound = str(v.value)
+        return bound
+
+    def error(self, cls, message: str, span: Span | None, **kw) -> RnnvizError:
+        """An error with the source text of the file the span points into."""
+        err = cls(message, span, **kw)
+        if span is not None and span.file in self.sources:
+            err.with_source(self.sources[span.file])
+        return err
+
+    def with_values(self, *programs: S.Program) -> "Model":
+        """A copy with more values (a second file, ``--set``); later ones win."""
+        values = list(self.values)
+        sources = dict(self.sources)
+        for prog in programs:
+            sources[prog.file] = prog.source
+            builder = ValueLines(prog.file, prog.source, sources)
+            if builder.has_equations(prog):
+                first = next(s for s in prog.statements if isinstance(s, S.Assign))
+                raise builder.err("a values file holds values only, but this line is an equation", first.span)
+            values.extend(builder.values_of(prog.statements, self))
+        return Model(self.equations, self.symbols, tuple(values), self.file, self.source, sources)
+

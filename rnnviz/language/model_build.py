@@ -1,0 +1,298 @@
+"""Syntax tree -> :class:`~rnnviz.language.model.Model`: equations, delays, order, roles, checks.
+
+The builder tells equations from value lines, turns each right side into an
+:mod:`rnnviz.language.expr` tree (delays relative to the equation's own step), rejects
+what has no meaning (a variable computed twice, a read of the future, an
+algebraic loop) and gives each symbol its role. Value lines are resolved by the
+:class:`~rnnviz.language.value_lines.ValueLines` it inherits from.
+
+Example:
+    >>> from rnnviz.language.parse import parse_text
+    >>> from rnnviz.language.model_build import ModelBuilder
+    >>> prog = parse_text("y[t] = V h[t]\\nh[t] = tanh(W h[t-1] + U x[t])")
+    >>> m = ModelBuilder(prog.file, prog.source, {prog.file: prog.source}).build(prog)
+    >>> m.variables, [m.role(n) for n in m.variables]
+    (['h', 'y'], ['state', 'output'])
+"""
+
+from __future__ import annotations
+
+from ..errors import Span, ValueSpecError
+from . import expr as E
+from . import syntax as S
+from .model import Equation, Model, Symbol
+from .model_syntax import (
+    FUNCTION_ALIASES,
+    can_be_generic,
+    constant,
+    is_constant,
+    is_equation,
+    is_function_word,
+    not_a_number,
+    refs,
+)
+from .parse import parse_text, suggest
+from .value_lines import ValueLines
+
+__all__ = ["ModelBuilder", "build_model", "load_model"]
+
+
+class ModelBuilder(ValueLines):
+    """Builds one model from one program; holds what the checks need between steps."""
+
+    # -- classification ------------------------------------------------------
+    def classify(self, stmts) -> tuple[list[S.Assign], list]:
+        """Split statements into equations and value statements."""
+        eqs = [s for s in stmts if is_equation(s)]
+        targets = {s.lhs.canonical for s in eqs}
+        pending = [s for s in stmts if isinstance(s, S.Assign) and s.lhs.time is None and not is_constant(s.rhs)]
+        # A sheet may drop the time index of a gate (`g_1 = \sigma(W_1 x_t + ...)`):
+        # when the right side reads anything at a time, the left side is at t.
+        changed = True
+        while changed:
+            changed = False
+            for s in list(pending):
+                if any(n.time is not None and not n.time.absolute or n.canonical in targets
+                       for n, _ in refs(s.rhs)):
+                    eqs.append(s)
+                    targets.add(s.lhs.canonical)
+                    pending.remove(s)
+                    changed = True
+        eq_ids = {id(s) for s in eqs}
+        eqs = [s for s in stmts if id(s) in eq_ids]  # file order
+        others = [s for s in stmts if id(s) not in eq_ids]
+        return eqs, others
+
+    # -- equations -----------------------------------------------------------
+    def build(self, prog: S.Program) -> Model:
+        eq_stmts, value_stmts = self.classify(prog.statements)
+        if not eq_stmts:
+            for s in value_stmts:
+                if isinstance(s, S.Assign) and not is_constant(s.rhs) and not (
+                    isinstance(s.rhs, S.Ref) and is_function_word(s.rhs.name)
+                ):
+                    if not_a_number(s.rhs) is not None:
+                        raise self.err(f"'{not_a_number(s.rhs)}' is not a number rnnviz can compute with; "
+                                       f"give '{s.lhs}' a finite value", s.rhs.span or s.span,
+                                       cls=ValueSpecError)
+                    raise self.err(f"this equation has no time index on its left side; write "
+                                   f"{s.lhs.canonical}[t] = ... (or {s.lhs.canonical}_t, "
+                                   f"{s.lhs.canonical}^{{(t)}})", s.lhs.span)
+            span = prog.statements[0].span if prog.statements else Span(self.file, 1, 1, 1, 1)
+            raise self.err("no equations found; write one such as h[t] = tanh(W h[t-1] + U x[t])", span)
+        # Targets, duplicates.
+        first_at: dict[str, S.Assign] = {}
+        for s in eq_stmts:
+            name = s.lhs.canonical
+            if name in first_at:
+                prev = first_at[name].span
+                raise self.err(f"'{name}' is computed twice (first on line {prev.line if prev else '?'}); "
+                               "each variable has one equation", s.lhs.span)
+            first_at[name] = s
+        targets = set(first_at)
+        # Names used without time and not computed, and names used with time.
+        plain_used: dict[str, S.Name] = {}
+        timed_used: dict[str, S.Name] = {}
+        for s in eq_stmts:
+            for n, in_call_position in refs(s.rhs):
+                if n.time is not None:
+                    timed_used.setdefault(n.canonical, n)
+                elif not in_call_position:
+                    plain_used.setdefault(n.canonical, n)
+        self.targets = targets
+        self.plain_used = plain_used
+        self.timed_used = timed_used
+        self.generic: dict[str, S.Name] = {}
+        self.display: dict[str, S.Name] = {}
+        self.first_span: dict[str, Span | None] = {}
+
+        equations = []
+        for s in eq_stmts:
+            lhs = s.lhs
+            shift = lhs.time.offset if lhs.time is not None else 0
+            self._note(lhs.canonical, lhs)
+            expr = self.expr(s.rhs, shift)
+            equations.append(Equation(lhs.canonical, expr, s.caption, s.span, lhs.span))
+
+        # A name read both with and without a time index is a mistake.
+        for name, n in plain_used.items():
+            if name in timed_used and name not in targets:
+                t = timed_used[name]
+                raise self.err(f"'{name}' is read with a time index elsewhere ({t}), but here without one; "
+                               f"write {name}[t] or {name}[t-1]", n.span)
+
+        # LaTeX `Uh_{t-1}` is one name `Uh` to the parser; if its tail is a computed
+        # variable, the sheet almost surely meant the product `U h_{t-1}`.
+        for name, n in timed_used.items():
+            if name in targets or n.subs or n.sups or n.accent or len(n.base) < 2:
+                continue
+            for cut in range(1, len(n.base)):
+                head, tail = n.base[:cut], n.base[cut:]
+                if tail in targets:
+                    raise self.err(f"'{n.base}' is read with a time index but never computed; "
+                                   f"did you mean {head} {tail} (a product)?", n.span,
+                                   hint=f"put a space or \\cdot between {head} and {tail}")
+
+        ordered = self.order(equations)
+        symbols = self.symbols(ordered)
+        model = Model(tuple(ordered), symbols, (), self.file, self.source, dict(self.sources))
+        values = self.values_of(value_stmts, model)
+        model.values = tuple(values)
+        return model
+
+    def _note(self, canonical: str, name: S.Name) -> None:
+        if canonical not in self.display:
+            self.display[canonical] = name.with_time(None)
+            self.first_span[canonical] = name.span
+
+    def expr(self, node: S.Node, shift: int) -> E.Expr:
+        sp = node.span
+        if isinstance(node, S.Num):
+            return E.Num(node.value, sp)
+        if isinstance(node, S.Frac):
+            if not (is_constant(node.num) and is_constant(node.den)):
+                raise self.err("\\frac takes numbers here, as in \\frac{3}{2}", sp)
+            den = constant(node.den)
+            if den == 0:
+                raise self.err("division by zero in \\frac", node.den.span or sp)
+            return E.Num(constant(node.num) / den, sp)
+        if isinstance(node, S.Ref):
+            return self.ref(node.name, shift)
+        if isinstance(node, S.Call):
+            return self.call(node, shift)
+        if isinstance(node, S.BinOp):
+            cls = {"add": E.Add, "sub": E.Sub, "prod": E.Prod, "emul": E.EMul}[node.op]
+            return cls(self.expr(node.left, shift), self.expr(node.right, shift), sp)
+        if isinstance(node, S.Neg):
+            inner = self.expr(node.operand, shift)
+            if isinstance(inner, E.Num):
+                return E.Num(-inner.value, sp)
+            return E.Neg(inner, sp)
+        if isinstance(node, S.Bracket):
+            if len(node.items) == 1:
+                return self.expr(node.items[0], shift)
+            return E.Concat(tuple(self.expr(i, shift) for i in node.items), sp)
+        raise AssertionError(node)  # pragma: no cover
+
+    def ref(self, name: S.Name, shift: int) -> E.Expr:
+        canonical = name.canonical
+        if name.time is not None:
+            if name.time.absolute:
+                raise self.err(f"'{name}' names a fixed step; equations read variables at times relative "
+                               f"to t, such as {canonical}[t] or {canonical}[t-1]", name.span,
+                               hint=f"to give a value, write it on a line of its own: {canonical}[0] = ...")
+            delay = -(name.time.offset - shift)
+            if delay < 0 and canonical in self.targets:
+                raise self.err(f"'{canonical}' is read at a future step ({name}); only inputs can be read ahead",
+                               name.span)
+            self._note(canonical, name)
+            return E.Var(canonical, delay, name.span)
+        if canonical == "t":
+            raise self.err("'t' is the time step; it can only appear in a time index such as x[t-1]", name.span)
+        self._note(canonical, name)
+        if canonical in self.targets:
+            return E.Var(canonical, 0, name.span)
+        return E.Param(canonical, name.span)
+
+    def call(self, node: S.Call, shift: int) -> E.Expr:
+        func = node.func
+        sp = node.span
+        arg = self.expr(node.arg, shift)
+        canonical = func.canonical
+        if func.time is not None:
+            return E.Prod(self.ref(func, shift), arg, sp)
+        known = is_function_word(func)
+        used = canonical in self.targets or canonical in self.plain_used or canonical in self.timed_used
+        if known and not used:
+            return E.Call(known, arg, False, sp)
+        if used:
+            return E.Prod(self.ref(func, shift), arg, sp)
+        if can_be_generic(func):
+            self._note(canonical, func)
+            self.generic[canonical] = func
+            return E.Call(canonical, arg, True, sp)
+        word = func.base
+        if not func.subs and not func.sups and word.isalpha() and word.islower() and len(word) >= 2:
+            close = suggest(word, list(FUNCTION_ALIASES))
+            hint = "rnnviz knows tanh, sigmoid (sigma), relu, softmax, exp, log and identity"
+            if close:
+                raise self.err(f"unknown function '{word}'; did you mean {close}?", func.span, hint=hint)
+            raise self.err(f"unknown function '{word}'", func.span,
+                           hint=hint + "; a one-letter or Greek name such as f or \\phi is a generic activation")
+        return E.Prod(self.ref(func, shift), arg, sp)
+
+    # -- order and roles -----------------------------------------------------
+    def order(self, equations: list[Equation]) -> list[Equation]:
+        """Topological order of same-step reads; stable in file order."""
+        by_name = {eq.target: eq for eq in equations}
+        deps = {
+            eq.target: [v.name for v in E.walk(eq.expr) if isinstance(v, E.Var) and v.delay == 0 and v.name in by_name]
+            for eq in equations
+        }
+        done: list[Equation] = []
+        state: dict[str, int] = {}  # 1 visiting, 2 done
+
+        def visit(name: str, path: list[str]) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                cycle = path[path.index(name):] + [name]
+                words = " needs ".join(f"{n}[t]" for n in cycle)
+                eq = by_name[cycle[0]]
+                if len(cycle) == 2:  # reads itself: usually a time index it did not take as one
+                    raise self.err(f"algebraic loop: {name}[t] reads itself at the same step", eq.lhs_span or eq.span,
+                                   hint=f"a recurrence reads the previous step, {name}[t-1] (also {name}_{{t-1}}); "
+                                        "the time is a lowercase t")
+                raise self.err(f"algebraic loop: {words}; one of them must read the other at t-1",
+                               eq.lhs_span or eq.span)
+            state[name] = 1
+            for d in deps[name]:
+                visit(d, path + [name])
+            state[name] = 2
+            done.append(by_name[name])
+
+        for eq in equations:
+            visit(eq.target, [])
+        return done
+
+    def symbols(self, equations: list[Equation]) -> dict[str, Symbol]:
+        same_step_read: set[str] = set()
+        delayed_read: set[str] = set()
+        for eq in equations:
+            for node in E.walk(eq.expr):
+                if isinstance(node, E.Var):
+                    (same_step_read if node.delay == 0 else delayed_read).add(node.name)
+        symbols: dict[str, Symbol] = {}
+        for name, disp in self.display.items():
+            span = self.first_span.get(name)
+            if name in self.generic:
+                symbols[name] = Symbol(name, disp, "function", "function", span)
+            elif name in self.targets:
+                if name not in same_step_read:
+                    role = "output"
+                elif name in delayed_read:
+                    role = "state"
+                else:
+                    role = "hidden"
+                symbols[name] = Symbol(name, disp, "variable", role, span)
+            elif name in self.timed_used:
+                symbols[name] = Symbol(name, disp, "input", "input", span)
+            else:
+                symbols[name] = Symbol(name, disp, "parameter", "parameter", span)
+        return symbols
+
+
+def build_model(program: S.Program) -> Model:
+    """Give a parsed program its meaning.
+
+    Raises:
+        ModelError: duplicates, loops, future reads, and the like.
+        ValueSpecError: a value line that names nothing the equations use.
+    """
+    sources = {program.file: program.source}
+    return ModelBuilder(program.file, program.source, sources).build(program)
+
+
+def load_model(text: str, file: str = "<input>") -> Model:
+    """Parse ``text`` and build its model."""
+    return build_model(parse_text(text, file))

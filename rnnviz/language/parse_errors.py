@@ -1,0 +1,153 @@
+"""Lark's parse errors -> :class:`~rnnviz.errors.ParseError` in plain words.
+
+Lark reports the token it did not expect and the token types it did; a user
+needs to hear which bracket is never closed, that ``/`` is not part of the
+language, or that a line reads like prose. Each case here was found by feeding
+the parser a sample of bad input.
+
+Example:
+    >>> from rnnviz.errors import ParseError
+    >>> from rnnviz.language.parse import parse_text
+    >>> try:
+    ...     parse_text("h[t] = tanh(W h[t-1]")
+    ... except ParseError as e:
+    ...     print(e.span.line, e.span.column, e.message)
+    1 12 '(' is never closed; expected ')'
+"""
+
+from __future__ import annotations
+
+import re
+
+from lark import Token
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
+
+from ..errors import ParseError, Span
+
+__all__ = ["convert_error"]
+
+
+_EXPECTED_WORDS = {
+    "NAME": "a name", "GREEK": "a name", "LATEXFN": "a function", "TEXTWORD": "a name",
+    "ACCENT": "a name", "FONT": "a name", "NUMBER": "a number", "ONE": "a number",
+    "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'",
+    "RBRACE": "'}'", "_EQ": "'='", "_PLUS": "'+'", "_MINUS": "'-'", "EMULOP": "'*'",
+    "DOTOP": "'·'", "INDEX": "a time index like [t-1]", "SUB": "a subscript",
+    "SUP": "a superscript", "REALS": "a space like R^3", "_NL": "the end of the line",
+    "$END": "the end of the input", "FRAC": "a number",
+}
+
+
+def _expected(names) -> str:
+    words: list[str] = []
+    for n in sorted(names):
+        w = _EXPECTED_WORDS.get(n)
+        if w and w not in words:
+            words.append(w)
+    if not words:
+        return ""
+    if len(words) > 5:
+        words = words[:5] + ["..."]
+    return "expected " + ", ".join(words)
+
+
+def _describe(tok: Token) -> str:
+    if tok.type == "$END":
+        return "the end of the input"
+    if tok.type == "_NL":
+        return "the end of the line"
+    return f"'{tok}'"
+
+
+def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token]) -> ParseError:
+    """A lark error as a :class:`ParseError` in plain words.
+
+    Args:
+        err: what lark raised.
+        text: the text being parsed (to look around the error).
+        file: the name used in the error's span.
+        opened: the brackets still open where parsing stopped, innermost last.
+    """
+    line, col = getattr(err, "line", 1) or 1, getattr(err, "column", 1) or 1
+    if isinstance(err, UnexpectedCharacters):
+        rest = text[err.pos_in_stream :]
+        m = re.match(r"\\[A-Za-z]+", rest)
+        if m:
+            cmd = m.group(0)
+            if cmd in ("\\sum", "\\prod"):
+                # A loss or a normaliser (`-\sum_i y_i \log p_i`) is not a recurrence; say so
+                # instead of listing what rnnviz reads.
+                return ParseError(f"'{cmd}' over components is not part of the equation language",
+                                  Span(file, line, col, line, col + len(cmd)),
+                                  hint="write a softmax output as softmax(V h_t + c); rnnviz grad --of "
+                                       "'sum(y)' sums a variable over steps")
+            return ParseError(f"unknown LaTeX command '{cmd}'", Span(file, line, col, line, col + len(cmd)),
+                              hint="rnnviz reads names, functions (\\tanh, \\sigma, \\text{ReLU}), "
+                                   "\\cdot, \\odot, \\circ, \\frac and layout commands")
+        ch = rest[:1]
+        if ch == "_":
+            return ParseError("a subscript needs letters, digits or braces after '_'", Span(file, line, col, line, col + 1))
+        if ch == "^":
+            return ParseError("a superscript needs a letter, a time like (t) or braces after '^'",
+                              Span(file, line, col, line, col + 1))
+        if ch in "/÷":
+            # min-char-rnn writes softmax as np.exp(y) / np.sum(np.exp(y)).
+            return ParseError("division is not part of the equation language",
+                              Span(file, line, col, line, col + 1),
+                              hint="for exp(y) / sum(exp(y)) write softmax(y); for a constant "
+                                   "factor write \\frac{1}{2} or 0.5")
+        return ParseError(f"unexpected character '{ch}'", Span(file, line, col, line, col + 1),
+                          hint=_expected(err.allowed or ()) or None)
+    if isinstance(err, UnexpectedToken):
+        tok = err.token
+        if tok.type == "$END" or (tok.type == "_NL" and opened):
+            if opened:
+                o = opened[-1]
+                closer = {"(": ")", "[": "]", "{": "}"}.get(str(o), "')'")
+                return ParseError(f"'{o}' is never closed; expected '{closer}'",
+                                  Span(file, o.line, o.column, o.line, o.column + 1))
+            return ParseError("the input ends in the middle of an expression",
+                              Span(file, line, col, line, col + 1), hint=_expected(err.expected) or None)
+        span = Span(file, tok.line or line, tok.column or col, tok.end_line or line,
+                    tok.end_column or (col + max(len(str(tok)), 1)))
+        upper = re.match(r"\[\s*T\s*([+\-−]\s*\d+)?\s*\]", text[tok.start_pos:]) if tok.start_pos is not None else None
+        if upper and str(tok) == "[":
+            # `h[T]`: T is a name (a matrix in Goodfellow's equations); time is a lowercase t.
+            fixed = upper.group(0).replace("T", "t")
+            return ParseError(f"the time index is a lowercase t: write {fixed}, not {upper.group(0)}",
+                              Span(file, tok.line, tok.column, tok.line, tok.column + len(upper.group(0))),
+                              hint="T is an ordinary name, such as a matrix")
+        if str(tok) == "," and opened and re.search(r"\bmax\s*$", text[:opened[-1].start_pos]):
+            return ParseError("a function of two arguments such as max(0, a) is not part of the language", span,
+                              hint="max(0, a) is relu(a); write \\text{ReLU}(a) or relu(a)")
+        if tok.type in ("RPAR", "RSQB", "RBRACE"):
+            o = opened[-1] if opened else None
+            between = text[o.end_pos:tok.start_pos] if o is not None and o.end_pos is not None else "?"
+            if o is not None and not between.strip():  # `x = []`, `()`: closed, but holds nothing
+                return ParseError(f"'{o}{tok}' holds nothing; expected a number, a name or an expression "
+                                  f"inside", Span(file, o.line, o.column, span.end_line, span.end_column))
+            if o is None:
+                return ParseError(f"unbalanced '{tok}': nothing opened it", span)
+        if tok.type == "_NL":
+            return ParseError("the line ends in the middle of an expression", span,
+                              hint=_expected(err.expected) or None)
+        if tok.type == "_EQ" and "_EQ" not in err.expected:
+            return ParseError("unexpected '='; an equation has one name on the left, "
+                              "as in h[t] = tanh(W h[t-1] + U x[t])", span)
+        msg = f"unexpected {_describe(tok)}"
+        exp = _expected(err.expected)
+        source_line = text.splitlines()[span.line - 1] if 0 < span.line <= len(text.splitlines()) else ""
+        if "=" not in source_line and len(re.findall(r"(?<![\\_^A-Za-z])[A-Za-z]{2,}\b", source_line)) >= 3:
+            # `The hidden state is`: a sentence pasted with the equations.
+            return ParseError(msg + (f"; {exp}" if exp else ""), span,
+                              hint="this line reads like prose; rnnviz reads equations and values, so start "
+                                   "a line of text with % or #")
+        return ParseError(msg + (f"; {exp}" if exp else ""), span)
+    if isinstance(err, UnexpectedEOF):
+        return ParseError("the input ends in the middle of an expression", Span(file, line, col, line, col + 1))
+    return ParseError(str(err), Span(file, line, col, line, col + 1))

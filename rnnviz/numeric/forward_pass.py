@@ -1,0 +1,401 @@
+"""The forward pass: the model's trees compiled once into a flat plan of numpy calls.
+
+``forward(model)`` resolves the values (given, or drawn from a seeded
+generator), infers the shapes, compiles each equation's tree into a list of
+``(node index, op, child indices)`` instructions (the op chosen once from the
+shapes, see :mod:`rnnviz.numeric.ops`), then runs the steps t = 1..T. Every node's
+value at every step is kept in the :class:`Trace`, which is what backprop
+walks in reverse.
+
+Example:
+    >>> from rnnviz import load_model
+    >>> m = load_model("h_t = relu(V h_{t-1} + W x_t)\\nV = -3, W = 3, h_0 = 0, x = [2, 3, 1]")
+    >>> tr = forward(m)
+    >>> tr.steps, [float(tr.value("h", t)) for t in range(4)]
+    (3, [0.0, 6.0, 0.0, 3.0])
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..errors import NumericError, ShapeError, ValueSpecError
+from ..language import Model
+from ..language import expr as E
+from .ops import FUNCTION_OPS, OPS, Op
+from .shapes import infer_shapes, product_kind
+from .trace import PlanNode, Trace
+from .values import Given, given_values
+
+__all__ = ["forward", "Trace", "PlanNode", "DEFAULT_STEPS", "random_parameter"]
+
+#: Steps run when no input sequence and no ``steps`` say how many.
+DEFAULT_STEPS = 5
+
+
+def random_parameter(name: str, shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """A parameter drawn like PyTorch does: uniform(-1/sqrt(n), 1/sqrt(n)), n = its fan-in.
+
+    Each parameter has its own stream (seeded by ``seed`` and its name), so adding a
+    parameter to a model does not change the others.
+
+    Example:
+        >>> w = random_parameter("W", (5, 3), 0)
+        >>> w.shape, bool(abs(w).max() <= 1 / 3 ** 0.5)
+        ((5, 3), True)
+    """
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+    n = shape[-1] if shape else 1
+    bound = 1.0 / math.sqrt(n)
+    return rng.uniform(-bound, bound, size=shape)
+
+
+def _random_input(name: str, shape: tuple, seed: int) -> np.ndarray:
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode()), 1])
+    return rng.standard_normal(size=shape)
+
+
+def _override(model: Model, given: Given, values: Mapping[str, object], batch: int | None) -> dict[str, np.ndarray]:
+    """Put Python-API values into ``given``; return the inputs/initials that carry a batch axis."""
+    raw: dict[str, np.ndarray] = {}
+    for name, v in values.items():
+        sym = model.symbols.get(name)
+        if sym is None or sym.kind == "function":
+            raise ValueSpecError(f"a value for '{name}', which the equations never use")
+        arr = np.asarray(v, dtype=np.float64)
+        if sym.kind == "parameter":
+            given.params[name] = arr
+        elif sym.kind == "input":
+            steps = arr[None] if arr.ndim == 0 else arr
+            if batch is not None and steps.ndim >= 2 and steps.shape[1] == batch:
+                raw[name] = steps
+                one = steps[:, 0]
+            else:
+                one = steps
+            given.inputs[name] = {i + 1: one[i] for i in range(len(one))}
+        else:
+            if batch is not None and arr.ndim >= 1 and arr.shape[0] == batch:
+                raw[name] = arr
+                arr = arr[0]
+            given.initial[name] = {0: arr}
+    return raw
+
+
+class _Runner:
+    """Builds the histories and the plan, then runs the steps."""
+
+    def __init__(self, model: Model, *, steps, seed, batch, values, keep_nodes) -> None:
+        self.model = model
+        self.batch = batch
+        self.lead = () if batch is None else (batch,)
+        given = given_values(model)
+        raw = _override(model, given, values, batch) if values else {}
+        self.given = given
+        self.shapes = infer_shapes(model, given)
+        self.params = {}
+        for name in model.parameters:
+            shape = self.shapes.of(name)
+            self.params[name] = (np.array(given.params[name], dtype=np.float64) if name in given.params
+                                 else random_parameter(name, shape, seed))
+        self.steps = self.count_steps(steps)
+        self.history: dict[str, tuple[int, list]] = {}
+        self.make_inputs(seed, raw)
+        self.make_initial(raw)
+        self.functions: dict[str, str] = {}
+        self.plan = {eq.target: self.compile(eq) for eq in model.equations}
+        self.keep_nodes = keep_nodes
+
+    # -- values ----------------------------------------------------------------
+    def stored(self, name: str) -> tuple[int, ...]:
+        """The shape a per-step array of ``name`` is stored with."""
+        shape = self.shapes.of(name)
+        return self.lead + (shape or ((1,) if self.lead else ()))
+
+    def lookahead(self, name: str) -> int:
+        reads = [v.delay for eq in self.model.equations for v in self.model.reads(eq) if v.name == name]
+        return max([-d for d in reads] + [0])
+
+    def count_steps(self, steps: int | None) -> int:
+        m, g = self.model, self.given
+        available = {}
+        for name, given_steps in g.inputs.items():
+            n = 0
+            while n + 1 in given_steps:
+                n += 1
+            extra = [s for s in given_steps if s > n]
+            if extra:
+                raise m.error(ValueSpecError, f"'{name}' is given at step {min(extra)} but not at step {n + 1}",
+                              g.span(name))
+            available[name] = n - self.lookahead(name)
+        if steps is None:
+            steps = min(available.values()) if available else DEFAULT_STEPS
+            if steps < 1:
+                name = min(available, key=available.get)
+                raise m.error(ValueSpecError, f"'{name}' has too few steps for its equations "
+                              f"(they read {name}[t+{self.lookahead(name)}])", g.span(name))
+        if steps < 1:
+            raise ValueSpecError(f"the number of steps must be at least 1, not {steps}")
+        for name, n in available.items():
+            if n < steps:
+                have = n + self.lookahead(name)
+                raise m.error(ValueSpecError, f"'{name}' has {have} step{'s' * (have != 1)} but {steps} steps need "
+                              f"{name}[1..{steps + self.lookahead(name)}]", g.span(name),
+                              hint=f"give a longer sequence, or run fewer steps (--steps {max(n, 1)}; "
+                                   f"--unroll {max(n, 1)} when drawing)")
+        return steps
+
+    def make_inputs(self, seed: int, raw: dict) -> None:
+        """One array per input over steps lo..hi; the history holds views of it (no copies)."""
+        self.sequences: dict[str, tuple[int, np.ndarray]] = {}
+        for name in self.model.inputs:
+            lo = min(1, 1 - self.model.max_delay(name))
+            hi = self.steps + self.lookahead(name)
+            shape = self.stored(name)
+            given = self.given.inputs.get(name)
+            if name in raw and lo == 1:  # a Python array that covers every step: use it as it is
+                full = np.asarray(raw[name][:hi], dtype=np.float64).reshape((hi,) + shape)
+                self.sequences[name] = (lo, full)
+                self.history[name] = (lo, list(full))
+                continue
+            full = np.zeros((hi - lo + 1,) + shape)  # steps without a value (t <= 0) stay zero
+            if name in raw:
+                full[1 - lo:] = raw[name][:hi].reshape((hi,) + shape)
+            elif given is None:
+                full[1 - lo:] = _random_input(name, (hi,) + shape, seed)
+            for t, arr in (given or {}).items():
+                if name not in raw and lo <= t <= hi:
+                    full[t - lo] = arr.reshape(self.shapes.of(name)) if not self.lead else \
+                        np.broadcast_to(arr.reshape(shape[1:]), shape)
+            self.sequences[name] = (lo, full)
+            self.history[name] = (lo, list(full))
+
+    def make_initial(self, raw: dict) -> None:
+        for name in self.model.variables:
+            k = self.model.max_delay(name)
+            lo = 1 - k
+            shape = self.stored(name)
+            given = self.given.initial.get(name, {})
+            hist = []
+            for t in range(lo, 1):
+                if name in raw and t == 0:
+                    arr = raw[name].reshape(shape)
+                elif t in given:
+                    try:
+                        arr = np.broadcast_to(given[t].reshape(given[t].shape or ()), self.shapes.of(name) or ())
+                    except ValueError:
+                        raise self.model.error(ShapeError, f"the initial value of '{name}' has "
+                                               f"{given[t].size} entries but {name} has {self.shapes.of(name)[0]}",
+                                               self.given.span(name))
+                    arr = np.broadcast_to(arr.reshape(shape[len(self.lead):]), shape)
+                else:
+                    arr = np.zeros(shape)
+                hist.append(np.array(arr, dtype=np.float64))
+            self.history[name] = (lo, hist)
+
+    # -- compiling ---------------------------------------------------------------
+    def function_op(self, node: E.Call) -> Op:
+        if not node.generic:
+            return FUNCTION_OPS[node.func]
+        bound = self.given.functions.get(node.func)
+        if bound is None:
+            raise self.model.error(ValueSpecError, f"the activation '{node.func}' has no meaning yet, so it "
+                                   "cannot be computed", node.span,
+                                   hint=f"add a line such as '{node.func} = tanh' (or relu, sigmoid, identity)")
+        self.functions[node.func] = bound
+        return FUNCTION_OPS[bound]
+
+    def compile(self, eq) -> list[PlanNode]:
+        nodes = list(E.walk(eq.expr))
+        index = {id(n): i for i, n in enumerate(nodes)}
+        shapes = self.shapes.nodes[eq.target]
+        plan: list[PlanNode | None] = [None] * len(nodes)
+        for i in reversed(range(len(nodes))):
+            n = nodes[i]
+            kids = tuple(index[id(c)] for c in E.children(n))
+            batched = isinstance(n, E.Var) or any(plan[k].batched for k in kids)  # type: ignore[union-attr]
+            ctx: dict = {}
+            op: Op | None = None
+            if isinstance(n, E.Call):
+                op = self.function_op(n)
+                if op.name == "relu":
+                    ctx = {"relu_prime0": self.model.relu_prime0}
+            elif isinstance(n, E.Prod):
+                op = OPS[product_kind(shapes[kids[0]], shapes[kids[1]]) or "mul"]
+            elif isinstance(n, E.Concat):
+                op = OPS["concat"]
+                ctx = {"sizes": tuple(shapes[k][0] if shapes[k] else 1 for k in kids), "lead": self.lead,
+                       "batched": tuple(plan[k].batched for k in kids)}  # type: ignore[union-attr]
+            elif not isinstance(n, (E.Num, E.Param, E.Var)):
+                op = OPS[{E.Add: "add", E.Sub: "sub", E.EMul: "mul", E.Neg: "neg"}[type(n)]]
+            plan[i] = PlanNode(i, n, op, ctx, kids, batched)
+        return plan  # type: ignore[return-value]
+
+    # -- running -------------------------------------------------------------------
+    def hoist(self, target: str) -> tuple[dict[int, object], dict[int, list]]:
+        """Evaluate, once for all steps, the subtrees that read no computed variable.
+
+        ``W x[t]`` depends on inputs and parameters only, so one product over the
+        stacked sequence replaces T small ones (and a parameter-only subtree is a
+        constant). Returns (node index -> constant, node index -> per-step list).
+        Every node keeps its per-step value, so the Trace is the same either way.
+        """
+        plan = self.plan[target]
+        computed = set(self.model.variables)
+        free = [False] * len(plan)
+        for p in reversed(plan):
+            n = p.expr
+            free[p.index] = (not isinstance(n, E.Var) or n.name not in computed) and all(free[k] for k in p.children)
+        T, lead = self.steps, self.lead
+        consts: dict[int, object] = {}
+        per_step: dict[int, list] = {}
+
+        def value(i: int):
+            p = plan[i]
+            n = p.expr
+            if isinstance(n, E.Num):
+                return np.float64(n.value)
+            if isinstance(n, E.Param):
+                return self.params[n.name]
+            if isinstance(n, E.Var):
+                lo, full = self.sequences[n.name]
+                start = 1 - n.delay - lo
+                # A trailing axis for scalars, so that they broadcast against vectors along time.
+                return full[start:start + T].reshape((T,) + self.stored(n.name)[:len(lead)] + (-1,))
+            ctx = dict(p.ctx, lead=(T,) + lead) if p.op.name == "concat" else p.ctx
+            out = p.op.forward(*[value(k) for k in p.children], ctx=ctx)
+            if p.batched:
+                shape = self.shapes.node(target, i)
+                per_step[i] = list(np.reshape(out, (T,) + lead + (shape or ((1,) if lead else ()))))
+            else:
+                consts[i] = out
+            return out
+
+        with np.errstate(all="ignore"):
+            for p in plan:
+                if free[p.index] and p.op is not None and p.index not in per_step and p.index not in consts:
+                    value(p.index)
+        for i, steps in per_step.items():
+            for t, v in enumerate(steps, start=1):
+                if not np.isfinite(v).all():
+                    vals: list = [None] * len(plan)
+                    vals[i] = v
+                    self.fail(target, t, vals, None, at=i)  # children come first: i is the deepest
+        return consts, per_step
+
+    def run(self) -> Trace:
+        from functools import partial
+
+        compiled = []
+        for eq in self.model.equations:
+            plan = self.plan[eq.target]
+            consts, per_step = self.hoist(eq.target)
+            template: list = [None] * len(plan)
+            fetch = [(i, steps, -1) for i, steps in per_step.items()]
+            instrs = []
+            for p in plan:
+                n = p.expr
+                if p.index in consts:
+                    template[p.index] = consts[p.index]
+                elif isinstance(n, E.Num):
+                    template[p.index] = np.float64(n.value)
+                elif isinstance(n, E.Param):
+                    template[p.index] = self.params[n.name]
+                elif isinstance(n, E.Var):
+                    lo, hist = self.history[n.name]
+                    fetch.append((p.index, hist, -n.delay - lo))
+            for p in reversed(plan):
+                if p.op is not None and p.index not in consts and p.index not in per_step:
+                    fn = p.op.fast if p.op.fast is not None and not p.ctx else partial(p.op.forward, ctx=p.ctx)
+                    kids = p.children
+                    # Arity in the tuple, so the loop calls fn(a) or fn(a, b) without building lists.
+                    instrs.append((p.index, fn, kids[0] if kids else -1, kids[1] if len(kids) == 2 else -1,
+                                   kids if len(kids) > 2 else ()))
+            fix = None if plan[0].batched else self.stored(eq.target)
+            compiled.append((eq.target, template, fetch, instrs, self.history[eq.target][1], fix))
+        nodes: dict[str, list[list]] | None = {eq.target: [] for eq in self.model.equations} if self.keep_nodes \
+            else None
+        isfinite = np.isfinite
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            for t in range(1, self.steps + 1):
+                for target, template, fetch, instrs, hist, fix in compiled:
+                    vals = template.copy()
+                    for idx, lst, off in fetch:
+                        vals[idx] = lst[t + off]
+                    try:
+                        for idx, fn, a, b, many in instrs:
+                            if b >= 0:
+                                vals[idx] = fn(vals[a], vals[b])
+                            elif many:
+                                vals[idx] = fn(*[vals[k] for k in many])
+                            else:
+                                vals[idx] = fn(vals[a])
+                    except FloatingPointError:
+                        self.fail(target, t, vals, None)
+                    out = vals[0]
+                    if fix is not None:
+                        out = vals[0] = np.broadcast_to(out, fix).copy()
+                    if not isfinite(out).all():
+                        self.fail(target, t, vals, out)
+                    hist.append(out)
+                    if nodes is not None:
+                        nodes[target].append(vals)
+        return Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
+                     self.plan, self.functions)
+
+    def fail(self, target: str, t: int, vals: list, out, *, at: int | None = None) -> None:
+        """Raise a NumericError naming the variable, the step and the first node that went wrong.
+
+        ``at`` names that node when the caller knows it (a subtree evaluated for all steps
+        at once, where the other slots of ``vals`` are empty, not missing).
+        """
+        plan = self.plan[target]
+        bad = plan[at] if at is not None else None
+        for p in reversed(plan) if bad is None else ():
+            v = vals[p.index]
+            if v is None or not np.isfinite(v).all():
+                bad = p
+                break
+        node = bad.expr if bad is not None else self.model.equation(target).expr
+        what = "overflow or NaN"
+        if bad is not None and isinstance(node, E.Call) and node.func == "log":
+            what = "log of a number <= 0"  # NaN for a negative, -inf for 0: the same mistake
+        elif bad is not None and vals[bad.index] is not None and np.isnan(vals[bad.index]).any():
+            what = "NaN (not a number)"
+        elif bad is not None:
+            what = "overflow"
+        hint = ("log takes positive numbers only" if what.startswith("log") else
+                "smaller weights or inputs, or fewer steps, keep the values finite")
+        err = self.model.error(NumericError, f"{what} while computing {target}[{t}] (step {t}) in "
+                               f"{E.to_text(node)}", node.span or self.model.equation(target).span, hint=hint)
+        err.variable, err.step = target, t  # type: ignore[attr-defined]
+        raise err
+
+
+def forward(model: Model, *, steps: int | None = None, seed: int = 0, batch: int | None = None,
+            values: Mapping[str, object] | None = None, keep_nodes: bool = True) -> Trace:
+    """Run the model's equations for t = 1..T and keep every value.
+
+    Args:
+        model: the model (its value lines give parameters, initial states, inputs, sizes).
+        steps: T; by default the length of the input sequences (or DEFAULT_STEPS
+            when no input is given).
+        seed: seeds the parameters and inputs that no value gives.
+        batch: a batch size; values from the file are shared by the batch, drawn
+            inputs differ per batch entry.
+        values: more values from Python, by canonical name (they win over the
+            file): parameters as arrays; inputs as sequences (first axis time,
+            then the batch axis when ``batch`` is set); variables as their
+            initial value at step 0 (with a leading batch axis if batched).
+        keep_nodes: keep every intermediate (needed by backprop); False saves memory.
+
+    Raises:
+        ShapeError, ValueSpecError: values that do not fit the equations.
+        NumericError: overflow or NaN, naming the variable and the step.
+    """
+    if batch is not None and batch < 1:
+        raise ValueSpecError(f"the batch size must be at least 1, not {batch}")
+    return _Runner(model, steps=steps, seed=seed, batch=batch, values=values or {}, keep_nodes=keep_nodes).run()

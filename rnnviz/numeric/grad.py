@@ -1,0 +1,323 @@
+"""Backpropagation through time over the forward pass's trace.
+
+The forward pass (:func:`rnnviz.numeric.forward_pass.forward`) keeps every node of every
+equation at every step, and :mod:`rnnviz.numeric.ops` keeps each operation's backward
+beside its forward. Backprop here walks the same trees in reverse, in
+min-char-rnn's shape: a loop over the steps from the last to the first that
+carries the gradient of each variable into the earlier steps it was read at
+(``adjoint[(h, t-1)] += ...``), and accumulates the parameters' gradients over
+the steps.
+
+The derivative is of a scalar :class:`~rnnviz.numeric.target.Target` (``h[3]``,
+``h[3][0]``, ``sum(h)``; a vector, and a batch, is summed) with respect to every
+parameter, every input at every step, every initial state, and every computed
+variable at every step.
+
+Example:
+    >>> from rnnviz import load_model
+    >>> from rnnviz.numeric.forward_pass import forward
+    >>> m = load_model("h_t = relu(V h_{t-1} + W x_t)\\nV = -3, W = 3, h_0 = 0, x = [2, 3, 1]")
+    >>> g = gradients(m, forward(m), "h[3]")
+    >>> float(g.params["V"]), float(g.params["W"]), float(g.inputs[("x", 3)])
+    (0.0, 1.0, 3.0)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import NumericError
+from ..language import Model
+from ..language import expr as E
+from ..language.parse import parse_text, suggest
+from .ops import unbroadcast
+from .target import Target, TargetError, _error, parse_target, relabel
+
+__all__ = ["Gradients", "gradients", "backprop", "state_grad_norms", "recurrent_spectra", "select"]
+
+Key = tuple[str, int]
+
+
+@dataclass
+class Gradients:
+    """d target / d everything, for one run.
+
+    Attributes:
+        target: what was differentiated.
+        params: parameter name -> array in the parameter's shape.
+        inputs: (input name, step) -> array (steps 1..T, and any step read ahead).
+        initial: (variable, step <= 0) -> array, for the recurrent variables.
+        nodes: (name, step) -> d target / d that value, for every computed
+            variable at steps 1..T, every initial state and every input: what
+            the unrolled diagram annotates. Shapes are those of ``trace.value``.
+    """
+
+    target: Target
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+    inputs: dict[Key, np.ndarray] = field(default_factory=dict)
+    initial: dict[Key, np.ndarray] = field(default_factory=dict)
+    nodes: dict[Key, np.ndarray] = field(default_factory=dict)
+
+    def named(self) -> dict[str, np.ndarray]:
+        """Every gradient by its canonical name: ``W``, ``x[1]``, ``h[0]``."""
+        out: dict[str, np.ndarray] = dict(self.params)
+        out.update({f"{n}[{t}]": v for (n, t), v in self.inputs.items()})
+        out.update({f"{n}[{t}]": v for (n, t), v in self.initial.items()})
+        return out
+
+    def to_json(self, wrt: Iterable[str] | None = None, *, precision: int | None = None) -> str:
+        """``{"of": "h[3]", "grad": {"V": ..., "x[1]": ...}}``; scalars as numbers, arrays as lists."""
+        named = self.named()
+        keys = list(wrt) if wrt is not None else list(named)
+        return json.dumps({"of": str(self.target),
+                           "grad": {k: _plain(named[k], precision) for k in keys}})
+
+
+def _plain(a: np.ndarray, precision: int | None):
+    a = np.asarray(a, dtype=float)
+    if precision is not None:
+        a = np.round(a, precision)
+    a = a + 0.0  # turns -0.0 (a relu' of 0 times a negative) into 0.0
+    return float(a) if a.ndim == 0 else a.tolist()
+
+
+def _seed(trace, tgt: Target, text: str) -> dict[Key, np.ndarray]:
+    """The adjoint of the target itself: ones (a sum), or one component."""
+    shape = trace.shapes.of(tgt.name)
+    size = shape[0] if shape else 1
+    if tgt.component is not None and tgt.component >= size:
+        raise _error(f"'{tgt}': {tgt.name} has {size} entr{'ies' if size != 1 else 'y'} "
+                     f"(components 0..{size - 1})", text)
+    seeds = {}
+    for t in tgt.steps(trace.steps):
+        lo, hist = trace._history[tgt.name]
+        stored = hist[t - lo]
+        g = np.zeros_like(stored) if tgt.component is not None else np.ones_like(stored)
+        if tgt.component is not None:
+            g[..., tgt.component] = 1.0
+        seeds[(tgt.name, t)] = g
+    return seeds
+
+
+def backprop(trace, seeds: dict[Key, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[Key, np.ndarray]]:
+    """Reverse-mode over the unrolled trace from the adjoints ``seeds``.
+
+    Returns the parameter gradients and the adjoint of every (name, step)
+    reached, in the stored shapes of the trace (a batched scalar is ``(B, 1)``).
+    """
+    model = trace.model
+    params = {p: np.zeros_like(np.asarray(v, dtype=np.float64)) for p, v in trace.params.items()}
+    adj: dict[Key, np.ndarray] = {k: np.array(v, dtype=np.float64) for k, v in seeds.items()}
+    last = max((t for _, t in seeds), default=0)
+    for t in range(min(last, trace.steps), 0, -1):
+        for eq in reversed(model.equations):
+            g = adj.get((eq.target, t))
+            if g is None:
+                continue
+            plan = trace.plan[eq.target]
+            vals = trace.nodes(eq.target, t)
+            grads: list = [None] * len(plan)
+            grads[0] = g
+            # Pre-order puts every parent before its children: one forward sweep is reverse mode.
+            for p in plan:
+                gi = grads[p.index]
+                if gi is None:
+                    continue
+                node = p.expr
+                if p.op is not None:
+                    inputs = tuple(vals[k] for k in p.children)
+                    out = vals[p.index]
+                    if p.index == 0 and np.shape(gi) != np.shape(out):  # pragma: no cover - defensive
+                        gi = unbroadcast(gi, np.shape(out))
+                    for k, gk in zip(p.children, p.op.backward(inputs, out, gi, p.ctx)):
+                        grads[k] = gk if grads[k] is None else grads[k] + gk
+                elif isinstance(node, E.Param):
+                    params[node.name] = params[node.name] + unbroadcast(gi, params[node.name].shape)
+                elif isinstance(node, E.Var):
+                    key = (node.name, t - node.delay)
+                    lo, hist = trace._history[node.name]
+                    gi = unbroadcast(gi, hist[key[1] - lo].shape)
+                    adj[key] = gi if key not in adj else adj[key] + gi
+    return params, adj
+
+
+def gradients(model: Model, trace, target: str | Target, *, option: str = "--of") -> Gradients:
+    """The gradient of ``target`` with respect to everything the run used.
+
+    Args:
+        model: the model (the same one the trace ran).
+        trace: a :class:`rnnviz.numeric.forward_pass.Trace` (run with ``keep_nodes=True``).
+        target: ``"h[3]"``, ``"h_3"``, ``"h[3][0]"``, ``"sum(h)"`` or a :class:`Target`.
+
+    Raises:
+        TargetError: an unknown variable, a step beyond the run, a component out of range;
+            it points into ``option``, the command-line option the target came with.
+    """
+    try:
+        return _gradients(model, trace, target)
+    except TargetError as err:
+        raise relabel(err, option) from None
+
+
+def _gradients(model: Model, trace, target: str | Target) -> Gradients:
+    text = target if isinstance(target, str) else str(target)
+    tgt = parse_target(target, model) if isinstance(target, str) else target
+    tgt.check_steps(trace.steps, text=text)
+    with np.errstate(over="ignore", invalid="ignore"):
+        params, adj = backprop(trace, _seed(trace, tgt, text))
+    bad = [k for k, v in list(params.items()) + list(adj.items()) if not np.isfinite(v).all()]
+    if bad:
+        what = bad[0] if isinstance(bad[0], str) else f"{bad[0][0]}[{bad[0][1]}]"
+        raise NumericError(f"the gradient of {tgt} overflowed (or became NaN) at {what}",
+                           hint="smaller weights or inputs, or fewer steps, keep the gradients finite")
+    out = Gradients(tgt, params=params)
+
+    def grad_of(name: str, t: int) -> np.ndarray:
+        lo, hist = trace._history[name]
+        g = adj.get((name, t))
+        return trace._unbatch(name, g if g is not None else np.zeros_like(hist[t - lo]))
+
+    for name in model.inputs:
+        lo, hist = trace._history[name]
+        for t in range(max(lo, 1), lo + len(hist)):
+            out.inputs[(name, t)] = out.nodes[(name, t)] = grad_of(name, t)
+    for name in model.variables:
+        lo, hist = trace._history[name]
+        for t in range(lo, trace.steps + 1):
+            g = grad_of(name, t)
+            out.nodes[(name, t)] = g
+            if t <= 0:
+                out.initial[(name, t)] = g
+    return out
+
+
+def select(model: Model, grads: Gradients, wrt: Iterable[str]) -> list[str]:
+    """Canonical names (``W``, ``x[1]``, ``h[0]``) for the ``--wrt`` words, in order.
+
+    ``x`` alone means every step of the input ``x``; ``h`` alone every initial
+    state of ``h``; ``x_1`` and ``h^{(0)}`` are spellings of ``x[1]``, ``h[0]``.
+
+    Raises:
+        TargetError: a word that is not a parameter, an input at a step of the
+            run, or an initial state.
+    """
+    named = grads.named()
+    out: list[str] = []
+    for word in wrt:
+        try:
+            name = parse_text(f"{word} = 0", "--wrt").statements[0].lhs
+        except Exception:
+            raise TargetError(f"cannot read '{word}'; --wrt takes parameters (W), inputs at a step (x[1]) "
+                              "and initial states (h[0])") from None
+        canonical, step = name.canonical, None
+        if name.time is not None and name.time.absolute:
+            step = name.time.offset
+        elif (found := model.step_in_subscript(name)) is not None:
+            canonical, step = found
+        sym = model.symbols.get(canonical)
+        if sym is None or sym.kind == "function":
+            known = [n for n in model.symbols if model.symbols[n].kind != "function"]
+            close = suggest(canonical, known)
+            raise TargetError(f"'{word}' is not a parameter, input or initial state of the equations",
+                              hint=f"did you mean {close}?" if close else
+                              "the equations have " + ", ".join(model.parameters + model.inputs)
+                              + "".join(f", {r}[0]" for r in model.recurrent))
+        if sym.kind == "parameter":
+            if step is not None or name.time is not None:
+                raise TargetError(f"'{word}': {canonical} is a parameter, it has no steps; write --wrt {canonical}")
+            out.append(canonical)
+            continue
+        pool = grads.inputs if sym.kind == "input" else grads.initial
+        if step is None and name.time is None:
+            out.extend(f"{n}[{t}]" for (n, t) in pool if n == canonical)
+            continue
+        if step is None or (canonical, step) not in pool:
+            if sym.kind == "input":
+                steps = sorted(t for (n, t) in pool if n == canonical)
+                raise TargetError(f"'{word}': the run has {canonical} at steps {steps[0]}..{steps[-1]}")
+            raise TargetError(f"'{word}' is not an initial state: {canonical} is computed at steps 1, 2, ...; "
+                              f"--wrt takes its initial value {canonical}[0]",
+                              hint="d target / d a computed value is in the Python API: Gradients.nodes")
+        out.append(f"{canonical}[{step}]")
+    for key in out:
+        assert key in named, key
+    return list(dict.fromkeys(out))
+
+
+def state_grad_norms(model: Model, trace, target: str | Target) -> dict[str, list[float]]:
+    """The norm of d target / d (state at step t), t = 0..T, for each recurrent variable.
+
+    Example:
+        >>> from rnnviz import load_model
+        >>> from rnnviz.numeric.forward_pass import forward
+        >>> m = load_model("h_t = tanh(w h_{t-1} + x_t)\\nw = 0.5, h_0 = 0, x = [1, 1, 1]")
+        >>> [round(v, 3) for v in state_grad_norms(m, forward(m), "h[3]")["h"]]
+        [0.002, 0.011, 0.101, 1.0]
+    """
+    g = gradients(model, trace, target)
+    return {name: [float(np.linalg.norm(np.asarray(g.nodes[(name, t)]))) for t in range(trace.steps + 1)]
+            for name in model.recurrent}
+
+
+def _acting_on_past(u: E.Expr, recurrent: set[str]) -> list[tuple[str, int | None]]:
+    """The recurrent variables read at an earlier step by ``u``; index: which concat block."""
+    if isinstance(u, E.Concat):
+        return [(name, i) for i, item in enumerate(u.items)
+                for name, _ in _acting_on_past(item, recurrent)]
+    names = [n.name for n in E.walk(u) if isinstance(n, E.Var) and n.delay >= 1 and n.name in recurrent]
+    return [(n, None) for n in dict.fromkeys(names)]
+
+
+def recurrent_spectra(model: Model, trace) -> dict[str, tuple[float, float]]:
+    """Spectral radius and largest singular value of each square weight on a previous state.
+
+    A weight ``W`` in ``W h[t-1]`` (or ``h[t-1] W``) is taken whole; in
+    ``W [h[t-1], x[t]]`` the block of columns acting on ``h`` is taken, keyed
+    ``"W[:, h]"``. A scalar weight is a 1x1 matrix; a vector weight acting
+    element-wise is its diagonal matrix.
+
+    Example:
+        >>> from rnnviz import load_model
+        >>> from rnnviz.numeric.forward_pass import forward
+        >>> m = load_model("h_t = relu(V h_{t-1} + W x_t)\\nV = -3, W = 3, h_0 = 0, x = [2, 3, 1]")
+        >>> recurrent_spectra(m, forward(m))
+        {'V': (3.0, 3.0)}
+    """
+    recurrent = set(model.recurrent)
+    out: dict[str, tuple[float, float]] = {}
+    for eq in model.equations:
+        shapes = trace.shapes.nodes[eq.target]
+        index = {id(n): i for i, n in enumerate(E.walk(eq.expr))}
+        for node in E.walk(eq.expr):
+            if not isinstance(node, E.Prod):
+                continue
+            if isinstance(node.left, E.Param):
+                p, u, right = node.left, node.right, False
+            elif isinstance(node.right, E.Param):
+                p, u, right = node.right, node.left, True
+            else:
+                continue
+            W = np.asarray(trace.params[p.name], dtype=np.float64)
+            acting = _acting_on_past(u, recurrent)
+            for name, block in acting:
+                M = W
+                key = p.name
+                if block is not None and W.ndim == 2:
+                    sizes = [(shapes[index[id(it)]] or (1,))[0] for it in u.items]  # type: ignore[attr-defined]
+                    start = sum(sizes[:block])
+                    M = W[start:start + sizes[block], :] if right else W[:, start:start + sizes[block]]
+                    key = f"{p.name}[:, {name}]"
+                if M.ndim == 0:
+                    M = M.reshape(1, 1)
+                elif M.ndim == 1:
+                    M = np.diag(M)
+                if M.shape[0] != M.shape[1] or key in out:
+                    continue
+                rho = float(np.max(np.abs(np.linalg.eigvals(M))))
+                sigma = float(np.linalg.norm(M, 2))
+                out[key] = (rho, sigma)
+    return out

@@ -1,0 +1,228 @@
+"""A model as pieces of an HTML page: math, diagrams, tables, plots, counts.
+
+The MkDocs fence (:mod:`rnnviz.site.fence`) asks for one of these per block with
+``show=...``. Each function returns an HTML fragment; numbers and pictures come
+from the modules that compute them (:mod:`rnnviz.diagrams.diagram`, :mod:`rnnviz.numeric.forward_pass`,
+:mod:`rnnviz.numeric.shapes`, :mod:`rnnviz.diagrams.plot`, :mod:`rnnviz.numeric.grad`, :mod:`rnnviz.language.gates`),
+imported lazily so that a page without numbers never loads numpy.
+
+Example:
+    >>> import rnnviz
+    >>> m = rnnviz.load_model(r"h_t = \\tanh(W h_{t-1} + U x_t)")
+    >>> latex_equations(m)
+    ['h^{(t)} &= \\\\tanh\\\\left(W \\\\, h^{(t-1)} + U \\\\, x^{(t)}\\\\right)']
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+
+from ..language import Model
+from ..language import expr as E
+from ..language.syntax import Name
+
+__all__ = ["latex_name", "latex_expr", "latex_equations", "math_html", "table_html",
+           "params_html", "gates_html", "plot_html"]
+
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+          "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+          "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
+          "varphi", "vartheta", "varepsilon"}
+_FUNCS = {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\operatorname{ReLU}",
+          "softmax": r"\operatorname{softmax}", "exp": r"\exp", "log": r"\log",
+          "identity": r"\operatorname{id}"}
+_ACCENTS = {"tilde": r"\tilde", "hat": r"\hat", "bar": r"\bar"}
+_PREC = {E.Add: 1, E.Sub: 1, E.Neg: 2, E.EMul: 3, E.Prod: 4}
+
+
+def latex_name(name: Name, time: str | None = None) -> str:
+    """LaTeX of a symbol as written (``h_1^{(t-1)}``, ``\\tilde{c}``, ``U^{g}``).
+
+    Example:
+        >>> latex_name(Name("theta", subs=("c",)), "t")
+        '\\\\theta_{c}^{(t)}'
+    """
+    base = "\\" + name.base if name.base in _GREEK else name.base
+    if name.accent in _ACCENTS:
+        base = f"{_ACCENTS[name.accent]}{{{base}}}"
+    if name.bold:
+        base = f"\\mathbf{{{base}}}"
+    out = base
+    if name.subs:
+        out += "_{" + ",".join(name.subs) + "}"
+    sups = [*name.sups] + ([f"({time})"] if time else [])
+    if sups:
+        out += "^{" + ",".join(sups) + "}"
+    return out
+
+
+def _time(delay: int) -> str:
+    return "t" if delay == 0 else f"t{-delay:+d}"
+
+
+def latex_expr(e: E.Expr, model: Model, _parent: int = 0) -> str:
+    """LaTeX of an expression tree, with the model's spelling of every name."""
+    def name(n: str) -> Name:
+        sym = model.symbols.get(n)
+        return sym.display if sym is not None else Name(n)
+
+    if isinstance(e, E.Num):
+        return str(int(e.value)) if float(e.value).is_integer() else repr(e.value)
+    if isinstance(e, E.Var):
+        return latex_name(name(e.name), _time(e.delay))
+    if isinstance(e, E.Param):
+        return latex_name(name(e.name))
+    if isinstance(e, E.Call):
+        func = latex_name(name(e.func)) if e.generic else _FUNCS.get(e.func, rf"\operatorname{{{e.func}}}")
+        return rf"{func}\left({latex_expr(e.arg, model)}\right)"
+    if isinstance(e, E.Concat):
+        return r"\left[" + ",\\, ".join(latex_expr(i, model) for i in e.items) + r"\right]"
+    prec = _PREC[type(e)]
+    if isinstance(e, E.Neg):
+        s = "-" + latex_expr(e.operand, model, prec)
+    else:
+        op = {E.Add: " + ", E.Sub: " - ", E.EMul: r" \odot ", E.Prod: r" \, "}[type(e)]
+        lp, rp = (prec + 1, prec) if isinstance(e, E.Prod) else (prec, prec + 1)
+        s = latex_expr(e.left, model, lp) + op + latex_expr(e.right, model, rp)
+    return rf"\left({s}\right)" if prec < _parent else s
+
+
+def latex_equations(model: Model) -> list[str]:
+    """One aligned LaTeX line (``lhs &= rhs``) per equation, in evaluation order."""
+    lines = []
+    for eq in model.equations:
+        lhs = latex_name(model.symbols[eq.target].display, "t")
+        lines.append(f"{lhs} &= {latex_expr(eq.expr, model)}")
+    return lines
+
+
+def math_html(model: Model) -> str:
+    """The equations as display math for KaTeX (``pymdownx.arithmatex`` generic form)."""
+    body = r" \\ ".join(latex_equations(model))
+    tex = r"\begin{aligned}" + body + r"\end{aligned}"
+    return f'<div class="arithmatex rnnviz-math">\\[{html.escape(tex, quote=False)}\\]</div>'
+
+
+def _fmt(value, precision: int) -> str:
+    import numpy as np
+
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        return f"{float(arr):.{precision}g}"
+    flat = ", ".join(f"{float(v):.{precision}g}" for v in arr.reshape(-1)[:6])
+    more = ", &hellip;" if arr.size > 6 else ""
+    return f"[{flat}{more}]"
+
+
+def _name_tex(model: Model, name: str, time: str | None = None) -> str:
+    sym = model.symbols.get(name)
+    return latex_name(sym.display if sym else Name(name), time)
+
+
+def _math(tex: str) -> str:
+    """Inline math for KaTeX (``pymdownx.arithmatex`` generic form)."""
+    return f'<span class="arithmatex">\\({html.escape(tex, quote=False)}\\)</span>'
+
+
+def _name_math(model: Model, name: str, time: str | None = None) -> str:
+    return _math(_name_tex(model, name, time))
+
+
+def _target_tex(model: Model, target: str) -> str:
+    """LaTeX of a gradient target as the fence writes it: ``h[10]`` is ``h^{(10)}``.
+
+    Example:
+        >>> import rnnviz
+        >>> _target_tex(rnnviz.load_model("h[t] = tanh(W h[t-1])"), "h[10]")
+        'h^{(10)}'
+    """
+    m = re.fullmatch(r"\s*([^\[\]\s]+)\s*\[\s*(\w+)\s*\]\s*", target)
+    if m is None or m.group(1) not in model.symbols:
+        return r"\text{" + target.replace("\\", "").replace("{", "").replace("}", "") + "}"
+    return _name_tex(model, m.group(1), m.group(2))
+
+
+def table_html(model: Model, trace, *, precision: int = 3) -> str:
+    """The forward pass as a table: one row per step, one column per input and variable."""
+    names = [n for n in model.inputs + model.variables]
+    head = "".join(f"<th>{_name_math(model, n, 't')}</th>" for n in names)
+    rows = []
+    for t in range(0, trace.steps + 1):
+        cells = []
+        for n in names:
+            try:
+                v = trace.value(n, t)
+            except (KeyError, IndexError, ValueError):
+                v = None
+            cells.append("<td></td>" if v is None else f"<td>{_fmt(v, precision)}</td>")
+        rows.append(f"<tr><th>{t}</th>{''.join(cells)}</tr>")
+    return (f'<table class="rnnviz-table rnnviz-forward"><thead><tr><th>t</th>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def params_html(model: Model, shapes: dict[str, tuple[int, ...]]) -> str:
+    """Parameter shapes and counts with their total."""
+    rows, total = [], 0
+    for name, shape in shapes.items():
+        count = 1
+        for d in shape:
+            count *= int(d)
+        total += count
+        dims = " &times; ".join(str(d) for d in shape) or "scalar"
+        rows.append(f"<tr><td>{_name_math(model, name)}</td><td>{dims}</td><td>{count}</td></tr>")
+    rows.append(f"<tr><th>total</th><td></td><th>{total}</th></tr>")
+    return ('<table class="rnnviz-table rnnviz-params"><thead><tr><th>parameter</th><th>shape</th>'
+            f"<th>count</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def gates_html(model: Model, gates: dict[str, str], cell_state: str | None) -> str:
+    """The gate roles found from the structure, and the cell state."""
+    rows = [f"<tr><td>{_name_math(model, g, 't')}</td><td>{html.escape(role)} gate</td></tr>"
+            for g, role in gates.items()]
+    if cell_state:
+        rows.append(f"<tr><td>{_name_math(model, cell_state, 't')}</td><td>cell state</td></tr>")
+    if not rows:
+        rows.append('<tr><td colspan="2">no gates: a plain recurrent network</td></tr>')
+    return ('<table class="rnnviz-table rnnviz-gates"><thead><tr><th>variable</th><th>role</th>'
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def plot_html(figure, prefix: str) -> str:
+    """A matplotlib figure as an inline SVG whose ids do not clash with others on the page."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from ..diagrams.svginline import inline_svg
+
+    buf = io.StringIO()
+    # A fixed hash salt and no date keep the SVG the same from build to build.
+    with matplotlib.rc_context({"svg.hashsalt": "rnnviz"}):
+        figure.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(figure)
+    return inline_svg(buf.getvalue(), prefix, classes=("rnnviz-plot",))
+
+
+def gradnorms_html(model: Model, norms: dict[str, list[float]], spectra: dict[str, tuple[float, float]],
+                   target: str, *, precision: int = 3) -> str:
+    """How far the gradient of ``target`` reaches back: its norm per recurrent state and step."""
+    steps = max((len(v) for v in norms.values()), default=0)
+    of = _target_tex(model, target)
+    # One row per step and one column per state, headed by the norm it holds in math
+    # (the forward table's layout): narrow enough for a phone, whatever the steps.
+    head = "".join("<th>" + _math(rf"\lVert \partial {of} / \partial {_name_tex(model, n, 't')} \rVert")
+                   + "</th>" for n in norms)
+    rows = []
+    for t in range(steps):
+        cells = "".join(f"<td>{vals[t]:.{precision}g}</td>" if t < len(vals) else "<td></td>"
+                        for vals in norms.values())
+        rows.append(f"<tr><th>{t}</th>{cells}</tr>")
+    table = ('<table class="rnnviz-table rnnviz-gradnorms"><thead><tr>'
+             f"<th>{_math('t')}</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    if not spectra:
+        return table
+    items = "<br>".join(f"{_name_math(model, w)}: spectral radius {r:.{precision}g}, "
+                        f"largest singular value {s:.{precision}g}" for w, (r, s) in spectra.items())
+    return table + f'<p class="rnnviz-spectra">{items}</p>'
+

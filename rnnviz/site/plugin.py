@@ -1,0 +1,155 @@
+"""The MkDocs plugin ``rnnviz``: registers the fence, ships CSS, JS and KaTeX, writes downloads.
+
+Two lines of ``mkdocs.yml`` are enough::
+
+    plugins:
+      - rnnviz
+
+Options: ``katex`` (default true: typeset ``$...$`` math with the KaTeX copy shipped in
+rnnviz, no CDN), ``cache`` (default true) and ``cache_dir`` (default ``.cache/rnnviz``,
+relative to ``mkdocs.yml``), ``dpi`` of the PNG downloads (default 200).
+
+Example:
+    >>> plugin = RnnvizPlugin()
+    >>> sorted(dict(plugin.config_scheme))
+    ['cache', 'cache_dir', 'dpi', 'katex']
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from mkdocs.config import config_options as c
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+
+from ..errors import RnnvizError
+from . import fence
+
+__all__ = ["RnnvizPlugin", "fence_lines"]
+
+_FENCE_START = re.compile(r"^(?P<indent>[ \t>]*)(?P<fence>`{3,}|~{3,})[ \t]*\.?rnnviz\b.*$")
+_CSS = ["assets/rnnviz/rnnviz.css"]
+_JS = ["assets/rnnviz/rnnviz.js"]
+_KATEX_CSS = ["assets/rnnviz/katex.min.css"]
+_KATEX_JS = ["assets/rnnviz/katex.min.js", "assets/rnnviz/rnnviz-math.js"]
+
+
+def fence_lines(markdown: str) -> dict[str, list[int]]:
+    """Block text (stripped) -> the 1-based page lines where rnnviz fences with it start.
+
+    Example:
+        >>> fence_lines("# A\\n\\n```rnnviz\\nh[t] = W h[t-1]\\n```\\n")
+        {'h[t] = W h[t-1]': [3]}
+    """
+    out: dict[str, list[int]] = {}
+    lines = markdown.splitlines()
+    i = 0
+    while i < len(lines):
+        m = _FENCE_START.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        start, close, indent = i + 1, m.group("fence"), len(m.group("indent"))
+        body = []
+        i += 1
+        while i < len(lines) and not lines[i].strip().startswith(close):
+            body.append(lines[i][indent:])
+            i += 1
+        out.setdefault("\n".join(body).strip(), []).append(start)
+        i += 1
+    return out
+
+
+class RnnvizPlugin(BasePlugin):
+    """Registers the ``rnnviz`` fence; ships the CSS (and KaTeX); writes download files."""
+
+    config_scheme = (
+        ("katex", c.Type(bool, default=True)),
+        ("cache", c.Type(bool, default=True)),
+        ("cache_dir", c.Type(str, default=".cache/rnnviz")),
+        ("dpi", c.Type(int, default=200)),
+    )
+
+    def on_config(self, config, **kwargs):
+        exts = config.markdown_extensions
+        mdx = config.mdx_configs
+        if "pymdownx.superfences" not in exts:
+            exts.append("pymdownx.superfences")
+        fences = mdx.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
+        if not any(f.get("name") == "rnnviz" for f in fences):
+            fences.append(dict(fence.FENCE))
+        base = Path(config.config_file_path or ".").resolve().parent
+        fence.CONTEXT.base_dir = base
+        fence.CONTEXT.cache_dir = (base / self.config["cache_dir"]) if self.config["cache"] else None
+        fence.CONTEXT.downloads = {}
+        fence.CONTEXT.fullsize = {}
+        extra_css = list(_CSS)
+        if self.config["katex"]:
+            if "pymdownx.arithmatex" not in exts:
+                exts.append("pymdownx.arithmatex")
+            mdx.setdefault("pymdownx.arithmatex", {})["generic"] = True
+            extra_css = _KATEX_CSS + extra_css
+            for js in _KATEX_JS:
+                if js not in config.extra_javascript:
+                    config.extra_javascript.append(js)
+        for js in _JS:
+            if js not in config.extra_javascript:
+                config.extra_javascript.append(js)
+        for css in extra_css:
+            if css not in config.extra_css:
+                config.extra_css.append(css)
+        return config
+
+    def on_page_markdown(self, markdown, page, config, files, **kwargs):
+        fence.CONTEXT.page = page.file.src_uri
+        fence.CONTEXT.page_url = page.url
+        fence.CONTEXT.block_lines = fence_lines(markdown)
+        return markdown
+
+    def on_post_build(self, config, **kwargs):
+        site = Path(config.site_dir)
+        dest = site / "assets" / "rnnviz"
+        dest.mkdir(parents=True, exist_ok=True)
+        for path in fence.ASSETS.iterdir():
+            if path.is_file() and (self.config["katex"] or not path.name.lower().startswith("katex")):
+                shutil.copyfile(path, dest / path.name)
+        if fence.CONTEXT.fullsize:
+            full = site / fence.FULL_SIZE_DIR
+            full.mkdir(parents=True, exist_ok=True)
+            for name, svg in fence.CONTEXT.fullsize.items():
+                (full / name).write_text(svg, encoding="utf-8")
+        self._write_downloads(site / "downloads")
+        fence.CONTEXT.page = None
+
+    def _write_downloads(self, folder: Path) -> None:
+        """SVG, PNG and PDF of every block with ``download=NAME`` (cached by content hash)."""
+        if not fence.CONTEXT.downloads:
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, (file, text, opts, _page) in sorted(fence.CONTEXT.downloads.items()):
+            key = fence._key(text, {**opts, "dpi": self.config["dpi"]})
+            diagram = None
+            for ext in ("svg", "png", "pdf"):
+                cached = fence.CONTEXT.cache_dir / f"{key}.{ext}" if fence.CONTEXT.cache_dir else None
+                target = folder / f"{name}.{ext}"
+                if cached is not None and cached.is_file():
+                    shutil.copyfile(cached, target)
+                    continue
+                try:
+                    if diagram is None:
+                        diagram = fence._diagram(fence._load(file, text, opts), opts)
+                    diagram.save(str(target), format=ext, dpi=self.config["dpi"])
+                except RnnvizError as err:
+                    raise PluginError(f"rnnviz: download '{name}': {err.format()}") from None
+                except ImportError as err:  # a part of rnnviz this version does not have yet
+                    fence.log.info("rnnviz: no download files: %s", err)
+                    return
+                except Exception as err:  # a bug: name the download, keep building the rest
+                    fence.log.warning("rnnviz: download '%s' failed: %s: %s", name, type(err).__name__, err)
+                    break
+                if cached is not None:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(target, cached)

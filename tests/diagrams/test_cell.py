@@ -1,0 +1,363 @@
+"""The cell views (rnnviz.diagrams.cell, rnnviz.diagrams.cell_dot): operation graph, JSON, layout, golden DOT.
+
+Set RNNVIZ_REGEN_GOLDEN=1 to rewrite the golden files after an intended change
+(and look at the pictures before committing them).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from rnnviz import load, load_model
+from rnnviz.diagrams.cell import OPS, cell_graph, graph
+from rnnviz.diagrams.cell_dot import build, to_dot
+from rnnviz.diagrams.cell_layout import levels
+from rnnviz.errors import ValueSpecError
+from rnnviz.language import expr as E
+from tests.conftest import EXAMPLES as EXAMPLES_DIR
+
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.rnn"))
+GOLDEN = Path(__file__).parent / "golden"
+MODEL_ROLES = {"input", "state", "hidden", "output"}
+
+GRU_SEPARATE = """
+z_t = \\sigma(W_z x_t + U_z h_{t-1} + b_z)
+r_t = \\sigma(W_r x_t + U_r h_{t-1} + b_r)
+\\hat{h}_t = \\tanh(W_h x_t + U_h (r_t \\odot h_{t-1}) + b_h)
+h_t = (1 - z_t) \\odot h_{t-1} + z_t \\odot \\hat{h}_t
+"""
+PEEPHOLE = """
+f[t] = sigmoid(W_f x[t] + U_f h[t-1] + P_f c[t-1] + b_f)
+i[t] = sigmoid(W_i x[t] + U_i h[t-1] + P_i c[t-1] + b_i)
+c[t] = f[t] * c[t-1] + i[t] * tanh(W_c x[t] + U_c h[t-1] + b_c)
+o[t] = sigmoid(W_o x[t] + U_o h[t-1] + P_o c[t] + b_o)
+h[t] = o[t] * tanh(c[t])
+"""
+FORMS = {"gru_separate": GRU_SEPARATE, "peephole": PEEPHOLE,
+         "scaled": "h[t] = relu(0.5 * h[t-1] - 2 x[t])\ny[t] = -(V h[t])"}
+
+
+def _models():
+    out = [(p.stem, load(str(p))) for p in EXAMPLES]
+    out += [(k, load_model(v)) for k, v in FORMS.items()]
+    return out
+
+
+MODELS = _models()
+IDS = [m[0] for m in MODELS]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+@pytest.mark.parametrize("unrolled", [False, True], ids=["cell", "cell_unrolled"])
+def test_golden_dot(path, unrolled):
+    """The DOT text of every example in both cell views equals its golden file."""
+    text, _ = build(load(str(path)), unrolled=unrolled, steps=2)
+    golden = GOLDEN / f"{'cell_unrolled' if unrolled else 'cell'}.{path.stem}.dot"
+    if os.environ.get("RNNVIZ_REGEN_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"no golden file {golden.name}; run with RNNVIZ_REGEN_GOLDEN=1"
+    assert text == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name, model", MODELS, ids=IDS)
+def test_output_is_deterministic_and_ids_have_no_colon(name, model):
+    """Building twice gives byte-identical DOT and JSON, and no id contains ':'."""
+    a = build(model, unrolled=True, steps=3)
+    b = build(model, unrolled=True, steps=3)
+    assert a == b
+    ids = [n["id"] for n in a[1]["nodes"]]
+    assert len(ids) == len(set(ids)) and not any(":" in i for i in ids)
+    for stmt in re.findall(r'^\s*"([^"]*)"\s*(?:->|\[)', a[0], re.M):
+        assert ":" not in stmt
+
+
+def _operations(model) -> int:
+    """Operation nodes a tree needs: sums and products as written, n-ary chains merged."""
+    count = 0
+    for eq in model.equations:
+        def visit(e, parent=None):
+            nonlocal count
+            merged = (isinstance(e, E.Add) and isinstance(parent, E.Add)) or (
+                _ew(e) and _ew(parent))
+            if not isinstance(e, (E.Var, E.Param, E.Num)) and not merged:
+                count += 1
+            for c in E.children(e):
+                visit(c, e)
+        visit(eq.expr)
+    return count
+
+
+def _ew(e) -> bool:
+    from rnnviz.language.gates import is_elementwise
+    return e is not None and is_elementwise(e)
+
+
+@pytest.mark.parametrize("name, model", MODELS, ids=IDS)
+def test_every_operation_is_a_node(name, model):
+    """Each operation of the expression trees is one op node; each parameter use one box."""
+    g = graph(model)
+    ops = [n for n in g["nodes"] if n["role"] == "op"]
+    params = [n for n in g["nodes"] if n["role"] == "parameter"]
+    assert len(ops) == _operations(model)
+    uses = sum(1 for eq in model.equations for n in E.walk(eq.expr) if isinstance(n, E.Param))
+    assert len(params) == uses
+    assert all(n["op"] in OPS for n in ops)
+
+
+@pytest.mark.parametrize("name, model", MODELS, ids=IDS)
+@pytest.mark.parametrize("unrolled", [False, True])
+def test_json_contract(name, model, unrolled):
+    """The JSON graph has the view, steps, typed nodes and edges between existing nodes."""
+    g = graph(model, unrolled=unrolled, steps=2)
+    assert g["view"] == ("cell-unrolled" if unrolled else "cell")
+    assert g["steps"] == (2 if unrolled else 0)
+    ids = {n["id"] for n in g["nodes"]}
+    for n in g["nodes"]:
+        assert set(n) >= {"id", "name", "time", "role"}
+        assert n["role"] in MODEL_ROLES | {"op", "parameter", "constant"}
+        if n["role"] in MODEL_ROLES:
+            assert n["name"] in model.symbols
+        if n["role"] == "parameter":
+            assert n["time"] is None and model.symbols[n["name"]].kind == "parameter"
+    for e in g["edges"]:
+        assert e["source"] in ids and e["target"] in ids
+        assert set(e) >= {"source", "target", "param", "delay"}
+        assert e["param"] is None or model.symbols[e["param"]].kind == "parameter"
+
+
+@pytest.mark.parametrize("name, model", MODELS, ids=IDS)
+def test_unrolled_steps_connect_column_to_column(name, model):
+    """Unrolled, a read at delay k joins a node of step t-k to an operation of step t."""
+    g = graph(model, unrolled=True, steps=3)
+    nodes = {n["id"]: n for n in g["nodes"]}
+    for e in g["edges"]:
+        if e["delay"]:
+            src, dst = nodes[e["source"]], nodes[e["target"]]
+            assert dst["time"] - src["time"] == e["delay"]
+    per_step = [sum(1 for n in g["nodes"] if n["role"] == "op" and n["time"] == t) for t in (1, 2, 3)]
+    assert per_step[0] == per_step[1] == per_step[2] == _operations(model)
+
+
+@pytest.mark.parametrize("text, lane, gates", [
+    (None, "c", {"f": "forget", "i": "input", "o": "output"}),
+    (GRU_SEPARATE, "h", {"z": "update", "r": "reset"}),
+    (PEEPHOLE, "c", {"f": "forget", "i": "input", "o": "output"}),
+], ids=["lstm", "gru", "peephole"])
+def test_gates_and_highway_are_marked(text, lane, gates):
+    """Gate variables carry their role; the additive path runs from lane[t-1] to lane[t]."""
+    model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index("lstm")])) if text is None else load_model(text)
+    g = graph(model)
+    marked = {n["name"]: n["gate"] for n in g["nodes"] if n["role"] in MODEL_ROLES and "gate" in n}
+    assert marked == gates
+    hw = [e for e in g["edges"] if e.get("highway")]
+    nodes = {n["id"]: n for n in g["nodes"]}
+    # The highway edges form one path from the previous value to the new one.
+    succ = {e["source"]: e["target"] for e in hw}
+    start = next(n for n in succ if nodes[n]["name"] == lane and nodes[n]["time"] == -1)
+    path = [start]
+    while path[-1] in succ:
+        path.append(succ[path[-1]])
+    assert len(path) == len(hw) + 1
+    assert nodes[path[-1]]["name"] == lane and nodes[path[-1]]["time"] == 0
+    text_dot, _ = build(model, unrolled=False, steps=1)
+    for role in set(gates.values()):
+        assert f"{role} gate" in text_dot
+
+
+def test_plain_rnn_has_no_highway_and_no_gate():
+    """A vanilla RNN's cell has operations but no gate and no highway."""
+    g = graph(load(str(EXAMPLES[[p.stem for p in EXAMPLES].index("vanilla")])))
+    assert not any(n.get("gate") or n.get("highway") for n in g["nodes"])
+    assert not any(e.get("highway") for e in g["edges"])
+
+
+@pytest.mark.parametrize("name, model", MODELS, ids=IDS)
+def test_rows(name, model):
+    """Inputs are on the bottom row; each highway is one row; gate activations share a row."""
+    cg = cell_graph(model)
+    rows = levels(cg)
+    assert rows is not None
+    for n in cg.nodes.values():
+        if n.role == "input":
+            assert rows[n.id] == 0
+    for lane in cg.report.highways:
+        assert len({rows[n.id] for n in cg.nodes.values() if n.lane == lane}) == 1
+    gate_acts = [n.id for n in cg.nodes.values() if n.role == "op" and n.gate]
+    if name in ("lstm", "lstm_goodfellow", "gru", "gru_separate"):
+        assert len({rows[i] for i in gate_acts}) == 1
+
+
+def _positions(dot_text: str) -> dict[str, tuple[float, float]]:
+    out = subprocess.run(["dot", "-Tplain"], input=dot_text.encode(), capture_output=True, check=True).stdout
+    pos = {}
+    for line in out.decode().splitlines():
+        parts = line.split()
+        if parts and parts[0] == "node":
+            name = parts[1].strip('"')
+            pos[name] = (float(parts[2]), float(parts[3]))
+    return pos
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+@pytest.mark.parametrize("stem, unrolled", [("lstm", False), ("lstm_goodfellow", False), ("gru", False),
+                                            ("lstm", True), ("gru", True)])
+def test_layout_highway_is_one_straight_line_left_to_right(stem, unrolled):
+    """Rendered, the additive path is one horizontal line running left to right, inputs below it."""
+    model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index(stem)]))
+    cg = cell_graph(model, unrolled=unrolled, steps=3)
+    pos = _positions(to_dot(cg))
+    lane = cg.report.highways[0]
+    on = [n for n in cg.nodes.values() if n.lane == lane]
+    ys = {round(pos[n.id][1], 2) for n in on}
+    assert len(ys) == 1
+    ends = sorted((n for n in on if n.role != "op"), key=lambda n: n.time)
+    xs = [pos[n.id][0] for n in ends]
+    assert xs == sorted(xs) and xs[0] < xs[-1]
+    lane_y = pos[on[0].id][1]
+    assert all(pos[n.id][1] < lane_y for n in cg.nodes.values() if n.role == "input")
+    if lane != "h":  # an LSTM: the hidden state leaves above the cell state
+        assert all(pos[n.id][1] > lane_y for n in cg.nodes.values() if n.name == "h" and n.role == "output")
+
+
+def test_steps_below_one_is_an_error():
+    """Unrolling over zero steps is refused with a plain message."""
+    with pytest.raises(ValueSpecError, match="at least 1 step"):
+        cell_graph(load_model("h[t] = tanh(W h[t-1] + U x[t])"), unrolled=True, steps=0)
+
+
+def test_parameters_are_typeset_inside_their_product():
+    """A parameter box is typeset with its subscript inside the product's node."""
+    text, _ = build(load_model("h[t] = tanh(W_hh h[t-1] + W_xh x[t])"), unrolled=False, steps=1)
+    assert "<SUB>hh</SUB>" in text and "<SUB>xh</SUB>" in text
+    assert '"p.W_hh' not in text  # the box is part of the product node, not a node of its own
+
+
+def test_draw_api_uses_the_cell_view():
+    """rnnviz.diagrams.diagram.draw(view='cell') gives the DOT of the cell view."""
+    diagram = pytest.importorskip("rnnviz.diagrams.diagram")
+    model = load_model("h[t] = tanh(W h[t-1] + U x[t])")
+    assert diagram.draw(model, view="cell").dot() == build(model, unrolled=False, steps=3)[0]
+
+
+def _mutations():
+    from hypothesis import strategies as st
+
+    pieces = list("htxWUVbczfgq123[](){}_^=+-*,~ ") + ["\\sigma", "\\tanh", "\\odot", "[t-1]", "_{t-1}", "1 - "]
+
+    @st.composite
+    def mutated(draw):
+        text = draw(st.sampled_from([p.read_text(encoding="utf-8") for p in EXAMPLES] + list(FORMS.values())))
+        for _ in range(draw(st.integers(1, 3))):
+            i = draw(st.integers(0, len(text) - 1))
+            text = text[:i] + draw(st.sampled_from(pieces)) + text[i + draw(st.integers(0, 1)):]
+        return text
+
+    return mutated()
+
+
+def test_any_model_gives_a_cell_diagram():
+    """Every text that makes a model also makes both cell views and a gate report, without crashing."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from rnnviz.errors import RnnvizError
+    from rnnviz.language.gates import analyze
+
+    @hypothesis.settings(max_examples=60, deadline=None, derandomize=True,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(_mutations())
+    def run(text):
+        try:
+            model = load_model(text)
+        except RnnvizError:
+            return
+        report = analyze(model)
+        assert set(report.roles) <= set(model.variables)
+        for unrolled in (False, True):
+            dot_text, data = build(model, unrolled=unrolled, steps=2)
+            assert dot_text.endswith("}\n") and data["nodes"]
+
+    run()
+
+
+@pytest.mark.parametrize("steps, max_columns, shown, collapsed", [
+    (8, 4, [1, 2, 8], [3, 7]),
+    (6, 5, [1, 2, 5, 6], [3, 4]),
+    (4, 4, [1, 2, 3, 4], None),
+])
+def test_long_unroll_collapses_middle_cells(steps, max_columns, shown, collapsed):
+    """Beyond max_columns cells the middle steps become one ellipsis the states run through."""
+    model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index("lstm")]))
+    g = graph(model, unrolled=True, steps=steps, max_columns=max_columns)
+    assert g.get("collapsed") == collapsed
+    assert sorted({n["time"] for n in g["nodes"] if n["role"] == "op"}) == shown
+    if collapsed:
+        dots = {n["id"]: n for n in g["nodes"] if n.get("ellipsis")}
+        assert {n["name"] for n in dots.values()} == {"c", "h"}
+        # The cell state's highway runs from c@0 through the ellipsis to the last step.
+        succ = {e["source"]: e["target"] for e in g["edges"] if e.get("highway")}
+        node, seen = "c@0", ["c@0"]
+        while node in succ:
+            node = succ[node]
+            seen.append(node)
+        assert "c@..." in seen and seen[-1] == f"c@{steps}"
+
+
+def test_max_columns_below_three_is_an_error():
+    """A collapse needs room for a first cell, the ellipsis and a last cell."""
+    with pytest.raises(ValueSpecError, match="at least 3"):
+        cell_graph(load_model("h[t] = tanh(W h[t-1] + U x[t])"), unrolled=True, steps=9, max_columns=2)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+@pytest.mark.parametrize("stem", ["lstm_goodfellow", "vanilla", "two_layer", "lstm"])
+def test_unrolled_cell_outputs_stand_over_their_own_step(stem):
+    """Rendered, the outputs of successive steps stand a good part of a step apart, not bunched together."""
+    model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index(stem)]))
+    cg = cell_graph(model, unrolled=True, steps=3)
+    pos = _positions(to_dot(cg))
+    for role in ("output", "input"):
+        names = {n.name for n in cg.nodes.values() if n.role == role}
+        for name in names:
+            xs = [pos[f"{name}@{t}"][0] for t in (1, 2, 3) if f"{name}@{t}" in pos]
+            assert xs == sorted(xs), name
+    inputs = sorted(pos[n.id][0] for n in cg.nodes.values() if n.role == "input" and n.name == model.inputs[0])
+    step = min(b - a for a, b in zip(inputs, inputs[1:]))
+    for name in {n.name for n in cg.nodes.values() if n.role == "output"}:
+        xs = [pos[f"{name}@{t}"][0] for t in (1, 2, 3)]
+        assert min(b - a for a, b in zip(xs, xs[1:])) > 0.3 * step, name
+
+
+@pytest.mark.parametrize("text", [(EXAMPLES[[p.stem for p in EXAMPLES].index("gru")]).read_text(),
+                                  "h[t] = tanh(W [h[t-1], x[t]] + b)",
+                                  "h[t] = tanh(W_h [h[t-1], x[t]])\ny[t] = V [h[t], x[t]]"])
+def test_concatenation_is_drawn_inside_its_product(text):
+    """A [ , ] read only by a product is the product's last cell: no node of its own, its inputs enter that cell."""
+    cg = cell_graph(load_model(text))
+    dot_text = to_dot(cg)
+    concats = [n for n in cg.nodes.values() if n.op == "concat"]
+    assert concats
+    for n in concats:
+        assert not re.search(rf'^  "{re.escape(n.id)}" \[', dot_text, re.M)
+        user = next(e.target for e in cg.edges if e.source == n.id)
+        line = next(l for l in dot_text.splitlines() if l.startswith(f'  "{user}" ['))
+        assert 'PORT="in"' in line
+        joined = [e for e in cg.edges if e.target == n.id]
+        into = re.findall(rf'-> "{re.escape(user)}" \[[^\n]*headport="in:s"', dot_text)
+        assert len(into) == len(joined)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+def test_gru_gate_activation_sits_two_rows_above_the_input():
+    """Rendered GRU cell: input row, one product row "W · [h, x]", then the gate's sigma: no row for the [ , ] alone."""
+    model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index("gru")]))
+    cg = cell_graph(model)
+    pos = _positions(to_dot(cg))
+    rows = sorted({round(y, 2) for _, y in pos.values()})
+    sigma = next(n.id for n in cg.nodes.values() if n.op == "sigmoid")
+    assert rows.index(round(pos[sigma][1], 2)) - rows.index(round(pos["x"][1], 2)) == 2

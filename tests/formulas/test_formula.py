@@ -1,0 +1,216 @@
+"""Targets, unrolled formulas and the expansion of derivatives over time."""
+
+from __future__ import annotations
+
+import glob
+
+import pytest
+
+import rnnviz
+from rnnviz.formulas.gradient import gradient_formula
+from rnnviz.formulas.unrolled import At, Printer, unroll, unrolled_formula
+from rnnviz.language import expr as E
+from rnnviz.numeric.target import Target, TargetError, parse_target
+
+VANILLA = "h[t] = f(W h[t-1] + U x[t])"
+TWO_LAYER = "examples/two_layer.rnn"
+EXAMPLES = sorted(glob.glob("examples/*.rnn"))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("h[3]", Target("h", 3)),
+    ("h_3", Target("h", 3)),
+    ("h^{(3)}", Target("h", 3)),
+    ("h[3][1]", Target("h", 3, 1)),
+    ("sum(h)", Target("h", None, None, True)),
+    ("sum(h[2])", Target("h", 2, None, True)),
+])
+def test_target_spellings(text, expected):
+    """Every spelling of a target names the same variable, step and component."""
+    assert parse_target(text, rnnviz.load_model(VANILLA)) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("h1[3]", Target("h_1", 3)),
+    ("h_1[3]", Target("h_1", 3)),
+    ("h_{1,3}", Target("h_1", 3)),
+    ("h_1^{(2)}", Target("h_1", 2)),
+    ("y_2", Target("y", 2)),
+])
+def test_target_with_subscripted_names(text, expected):
+    """A name that carries a subscript of its own keeps it; the last number is the step."""
+    assert parse_target(text, rnnviz.load(TWO_LAYER)) == expected
+
+
+@pytest.mark.parametrize("text, words", [
+    ("q[2]", "not a variable"),
+    ("W[1]", "is a parameter"),
+    ("x[1]", "is an input"),
+    ("h", "needs a step"),
+    ("h[0]", "initial value"),
+    ("h[t]", "names the step t"),
+    ("((", "cannot read"),
+    ("", "empty target"),
+])
+def test_bad_targets(text, words):
+    """A target that names nothing computed is a TargetError that says why."""
+    with pytest.raises(TargetError) as err:
+        parse_target(text, rnnviz.load_model(VANILLA))
+    assert words in err.value.message
+    assert err.value.format().startswith("--of:1:")
+
+
+def test_target_beyond_the_run():
+    """A step after the last one of the run is reported with the number of steps."""
+    with pytest.raises(TargetError, match="beyond the last step"):
+        Target("h", 9).check_steps(3)
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4])
+def test_vanilla_unrolled_formula_nests_once_per_step(step):
+    """h_T of a vanilla RNN nests f T times and reads x_1..x_T and h_0."""
+    text = unrolled_formula(rnnviz.load_model(VANILLA), f"h[{step}]")
+    lhs, rhs = text.split(" = ")
+    assert lhs == f"h_{step}"
+    assert rhs.count("f(") == step
+    assert "h_0" in rhs and all(f"x_{k}" in rhs for k in range(1, step + 1))
+    assert f"x_{step + 1}" not in rhs
+
+
+def test_unrolled_formula_matches_the_textbook():
+    """The issue's own example comes out character for character."""
+    assert unrolled_formula(rnnviz.load_model(VANILLA), "h[3]") == \
+        "h_3 = f(W f(W f(W h_0 + U x_1) + U x_2) + U x_3)"
+
+
+@pytest.mark.parametrize("path", EXAMPLES)
+def test_unrolled_leaves_are_inputs_initial_states_and_parameters(path):
+    """After unrolling, no computed variable at a step >= 1 is left in any example."""
+    m = rnnviz.load(path)
+    for name in m.variables:
+        tree = unroll(m, name, 2)
+        for node in E.walk(tree):
+            assert not isinstance(node, E.Var)
+            if isinstance(node, At):
+                assert node.name in m.inputs or node.step <= 0
+
+
+@pytest.mark.parametrize("path", EXAMPLES)
+def test_latex_formula_has_balanced_braces(path):
+    """LaTeX formulas of every example keep braces and \\left/\\right balanced."""
+    m = rnnviz.load(path)
+    text = unrolled_formula(m, f"{m.variables[-1]}[2]", latex=True)
+    assert text.count("{") == text.count("}")
+    assert text.count("\\left") == text.count("\\right")
+
+
+@pytest.mark.parametrize("source, latex_bits", [
+    ("h[t] = tanh(W h[t-1])", [r"\tanh"]),
+    ("h[t] = sigmoid(W h[t-1])", [r"\sigma"]),
+    (r"\tilde{c}_t = \tanh(W_{hh} \tilde{c}_{t-1})", [r"\tilde{c}_{2} = ", r"\tilde{c}_{0}", "W_{hh}"]),
+    (r"h_t = \phi(U^g h_{t-1})", [r"\phi\left(", "U^{g}"]),
+])
+def test_latex_spelling(source, latex_bits):
+    """Functions, accents, subscripts and superscripts are typeset as LaTeX."""
+    m = rnnviz.load_model(source)
+    text = unrolled_formula(m, f"{m.variables[-1]}[2]", latex=True)
+    for bit in latex_bits:
+        assert bit in text
+
+
+def test_depth_keeps_earlier_states_as_names():
+    """With depth 0 only the cell's intermediates are substituted, not earlier steps."""
+    m = rnnviz.load("examples/lstm.rnn")
+    text = unrolled_formula(m, "h[3]", depth=0)
+    assert "h_2" in text and "c_2" in text and "x_2" not in text
+    assert "o_3" not in text and "f_3" not in text
+
+
+def test_sum_target_is_not_unrolled():
+    """sum(h) asks for every step at once; the formula asks for one step instead."""
+    with pytest.raises(TargetError, match="unroll one step"):
+        unrolled_formula(rnnviz.load_model(VANILLA), "sum(h)")
+
+
+def test_printer_names():
+    """Names at steps: plain h_3, subscripted names get the step as a superscript."""
+    m = rnnviz.load(TWO_LAYER)
+    assert Printer(m).name("h_1", 3) == "h_1^(3)"
+    assert Printer(m, latex=True).name("h_1", "j-1") == "h_{1}^{(j-1)}"
+    assert Printer(m).name("x", "j-1") == "x_{j-1}"
+
+
+def test_vanilla_gradient_expansion():
+    """dh_3/dW is a sum over k of products of diag(f'(a_j)) W, as the textbook writes it."""
+    text = gradient_formula(rnnviz.load_model(VANILLA), "h[3]", "W")
+    assert "dh_3/dW = sum_{k=1}^{3} (prod_{j=k+1}^{3} dh_j/dh_{j-1}) dh_k^+/dW" in text
+    assert "dh_j/dh_{j-1} = diag(f'(a_j)) W" in text
+    assert "a_j = W h_{j-1} + U x_j" in text
+
+
+def test_output_weight_has_no_sum_over_time():
+    """Exercise 7: dp/dW_ph involves no sum over time, dp/dW_hh goes through the state."""
+    m = rnnviz.load_model("h[t] = tanh(W_hx x[t] + W_hh h[t-1] + b_h)\np[t] = W_ph h[t] + b_p")
+    ph = gradient_formula(m, "p[3]", "W_ph")
+    assert "sum_" not in ph and "d(W_ph h_3)/dW_ph" in ph
+    hh = gradient_formula(m, "p[3]", "W_hh")
+    assert "dp_3/dh_3 dh_3/dW_hh" in hh and "sum_{k=1}^{3}" in hh
+    assert "dh_j/dh_{j-1} = diag(tanh'(a_j)) W_hh" in hh
+
+
+def test_lstm_jacobian_blocks_go_through_the_gates():
+    """The LSTM's state Jacobian lists its blocks, each through the gates that carry it."""
+    text = gradient_formula(rnnviz.load("examples/lstm.rnn"), "h[3]", "U_f")
+    assert "s_t = (c_t, h_t)" in text
+    assert "dc_j/dc_{j-1} = diag(f_j)" in text
+    assert "df_j/dh_{j-1} = diag(sigmoid'(a^f_j)) U_f" in text
+
+
+@pytest.mark.parametrize("path", EXAMPLES)
+def test_gradient_formula_for_every_parameter(path):
+    """Every parameter of every example gets an expansion, in plain text and in LaTeX."""
+    m = rnnviz.load(path)
+    target = f"{m.variables[-1]}[3]"
+    for p in m.parameters:
+        plain = gradient_formula(m, target, p)
+        assert plain.startswith(f"d{Printer(m).name(m.variables[-1], 3)}/d")
+        latex = gradient_formula(m, target, p, latex=True)
+        assert latex.count("{") == latex.count("}")
+
+
+@pytest.mark.parametrize("wrt", ["x", "W[1]", "h[2]", "q", "x[4]", "h[1]"])
+def test_gradient_formula_rejects_what_it_cannot_expand(wrt):
+    """--grad takes a parameter, an initial state or an input at a step of the target."""
+    with pytest.raises(TargetError):
+        gradient_formula(rnnviz.load_model(VANILLA), "h[3]", wrt)
+
+
+@pytest.mark.parametrize("wrt, head", [
+    ("h[0]", "dh_3/dh_0 = prod_{j=1}^{3} dh_j/dh_{j-1}"),
+    ("h_0", "dh_3/dh_0 = prod_{j=1}^{3} dh_j/dh_{j-1}"),
+    ("x[1]", "dh_3/dx_1 = (prod_{j=2}^{3} dh_j/dh_{j-1}) dh_1/dx_1"),
+    ("x_3", "dh_3/dx_3 = diag(f'(a_3)) U"),
+])
+def test_gradient_formula_through_the_states(wrt, head):
+    """d h_3 / d h_0 is the product of Jacobians that vanishes or explodes; inputs enter at their step."""
+    text = gradient_formula(rnnviz.load_model(VANILLA), "h[3]", wrt)
+    assert text.splitlines()[0] == head
+    if "prod" in head:
+        assert "dh_j/dh_{j-1} = diag(f'(a_j)) W" in text and "vanishes or explodes" in text
+
+
+def test_gradient_formula_of_an_output_through_the_states():
+    """An output reads the state of its step: dp_3/dh_0 = dp_3/dh_3 times the product."""
+    m = rnnviz.load_model("h[t] = tanh(W_hh h[t-1] + W_hx x[t])\np[t] = W_ph h[t] + b_p")
+    text = gradient_formula(m, "p[3]", "h[0]")
+    assert text.splitlines()[0] == "dp_3/dh_0 = dp_3/dh_3 [prod_{j=1}^{3} dh_j/dh_{j-1}]"
+    assert "dp_3/dh_3 = W_ph" in text
+
+
+def test_gradient_formula_lstm_initial_cell():
+    """For several states the product is of the stacked state's Jacobian, and one block is taken."""
+    text = gradient_formula(rnnviz.load("examples/lstm.rnn"), "h[3]", "c[0]")
+    assert text.splitlines()[0] == "dh_3/dc_0 = [prod_{j=1}^{3} ds_j/ds_{j-1}]_h"
+    assert "dc_j/dc_{j-1} = diag(f_j)" in text
+    latex = gradient_formula(rnnviz.load("examples/lstm.rnn"), "h[3]", "c[0]", latex=True)
+    assert latex.count("{") == latex.count("}") and "\\right]" in latex

@@ -1,0 +1,228 @@
+"""The built site in a real browser (headless Debian Chromium), in the light and the dark scheme."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.sitebuild import ROOT, LocalServer, html_pages, real_site
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1280,900", "--hide-scrollbars"]
+
+_CHECKS = """
+const svgs = Array.from(document.querySelectorAll('svg.rnnviz-svg, svg.rnnviz-plot'));
+const math = document.querySelectorAll('.arithmatex');
+return {
+  scheme: document.body.getAttribute('data-md-color-scheme'),
+  svgSizes: svgs.map(s => { const r = s.getBoundingClientRect(); return [r.width, r.height]; }),
+  math: math.length,
+  typeset: document.querySelectorAll('.arithmatex .katex').length,
+  katexErrors: document.querySelectorAll('.katex-error').length,
+  resources: performance.getEntriesByType('resource').map(e => e.name),
+  height: document.documentElement.scrollHeight,
+};
+"""
+
+# What a reader at this width would see cut off: the page scrolling sideways, or a diagram
+# reaching past its block (which would hide its right part behind a scroll bar).
+_FIT = """
+const doc = document.documentElement;
+const cut = Array.from(document.querySelectorAll('.rnnviz svg.rnnviz-svg, .rnnviz svg.rnnviz-plot'))
+  .filter(s => { const r = s.getBoundingClientRect(), p = s.closest('.rnnviz').getBoundingClientRect();
+                 return r.right > p.right + 1 || r.left < p.left - 1; })
+  .map(s => Math.round(s.getBoundingClientRect().width));
+const tables = Array.from(document.querySelectorAll('table.rnnviz-table th'))
+  .filter(th => /[\u2016\u01c1]/.test(th.textContent.replace(
+      Array.from(th.querySelectorAll('.katex')).map(k => k.textContent).join(''), '')))
+  .map(th => th.textContent.slice(0, 40));
+const brokenNames = Array.from(document.querySelectorAll('.md-typeset table:not([class]) td:first-child code'))
+  .filter(c => c.getClientRects().length > 1).map(c => c.textContent);
+const wideMath = Array.from(document.querySelectorAll('.katex-display'))
+  .filter(m => m.scrollWidth > m.clientWidth + 1).length;
+return {sideways: doc.scrollWidth - doc.clientWidth, cut: cut, rawGlyphs: tables, wideMath: wideMath,
+        brokenNames: brokenNames};
+"""
+
+# Text in a diagram that a reader cannot see at all (contrast below 1.5; the faded labels of
+# tiny gradients are meant to be faint, but not gone, and "∇ 0" must read): the contrast of every text of every diagram
+# with what lies behind it, as the browser paints it (so the page's CSS counts): the shape
+# of its node, and for edge labels both their halo and the page (a subscript hangs below
+# the halo).
+_CONTRAST = """
+function rgb(c) { const m = (c || '').match(/[\\d.]+/g); return m && m.length >= 3 && !/^rgba\\(.*,\\s*0\\)$/.test(c)
+                  && c !== 'none' ? m.slice(0, 3).map(Number) : null; }
+function lum(c) { const v = c.map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+                  return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; }
+function ratio(a, b) { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); }
+const page = rgb(getComputedStyle(document.body).backgroundColor);
+const bad = [];
+document.querySelectorAll('svg.rnnviz-svg text').forEach(t => {
+  const fg = rgb(getComputedStyle(t).fill);
+  if (!fg || !t.textContent.trim()) { return; }
+  const g = t.closest('g.node, g.edge');
+  const shape = g && g.querySelector('ellipse, polygon, path, rect');
+  const fill = shape && rgb(getComputedStyle(shape).fill);
+  const behind = [];
+  if (g && g.classList.contains('node') && fill) { behind.push(fill); }
+  else { behind.push(page); if (fill && g) { behind.push(fill); } }
+  const worst = Math.min(...behind.map(b => ratio(fg, b)));
+  if (worst < 1.5) { bad.push(t.textContent.trim().slice(0, 12) + ' ' + worst.toFixed(1)); }
+});
+return bad;
+"""
+WIDTHS = (1280, 400)
+
+
+@pytest.fixture(scope="module")
+def driver():
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("Debian chromium and chromium-driver are not installed")
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="rnnviz-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in FLAGS + [f"--user-data-dir={profile}"]:
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    drv.set_page_load_timeout(30)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def served():
+    site, proc = real_site()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with LocalServer(site) as server:
+        yield site, server.url
+
+
+def _pages(site: Path) -> list[str]:
+    return [str(p.relative_to(site)).replace("index.html", "")
+            for p in html_pages(site) if p.name == "index.html"]
+
+
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+def test_every_page_in_the_browser(driver, served, scheme):
+    """Each page loads without console errors or foreign requests; SVGs have a size; math is typeset;
+    at a laptop and a phone width nothing is cut off or scrolls the page sideways."""
+    site, base = served
+    media = "dark" if scheme == "slate" else "light"
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                           {"features": [{"name": "prefers-color-scheme", "value": media}]})
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for page in _pages(site):
+        driver.get(base + page)
+        res = driver.execute_script(_CHECKS)
+        if res["scheme"] != scheme:  # a palette saved by an earlier page: forget it, load again
+            driver.execute_script("localStorage.clear(); sessionStorage.clear();")
+            driver.get(base + page)
+            res = driver.execute_script(_CHECKS)
+        logs = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        name = page.strip("/").replace("/", "-") or "home"
+        if res["scheme"] != scheme:
+            problems.append(f"{name}: scheme {res['scheme']}, wanted {scheme}")
+        if logs:
+            problems.append(f"{name}: console errors {[e['message'] for e in logs][:3]}")
+        foreign = [u for u in res["resources"] if not u.startswith(base)]
+        if foreign:
+            problems.append(f"{name}: requests to other hosts {foreign[:3]}")
+        empty = [s for s in res["svgSizes"] if not (s[0] > 0 and s[1] > 0)]
+        if empty:
+            problems.append(f"{name}: {len(empty)} SVG(s) of zero size")
+        faint = driver.execute_script(_CONTRAST)
+        if faint:
+            problems.append(f"{name}: {len(faint)} diagram text(s) hard to see {faint[:4]}")
+        if res["typeset"] < res["math"] or res["katexErrors"]:
+            problems.append(f"{name}: math typeset {res['typeset']}/{res['math']}, errors {res['katexErrors']}")
+        for width in WIDTHS:
+            driver.set_window_size(width, 900)
+            fit = driver.execute_script(_FIT)
+            if fit["sideways"] > 0:
+                problems.append(f"{name} at {width}px: the page scrolls sideways by {fit['sideways']}px")
+            if fit["cut"]:
+                problems.append(f"{name} at {width}px: diagrams wider than their block {fit['cut']}")
+            if fit["wideMath"] and width >= 1280:
+                problems.append(f"{name} at {width}px: {fit['wideMath']} display formula(s) need scrolling")
+            if fit["brokenNames"]:
+                problems.append(f"{name} at {width}px: names broken over two lines {fit['brokenNames'][:3]}")
+            if fit["rawGlyphs"]:
+                problems.append(f"{name}: table headers with raw glyphs instead of math {fit['rawGlyphs']}")
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.set_window_size(width, min(max(height, 900), 8000))
+            driver.save_screenshot(str(ARTIFACTS / f"{name}-{scheme}-{width}.png"))
+        driver.set_window_size(1280, 900)
+    assert not problems, "\n".join(problems)
+
+
+def test_minimal_site_typesets_math_and_draws(driver, tmp_path):
+    """A site with only `plugins: [rnnviz]` (theme material) shows its diagram and typesets its math."""
+    from tests.sitebuild import build_site
+
+    root = tmp_path / "minimal"
+    shutil.copytree(ROOT / "tests" / "site" / "data" / "minimal", root)
+    proc = build_site(root / "site", config=root / "mkdocs.yml")
+    assert proc.returncode == 0, proc.stderr
+    with LocalServer(root / "site") as server:
+        driver.set_window_size(1280, 900)
+        driver.get(server.url)
+        res = driver.execute_script(_CHECKS)
+    assert res["math"] >= 2 and res["typeset"] == res["math"] and not res["katexErrors"]
+    assert res["svgSizes"] and all(w > 0 and h > 0 for w, h in res["svgSizes"])
+
+
+@pytest.mark.parametrize("query, page", [("forget gate", "gallery/lstm/"), ("gradnorms", "fence/")])
+def test_search_finds_pages(driver, served, query, page):
+    """The search box (Material's, offline index) lists the page that holds the words."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    site, base = served
+    driver.set_window_size(1280, 900)
+    driver.get(base)
+    box = driver.find_element(By.CSS_SELECTOR, "input.md-search__input")
+    box.click()
+    box.send_keys(query)
+    links = WebDriverWait(driver, 15).until(lambda d: [
+        a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, ".md-search-result__item a")] or None)
+    assert any(href.split("#")[0] == base + page for href in links), links
+
+
+def test_a_scaled_diagram_zooms_on_click_inside_its_block(driver, served):
+    """Clicking a scaled-down diagram shows it at its drawn size, scrolling in its block only; again fits it."""
+    from selenium.webdriver.common.by import By
+
+    site, base = served
+    driver.set_window_size(1280, 900)
+    driver.get(base + "gallery/lstm/")
+    svg = driver.find_element(By.CSS_SELECTOR, ".rnnviz.rnnviz-scaled svg.rnnviz-svg")
+    measure = """const s = arguments[0], b = s.closest('.rnnviz'), d = document.documentElement;
+      return {svg: s.getBoundingClientRect().width, block: b.clientWidth, scroll: b.scrollWidth,
+              zoomed: b.classList.contains('rnnviz-zoomed'), page: d.scrollWidth - d.clientWidth,
+              drawn: parseFloat(s.style.width) * 4 / 3};"""
+    before = driver.execute_script(measure, svg)
+    assert before["svg"] <= before["block"] + 1 and not before["zoomed"]
+    driver.execute_script("arguments[0].scrollIntoView(); arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}));", svg)
+    zoomed = driver.execute_script(measure, svg)
+    assert zoomed["zoomed"] and abs(zoomed["svg"] - zoomed["drawn"]) < 2
+    assert zoomed["scroll"] > zoomed["block"] and zoomed["page"] <= 0
+    driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}));", svg)
+    again = driver.execute_script(measure, svg)
+    assert not again["zoomed"] and again["svg"] <= again["block"] + 1

@@ -16,4 +16,6 @@ COMMANDS = {
     "grad": "grad",
     "formula": "formula",
     "gates": "gates",
+    "exercise": "exercise",
+    "check": "check",
 }

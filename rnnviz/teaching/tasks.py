@@ -1,0 +1,600 @@
+"""The tasks of a sheet: each writes its question, its worked solution and its answers.
+
+A task is a function of a :class:`Context` (one variant's model, its forward pass and,
+for a scalar model, the exact pass) returning a :class:`Part`. The tasks are those
+the course sheets ask:
+
+- ``draw``: draw the folded and the unfolded network (the diagrams in the solution only);
+- ``forward``: calculate every variable at every step (``h_1 = relu(-3·0 + 3·2) = 6``);
+- ``plot``: plot the results for each step (and compare the first and last output);
+- ``params``: count the parameters (``3×5 + 5×5 + 5 = 45``);
+- ``grad``: a derivative by backpropagation through time, the sum with each term;
+- ``gates``: assign the gates to their roles, with the structural reason;
+- ``formula``: the target written out in the inputs, initial states and parameters;
+- ``jacobian``: the state's Jacobian ``dc_t/dc_{t-1}`` expanded, and what it does to the gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..errors import UsageError
+from ..formulas.unrolled import Printer
+from ..language import Model
+from ..language import expr as E
+from .arith import Number, exact, fmt, fmt_full
+from .document import Chain, Figure, Heading, Math, Para
+from .scalar import NotScalar, ScalarPass, uses_fractions
+from .variants import default_target, default_wrt
+
+__all__ = ["TASKS", "Answer", "Part", "Context", "default_target", "default_wrt", "build_part"]
+
+#: Task name -> what the sheet calls it, in the order a sheet lists them.
+TASKS = {
+    "draw": "Drawing the network",
+    "forward": "Forward pass",
+    "plot": "Plotting the forward pass",
+    "params": "Number of parameters",
+    "grad": "Backpropagation through time",
+    "gates": "Gates",
+    "formula": "Unrolled formula",
+    "jacobian": "Jacobian of the state",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer line: ``kind`` is value, grad, gate, cell or params.
+
+    ``key`` names what is answered in the canonical form ``check`` reads (``h[2]``,
+    ``d h[3] / d V``, ``g_1``, ``parameters``); ``label`` is how the sheet writes it;
+    ``value`` a number, a list of numbers (a vector, a matrix) or a role word.
+    """
+
+    kind: str
+    key: str
+    label: Math
+    value: object
+    exact: bool = False
+
+    def line(self, fractions: bool = True) -> str:
+        """The answer line as a solution sheet (and ``rnnviz check``) writes it."""
+        return f"{self.label.plain} = {_value_plain(self.value, fractions)}"
+
+
+@dataclass
+class Part:
+    """One task of one variant."""
+
+    task: str
+    title: str
+    question: list
+    solution: list
+    answers: list = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """One variant's model and passes, and what the tasks ask about."""
+
+    model: Model
+    trace: object
+    run: ScalarPass | None
+    target: str
+    wrt: str
+    index: int = 1
+    #: Whether an earlier task of this variant already stated the values.
+    values_stated: bool = False
+
+    @classmethod
+    def of(cls, model: Model, *, target: str | None = None, wrt: str | None = None, index: int = 1
+           ) -> "Context":
+        from ..numeric.forward_pass import forward
+
+        trace = forward(model)
+        tgt = target or default_target(model, trace.steps)
+        w = wrt or default_wrt(model)
+        try:
+            run = ScalarPass.from_model(model, trace=trace, seeds=[w] if w else ())
+        except NotScalar:
+            run = None
+        if run is not None:
+            _cross_check(run, trace)
+        return cls(model, trace, run, tgt, w, index)
+
+    @property
+    def steps(self) -> int:
+        return self.trace.steps
+
+    @property
+    def fractions(self) -> bool:
+        return uses_fractions(self.model)
+
+    def name(self, n: str, step=None, *, latex: bool = True) -> str:
+        return Printer(self.model, latex=latex).name(n, step)
+
+    def math(self, n: str, step=None) -> Math:
+        return Math(self.name(n, step), self.name(n, step, latex=False))
+
+
+def _cross_check(run: ScalarPass, trace) -> None:
+    """The exact pass and numpy's forward pass must agree: a disagreement is a bug, not a sheet."""
+    for (name, t), d in run.vals.items():
+        ref = float(trace.value(name, t))
+        if not math.isclose(float(d.v), ref, rel_tol=1e-9, abs_tol=1e-12):
+            raise AssertionError(f"exact {name}_{t} = {d.v} but the forward pass gives {ref}")
+
+
+# -- numbers and values in text ---------------------------------------------------------
+
+
+def _value_plain(v: object, fractions: bool = True) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, list):
+        return "[" + ", ".join(_value_plain(x, fractions) for x in v) + "]"
+    return fmt_full(v, fractions=fractions)  # type: ignore[arg-type]
+
+
+def _value_latex(v: object, fractions: bool = True, digits: int = 4) -> str:
+    if isinstance(v, list):
+        if v and isinstance(v[0], list):
+            rows = " \\\\ ".join(" & ".join(fmt(x, latex=True, digits=digits, fractions=fractions) for x in r)
+                                 for r in v)
+        else:
+            rows = " \\\\ ".join(fmt(x, latex=True, digits=digits, fractions=fractions) for x in v)
+        return f"\\begin{{pmatrix}} {rows} \\end{{pmatrix}}"
+    return fmt(v, latex=True, digits=digits, fractions=fractions)  # type: ignore[arg-type]
+
+
+def _value_math(v: object, fractions: bool = True, digits: int = 4) -> Math:
+    plain = _value_plain(v, fractions) if digits >= 6 else (
+        "[" + ", ".join(_value_math(x, fractions, digits).plain for x in v) + "]" if isinstance(v, list)
+        else fmt(v, digits=digits, fractions=fractions))  # type: ignore[arg-type]
+    return Math(_value_latex(v, fractions, digits), plain)
+
+
+def _exact_tree(a) -> object:
+    """An array (or number) as exact numbers where they are short decimals, else floats."""
+    import numpy as np
+
+    arr = np.asarray(a, dtype=float)
+    if arr.ndim == 0:
+        return exact(float(arr))
+    return [_exact_tree(x) for x in arr]
+
+
+def _listing(items: list) -> list:
+    """``a, b and c`` as paragraph parts."""
+    out: list = []
+    for i, it in enumerate(items):
+        if i:
+            out.append(" and " if i == len(items) - 1 else ", ")
+        out.append(it)
+    return out
+
+
+def values_sentence(ctx: Context) -> list:
+    """``V = -3, W = 3, h_0 = 0, x_1 = 2, x_2 = 3 and x_3 = 1`` (parts), from the given values."""
+    vals = variant_values_of(ctx)
+    fr = ctx.fractions
+    items = []
+    for n, v in vals["params"].items():
+        items.append(Math(f"{ctx.name(n)} = {_value_latex(v, fr, 6)}", f"{ctx.name(n, latex=False)} = "
+                          f"{_value_plain(v, fr)}"))
+    for (n, s), v in vals["initial"].items():
+        items.append(Math(f"{ctx.name(n, s)} = {_value_latex(v, fr, 6)}",
+                          f"{ctx.name(n, s, latex=False)} = {_value_plain(v, fr)}"))
+    for n, seq in vals["inputs"].items():
+        for s, v in enumerate(seq, start=1):
+            items.append(Math(f"{ctx.name(n, s)} = {_value_latex(v, fr, 6)}",
+                              f"{ctx.name(n, s, latex=False)} = {_value_plain(v, fr)}"))
+    return _listing(items)
+
+
+def variant_values_of(ctx: Context) -> dict:
+    from .variants import _given
+
+    return _given(ctx.model)
+
+
+def _relu_sentence(ctx: Context) -> list:
+    if not any(isinstance(n, E.Call) and n.func == "relu" for eq in ctx.model.equations for n in E.walk(eq.expr)):
+        return []
+    r0 = exact(ctx.model.relu_prime0)
+    return [" Use that ", Math(f"\\mathrm{{ReLU}}'(0) = {fmt(r0, latex=True)}", f"ReLU'(0) = {fmt(r0)}"), "."]
+
+
+def _with_values(ctx: Context, lead: list) -> list:
+    """``lead`` followed by ``where V = ...`` the first time a variant's values are needed."""
+    if ctx.values_stated:
+        return lead + [" with the values above."]
+    ctx.values_stated = True
+    return lead + [" where "] + values_sentence(ctx) + ["."]
+
+
+def _sizes_parts(ctx: Context) -> list:
+    """``x_t ∈ R^3 and h_t ∈ R^5`` from the sizes."""
+    shapes = ctx.trace.shapes
+    items = []
+    for n in list(ctx.model.inputs) + list(ctx.model.variables):
+        shape = shapes.of(n)
+        size = shape[0] if shape else 1
+        items.append(Math(f"{ctx.name(n, 't')} \\in \\mathbb{{R}}^{{{size}}}", f"{ctx.name(n, 't', latex=False)} in R^{size}"))
+    return _listing(items)
+
+
+# -- the tasks ------------------------------------------------------------------------
+
+
+def _figure(ctx: Context, view: str, *, values: bool = False) -> Figure:
+    from ..diagrams.diagram import draw
+    from .variants import variant_source
+
+    steps = ctx.steps
+    diagram = draw(ctx.model, view, steps, values=ctx.trace if values else None)
+    opts = f"view={view}" + (f" unroll={steps}" if view != "folded" else "") + (" values=true" if values else "")
+    fence = f"```rnnviz {{{opts}}}\n{variant_source(ctx.model, values=values)}```"
+    return Figure(f"v{ctx.index}-{view}{'-values' if values else ''}", f"the {view} network",
+                  lambda fmt_: diagram.render(fmt_, dpi=200), fence,
+                  width=0.45 if view == "folded" else 0.9)
+
+
+def task_draw(ctx: Context) -> Part:
+    q = [Para(("Draw the folded network and the network unfolded over ", Math(str(ctx.steps), str(ctx.steps)),
+               " time steps. Mark the delayed (recurrent) connections and label each edge with its parameter."))]
+    from ..diagrams.diagram import draw
+
+    folded = draw(ctx.model, "folded").graph
+    edges = []
+    for e in folded.get("edges", []):
+        src, dst = ctx.math(e["source"]), ctx.math(e["target"])
+        edge = Math(f"{src.latex} \\to {dst.latex}", f"{src.plain} -> {dst.plain}")
+        notes = ([ctx.math(e["param"])] if e.get("param") else []) + ([", delayed"] if e.get("delay") else [])
+        edges.append([edge] + ([" ("] + notes + [")"] if notes else []))
+    listing: list = ["Its edges: "]
+    for i, parts in enumerate(edges):
+        listing += (["; "] if i else []) + parts
+    listing.append(".")
+    s = [Para(("The folded network has one node per variable; a delayed edge (a black square) reads the value "
+               "of the previous step:",)),
+         _figure(ctx, "folded"),
+         Para(tuple(listing)),
+         Para(("Unfolded, each step is a column; the delayed edges run from one column to the next:",)),
+         _figure(ctx, "unrolled")]
+    return Part("draw", TASKS["draw"], q, s)
+
+
+def _vector_worked(ctx: Context, name: str, t: int) -> Chain:
+    p = Printer(ctx.model, latex=True)
+    pp = Printer(ctx.model, latex=False)
+    from ..formulas.unrolled import at_steps
+
+    eq = ctx.model.equation(name)
+    val = _exact_tree(ctx.trace.value(name, t))
+    return Chain(Math(p.name(name, t), pp.name(name, t)),
+                 (Math(p.expr(at_steps(eq.expr, str(t))), pp.expr(at_steps(eq.expr, str(t)))),
+                  _value_math(val, ctx.fractions)), "=")
+
+
+def task_forward(ctx: Context) -> Part:
+    names = ctx.model.variables
+    steps = list(range(1, ctx.steps + 1))
+    if len(names) == 1:
+        asked = _listing([ctx.math(names[0], t) for t in steps])
+    else:
+        asked = _listing([ctx.math(n, "t") for n in names]) + [" for "] + [Math(
+            "t = " + ", ".join(map(str, steps)), "t = " + ", ".join(map(str, steps)))]
+    lead = ["Calculate "] + asked
+    q = [Para(tuple(_with_values(ctx, lead)))]
+    if ctx.run is None or any(isinstance(ctx.run.value(n, t), float) for n in names for t in steps):
+        q.append(Para(("Give numbers that are not whole to four decimals.",)))
+    s: list = []
+    answers = []
+    for t in steps:
+        s.append(Para((f"Step {t}:",)))
+        for n in names:
+            if ctx.run is not None:
+                w = ctx.run.worked(n, t)
+                parts = w.latex.split(" = ")
+                plain = w.plain.split(" = ")
+                s.append(Chain(Math(parts[0], plain[0]),
+                               tuple(Math(a, b) for a, b in zip(parts[1:], plain[1:]))))
+                value: object = ctx.run.value(n, t)
+            else:
+                s.append(_vector_worked(ctx, n, t))
+                value = _exact_tree(ctx.trace.value(n, t))
+            answers.append(Answer("value", f"{n}[{t}]", ctx.math(n, t), value,
+                                  exact=ctx.run is not None and isinstance(value, Fraction)))
+    return Part("forward", TASKS["forward"], q, s, answers)
+
+
+def task_plot(ctx: Context) -> Part:
+    from ..diagrams.plot import figure_bytes, plot_steps
+    from .variants import variant_source
+
+    q = [Para(tuple(_with_values(ctx, ["Run the forward pass over the whole sequence"]) +
+                    [" Plot the results for each step."]))]
+    fig = plot_steps(ctx.trace)
+    figure = Figure(f"v{ctx.index}-plot", "every variable against the step t",
+                    lambda f: figure_bytes(fig, f, dpi=150),
+                    f"```rnnviz {{show=plot}}\n{variant_source(ctx.model)}```", width=0.8)
+    s: list = [figure]
+    out = [n for n in ctx.model.variables if ctx.model.role(n) == "output"]
+    x = ctx.model.inputs
+    T = ctx.steps
+    if out and x and T > 1 and ctx.run is not None:
+        o, xn = out[-1], x[0]
+        same_input = all(ctx.run.value(i, 1) == ctx.run.value(i, T) for i in x)
+        if same_input:
+            q.append(Para(("Is the output ", ctx.math(o, 1), " equal to the output ", ctx.math(o, T), "? Why?")))
+            a, b = ctx.run.value(o, 1), ctx.run.value(o, T)
+            states = ctx.model.recurrent
+            st1 = _listing([Math(ctx.name(r, 0), ctx.name(r, 0, latex=False)) for r in states])
+            stT = _listing([Math(ctx.name(r, T - 1), ctx.name(r, T - 1, latex=False)) for r in states])
+            if a == b or math.isclose(float(a), float(b), rel_tol=1e-12):
+                s.append(Para((ctx.math(o, 1), " and ", ctx.math(o, T), " are equal: the input is the same (",
+                               ctx.math(xn, 1), " = ", ctx.math(xn, T), ") and so is the state it meets.")))
+            else:
+                s.append(Para(tuple([
+                    "No: ", Math(f"{ctx.name(o, 1)} = {fmt(a, latex=True)}", f"{ctx.name(o, 1, latex=False)} = {fmt(a)}"),
+                    " but ", Math(f"{ctx.name(o, T)} = {fmt(b, latex=True)}", f"{ctx.name(o, T, latex=False)} = {fmt(b)}"),
+                    ", although the input is the same (", Math(f"{ctx.name(xn, 1)} = {ctx.name(xn, T)}",
+                                                                f"{ctx.name(xn, 1, latex=False)} = {ctx.name(xn, T, latex=False)}"),
+                    "). The output also depends on the state carried from the earlier steps: at t = 1 the "
+                    "network starts from "] + st1 + [", at t = " + str(T) + " from "] + stT +
+                    [", which hold what the earlier inputs left behind."])))
+    return Part("plot", TASKS["plot"], q, s)
+
+
+def _param_terms(ctx: Context) -> list[tuple[str, str, int, int]]:
+    """(name, ``fan-in×fan-out`` text, count, sort rank) for every parameter, as a sheet sums them."""
+    shapes = ctx.trace.shapes
+    inputs = set(ctx.model.inputs)
+    rank: dict[str, int] = {}
+    orient: dict[str, bool] = {}  # True: the parameter stands left of what it multiplies (W x)
+    for eq in ctx.model.equations:
+        for n in E.walk(eq.expr):
+            if isinstance(n, E.Prod):
+                for p, other, left in ((n.left, n.right, True), (n.right, n.left, False)):
+                    if isinstance(p, E.Param) and p.name not in orient:
+                        orient[p.name] = left
+                        reads_input = any(isinstance(v, E.Var) and v.name in inputs for v in E.walk(other))
+                        rank[p.name] = 0 if reads_input else 1
+    out = []
+    for pname in ctx.model.parameters:
+        shape = shapes.of(pname)
+        count = math.prod(shape)
+        if len(shape) == 2:
+            r, c = shape
+            text = f"{c}×{r}" if orient.get(pname, True) else f"{r}×{c}"
+            out.append((pname, text, count, rank.get(pname, 1)))
+        else:
+            out.append((pname, str(count), count, 2))
+    return sorted(out, key=lambda x: x[3])
+
+
+def task_params(ctx: Context) -> Part:
+    shapes = ctx.trace.shapes
+    lead = ["How many parameters (weights and biases) does the network have"]
+    sized = any(shapes.of(n) != () for n in list(ctx.model.inputs) + list(ctx.model.variables))
+    lead += ([", with "] + _sizes_parts(ctx) + ["?"]) if sized else [", where every variable is a number?"]
+    q = [Para(tuple(lead))]
+    terms = _param_terms(ctx)
+    s: list = []
+    for pname, _text, count, _ in terms:
+        shape = shapes.of(pname)
+        if not shape:
+            s.append(Para((ctx.math(pname), ": 1 number")))
+        else:
+            desc = "×".join(map(str, shape)) + (f" = {count}" if len(shape) == 2 else "")
+            s.append(Para((ctx.math(pname), f": {desc} numbers")))
+    total = sum(c for _, _, c, _ in terms)
+    sum_plain = " + ".join(t for _, t, _, _ in terms)
+    s.append(Chain(Math("\\text{parameters}", "parameters"),
+                   (Math(sum_plain.replace("×", " \\times "), sum_plain), Math(str(total), str(total)))))
+    return Part("params", TASKS["params"], q, s,
+                [Answer("params", "parameters", Math("\\text{parameters}", "parameters"), Fraction(total), True)])
+
+
+def _grad_label(ctx: Context, tname: str, tstep: int, wrt: str) -> Math:
+    return Math(f"\\frac{{\\partial {ctx.name(tname, tstep)}}}{{\\partial {ctx.name(wrt)}}}",
+                f"d{ctx.name(tname, tstep, latex=False)}/d{ctx.name(wrt, latex=False)}")
+
+
+def _formula_chains(text: str) -> list:
+    """The LaTeX lines of :func:`rnnviz.formulas.gradient.gradient_formula` as displayed lines."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip().rstrip("\\").strip()
+        if not line or line == "\\text{where}":
+            continue
+        if line.startswith("\\text{"):
+            out.append(Para((line[6:].rstrip("}").replace("\\,", " ") ,)))
+            continue
+        if " = " in line:
+            lhs, rhs = line.split(" = ", 1)
+            out.append(Chain(Math(lhs, lhs), (Math(rhs, rhs),)))
+        else:
+            out.append(Chain(Math(line, line), (), ""))
+    return [c for c in out if not (isinstance(c, Chain) and not c.rhs)]
+
+
+def task_grad(ctx: Context) -> Part:
+    from ..formulas.gradient import gradient_formula
+    from ..numeric.grad import gradients
+    from ..numeric.target import parse_target
+
+    tgt = parse_target(ctx.target, ctx.model)
+    tname, T = tgt.name, tgt.step or ctx.steps
+    wrt = ctx.wrt
+    label = _grad_label(ctx, tname, T, wrt)
+    lead = ["Calculate ", label, " by backpropagation through time"]
+    if ctx.trace.shapes.of(tname) != () and tgt.component is None:
+        lead += [" (of the sum of the entries of ", ctx.math(tname, T), ")"]
+    q = [Para(tuple(_with_values(ctx, lead) + _relu_sentence(ctx)))]
+    s: list = []
+    formula = gradient_formula(ctx.model, ctx.target, wrt, latex=True)
+    s += _formula_chains(formula)
+    grads = gradients(ctx.model, ctx.trace, ctx.target).named()
+    numeric = grads[wrt]
+    fr = ctx.fractions
+    if ctx.run is not None:
+        value = ctx.run.deriv(tname, T, wrt)
+        if not math.isclose(float(value), float(numeric), rel_tol=1e-9, abs_tol=1e-12):
+            raise AssertionError(f"exact d{tname}_{T}/d{wrt} = {value}, backprop gives {float(numeric)}")
+        states = ctx.model.recurrent
+        if states == [tname] or (len(states) == 1 and tname in states):
+            s += _bptt_terms(ctx, tname, T, wrt)
+        else:
+            s.append(Para(("Step by step (forward mode: each value's derivative from the previous step's):",)))
+            for t in range(1, T + 1):
+                for n in ctx.model.variables:
+                    d = ctx.run.deriv(n, t, wrt)
+                    s.append(Chain(_grad_label(ctx, n, t, wrt), (Math(fmt(d, latex=True, fractions=fr),
+                                                                      fmt(d, fractions=fr)),)))
+        answer: object = value
+    else:
+        answer = _exact_tree(numeric)
+    s.append(Chain(label, (_value_math(answer, fr, digits=6),)))
+    return Part("grad", TASKS["grad"], q, s,
+                [Answer("grad", f"d {tname}[{T}] / d {wrt}", label, answer,
+                        exact=isinstance(answer, Fraction))])
+
+
+def _bptt_terms(ctx: Context, h: str, T: int, wrt: str) -> list:
+    """The BPTT sum of a one-state scalar model, each Jacobian and each term with its numbers."""
+    run = ctx.run
+    assert run is not None
+    fr = ctx.fractions
+    J = {j: run.step_partials(j, [(h, j - 1)])[h].d.get((h, j - 1), Fraction(0)) for j in range(2, T + 1)}
+    imm = {k: run.step_partials(k, [wrt])[h].d.get(wrt, Fraction(0)) for k in range(1, T + 1)}
+
+    def num(x: Number) -> Math:
+        return Math(fmt(x, latex=True, fractions=fr), fmt(x, fractions=fr))
+
+    out: list = [Para(("With the numbers of the forward pass, the Jacobians and the immediate derivatives are:",))]
+    for j in range(2, T + 1):
+        lhs = Math(f"\\frac{{\\partial {ctx.name(h, j)}}}{{\\partial {ctx.name(h, j - 1)}}}",
+                   f"d{ctx.name(h, j, latex=False)}/d{ctx.name(h, j - 1, latex=False)}")
+        out.append(Chain(lhs, (num(J[j]),)))
+    for k in range(1, T + 1):
+        lhs = Math(f"\\frac{{\\partial^{{+}} {ctx.name(h, k)}}}{{\\partial {ctx.name(wrt)}}}",
+                   f"d+{ctx.name(h, k, latex=False)}/d{ctx.name(wrt, latex=False)}")
+        out.append(Chain(lhs, (num(imm[k]),)))
+    terms_l, terms_p, total = [], [], Fraction(0)
+    for k in range(1, T + 1):
+        factors = [J[j] for j in range(T, k, -1)] + [imm[k]]
+        prod: Number = Fraction(1)
+        for f in factors:
+            prod = prod * f
+        total = total + prod
+        fl = [fmt(f, latex=True, fractions=fr) for f in factors]
+        fp = [fmt(f, fractions=fr) for f in factors]
+        terms_l.append(" \\cdot ".join(f"({x})" if x.startswith("-") else x for x in fl))
+        terms_p.append("·".join(f"({x})" if x.startswith("-") else x for x in fp))
+        out.append(Chain(Math(f"\\text{{term }} k = {k}", f"term k = {k}"),
+                         (Math(terms_l[-1], terms_p[-1]), num(prod)) if len(factors) > 1 else (num(prod),)))
+    out.append(Chain(_grad_label(ctx, h, T, wrt), (Math(" + ".join(f"\\left({t}\\right)" for t in terms_l),
+                                                         " + ".join(f"({t})" for t in terms_p)), num(total))))
+    return out
+
+
+def task_gates(ctx: Context) -> Part:
+    from ..language.gates import GATE_ROLES, analyze
+
+    report = analyze(ctx.model)
+    if not report.gates:
+        raise UsageError("the gates task needs gates (sigmoid variables that multiply element-wise); "
+                         "these equations have none")
+    roles = []
+    for g in report.gates:
+        if GATE_ROLES[g.role] not in roles:
+            roles.append(GATE_ROLES[g.role])
+    order = ["forget gate", "input gate", "update gate", "reset gate", "output gate", "gate"]
+    roles.sort(key=order.index)
+    names = _listing([ctx.math(g.name, "t") for g in report.gates])
+    q = [Para(tuple(["Assign these gates to the "] + _listing([r.replace(" gate", "") for r in roles]) +
+                    [" gates: "] + names + ["."]))]
+    if report.cell_state:
+        q.append(Para(("Which variable is the cell state?",)))
+    s: list = []
+    answers = []
+    for g in sorted(report.gates, key=lambda g: g.name):
+        role = GATE_ROLES[g.role]
+        reason = g.reason
+        s.append(Para((ctx.math(g.name, "t"), f" is the {role}: it {reason}.")))
+        answers.append(Answer("gate", g.name, ctx.math(g.name), role, True))
+    if report.cell_state:
+        c = report.cell_state
+        s.append(Para((ctx.math(c, "t"), " is the cell state: the additive path from ", ctx.math(c, "t-1"),
+                       " to ", ctx.math(c, "t"), ", scaled by the forget gate only.")))
+        answers.append(Answer("cell", "cell state", Math("\\text{cell state}", "cell state"), c, True))
+    return Part("gates", TASKS["gates"], q, s, answers)
+
+
+def task_formula(ctx: Context) -> Part:
+    from ..formulas.unrolled import unrolled_formula
+    from ..numeric.target import parse_target
+
+    tgt = parse_target(ctx.target, ctx.model)
+    q = [Para(("Write ", ctx.math(tgt.name, tgt.step), " out in the inputs, the initial state",
+               " and the parameters (unroll the recurrence).",))]
+    latex = unrolled_formula(ctx.model, ctx.target, latex=True)
+    plain = unrolled_formula(ctx.model, ctx.target)
+    depth_note = None
+    if len(latex) > 1200:
+        latex = unrolled_formula(ctx.model, ctx.target, latex=True, depth=0)
+        plain = unrolled_formula(ctx.model, ctx.target, depth=0)
+        depth_note = "Written out in full it fills pages; here within the last step, the previous states as names:"
+    lhs_l, rhs_l = latex.split(" = ", 1)
+    lhs_p, rhs_p = plain.split(" = ", 1)
+    s: list = [Para((depth_note,))] if depth_note else []
+    s.append(Chain(Math(lhs_l, lhs_p), (Math(rhs_l, rhs_p),)))
+    return Part("formula", TASKS["formula"], q, s)
+
+
+def task_jacobian(ctx: Context) -> Part:
+    from ..formulas.gradient import gradient_formula
+    from ..language.gates import analyze
+
+    report = analyze(ctx.model)
+    state = report.cell_state or (ctx.model.recurrent[0] if ctx.model.recurrent else None)
+    if state is None:
+        raise UsageError("the jacobian task needs a recurrent variable (one read at an earlier step)")
+    jl = Math(f"\\frac{{\\partial {ctx.name(state, 't')}}}{{\\partial {ctx.name(state, 't-1')}}}",
+              f"d{ctx.name(state, 't', latex=False)}/d{ctx.name(state, 't-1', latex=False)}")
+    q = [Para(("Derive ", jl, " and say what it does to the gradient that flows back through ",
+               ctx.math(state, "t"), " over many steps."))]
+    T = ctx.steps
+    s: list = _formula_chains(gradient_formula(ctx.model, f"{state}[{T}]", f"{state}[0]", latex=True))
+    if ctx.run is not None:
+        fr = ctx.fractions
+        for t in range(1, T + 1):
+            d = ctx.run.step_partials(t, [(state, t - 1)])[state].d.get((state, t - 1), Fraction(0))
+            s.append(Chain(Math(f"\\frac{{\\partial {ctx.name(state, t)}}}{{\\partial {ctx.name(state, t - 1)}}}",
+                                f"d{ctx.name(state, t, latex=False)}/d{ctx.name(state, t - 1, latex=False)}"),
+                           (Math(fmt(d, latex=True, fractions=fr), fmt(d, fractions=fr)),)))
+    if report.cell_state:
+        forget = [g.name for g in report.gates if g.role in ("forget", "update") and g.target == state]
+        s.append(Para(tuple(["Along the cell state the Jacobian is the forget gate on the diagonal"] +
+                            ([" (", ctx.math(forget[0], "t"), ")"] if forget else []) +
+                            [": no weight matrix and no squashing derivative stand in the product, so where the "
+                             "forget gate is near 1 the gradient passes back over many steps almost unchanged; "
+                             "the network learns when to let it fade."])))
+    else:
+        s.append(Para(("The gradient back over k steps is a product of k such Jacobians. Each holds the recurrent "
+                       "weight and the derivative of the activation; when their norms stay below 1 the product "
+                       "shrinks geometrically (vanishing gradient), above 1 it can grow (exploding gradient).",)))
+    return Part("jacobian", TASKS["jacobian"], q, s)
+
+
+_BUILDERS = {"draw": task_draw, "forward": task_forward, "plot": task_plot, "params": task_params,
+             "grad": task_grad, "gates": task_gates, "formula": task_formula, "jacobian": task_jacobian}
+
+
+def build_part(task: str, ctx: Context) -> Part:
+    """The part of ``task`` for the variant of ``ctx``."""
+    return _BUILDERS[task](ctx)

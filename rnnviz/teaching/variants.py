@@ -1,0 +1,378 @@
+"""Variants of an exercise: values a hand calculation can take, gates under neutral names.
+
+A variant is equation text the language reads back (:attr:`Variant.source`) and the
+model built from it. The file's own values make the first kind; :func:`draw_variants`
+makes others, each from its own seeded stream: small integers where the file has
+integers (or no values and only ReLU), one decimal where it has decimals, simple
+fractions where it writes fractions; initial states as the file gives them (0 when it
+does not). A draw is rejected and drawn again when it is degenerate (every ReLU dead
+at every step, a derivative the sheet asks for that is 0, numbers beyond a hand
+calculation) or repeats an earlier variant. With ``rename_gates``, the gates get the
+names ``g_1, g_2, ...`` in a shuffled order, their equations listed by the new names
+(so the order of the equations changes too) and the parameters named after a gate
+(``W_f``, ``U^f``) renamed with it (``W_2``).
+
+Example:
+    >>> from rnnviz.language import load_model
+    >>> m = load_model("h[t] = relu(V h[t-1] + W x[t])  V = -3  W = 3  h_0 = 0  x = [2, 3, 1]")
+    >>> vs = draw_variants(m, 3, seed=1)
+    >>> len({v.source for v in vs}), all("h_0 = 0" in v.source for v in vs)
+    (3, True)
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..errors import RnnvizError, UsageError
+from ..language import Model, load_model
+from ..language import expr as E
+from .arith import exact, value_line_number
+from .scalar import NotScalar, ScalarPass, uses_fractions
+
+__all__ = ["Variant", "file_variant", "draw_variants", "value_style", "source_text", "variant_source", "default_target", "default_wrt",
+           "MAX_TRIES"]
+
+#: Draws tried per variant before giving up (a model whose every draw is degenerate).
+MAX_TRIES = 400
+
+_POOLS = {
+    "int": [Fraction(k) for k in range(-4, 5) if k],
+    "decimal": [Fraction(k, 10) for k in range(-9, 10) if k],
+    "fraction": sorted({Fraction(p, q) * s for p, q in ((1, 2), (1, 3), (2, 3), (1, 4), (3, 4), (1, 1), (2, 1),
+                                                          (3, 2)) for s in (1, -1)}),
+}
+_INPUT_POOLS = {
+    "int": [Fraction(k) for k in range(-3, 4)],
+    "decimal": [Fraction(k, 10) for k in range(-9, 10)],
+    "fraction": [Fraction(k, 2) for k in range(-4, 5)],
+}
+
+
+@dataclass
+class Variant:
+    """One variant: its number (1, 2, ...), its equation text and the model read from it."""
+
+    index: int
+    source: str
+    model: Model
+    drawn: bool = False
+    #: Old name -> new name of the renamed gates (and of their parameters).
+    renamed: dict = field(default_factory=dict)
+
+
+def value_style(model: Model) -> str:
+    """``int``, ``decimal`` or ``fraction``: how the file writes its numbers.
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> value_style(load_model("h[t] = relu(V h[t-1])  V = -3")), value_style(load_model("h[t] = tanh(V h[t-1])"))
+        ('int', 'decimal')
+    """
+    numbers = []
+    for v in model.values:
+        if v.kind == "value":
+            flat = [v.value]
+            while any(isinstance(x, list) for x in flat):
+                flat = [y for x in flat for y in (x if isinstance(x, list) else [x])]
+            numbers += [exact(float(x)) for x in flat]
+    if numbers:
+        if all(isinstance(x, Fraction) and x.denominator == 1 for x in numbers):
+            return "int"
+        return "fraction" if uses_fractions(model) else "decimal"
+    funcs = {n.func for eq in model.equations for n in E.walk(eq.expr) if isinstance(n, E.Call)}
+    return "int" if funcs <= {"relu", "identity"} else "decimal"
+
+
+def _nested(shape: tuple[int, ...], pick) -> object:
+    if not shape:
+        return pick()
+    return [_nested(shape[1:], pick) for _ in range(shape[0])]
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    return value_line_number(value)  # type: ignore[arg-type]
+
+
+def _plain(x: object) -> object:
+    """A value line's float or lists of floats, as exact numbers."""
+    if isinstance(x, list):
+        return [_plain(v) for v in x]
+    return exact(float(x))  # type: ignore[arg-type]
+
+
+def source_text(model: Model, values: dict, *, rename: dict | None = None, order: list[str] | None = None) -> str:
+    """Equation text (one line per equation, ``h[t] = ...``) and value lines the language reads back.
+
+    ``values`` holds ``params`` (name -> value), ``initial`` ((name, step) -> value),
+    ``inputs`` (name -> list over the steps), ``sizes`` (name -> size) and
+    ``relu0`` (None or a number).
+    """
+    rename = rename or {}
+    order = order or [eq.target for eq in model.equations]
+
+    def ren(e: E.Expr) -> E.Expr:
+        if isinstance(e, E.Var):
+            return E.Var(rename.get(e.name, e.name), e.delay)
+        if isinstance(e, E.Param):
+            return E.Param(rename.get(e.name, e.name))
+        if isinstance(e, (E.Add, E.Sub, E.Prod, E.EMul)):
+            return type(e)(ren(e.left), ren(e.right))
+        if isinstance(e, E.Call):
+            return E.Call(e.func, ren(e.arg), e.generic)
+        if isinstance(e, E.Neg):
+            return E.Neg(ren(e.operand))
+        if isinstance(e, E.Concat):
+            return E.Concat(tuple(ren(i) for i in e.items))
+        return e
+
+    exprs = [(rename.get(n, n), ren(model.equation(n).expr)) for n in order]
+    lines = [f"{n}[t] = {E.to_text(e)}" for n, e in exprs]
+    lines.append("")
+    if values.get("sizes"):
+        lines.append("dim " + ", ".join(f"{rename.get(n, n)} = {s}" for n, s in values["sizes"].items()))
+    # Parameters in the order the equations (as printed) use them; scalars share a line.
+    params = {rename.get(n, n): v for n, v in values.get("params", {}).items()}
+    seen = [x.name for _, e in exprs for x in E.walk(e) if isinstance(x, E.Param)]
+    ordered = [n for i, n in enumerate(seen) if n in params and n not in seen[:i]]
+    ordered += [n for n in params if n not in ordered]
+    scalars = [f"{n} = {_text(params[n])}" for n in ordered if not isinstance(params[n], list)]
+    if scalars:
+        lines.append(", ".join(scalars))
+    lines += [f"{n} = {_text(params[n])}" for n in ordered if isinstance(params[n], list)]
+    states = [f"{_at(rename.get(n, n), s)} = {_text(v)}" for (n, s), v in values.get("initial", {}).items()]
+    if states:
+        lines.append(", ".join(states))
+    for n, v in values.get("inputs", {}).items():
+        lines.append(f"{rename.get(n, n)} = {_text(v)}")
+    if values.get("relu0") is not None:
+        lines.append(f"relu'(0) = {value_line_number(values['relu0'])}")
+    return "\n".join(lines) + "\n"
+
+
+def _at(name: str, step: int) -> str:
+    """``h_0`` for a plain name, ``h_1[0]`` for one with a subscript already."""
+    return f"{name}_{step}" if re.fullmatch(r"[A-Za-z]+", name) and step >= 0 else f"{name}[{step}]"
+
+
+def _given(model: Model) -> dict:
+    """The values the model's own value lines give, exact, in the shape :func:`source_text` takes."""
+    from ..numeric.values import given_values
+
+    g = given_values(model)
+    sizes = {v.name: int(v.value[0]) for v in model.values if v.kind == "size" and len(v.value) == 1}
+    params = {n: _plain(g.params[n].tolist()) for n in model.parameters if n in g.params}
+    initial = {(n, s): _plain(a.tolist()) for n, by in g.initial.items() for s, a in sorted(by.items())}
+    inputs = {}
+    for n, by in g.inputs.items():
+        steps = sorted(by)
+        if steps == list(range(1, len(steps) + 1)):
+            inputs[n] = [_plain(by[s].tolist()) for s in steps]
+    relu0 = next((exact(float(v.value)) for v in model.values if v.kind == "relu_deriv"), None)
+    return {"sizes": sizes, "params": params, "initial": initial, "inputs": inputs, "relu0": relu0}
+
+
+def _uses_relu(model: Model) -> bool:
+    return any(isinstance(n, E.Call) and n.func == "relu" for eq in model.equations for n in E.walk(eq.expr))
+
+
+def _complete(model: Model, values: dict, rng: random.Random, style: str, *, redraw: bool, steps: int) -> dict:
+    """``values`` with every parameter, initial state and input given (drawn where missing or ``redraw``)."""
+    from ..numeric.shapes import infer_shapes
+
+    shapes = infer_shapes(model)
+    pool, ipool = _POOLS[style], _INPUT_POOLS[style]
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in values.items()}
+    for n in model.parameters:
+        if redraw or n not in out["params"]:
+            out["params"][n] = _nested(shapes.of(n), lambda: rng.choice(pool))
+    for n in model.recurrent:
+        for k in range(1, model.max_delay(n) + 1):
+            if (n, 1 - k) not in out["initial"]:
+                out["initial"][(n, 1 - k)] = _nested(shapes.of(n), lambda: Fraction(0))
+    for n in model.inputs:
+        if redraw or n not in out["inputs"]:
+            length = len(out["inputs"].get(n, [])) or steps
+            out["inputs"][n] = [_nested(shapes.of(n), lambda: rng.choice(ipool)) for _ in range(length)]
+    if _uses_relu(model) and out.get("relu0") is None:
+        out["relu0"] = Fraction(0)
+    return out
+
+
+def default_target(model: Model, steps: int) -> str:
+    """What the sheet differentiates and unrolls: the last output variable at the last step."""
+    outputs = [n for n in model.variables if model.role(n) == "output"]
+    return f"{(outputs or model.variables)[-1]}[{steps}]"
+
+
+def default_wrt(model: Model) -> str | None:
+    """The weight on the recurrent path (``V`` of ``V h[t-1]``), else the first parameter."""
+    for eq in model.equations:
+        for n in E.walk(eq.expr):
+            if isinstance(n, E.Prod):
+                sides = (n.left, n.right)
+                if any(isinstance(s, E.Var) and s.delay >= 1 for s in sides):
+                    for s in sides:
+                        if isinstance(s, E.Param):
+                            return s.name
+    return model.parameters[0] if model.parameters else None
+
+
+def _degenerate(model: Model, *, grad: tuple[str, str] | None) -> str | None:
+    """Why a drawn variant is no good for a hand calculation, or None."""
+    from ..numeric.forward_pass import forward
+
+    trace = forward(model)
+    try:
+        run = ScalarPass.from_model(model, trace=trace, seeds=[grad[1]] if grad else ())
+    except NotScalar:
+        run = None
+    if run is not None:
+        for (name, t), d in run.vals.items():
+            v = d.v
+            if abs(float(v)) > 1000 or (isinstance(v, Fraction) and v.denominator > 1000):
+                return f"{name}_{t} = {v} is beyond a hand calculation"
+        relu_args = [a.v for (target, node, t), a in run.args.items()
+                     if any(isinstance(n, E.Call) and id(n) == node and n.func == "relu"
+                            for n in E.walk(model.equation(target).expr))]
+        if relu_args and all(a <= 0 for a in relu_args):
+            return "every ReLU is dead at every step"
+        if grad is not None:
+            tgt, wrt = grad
+            name, step = _target(model, tgt)
+            if run.deriv(name, step, wrt) == 0:
+                return f"d{tgt}/d{wrt} is 0"
+    else:
+        import numpy as np
+
+        for name in model.variables:
+            for t in range(1, trace.steps + 1):
+                if not np.all(np.isfinite(trace.value(name, t))) or np.abs(trace.value(name, t)).max() > 1000:
+                    return f"{name}_{t} is beyond a hand calculation"
+        if grad is not None:
+            from ..numeric.grad import gradients
+
+            g = gradients(model, trace, grad[0]).named()
+            if grad[1] in g and not np.any(np.asarray(g[grad[1]])):
+                return f"d{grad[0]}/d{grad[1]} is 0"
+    return None
+
+
+def _target(model: Model, text: str) -> tuple[str, int]:
+    from ..numeric.target import parse_target
+
+    tgt = parse_target(text, model)
+    return tgt.name, tgt.step or 1
+
+
+def file_variant(model: Model, *, seed: int = 0, steps: int = 3) -> Variant:
+    """The file's own values, with a hand-sized value drawn for each one it does not give."""
+    rng = random.Random(f"{seed}:file")
+    values = _complete(model, _given(model), rng, value_style(model), redraw=False, steps=steps)
+    source = source_text(model, values)
+    return Variant(1, source, load_model(source, model.file))
+
+
+def _gate_renaming(model: Model, rng: random.Random) -> tuple[dict, list[str]]:
+    """Gates -> ``g_1, g_2, ...`` in a shuffled order; their parameters follow; the new equation order."""
+    from ..language.gates import analyze
+
+    gates = [g.name for g in analyze(model).gates]
+    if not gates:
+        return {}, [eq.target for eq in model.equations]
+    numbers = list(range(1, len(gates) + 1))
+    rng.shuffle(numbers)
+    rename = {g: f"g_{k}" for g, k in zip(gates, numbers)}
+    taken = set(model.symbols)
+    for p in model.parameters:
+        m = re.fullmatch(r"([A-Za-z]+)[_^](\w+)", p)
+        if m and m.group(2) in rename:
+            new = f"{m.group(1)}_{rename[m.group(2)].split('_')[1]}"
+            if new not in taken:
+                rename[p] = new
+    # The gate equations in the order of their new names, where the gates stood.
+    slots = [i for i, eq in enumerate(model.equations) if eq.target in gates]
+    order = [eq.target for eq in model.equations]
+    for slot, g in zip(slots, sorted(gates, key=lambda g: int(rename[g].split("_")[1]))):
+        order[slot] = g
+    return rename, order
+
+
+def _draw_sizes(model: Model, base: dict, rng: random.Random) -> dict:
+    """New sizes for the names the file sizes (else the inputs and recurrent variables)."""
+    names = list(base["sizes"]) or list(model.inputs) + list(model.recurrent)
+    return {n: rng.randint(2, 6) if n in model.inputs else rng.randint(2, 8) for n in names}
+
+
+def draw_variants(model: Model, count: int, *, seed: int = 0, rename_gates: bool = False,
+                  grad: tuple[str, str] | None = None, steps: int = 3, sizes: bool = False) -> list[Variant]:
+    """``count`` distinct, non-degenerate variants with drawn values (and gate names).
+
+    ``grad`` is ``(target, wrt)`` of a derivative the sheet asks for; a variant where
+    it is 0 is drawn again. With ``sizes``, the sizes are drawn too (2 to 6 for an
+    input, 2 to 8 for a variable), so that counting the parameters differs by variant.
+
+    Raises:
+        UsageError: no non-degenerate variant after :data:`MAX_TRIES` draws.
+    """
+    style = value_style(model)
+    base = _given(model)
+    out: list[Variant] = []
+    seen: set[str] = set()
+    for index in range(1, count + 1):
+        rng = random.Random(f"{seed}:{index}")
+        why = "no draw"
+        for _ in range(MAX_TRIES):
+            rename, order = _gate_renaming(model, rng) if rename_gates else ({}, None)
+            sized, start = model, base
+            if sizes:
+                start = {**base, "sizes": _draw_sizes(model, base, rng), "initial": {}}
+                try:
+                    sized = load_model(source_text(model, {"sizes": start["sizes"]}), model.file)
+                    from ..numeric.shapes import infer_shapes
+
+                    infer_shapes(sized)
+                except RnnvizError as err:
+                    why = f"sizes that do not fit ({err.message})"
+                    continue
+            values = _complete(sized, start, rng, style, redraw=True, steps=steps)
+            source = source_text(model, values, rename=rename, order=order)
+            key = source_text(model, values)
+            if key in seen:
+                why = "a repeat of an earlier variant"
+                continue
+            vmodel = load_model(source, model.file)
+            g = None
+            if grad:
+                from ..numeric.forward_pass import forward
+
+                tgt = grad[0] or default_target(vmodel, forward(vmodel).steps)
+                g = (_renamed_target(tgt, rename) if grad[0] else tgt, rename.get(grad[1], grad[1]))
+            why = _degenerate(vmodel, grad=g) or ""
+            if why:
+                continue
+            seen.add(key)
+            out.append(Variant(index, source, vmodel, True, rename))
+            break
+        else:
+            raise UsageError(f"could not draw variant {index} of {count}: every draw was degenerate ({why})",
+                             hint="give the values in the file, or ask for fewer variants")
+    return out
+
+
+def _renamed_target(text: str, rename: dict) -> str:
+    m = re.match(r"^\s*([A-Za-z][\w^~]*)(.*)$", text)
+    if m and m.group(1) in rename:
+        return rename[m.group(1)] + m.group(2)
+    return text
+
+
+def variant_source(model: Model, *, values: bool = True) -> str:
+    """The text of a variant's model: its equations and the values it gives (or only its sizes)."""
+    given = _given(model)
+    return source_text(model, given if values else {"sizes": given["sizes"]})

@@ -59,6 +59,8 @@ _CELL = re.compile(r"^\s*cell state\s*=\s*(?P<rhs>.*)$", re.IGNORECASE)
 _ROLE = re.compile(r"^\s*(?P<lhs>[^=]+?)\s*=\s*(?P<rhs>(?:the\s+)?(?:forget|input|update|output|reset|external input|"
                    r"input/update|update/input)(?:\s+gate)?)\s*\.?\s*$", re.IGNORECASE)
 _VALUE = re.compile(r"^\s*(?P<lhs>[^=,]+?)\s*=\s*(?P<rhs>[^=]*)$")
+#: A right side that reads a variable at a step relative to t: an equation, not a value.
+_TIMED = re.compile(r"(_\{?\s*t\b|\[\s*t\b|\(\s*t\s*[-+)])")
 _STEPPED = re.compile(r"(_\{?\s*\d+\s*\}?|\[\s*\d+\s*\]|\^\{?\s*\(\s*\d+\s*\)\s*\}?)\s*$")
 
 
@@ -173,7 +175,8 @@ def read_answers(text: str) -> tuple[list[AnswerLine], list[AnswerLine], list[st
                 break
         else:
             m = _VALUE.match(line)
-            if m and _STEPPED.search(m.group("lhs")) and "[t" not in m.group("lhs") and not is_time_lhs(m.group("lhs")):
+            if m and _STEPPED.search(m.group("lhs")) and not is_time_lhs(m.group("lhs")) \
+                    and not _TIMED.search(m.group("rhs")):
                 maybe.append(AnswerLine("value", i, line, m.group("lhs"), m.group("rhs"), col(m)))
                 kept.append("")
             else:
@@ -245,10 +248,9 @@ def check_text(text: str, file: str = "<sheet>") -> CheckReport:
     answers, maybe, kept = read_answers(text)
     base = parse_text("\n".join(kept) + "\n", file)
     base = S.Program(base.statements, file, text)
-    equations_only = S.Program(tuple(s for s in base.statements if is_equation(s)), file, text)
-    if not equations_only.statements:
+    if not any(is_equation(s) or (isinstance(s, S.Assign) and s.lhs.time is None) for s in base.statements):
         raise ValueSpecError("the sheet has no equations to check its answers against", Span(file, 1, 1, 1, 1))
-    eq_model = build_model(equations_only)
+    eq_model = build_model(base)
     value_lines = ["" for _ in kept]
     for a in maybe:
         name = _name_of(a.lhs)
@@ -258,7 +260,7 @@ def check_text(text: str, file: str = "<sheet>") -> CheckReport:
             answers.append(a)
         else:
             value_lines[a.line - 1] = a.text
-    model = build_model(base)
+    model = eq_model
     if any(value_lines):
         model = model.with_values(parse_text("\n".join(value_lines) + "\n", file))
     model.sources[file] = text
@@ -275,8 +277,16 @@ class _Checker:
         from .scalar import uses_fractions
 
         self.model, self.answers, self.file, self.source = model, answers, file, source
-        self.trace = forward(model)
+        self._trace = None
+        self._forward = forward
         self.fractions = uses_fractions(model)
+
+    @property
+    def trace(self):
+        """The forward pass, run when an answer needs numbers (gates and counts do not)."""
+        if self._trace is None:
+            self._trace = self._forward(self.model)
+        return self._trace
 
     def err(self, message: str, a: AnswerLine, **kw) -> RnnvizError:
         return _err(self.file, self.source, message, a, **kw)
@@ -334,10 +344,12 @@ class _Checker:
         for a in self.answers:
             self.resolve(a)
         seeds = sorted({a.wrt for a in self.answers if a.kind == "grad"}, key=str)
-        try:
-            run = ScalarPass.from_model(self.model, trace=self.trace, seeds=seeds)
-        except NotScalar:
-            run = None
+        run = None
+        if any(a.kind in ("value", "grad") for a in self.answers):
+            try:
+                run = ScalarPass.from_model(self.model, trace=self.trace, seeds=seeds)
+            except NotScalar:
+                run = None
         report = CheckReport(self.file, fractions=self.fractions)
         for a in self.answers:
             expected = self.expected(a, run)

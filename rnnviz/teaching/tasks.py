@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ..errors import UsageError
+from ..errors import RnnvizError, UsageError
 from ..formulas.unrolled import Printer
 from ..language import Model
 from ..language import expr as E
@@ -75,38 +75,55 @@ class Part:
     answers: list = field(default_factory=list)
 
 
-@dataclass
 class Context:
-    """One variant's model and passes, and what the tasks ask about."""
+    """One variant's model and passes (run when a task first needs them), and what the tasks ask about."""
 
-    model: Model
-    trace: object
-    run: ScalarPass | None
-    target: str
-    wrt: str
-    index: int = 1
-    #: Whether an earlier task of this variant already stated the values.
-    values_stated: bool = False
+    def __init__(self, model: Model, *, target: str | None = None, wrt: str | None = None, index: int = 1) -> None:
+        self.model = model
+        self.index = index
+        self.wrt = wrt or default_wrt(model)
+        self._target = target
+        self._trace = None
+        self._run: ScalarPass | None | bool = False
+        #: Whether an earlier task of this variant already stated the values.
+        self.values_stated = False
 
     @classmethod
     def of(cls, model: Model, *, target: str | None = None, wrt: str | None = None, index: int = 1
            ) -> "Context":
-        from ..numeric.forward_pass import forward
+        return cls(model, target=target, wrt=wrt, index=index)
 
-        trace = forward(model)
-        tgt = target or default_target(model, trace.steps)
-        w = wrt or default_wrt(model)
-        try:
-            run = ScalarPass.from_model(model, trace=trace, seeds=[w] if w else ())
-        except NotScalar:
-            run = None
-        if run is not None:
-            _cross_check(run, trace)
-        return cls(model, trace, run, tgt, w, index)
+    @property
+    def trace(self):
+        """The numpy forward pass (raises the model's shape errors when a numeric task needs it)."""
+        if self._trace is None:
+            from ..numeric.forward_pass import forward
+
+            self._trace = forward(self.model)
+        return self._trace
+
+    @property
+    def run(self) -> ScalarPass | None:
+        """The exact pass of a scalar model (cross-checked against numpy's), else None."""
+        if self._run is False:
+            try:
+                self._run = ScalarPass.from_model(self.model, trace=self.trace, seeds=[self.wrt] if self.wrt else ())
+            except NotScalar:
+                self._run = None
+            if self._run is not None:
+                _cross_check(self._run, self.trace)
+        return self._run  # type: ignore[return-value]
+
+    @property
+    def target(self) -> str:
+        return self._target or default_target(self.model, self.steps)
 
     @property
     def steps(self) -> int:
-        return self.trace.steps
+        try:
+            return self.trace.steps
+        except RnnvizError:  # no sizes for a drawing-only sheet: the textbook's three steps
+            return 3
 
     @property
     def fractions(self) -> bool:
@@ -234,7 +251,7 @@ def _figure(ctx: Context, view: str, *, values: bool = False) -> Figure:
     from .variants import variant_source
 
     steps = ctx.steps
-    diagram = draw(ctx.model, view, steps, values=ctx.trace if values else None)
+    diagram = draw(ctx.model, view, steps, values=ctx.trace if values else None)  # noqa: E501
     opts = f"view={view}" + (f" unroll={steps}" if view != "folded" else "") + (" values=true" if values else "")
     fence = f"```rnnviz {{{opts}}}\n{variant_source(ctx.model, values=values)}```"
     return Figure(f"v{ctx.index}-{view}{'-values' if values else ''}", f"the {view} network",

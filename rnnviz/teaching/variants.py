@@ -271,9 +271,16 @@ def _target(model: Model, text: str) -> tuple[str, int]:
 
 
 def file_variant(model: Model, *, seed: int = 0, steps: int = 3) -> Variant:
-    """The file's own values, with a hand-sized value drawn for each one it does not give."""
+    """The file's own values, with a hand-sized value drawn for each one it does not give.
+
+    A model whose sizes are not known (a GRU of concatenations without ``dim`` lines)
+    keeps only its own values: drawing and naming the gates need no numbers.
+    """
     rng = random.Random(f"{seed}:file")
-    values = _complete(model, _given(model), rng, value_style(model), redraw=False, steps=steps)
+    try:
+        values = _complete(model, _given(model), rng, value_style(model), redraw=False, steps=steps)
+    except RnnvizError:
+        values = _given(model)
     source = source_text(model, values)
     return Variant(1, source, load_model(source, model.file))
 

@@ -1,0 +1,197 @@
+"""Each worked exercise (1-7) turned into a sheet: its solution gives the exercise's answers."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+
+from rnnviz import load_model
+from rnnviz.numeric.forward_pass import forward
+from rnnviz.numeric.grad import gradients
+from rnnviz.teaching.check import check_text
+from rnnviz.teaching.document import Chain, Figure, Para, plain_text
+from rnnviz.teaching.sheet import answer_key, build_sheet, sheet_markdown
+
+EXERCISE_1 = (r"$$\begin{aligned}h_1^{(t)} &= \tanh(U x^{(t)} + V h_1^{(t-1)} + W h_2^{(t-1)} + b) \\"
+              r"h_2^{(t)} &= \tanh(R h_1^{(t)} + S h_2^{(t-1)} + T y^{(t-1)} + c) \\"
+              r"y^{(t)} &= \text{softmax}(P x^{(t)} + Q h_2^{(t)} + d).\end{aligned}$$")
+EXERCISE_2 = r"""h_t = \text{ReLU}(V \cdot h_{t-1} + W \cdot x_t)
+V = -3, W = 3, h_0 = 0, x_1 = 2, x_2 = 3 and x_3 = 1
+"""
+EXERCISE_3 = r"h_t = \tanh(V \cdot h_{t-1} + W \cdot x_t + b)" "\n" r"x_t \in \mathbb{R}^3, h_t \in \mathbb{R}^5" "\n"
+EXERCISE_4 = r"""f_t = \sigma(b^f + U^f x_t + W^f h_{t-1})
+g_t = \sigma(b^g + U^g x_t + W^g h_{t-1})
+q_t = \sigma(b^q + U^q x_t + W^q h_{t-1})
+s_t = f_t s_{t-1} + g_t \sigma(b + U x_t + W h_{t-1})
+h_t = \text{ReLU}(s_t) * q_t
+o_t = \sigma(h_t * V + c)
+
+U^g = 0.3   W^g = -0.3   b^g = 0.1
+U^f = 0.25  W^f = 0.3    b^f = 0
+U^q = 0.4   W^q = 0.3    b^q = 0.2
+U = 0.01    W = 0.1      b = 1
+V = 5       c = -1
+h_0 = 0     s_0 = 0
+x = [0.7, 0.5, 0.7]
+"""
+EXERCISE_5 = r"""g_1 = \sigma(W_1 \cdot x_t + U_1 \cdot h_{t-1}),
+g_2 = \sigma(W_2 \cdot x_t + U_2 \cdot h_{t-1}),
+g_3 = \sigma(W_3 \cdot x_t + U_3 \cdot h_{t-1}),
+\tilde{c}_t = \tanh(W_c \cdot x_t + U_c \cdot h_{t-1}),
+c_t = g_2 \circ c_{t-1} + g_3 \circ \tilde{c}_t,
+h_t = g_1 \circ c_t,
+"""
+EXERCISE_6 = r"""z_t = \sigma(W_z \cdot [h_{t-1}, x_t])
+r_t = \sigma(W_r \cdot [h_{t-1}, x_t])
+\tilde{h}_t = \tanh(W \cdot [r_t * h_{t-1}, x_t])
+h_t = (1 - z_t) * h_{t-1} + z_t * \tilde{h}_t
+"""
+EXERCISE_7 = r"""h^{(t)} = \tanh(W_{hx} x^{(t)} + W_{hh} h^{(t-1)} + b_h)
+p^{(t)} = W_{ph} h^{(t)} + b_p
+"""
+
+
+def answers(sheet, task: str) -> dict:
+    part = next(p for p in sheet.variants[0].parts if p.task == task)
+    return {a.key: a.value for a in part.answers}
+
+
+def solution_text(sheet, task: str) -> str:
+    """Every plain spelling in a task's solution, one block a line."""
+    part = next(p for p in sheet.variants[0].parts if p.task == task)
+    out = []
+    for b in part.solution:
+        if isinstance(b, Para):
+            out.append(plain_text(b.parts))
+        elif isinstance(b, Chain):
+            out.append(" = ".join([b.lhs.plain] + [r.plain for r in b.rhs]))
+    return "\n".join(out)
+
+
+def figures(sheet, task: str) -> list[Figure]:
+    part = next(p for p in sheet.variants[0].parts if p.task == task)
+    return [b for b in part.solution if isinstance(b, Figure)]
+
+
+def test_exercise_1_draw_gives_the_folded_edges():
+    """Exercise 1: the solution draws the folded network with the eight edges the exercise lists."""
+    sheet = build_sheet(load_model(EXERCISE_1), ["draw"])
+    figs = figures(sheet, "draw")
+    assert [f.name for f in figs] == ["v1-folded", "v1-unrolled"]
+    text = solution_text(sheet, "draw")
+    for edge in ("x -> h_1 (U)", "h_1 -> h_1 (V, delayed)", "h_2 -> h_1 (W, delayed)", "h_1 -> h_2 (R)",
+                 "h_2 -> h_2 (S, delayed)", "y -> h_2 (T, delayed)", "x -> y (P)", "h_2 -> y (Q)"):
+        assert edge in text
+    assert figs[0].render("svg").startswith(b"<?xml")
+    # the exercise sheet has no diagram: drawing is the student's task
+    assert "```rnnviz" not in sheet_markdown(sheet, solution=False)
+    assert "```rnnviz {view=folded}" in sheet_markdown(sheet, solution=True)
+
+
+def test_exercise_2_forward_pass_worked_and_exact():
+    """Exercise 2: h = 6, 0, 3, each step worked out as the exam's solution writes it."""
+    sheet = build_sheet(load_model(EXERCISE_2), ["forward"])
+    assert answers(sheet, "forward") == {"h[1]": 6, "h[2]": 0, "h[3]": 3}
+    assert all(isinstance(v, Fraction) for v in answers(sheet, "forward").values())
+    text = solution_text(sheet, "forward")
+    assert "h_1 = relu(V h_0 + W x_1) = relu(-3·0 + 3·2) = relu(6) = 6" in text
+    assert "h_2 = relu(V h_1 + W x_2) = relu(-3·6 + 3·3) = relu(-9) = 0" in text
+    question = plain_text(sheet.variants[0].parts[0].question[0].parts)
+    assert question == "Calculate h_1, h_2 and h_3 where V = -3, W = 3, h_0 = 0, x_1 = 2, x_2 = 3 and x_3 = 1."
+
+
+def test_exercise_3_parameter_count_written_as_the_sum():
+    """Exercise 3: 3×5 + 5×5 + 5 = 45."""
+    sheet = build_sheet(load_model(EXERCISE_3), ["params"])
+    assert answers(sheet, "params") == {"parameters": 45}
+    assert "parameters = 3×5 + 5×5 + 5 = 45" in solution_text(sheet, "params")
+
+
+def test_exercise_4_lstm_forward_plot_and_the_t1_t3_question():
+    """Exercise 4: the forward pass matches numpy's, the plot is drawn, and o_1 != o_3 is explained."""
+    model = load_model(EXERCISE_4)
+    sheet = build_sheet(model, ["forward", "plot"])
+    trace = forward(model)
+    got = answers(sheet, "forward")
+    for name in model.variables:
+        for t in (1, 2, 3):
+            assert math.isclose(float(got[f"{name}[{t}]"]), float(trace.value(name, t)), rel_tol=1e-12)
+    assert round(float(got["o[1]"]), 4) == 0.5757 and round(float(got["o[3]"]), 4) == 0.8140
+    fig = figures(sheet, "plot")[0]
+    assert fig.render("png").startswith(b"\x89PNG")
+    text = solution_text(sheet, "plot")
+    assert "No: o_1 = 0.5757 but o_3 = 0.814" in text and "state carried from the earlier steps" in text
+    # exact where exact: the first gate's argument 0 + 0.25·0.7 + 0.3·0 = 0.175
+    assert "f_1 = sigmoid(b^f + U^f x_1 + W^f h_0) = sigmoid(0 + 0.25·0.7 + 0.3·0) = sigmoid(0.175) = 0.5436" \
+        in solution_text(sheet, "forward")
+
+
+def test_exercise_5_gates_assigned_with_the_reason():
+    """Exercise 5: g1 output, g2 forget, g3 input (update); c is the cell state."""
+    sheet = build_sheet(load_model(EXERCISE_5), ["gates"])
+    assert answers(sheet, "gates") == {"g_1": "output gate", "g_2": "forget gate", "g_3": "input gate",
+                                       "cell state": "c"}
+    text = solution_text(sheet, "gates")
+    assert "g_1^(t) is the output gate: it multiplies c[t], which becomes h[t]." in text
+    assert "c_t is the cell state" in text
+    question = plain_text(sheet.variants[0].parts[0].question[0].parts)
+    assert question.startswith("Assign these gates to the forget, input and output gates")
+
+
+def test_exercise_6_gru_gates_and_drawing():
+    """Exercise 6: z is the update gate, r the reset gate; the GRU is drawn."""
+    sheet = build_sheet(load_model(EXERCISE_6), ["draw", "gates"])
+    assert answers(sheet, "gates") == {"r": "reset gate", "z": "update gate"}
+    assert len(figures(sheet, "draw")) == 2
+
+
+def test_exercise_7_gradients_no_sum_for_the_output_weight_a_sum_for_the_recurrent_one():
+    """Exercise 7: dp/dW_ph has no sum over time, dp/dW_hh is a sum of products of Jacobians."""
+    model = load_model(EXERCISE_7)
+    ph = build_sheet(model, ["grad"], wrt="W_ph")
+    hh = build_sheet(model, ["grad"], wrt="W_hh")
+    assert "sum_" not in solution_text(ph, "grad") and "\\sum" not in _latex(ph)
+    assert "\\sum_{k=1}^{3}" in _latex(hh) and "\\prod_{j=k+1}^{3}" in _latex(hh)
+    trace = forward(model)
+    variant = hh.variants[0].variant.model  # the file gives no values: the sheet drew them
+    value = answers(hh, "grad")["d p[3] / d W_hh"]
+    ref = gradients(variant, forward(variant), "p[3]").params["W_hh"]
+    assert float(value) == pytest.approx(float(ref), rel=1e-12)
+
+
+def test_exercise_7_jacobian_explains_vanishing():
+    """Exercise 7: the Jacobian task expands dh_t/dh_{t-1} and says why the product vanishes or explodes."""
+    sheet = build_sheet(load_model(EXERCISE_7), ["jacobian"])
+    assert "vanishing gradient" in solution_text(sheet, "jacobian")
+
+
+def _latex(sheet) -> str:
+    part = sheet.variants[0].parts[0]
+    return "\n".join(b.lhs.latex + " = " + " = ".join(r.latex for r in b.rhs)
+                     for b in part.solution if isinstance(b, Chain))
+
+
+@pytest.mark.parametrize("text", [EXERCISE_2, EXERCISE_3, EXERCISE_4, EXERCISE_5, EXERCISE_6, EXERCISE_7],
+                         ids=["ex2", "ex3", "ex4", "ex5", "ex6", "ex7"])
+def test_each_exercise_answer_key_passes_check(text):
+    """The answer key of every exercise's sheet (all tasks that have answers) passes rnnviz check."""
+    model = load_model(text)
+    # The GRU of exercise 6 gives no sizes, and its concatenations need them: gates only.
+    tasks = ["gates"] if text is EXERCISE_6 else ["forward", "params", "grad"] + (["gates"] if "sigma" in text else [])
+    sheet = build_sheet(model, tasks)
+    report = check_text(answer_key(sheet, sheet.variants[0]), "key.txt")
+    assert report.ok, report.describe()
+    assert len(report.verdicts) >= (2 if text is EXERCISE_6 else 3)
+
+
+def test_exercise_2_grad_bptt_terms():
+    """dh_3/dV of exercise 2 with ReLU'(0) = 0: every term of the BPTT sum written, and 0 (h_2 = 0 cuts the path)."""
+    sheet = build_sheet(load_model(EXERCISE_2), ["grad"])
+    assert answers(sheet, "grad") == {"d h[3] / d V": 0}
+    text = solution_text(sheet, "grad")
+    assert "dh_2/dh_1 = 0" in text and "dh_3/dh_2 = -3" in text
+    assert "term k = 1 = (-3)·0·0 = 0" in text
+    question = plain_text(sheet.variants[0].parts[0].question[0].parts)
+    assert question.endswith("Use that ReLU'(0) = 0.")

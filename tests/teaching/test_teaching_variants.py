@@ -1,0 +1,125 @@
+"""Drawn variants: 20 of each task are distinct, solvable (their keys pass check) and not degenerate."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from rnnviz import load_model
+from rnnviz.language import expr as E
+from rnnviz.language.gates import analyze
+from rnnviz.teaching.check import check_text
+from rnnviz.teaching.scalar import ScalarPass
+from rnnviz.teaching.sheet import answer_key, build_sheet
+from rnnviz.teaching.tasks import TASKS
+
+RELU = "h_t = \\text{ReLU}(V h_{t-1} + W x_t)\nV = -3, W = 3, h_0 = 0, x = [2, 3, 1]\n"
+LSTM = r"""g_1 = \sigma(W_1 x_t + U_1 h_{t-1})
+g_2 = \sigma(W_2 x_t + U_2 h_{t-1})
+g_3 = \sigma(W_3 x_t + U_3 h_{t-1})
+\tilde{c}_t = \tanh(W_c x_t + U_c h_{t-1})
+c_t = g_2 \circ c_{t-1} + g_3 \circ \tilde{c}_t
+h_t = g_1 \circ c_t
+W_1 = 0.5, U_1 = 0.1, W_2 = 0.2, U_2 = -0.3, W_3 = 0.4, U_3 = 0.1, W_c = 0.6, U_c = 0.2
+h_0 = 0, c_0 = 0, x = [1, 0.5, -0.5]
+"""
+N = 20
+
+
+def _model_for(task: str):
+    return load_model(LSTM if task == "gates" else RELU)
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_twenty_variants_of_each_task_are_distinct_solvable_and_not_degenerate(task):
+    """Every task: 20 drawn variants differ, their answer keys pass check, no ReLU all dead, no zero gradient."""
+    sheet = build_sheet(_model_for(task), [task], variants=N, seed=7)
+    assert [sv.variant.index for sv in sheet.variants] == list(range(1, N + 1))
+    sources = [sv.variant.source for sv in sheet.variants]
+    assert len(set(sources)) == N
+    for sv in sheet.variants:
+        model = sv.variant.model
+        part = sv.parts[0]
+        assert part.question and part.solution
+        if part.answers:
+            report = check_text(answer_key(sheet, sv), "key.txt")
+            assert report.ok, report.describe()
+        if task == "params":
+            continue  # drawn sizes make vectors; counting needs no forward pass
+        run = ScalarPass.from_model(model, seeds=["V"] if task != "gates" else ())
+        relu_args = [a.v for (target, node, t), a in run.args.items()]
+        if task != "gates":
+            assert any(a > 0 for a in relu_args), f"every ReLU dead in\n{sv.variant.source}"
+            # hand-sized: small numbers with small denominators
+            for d in run.vals.values():
+                assert abs(d.v) <= 1000 and (not isinstance(d.v, Fraction) or d.v.denominator <= 1000)
+        if task == "grad":
+            assert part.answers[0].value != 0
+
+
+def test_variants_of_the_gates_task_shuffle_the_names():
+    """The gates get the names g_1, g_2, g_3 in more than one order over 20 variants; roles stay a permutation."""
+    sheet = build_sheet(load_model(LSTM), ["gates"], variants=N, seed=3)
+    orders = set()
+    for sv in sheet.variants:
+        roles = analyze(sv.variant.model).roles
+        assert sorted(roles) == ["g_1", "g_2", "g_3"]
+        assert sorted(roles.values()) == ["forget", "input", "output"]
+        orders.add(tuple(roles[g] for g in ("g_1", "g_2", "g_3")))
+    assert len(orders) > 1
+
+
+def test_variants_rename_parameters_named_after_a_gate():
+    """In the LSTM of colah's notation, W_f follows f when f becomes g_k: the names give nothing away."""
+    text = _lstm_colah()
+    sheet = build_sheet(load_model(text), ["gates"], variants=3, seed=0)
+    for sv in sheet.variants:
+        params = sv.variant.model.parameters
+        assert not any(p in params for p in ("W_f", "W_i", "W_o", "U_f", "b_o"))
+        assert sorted(analyze(sv.variant.model).roles) == ["g_1", "g_2", "g_3"]
+
+
+def _lstm_colah() -> str:
+    return """f[t] = sigmoid(W_f x[t] + U_f h[t-1] + b_f)
+i[t] = sigmoid(W_i x[t] + U_i h[t-1] + b_i)
+o[t] = sigmoid(W_o x[t] + U_o h[t-1] + b_o)
+c~[t] = tanh(W_c x[t] + U_c h[t-1] + b_c)
+c[t] = f[t] * c[t-1] + i[t] * c~[t]
+h[t] = o[t] * tanh(c[t])
+"""
+
+
+def test_values_follow_the_file_style():
+    """Integers where the file has integers, one decimal where it has decimals, fractions where it writes them."""
+    ints = build_sheet(load_model(RELU), ["forward"], variants=5, seed=1)
+    for sv in ints.variants:
+        for v in sv.variant.model.values:
+            if v.kind == "value":
+                vals = v.value if isinstance(v.value, list) else [v.value]
+                assert all(float(x).is_integer() and abs(x) <= 4 for x in vals)
+    fracs = build_sheet(load_model("h_t = relu(V h_{t-1} + W x_t)\nV = \\frac{1}{2}, W = \\frac{2}{3}, h_0 = 0, "
+                                   "x = [1, 2, 3]\n"), ["forward"], variants=5, seed=1)
+    denominators = set()
+    for sv in fracs.variants:
+        for a in sv.parts[0].answers:
+            assert isinstance(a.value, Fraction)
+            denominators.add(a.value.denominator)
+    assert denominators - {1}, "fractions stay fractions"
+    assert "\\frac{" in fracs.variants[0].variant.source
+
+
+def test_drawn_sizes_vary_the_parameter_count():
+    """The params task draws sizes, so the 20 counts are not all the same."""
+    sheet = build_sheet(load_model("h_t = tanh(V h_{t-1} + W x_t + b)\nx_t \\in R^3, h_t \\in R^5\n"), ["params"],
+                        variants=N, seed=0)
+    counts = {sv.parts[0].answers[0].value for sv in sheet.variants}
+    assert len(counts) > 5
+
+
+def test_no_relu_model_gets_decimals():
+    """A tanh model without values gets one-decimal values (hand calculation with a calculator)."""
+    sheet = build_sheet(load_model("h[t] = tanh(W h[t-1] + U x[t])"), ["forward"], variants=2)
+    for sv in sheet.variants:
+        assert any(isinstance(n, E.Call) for eq in sv.variant.model.equations for n in E.walk(eq.expr))
+        assert "0." in sv.variant.source

@@ -150,6 +150,10 @@ def latex_escape(text: str) -> str:
     return "".join(_TEX_SPECIAL.get(c, c) for c in text)
 
 
+#: Characters of LaTeX beyond which one side of a displayed equation is scaled to the line.
+_WIDE = 170
+
+
 def to_latex(blocks: list, figure_path: Callable[[Figure], str]) -> str:
     """The body of a LaTeX document; ``figure_path(fig)`` names the PDF file of each figure."""
     out: list[str] = []
@@ -159,7 +163,17 @@ def to_latex(blocks: list, figure_path: Callable[[Figure], str]) -> str:
         elif isinstance(b, Para):
             out.append("".join(f"${p.latex}$" if isinstance(p, Math) else latex_escape(str(p)) for p in b.parts))
         elif isinstance(b, list):
-            out.append("\\begin{align*}\n" + _aligned(b) + "\n\\end{align*}")
+            run: list = []
+            for c in b + [None]:
+                if c is not None and max(len(r.latex) for r in c.rhs) <= _WIDE:
+                    run.append(c)
+                    continue
+                if run:
+                    out.append("\\begin{align*}\n" + _aligned(run) + "\n\\end{align*}")
+                    run = []
+                if c is not None:  # one line too long for the page: scaled to the line's width
+                    inner = " ".join([c.lhs.latex, c.rel, c.rhs[0].latex] + [f"{c.rel} {r.latex}" for r in c.rhs[1:]])
+                    out.append(f"\\[\\resizebox{{\\linewidth}}{{!}}{{$\\displaystyle {inner}$}}\\]")
         elif isinstance(b, Figure):
             out.append("\\begin{center}\n"
                        f"\\includegraphics[width={b.width}\\linewidth,height=0.42\\textheight,keepaspectratio]"

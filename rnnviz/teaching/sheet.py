@@ -77,8 +77,11 @@ def build_sheet(model: Model, tasks: list[str], *, variants: int | None = None, 
     if variants is None:
         vs = [file_variant(model, seed=seed)]
     else:
-        vs = draw_variants(model, variants, seed=seed, rename_gates="gates" in tasks, grad=grad,
-                           sizes="params" in tasks)
+        # Counting parameters differs by variant only with drawn sizes; a scalar sheet that also
+        # asks for numbers keeps its scalars (a hand calculation), vector files redraw theirs.
+        numeric = {"forward", "plot", "grad", "jacobian"} & set(tasks)
+        sizes = "params" in tasks and (not numeric or any(v.kind == "size" for v in model.values))
+        vs = draw_variants(model, variants, seed=seed, rename_gates="gates" in tasks, grad=grad, sizes=sizes)
     out = []
     for v in vs:
         tgt = target if not v.renamed or target is None else _rename_target(target, v.renamed)

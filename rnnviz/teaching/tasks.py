@@ -269,7 +269,9 @@ def task_draw(ctx: Context) -> Part:
     for e in folded.get("edges", []):
         src, dst = ctx.math(e["source"]), ctx.math(e["target"])
         edge = Math(f"{src.latex} \\to {dst.latex}", f"{src.plain} -> {dst.plain}")
-        notes = ([ctx.math(e["param"])] if e.get("param") else []) + ([", delayed"] if e.get("delay") else [])
+        notes: list = [ctx.math(e["param"])] if e.get("param") else []
+        if e.get("delay"):
+            notes.append(", delayed" if notes else "delayed")
         edges.append([edge] + ([" ("] + notes + [")"] if notes else []))
     listing: list = ["Its edges: "]
     for i, parts in enumerate(edges):
@@ -401,10 +403,13 @@ def task_params(ctx: Context) -> Part:
     q = [Para(tuple(lead))]
     terms = _param_terms(ctx)
     s: list = []
+    scalars = [ctx.math(p) for p, _t, _c, _r in terms if not shapes.of(p)]
+    if scalars:
+        s.append(Para(tuple(["Each of "] + _listing(scalars) + [" is one number."])))
     for pname, _text, count, _ in terms:
         shape = shapes.of(pname)
         if not shape:
-            s.append(Para((ctx.math(pname), ": 1 number")))
+            continue
         else:
             desc = "×".join(map(str, shape)) + (f" = {count}" if len(shape) == 2 else "")
             s.append(Para((ctx.math(pname), f": {desc} numbers")))

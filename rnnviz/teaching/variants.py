@@ -312,8 +312,12 @@ def _gate_renaming(model: Model, rng: random.Random) -> tuple[dict, list[str]]:
 
 def _draw_sizes(model: Model, base: dict, rng: random.Random) -> dict:
     """New sizes for the names the file sizes (else the inputs and recurrent variables)."""
-    names = list(base["sizes"]) or list(model.inputs) + list(model.recurrent)
-    return {n: rng.randint(2, 6) if n in model.inputs else rng.randint(2, 8) for n in names}
+    if base["sizes"]:
+        return {n: rng.randint(2, 6) if n in model.inputs else rng.randint(2, 8) for n in base["sizes"]}
+    # No sizes in the file: one size per input, and one hidden size shared by the variables
+    # (the gates of an LSTM multiply its states element-wise, so they all have one size).
+    hidden = rng.randint(2, 8)
+    return {**{n: rng.randint(2, 6) for n in model.inputs}, **{n: hidden for n in model.variables}}
 
 
 def draw_variants(model: Model, count: int, *, seed: int = 0, rename_gates: bool = False,

@@ -1,0 +1,164 @@
+"""The sheet formats: Moodle XML as the importer reads it, LaTeX that compiles, HTML and Markdown."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+
+import pytest
+
+from rnnviz import load_model
+from rnnviz.cli import main
+from rnnviz.teaching.moodle import TOLERANCE, moodle_xml
+from rnnviz.teaching.sheet import build_sheet
+
+RELU = "h_t = \\text{ReLU}(V h_{t-1} + W x_t)\nV = -3, W = 3, h_0 = 0, x = [2, 3, 1]\n"
+LSTM = r"""g_1 = \sigma(W_1 x_t + U_1 h_{t-1})
+g_2 = \sigma(W_2 x_t + U_2 h_{t-1})
+g_3 = \sigma(W_3 x_t + U_3 h_{t-1})
+\tilde{c}_t = \tanh(W_c x_t + U_c h_{t-1})
+c_t = g_2 \circ c_{t-1} + g_3 \circ \tilde{c}_t
+h_t = g_1 \circ c_t
+W_1 = 0.5, U_1 = 0.1, W_2 = 0.2, U_2 = -0.3, W_3 = 0.4, U_3 = 0.1, W_c = 0.6, U_c = 0.2
+h_0 = 0, c_0 = 0, x = [1, 0.5, -0.5]
+"""
+_CLOZE = re.compile(r"\{(\d*):(NUMERICAL|NM|MULTICHOICE|MC|SHORTANSWER|SA):([^{}]*)\}")
+_TYPES = {"category", "numerical", "cloze", "essay", "multichoice", "shortanswer", "truefalse", "description"}
+
+
+def _importer_reads(xml_text: str) -> list[ET.Element]:
+    """The structure qformat_xml reads: quiz > question[type], name/text, questiontext[format]/text, files."""
+    root = ET.fromstring(xml_text)
+    assert root.tag == "quiz"
+    questions = root.findall("question")
+    assert questions[0].get("type") == "category"
+    assert questions[0].find("category/text").text.startswith("$course$/")
+    out = []
+    for q in questions[1:]:
+        assert q.get("type") in _TYPES
+        assert q.find("name/text").text.strip()
+        for field in ("questiontext", "generalfeedback"):
+            el = q.find(field)
+            assert el is not None and el.get("format") == "html"
+            text = el.find("text").text or ""
+            names = {f.get("name") for f in el.findall("file")}
+            for f in el.findall("file"):
+                assert f.get("path") == "/" and f.get("encoding") == "base64"
+                assert base64.b64decode(f.text).startswith(b"\x89PNG")
+            # every @@PLUGINFILE@@ reference has its file in the same field
+            assert set(re.findall(r"@@PLUGINFILE@@/([\w.-]+)", text)) == names
+        assert q.find("defaultgrade").text == "1" and q.find("hidden").text == "0"
+        if q.get("type") == "numerical":
+            answers = q.findall("answer")
+            assert answers and all(a.get("fraction") == "100" for a in answers)
+            for a in answers:
+                float(a.find("text").text)
+                float(a.find("tolerance").text)
+        if q.get("type") == "cloze":
+            assert _CLOZE.search(q.find("questiontext/text").text)
+        if q.get("type") == "essay":
+            assert q.find("graderinfo/text").text
+        out.append(q)
+    return out
+
+
+def _cloze_numbers(q: ET.Element) -> list[tuple[float, float]]:
+    out = []
+    for _, kind, body in _CLOZE.findall(q.find("questiontext/text").text):
+        if kind in ("NUMERICAL", "NM"):
+            value, tol = body.lstrip("=").split(":")
+            out.append((float(value), float(tol)))
+    return out
+
+
+def test_moodle_xml_parses_and_holds_each_variants_numbers():
+    """One question per variant and task; each variant's forward values are its cloze answers, with tolerances."""
+    sheet = build_sheet(load_model(RELU), ["forward", "params", "grad", "draw"], variants=5, seed=2)
+    questions = _importer_reads(moodle_xml(sheet, category="relu"))
+    assert len(questions) == 4 * 5
+    forward = [q for q in questions if "Forward pass" in q.find("name/text").text]
+    assert len(forward) == 5 and {q.get("type") for q in forward} == {"cloze"}
+    for sv, q in zip(sheet.variants, forward):
+        assert f"(variant {sv.variant.index})" in q.find("name/text").text
+        expected = [float(a.value) for a in sv.parts[0].answers]
+        got = _cloze_numbers(q)
+        assert [v for v, _ in got] == pytest.approx(expected, abs=1e-6)
+        for (v, tol), a in zip(got, sv.parts[0].answers):
+            whole = isinstance(a.value, Fraction) and a.value.denominator == 1
+            assert tol == (0 if whole else TOLERANCE)
+    params = [q for q in questions if q.get("type") == "numerical" and "parameters" in q.find("name/text").text]
+    assert len(params) == 5
+    draw = [q for q in questions if q.get("type") == "essay"]
+    assert len(draw) == 5
+    # the diagrams are in the solution (feedback) only, as PNG files
+    for q in draw:
+        assert not q.find("questiontext").findall("file")
+        assert len(q.find("generalfeedback").findall("file")) == 2
+
+
+def test_moodle_gates_are_multichoice():
+    """The gate roles are MULTICHOICE cloze fields whose right choice is each gate's role."""
+    sheet = build_sheet(load_model(LSTM), ["gates"], variants=3, seed=1)
+    for sv, q in zip(sheet.variants, _importer_reads(moodle_xml(sheet, category="lstm"))):
+        text = q.find("questiontext/text").text
+        for a in sv.parts[0].answers:
+            if a.kind == "gate":
+                assert re.search(r"\{1:MULTICHOICE:[^}]*=" + a.value + r"[~}]", text)
+
+
+def test_html_is_standalone(tmp_path):
+    """The HTML sheet carries its math typesetting and its pictures; it asks no other host."""
+    (tmp_path / "relu.rnn").write_text(RELU)
+    assert main(["exercise", str(tmp_path / "relu.rnn"), "--tasks", "draw,forward", "--format", "html"]) == 0
+    page = (tmp_path / "relu.solutions.html").read_text()
+    assert "katex" in page and "data:image/svg+xml;base64," in page
+    assert not re.search(r"(src|href)=\"https?:", page)
+    assert "data:image" not in (tmp_path / "relu.exercises.html").read_text()
+
+
+def test_markdown_uses_fences_and_dollar_math(tmp_path):
+    """Markdown for the rnnviz plugin: $ math, and the diagrams as rnnviz fences in the solution only."""
+    sheet = build_sheet(load_model(RELU), ["draw", "plot"])
+    from rnnviz.teaching.sheet import sheet_markdown
+
+    sol = sheet_markdown(sheet, solution=True)
+    assert "```rnnviz {view=folded}" in sol and "```rnnviz {show=plot}" in sol
+    assert "$$\n\\begin{aligned}" in sol
+    assert "```rnnviz" not in sheet_markdown(sheet, solution=False)
+
+
+def test_nothing_is_written_when_a_task_fails(tmp_path):
+    """A task that does not apply (gates of a plain RNN) stops before any file is written."""
+    (tmp_path / "relu.rnn").write_text(RELU)
+    assert main(["exercise", str(tmp_path / "relu.rnn"), "--tasks", "forward,gates"]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["relu.rnn"]
+
+
+def test_unknown_task_and_format_are_usage_errors(tmp_path, capsys):
+    """--tasks and --format name what they know."""
+    (tmp_path / "relu.rnn").write_text(RELU)
+    assert main(["exercise", str(tmp_path / "relu.rnn"), "--tasks", "forwrd"]) == 2
+    assert "unknown task 'forwrd'" in capsys.readouterr().err
+    assert main(["exercise", str(tmp_path / "relu.rnn"), "--format", "docx"]) == 2
+    assert "unknown format 'docx'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
+@pytest.mark.parametrize("text", [RELU, LSTM], ids=["relu", "lstm"])
+def test_latex_compiles(tmp_path, text):
+    """The LaTeX sheets (every task, two variants) compile with pdflatex, figures as PDF, no overfull line."""
+    (tmp_path / "ex.rnn").write_text(text)
+    tasks = "draw,forward,plot,grad,formula,jacobian" + (",gates" if "g_1" in text else "")
+    assert main(["exercise", str(tmp_path / "ex.rnn"), "--tasks", tasks, "--variants", "2", "--format", "tex",
+                 "-o", str(tmp_path / "out")]) == 0
+    for kind in ("exercises", "solutions"):
+        run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"ex.{kind}.tex"],
+                             cwd=tmp_path / "out", capture_output=True, text=True, timeout=180)
+        assert run.returncode == 0, run.stdout[-3000:]
+        assert (tmp_path / "out" / f"ex.{kind}.pdf").stat().st_size > 1000
+        assert "Overfull \\hbox" not in (tmp_path / "out" / f"ex.{kind}.log").read_text(errors="replace")

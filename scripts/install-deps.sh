@@ -50,6 +50,24 @@ else
     echo "==> system packages already present"
 fi
 
+# --- LaTeX and PDF tools for the exercise sheets (--test only) ------------------------
+# `rnnviz exercise --format tex` writes sheets for pdflatex, and the tests compile them and
+# count the pages of `rnnviz draw --frames` with pdfinfo. Skipped when already present.
+if [ "$want_test" = 1 ]; then
+    sheet_missing=()
+    command -v pdflatex >/dev/null 2>&1 || sheet_missing+=(texlive-latex-base texlive-latex-extra)
+    command -v pdfinfo >/dev/null 2>&1 || sheet_missing+=(poppler-utils)
+    if [ "${#sheet_missing[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
+        SUDO=""
+        [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        echo "==> installing LaTeX and PDF tools: ${sheet_missing[*]}"
+        $SUDO apt-get update -q
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${sheet_missing[@]}"
+    elif [ "${#sheet_missing[@]}" -gt 0 ]; then
+        echo "install-deps.sh: missing ${sheet_missing[*]} (the LaTeX sheet tests will be skipped)" >&2
+    fi
+fi
+
 # --- Python ---------------------------------------------------------------------------
 # A Debian/Ubuntu system Python refuses `pip install` (PEP 668): install into a project
 # virtual environment then, which scripts/py (used by the Makefile) picks up.

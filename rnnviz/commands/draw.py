@@ -40,6 +40,16 @@ anything fails.
   rnnviz draw relu_1d.rnn --values --view unrolled      # forward-pass values
   rnnviz draw vanilla.rnn --grad 'y[3]' --unroll 3      # gradient flow
   cat net.rnn | rnnviz draw - --format json -o -
+  rnnviz draw relu_1d.rnn --frames --grad 'h[3]' -o slides/relu.pdf
+
+With --frames, the unrolled view with its values is revealed one step at a
+time: frame k shows steps 1..k with their values and the later steps faint
+(their values ?); with --grad, further frames show the gradient flowing back
+(frame k: it has reached step T-k). As PDF, one page per frame (beamer:
+\\includegraphics[page=k]{relu.pdf}); as PNG, numbered files (relu-01.png,
+...); as SVG, one picture whose nodes and edges carry data-step="k" and the
+classes rnnviz-step rnnviz-step-k, for reveal.js fragments or a page script.
+The default is STEM.frames.pdf next to FILE.
 """
 
 __all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
@@ -88,6 +98,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", metavar="N", type=seed, default=0,
                         help="seed of the parameters and inputs no value gives (default 0)")
     parser.add_argument("--title", metavar="TEXT", default=None, help="a caption above the diagram")
+    parser.add_argument("--frames", action="store_true",
+                        help="the unrolled view step by step for slides: a multi-page PDF (a page per frame), "
+                             "numbered PNGs, or one SVG with data-step attributes; with --grad, the gradient "
+                             "flowing back too")
 
 
 def _is_dir_target(out: str) -> bool:
@@ -131,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
     from ..diagrams.diagram import draw, format_of
     from ._common import load_model_from_args
 
+    if args.frames:
+        return _run_frames(args)
     annotate = bool(args.values_opt) or args.grad is not None
     single = args.output is not None and not _is_dir_target(args.output)
     view = args.view or ("both" if not single else ("unrolled" if annotate else "folded"))
@@ -187,4 +203,60 @@ def run(args: argparse.Namespace) -> int:
         write_atomic(path, data)
         print(path)
     sys.stdout.flush()
+    return 0
+
+
+def _run_frames(args: argparse.Namespace) -> int:
+    """``--frames``: render every frame, then write them (PDF pages, numbered PNGs or one stepped SVG)."""
+    from ..diagrams.diagram import draw, format_of
+    from ..diagrams.frames import frame_dots, frames_pdf, stepped_svg
+    from ..diagrams.render import render
+    from ..io import write_atomic, write_output
+    from ..numeric.forward_pass import forward
+    from ._common import load_model_from_args
+
+    if args.view not in (None, "unrolled"):
+        raise UsageError("--frames reveals the unrolled view step by step; leave out --view (or --view unrolled)")
+    out = args.output
+    single = out is not None and out != "-" and not _is_dir_target(out)
+    fmt = args.format or (format_of(out) if single else "pdf")
+    if fmt not in ("pdf", "png", "svg"):
+        raise UsageError(f"--frames writes pdf, png or svg, not {fmt}")
+    if out == "-" and fmt == "png":
+        raise UsageError("--frames as PNG writes one file per frame; give -o FILE.png or -o DIR/")
+    args.values_file = [v for v in args.values_opt if v]
+    model = load_model_from_args(args)
+    trace = forward(model, steps=args.unroll, seed=args.seed)
+    kwargs = {"max_columns": args.max_columns} if args.max_columns is not None else {}
+    common = dict(precision=args.precision, title=args.title, seed=args.seed, **kwargs)
+    base = draw(model, "unrolled", trace.steps, values=trace, **common)
+    grads = None
+    if args.grad is not None:
+        from ..numeric.grad import gradients
+
+        grads = draw(model, "unrolled", trace.steps, values=trace,
+                     grads=gradients(model, trace, args.grad, option="--grad"), **common)
+    folder, stem = (Path(out), _stem(args.file)[1]) if out and not single and out != "-" else _stem(args.file)
+    if fmt == "svg":
+        data = stepped_svg((grads or base).render("svg").decode("utf-8"))
+        if out == "-":
+            write_output("-", data)
+            return 0
+        files = [(Path(out) if single else folder / f"{stem}.frames.svg", data)]
+    else:
+        dots = frame_dots(base, grads)
+        if fmt == "pdf":
+            data = frames_pdf(dots)
+            if out == "-":
+                write_output("-", data)
+                return 0
+            files = [(Path(out) if single else folder / f"{stem}.frames.pdf", data)]
+        else:
+            pngs = [render(d, "png", dpi=args.dpi) for d in dots]
+            target = Path(out) if single else folder / f"{stem}.frame.png"
+            files = [(target.with_name(f"{target.stem}-{i:02d}.png"), d) for i, d in enumerate(pngs, start=1)]
+    for path, data in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+        print(path)
     return 0

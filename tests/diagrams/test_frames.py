@@ -1,0 +1,86 @@
+"""draw --frames: the forward pass step by step and the gradient flowing back, for slides."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from rnnviz import load_model
+from rnnviz.cli import main
+from rnnviz.diagrams.diagram import draw
+from rnnviz.diagrams.frames import frame_dots, stepped_svg
+
+RELU = "h_t = \\text{ReLU}(V h_{t-1} + W x_t)\nV = -3, W = 3, h_0 = 0, x = [2, 3, 1]\n"
+
+
+def _model():
+    return load_model(RELU)
+
+
+def test_forward_frame_k_shows_steps_up_to_k():
+    """Frame k has the values of steps 0..k; later steps are faint with the value '?'."""
+    dots = frame_dots(draw(_model(), "unrolled", 3, values=True))
+    assert len(dots) == 3
+    for k, dot in enumerate(dots, start=1):
+        for t in range(0, 4):
+            line = next(x for x in dot.splitlines() if x.strip().startswith(f'"h@{t}" ['))
+            assert (">?<" in line) == (t > k), (k, t, line)
+            assert ('fillcolor="#f4f4f4"' in line) == (t > k)
+
+
+def test_every_frame_keeps_the_layout():
+    """The pinned positions of every node are the same in every frame: the picture stands still."""
+    m = _model()
+    from rnnviz.numeric.forward_pass import forward
+    from rnnviz.numeric.grad import gradients
+
+    tr = forward(m)
+    dots = frame_dots(draw(m, "unrolled", 3, values=tr), draw(m, "unrolled", 3, values=tr,
+                                                                 grads=gradients(m, tr, "h[3]")))
+    assert len(dots) == 3 + 4
+    positions = [re.findall(r'"(\w+@-?\d+)" \[.*pos="([^"]+)"', d) for d in dots[:3]]
+    assert positions[0] == positions[1] == positions[2]
+
+
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="pdfinfo (poppler-utils) is not installed")
+def test_the_frames_pdf_has_one_page_per_frame(tmp_path):
+    """3 steps: 3 forward frames, and 4 more with --grad (the gradient reaching steps 3, 2, 1, 0)."""
+    src = tmp_path / "relu.rnn"
+    src.write_text(RELU)
+    for extra, pages in (([], 3), (["--grad", "h[3]"], 7)):
+        out = tmp_path / f"f{pages}.pdf"
+        assert main(["draw", str(src), "--frames", *extra, "-o", str(out)]) == 0
+        info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
+        assert re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1) == str(pages)
+
+
+def test_numbered_pngs(tmp_path, capsys):
+    """As PNG, one numbered file per frame."""
+    src = tmp_path / "relu.rnn"
+    src.write_text(RELU)
+    assert main(["draw", str(src), "--frames", "-o", str(tmp_path / "slides" / "relu.png"), "--dpi", "60"]) == 0
+    names = sorted(p.name for p in (tmp_path / "slides").iterdir())
+    assert names == ["relu-01.png", "relu-02.png", "relu-03.png"]
+    assert (tmp_path / "slides" / "relu-01.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_one_svg_with_data_step():
+    """As SVG, every node and edge carries data-step and the class rnnviz-step-K of its step."""
+    svg = stepped_svg(draw(_model(), "unrolled", 3, values=True).render("svg").decode())
+    steps = re.findall(r'class="(node|edge) rnnviz-step rnnviz-step-(-?\d+)" data-step="(-?\d+)"', svg)
+    assert {(k, s) for k, s, d in steps if s == d} == {("node", "0"), ("node", "1"), ("node", "2"), ("node", "3"),
+                                                       ("edge", "1"), ("edge", "2"), ("edge", "3")}
+    # h@0 -> h@1 belongs to step 1 (the value it feeds)
+    assert re.search(r'class="edge rnnviz-step rnnviz-step-1" data-step="1">\s*<title>h@0&#45;&gt;h@1', svg)
+
+
+def test_frames_refuse_other_views_and_formats(tmp_path, capsys):
+    """--frames is the unrolled view as pdf, png or svg."""
+    src = tmp_path / "relu.rnn"
+    src.write_text(RELU)
+    assert main(["draw", str(src), "--frames", "--view", "folded"]) == 2
+    assert main(["draw", str(src), "--frames", "--format", "dot"]) == 2
+    assert "--frames writes pdf, png or svg" in capsys.readouterr().err

@@ -150,7 +150,5 @@ def parse_number(text: str) -> Number | None:
     if m:
         return Fraction(int(m.group(1)), int(m.group(2))) if int(m.group(2)) else None
     if _DECIMAL.match(t):
-        if "e" in t.lower():
-            return float(t)
-        return Fraction(t)
+        return Fraction(t)  # exactly as written, 3.3e-5 included: its places set the rounding allowed
     return None

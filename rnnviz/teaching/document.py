@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -98,13 +99,60 @@ def _md_inline(parts: tuple) -> str:
     return "".join(out)
 
 
+#: Visible characters beyond which a long sum goes on over several lines.
+_LINE = 72
+
+
+def _visible(latex: str) -> int:
+    """Roughly how many characters a formula shows (its commands and braces do not count)."""
+    return len(re.sub(r"\\(left|right|operatorname|mathrm|frac|partial|odot|cdot|sigma|tanh|quad|,)|[{}\\ ]", "",
+                      latex))
+
+
+def _terms(latex: str) -> list[str]:
+    """A formula cut at its top-level `` + `` and `` - `` (each piece keeps its sign)."""
+    out, depth, start, i = [], 0, 0, 0
+    while i < len(latex):
+        ch = latex[i]
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+        elif depth == 0 and latex.startswith((" + ", " - "), i) and i > start:
+            out.append(latex[start:i])
+            start = i + 1
+            i += 2
+        i += 1
+    out.append(latex[start:])
+    return out
+
+
+def _broken(latex: str) -> list[str]:
+    """A long right side over several lines: whole terms, each line about :data:`_LINE` wide."""
+    if _visible(latex) <= _LINE:
+        return [latex]
+    lines: list[str] = []
+    for term in _terms(latex):
+        if lines and _visible(lines[-1] + term) <= _LINE:
+            lines[-1] += " " + term
+        else:
+            lines.append(term)
+    return lines
+
+
 def _aligned(chain: Chain | list) -> str:
-    """One or more chains as the lines of an ``aligned`` environment, aligned on their relations."""
+    """One or more chains as the lines of an ``aligned`` environment, aligned on their relations.
+
+    A right side too long for a line goes on below, ``&\\quad + ...``, cut between terms.
+    """
     chains = chain if isinstance(chain, list) else [chain]
     lines = []
     for c in chains:
-        lines.append(f"{c.lhs.latex} &{c.rel} {c.rhs[0].latex}")
-        lines += [f"&{c.rel} {r.latex}" for r in c.rhs[1:]]
+        for k, r in enumerate(c.rhs):
+            head = f"{c.lhs.latex} &{c.rel} " if k == 0 else f"&{c.rel} "
+            pieces = _broken(r.latex)
+            lines.append(head + pieces[0])
+            lines += [f"&\\quad {p}" for p in pieces[1:]]
     return " \\\\\n".join(lines)
 
 
@@ -150,8 +198,8 @@ def latex_escape(text: str) -> str:
     return "".join(_TEX_SPECIAL.get(c, c) for c in text)
 
 
-#: Characters of LaTeX beyond which one side of a displayed equation is scaled to the line.
-_WIDE = 170
+#: Visible characters of a line that cannot be cut between terms, beyond which it is scaled to the page.
+_WIDE = 100
 
 
 def to_latex(blocks: list, figure_path: Callable[[Figure], str]) -> str:
@@ -165,7 +213,7 @@ def to_latex(blocks: list, figure_path: Callable[[Figure], str]) -> str:
         elif isinstance(b, list):
             run: list = []
             for c in b + [None]:
-                if c is not None and max(len(r.latex) for r in c.rhs) <= _WIDE:
+                if c is not None and max(_visible(p) for r in c.rhs for p in _broken(r.latex)) <= _WIDE:
                     run.append(c)
                     continue
                 if run:

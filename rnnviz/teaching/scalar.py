@@ -248,6 +248,11 @@ class ScalarPass:
         trace = trace if trace is not None else forward(model, steps=steps)
         if not is_scalar_model(model, trace.shapes):
             raise NotScalar("the model has vectors")
+        computed = set(model.variables)
+        if any(isinstance(n, E.Var) and n.delay < 0 and n.name in computed
+               for eq in model.equations for n in E.walk(eq.expr)):
+            # A variable read ahead (a backward chain) is not computed step 1 first: numpy's pass does it.
+            raise NotScalar("a variable is read at a later step")
         given = given_values(model)
         params = {n: exact(float(given.params[n])) if n in given.params else float(trace.params[n])
                   for n in model.parameters}

@@ -145,3 +145,26 @@ def test_vector_answers(tmp_path):
     text = "h[t] = W h[t-1] + x[t]\nW = [[1, 0], [0, 2]], h_0 = [0, 0], x = [[1, 1], [1, 0]]\n"
     assert check_text(text + "h_2 = [2, 2]\n").ok
     assert not check_text(text + "h_2 = [2, 3]\n").ok
+
+
+def test_scientific_notation_rounds_like_a_decimal():
+    """3.32e-5 passes for a value that rounds to it at the places written."""
+    text = "h[t] = W h[t-1] + x[t]\nW = 1, h_0 = 0, x = [0.0000332121]\n"
+    assert check_text(text + "h_1 = 3.32121e-5\n").ok
+    assert not check_text(text + "h_1 = 3.4e-5\n").ok
+
+
+def test_every_bundled_example_answer_key_passes(example_path):
+    """The answer key of each example's sheet (every task that applies) passes its own check."""
+    from rnnviz import load
+    from rnnviz.commands.exercise import _default_tasks
+    from rnnviz.errors import ShapeError
+    from rnnviz.teaching.sheet import answer_key, build_sheet
+
+    model = load(str(example_path))
+    try:
+        sheet = build_sheet(model, [t for t in _default_tasks(model) if t in ("forward", "params", "grad", "gates")])
+    except ShapeError:
+        pytest.skip("the example gives no sizes its concatenations need")
+    report = check_text(answer_key(sheet, sheet.variants[0]), "key.txt")
+    assert report.ok, report.describe()

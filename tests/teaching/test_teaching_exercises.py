@@ -195,3 +195,41 @@ def test_exercise_2_grad_bptt_terms():
     assert "term k = 1 = (-3)·0·0 = 0" in text
     question = plain_text(sheet.variants[0].parts[0].question[0].parts)
     assert question.endswith("Use that ReLU'(0) = 0.")
+
+
+EXERCISE_8 = r"""h^{(t)} = \tanh(W h^{(t-1)} + U x^{(t)} + b)
+g^{(t)} = \tanh(R g^{(t+1)} + S x^{(t)} + c)
+o^{(t)} = V h^{(t)} + Q g^{(t)} + d
+
+W = 0.5, U = 1, b = 0, R = -0.5, S = 1, c = 0, V = 1, Q = 1, d = 0
+h^{(0)} = 0, g^{(4)} = 0, x = [1, 0, -1]
+"""
+EXERCISE_10 = r"""H_t^{(0)} = X_t
+H_t^{(l)} = \tanh(H_t^{(l-1)} W_{xh}^{(l)} + H_{t-1}^{(l)} W_{hh}^{(l)} + b_h^{(l)})
+O_t = H_t^{(L)} W_{hq} + b_q
+
+L = 3, X_t \in \mathbb{R}^{1 \times 5}, H_t^{(l)} \in \mathbb{R}^{1 \times 8}, O_t \in \mathbb{R}^{1 \times 2}
+"""
+
+
+def _readable(text: str):
+    """The model of an exercise of chapter 10, or a skip while the language does not read it yet."""
+    from rnnviz.errors import RnnvizError
+
+    try:
+        return load_model(text)
+    except RnnvizError as err:
+        pytest.skip(f"the equation language does not read this exercise yet: {err.message}")
+
+
+def test_exercise_8_bidirectional_outputs():
+    """Exercise 8 (once the language reads a backward chain): o = 1.435738, 0.726799, -1.435738."""
+    sheet = build_sheet(_readable(EXERCISE_8), ["forward"])
+    got = answers(sheet, "forward")
+    assert [round(float(got[f"o[{t}]"]), 6) for t in (1, 2, 3)] == [1.435738, 0.726799, -1.435738]
+
+
+def test_exercise_10_deep_rnn_parameter_count():
+    """Exercise 10 (once the language reads layer indices): 112 + 136 + 136 + 18 = 402 parameters."""
+    sheet = build_sheet(_readable(EXERCISE_10), ["params"])
+    assert answers(sheet, "params") == {"parameters": 402}

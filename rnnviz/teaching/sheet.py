@@ -69,6 +69,12 @@ def build_sheet(model: Model, tasks: list[str], *, variants: int | None = None, 
     """The sheet of ``tasks`` for the file's values (``variants`` None) or ``variants`` drawn ones."""
     from .variants import default_wrt
 
+    if wrt is not None and wrt not in model.parameters:
+        from ..language.parse import suggest
+
+        close = suggest(wrt, model.parameters)
+        raise UsageError(f"--wrt: '{wrt}' is not a parameter of the equations",
+                         hint=f"did you mean {close}?" if close else "the parameters are " + ", ".join(model.parameters))
     grad = None
     if "grad" in tasks:
         grad = (target, wrt or default_wrt(model))

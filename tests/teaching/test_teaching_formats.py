@@ -162,3 +162,10 @@ def test_latex_compiles(tmp_path, text):
         assert run.returncode == 0, run.stdout[-3000:]
         assert (tmp_path / "out" / f"ex.{kind}.pdf").stat().st_size > 1000
         assert "Overfull \\hbox" not in (tmp_path / "out" / f"ex.{kind}.log").read_text(errors="replace")
+
+
+def test_wrt_names_a_parameter(tmp_path, capsys):
+    """--wrt that is no parameter is a usage error naming the parameters."""
+    (tmp_path / "relu.rnn").write_text(RELU)
+    assert main(["exercise", str(tmp_path / "relu.rnn"), "--tasks", "grad", "--wrt", "X"]) == 2
+    assert "--wrt: 'X' is not a parameter" in capsys.readouterr().err

@@ -158,7 +158,7 @@ def read_answers(text: str) -> tuple[list[AnswerLine], list[AnswerLine], list[st
     answers, maybe, kept = [], [], []
     for i, raw in enumerate(text.splitlines(), start=1):
         line = _strip_comment(raw)
-        col = lambda m: m.start("rhs") + 1  # noqa: E731
+        col = lambda m: m.start("rhs") + 1
         m = _DERIV.match(line)
         if m and "=" in line:
             a, b = (m.group("a"), m.group("b")) if m.group("a") is not None else (m.group("a2"), m.group("b2"))

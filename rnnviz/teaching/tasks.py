@@ -25,7 +25,7 @@ from ..formulas.unrolled import Printer
 from ..language import Model
 from ..language import expr as E
 from .arith import Number, exact, fmt, fmt_full
-from .document import Chain, Figure, Heading, Math, Para
+from .document import Chain, Figure, Math, Para
 from .scalar import NotScalar, ScalarPass, uses_fractions
 from .variants import default_target, default_wrt
 
@@ -251,7 +251,7 @@ def _figure(ctx: Context, view: str, *, values: bool = False) -> Figure:
     from .variants import variant_source
 
     steps = ctx.steps
-    diagram = draw(ctx.model, view, steps, values=ctx.trace if values else None)  # noqa: E501
+    diagram = draw(ctx.model, view, steps, values=ctx.trace if values else None)
     opts = f"view={view}" + (f" unroll={steps}" if view != "folded" else "") + (" values=true" if values else "")
     fence = f"```rnnviz {{{opts}}}\n{variant_source(ctx.model, values=values)}```"
     return Figure(f"v{ctx.index}-{view}{'-values' if values else ''}", f"the {view} network",

@@ -154,7 +154,6 @@ def test_exercise_7_gradients_no_sum_for_the_output_weight_a_sum_for_the_recurre
     hh = build_sheet(model, ["grad"], wrt="W_hh")
     assert "sum_" not in solution_text(ph, "grad") and "\\sum" not in _latex(ph)
     assert "\\sum_{k=1}^{3}" in _latex(hh) and "\\prod_{j=k+1}^{3}" in _latex(hh)
-    trace = forward(model)
     variant = hh.variants[0].variant.model  # the file gives no values: the sheet drew them
     value = answers(hh, "grad")["d p[3] / d W_hh"]
     ref = gradients(variant, forward(variant), "p[3]").params["W_hh"]

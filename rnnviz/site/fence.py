@@ -223,7 +223,12 @@ def _render(model, opts: dict) -> str:
     diagram = _diagram(model, opts)
     from ..diagrams.svginline import inline_svg
 
-    return inline_svg(diagram.svg(), _PLACEHOLDER, classes=("rnnviz-svg",))
+    svg = diagram.svg()
+    if diagram.view == "unrolled":  # each step marked, for the page's step slider
+        from ..diagrams.frames import stepped_svg
+
+        svg = stepped_svg(svg)
+    return inline_svg(svg, _PLACEHOLDER, classes=("rnnviz-svg",))
 
 
 def _diagram(model, opts: dict):

@@ -32,7 +32,7 @@ __all__ = ["RnnvizPlugin", "fence_lines"]
 
 _FENCE_START = re.compile(r"^(?P<indent>[ \t>]*)(?P<fence>`{3,}|~{3,})[ \t]*\.?rnnviz\b.*$")
 _CSS = ["assets/rnnviz/rnnviz.css"]
-_JS = ["assets/rnnviz/rnnviz.js"]
+_JS = ["assets/rnnviz/rnnviz.js", "assets/rnnviz/rnnviz-steps.js"]
 _KATEX_CSS = ["assets/rnnviz/katex.min.css"]
 _KATEX_JS = ["assets/rnnviz/katex.min.js", "assets/rnnviz/rnnviz-math.js"]
 

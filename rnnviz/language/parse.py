@@ -23,6 +23,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 
 from ..errors import ParseError, RnnvizError, Span
 from .parse_errors import convert_error
+from .paste import Cleaned, clean
 from .postlex import NewlinesInBrackets
 from .syntax import (
     GREEK_LETTERS,
@@ -76,9 +77,19 @@ def _parser() -> Lark:
     )
 
 
-def _span(file: str, obj) -> Span:
-    """Span of a token or of a tree's meta."""
-    return Span(file, obj.line, obj.column, obj.end_line, obj.end_column)
+def _span(file: str, obj, cleaned: Cleaned | None = None) -> Span:
+    """Span of a token or of a tree's meta, in the columns of the text as pasted."""
+    if cleaned is None or not cleaned.changed:
+        return Span(file, obj.line, obj.column, obj.end_line, obj.end_column)
+    return Span(file, *cleaned.span_of(obj.line, obj.column, obj.end_line, obj.end_column))
+
+
+def _remap(err: RnnvizError, cleaned: Cleaned) -> RnnvizError:
+    """An error whose span was found in the cleaned text, moved to the pasted text."""
+    if err.span is not None and cleaned.changed:
+        sp = err.span
+        err.span = Span(sp.file, *cleaned.span_of(sp.line, sp.column, sp.end_line, sp.end_column))
+    return err
 
 
 def _time_of(text: str) -> Time | None:
@@ -115,26 +126,31 @@ def _word(text: str) -> str | None:
 class _ToSyntax(Transformer):
     """Lark tree -> syntax dataclasses."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, cleaned: Cleaned | None = None) -> None:
         super().__init__()
         self.file = file
+        self.cleaned = cleaned
+        self.notes: list[tuple[Span, str]] = []
+
+    def _sp(self, obj) -> Span:
+        return _span(self.file, obj, self.cleaned)
 
     # -- names -------------------------------------------------------------
     def plain(self, tok):
         m = re.match(r"^([A-Za-z]+?)(\d+)$", str(tok))
         if m:
-            return Name(m.group(1), subs=(m.group(2),), span=_span(self.file, tok))
-        return Name(str(tok), span=_span(self.file, tok))
+            return Name(m.group(1), subs=(m.group(2),), span=self._sp(tok))
+        return Name(str(tok), span=self._sp(tok))
 
     def greek(self, tok):
         text = str(tok)
         base = text[1:] if text.startswith("\\") else _UNICODE_GREEK.get(text, text)
         base = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varpi": "pi",
                 "varrho": "rho", "varsigma": "sigma"}.get(base, base)
-        return Name(base, span=_span(self.file, tok))
+        return Name(base, span=self._sp(tok))
 
     def latexfn(self, tok):
-        return Name(str(tok)[1:], span=_span(self.file, tok))
+        return Name(str(tok)[1:], span=self._sp(tok))
 
     def textword(self, tok):
         inner = str(tok)[str(tok).index("{") + 1 : -1].strip()
@@ -144,7 +160,7 @@ class _ToSyntax(Transformer):
         acc = _ACCENTS[str(tok)[1:]]
         if name.accent:
             raise ParseError("a name can carry only one accent", name.span)
-        return Name(name.base, acc, name.subs, name.sups, name.time, name.bold, _span(self.file, tok))
+        return Name(name.base, acc, name.subs, name.sups, name.time, name.bold, self._sp(tok))
 
     def font(self, tok, name):
         bold = str(tok)[1:] not in ("mathit",)
@@ -167,7 +183,7 @@ class _ToSyntax(Transformer):
         subs, sups, time = list(core.subs), list(core.sups), core.time
         accent = core.accent
         for kind, tok in suffixes:
-            span = _span(self.file, tok)
+            span = self._sp(tok)
             text = str(tok)
             found: Time | None = None
             if kind == "tilde":
@@ -179,6 +195,10 @@ class _ToSyntax(Transformer):
                 found = _time_of(text[1:-1])
             elif kind == "sub":
                 body = _strip_braces(text[1:]) if text.startswith("_") else text.translate(_UNICODE_SUB)
+                # `h_{(t-1)}` (PyTorch's docs), `x_{[t]}`: a time in brackets inside the subscript.
+                bracketed = re.match(r"^\s*(?:\((.*)\)|\[(.*)\])\s*$", body)
+                if bracketed and _TIME_RE.match(next(g for g in bracketed.groups() if g is not None)):
+                    body = next(g for g in bracketed.groups() if g is not None)
                 for part in body.split(","):
                     t = _TIME_RE.match(part)
                     if t:
@@ -222,7 +242,7 @@ class _ToSyntax(Transformer):
 
     # -- expressions -------------------------------------------------------
     def _meta_span(self, meta) -> Span | None:
-        return _span(self.file, meta) if not meta.empty else None
+        return self._sp(meta) if not meta.empty else None
 
     @v_args(meta=True, inline=True)
     def ref(self, meta, name):
@@ -234,16 +254,16 @@ class _ToSyntax(Transformer):
 
     @v_args(meta=True, inline=True)
     def number(self, meta, tok):
-        return Num(float(str(tok)), _span(self.file, tok))
+        return Num(float(str(tok)), self._sp(tok))
 
     @v_args(meta=True, inline=True)
     def one(self, meta, tok):
-        return Num(1.0, _span(self.file, tok))
+        return Num(1.0, self._sp(tok))
 
     @v_args(meta=True, inline=True)
     def index_atom(self, meta, tok):
         t = _time_of(str(tok)[1:-1])
-        span = _span(self.file, tok)
+        span = self._sp(tok)
         if t is None or not t.absolute:
             raise ParseError("a time index needs a name before it, as in x[t-1]", span)
         return Bracket((Num(float(t.offset), span),), span)
@@ -295,7 +315,7 @@ class _ToSyntax(Transformer):
             text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹][⁰¹²³⁴⁵⁶⁷⁸⁹ˣ]*$", lambda m: "^{" + m.group(0).translate(_UNICODE_SUP) + "}",
                           text)
         m = re.search(r"\^\s*\{?([^{}]*)\}?\s*$", text)
-        span = _span(self.file, reals)
+        span = self._sp(reals)
         if not m:
             dims: tuple[int, ...] = ()
         else:
@@ -331,19 +351,27 @@ def parse_text(text: str, file: str = "<input>") -> Program:
     parser = _parser()
     # Windows line ends and a trailing missing newline are both fine.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # What copy and paste brings along (Markdown escapes, list markers, array specs, ...);
+    # spans are moved back to the columns of the text as pasted.
+    cleaned = clean(text)
     postlex = parser.options.postlex
-    postlex.text = text
+    postlex.text = cleaned.text
     try:
-        tree = parser.parse(text)
+        tree = parser.parse(cleaned.text)
     except UnexpectedInput as err:
-        raise convert_error(err, text, file, list(postlex.stack)).with_source(text) from None
+        error = convert_error(err, cleaned.text, file, list(postlex.stack))
+        raise _remap(error, cleaned).with_source(text) from None
+    transformer = _ToSyntax(file, cleaned)
     try:
-        stmts = _ToSyntax(file).transform(tree)
+        stmts = transformer.transform(tree)
     except VisitError as err:
         if isinstance(err.orig_exc, RnnvizError):
             raise err.orig_exc.with_source(text) from None
         raise
-    return Program(tuple(stmts), file, text)
+    notes = [f"{file}:{line}:{col}: {msg}"
+             for line, col, msg in ((*cleaned.original_position(off), msg) for off, msg in cleaned.notes)]
+    notes += [f"{sp}: {msg}" for sp, msg in transformer.notes]
+    return Program(tuple(stmts), file, text, tuple(notes))
 
 
 def read_source(path: str) -> tuple[str, str]:

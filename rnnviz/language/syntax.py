@@ -206,3 +206,6 @@ class Program:
     statements: tuple[Assign | Size | ReluDeriv, ...]
     file: str = field(default="<input>", compare=False)
     source: str = field(default="", compare=False, repr=False)
+    #: What the reading did that a reader should hear of ("FILE:LINE:COL: message"): a chain
+    #: read by its last side, letters written together read split, prose ignored.
+    notes: tuple[str, ...] = field(default=(), compare=False, repr=False)

@@ -65,6 +65,7 @@ class ModelBuilder(ValueLines):
 
     # -- equations -----------------------------------------------------------
     def build(self, prog: S.Program) -> Model:
+        self.notes: list[str] = []
         eq_stmts, value_stmts = self.classify(prog.statements)
         if not eq_stmts:
             for s in value_stmts:
@@ -80,6 +81,7 @@ class ModelBuilder(ValueLines):
                                    f"{s.lhs.canonical}^{{(t)}})", s.lhs.span)
             span = prog.statements[0].span if prog.statements else Span(self.file, 1, 1, 1, 1)
             raise self.err("no equations found; write one such as h[t] = tanh(W h[t-1] + U x[t])", span)
+        eq_stmts = [self.bare_calls(s) for s in eq_stmts]
         # Targets, duplicates.
         first_at: dict[str, S.Assign] = {}
         for s in eq_stmts:
@@ -135,10 +137,45 @@ class ModelBuilder(ValueLines):
 
         ordered = self.order(equations)
         symbols = self.symbols(ordered)
-        model = Model(tuple(ordered), symbols, (), self.file, self.source, dict(self.sources))
+        model = Model(tuple(ordered), symbols, (), self.file, self.source, dict(self.sources),
+                      list(prog.notes) + self.notes)
         values = self.values_of(value_stmts, model)
         model.values = tuple(values)
         return model
+
+    # Function words that never name a number: `tanh c^{<t>}` is tanh applied to c (σ may be a scalar).
+    _BARE_FUNCTIONS = frozenset({"tanh", "sigmoid", "relu", "softmax", "exp", "log"})
+
+    def bare_calls(self, stmt: S.Assign) -> S.Assign:
+        """``tanh c_t`` (a function written without parentheses) read as ``tanh(c_t)``, with a note."""
+
+        def walk(node: S.Node) -> S.Node:
+            if isinstance(node, S.BinOp):
+                left, right = node.left, node.right
+                if (node.op == "prod" and isinstance(left, S.Ref) and is_function_word(left.name)
+                        and FUNCTION_ALIASES[left.name.base] in self._BARE_FUNCTIONS):
+                    if not isinstance(right, (S.Ref, S.Call, S.Bracket)):
+                        raise self.err(f"'{left.name.base}' is a function: write its argument in parentheses, "
+                                       f"{left.name.base}(...)", left.span)
+                    self.notes.append(f"{left.span}: '{left.name.base}' without parentheses is read as "
+                                      f"{left.name.base}({right.name if isinstance(right, S.Ref) else '...'}); "
+                                      f"write the parentheses to say so")
+                    return S.Call(left.name, walk(right), node.span)
+                return S.BinOp(node.op, walk(left), walk(right), node.span)
+            if isinstance(node, S.Call):
+                return S.Call(node.func, walk(node.arg), node.span)
+            if isinstance(node, S.Neg):
+                return S.Neg(walk(node.operand), node.span)
+            if isinstance(node, S.Bracket):
+                return S.Bracket(tuple(walk(i) for i in node.items), node.span)
+            if isinstance(node, S.Ref) and is_function_word(node.name) and \
+                    FUNCTION_ALIASES[node.name.base] in self._BARE_FUNCTIONS:
+                raise self.err(f"'{node.name.base}' is a function: write its argument in parentheses, "
+                               f"{node.name.base}(...)", node.span)
+            return node
+
+        rhs = walk(stmt.rhs)
+        return stmt if rhs is stmt.rhs else S.Assign(stmt.lhs, rhs, stmt.caption, stmt.span)
 
     def _note(self, canonical: str, name: S.Name) -> None:
         if canonical not in self.display:
@@ -162,7 +199,13 @@ class ModelBuilder(ValueLines):
             return self.call(node, shift)
         if isinstance(node, S.BinOp):
             cls = {"add": E.Add, "sub": E.Sub, "prod": E.Prod, "emul": E.EMul}[node.op]
-            return cls(self.expr(node.left, shift), self.expr(node.right, shift), sp)
+            out = cls(self.expr(node.left, shift), self.expr(node.right, shift), sp)
+            if cls is E.EMul and sum(isinstance(side, E.Param) for side in (out.left, out.right)) == 1 and \
+                    any(isinstance(side, E.Var) for side in (out.left, out.right)):
+                # Early PyTorch docs write w_ih * x_t for the matrix product; here `*` is element-wise.
+                self.notes.append(f"{sp}: {E.to_text(out)} is an element-wise product (one weight per entry); "
+                                  f"for a matrix product write {E.to_text(out.left)} {E.to_text(out.right)}")
+            return out
         if isinstance(node, S.Neg):
             inner = self.expr(node.operand, shift)
             if isinstance(inner, E.Num):
@@ -200,6 +243,10 @@ class ModelBuilder(ValueLines):
         arg = self.expr(node.arg, shift)
         canonical = func.canonical
         if func.time is not None:
+            if canonical in self.targets:
+                self.notes.append(f"{func.span}: '{func}(...)' is read as the product of {func} and what the "
+                                  f"parentheses hold: '{canonical}' is computed here; if it is a function, "
+                                  f"give it a name of its own")
             return E.Prod(self.ref(func, shift), arg, sp)
         known = is_function_word(func)
         used = canonical in self.targets or canonical in self.plain_used or canonical in self.timed_used

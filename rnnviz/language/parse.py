@@ -22,6 +22,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
 from ..errors import ParseError, RnnvizError, Span
+from .glued import glued_split
 from .parse_errors import convert_error
 from .paste import Cleaned, clean
 from .postlex import NewlinesInBrackets
@@ -122,6 +123,21 @@ def _word(text: str) -> str | None:
     return text if _WORD_RE.match(text) else None
 
 
+class _Glued:
+    """``W_hh_{t-1}`` read as the product of ``W_h`` and ``h_{t-1}`` (see :mod:`rnnviz.language.glued`)."""
+
+    def __init__(self, head: Name, tail: Name, span: Span | None) -> None:
+        self.head, self.tail, self.span = head, tail, span
+
+
+def _single(name) -> Name:
+    """A name where only one name can stand (a left side, a function, a size)."""
+    if isinstance(name, _Glued):
+        raise ParseError(f"'{name.head} {name.tail}' are letters written together; only one name can stand here",
+                         name.span, hint="write braces for one name, as in W_{hh}")
+    return name
+
+
 @v_args(inline=True)
 class _ToSyntax(Transformer):
     """Lark tree -> syntax dataclasses."""
@@ -157,12 +173,14 @@ class _ToSyntax(Transformer):
         return self.plain(Token("NAME", inner, tok.start_pos, tok.line, tok.column, tok.end_line, tok.end_column))
 
     def accent(self, tok, name):
+        name = _single(name)
         acc = _ACCENTS[str(tok)[1:]]
         if name.accent:
             raise ParseError("a name can carry only one accent", name.span)
         return Name(name.base, acc, name.subs, name.sups, name.time, name.bold, self._sp(tok))
 
     def font(self, tok, name):
+        name = _single(name)
         bold = str(tok)[1:] not in ("mathit",)
         return Name(name.base, name.accent, name.subs, name.sups, name.time, name.bold or bold, name.span)
 
@@ -180,6 +198,20 @@ class _ToSyntax(Transformer):
         return ("tilde", Token("TILDE", "~", None, meta.line, meta.column, meta.end_line, meta.end_column))
 
     def name(self, core: Name, *suffixes):
+        glued = glued_split(suffixes, self._sp)
+        if glued is not None:
+            k, head_tok, tail_tok = glued
+            head = self.name(core, *suffixes[:k], ("sub", head_tok))
+            tail = self.name(self.plain(tail_tok), *suffixes[k + 1:])
+            spelling = core.canonical + "".join(str(t) for _, t in suffixes)
+            shown = f"{head.canonical}{'_' + str(head_tok)[1:] if head.time is not None else ''}"
+            tail_shown = str(tail_tok) + "".join(str(t) for _, t in suffixes[k + 1:])
+            span = Span(self.file, head.span.line, head.span.column, tail.span.end_line, tail.span.end_column) \
+                if head.span and tail.span else head.span
+            self.notes.append((span, f"'{spelling}' is read as {shown} {tail_shown}, as LaTeX typesets it (an "
+                                     f"unbraced subscript takes one letter); write {shown} {tail_shown} or "
+                                     f"{head.base}_{{{str(suffixes[k][1])[1:]}}} for one name"))
+            return _Glued(head, tail, span)
         subs, sups, time = list(core.subs), list(core.sups), core.time
         accent = core.accent
         for kind, tok in suffixes:
@@ -246,11 +278,13 @@ class _ToSyntax(Transformer):
 
     @v_args(meta=True, inline=True)
     def ref(self, meta, name):
+        if isinstance(name, _Glued):
+            return BinOp("prod", Ref(name.head, name.head.span), Ref(name.tail, name.tail.span), name.span)
         return Ref(name, name.span)
 
     @v_args(meta=True, inline=True)
     def call(self, meta, name, arg):
-        return Call(name, arg, self._meta_span(meta))
+        return Call(_single(name), arg, self._meta_span(meta))
 
     @v_args(meta=True, inline=True)
     def number(self, meta, tok):
@@ -299,17 +333,18 @@ class _ToSyntax(Transformer):
         cap = None
         if caption is not None:
             cap = str(caption)[str(caption).index("{") + 1 : -1].strip().strip("()").strip() or None
-        return Assign(lhs, rhs, cap, self._meta_span(meta))
+        return Assign(_single(lhs), rhs, cap, self._meta_span(meta))
 
     @v_args(meta=True, inline=True)
     def size_item(self, meta, name, expr):
-        return Size(name, expr, self._meta_span(meta))
+        return Size(_single(name), expr, self._meta_span(meta))
 
     def dim_stmt(self, *items):
         return list(items)
 
     @v_args(meta=True, inline=True)
     def in_stmt(self, meta, name, reals):
+        name = _single(name)
         text = str(reals)
         if re.search(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]$", text):  # ℝ³, ℝ⁵ˣ³ pasted from a web page
             text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹][⁰¹²³⁴⁵⁶⁷⁸⁹ˣ]*$", lambda m: "^{" + m.group(0).translate(_UNICODE_SUP) + "}",

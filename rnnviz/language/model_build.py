@@ -31,6 +31,7 @@ from .model_syntax import (
     not_a_number,
     refs,
 )
+from .last_step import check_last_step
 from .parse import parse_text, suggest
 from .value_lines import ValueLines
 
@@ -67,6 +68,10 @@ class ModelBuilder(ValueLines):
     def build(self, prog: S.Program) -> Model:
         self.notes: list[str] = []
         eq_stmts, value_stmts = self.classify(prog.statements)
+        timed = {n.canonical for s in prog.statements if isinstance(s, S.Assign)
+                 for node in (s.rhs, *s.earlier) for n, _ in refs(node) if n.time is not None}
+        check_last_step(prog.statements, {s.lhs.canonical for s in eq_stmts}, timed,
+                        lambda message, span, **kw: self.err(message, span, **kw))
         if not eq_stmts:
             for s in value_stmts:
                 if isinstance(s, S.Assign) and not is_constant(s.rhs) and not (
@@ -81,6 +86,14 @@ class ModelBuilder(ValueLines):
                                    f"{s.lhs.canonical}^{{(t)}})", s.lhs.span)
             span = prog.statements[0].span if prog.statements else Span(self.file, 1, 1, 1, 1)
             raise self.err("no equations found; write one such as h[t] = tanh(W h[t-1] + U x[t])", span)
+        for s in value_stmts:
+            if isinstance(s, S.Assign) and s.earlier:
+                raise self.err("a value line holds one '=' per value; separate values with ',' or ';'",
+                               s.rhs.span or s.span)
+        for s in eq_stmts:
+            if s.earlier:
+                self.notes.append(f"{s.lhs.span}: '{s.lhs}' is written as a chain of {len(s.earlier) + 1} "
+                                  f"right sides; the last one defines it")
         eq_stmts = [self.bare_calls(s) for s in eq_stmts]
         # Targets, duplicates.
         first_at: dict[str, S.Assign] = {}
@@ -175,7 +188,7 @@ class ModelBuilder(ValueLines):
             return node
 
         rhs = walk(stmt.rhs)
-        return stmt if rhs is stmt.rhs else S.Assign(stmt.lhs, rhs, stmt.caption, stmt.span)
+        return stmt if rhs is stmt.rhs else S.Assign(stmt.lhs, rhs, stmt.caption, stmt.span, stmt.earlier)
 
     def _note(self, canonical: str, name: S.Name) -> None:
         if canonical not in self.display:

@@ -23,6 +23,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 
 from ..errors import ParseError, RnnvizError, Span
 from .glued import glued_split
+from .last_step import LAST_STEP_WORDS, last_step_error
 from .parse_errors import convert_error
 from .paste import Cleaned, clean
 from .postlex import NewlinesInBrackets
@@ -253,6 +254,8 @@ class _ToSyntax(Transformer):
                 if m:
                     inner = next(g for g in m.groups() if g is not None)
                     found = _time_of(inner)
+                    if found is None and _word(inner) in LAST_STEP_WORDS:  # h^{(T)}, h^{(\tau)}
+                        raise last_step_error(f"{core.canonical}{text}", core.canonical, span)
                 elif _TIME_RE.match(body):
                     found = _time_of(body)
                 if found is None:
@@ -329,11 +332,14 @@ class _ToSyntax(Transformer):
 
     # -- statements --------------------------------------------------------
     @v_args(meta=True, inline=True)
-    def assign(self, meta, lhs, rhs, caption=None):
+    def assign(self, meta, lhs, *sides):
+        caption = sides[-1] if isinstance(sides[-1], Token) else None
+        sides = sides[:-1] if caption is not None else sides
+        earlier, rhs = tuple(sides[:-1]), sides[-1]
         cap = None
         if caption is not None:
             cap = str(caption)[str(caption).index("{") + 1 : -1].strip().strip("()").strip() or None
-        return Assign(_single(lhs), rhs, cap, self._meta_span(meta))
+        return Assign(_single(lhs), rhs, cap, self._meta_span(meta), earlier)
 
     @v_args(meta=True, inline=True)
     def size_item(self, meta, name, expr):

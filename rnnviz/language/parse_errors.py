@@ -117,9 +117,10 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
                     tok.end_column or (col + max(len(str(tok)), 1)))
         upper = re.match(r"\[\s*T\s*([+\-−]\s*\d+)?\s*\]", text[tok.start_pos:]) if tok.start_pos is not None else None
         if upper and str(tok) == "[":
-            # `h[T]`: T is a name (a matrix in Goodfellow's equations); time is a lowercase t.
+            # `h[T]`: the last step of the sequence, or a capital t for t.
             fixed = upper.group(0).replace("T", "t")
-            return ParseError(f"the time index is a lowercase t: write {fixed}, not {upper.group(0)}",
+            return ParseError(f"'{upper.group(0)}' reads the last step T, which rnnviz does not support yet; "
+                              f"a step relative to t is written with a lowercase t, as in {fixed}",
                               Span(file, tok.line, tok.column, tok.line, tok.column + len(upper.group(0))),
                               hint="T is an ordinary name, such as a matrix")
         if str(tok) == "," and opened and re.search(r"\bmax\s*$", text[:opened[-1].start_pos]):

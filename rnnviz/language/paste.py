@@ -120,6 +120,7 @@ class _Text:
         self.origin = origin + [self.origin[-1]]
 
     def _origin_of(self, m: re.Match, new: str) -> list[int]:
+        """Each new character's origin: the old character it keeps (a greedy alignment), else the nearest."""
         old = m.group(0)
         base = m.start()
         if not old:
@@ -127,10 +128,16 @@ class _Text:
         if old.endswith(new):  # a prefix was dropped: the rest keeps its columns
             start = base + len(old) - len(new)
             return self.origin[start:start + len(new)]
-        if old.startswith(new):
-            return self.origin[base:base + len(new)]
-        keep = [i for i, _ in enumerate(old)]
-        return [self.origin[base + keep[min(k, len(keep) - 1)]] for k in range(len(new))]
+        out: list[int] = []
+        j = 0
+        for ch in new:
+            k = old.find(ch, j)
+            if k < 0:
+                out.append(self.origin[base + min(j, len(old) - 1)])
+            else:
+                out.append(self.origin[base + k])
+                j = k + 1
+        return out
 
     def note(self, offset: int, message: str) -> None:
         self.notes.append((self.origin[min(offset, len(self.text))], message))

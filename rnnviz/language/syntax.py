@@ -180,6 +180,8 @@ class Assign:
     rhs: Node
     caption: str | None = None
     span: Span | None = field(**_SPAN)
+    #: The earlier right sides of a chain ``y = a = b`` (``rhs`` is the last one).
+    earlier: tuple[Node, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)

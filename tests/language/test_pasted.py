@@ -1,0 +1,183 @@
+"""Spellings that copy and paste brings along: each gives the plain model, and what changes the reading says so.
+
+Every row of each table is one spelling (LANGUAGE.md, "Pasted LaTeX", "Letters written
+together", "Nothing silent"); the plain twin is the same model written the usual way.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import rnnviz
+from rnnviz.errors import RnnvizError
+from rnnviz.language.paste import clean
+
+LSTM_PLAIN = """\
+i[t] = sigmoid(W_ii x[t] + W_hi h[t-1] + b_i)
+f[t] = sigmoid(W_if x[t] + W_hf h[t-1] + b_f)
+g[t] = tanh(W_ig x[t] + W_hg h[t-1] + b_g)
+o[t] = sigmoid(W_io x[t] + W_ho h[t-1] + b_o)
+c[t] = f[t] * c[t-1] + i[t] * g[t]
+h[t] = o[t] * tanh(c[t])
+"""
+
+
+def _model(text: str):
+    m = rnnviz.load_model(text)
+    return [(e.target, e.expr) for e in m.equations], {n: s.role for n, s in m.symbols.items()}
+
+
+SAME = {
+    "array environment, stray \\\\ first and last": (r"""
+\begin{array}{ll} \\
+    i_t = \sigma(W_{ii} x_t + W_{hi} h_{t-1} + b_i) \\
+    f_t = \sigma(W_{if} x_t + W_{hf} h_{t-1} + b_f) \\
+    g_t = \tanh(W_{ig} x_t + W_{hg} h_{t-1} + b_g) \\
+    o_t = \sigma(W_{io} x_t + W_{ho} h_{t-1} + b_o) \\
+    c_t = f_t \odot c_{t-1} + i_t \odot g_t \\
+    h_t = o_t \odot \tanh(c_t) \\
+\end{array}""", LSTM_PLAIN),
+    "array {rlr} with & cells": (r"""\begin{array}{rlr}
+i_t & = \sigma(W_{ii} x_t + W_{hi} h_{t-1} + b_i) & \\
+f_t & = \sigma(W_{if} x_t + W_{hf} h_{t-1} + b_f) & \\
+g_t & = \tanh(W_{ig} x_t + W_{hg} h_{t-1} + b_g) & \\
+o_t & = \sigma(W_{io} x_t + W_{ho} h_{t-1} + b_o) & \\
+c_t & = f_t \odot c_{t-1} + i_t \odot g_t & \\
+h_t & = o_t \odot \tanh(c_t) &
+\end{array}""", LSTM_PLAIN),
+    "OCR-grouped cells with a caption cell": (
+        r"""\begin{array}{lcl}
+{i_{t}} & {=\sigma\left(W_{ii} x_{t}+W_{hi} h_{t-1}+b_{i}\right)} & {\text { (Input gate) }} \\
+{f_{t}} & {=\sigma\left(W_{if} x_{t}+W_{hf} h_{t-1}+b_{f}\right)} & {\text { (Forget gate) }} \\
+{g_{t}} & {=\tanh\left(W_{ig} x_{t}+W_{hg} h_{t-1}+b_{g}\right)} & {\text { (New memory) }} \\
+{o_{t}} & {=\sigma\left(W_{io} x_{t}+W_{ho} h_{t-1}+b_{o}\right)} & {\text { (Output gate) }} \\
+{c_{t}} & {=f_{t} \odot c_{t-1}+i_{t} \odot g_{t}} & {\text { (Cell) }} \\
+{h_{t}} & {=o_{t} \odot \tanh \left(c_{t}\right)} & {\text { (Hidden) }}
+\end{array}""", LSTM_PLAIN),
+    "Markdown escapes \\_ and \\* and \\\\( \\\\)": (
+        r"\\(h\_t = \tanh(W h\_{t-1} \* 2 + U x\_t)\\)", "h[t] = tanh((W h[t-1]) * 2 + U x[t])"),
+    "Markdown display \\\\[ \\\\]": (r"\\[h_t = \tanh(W h_{t-1} + U x_t)\\]", "h[t] = tanh(W h[t-1] + U x[t])"),
+    "escaped angle brackets a^{\\<t\\>}": (r"$a^{\<t\>} = g(W_{aa} a^{\<t-1\>} + W_{ax} x^{\<t\>} + b_a)$",
+                                          "a[t] = g(W_aa a[t-1] + W_ax x[t] + b_a)"),
+    "list markers - * 1.": ("- h_t = \\tanh(W h_{t-1} + U x_t)\n* y_t = V h_t\n",
+                            "h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]"),
+    "numbered list": ("1. h_t = \\tanh(W h_{t-1} + U x_t)\n2) y_t = V h_t\n",
+                      "h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]"),
+    "list markers before $...$": ("* $h_t = \\tanh(W h_{t-1} + U x_t)$\n* $y_t = V h_t$",
+                                  "h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]"),
+    ":= and : =": ("h_t := tanh(W h_{t-1} + U x_t)\ny_t : = V h_t", "h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]"),
+    "doubled backslashes": (r"$$\\begin{align} h_t &= \\tanh(W h_{t-1} + U x_t) \\\\ y_t &= V h_t \\end{align}$$",
+                            "h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]"),
+    "MediaWiki <math>": (":<math>\nh_t = \\tanh(W h_{t-1} + U x_t)\n</math>", "h[t] = tanh(W h[t-1] + U x[t])"),
+    "reStructuredText :math:": (":math:`h_t = \\tanh(W h_{t-1} + U x_t)`", "h[t] = tanh(W h[t-1] + U x[t])"),
+    "time in parentheses inside the subscript": (r"h_t = \tanh(W h_{(t-1)} + U x_{(t)})",
+                                                 "h[t] = tanh(W h[t-1] + U x[t])"),
+    "time in brackets inside the subscript": (r"h_{[t]} = \tanh(W h_{[t-1]} + U x_{[t]})",
+                                              "h[t] = tanh(W h[t-1] + U x[t])"),
+    "bare superscript time": (r"h^{t} = \tanh(W h^{t-1} + U x^t)", "h[t] = tanh(W h[t-1] + U x[t])"),
+    "function-style time": (r"\mathbf{h}(t) = \tanh(W \mathbf{h}(t-1) + U \mathbf{x}(t))",
+                            "h[t] = tanh(W h[t-1] + U x[t])"),
+    "Deep Learning book macros": (r"\vh^{(t)} = \tanh(\mW \vh^{(t-1)} + \mU \vx^{(t)} + \vb)",
+                                  "h[t] = tanh(W h[t-1] + U x[t] + b)"),
+    "Deep Learning book macros, capital spelling": (r"\Vh^{(t)} = \tanh(\MW \Vh^{(t-1)} + \MU \Vx^{(t)})",
+                                                    "h[t] = tanh(W h[t-1] + U x[t])"),
+    "\\vtheta is a bold theta": (r"h_t = \tanh(\vtheta h_{t-1} + x_t)", "h[t] = tanh(theta h[t-1] + x[t])"),
+    "letters written together": ("$h_t=tanh(W_hh_{t-1}+W_xx_t+b)$\n$y_t=W_yh_t$",
+                                 "h[t] = tanh(W_h h[t-1] + W_x x[t] + b)\ny[t] = W_y h[t]"),
+    "f_tc_{t-1}: a gate and a state written together": (
+        "c_t = f_tc_{t-1} + i_t g_t\nf_t = sigmoid(W_f x_t)\ni_t = sigmoid(W_i x_t)\ng_t = tanh(W_g x_t)",
+        "c[t] = f[t] c[t-1] + i[t] g[t]\nf[t] = sigmoid(W_f x[t])\ni[t] = sigmoid(W_i x[t])\ng[t] = tanh(W_g x[t])"),
+    "a chain read by its last side": (r"y_t = \sigma(o_t) = \sigma(V h_t + c)" "\nh_t = \\tanh(W h_{t-1} + U x_t)",
+                                      "y[t] = sigmoid(V h[t] + c)\nh[t] = tanh(W h[t-1] + U x[t])"),
+    "tanh without parentheses": ("h_t = o_t * tanh c_t\nc_t = c_{t-1} + x_t\no_t = sigmoid(W x_t)",
+                                 "h[t] = o[t] * tanh(c[t])\nc[t] = c[t-1] + x[t]\no[t] = sigmoid(W x[t])"),
+    "prose around the math": ("The state is $$h_t = \\tanh(W h_{t-1} + U x_t)$$ where $W$ is square.",
+                              "h[t] = tanh(W h[t-1] + U x[t])"),
+}
+
+
+@pytest.mark.parametrize("pasted, plain", SAME.values(), ids=list(SAME))
+def test_pasted_spelling_is_the_plain_model(pasted, plain):
+    assert _model(pasted) == _model(plain)
+
+
+def test_bold_macros_are_shown_bold():
+    m = rnnviz.load_model(r"\vh^{(t)} = \tanh(\mW \vh^{(t-1)} + \vx^{(t)})")
+    assert m.symbols["W"].display.bold and m.symbols["h"].display.bold
+
+
+def test_array_caption_is_kept():
+    m = rnnviz.load_model(SAME["OCR-grouped cells with a caption cell"][0])
+    assert m.equation("i").caption == "Input gate"
+
+
+NOTED = {
+    "letters written together": ("h_t = tanh(W_hh_{t-1} + U x_t)", "1:12", "is read as W_h h_{t-1}"),
+    "a chain": ("y_t = g(o_t) = g(V h_t)\nh_t = tanh(W h_{t-1} + x_t)", "1:1", "the last one defines it"),
+    "tanh without parentheses": ("h_t = tanh h_{t-1} + x_t", "1:7", "without parentheses is read as tanh"),
+    "a weight times a vector with *": ("h_t = tanh(w * h_{t-1} + x_t)", "1:12", "element-wise product"),
+    "a computed variable before parentheses": ("c_t = c_{t-1} + x_t\nh_t = o_t f_t(c_t)\nf_t = sigmoid(x_t)\n"
+                                               "o_t = sigmoid(x_t)", "2:11", "read as the product"),
+    "doubled backslashes": (r"h_t = \\tanh(W h_{t-1})", "1:7", "backslash is doubled"),
+    "prose": ("We write\n$$h_t = \\tanh(W h_{t-1} + x_t)$$", "1:1", "reads like prose"),
+}
+
+
+@pytest.mark.parametrize("text, where, words", NOTED.values(), ids=list(NOTED))
+def test_a_changed_reading_comes_with_a_positioned_note(text, where, words):
+    notes = rnnviz.load_model(text, "s.rnn").notes
+    assert any(n.startswith(f"s.rnn:{where}: ") and words in n for n in notes), notes
+
+
+def test_plain_text_has_no_notes():
+    assert rnnviz.load_model("h[t] = tanh(W h[t-1] + U x[t])").notes == []
+
+
+REFUSED = {
+    "h_T where h is computed": ("h_t = tanh(W h_{t-1} + U x_t)\ny_t = V h_T", (2, 9), "last step T"),
+    "h[T]": ("h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[T]", (2, 11), "last step T"),
+    "h_{\\tau}": ("h_t = tanh(W h_{t-1} + U x_t)\nc_t = V h_{\\tau}", (2, 9), "last step τ"),
+    "h^{(\\tau)}": ("h^{(t)} = tanh(W h^{(t-1)} + U x^{(t)})\no^{(t)} = V h^{(\\tau)}", (2, 14), "last step τ"),
+    "h^{(T)}": ("h^{(t)} = tanh(W h^{(t-1)} + U x^{(t)})\no^{(t)} = V h^{(T)}", (2, 14), "last step T"),
+    "x_T of an input": ("h_t = tanh(W h_{t-1} + U x_t + V x_T)", (1, 34), "last step T"),
+    "letters that split two ways": ("h_t = tanh(W_xhh_{t-1})", (1, 13), "can be read as"),
+    "glued name on a left side": ("W_hh_{t} = tanh(x_t)", (1, 1), "letters written together"),
+    "tanh with nothing after it": ("h_t = tanh + x_t", (1, 7), "write its argument in parentheses"),
+    "a chain in a value line": ("h_t = tanh(W h_{t-1})\nW = 1 b = 2", (2, 11), "one '=' per value"),
+}
+
+
+@pytest.mark.parametrize("text, where, words", REFUSED.values(), ids=list(REFUSED))
+def test_unclear_readings_are_positioned_errors(text, where, words):
+    with pytest.raises(RnnvizError) as info:
+        rnnviz.load_model(text, "s.rnn")
+    assert (info.value.span.line, info.value.span.column) == where, info.value.format()
+    assert words in info.value.format()
+
+
+def test_a_subscript_T_of_a_parameter_stays_a_name():
+    """W_T is a parameter's name when nothing called W is computed or read at a time."""
+    assert "W_T" in rnnviz.load_model("h_t = tanh(W_T h_{t-1} + x_t)").parameters
+
+
+@pytest.mark.parametrize("pasted", [
+    "* $a^{\\<t\\>} = g(W_{aa} a^{\\<t-1\\>} + W_{ax} x^{\\<t\\>} + b_a) + tahn(x)$",
+    "- h\\_t = tanh(W h\\_{t-1}) + tahn(x)",
+    "$$\\\\begin{align} h_t &= \\\\tanh(W h_{t-1}) + tahn(x) \\\\end{align}$$",
+    "\\begin{array}{ll} h_t = \\tanh(W h_{(t-1)}) + tahn(x) \\end{array}",
+])
+def test_errors_point_at_the_pasted_column(pasted):
+    """After clean-up the caret still points at the column of the text as pasted."""
+    with pytest.raises(RnnvizError) as info:
+        rnnviz.load_model(pasted)
+    span = info.value.span
+    assert pasted[span.column - 1:span.end_column - 1] == "tahn"
+
+
+def test_clean_keeps_every_column():
+    text = "* $a^{\\<t\\>} = g(W_{aa} a^{\\<t-1\\>})$"
+    c = clean(text)
+    for i, ch in enumerate(c.text):
+        if ch.strip() and ch not in "$":
+            line, col = c.position(i)
+            assert text[col - 1] == ch

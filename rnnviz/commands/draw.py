@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from ._common import count, dpi, seed, steps
+from ._common import add_strict_argument, announce_drawn, count, dpi, seed, steps
 
 HELP = "draw the folded and the unrolled network (SVG, PNG, PDF, DOT or JSON)"
 DESCRIPTION = """\
@@ -88,6 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", metavar="N", type=seed, default=0,
                         help="seed of the parameters and inputs no value gives (default 0)")
     parser.add_argument("--title", metavar="TEXT", default=None, help="a caption above the diagram")
+    add_strict_argument(parser)
 
 
 def _is_dir_target(out: str) -> bool:
@@ -158,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         )
 
         trace = forward(model, steps=args.unroll, seed=args.seed)
+        announce_drawn(model, trace, args)
         steps = trace.steps
         if args.grad is not None:
             from ..numeric.grad import gradients

@@ -97,8 +97,11 @@ class _Runner:
         self.given = given
         self.shapes = infer_shapes(model, given)
         self.params = {}
+        self.drawn: list[str] = []  # what no value gives, drawn from the seeded generator
         for name in model.parameters:
             shape = self.shapes.of(name)
+            if name not in given.params:
+                self.drawn.append(name)
             self.params[name] = (np.array(given.params[name], dtype=np.float64) if name in given.params
                                  else random_parameter(name, shape, seed))
         self.steps = self.count_steps(steps)
@@ -166,6 +169,7 @@ class _Runner:
                 full[1 - lo:] = raw[name][:hi].reshape((hi,) + shape)
             elif given is None:
                 full[1 - lo:] = _random_input(name, (hi,) + shape, seed)
+                self.drawn.append(name)
             for t, arr in (given or {}).items():
                 if name not in raw and lo <= t <= hi:
                     full[t - lo] = arr.reshape(self.shapes.of(name)) if not self.lead else \
@@ -343,8 +347,10 @@ class _Runner:
                     hist.append(out)
                     if nodes is not None:
                         nodes[target].append(vals)
-        return Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
+        trace = Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
                      self.plan, self.functions)
+        trace.drawn = tuple(self.drawn)
+        return trace
 
     def fail(self, target: str, t: int, vals: list, out, *, at: int | None = None) -> None:
         """Raise a NumericError naming the variable, the step and the first node that went wrong.

@@ -43,6 +43,18 @@ _EXPECTED_WORDS = {
 }
 
 
+def _brace_never_closed(text: str) -> bool:
+    """Whether the `{` at the start of ``text`` is not closed on its line."""
+    depth = 0
+    for ch in text:
+        if ch == "\n":
+            break
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth == 0:
+            return False
+    return True
+
+
 def _expected(names) -> str:
     words: list[str] = []
     for n in sorted(names):
@@ -90,6 +102,9 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
                               hint="rnnviz reads names, functions (\\tanh, \\sigma, \\text{ReLU}), "
                                    "\\cdot, \\odot, \\circ, \\frac and layout commands")
         ch = rest[:1]
+        if rest[:2] in ("_{", "^{") and _brace_never_closed(rest[1:]):
+            # `W_{hh h_{t-1}`: the subscript's brace is the trouble, not the letters after '_'.
+            return ParseError("'{' is never closed; expected '}'", Span(file, line, col + 1, line, col + 2))
         if ch == "_":
             return ParseError("a subscript needs letters, digits or braces after '_'", Span(file, line, col, line, col + 1))
         if ch == "^":
@@ -137,6 +152,13 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
         if tok.type == "_NL":
             return ParseError("the line ends in the middle of an expression", span,
                               hint=_expected(err.expected) or None)
+        if tok.type == "_EQ" and opened and opened[-1].line is not None and opened[-1].line < span.line:
+            # A bracket left open on an earlier line swallowed the line break: the next
+            # equation's '=' is only where the parser noticed.
+            o = opened[-1]
+            closer = {"(": ")", "[": "]", "{": "}"}.get(str(o), "')'")
+            return ParseError(f"'{o}' is never closed; expected '{closer}' before the end of line {o.line}",
+                              Span(file, o.line, o.column, o.line, o.column + 1))
         if tok.type == "_EQ" and "_EQ" not in err.expected:
             return ParseError("unexpected '='; an equation has one name on the left, "
                               "as in h[t] = tanh(W h[t-1] + U x[t])", span)

@@ -86,6 +86,19 @@ def _is(node: E.Expr, shape: Shape) -> str:
     return f"{_who(node)} {'has' if len(shape) == 1 else 'is'} {d}"
 
 
+def _per_step(node: E.Expr) -> bool:
+    """Whether a node holds a scalar or a vector at each step (never a matrix): it reads a variable."""
+    if isinstance(node, E.Var):
+        return True
+    if isinstance(node, (E.Call, E.Neg)):
+        return _per_step(node.arg if isinstance(node, E.Call) else node.operand)
+    if isinstance(node, E.Concat):
+        return True
+    if isinstance(node, (E.Add, E.Sub, E.EMul, E.Prod)):
+        return _per_step(node.left) or _per_step(node.right)
+    return False
+
+
 class _Infer:
     """Fixed-point inference over the trees; ``known`` maps names to shapes or None."""
 
@@ -168,6 +181,11 @@ class _Infer:
     def prod(self, node: E.Prod, expected: Shape | None) -> Shape | None:
         a, b = node.left, node.right
         sa, sb = self.visit(a), self.visit(b)
+        if sa is None and sb is None and expected is not None and len(expected) == 1 \
+                and _per_step(a) and _per_step(b):
+            # `o_t \tanh(c_t)`, `f_t c_{t-1}`: two vectors written together are element-wise,
+            # as `\odot` is, so the size flows into both.
+            sa, sb = self.visit(a, expected), self.visit(b, expected)
         if sa is not None and sb is None:
             if not sa:
                 sb = self.visit(b, expected)

@@ -181,3 +181,14 @@ def test_clean_keeps_every_column():
         if ch.strip() and ch not in "$":
             line, col = c.position(i)
             assert text[col - 1] == ch
+
+
+@pytest.mark.parametrize("juxtaposed", [r"h_t = o_t \tanh(c_t)", r"h_t = \tanh(c_t) o_t"])
+def test_juxtaposed_element_wise_products_carry_sizes(juxtaposed):
+    """`o_t \\tanh(c_t)` is element-wise like `\\odot`, so the size of h reaches o and c (4 (dh + h^2 + h))."""
+    from rnnviz.numeric import parameter_count
+
+    text = (r"f_t = \sigma(W_f x_t + U_f h_{t-1} + b_f)" "\n" r"i_t = \sigma(W_i x_t + U_i h_{t-1} + b_i)" "\n"
+            r"o_t = \sigma(W_o x_t + U_o h_{t-1} + b_o)" "\n"
+            r"c_t = f_t c_{t-1} + i_t \tanh(W_c x_t + U_c h_{t-1} + b_c)" "\n" + juxtaposed + "\ndim x = 10, h = 20")
+    assert parameter_count(rnnviz.load_model(text)) == 4 * (20 * 10 + 20 * 20 + 20)

@@ -31,6 +31,7 @@ from .model_syntax import (
     not_a_number,
     refs,
 )
+from .ahead import one_step_ahead
 from .last_step import check_last_step
 from .parse import parse_text, suggest
 from .value_lines import ValueLines
@@ -121,10 +122,13 @@ class ModelBuilder(ValueLines):
         self.display: dict[str, S.Name] = {}
         self.first_span: dict[str, Span | None] = {}
 
+        self.ahead = one_step_ahead(eq_stmts)
+        if self.ahead.note:
+            self.notes.append(self.ahead.note)
         equations = []
         for s in eq_stmts:
             lhs = s.lhs
-            shift = lhs.time.offset if lhs.time is not None else 0
+            shift = lhs.time.offset if lhs.time is not None else self.ahead.untimed_shift
             self._note(lhs.canonical, lhs)
             expr = self.expr(s.rhs, shift)
             equations.append(Equation(lhs.canonical, expr, s.caption, s.span, lhs.span))
@@ -238,6 +242,8 @@ class ModelBuilder(ValueLines):
                                f"to t, such as {canonical}[t] or {canonical}[t-1]", name.span,
                                hint=f"to give a value, write it on a line of its own: {canonical}[0] = ...")
             delay = -(name.time.offset - shift)
+            if canonical not in self.targets:
+                delay -= self.ahead.input_lag  # `h_{t+1} = f(h_t, x_t)`: x_t is the input of the step
             if delay < 0 and canonical in self.targets:
                 raise self.err(f"'{canonical}' is read at a future step ({name}); only inputs can be read ahead",
                                name.span)

@@ -192,3 +192,39 @@ def test_juxtaposed_element_wise_products_carry_sizes(juxtaposed):
             r"o_t = \sigma(W_o x_t + U_o h_{t-1} + b_o)" "\n"
             r"c_t = f_t c_{t-1} + i_t \tanh(W_c x_t + U_c h_{t-1} + b_c)" "\n" + juxtaposed + "\ndim x = 10, h = 20")
     assert parameter_count(rnnviz.load_model(text)) == 4 * (20 * 10 + 20 * 20 + 20)
+
+
+GRU_USUAL = r"""z_t = \sigma(W_z x_t + b_z)
+r_t = \sigma(W_r x_t + U_r h_{t-1} + b_r)
+h_t = \tanh(U_h (r_t \odot h_{t-1}) + W_h x_t) \odot z_t + h_{t-1} \odot (1 - z_t)"""
+
+AHEAD = {
+    "untimed gates, h_{t+1} from x_t": (r"""z = \sigma(W_z x_t + b_z)
+r = \sigma(W_r x_t + U_r h_t + b_r)
+h_{t+1} = \tanh(U_h (r \odot h_t) + W_h x_t) \odot z + h_t \odot (1 - z)""", GRU_USUAL),
+    "function-style h(t+1)": (r"\mathbf{h}(t+1) = \tanh(W \mathbf{h}(t) + U \mathbf{x}(t))",
+                              "h[t] = tanh(W h[t-1] + U x[t])"),
+    "timed gates at t+1": ("z[t+1] = sigmoid(W_z x[t])\nh[t+1] = z[t+1] * h[t] + (1 - z[t+1]) * tanh(U x[t])",
+                           "z[t] = sigmoid(W_z x[t])\nh[t] = z[t] * h[t-1] + (1 - z[t]) * tanh(U x[t])"),
+}
+
+
+@pytest.mark.parametrize("ahead, usual", AHEAD.values(), ids=list(AHEAD))
+def test_equations_one_step_ahead_are_the_usual_model(ahead, usual):
+    """No false algebraic loop, the gates found, the same trees as the usual form, and a note."""
+    model = rnnviz.load_model(ahead)
+    assert _model(ahead) == _model(usual)
+    assert any("one step ahead" in n for n in model.notes)
+
+
+def test_gates_written_ahead_keep_their_roles():
+    from rnnviz.language import analyze
+
+    report = analyze(rnnviz.load_model(AHEAD["untimed gates, h_{t+1} from x_t"][0]))
+    assert report.roles == {"z": "update", "r": "reset"}
+
+
+def test_input_read_at_t_plus_1_keeps_the_plain_shift():
+    """`h[t+1] = f(h[t], x[t+1])` is only t renamed: no note, x read at the step."""
+    model = rnnviz.load_model("h[t+1] = tanh(W h[t] + U x[t+1])")
+    assert model.notes == [] and _model("h[t+1] = tanh(W h[t] + U x[t+1])") == _model("h[t] = tanh(W h[t-1] + U x[t])")

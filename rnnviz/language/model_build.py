@@ -33,6 +33,7 @@ from .model_syntax import (
 )
 from .ahead import one_step_ahead
 from .last_step import check_last_step
+from .unit_index import rewrite_unit_index
 from .parse import parse_text, suggest
 from .value_lines import ValueLines
 
@@ -68,6 +69,9 @@ class ModelBuilder(ValueLines):
     # -- equations -----------------------------------------------------------
     def build(self, prog: S.Program) -> Model:
         self.notes: list[str] = []
+        stmts, notes = rewrite_unit_index(prog.statements)
+        self.notes += notes
+        prog = S.Program(tuple(stmts), prog.file, prog.source, prog.notes)
         eq_stmts, value_stmts = self.classify(prog.statements)
         timed = {n.canonical for s in prog.statements if isinstance(s, S.Assign)
                  for node in (s.rhs, *s.earlier) for n, _ in refs(node) if n.time is not None}

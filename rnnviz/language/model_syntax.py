@@ -66,6 +66,8 @@ def refs(node: S.Node):
             stack.extend(reversed(n.items))
         elif isinstance(n, S.Frac):
             stack.extend([n.den, n.num])
+        elif isinstance(n, (S.UnitSum, S.Component)):
+            stack.append(n.body)
 
 
 def not_a_number(rhs: S.Node) -> str | None:

@@ -33,6 +33,7 @@ from .syntax import (
     BinOp,
     Bracket,
     Call,
+    Component,
     Frac,
     Name,
     Neg,
@@ -42,6 +43,7 @@ from .syntax import (
     ReluDeriv,
     Size,
     Time,
+    UnitSum,
 )
 
 __all__ = ["parse_text", "parse_file", "read_source"]
@@ -308,6 +310,15 @@ class _ToSyntax(Transformer):
     @v_args(meta=True, inline=True)
     def bracket(self, meta, *items):
         return Bracket(tuple(items), self._meta_span(meta))
+
+    @v_args(meta=True, inline=True)
+    def unitsum(self, meta, tok, body):
+        m = re.match(r"\\sum\s*_\s*\{?\s*([A-Za-z])", str(tok))
+        return UnitSum(m.group(1) if m else str(tok), body, self._meta_span(meta))
+
+    @v_args(meta=True, inline=True)
+    def component(self, meta, body, sub):
+        return Component(body, _strip_braces(str(sub)[1:]), self._meta_span(meta))
 
     @v_args(meta=True, inline=True)
     def frac(self, meta, _tok, num, den):

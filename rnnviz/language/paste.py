@@ -303,7 +303,7 @@ def _drop_prose(t: _Text) -> None:
                 if line(start + seg.start()) in prose_lines:
                     blank.append((start + seg.start(), start + seg.end()))
     for ln, s in sorted(prose_lines.items()):
-        t.note(s, f"line {ln}: the text around the math reads like prose and is ignored")
+        t.note(s, "the text around the math reads like prose and is ignored")
     blank.sort()
     marks = [False] * len(text)
     for s, e in blank:

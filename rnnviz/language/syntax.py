@@ -28,6 +28,8 @@ __all__ = [
     "Neg",
     "Bracket",
     "Frac",
+    "UnitSum",
+    "Component",
     "Assign",
     "Size",
     "ReluDeriv",
@@ -169,6 +171,24 @@ class Bracket(Node):
 class Frac(Node):
     num: Node
     den: Node
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class UnitSum(Node):
+    """``\\sum_j body``: a sum over the unit index ``index`` (unit-index notation)."""
+
+    index: str
+    body: Node
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class Component(Node):
+    """``[W x]_j``: component ``index`` of a vector expression (unit-index notation)."""
+
+    body: Node
+    index: str
     span: Span | None = field(**_SPAN)
 
 

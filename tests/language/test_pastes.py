@@ -49,9 +49,6 @@ KNOWN_UNREAD = {
     "38-karpathy-min-char-rnn-forward.txt": "NumPy code (np.dot, division, a loss line), not equations",
     "40-goodfellow-notes-abstract.txt": "abstract transitions g^{(t)}(x^{(t)}, ..., x^{(1)}) and f(h^{(t-1)}, x^{(t)}; theta)",
     "42-goodfellow-notes-loss-eq10-12.txt": "a loss summed over time",
-    "43-goodfellow-notes-lstm-unit-index.txt": "unit-index notation (sums over j)",
-    "44-goodfellow-summary-gru-unit-index.txt": "unit-index notation (sums over j)",
-    "45-goodfellow-tutorial-lstm-tagged.txt": "unit-index notation (sums over j)",
     "52-cs230-cheatsheet-katex-rendered-copy.txt": "the rendered text of a web page, the equations three times "
                                                    "over with flattened subscripts",
     "53-zaremba-notes-deep-rnn.txt": "a deep RNN by unparenthesised layer superscripts h^l_t",
@@ -65,6 +62,8 @@ KNOWN_UNREAD = {
 ROLES_NOT_IN_THE_EQUATIONS = {
     "07-d2l-lstm-gates.txt": "a block of gates only: no equation uses them, so their roles are not in it",
     "10-d2l-gru-gates.txt": "a block of gates only: no equation uses them, so their roles are not in it",
+    "44-goodfellow-summary-gru-unit-index.txt": "only the state update (eq. 10.45) is in the block: u and r are "
+                                                "read, not computed, so they are inputs here",
     "27-pytorch-old-gru.txt": "the early docstring calls the interpolating gate 'input gate'; by its place "
                               "in h_t = (1 - i_t) * n_t + i_t * h_{t-1} it is the update gate",
 }

@@ -17,7 +17,7 @@ Example:
 
 from __future__ import annotations
 
-from ..errors import Span, ValueSpecError
+from ..errors import ParseError, Span, ValueSpecError
 from . import expr as E
 from . import syntax as S
 from .model import Equation, Model, Symbol
@@ -137,6 +137,19 @@ class ModelBuilder(ValueLines):
             expr = self.expr(s.rhs, shift)
             equations.append(Equation(lhs.canonical, expr, s.caption, s.span, lhs.span))
 
+        # `h_t^{(i)} = ... h_{t-1}`: h^i is computed, h read at a time but computed nowhere. The
+        # superscript may be a unit index, or a typo; either way, h would silently be a new input.
+        for name, n in timed_used.items():
+            if name in targets:
+                continue
+            decorated = [t for t in targets if t != name and self.display.get(t) is not None
+                         and self.display[t].base == n.base and not n.subs and not n.sups and not n.accent]
+            if decorated:
+                other = decorated[0]
+                raise self.err(f"'{name}' is read at a time ({n}) but computed nowhere, while '{other}' is "
+                               f"computed; if '{other}' is meant as {name} (a superscript that marks a unit), "
+                               f"write it as {name}", n.span)
+
         # A name read both with and without a time index is a mistake.
         for name, n in plain_used.items():
             if name in timed_used and name not in targets:
@@ -185,6 +198,9 @@ class ModelBuilder(ValueLines):
                 return S.BinOp(node.op, walk(left), walk(right), node.span)
             if isinstance(node, S.Call):
                 return S.Call(node.func, walk(node.arg), node.span)
+            if isinstance(node, S.Apply):
+                return S.Apply(node.func, tuple(walk(a) for a in node.args), tuple(walk(p) for p in node.params),
+                               node.span)
             if isinstance(node, S.Neg):
                 return S.Neg(walk(node.operand), node.span)
             if isinstance(node, S.Bracket):
@@ -218,6 +234,8 @@ class ModelBuilder(ValueLines):
             return self.ref(node.name, shift)
         if isinstance(node, S.Call):
             return self.call(node, shift)
+        if isinstance(node, S.Apply):
+            return self.apply(node, shift)
         if isinstance(node, S.BinOp):
             cls = {"add": E.Add, "sub": E.Sub, "prod": E.Prod, "emul": E.EMul}[node.op]
             out = cls(self.expr(node.left, shift), self.expr(node.right, shift), sp)
@@ -290,6 +308,44 @@ class ModelBuilder(ValueLines):
             raise self.err(f"unknown function '{word}'", func.span,
                            hint=hint + "; a one-letter or Greek name such as f or \\phi is a generic activation")
         return E.Prod(self.ref(func, shift), arg, sp)
+
+    def apply(self, node: S.Apply, shift: int) -> E.Expr:
+        """``f(x_t, h_{t-1}, w_h)``: an abstract transition, drawn and printed, without numbers."""
+        func = node.func
+        canonical = func.canonical
+        items = node.args + node.params
+        known = is_function_word(func)
+        if known or canonical in ("max", "min"):
+            comma = self._comma_after(node.args[0]) if len(node.args) > 1 else None
+            hint = ("max(0, a) is relu(a); write \\text{ReLU}(a) or relu(a)" if canonical == "max"
+                    else f"{canonical} takes one argument, as in {canonical}(W x_t)")
+            raise self.err(f"a function of {len(items)} arguments such as {canonical}(...) is not part of the "
+                           "language", comma or func.span, hint=hint, cls=ParseError)
+        if func.time is not None or canonical in self.targets or canonical in self.plain_used \
+                or canonical in self.timed_used:
+            raise self.err(f"'{canonical}' is a symbol of the model, so '{canonical}(...)' with several "
+                           "arguments is neither a product nor a function; give the function a name of its own",
+                           func.span)
+        if not can_be_generic(func):
+            raise self.err(f"'{canonical}(...)' names a whole cell as a function of its arguments; write the "
+                           "cell's equations, which rnnviz reads", func.span,
+                           hint="an unnamed transition is written with one letter or a Greek letter, as in "
+                                "h_t = f(x_t, h_{t-1})")
+        self._note(canonical, func)
+        self.generic[canonical] = func
+        args = tuple(self.expr(a, shift) for a in items)
+        return E.Call(canonical, E.Concat(args, node.span), True, node.span, abstract=True,
+                      params=len(node.params))
+
+    def _comma_after(self, first: S.Node) -> Span | None:
+        """Where the comma after a call's first argument is (for `max(0, a)`)."""
+        sp = first.span
+        lines = self.source.splitlines()
+        if sp is None or sp.file != self.file or not 0 < sp.end_line <= len(lines):
+            return None
+        line = lines[sp.end_line - 1]
+        k = line.find(",", sp.end_column - 1)
+        return Span(self.file, sp.end_line, k + 1, sp.end_line, k + 2) if k >= 0 else None
 
     # -- order and roles -----------------------------------------------------
     def order(self, equations: list[Equation]) -> list[Equation]:

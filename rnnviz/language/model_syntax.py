@@ -58,6 +58,9 @@ def refs(node: S.Node):
         elif isinstance(n, S.Call):
             yield n.func, True
             stack.append(n.arg)
+        elif isinstance(n, S.Apply):
+            yield n.func, True
+            stack.extend(reversed(n.args + n.params))
         elif isinstance(n, S.BinOp):
             stack.extend([n.right, n.left])
         elif isinstance(n, S.Neg):

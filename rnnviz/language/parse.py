@@ -32,6 +32,7 @@ from .syntax import (
     Assign,
     BinOp,
     Bracket,
+    Apply,
     Call,
     Component,
     Frac,
@@ -310,6 +311,19 @@ class _ToSyntax(Transformer):
     @v_args(meta=True, inline=True)
     def bracket(self, meta, *items):
         return Bracket(tuple(items), self._meta_span(meta))
+
+    @v_args(meta=True, inline=True)
+    def apply(self, meta, name, arglist):
+        args, params = arglist
+        return Apply(_single(name), tuple(args), tuple(params), self._meta_span(meta))
+
+    def arglist(self, *items):
+        if items and isinstance(items[-1], tuple) and items[-1] and items[-1][0] == "params":
+            return list(items[:-1]), list(items[-1][1])
+        return list(items), []
+
+    def params(self, *items):
+        return ("params", items)
 
     @v_args(meta=True, inline=True)
     def unitsum(self, meta, tok, body):

@@ -24,6 +24,7 @@ __all__ = [
     "Num",
     "Ref",
     "Call",
+    "Apply",
     "BinOp",
     "Neg",
     "Bracket",
@@ -140,6 +141,16 @@ class Call(Node):
 
     func: Name
     arg: Node
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class Apply(Node):
+    """``f(a, b; theta)``: an unnamed function of several arguments; ``params`` follow the ``;``."""
+
+    func: Name
+    args: tuple[Node, ...]
+    params: tuple[Node, ...] = ()
     span: Span | None = field(**_SPAN)
 
 

@@ -37,6 +37,8 @@ def _has(node: S.Node, kinds) -> S.Node | None:
             stack += [n.left, n.right]
         elif isinstance(n, S.Call):
             stack.append(n.arg)
+        elif isinstance(n, S.Apply):
+            stack += list(n.args + n.params)
         elif isinstance(n, S.Neg):
             stack.append(n.operand)
         elif isinstance(n, S.Bracket):

@@ -92,6 +92,10 @@ class _Runner:
         self.model = model
         self.batch = batch
         self.lead = () if batch is None else (batch,)
+        for eq in model.equations:  # before sizes: an abstract transition has none to infer
+            for n in E.walk(eq.expr):
+                if isinstance(n, E.Call) and n.abstract:
+                    self.function_op(n)
         given = given_values(model)
         raw = _override(model, given, values, batch) if values else {}
         self.given = given
@@ -202,6 +206,13 @@ class _Runner:
 
     # -- compiling ---------------------------------------------------------------
     def function_op(self, node: E.Call) -> Op:
+        if node.abstract:
+            n = len(node.arguments)
+            raise self.model.error(ValueSpecError, f"'{E.to_text(node)}' is an abstract transition: {node.func} "
+                                   f"of {n} argument{'s' * (n != 1)} has no numeric meaning", node.span,
+                                   hint=f"to compute it, write the transition out, as in "
+                                        f"h_t = \\tanh(W h_{{t-1}} + U x_t + b); a drawing and 'rnnviz formula' "
+                                        f"work as it stands")
         if not node.generic:
             return FUNCTION_OPS[node.func]
         bound = self.given.functions.get(node.func)

@@ -90,6 +90,8 @@ def _per_step(node: E.Expr) -> bool:
     """Whether a node holds a scalar or a vector at each step (never a matrix): it reads a variable."""
     if isinstance(node, E.Var):
         return True
+    if isinstance(node, E.Call) and node.abstract:
+        return True
     if isinstance(node, (E.Call, E.Neg)):
         return _per_step(node.arg if isinstance(node, E.Call) else node.operand)
     if isinstance(node, E.Concat):
@@ -135,6 +137,10 @@ class _Infer:
             if self.known.get(node.name) is None and expected is not None:
                 self.assign(node, expected)
             return self.known.get(node.name)
+        if isinstance(node, E.Call) and node.abstract:
+            for a in node.arguments:  # an abstract transition: its size is its left side's
+                self.visit(a)
+            return expected
         if isinstance(node, (E.Call, E.Neg)):
             arg = node.arg if isinstance(node, E.Call) else node.operand
             return self.visit(arg, expected)

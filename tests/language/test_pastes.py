@@ -26,8 +26,6 @@ CASES = json.loads((PASTES / "expected.json").read_text(encoding="utf-8"))
 # Blocks rnnviz does not read, and why. Chapter-10 constructs (two directions, encoder and
 # decoder, layers by index, losses, the last step h_T) are their own piece of work.
 KNOWN_UNREAD = {
-    "02-d2l-abstract-ht-f.txt": "abstract transition f(x_t, h_{t-1}) with several arguments",
-    "03-d2l-bptt-abstract-f-g.txt": "abstract transitions f(x_t, h_{t-1}, w_h), g(h_t, w_o)",
     "05-d2l-bptt-loss-avg.txt": "a loss over time, L = 1/T sum_t l(y_t, o_t)",
     "06-d2l-bptt-loss-linear.txt": "a loss over time, L = 1/T sum_t l(o_t, y_t)",
     "13-d2l-birnn-with-output.txt": "a bidirectional RNN (\\overrightarrow, \\overleftarrow, H_{t+1})",
@@ -47,14 +45,15 @@ KNOWN_UNREAD = {
     "34-coursera-notes-loss.txt": "a cross-entropy loss and its sum over time",
     "37-coursera-notes-birnn.txt": "a bidirectional output (\\overrightarrow{a}, \\overleftarrow{a})",
     "38-karpathy-min-char-rnn-forward.txt": "NumPy code (np.dot, division, a loss line), not equations",
-    "40-goodfellow-notes-abstract.txt": "abstract transitions g^{(t)}(x^{(t)}, ..., x^{(1)}) and f(h^{(t-1)}, x^{(t)}; theta)",
+    "40-goodfellow-notes-abstract.txt": "an elided argument list g^{(t)}(x^{(t)}, ..., x^{(1)}) (\\dots) in a chain",
     "42-goodfellow-notes-loss-eq10-12.txt": "a loss summed over time",
     "52-cs230-cheatsheet-katex-rendered-copy.txt": "the rendered text of a web page, the equations three times "
                                                    "over with flattened subscripts",
     "53-zaremba-notes-deep-rnn.txt": "a deep RNN by unparenthesised layer superscripts h^l_t",
     "54-korean-notes-rnn-matrix-kramdown.txt": "y^{\\prime(t)}: a prime before the time index",
     "55-pytorch-lstm-multilayer-rst.txt": "prose about a stacked LSTM with dropout; no equation",
-    "56-goodfellow-summary-leaky-unit.txt": "an abstract transition f(h_{t-1}, x_t; theta) inside a leaky unit",
+    "56-goodfellow-summary-leaky-unit.txt": "h_t^{(i)} marks the unit by a superscript that h_{t-1} lacks: "
+                                            "refused as two readings (a unit index, or two variables)",
 }
 
 # The source names the roles in its prose, but the block does not use the gates (gates only),

@@ -252,6 +252,10 @@ class _ToSyntax(Transformer):
                     subs.append(word)
             else:  # sup
                 body = _strip_braces(text[1:])
+                primed = re.match(r"^(?:\\prime|')\s*(\(.*\)|<.*>)$", body.strip())
+                if primed:  # `y^{\prime(t)}`: the name y' at time t
+                    sups.append("prime")
+                    body = primed.group(1)
                 inner = body
                 m = re.match(r"^(?:\((.*)\)|<(.*)>|\\langle(.*)\\rangle)$", body.strip())
                 if m:

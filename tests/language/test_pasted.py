@@ -228,3 +228,31 @@ def test_input_read_at_t_plus_1_keeps_the_plain_shift():
     """`h[t+1] = f(h[t], x[t+1])` is only t renamed: no note, x read at the step."""
     model = rnnviz.load_model("h[t+1] = tanh(W h[t] + U x[t+1])")
     assert model.notes == [] and _model("h[t+1] = tanh(W h[t] + U x[t+1])") == _model("h[t] = tanh(W h[t-1] + U x[t])")
+
+
+def test_a_prime_before_the_time_is_part_of_the_name():
+    """`\\boldsymbol{y}^{\\prime(t)}` (kramdown notes) is y' at time t."""
+    m = rnnviz.load_model(r"\boldsymbol{y}^{\prime(t)} = softmax(\boldsymbol{o}^{(t)})" "\n"
+                          r"o^{(t)} = V h^{(t)}" "\n" r"h^{(t)} = \tanh(W h^{(t-1)} + U x^{(t)})")
+    assert m.variables == ["h", "o", "y^prime"]
+
+
+UNSUPPORTED = {
+    "an unknown command lists the nearest": (r"h_t = \tahn(W h_{t-1})", 7, "the nearest known: \\tanh"),
+    "a misspelt font": (r"h_t = \boldsymbl{W} h_{t-1}", 7, "the nearest known: \\boldsymbol"),
+    "an elided list": (r"h_t = f(x_1, \dots, x_t)", 14, "an elided list"),
+    "a calligraphic loss": (r"L = \mathcal{L}(y_t)", 5, "calligraphic"),
+    "an arrow accent": (r"h_t = \overrightarrow{h}_t", 7, "arrow accent"),
+    "a prime as the next step": (r"h' = \tanh(W h)", 2, "a prime"),
+    "a conditional probability": (r"p_t = p(y_t | x_t)", 13, "a condition"),
+    "a sum over time": (r"L = \sum_t L_t", 5, "a sum over time"),
+    "division": ("h[t] = tanh(W h[t-1] / 2)", 22, "division"),
+}
+
+
+@pytest.mark.parametrize("text, column, words", UNSUPPORTED.values(), ids=list(UNSUPPORTED))
+def test_unsupported_constructs_are_named(text, column, words):
+    with pytest.raises(RnnvizError) as info:
+        rnnviz.load_model(text)
+    assert info.value.span.column == column, info.value.format()
+    assert words in info.value.format()

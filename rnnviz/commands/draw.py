@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # FILE is required; it is optional to argparse so that `draw --values model.rnn` (where --values
     # took the file) can be read as `draw model.rnn --values`.
     parser.add_argument("file", metavar="FILE", nargs="?", default=None,
-                        help="equation file (plain or LaTeX); - reads standard input")
+                        help="equation file (plain or LaTeX), required; - reads standard input")
     parser.add_argument("-o", "--output", metavar="OUT",
                         help="where to write: a file (one view; the extension gives the format), a folder "
                              "(ends with / or exists: writes STEM.VIEW.EXT into it), or - for standard "

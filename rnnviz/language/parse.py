@@ -130,14 +130,25 @@ def _word(text: str) -> str | None:
 class _Glued:
     """``W_hh_{t-1}`` read as the product of ``W_h`` and ``h_{t-1}`` (see :mod:`rnnviz.language.glued`)."""
 
-    def __init__(self, head: Name, tail: Name, span: Span | None) -> None:
-        self.head, self.tail, self.span = head, tail, span
+    def __init__(self, head: Name, tail: "Name | _Glued", span: Span | None) -> None:
+        self.parts: tuple[Name, ...] = (head,) + (tail.parts if isinstance(tail, _Glued) else (tail,))
+        self.span = span
+
+    def __str__(self) -> str:
+        return " ".join(str(p) for p in self.parts)
+
+    def product(self) -> BinOp | Ref:
+        """The parts as a product, associating to the right like juxtaposition."""
+        out: BinOp | Ref = Ref(self.parts[-1], self.parts[-1].span)
+        for part in reversed(self.parts[:-1]):
+            out = BinOp("prod", Ref(part, part.span), out, self.span)
+        return out
 
 
 def _single(name) -> Name:
     """A name where only one name can stand (a left side, a function, a size)."""
     if isinstance(name, _Glued):
-        raise ParseError(f"'{name.head} {name.tail}' are letters written together; only one name can stand here",
+        raise ParseError(f"'{name}' are letters written together; only one name can stand here",
                          name.span, hint="write braces for one name, as in W_{hh}")
     return name
 
@@ -289,7 +300,7 @@ class _ToSyntax(Transformer):
     @v_args(meta=True, inline=True)
     def ref(self, meta, name):
         if isinstance(name, _Glued):
-            return BinOp("prod", Ref(name.head, name.head.span), Ref(name.tail, name.tail.span), name.span)
+            return name.product()
         return Ref(name, name.span)
 
     @v_args(meta=True, inline=True)

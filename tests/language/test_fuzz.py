@@ -21,6 +21,9 @@ EXAMPLES = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES_DIR.glob("*.r
 ALPHABET = list("htxWUVbczyfgq0123456789[](){}_^=+-*.,;'~ \n\t\\$&#%") + [
     "\\tanh", "\\sigma", "\\cdot", "\\odot", "\\tilde", "\\text{", "\\frac", "\\mathbf", "\\left(", "\\right)",
     "\\\\", "^{(t-1)}", "_{t-1}", "[t-1]", "dim ", " in R^3", "relu'(0)", "and", "·", "∘", "σ", "ℝ", "\\begin{aligned}",
+    # What pasted text brings: Markdown escapes and list markers, arrays, unit indices, macros, chains.
+    "\\_", "\\*", "\\<", "\\>", "\\\\(", "* ", "- ", "1. ", "\\begin{array}{ll}", "\\sum_j", "U_{i,j}", "_i", "_j",
+    "]_j", "\\vx", "\\mW", "f(", ";", ":=", "_{(t-1)}", "h_T", "W_hh_{t-1}", "^{\\prime(t)}", "<math>",
 ]
 
 settings.register_profile("rnnviz", max_examples=300, deadline=None,

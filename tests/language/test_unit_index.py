@@ -70,6 +70,8 @@ def test_pasted_book_lstm_is_the_vector_lstm(file):
 SAME = {
     "U_{ij} without a comma": (r"h_i^{(t)} = \tanh(\sum_j U_{ij} x_j^{(t)} + \sum_j W_{ij} h_j^{(t-1)} + b_i)",
                                "h[t] = tanh(U x[t] + W h[t-1] + b)"),
+    "a bare time superscript before the unit index, h^{t-1}_j": (
+        r"h_i^{(t)} = \tanh(\sum_j W_{i,j} h^{t-1}_j + b_i)", "h[t] = tanh(W h[t-1] + b)"),
     "a bracketed component [W x]_i": (r"h_i^{(t)} = \tanh([W x^{(t)}]_i + [U h^{(t-1)}]_i)",
                                       "h[t] = tanh((W x[t]) + (U h[t-1]))"),
     "a component around a gated product": (

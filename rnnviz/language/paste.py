@@ -15,7 +15,7 @@ Example:
     >>> c.text.strip()
     '$a^{<t>} = g(W_{aa} a^{<t-1>})$'
     >>> c.position(c.text.index("W"))   # line and column of W in the pasted text
-    (1, 17)
+    (1, 18)
 """
 
 from __future__ import annotations

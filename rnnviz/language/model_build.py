@@ -20,6 +20,8 @@ from __future__ import annotations
 from ..errors import ParseError, Span, ValueSpecError
 from . import expr as E
 from . import syntax as S
+from .ahead import one_step_ahead
+from .last_step import check_last_step
 from .model import Equation, Model, Symbol
 from .model_syntax import (
     FUNCTION_ALIASES,
@@ -31,10 +33,8 @@ from .model_syntax import (
     not_a_number,
     refs,
 )
-from .ahead import one_step_ahead
-from .last_step import check_last_step
-from .unit_index import rewrite_unit_index
 from .parse import parse_text, suggest
+from .unit_index import rewrite_unit_index
 from .value_lines import ValueLines
 
 __all__ = ["ModelBuilder", "build_model", "load_model"]

@@ -29,10 +29,10 @@ from .paste import Cleaned, clean
 from .postlex import NewlinesInBrackets
 from .syntax import (
     GREEK_LETTERS,
+    Apply,
     Assign,
     BinOp,
     Bracket,
-    Apply,
     Call,
     Component,
     Frac,

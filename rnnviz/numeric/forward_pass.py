@@ -210,9 +210,9 @@ class _Runner:
             n = len(node.arguments)
             raise self.model.error(ValueSpecError, f"'{E.to_text(node)}' is an abstract transition: {node.func} "
                                    f"of {n} argument{'s' * (n != 1)} has no numeric meaning", node.span,
-                                   hint=f"to compute it, write the transition out, as in "
-                                        f"h_t = \\tanh(W h_{{t-1}} + U x_t + b); a drawing and 'rnnviz formula' "
-                                        f"work as it stands")
+                                   hint="to compute it, write the transition out, as in "
+                                        "h_t = \\tanh(W h_{t-1} + U x_t + b); a drawing and 'rnnviz formula' "
+                                        "work as it stands")
         if not node.generic:
             return FUNCTION_OPS[node.func]
         bound = self.given.functions.get(node.func)

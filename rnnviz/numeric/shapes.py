@@ -138,8 +138,11 @@ class _Infer:
                 self.assign(node, expected)
             return self.known.get(node.name)
         if isinstance(node, E.Call) and node.abstract:
-            for a in node.arguments:  # an abstract transition: its size is its left side's
-                self.visit(a)
+            # An abstract transition: its size is its left side's; its arguments keep their own.
+            shapes = [self.visit(a) for a in node.arguments]
+            if self.record is not None:  # the argument list is no real vector; record what it holds
+                flat = all(s is not None and len(s) <= 1 for s in shapes)
+                self.record[id(node.arg)] = (sum(s[0] if s else 1 for s in shapes),) if flat else ()
             return expected
         if isinstance(node, (E.Call, E.Neg)):
             arg = node.arg if isinstance(node, E.Call) else node.operand

@@ -70,3 +70,19 @@ def test_what_is_not_an_abstract_transition_is_refused(text, where, words):
         rnnviz.load_model(text)
     assert (info.value.span.line, info.value.span.column) == where, info.value.format()
     assert words in info.value.format()
+
+
+def test_parameters_are_counted_where_sizes_allow():
+    """The transition's own weights count once a size is given; the output layer's as usual."""
+    from rnnviz.numeric import parameter_count
+
+    m = rnnviz.load_model("h_t = f(x_t, h_{t-1}; \\theta)\ny_t = V h_t + c\ndim x = 3, h = 4, y = 2, theta = 10\n")
+    assert parameter_count(m) == 10 + 2 * 4 + 2
+
+
+def test_every_view_draws_it(tmp_path):
+    from rnnviz.diagrams.diagram import draw
+
+    m = rnnviz.load_model(BOOK + "\ny^{(t)} = V h^{(t)}\ndim x = 3, h = 4, y = 2, theta = 5")
+    for view in ("folded", "unrolled", "cell", "cell-unrolled"):
+        assert "theta" in draw(m, view, 3).dot() or "θ" in draw(m, view, 3).dot()

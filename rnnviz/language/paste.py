@@ -259,6 +259,9 @@ def _outside_math(text: str) -> list[tuple[int, int, bool]]:
 
 
 def _is_prose(piece: str) -> bool:
+    """Words of a sentence, and no `=`: a value line outside the math (`theta = 0.5`) is no prose."""
+    if "=" in piece or re.search(r"(?<![A-Za-z])(dim|in)\s", piece):
+        return False
     for m in _PROSE_WORD.finditer(piece):
         word = m.group(0)
         if word.strip() and word not in _NOT_PROSE:

@@ -256,3 +256,11 @@ def test_unsupported_constructs_are_named(text, column, words):
         rnnviz.load_model(text)
     assert info.value.span.column == column, info.value.format()
     assert words in info.value.format()
+
+
+def test_value_lines_outside_the_math_are_kept():
+    """Beside `$$...$$`, a line with `=` is a value, even one called theta: it is never dropped as prose."""
+    m = rnnviz.load_model("The state is $$h_t = \\tanh(theta h_{t-1} + x_t)$$\ntheta = 0.5\nx = [1, 2]\n")
+    assert [(v.name, v.value) for v in m.values] == [("theta", 0.5), ("x", [1.0, 2.0])]
+    with pytest.raises(RnnvizError):
+        rnnviz.load_model("$$h_t = \\tanh(theta h_{t-1} + x_t)$$\nWe also take x = [1, 2].")

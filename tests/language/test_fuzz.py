@@ -16,6 +16,9 @@ from rnnviz.language import load_model
 from tests.conftest import EXAMPLES as EXAMPLES_DIR
 
 EXAMPLES = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES_DIR.glob("*.rnn"))]
+# Equation blocks as course texts paste them (tests/data/pastes): Markdown, arrays, unit indices.
+PASTES_DIR = Path(__file__).parent.parent / "data" / "pastes"
+PASTES = [p.read_text(encoding="utf-8") for p in sorted(PASTES_DIR.glob("*.txt"))]
 
 # Characters that matter to the language, plus some that do not belong to it.
 ALPHABET = list("htxWUVbczyfgq0123456789[](){}_^=+-*.,;'~ \n\t\\$&#%") + [
@@ -53,8 +56,8 @@ def test_random_unicode(text):
 
 
 @st.composite
-def mutated_example(draw):
-    text = draw(st.sampled_from(EXAMPLES))
+def mutated_example(draw, texts=EXAMPLES):
+    text = draw(st.sampled_from(texts))
     for _ in range(draw(st.integers(1, 4))):
         if not text:
             break
@@ -78,4 +81,10 @@ def mutated_example(draw):
 @given(mutated_example())
 def test_mutated_examples(text):
     """Mutations of the bundled examples give a model or a positioned error."""
+    check(text)
+
+
+@given(mutated_example(PASTES))
+def test_mutated_pastes(text):
+    """Mutations of the pasted corpus give a model or a positioned error, never a traceback."""
     check(text)

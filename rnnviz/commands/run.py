@@ -89,7 +89,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_forward_arguments(parser)
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--csv", action="store_true", help="print CSV (one column per scalar or component)")
-    out.add_argument("--json", action="store_true", help='print {"steps": T, "values": {NAME: [v0, ..., vT]}, "drawn": [NAME, ...]} '
+    out.add_argument("--json", action="store_true",
+                     help='print {"steps": T, "values": {NAME: [v0, ..., vT]}, "drawn": [NAME, ...]} '
                           '("drawn": what no value gave, drawn at random)')
     parser.add_argument("--precision", type=digits, default=None, metavar="N",
                         help="digits after the point (default: 4 in the table, all in CSV and JSON)")

@@ -178,7 +178,10 @@ _DL_ONE = re.compile(r"\\[vV]one(?![A-Za-z])")
 # Braces that OCR tools put around a whole cell: `{i_{t}} & {=\sigma(...)} & {\text { (Input gate) }}`.
 _CELL_START = re.compile(r"(?:^|(?<=[&$\n]))[ \t]*\{|(?<=\\\\)[ \t]*\{")
 
-_PROSE_WORD = re.compile(r"(?<![\\_^A-Za-z])[A-Za-z]{3,}(?![A-Za-z])|[^\x00-\x7f∘⊙·×σ≔←−ℝ∈ₜ₀-₉₋₊ₐₑₒₓₕₖₗₘₙₚₛ⁰-⁹ˣα-ωΑ-Ωϕϑϵ]+|\*\*")
+# A word of a sentence: three letters or more (not a command, a subscript or a superscript),
+# letters of another script (Chinese and Korean headings), Markdown bold.
+_PROSE_WORD = re.compile(r"(?<![\\_^A-Za-z])[A-Za-z]{3,}(?![A-Za-z])"
+                         r"|[^\x00-\x7f∘⊙·×σ≔←−ℝ∈ₜ₀-₉₋₊ₐₑₒₓₕₖₗₘₙₚₛ⁰-⁹ˣα-ωΑ-Ωϕϑϵ]+|\*\*")
 _NOT_PROSE = {"tanh", "sigmoid", "sigma", "relu", "ReLU", "softmax", "exp", "log", "identity", "dim", "and",
               "with", "where", "let", "given", "for", "all", "every", "each", "Relu"}
 _DEFINES = re.compile(r"=|\\leftarrow|\\gets|←")

@@ -21,6 +21,7 @@ from ..errors import ParseError, Span, ValueSpecError
 from . import expr as E
 from . import syntax as S
 from .ahead import one_step_ahead
+from .cell_form import rewrite_cell_form
 from .last_step import check_last_step
 from .model import Equation, Model, Symbol
 from .model_syntax import (
@@ -70,6 +71,8 @@ class ModelBuilder(ValueLines):
     def build(self, prog: S.Program) -> Model:
         self.notes: list[str] = []
         stmts, notes = rewrite_unit_index(prog.statements)
+        self.notes += notes
+        stmts, notes = rewrite_cell_form(stmts)
         self.notes += notes
         prog = S.Program(tuple(stmts), prog.file, prog.source, prog.notes)
         eq_stmts, value_stmts = self.classify(prog.statements)

@@ -208,6 +208,9 @@ class _ToSyntax(Transformer):
     def index(self, tok):
         return ("index", tok)
 
+    def prime(self, tok):
+        return ("prime", tok)
+
     @v_args(meta=True, inline=True)
     def tilde(self, meta):
         return ("tilde", Token("TILDE", "~", None, meta.line, meta.column, meta.end_line, meta.end_column))
@@ -233,7 +236,9 @@ class _ToSyntax(Transformer):
             span = self._sp(tok)
             text = str(tok)
             found: Time | None = None
-            if kind == "tilde":
+            if kind == "prime":
+                sups.append("prime")
+            elif kind == "tilde":
                 # Plain `c~[t]` is the LaTeX `\tilde{c}_t`.
                 if accent:
                     raise ParseError("a name can carry only one accent", span)

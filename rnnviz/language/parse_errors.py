@@ -196,6 +196,9 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
                                   f"inside", Span(file, o.line, o.column, span.end_line, span.end_column))
             if o is None:
                 return ParseError(f"unbalanced '{tok}': nothing opened it", span)
+        if tok.type == "PRIME":
+            return ParseError("a prime (') belongs right after a name, as in h' (the new step of h in "
+                              "PyTorch's cell docs)", span)
         if tok.type == "_NL":
             return ParseError("the line ends in the middle of an expression", span,
                               hint=_expected(err.expected) or None)

@@ -6,6 +6,8 @@ together", "Nothing silent"); the plain twin is the same model written the usual
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import rnnviz
@@ -243,7 +245,7 @@ UNSUPPORTED = {
     "an elided list": (r"h_t = f(x_1, \dots, x_t)", 14, "an elided list"),
     "a calligraphic loss": (r"L = \mathcal{L}(y_t)", 5, "calligraphic"),
     "an arrow accent": (r"h_t = \overrightarrow{h}_t", 7, "arrow accent"),
-    "a prime as the next step": (r"h' = \tanh(W h)", 2, "a prime"),
+    "a prime beside a time index": (r"h_t = \tanh(W h_{t-1})'", 23, "a prime"),
     "a conditional probability": (r"p_t = p(y_t | x_t)", 13, "a condition"),
     "a sum over time": (r"L = \sum_t L_t", 5, "a sum over time"),
     "division": ("h[t] = tanh(W h[t-1] / 2)", 22, "division"),
@@ -264,3 +266,25 @@ def test_value_lines_outside_the_math_are_kept():
     assert [(v.name, v.value) for v in m.values] == [("theta", 0.5), ("x", [1.0, 2.0])]
     with pytest.raises(RnnvizError):
         rnnviz.load_model("$$h_t = \\tanh(theta h_{t-1} + x_t)$$\nWe also take x = [1, 2].")
+
+
+CELL_FORM = {
+    "PyTorch's RNNCell": (r"h' = \tanh(W_{ih} x + b_{ih}  +  W_{hh} h + b_{hh})",
+                          "h[t] = tanh(W_ih x[t] + b_ih + W_hh h[t-1] + b_hh)"),
+    "PyTorch's LSTMCell is PyTorch's LSTM": (
+        (Path(__file__).parent.parent / "data" / "pastes" / "23-pytorch-lstmcell.txt").read_text(encoding="utf-8"),
+        (Path(__file__).parent.parent / "data" / "pastes" / "19-pytorch-lstm.txt").read_text(encoding="utf-8")),
+}
+
+
+@pytest.mark.parametrize("cell, timed", CELL_FORM.values(), ids=list(CELL_FORM))
+def test_cell_form_is_the_timed_model(cell, timed):
+    """h' is the new step, h the previous one, x the input; a note says so."""
+    assert _model(cell) == _model(timed)
+    assert any("cell form" in n for n in rnnviz.load_model(cell).notes)
+
+
+def test_a_prime_beside_time_indices_is_a_name():
+    """With time indices written, h' is a name of its own (a variable h^prime), not cell form."""
+    m = rnnviz.load_model("h'_t = tanh(W h'_{t-1} + x_t)")
+    assert m.variables == ["h^prime"] and not any("cell form" in n for n in m.notes)

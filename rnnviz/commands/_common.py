@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import UsageError
+from ..errors import UsageError, ValueSpecError
 from ..language import Model, build_model, parse_assignment
 from ..language.parse import parse_file, parse_text, read_source
 
-__all__ = ["add_model_arguments", "load_model_from_args", "count", "seed", "digits", "steps", "dpi",
+__all__ = ["add_model_arguments", "load_model_from_args", "add_strict_argument", "announce_drawn", "drawn_messages",
+           "print_notes", "count", "seed", "digits", "steps", "dpi",
            "MAX_STEPS", "MAX_DPI"]
 
 #: More steps than a course ever unrolls; beyond it a typo (--steps 100000000) would run for
@@ -113,8 +114,57 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, values: bool = True)
                                  "--set \"relu'(0)=1\"; later wins")
 
 
+def add_strict_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse to draw at random a parameter or input that no value gives, when "
+                             "the file gives other values")
+
+
+def print_notes(notes) -> None:
+    """Notes on how the input was read, on standard error: ``FILE:LINE:COL: note: ...``."""
+    import re
+    import sys
+
+    for note in notes:
+        print(re.sub(r"^(.*?:\d+:\d+: )", r"\1note: ", note) if re.match(r"^.*?:\d+:\d+: ", note)
+              else f"note: {note}", file=sys.stderr)
+
+
+def drawn_messages(model: Model, trace, seed: int) -> list[str]:
+    """"W was not given; drawn at random (seed 0): give W = ... to fix it", when other values are given.
+
+    A file with sizes only is a demo and draws everything; a file that gives some values
+    but forgot one would otherwise answer silently with a random number.
+    """
+    if not trace.drawn or not any(v.kind == "value" for v in model.values):
+        return []
+    return [f"{name} was not given; drawn at random (seed {seed}): give {name} = ... to fix it"
+            for name in trace.drawn]
+
+
+def announce_drawn(model: Model, trace, args: argparse.Namespace) -> None:
+    """Say on standard error what was drawn at random though other values were given; --strict refuses it."""
+    import sys
+
+    messages = drawn_messages(model, trace, getattr(args, "seed", 0))
+    if not messages:
+        return
+    if getattr(args, "strict", False):
+        first = trace.drawn[0]
+        others = f" (nor {', '.join(trace.drawn[1:])})" if len(trace.drawn) > 1 else ""
+        span = model.symbols[first].span if first in model.symbols else None
+        raise model.error(ValueSpecError, f"no value gives {first}{others}; --strict draws nothing at random",
+                          span, hint=f"give {first} = ... in the file, with --values or with --set '{first}=...'")
+    for name, message in zip(trace.drawn, messages):
+        span = model.symbols[name].span if name in model.symbols else None
+        print(f"note: {span or model.file}: {message}", file=sys.stderr)
+
+
 def load_model_from_args(args: argparse.Namespace) -> Model:
-    """Parse FILE, then the ``--values`` files and the ``--set`` assignments, in that order."""
+    """Parse FILE, then the ``--values`` files and the ``--set`` assignments, in that order.
+
+    The notes on how the text was read go to standard error.
+    """
     model = build_model(parse_file(args.file))
     extra = []
     for path in getattr(args, "values_file", None) or []:
@@ -124,4 +174,6 @@ def load_model_from_args(args: argparse.Namespace) -> Model:
         if "=" not in item:
             raise UsageError(f"--set takes NAME=VALUE, got '{item}'")
         extra.append(parse_assignment(item, f"--set #{i + 1}"))
-    return model.with_values(*extra) if extra else model
+    model = model.with_values(*extra) if extra else model
+    print_notes(model.notes)
+    return model

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from ._common import count, dpi, seed, steps
+from ._common import add_strict_argument, announce_drawn, count, dpi, seed, steps
 
 HELP = "draw the folded and the unrolled network (SVG, PNG, PDF, DOT or JSON)"
 DESCRIPTION = """\
@@ -61,7 +61,10 @@ _EXT = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot", "json": "json"}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """FILE, output, view and annotation options."""
-    parser.add_argument("file", metavar="FILE", help="equation file (plain or LaTeX); - reads standard input")
+    # FILE is required; it is optional to argparse so that `draw --values model.rnn` (where --values
+    # took the file) can be read as `draw model.rnn --values`.
+    parser.add_argument("file", metavar="FILE", nargs="?", default=None,
+                        help="equation file (plain or LaTeX), required; - reads standard input")
     parser.add_argument("-o", "--output", metavar="OUT",
                         help="where to write: a file (one view; the extension gives the format), a folder "
                              "(ends with / or exists: writes STEM.VIEW.EXT into it), or - for standard "
@@ -102,6 +105,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the unrolled view step by step for slides: a multi-page PDF (a page per frame), "
                              "numbered PNGs, or one SVG with data-step attributes; with --grad, the gradient "
                              "flowing back too")
+    add_strict_argument(parser)
 
 
 def _is_dir_target(out: str) -> bool:
@@ -140,11 +144,33 @@ def _render_all(diagrams: list, fmt: str, dpi: int) -> list[bytes]:
     return results  # type: ignore[return-value]
 
 
+def _check_format_matches(output: str, fmt: str | None) -> None:
+    """``-o x.png --format svg`` would write SVG into a file called x.png: refuse it."""
+    from ..diagrams.diagram import FORMATS
+
+    ext = os.path.splitext(output)[1].lower()
+    if fmt is not None and ext in FORMATS and FORMATS[ext] != fmt:
+        raise UsageError(f"-o {output} asks for {FORMATS[ext].upper()} by its ending, but --format asks for "
+                         f"{fmt.upper()}", hint=f"write -o {os.path.splitext(output)[0]}.{fmt}, or drop --format")
+
+
+def _file_taken_by_values(args: argparse.Namespace) -> None:
+    """``draw --values model.rnn``: --values took the only file; it is FILE, and --values shows values."""
+    if args.file is None:
+        taken = [v for v in args.values_opt if v]
+        if len(taken) != 1 or args.values_opt[-1] != taken[0]:
+            raise UsageError("rnnviz draw: the following arguments are required: FILE",
+                             hint="see 'rnnviz draw --help'")
+        args.file = taken[0]
+        args.values_opt[-1] = ""
+
+
 def run(args: argparse.Namespace) -> int:
     """Render every requested view first, then write them (atomically); print the paths written."""
     from ..diagrams.diagram import draw, format_of
     from ._common import load_model_from_args
 
+    _file_taken_by_values(args)
     if args.frames:
         return _run_frames(args)
     annotate = bool(args.values_opt) or args.grad is not None
@@ -157,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output is not None and single and args.output != "-":
         fmt = args.format or format_of(args.output)
+        _check_format_matches(args.output, args.format)
     else:
         fmt = args.format or "svg"
 
@@ -174,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
         )
 
         trace = forward(model, steps=args.unroll, seed=args.seed)
+        announce_drawn(model, trace, args)
         steps = trace.steps
         if args.grad is not None:
             from ..numeric.grad import gradients

@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_model_arguments, digits, load_model_from_args, seed, steps
+from ._common import (
+    add_model_arguments,
+    add_strict_argument,
+    announce_drawn,
+    digits,
+    load_model_from_args,
+    seed,
+    steps,
+)
 
 HELP = "derivatives of h[3], y[2][0] or sum(h) by backpropagation through time"
 DESCRIPTION = """\
@@ -51,6 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=steps, default=None, metavar="T",
                         help="number of steps (default: the length of the input sequence, else 5)")
     parser.add_argument("--seed", type=seed, default=0, help="seed for values not given (default 0)")
+    add_strict_argument(parser)
     parser.add_argument("--precision", type=digits, default=None, metavar="N",
                         help="digits after the point (default: 6 in text, all in JSON)")
 
@@ -89,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model_from_args(args)
     tgt = parse_target(args.of, model)  # a bad target fails before anything is computed
     trace = forward(model, steps=args.steps, seed=args.seed)
+    announce_drawn(model, trace, args)
     _warn_softmax_sum(model, trace, tgt)
     grads = gradients(model, trace, args.of)
     names = select(model, grads, args.wrt) if args.wrt else list(grads.named())

@@ -71,6 +71,10 @@ def _output(args: argparse.Namespace) -> tuple[str, str]:
         stem = "stdin" if args.file == "-" else os.path.splitext(args.file)[0]
         out = f"{stem}.{suffix}.{args.format or 'svg'}"
     fmt = args.format
+    ext = os.path.splitext(out)[1].lower().lstrip(".")
+    if fmt is not None and ext in ("svg", "png", "pdf") and ext != fmt:  # -o x.png --format svg
+        raise UsageError(f"-o {out} asks for {ext.upper()} by its ending, but --format asks for {fmt.upper()}",
+                         hint=f"write -o {os.path.splitext(out)[0]}.{fmt}, or drop --format")
     if fmt is None:
         ext = os.path.splitext(out)[1].lower().lstrip(".")
         if out == "-" or not ext:

@@ -14,7 +14,7 @@ Example:
     3  1  3
     0
     >>> main(["run", p, "--json"])
-    {"steps": 3, "values": {"x": [null, 2.0, 3.0, 1.0], "h": [0.0, 6.0, 0.0, 3.0]}}
+    {"steps": 3, "values": {"x": [null, 2.0, 3.0, 1.0], "h": [0.0, 6.0, 0.0, 3.0]}, "drawn": []}
     0
 """
 
@@ -25,6 +25,8 @@ import json
 
 from ._common import (
     add_model_arguments,
+    add_strict_argument,
+    announce_drawn,
     count,
     digits,
     load_model_from_args,
@@ -65,6 +67,7 @@ def add_forward_arguments(parser: argparse.ArgumentParser, *, batch: bool = True
                         help="number of steps (default: the length of the input sequence, else 5)")
     parser.add_argument("--seed", type=seed, default=0,
                         help="seed for parameters and inputs that no value gives (default 0)")
+    add_strict_argument(parser)
     if batch:
         parser.add_argument("--batch", type=count, default=None, metavar="B",
                             help="add a batch axis of B entries (values given in the file are shared; "
@@ -76,7 +79,9 @@ def trace_from_args(args: argparse.Namespace):
     from ..numeric.forward_pass import forward
 
     model = load_model_from_args(args)
-    return forward(model, steps=args.steps, seed=args.seed, batch=getattr(args, "batch", None))
+    trace = forward(model, steps=args.steps, seed=args.seed, batch=getattr(args, "batch", None))
+    announce_drawn(model, trace, args)
+    return trace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_forward_arguments(parser)
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--csv", action="store_true", help="print CSV (one column per scalar or component)")
-    out.add_argument("--json", action="store_true", help='print {"steps": T, "values": {NAME: [v0, ..., vT]}}')
+    out.add_argument("--json", action="store_true",
+                     help='print {"steps": T, "values": {NAME: [v0, ..., vT]}, "drawn": [NAME, ...]} '
+                          '("drawn": what no value gave, drawn at random)')
     parser.add_argument("--precision", type=digits, default=None, metavar="N",
                         help="digits after the point (default: 4 in the table, all in CSV and JSON)")
 
@@ -187,11 +194,15 @@ def csv_text(trace, precision: int | None = None) -> str:
 
 
 def json_text(trace, precision: int | None = None) -> str:
-    """{"steps": T, "values": {NAME: [v0, ..., vT]}} (and "batch": B when batched)."""
+    """{"steps": T, "values": {NAME: [v0, ..., vT]}, "drawn": [NAME, ...]} (and "batch": B when batched).
+
+    "drawn" names the parameters and inputs that no value gave, drawn from the seeded generator.
+    """
     doc: dict = {"steps": trace.steps}
     if trace.batch is not None:
         doc["batch"] = trace.batch
     doc["values"] = _plain(trace, precision)
+    doc["drawn"] = list(trace.drawn)
     return json.dumps(doc)
 
 

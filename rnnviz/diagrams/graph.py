@@ -145,6 +145,13 @@ def reads_of(expr: E.Expr) -> list[Read]:
             visit(e.left, params + rp if rp is not None else params)
             visit(e.right, params + lp if lp is not None else params)
             return
+        if isinstance(e, E.Call) and e.abstract:
+            # `f(x_t, h_{t-1}; w_h)`: the parameters among the arguments label every variable one.
+            labels = tuple(a.name for a in e.arguments if isinstance(a, E.Param))
+            for a in e.arguments:
+                if not isinstance(a, E.Param):
+                    visit(a, params + labels)
+            return
         for child in E.children(e):
             visit(child, params)
 

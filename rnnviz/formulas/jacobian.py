@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import ModelError
 from ..language import Model
 from ..language import expr as E
 
@@ -182,6 +183,9 @@ class Deriv:
             return add((1, self.d(e.left)), (-1, self.d(e.right)))
         if isinstance(e, E.Neg):
             return add((-1, self.d(e.operand)))
+        if isinstance(e, E.Call) and e.abstract:
+            raise ModelError(f"'{E.to_text(e)}' is an abstract transition: {e.func} has no derivative until "
+                             "it is written out", e.span)
         if isinstance(e, E.Call):
             inner = self.d(e.arg)
             if e.func == "identity" and not e.generic:

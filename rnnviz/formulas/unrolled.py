@@ -78,7 +78,7 @@ def _rebuild(e: E.Expr, f) -> E.Expr:
     if isinstance(e, (E.Add, E.Sub, E.Prod, E.EMul)):
         return type(e)(f(e.left), f(e.right))
     if isinstance(e, E.Call):
-        return E.Call(e.func, f(e.arg), e.generic)
+        return E.Call(e.func, f(e.arg), e.generic, abstract=e.abstract, params=e.params)
     if isinstance(e, E.Neg):
         return E.Neg(f(e.operand))
     if isinstance(e, E.Concat):
@@ -181,6 +181,8 @@ class Printer:
     def _print_Call(self, e: E.Call, parent: int) -> str:
         if e.func == "identity" and not e.generic:
             return self.expr(e.arg, parent)
+        if e.abstract:
+            return self.func(e) + self.paren(E.call_arguments(e, self.expr))
         return self.func(e) + self.paren(self.expr(e.arg))
 
     def _print_Concat(self, e: E.Concat, parent: int) -> str:

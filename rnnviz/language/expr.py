@@ -23,7 +23,7 @@ from ..errors import Span
 
 __all__ = [
     "Expr", "Num", "Var", "Param", "Call", "Prod", "EMul", "Add", "Sub", "Neg", "Concat",
-    "FUNCTIONS", "walk", "children", "to_text",
+    "FUNCTIONS", "walk", "children", "to_text", "call_arguments",
 ]
 
 _SPAN = dict(default=None, compare=False, repr=False)
@@ -71,6 +71,15 @@ class Call(Expr):
     arg: Expr
     generic: bool = False
     span: Span | None = field(**_SPAN)
+    #: An abstract transition ``f(x_t, h_{t-1}; theta)``: ``arg`` is a :class:`Concat` of its
+    #: arguments, the last ``params`` of which followed the ``;``. It has no numbers.
+    abstract: bool = False
+    params: int = 0
+
+    @property
+    def arguments(self) -> tuple["Expr", ...]:
+        """The arguments as written: one, or those of an abstract transition."""
+        return self.arg.items if self.abstract and isinstance(self.arg, Concat) else (self.arg,)
 
 
 @dataclass(frozen=True)
@@ -145,6 +154,15 @@ def walk(e: Expr) -> Iterator[Expr]:
 _PREC = {Add: 1, Sub: 1, Neg: 2, EMul: 3, Prod: 4}
 
 
+def call_arguments(e: Call, show) -> str:
+    """The arguments of a call as written, each shown by ``show``: ``x[t], h[t-1]; theta``."""
+    args = [show(a) for a in e.arguments]
+    if e.abstract and e.params:
+        head, tail = args[:len(args) - e.params], args[len(args) - e.params:]
+        return ", ".join(head) + "; " + ", ".join(tail)
+    return ", ".join(args)
+
+
 def to_text(e: Expr, _parent: int = 0) -> str:
     """Plain-text spelling of an expression, in the input language."""
     if isinstance(e, Num):
@@ -158,7 +176,7 @@ def to_text(e: Expr, _parent: int = 0) -> str:
     if isinstance(e, Param):
         return e.name
     if isinstance(e, Call):
-        return f"{e.func}({to_text(e.arg)})"
+        return f"{e.func}({call_arguments(e, to_text)})"
     if isinstance(e, Concat):
         return "[" + ", ".join(to_text(i) for i in e.items) + "]"
     prec = _PREC[type(e)]

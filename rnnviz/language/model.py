@@ -62,6 +62,9 @@ class Model:
     file: str = "<input>"
     source: str = ""
     sources: dict[str, str] = field(default_factory=dict, repr=False)
+    #: What reading the text did that its author should hear of, one "FILE:LINE:COL: message"
+    #: each (a chain read by its last side, letters written together read split, ...).
+    notes: list[str] = field(default_factory=list, repr=False)
 
     # -- queries -------------------------------------------------------------
     def role(self, name: str) -> str:
@@ -167,5 +170,6 @@ class Model:
                 first = next(s for s in prog.statements if isinstance(s, S.Assign))
                 raise builder.err("a values file holds values only, but this line is an equation", first.span)
             values.extend(builder.values_of(prog.statements, self))
-        return Model(self.equations, self.symbols, tuple(values), self.file, self.source, sources)
+        notes = list(self.notes) + [n for prog in programs for n in prog.notes]
+        return Model(self.equations, self.symbols, tuple(values), self.file, self.source, sources, notes)
 

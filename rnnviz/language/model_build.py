@@ -17,9 +17,12 @@ Example:
 
 from __future__ import annotations
 
-from ..errors import Span, ValueSpecError
+from ..errors import ParseError, Span, ValueSpecError
 from . import expr as E
 from . import syntax as S
+from .ahead import one_step_ahead
+from .cell_form import rewrite_cell_form
+from .last_step import check_last_step
 from .model import Equation, Model, Symbol
 from .model_syntax import (
     FUNCTION_ALIASES,
@@ -32,6 +35,7 @@ from .model_syntax import (
     refs,
 )
 from .parse import parse_text, suggest
+from .unit_index import rewrite_unit_index
 from .value_lines import ValueLines
 
 __all__ = ["ModelBuilder", "build_model", "load_model"]
@@ -65,7 +69,17 @@ class ModelBuilder(ValueLines):
 
     # -- equations -----------------------------------------------------------
     def build(self, prog: S.Program) -> Model:
+        self.notes: list[str] = []
+        stmts, notes = rewrite_unit_index(prog.statements)
+        self.notes += notes
+        stmts, notes = rewrite_cell_form(stmts)
+        self.notes += notes
+        prog = S.Program(tuple(stmts), prog.file, prog.source, prog.notes)
         eq_stmts, value_stmts = self.classify(prog.statements)
+        timed = {n.canonical for s in prog.statements if isinstance(s, S.Assign)
+                 for node in (s.rhs, *s.earlier) for n, _ in refs(node) if n.time is not None}
+        check_last_step(prog.statements, {s.lhs.canonical for s in eq_stmts}, timed,
+                        lambda message, span, **kw: self.err(message, span, **kw))
         if not eq_stmts:
             for s in value_stmts:
                 if isinstance(s, S.Assign) and not is_constant(s.rhs) and not (
@@ -80,6 +94,15 @@ class ModelBuilder(ValueLines):
                                    f"{s.lhs.canonical}^{{(t)}})", s.lhs.span)
             span = prog.statements[0].span if prog.statements else Span(self.file, 1, 1, 1, 1)
             raise self.err("no equations found; write one such as h[t] = tanh(W h[t-1] + U x[t])", span)
+        for s in value_stmts:
+            if isinstance(s, S.Assign) and s.earlier:
+                raise self.err("a value line holds one '=' per value; separate values with ',' or ';'",
+                               s.rhs.span or s.span)
+        for s in eq_stmts:
+            if s.earlier:
+                self.notes.append(f"{s.lhs.span}: '{s.lhs}' is written as a chain of {len(s.earlier) + 1} "
+                                  f"right sides; the last one defines it")
+        eq_stmts = [self.bare_calls(s) for s in eq_stmts]
         # Targets, duplicates.
         first_at: dict[str, S.Assign] = {}
         for s in eq_stmts:
@@ -106,13 +129,29 @@ class ModelBuilder(ValueLines):
         self.display: dict[str, S.Name] = {}
         self.first_span: dict[str, Span | None] = {}
 
+        self.ahead = one_step_ahead(eq_stmts)
+        if self.ahead.note:
+            self.notes.append(self.ahead.note)
         equations = []
         for s in eq_stmts:
             lhs = s.lhs
-            shift = lhs.time.offset if lhs.time is not None else 0
+            shift = lhs.time.offset if lhs.time is not None else self.ahead.untimed_shift
             self._note(lhs.canonical, lhs)
             expr = self.expr(s.rhs, shift)
             equations.append(Equation(lhs.canonical, expr, s.caption, s.span, lhs.span))
+
+        # `h_t^{(i)} = ... h_{t-1}`: h^i is computed, h read at a time but computed nowhere. The
+        # superscript may be a unit index, or a typo; either way, h would silently be a new input.
+        for name, n in timed_used.items():
+            if name in targets:
+                continue
+            decorated = [t for t in targets if t != name and self.display.get(t) is not None
+                         and self.display[t].base == n.base and not n.subs and not n.sups and not n.accent]
+            if decorated:
+                other = decorated[0]
+                raise self.err(f"'{name}' is read at a time ({n}) but computed nowhere, while '{other}' is "
+                               f"computed; if '{other}' is meant as {name} (a superscript that marks a unit), "
+                               f"write it as {name}", n.span)
 
         # A name read both with and without a time index is a mistake.
         for name, n in plain_used.items():
@@ -135,10 +174,48 @@ class ModelBuilder(ValueLines):
 
         ordered = self.order(equations)
         symbols = self.symbols(ordered)
-        model = Model(tuple(ordered), symbols, (), self.file, self.source, dict(self.sources))
+        model = Model(tuple(ordered), symbols, (), self.file, self.source, dict(self.sources),
+                      list(prog.notes) + self.notes)
         values = self.values_of(value_stmts, model)
         model.values = tuple(values)
         return model
+
+    # Function words that never name a number: `tanh c^{<t>}` is tanh applied to c (σ may be a scalar).
+    _BARE_FUNCTIONS = frozenset({"tanh", "sigmoid", "relu", "softmax", "exp", "log"})
+
+    def bare_calls(self, stmt: S.Assign) -> S.Assign:
+        """``tanh c_t`` (a function written without parentheses) read as ``tanh(c_t)``, with a note."""
+
+        def walk(node: S.Node) -> S.Node:
+            if isinstance(node, S.BinOp):
+                left, right = node.left, node.right
+                if (node.op == "prod" and isinstance(left, S.Ref) and is_function_word(left.name)
+                        and FUNCTION_ALIASES[left.name.base] in self._BARE_FUNCTIONS):
+                    if not isinstance(right, (S.Ref, S.Call, S.Bracket)):
+                        raise self.err(f"'{left.name.base}' is a function: write its argument in parentheses, "
+                                       f"{left.name.base}(...)", left.span)
+                    self.notes.append(f"{left.span}: '{left.name.base}' without parentheses is read as "
+                                      f"{left.name.base}({right.name if isinstance(right, S.Ref) else '...'}); "
+                                      f"write the parentheses to say so")
+                    return S.Call(left.name, walk(right), node.span)
+                return S.BinOp(node.op, walk(left), walk(right), node.span)
+            if isinstance(node, S.Call):
+                return S.Call(node.func, walk(node.arg), node.span)
+            if isinstance(node, S.Apply):
+                return S.Apply(node.func, tuple(walk(a) for a in node.args), tuple(walk(p) for p in node.params),
+                               node.span)
+            if isinstance(node, S.Neg):
+                return S.Neg(walk(node.operand), node.span)
+            if isinstance(node, S.Bracket):
+                return S.Bracket(tuple(walk(i) for i in node.items), node.span)
+            if isinstance(node, S.Ref) and is_function_word(node.name) and \
+                    FUNCTION_ALIASES[node.name.base] in self._BARE_FUNCTIONS:
+                raise self.err(f"'{node.name.base}' is a function: write its argument in parentheses, "
+                               f"{node.name.base}(...)", node.span)
+            return node
+
+        rhs = walk(stmt.rhs)
+        return stmt if rhs is stmt.rhs else S.Assign(stmt.lhs, rhs, stmt.caption, stmt.span, stmt.earlier)
 
     def _note(self, canonical: str, name: S.Name) -> None:
         if canonical not in self.display:
@@ -160,9 +237,17 @@ class ModelBuilder(ValueLines):
             return self.ref(node.name, shift)
         if isinstance(node, S.Call):
             return self.call(node, shift)
+        if isinstance(node, S.Apply):
+            return self.apply(node, shift)
         if isinstance(node, S.BinOp):
             cls = {"add": E.Add, "sub": E.Sub, "prod": E.Prod, "emul": E.EMul}[node.op]
-            return cls(self.expr(node.left, shift), self.expr(node.right, shift), sp)
+            out = cls(self.expr(node.left, shift), self.expr(node.right, shift), sp)
+            if cls is E.EMul and sum(isinstance(side, E.Param) for side in (out.left, out.right)) == 1 and \
+                    any(isinstance(side, E.Var) for side in (out.left, out.right)):
+                # Early PyTorch docs write w_ih * x_t for the matrix product; here `*` is element-wise.
+                self.notes.append(f"{sp}: {E.to_text(out)} is an element-wise product (one weight per entry); "
+                                  f"for a matrix product write {E.to_text(out.left)} {E.to_text(out.right)}")
+            return out
         if isinstance(node, S.Neg):
             inner = self.expr(node.operand, shift)
             if isinstance(inner, E.Num):
@@ -182,6 +267,8 @@ class ModelBuilder(ValueLines):
                                f"to t, such as {canonical}[t] or {canonical}[t-1]", name.span,
                                hint=f"to give a value, write it on a line of its own: {canonical}[0] = ...")
             delay = -(name.time.offset - shift)
+            if canonical not in self.targets:
+                delay -= self.ahead.input_lag  # `h_{t+1} = f(h_t, x_t)`: x_t is the input of the step
             if delay < 0 and canonical in self.targets:
                 raise self.err(f"'{canonical}' is read at a future step ({name}); only inputs can be read ahead",
                                name.span)
@@ -200,6 +287,10 @@ class ModelBuilder(ValueLines):
         arg = self.expr(node.arg, shift)
         canonical = func.canonical
         if func.time is not None:
+            if canonical in self.targets:
+                self.notes.append(f"{func.span}: '{func}(...)' is read as the product of {func} and what the "
+                                  f"parentheses hold: '{canonical}' is computed here; if it is a function, "
+                                  f"give it a name of its own")
             return E.Prod(self.ref(func, shift), arg, sp)
         known = is_function_word(func)
         used = canonical in self.targets or canonical in self.plain_used or canonical in self.timed_used
@@ -220,6 +311,44 @@ class ModelBuilder(ValueLines):
             raise self.err(f"unknown function '{word}'", func.span,
                            hint=hint + "; a one-letter or Greek name such as f or \\phi is a generic activation")
         return E.Prod(self.ref(func, shift), arg, sp)
+
+    def apply(self, node: S.Apply, shift: int) -> E.Expr:
+        """``f(x_t, h_{t-1}, w_h)``: an abstract transition, drawn and printed, without numbers."""
+        func = node.func
+        canonical = func.canonical
+        items = node.args + node.params
+        known = is_function_word(func)
+        if known or canonical in ("max", "min"):
+            comma = self._comma_after(node.args[0]) if len(node.args) > 1 else None
+            hint = ("max(0, a) is relu(a); write \\text{ReLU}(a) or relu(a)" if canonical == "max"
+                    else f"{canonical} takes one argument, as in {canonical}(W x_t)")
+            raise self.err(f"a function of {len(items)} arguments such as {canonical}(...) is not part of the "
+                           "language", comma or func.span, hint=hint, cls=ParseError)
+        if func.time is not None or canonical in self.targets or canonical in self.plain_used \
+                or canonical in self.timed_used:
+            raise self.err(f"'{canonical}' is a symbol of the model, so '{canonical}(...)' with several "
+                           "arguments is neither a product nor a function; give the function a name of its own",
+                           func.span)
+        if not can_be_generic(func):
+            raise self.err(f"'{canonical}(...)' names a whole cell as a function of its arguments; write the "
+                           "cell's equations, which rnnviz reads", func.span,
+                           hint="an unnamed transition is written with one letter or a Greek letter, as in "
+                                "h_t = f(x_t, h_{t-1})")
+        self._note(canonical, func)
+        self.generic[canonical] = func
+        args = tuple(self.expr(a, shift) for a in items)
+        return E.Call(canonical, E.Concat(args, node.span), True, node.span, abstract=True,
+                      params=len(node.params))
+
+    def _comma_after(self, first: S.Node) -> Span | None:
+        """Where the comma after a call's first argument is (for `max(0, a)`)."""
+        sp = first.span
+        lines = self.source.splitlines()
+        if sp is None or sp.file != self.file or not 0 < sp.end_line <= len(lines):
+            return None
+        line = lines[sp.end_line - 1]
+        k = line.find(",", sp.end_column - 1)
+        return Span(self.file, sp.end_line, k + 1, sp.end_line, k + 2) if k >= 0 else None
 
     # -- order and roles -----------------------------------------------------
     def order(self, equations: list[Equation]) -> list[Equation]:

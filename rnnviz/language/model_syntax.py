@@ -58,6 +58,9 @@ def refs(node: S.Node):
         elif isinstance(n, S.Call):
             yield n.func, True
             stack.append(n.arg)
+        elif isinstance(n, S.Apply):
+            yield n.func, True
+            stack.extend(reversed(n.args + n.params))
         elif isinstance(n, S.BinOp):
             stack.extend([n.right, n.left])
         elif isinstance(n, S.Neg):
@@ -66,6 +69,8 @@ def refs(node: S.Node):
             stack.extend(reversed(n.items))
         elif isinstance(n, S.Frac):
             stack.extend([n.den, n.num])
+        elif isinstance(n, (S.UnitSum, S.Component)):
+            stack.append(n.body)
 
 
 def not_a_number(rhs: S.Node) -> str | None:

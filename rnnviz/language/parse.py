@@ -22,14 +22,19 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
 from ..errors import ParseError, RnnvizError, Span
+from .glued import glued_split
+from .last_step import LAST_STEP_WORDS, last_step_error
 from .parse_errors import convert_error
+from .paste import Cleaned, clean
 from .postlex import NewlinesInBrackets
 from .syntax import (
     GREEK_LETTERS,
+    Apply,
     Assign,
     BinOp,
     Bracket,
     Call,
+    Component,
     Frac,
     Name,
     Neg,
@@ -39,6 +44,7 @@ from .syntax import (
     ReluDeriv,
     Size,
     Time,
+    UnitSum,
 )
 
 __all__ = ["parse_text", "parse_file", "read_source"]
@@ -76,9 +82,19 @@ def _parser() -> Lark:
     )
 
 
-def _span(file: str, obj) -> Span:
-    """Span of a token or of a tree's meta."""
-    return Span(file, obj.line, obj.column, obj.end_line, obj.end_column)
+def _span(file: str, obj, cleaned: Cleaned | None = None) -> Span:
+    """Span of a token or of a tree's meta, in the columns of the text as pasted."""
+    if cleaned is None or not cleaned.changed:
+        return Span(file, obj.line, obj.column, obj.end_line, obj.end_column)
+    return Span(file, *cleaned.span_of(obj.line, obj.column, obj.end_line, obj.end_column))
+
+
+def _remap(err: RnnvizError, cleaned: Cleaned) -> RnnvizError:
+    """An error whose span was found in the cleaned text, moved to the pasted text."""
+    if err.span is not None and cleaned.changed:
+        sp = err.span
+        err.span = Span(sp.file, *cleaned.span_of(sp.line, sp.column, sp.end_line, sp.end_column))
+    return err
 
 
 def _time_of(text: str) -> Time | None:
@@ -111,42 +127,75 @@ def _word(text: str) -> str | None:
     return text if _WORD_RE.match(text) else None
 
 
+class _Glued:
+    """``W_hh_{t-1}`` read as the product of ``W_h`` and ``h_{t-1}`` (see :mod:`rnnviz.language.glued`)."""
+
+    def __init__(self, head: Name, tail: "Name | _Glued", span: Span | None) -> None:
+        self.parts: tuple[Name, ...] = (head,) + (tail.parts if isinstance(tail, _Glued) else (tail,))
+        self.span = span
+
+    def __str__(self) -> str:
+        return " ".join(str(p) for p in self.parts)
+
+    def product(self) -> BinOp | Ref:
+        """The parts as a product, associating to the right like juxtaposition."""
+        out: BinOp | Ref = Ref(self.parts[-1], self.parts[-1].span)
+        for part in reversed(self.parts[:-1]):
+            out = BinOp("prod", Ref(part, part.span), out, self.span)
+        return out
+
+
+def _single(name) -> Name:
+    """A name where only one name can stand (a left side, a function, a size)."""
+    if isinstance(name, _Glued):
+        raise ParseError(f"'{name}' are letters written together; only one name can stand here",
+                         name.span, hint="write braces for one name, as in W_{hh}")
+    return name
+
+
 @v_args(inline=True)
 class _ToSyntax(Transformer):
     """Lark tree -> syntax dataclasses."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, cleaned: Cleaned | None = None) -> None:
         super().__init__()
         self.file = file
+        self.cleaned = cleaned
+        self.notes: list[tuple[Span, str]] = []
+
+    def _sp(self, obj) -> Span:
+        return _span(self.file, obj, self.cleaned)
 
     # -- names -------------------------------------------------------------
     def plain(self, tok):
         m = re.match(r"^([A-Za-z]+?)(\d+)$", str(tok))
         if m:
-            return Name(m.group(1), subs=(m.group(2),), span=_span(self.file, tok))
-        return Name(str(tok), span=_span(self.file, tok))
+            return Name(m.group(1), subs=(m.group(2),), span=self._sp(tok))
+        return Name(str(tok), span=self._sp(tok))
 
     def greek(self, tok):
         text = str(tok)
         base = text[1:] if text.startswith("\\") else _UNICODE_GREEK.get(text, text)
         base = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varpi": "pi",
                 "varrho": "rho", "varsigma": "sigma"}.get(base, base)
-        return Name(base, span=_span(self.file, tok))
+        return Name(base, span=self._sp(tok))
 
     def latexfn(self, tok):
-        return Name(str(tok)[1:], span=_span(self.file, tok))
+        return Name(str(tok)[1:], span=self._sp(tok))
 
     def textword(self, tok):
         inner = str(tok)[str(tok).index("{") + 1 : -1].strip()
         return self.plain(Token("NAME", inner, tok.start_pos, tok.line, tok.column, tok.end_line, tok.end_column))
 
     def accent(self, tok, name):
+        name = _single(name)
         acc = _ACCENTS[str(tok)[1:]]
         if name.accent:
             raise ParseError("a name can carry only one accent", name.span)
-        return Name(name.base, acc, name.subs, name.sups, name.time, name.bold, _span(self.file, tok))
+        return Name(name.base, acc, name.subs, name.sups, name.time, name.bold, self._sp(tok))
 
     def font(self, tok, name):
+        name = _single(name)
         bold = str(tok)[1:] not in ("mathit",)
         return Name(name.base, name.accent, name.subs, name.sups, name.time, name.bold or bold, name.span)
 
@@ -159,18 +208,37 @@ class _ToSyntax(Transformer):
     def index(self, tok):
         return ("index", tok)
 
+    def prime(self, tok):
+        return ("prime", tok)
+
     @v_args(meta=True, inline=True)
     def tilde(self, meta):
         return ("tilde", Token("TILDE", "~", None, meta.line, meta.column, meta.end_line, meta.end_column))
 
     def name(self, core: Name, *suffixes):
+        glued = glued_split(suffixes, self._sp)
+        if glued is not None:
+            k, head_tok, tail_tok = glued
+            head = self.name(core, *suffixes[:k], ("sub", head_tok))
+            tail = self.name(self.plain(tail_tok), *suffixes[k + 1:])
+            spelling = core.canonical + "".join(str(t) for _, t in suffixes)
+            shown = f"{head.canonical}{'_' + str(head_tok)[1:] if head.time is not None else ''}"
+            tail_shown = str(tail_tok) + "".join(str(t) for _, t in suffixes[k + 1:])
+            span = Span(self.file, head.span.line, head.span.column, tail.span.end_line, tail.span.end_column) \
+                if head.span and tail.span else head.span
+            self.notes.append((span, f"'{spelling}' is read as {shown} {tail_shown}, as LaTeX typesets it (an "
+                                     f"unbraced subscript takes one letter); write {shown} {tail_shown} or "
+                                     f"{head.base}_{{{str(suffixes[k][1])[1:]}}} for one name"))
+            return _Glued(head, tail, span)
         subs, sups, time = list(core.subs), list(core.sups), core.time
         accent = core.accent
         for kind, tok in suffixes:
-            span = _span(self.file, tok)
+            span = self._sp(tok)
             text = str(tok)
             found: Time | None = None
-            if kind == "tilde":
+            if kind == "prime":
+                sups.append("prime")
+            elif kind == "tilde":
                 # Plain `c~[t]` is the LaTeX `\tilde{c}_t`.
                 if accent:
                     raise ParseError("a name can carry only one accent", span)
@@ -179,6 +247,10 @@ class _ToSyntax(Transformer):
                 found = _time_of(text[1:-1])
             elif kind == "sub":
                 body = _strip_braces(text[1:]) if text.startswith("_") else text.translate(_UNICODE_SUB)
+                # `h_{(t-1)}` (PyTorch's docs), `x_{[t]}`: a time in brackets inside the subscript.
+                bracketed = re.match(r"^\s*(?:\((.*)\)|\[(.*)\])\s*$", body)
+                if bracketed and _TIME_RE.match(next(g for g in bracketed.groups() if g is not None)):
+                    body = next(g for g in bracketed.groups() if g is not None)
                 for part in body.split(","):
                     t = _TIME_RE.match(part)
                     if t:
@@ -196,11 +268,17 @@ class _ToSyntax(Transformer):
                     subs.append(word)
             else:  # sup
                 body = _strip_braces(text[1:])
+                primed = re.match(r"^(?:\\prime|')\s*(\(.*\)|<.*>)$", body.strip())
+                if primed:  # `y^{\prime(t)}`: the name y' at time t
+                    sups.append("prime")
+                    body = primed.group(1)
                 inner = body
                 m = re.match(r"^(?:\((.*)\)|<(.*)>|\\langle(.*)\\rangle)$", body.strip())
                 if m:
                     inner = next(g for g in m.groups() if g is not None)
                     found = _time_of(inner)
+                    if found is None and _word(inner) in LAST_STEP_WORDS:  # h^{(T)}, h^{(\tau)}
+                        raise last_step_error(f"{core.canonical}{text}", core.canonical, span)
                 elif _TIME_RE.match(body):
                     found = _time_of(body)
                 if found is None:
@@ -222,28 +300,30 @@ class _ToSyntax(Transformer):
 
     # -- expressions -------------------------------------------------------
     def _meta_span(self, meta) -> Span | None:
-        return _span(self.file, meta) if not meta.empty else None
+        return self._sp(meta) if not meta.empty else None
 
     @v_args(meta=True, inline=True)
     def ref(self, meta, name):
+        if isinstance(name, _Glued):
+            return name.product()
         return Ref(name, name.span)
 
     @v_args(meta=True, inline=True)
     def call(self, meta, name, arg):
-        return Call(name, arg, self._meta_span(meta))
+        return Call(_single(name), arg, self._meta_span(meta))
 
     @v_args(meta=True, inline=True)
     def number(self, meta, tok):
-        return Num(float(str(tok)), _span(self.file, tok))
+        return Num(float(str(tok)), self._sp(tok))
 
     @v_args(meta=True, inline=True)
     def one(self, meta, tok):
-        return Num(1.0, _span(self.file, tok))
+        return Num(1.0, self._sp(tok))
 
     @v_args(meta=True, inline=True)
     def index_atom(self, meta, tok):
         t = _time_of(str(tok)[1:-1])
-        span = _span(self.file, tok)
+        span = self._sp(tok)
         if t is None or not t.absolute:
             raise ParseError("a time index needs a name before it, as in x[t-1]", span)
         return Bracket((Num(float(t.offset), span),), span)
@@ -251,6 +331,28 @@ class _ToSyntax(Transformer):
     @v_args(meta=True, inline=True)
     def bracket(self, meta, *items):
         return Bracket(tuple(items), self._meta_span(meta))
+
+    @v_args(meta=True, inline=True)
+    def apply(self, meta, name, arglist):
+        args, params = arglist
+        return Apply(_single(name), tuple(args), tuple(params), self._meta_span(meta))
+
+    def arglist(self, *items):
+        if items and isinstance(items[-1], tuple) and items[-1] and items[-1][0] == "params":
+            return list(items[:-1]), list(items[-1][1])
+        return list(items), []
+
+    def params(self, *items):
+        return ("params", items)
+
+    @v_args(meta=True, inline=True)
+    def unitsum(self, meta, tok, body):
+        m = re.match(r"\\sum\s*_\s*\{?\s*([A-Za-z])", str(tok))
+        return UnitSum(m.group(1) if m else str(tok), body, self._meta_span(meta))
+
+    @v_args(meta=True, inline=True)
+    def component(self, meta, body, sub):
+        return Component(body, _strip_braces(str(sub)[1:]), self._meta_span(meta))
 
     @v_args(meta=True, inline=True)
     def frac(self, meta, _tok, num, den):
@@ -275,27 +377,31 @@ class _ToSyntax(Transformer):
 
     # -- statements --------------------------------------------------------
     @v_args(meta=True, inline=True)
-    def assign(self, meta, lhs, rhs, caption=None):
+    def assign(self, meta, lhs, *sides):
+        caption = sides[-1] if isinstance(sides[-1], Token) else None
+        sides = sides[:-1] if caption is not None else sides
+        earlier, rhs = tuple(sides[:-1]), sides[-1]
         cap = None
         if caption is not None:
             cap = str(caption)[str(caption).index("{") + 1 : -1].strip().strip("()").strip() or None
-        return Assign(lhs, rhs, cap, self._meta_span(meta))
+        return Assign(_single(lhs), rhs, cap, self._meta_span(meta), earlier)
 
     @v_args(meta=True, inline=True)
     def size_item(self, meta, name, expr):
-        return Size(name, expr, self._meta_span(meta))
+        return Size(_single(name), expr, self._meta_span(meta))
 
     def dim_stmt(self, *items):
         return list(items)
 
     @v_args(meta=True, inline=True)
     def in_stmt(self, meta, name, reals):
+        name = _single(name)
         text = str(reals)
         if re.search(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]$", text):  # ℝ³, ℝ⁵ˣ³ pasted from a web page
             text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹][⁰¹²³⁴⁵⁶⁷⁸⁹ˣ]*$", lambda m: "^{" + m.group(0).translate(_UNICODE_SUP) + "}",
                           text)
         m = re.search(r"\^\s*\{?([^{}]*)\}?\s*$", text)
-        span = _span(self.file, reals)
+        span = self._sp(reals)
         if not m:
             dims: tuple[int, ...] = ()
         else:
@@ -331,19 +437,27 @@ def parse_text(text: str, file: str = "<input>") -> Program:
     parser = _parser()
     # Windows line ends and a trailing missing newline are both fine.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # What copy and paste brings along (Markdown escapes, list markers, array specs, ...);
+    # spans are moved back to the columns of the text as pasted.
+    cleaned = clean(text)
     postlex = parser.options.postlex
-    postlex.text = text
+    postlex.text = cleaned.text
     try:
-        tree = parser.parse(text)
+        tree = parser.parse(cleaned.text)
     except UnexpectedInput as err:
-        raise convert_error(err, text, file, list(postlex.stack)).with_source(text) from None
+        error = convert_error(err, cleaned.text, file, list(postlex.stack))
+        raise _remap(error, cleaned).with_source(text) from None
+    transformer = _ToSyntax(file, cleaned)
     try:
-        stmts = _ToSyntax(file).transform(tree)
+        stmts = transformer.transform(tree)
     except VisitError as err:
         if isinstance(err.orig_exc, RnnvizError):
             raise err.orig_exc.with_source(text) from None
         raise
-    return Program(tuple(stmts), file, text)
+    notes = [f"{file}:{line}:{col}: {msg}"
+             for line, col, msg in ((*cleaned.original_position(off), msg) for off, msg in cleaned.notes)]
+    notes += [f"{sp}: {msg}" for sp, msg in transformer.notes]
+    return Program(tuple(stmts), file, text, tuple(notes))
 
 
 def read_source(path: str) -> tuple[str, str]:

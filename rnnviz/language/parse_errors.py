@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from lark import Token
@@ -29,7 +30,37 @@ from lark.exceptions import (
 
 from ..errors import ParseError, Span
 
-__all__ = ["convert_error"]
+__all__ = ["convert_error", "KNOWN_COMMANDS"]
+
+#: The LaTeX commands the grammar reads (for "the nearest known" in an error).
+KNOWN_COMMANDS = (
+    "tanh", "exp", "log", "ln", "sigma", "cdot", "odot", "circ", "times", "frac", "dfrac", "tfrac", "text",
+    "textrm", "mathrm", "operatorname", "mathbf", "boldsymbol", "bm", "mathbb", "tilde", "widetilde", "hat",
+    "widehat", "bar", "overline", "vec", "top", "intercal", "left", "right", "quad", "qquad", "begin", "end",
+    "in", "langle", "rangle", "label", "tag", "forall", "displaystyle", "big", "Big", "alpha", "beta",
+    "gamma", "delta", "epsilon", "theta", "lambda", "mu", "phi", "varphi", "psi", "omega", "tau", "rho",
+    "Gamma", "Delta", "Theta", "Sigma", "Phi", "Omega", "sum", "prime",
+)
+
+#: Commands that name a construct outside the language: (what it is, a hint that fits).
+_UNSUPPORTED = {
+    **dict.fromkeys(("dots", "ldots", "cdots", "vdots", "ddots"), (
+        "an elided list", "write every term or argument; rnnviz reads one step of a recurrence")),
+    "mathcal": ("a calligraphic letter, as losses and sets are written", "rnnviz grad --of 'sum(y)' "
+                "differentiates a sum of a variable over the steps"),
+    **dict.fromkeys(("overrightarrow", "overleftarrow"), (
+        "an arrow accent (a direction of a bidirectional RNN)", "name the two directions plainly, as in "
+        "f_t and b_t, and write each recurrence")),
+    "prod": ("a product over an index", "write the factors"),
+    **dict.fromkeys(("int", "oint"), ("an integral", "rnnviz reads recurrences over steps")),
+    **dict.fromkeys(("partial", "nabla"), ("a derivative", "ask for derivatives with rnnviz grad --of TARGET")),
+    **dict.fromkeys(("mid", "vert", "given"), ("a condition such as p(y | x)",
+                                              "rnnviz reads recurrences such as h_t = tanh(W h_{t-1} + U x_t)")),
+    **dict.fromkeys(("to", "rightarrow", "mapsto"), ("an arrow between states",
+                                                     "write the transition, as in h_t = f(h_{t-1}, x_t)")),
+    "approx": ("an approximation", "write an equation with '='"),
+    **dict.fromkeys(("boxed", "fbox"), ("a box", "leave the box out")),
+}
 
 
 _EXPECTED_WORDS = {
@@ -41,6 +72,18 @@ _EXPECTED_WORDS = {
     "SUP": "a superscript", "REALS": "a space like R^3", "_NL": "the end of the line",
     "$END": "the end of the input", "FRAC": "a number",
 }
+
+
+def _brace_never_closed(text: str) -> bool:
+    """Whether the `{` at the start of ``text`` is not closed on its line."""
+    depth = 0
+    for ch in text:
+        if ch == "\n":
+            break
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth == 0:
+            return False
+    return True
 
 
 def _expected(names) -> str:
@@ -86,10 +129,29 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
                                   Span(file, line, col, line, col + len(cmd)),
                                   hint="write a softmax output as softmax(V h_t + c); rnnviz grad --of "
                                        "'sum(y)' sums a variable over steps")
-            return ParseError(f"unknown LaTeX command '{cmd}'", Span(file, line, col, line, col + len(cmd)),
-                              hint="rnnviz reads names, functions (\\tanh, \\sigma, \\text{ReLU}), "
-                                   "\\cdot, \\odot, \\circ, \\frac and layout commands")
+            span = Span(file, line, col, line, col + len(cmd))
+            construct = _UNSUPPORTED.get(cmd[1:])
+            if construct is not None:
+                what, hint = construct
+                return ParseError(f"{what} ('{cmd}') is not part of the equation language", span, hint=hint)
+            close = difflib.get_close_matches(cmd[1:], KNOWN_COMMANDS, n=3, cutoff=0.6)
+            hint = ("the nearest known: " + ", ".join("\\" + c for c in close)) if close else (
+                "rnnviz reads names, functions (\\tanh, \\sigma, \\text{ReLU}), \\cdot, \\odot, \\circ, "
+                "\\frac and layout commands")
+            return ParseError(f"unknown LaTeX command '{cmd}'", span, hint=hint)
         ch = rest[:1]
+        if ch == "'" or ch == "′":
+            # PyTorch's cell docs: h' = tanh(W_ih x + b_ih + W_hh h + b_hh), the next step of h.
+            return ParseError("a prime (h') as the next step of h is not part of the equation language",
+                              Span(file, line, col, line, col + 1),
+                              hint="write the step with a time index: h_t = tanh(W_ih x_t + W_hh h_{t-1} + b)")
+        if ch in "|∣":
+            return ParseError("a condition 'p(y | x)' is not part of the equation language",
+                              Span(file, line, col, line, col + 1),
+                              hint="rnnviz reads recurrences such as h_t = tanh(W h_{t-1} + U x_t)")
+        if rest[:2] in ("_{", "^{") and _brace_never_closed(rest[1:]):
+            # `W_{hh h_{t-1}`: the subscript's brace is the trouble, not the letters after '_'.
+            return ParseError("'{' is never closed; expected '}'", Span(file, line, col + 1, line, col + 2))
         if ch == "_":
             return ParseError("a subscript needs letters, digits or braces after '_'", Span(file, line, col, line, col + 1))
         if ch == "^":
@@ -117,9 +179,10 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
                     tok.end_column or (col + max(len(str(tok)), 1)))
         upper = re.match(r"\[\s*T\s*([+\-−]\s*\d+)?\s*\]", text[tok.start_pos:]) if tok.start_pos is not None else None
         if upper and str(tok) == "[":
-            # `h[T]`: T is a name (a matrix in Goodfellow's equations); time is a lowercase t.
+            # `h[T]`: the last step of the sequence, or a capital t for t.
             fixed = upper.group(0).replace("T", "t")
-            return ParseError(f"the time index is a lowercase t: write {fixed}, not {upper.group(0)}",
+            return ParseError(f"'{upper.group(0)}' reads the last step T, which rnnviz does not support yet; "
+                              f"a step relative to t is written with a lowercase t, as in {fixed}",
                               Span(file, tok.line, tok.column, tok.line, tok.column + len(upper.group(0))),
                               hint="T is an ordinary name, such as a matrix")
         if str(tok) == "," and opened and re.search(r"\bmax\s*$", text[:opened[-1].start_pos]):
@@ -133,9 +196,19 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
                                   f"inside", Span(file, o.line, o.column, span.end_line, span.end_column))
             if o is None:
                 return ParseError(f"unbalanced '{tok}': nothing opened it", span)
+        if tok.type == "PRIME":
+            return ParseError("a prime (') belongs right after a name, as in h' (the new step of h in "
+                              "PyTorch's cell docs)", span)
         if tok.type == "_NL":
             return ParseError("the line ends in the middle of an expression", span,
                               hint=_expected(err.expected) or None)
+        if tok.type == "_EQ" and opened and opened[-1].line is not None and opened[-1].line < span.line:
+            # A bracket left open on an earlier line swallowed the line break: the next
+            # equation's '=' is only where the parser noticed.
+            o = opened[-1]
+            closer = {"(": ")", "[": "]", "{": "}"}.get(str(o), "')'")
+            return ParseError(f"'{o}' is never closed; expected '{closer}' before the end of line {o.line}",
+                              Span(file, o.line, o.column, o.line, o.column + 1))
         if tok.type == "_EQ" and "_EQ" not in err.expected:
             return ParseError("unexpected '='; an equation has one name on the left, "
                               "as in h[t] = tanh(W h[t-1] + U x[t])", span)

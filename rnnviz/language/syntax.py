@@ -24,10 +24,13 @@ __all__ = [
     "Num",
     "Ref",
     "Call",
+    "Apply",
     "BinOp",
     "Neg",
     "Bracket",
     "Frac",
+    "UnitSum",
+    "Component",
     "Assign",
     "Size",
     "ReluDeriv",
@@ -142,6 +145,16 @@ class Call(Node):
 
 
 @dataclass(frozen=True)
+class Apply(Node):
+    """``f(a, b; theta)``: an unnamed function of several arguments; ``params`` follow the ``;``."""
+
+    func: Name
+    args: tuple[Node, ...]
+    params: tuple[Node, ...] = ()
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
 class BinOp(Node):
     """``op`` is ``add``, ``sub``, ``prod`` (matrix product or scaling) or ``emul``."""
 
@@ -173,6 +186,24 @@ class Frac(Node):
 
 
 @dataclass(frozen=True)
+class UnitSum(Node):
+    """``\\sum_j body``: a sum over the unit index ``index`` (unit-index notation)."""
+
+    index: str
+    body: Node
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class Component(Node):
+    """``[W x]_j``: component ``index`` of a vector expression (unit-index notation)."""
+
+    body: Node
+    index: str
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
 class Assign:
     """``lhs = rhs``: an equation or a value; the model tells which."""
 
@@ -180,6 +211,8 @@ class Assign:
     rhs: Node
     caption: str | None = None
     span: Span | None = field(**_SPAN)
+    #: The earlier right sides of a chain ``y = a = b`` (``rhs`` is the last one).
+    earlier: tuple[Node, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -206,3 +239,6 @@ class Program:
     statements: tuple[Assign | Size | ReluDeriv, ...]
     file: str = field(default="<input>", compare=False)
     source: str = field(default="", compare=False, repr=False)
+    #: What the reading did that a reader should hear of ("FILE:LINE:COL: message"): a chain
+    #: read by its last side, letters written together read split, prose ignored.
+    notes: tuple[str, ...] = field(default=(), compare=False, repr=False)

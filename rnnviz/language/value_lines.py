@@ -139,6 +139,13 @@ class ValueLines:
                         raise self.err(f"'{s.lhs}' is a fixed step, so its right side must be numbers; "
                                        f"an equation is written for t, as in {s.lhs.canonical}[t] = ...",
                                        s.rhs.span or s.span)
+                    sym = model.symbols.get(s.lhs.canonical)
+                    if (sym is not None and sym.kind in ("parameter", "input")) or s.span is None or \
+                            s.span.file.startswith("--set"):
+                        # `--set 'W=abc'`: a value for a known symbol that is not a number.
+                        raise self.err(f"the value of '{s.lhs}' must be a number, a list such as [0.5, -1] or "
+                                       f"a matrix such as [[1, 0], [0, 1]]", s.rhs.span or s.span,
+                                       cls=ValueSpecError)
                     raise self.err(f"this equation has no time index on its left side; write "
                                    f"{s.lhs.canonical}[t] = ... (or {s.lhs.canonical}_t, "
                                    f"{s.lhs.canonical}^{{(t)}})", s.lhs.span)

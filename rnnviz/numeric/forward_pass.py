@@ -92,13 +92,20 @@ class _Runner:
         self.model = model
         self.batch = batch
         self.lead = () if batch is None else (batch,)
+        for eq in model.equations:  # before sizes: an abstract transition has none to infer
+            for n in E.walk(eq.expr):
+                if isinstance(n, E.Call) and n.abstract:
+                    self.function_op(n)
         given = given_values(model)
         raw = _override(model, given, values, batch) if values else {}
         self.given = given
         self.shapes = infer_shapes(model, given)
         self.params = {}
+        self.drawn: list[str] = []  # what no value gives, drawn from the seeded generator
         for name in model.parameters:
             shape = self.shapes.of(name)
+            if name not in given.params:
+                self.drawn.append(name)
             self.params[name] = (np.array(given.params[name], dtype=np.float64) if name in given.params
                                  else random_parameter(name, shape, seed))
         self.steps = self.count_steps(steps)
@@ -166,6 +173,7 @@ class _Runner:
                 full[1 - lo:] = raw[name][:hi].reshape((hi,) + shape)
             elif given is None:
                 full[1 - lo:] = _random_input(name, (hi,) + shape, seed)
+                self.drawn.append(name)
             for t, arr in (given or {}).items():
                 if name not in raw and lo <= t <= hi:
                     full[t - lo] = arr.reshape(self.shapes.of(name)) if not self.lead else \
@@ -198,6 +206,13 @@ class _Runner:
 
     # -- compiling ---------------------------------------------------------------
     def function_op(self, node: E.Call) -> Op:
+        if node.abstract:
+            n = len(node.arguments)
+            raise self.model.error(ValueSpecError, f"'{E.to_text(node)}' is an abstract transition: {node.func} "
+                                   f"of {n} argument{'s' * (n != 1)} has no numeric meaning", node.span,
+                                   hint="to compute it, write the transition out, as in "
+                                        "h_t = \\tanh(W h_{t-1} + U x_t + b); a drawing and 'rnnviz formula' "
+                                        "work as it stands")
         if not node.generic:
             return FUNCTION_OPS[node.func]
         bound = self.given.functions.get(node.func)
@@ -343,8 +358,10 @@ class _Runner:
                     hist.append(out)
                     if nodes is not None:
                         nodes[target].append(vals)
-        return Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
+        trace = Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
                      self.plan, self.functions)
+        trace.drawn = tuple(self.drawn)
+        return trace
 
     def fail(self, target: str, t: int, vals: list, out, *, at: int | None = None) -> None:
         """Raise a NumericError naming the variable, the step and the first node that went wrong.

@@ -86,6 +86,21 @@ def _is(node: E.Expr, shape: Shape) -> str:
     return f"{_who(node)} {'has' if len(shape) == 1 else 'is'} {d}"
 
 
+def _per_step(node: E.Expr) -> bool:
+    """Whether a node holds a scalar or a vector at each step (never a matrix): it reads a variable."""
+    if isinstance(node, E.Var):
+        return True
+    if isinstance(node, E.Call) and node.abstract:
+        return True
+    if isinstance(node, (E.Call, E.Neg)):
+        return _per_step(node.arg if isinstance(node, E.Call) else node.operand)
+    if isinstance(node, E.Concat):
+        return True
+    if isinstance(node, (E.Add, E.Sub, E.EMul, E.Prod)):
+        return _per_step(node.left) or _per_step(node.right)
+    return False
+
+
 class _Infer:
     """Fixed-point inference over the trees; ``known`` maps names to shapes or None."""
 
@@ -122,6 +137,13 @@ class _Infer:
             if self.known.get(node.name) is None and expected is not None:
                 self.assign(node, expected)
             return self.known.get(node.name)
+        if isinstance(node, E.Call) and node.abstract:
+            # An abstract transition: its size is its left side's; its arguments keep their own.
+            shapes = [self.visit(a) for a in node.arguments]
+            if self.record is not None:  # the argument list is no real vector; record what it holds
+                flat = all(s is not None and len(s) <= 1 for s in shapes)
+                self.record[id(node.arg)] = (sum(s[0] if s else 1 for s in shapes),) if flat else ()
+            return expected
         if isinstance(node, (E.Call, E.Neg)):
             arg = node.arg if isinstance(node, E.Call) else node.operand
             return self.visit(arg, expected)
@@ -168,6 +190,11 @@ class _Infer:
     def prod(self, node: E.Prod, expected: Shape | None) -> Shape | None:
         a, b = node.left, node.right
         sa, sb = self.visit(a), self.visit(b)
+        if sa is None and sb is None and expected is not None and len(expected) == 1 \
+                and _per_step(a) and _per_step(b):
+            # `o_t \tanh(c_t)`, `f_t c_{t-1}`: two vectors written together are element-wise,
+            # as `\odot` is, so the size flows into both.
+            sa, sb = self.visit(a, expected), self.visit(b, expected)
         if sa is not None and sb is None:
             if not sa:
                 sb = self.visit(b, expected)

@@ -52,6 +52,7 @@ class Trace:
         plan: equation target -> list of :class:`PlanNode`, in ``rnnviz.language.expr.walk``
             pre-order (index 0 is the root).
         functions: generic activation name -> canonical function it was bound to.
+        drawn: the parameters and inputs that no value gave, drawn from the seeded generator.
 
     Reading values:
         ``value(name, t)`` is a variable or input at step t (t may be 0 or
@@ -77,6 +78,7 @@ class Trace:
                  history: dict[str, tuple[int, list]], nodes: dict[str, list[list]] | None,
                  plan: dict[str, list[PlanNode]], functions: dict[str, str]) -> None:
         self.model = model
+        self.drawn: tuple[str, ...] = ()
         self.shapes = shapes
         self.steps = steps
         self.batch = batch

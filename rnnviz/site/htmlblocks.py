@@ -76,6 +76,8 @@ def latex_expr(e: E.Expr, model: Model, _parent: int = 0) -> str:
         return latex_name(name(e.name))
     if isinstance(e, E.Call):
         func = latex_name(name(e.func)) if e.generic else _FUNCS.get(e.func, rf"\operatorname{{{e.func}}}")
+        if e.abstract:
+            return rf"{func}\left({E.call_arguments(e, lambda a: latex_expr(a, model))}\right)"
         return rf"{func}\left({latex_expr(e.arg, model)}\right)"
     if isinstance(e, E.Concat):
         return r"\left[" + ",\\, ".join(latex_expr(i, model) for i in e.items) + r"\right]"

@@ -42,7 +42,8 @@ def test_json_lists_every_variable_by_step(capsys, write):
     """--json gives steps and every input and variable, index 0 the initial value or null."""
     code, out, _ = run(capsys, "run", write(RELU), "--json")
     assert code == 0
-    assert json.loads(out) == {"steps": 3, "values": {"x": [None, 2.0, 3.0, 1.0], "h": [0.0, 6.0, 0.0, 3.0]}}
+    assert json.loads(out) == {"steps": 3, "values": {"x": [None, 2.0, 3.0, 1.0], "h": [0.0, 6.0, 0.0, 3.0]},
+                               "drawn": []}
 
 
 def test_json_vectors_are_lists(capsys, write):

@@ -16,11 +16,17 @@ from rnnviz.language import load_model
 from tests.conftest import EXAMPLES as EXAMPLES_DIR
 
 EXAMPLES = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES_DIR.glob("*.rnn"))]
+# Equation blocks as course texts paste them (tests/data/pastes): Markdown, arrays, unit indices.
+PASTES_DIR = Path(__file__).parent.parent / "data" / "pastes"
+PASTES = [p.read_text(encoding="utf-8") for p in sorted(PASTES_DIR.glob("*.txt"))]
 
 # Characters that matter to the language, plus some that do not belong to it.
 ALPHABET = list("htxWUVbczyfgq0123456789[](){}_^=+-*.,;'~ \n\t\\$&#%") + [
     "\\tanh", "\\sigma", "\\cdot", "\\odot", "\\tilde", "\\text{", "\\frac", "\\mathbf", "\\left(", "\\right)",
     "\\\\", "^{(t-1)}", "_{t-1}", "[t-1]", "dim ", " in R^3", "relu'(0)", "and", "·", "∘", "σ", "ℝ", "\\begin{aligned}",
+    # What pasted text brings: Markdown escapes and list markers, arrays, unit indices, macros, chains.
+    "\\_", "\\*", "\\<", "\\>", "\\\\(", "* ", "- ", "1. ", "\\begin{array}{ll}", "\\sum_j", "U_{i,j}", "_i", "_j",
+    "]_j", "\\vx", "\\mW", "f(", ";", ":=", "_{(t-1)}", "h_T", "W_hh_{t-1}", "^{\\prime(t)}", "<math>",
 ]
 
 settings.register_profile("rnnviz", max_examples=300, deadline=None,
@@ -50,8 +56,8 @@ def test_random_unicode(text):
 
 
 @st.composite
-def mutated_example(draw):
-    text = draw(st.sampled_from(EXAMPLES))
+def mutated_example(draw, texts=EXAMPLES):
+    text = draw(st.sampled_from(texts))
     for _ in range(draw(st.integers(1, 4))):
         if not text:
             break
@@ -75,4 +81,10 @@ def mutated_example(draw):
 @given(mutated_example())
 def test_mutated_examples(text):
     """Mutations of the bundled examples give a model or a positioned error."""
+    check(text)
+
+
+@given(mutated_example(PASTES))
+def test_mutated_pastes(text):
+    """Mutations of the pasted corpus give a model or a positioned error, never a traceback."""
     check(text)

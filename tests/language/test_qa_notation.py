@@ -160,7 +160,7 @@ def test_a_prose_word_before_sizes_is_ignored(line):
 
 
 @pytest.mark.parametrize("text, prose", [
-    ("The hidden state is\n$$h_t = \\tanh(W h_{t-1} + U x_t)$$", True),
+    ("The hidden state is\nh_t = \\tanh(W h_{t-1} + U x_t)", True),
     ("h_t = \\tanh(W h_{t-1} + U x_t)\nh_t in R^3 x", False),
 ])
 def test_a_line_of_prose_gets_a_comment_hint(text, prose):
@@ -168,3 +168,10 @@ def test_a_line_of_prose_gets_a_comment_hint(text, prose):
     with pytest.raises(ParseError) as info:
         rnnviz.load_model(text)
     assert ("reads like prose" in info.value.format()) == prose
+
+
+def test_prose_around_dollar_math_is_ignored_with_a_note():
+    """In Markdown the math is between dollars: the sentence around it is ignored, and a note says so."""
+    model = rnnviz.load_model("The hidden state is\n$$h_t = \\tanh(W h_{t-1} + U x_t)$$ where $W$ is a matrix.")
+    assert model.variables == ["h"] and sorted(model.parameters) == ["U", "W"]
+    assert any("reads like prose and is ignored" in n for n in model.notes)

@@ -1,0 +1,290 @@
+"""Spellings that copy and paste brings along: each gives the plain model, and what changes the reading says so.
+
+Every row of each table is one spelling (LANGUAGE.md, "Pasted LaTeX", "Letters written
+together", "Nothing silent"); the plain twin is the same model written the usual way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import rnnviz
+from rnnviz.errors import RnnvizError
+from rnnviz.language.paste import clean
+
+LSTM_PLAIN = """\
+i[t] = sigmoid(W_ii x[t] + W_hi h[t-1] + b_i)
+f[t] = sigmoid(W_if x[t] + W_hf h[t-1] + b_f)
+g[t] = tanh(W_ig x[t] + W_hg h[t-1] + b_g)
+o[t] = sigmoid(W_io x[t] + W_ho h[t-1] + b_o)
+c[t] = f[t] * c[t-1] + i[t] * g[t]
+h[t] = o[t] * tanh(c[t])
+"""
+
+
+def _model(text: str):
+    m = rnnviz.load_model(text)
+    return [(e.target, e.expr) for e in m.equations], {n: s.role for n, s in m.symbols.items()}
+
+
+SAME = {
+    "array environment, stray \\\\ first and last": (r"""
+\begin{array}{ll} \\
+    i_t = \sigma(W_{ii} x_t + W_{hi} h_{t-1} + b_i) \\
+    f_t = \sigma(W_{if} x_t + W_{hf} h_{t-1} + b_f) \\
+    g_t = \tanh(W_{ig} x_t + W_{hg} h_{t-1} + b_g) \\
+    o_t = \sigma(W_{io} x_t + W_{ho} h_{t-1} + b_o) \\
+    c_t = f_t \odot c_{t-1} + i_t \odot g_t \\
+    h_t = o_t \odot \tanh(c_t) \\
+\end{array}""", LSTM_PLAIN),
+    "array {rlr} with & cells": (r"""\begin{array}{rlr}
+i_t & = \sigma(W_{ii} x_t + W_{hi} h_{t-1} + b_i) & \\
+f_t & = \sigma(W_{if} x_t + W_{hf} h_{t-1} + b_f) & \\
+g_t & = \tanh(W_{ig} x_t + W_{hg} h_{t-1} + b_g) & \\
+o_t & = \sigma(W_{io} x_t + W_{ho} h_{t-1} + b_o) & \\
+c_t & = f_t \odot c_{t-1} + i_t \odot g_t & \\
+h_t & = o_t \odot \tanh(c_t) &
+\end{array}""", LSTM_PLAIN),
+    "OCR-grouped cells with a caption cell": (
+        r"""\begin{array}{lcl}
+{i_{t}} & {=\sigma\left(W_{ii} x_{t}+W_{hi} h_{t-1}+b_{i}\right)} & {\text { (Input gate) }} \\
+{f_{t}} & {=\sigma\left(W_{if} x_{t}+W_{hf} h_{t-1}+b_{f}\right)} & {\text { (Forget gate) }} \\
+{g_{t}} & {=\tanh\left(W_{ig} x_{t}+W_{hg} h_{t-1}+b_{g}\right)} & {\text { (New memory) }} \\
+{o_{t}} & {=\sigma\left(W_{io} x_{t}+W_{ho} h_{t-1}+b_{o}\right)} & {\text { (Output gate) }} \\
+{c_{t}} & {=f_{t} \odot c_{t-1}+i_{t} \odot g_{t}} & {\text { (Cell) }} \\
+{h_{t}} & {=o_{t} \odot \tanh \left(c_{t}\right)} & {\text { (Hidden) }}
+\end{array}""", LSTM_PLAIN),
+    "Markdown escapes \\_ and \\* and \\\\( \\\\)": (
+        r"\\(h\_t = \tanh(W h\_{t-1} \* 2 + U x\_t)\\)", "h[t] = tanh((W h[t-1]) * 2 + U x[t])"),
+    "Markdown display \\\\[ \\\\]": (r"\\[h_t = \tanh(W h_{t-1} + U x_t)\\]", "h[t] = tanh(W h[t-1] + U x[t])"),
+    "escaped angle brackets a^{\\<t\\>}": (r"$a^{\<t\>} = g(W_{aa} a^{\<t-1\>} + W_{ax} x^{\<t\>} + b_a)$",
+                                          "a[t] = g(W_aa a[t-1] + W_ax x[t] + b_a)"),
+    "list markers - * 1.": ("- h_t = \\tanh(W h_{t-1} + U x_t)\n* y_t = V h_t\n",
+                            "h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]"),
+    "numbered list": ("1. h_t = \\tanh(W h_{t-1} + U x_t)\n2) y_t = V h_t\n",
+                      "h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]"),
+    "list markers before $...$": ("* $h_t = \\tanh(W h_{t-1} + U x_t)$\n* $y_t = V h_t$",
+                                  "h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]"),
+    ":= and : =": ("h_t := tanh(W h_{t-1} + U x_t)\ny_t : = V h_t", "h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]"),
+    "doubled backslashes": (r"$$\\begin{align} h_t &= \\tanh(W h_{t-1} + U x_t) \\\\ y_t &= V h_t \\end{align}$$",
+                            "h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]"),
+    "MediaWiki <math>": (":<math>\nh_t = \\tanh(W h_{t-1} + U x_t)\n</math>", "h[t] = tanh(W h[t-1] + U x[t])"),
+    "reStructuredText :math:": (":math:`h_t = \\tanh(W h_{t-1} + U x_t)`", "h[t] = tanh(W h[t-1] + U x[t])"),
+    "time in parentheses inside the subscript": (r"h_t = \tanh(W h_{(t-1)} + U x_{(t)})",
+                                                 "h[t] = tanh(W h[t-1] + U x[t])"),
+    "time in brackets inside the subscript": (r"h_{[t]} = \tanh(W h_{[t-1]} + U x_{[t]})",
+                                              "h[t] = tanh(W h[t-1] + U x[t])"),
+    "bare superscript time": (r"h^{t} = \tanh(W h^{t-1} + U x^t)", "h[t] = tanh(W h[t-1] + U x[t])"),
+    "function-style time": (r"\mathbf{h}(t) = \tanh(W \mathbf{h}(t-1) + U \mathbf{x}(t))",
+                            "h[t] = tanh(W h[t-1] + U x[t])"),
+    "Deep Learning book macros": (r"\vh^{(t)} = \tanh(\mW \vh^{(t-1)} + \mU \vx^{(t)} + \vb)",
+                                  "h[t] = tanh(W h[t-1] + U x[t] + b)"),
+    "Deep Learning book macros, capital spelling": (r"\Vh^{(t)} = \tanh(\MW \Vh^{(t-1)} + \MU \Vx^{(t)})",
+                                                    "h[t] = tanh(W h[t-1] + U x[t])"),
+    "\\vtheta is a bold theta": (r"h_t = \tanh(\vtheta h_{t-1} + x_t)", "h[t] = tanh(theta h[t-1] + x[t])"),
+    "letters written together": ("$h_t=tanh(W_hh_{t-1}+W_xx_t+b)$\n$y_t=W_yh_t$",
+                                 "h[t] = tanh(W_h h[t-1] + W_x x[t] + b)\ny[t] = W_y h[t]"),
+    "f_tc_{t-1}: a gate and a state written together": (
+        "c_t = f_tc_{t-1} + i_t g_t\nf_t = sigmoid(W_f x_t)\ni_t = sigmoid(W_i x_t)\ng_t = tanh(W_g x_t)",
+        "c[t] = f[t] c[t-1] + i[t] g[t]\nf[t] = sigmoid(W_f x[t])\ni[t] = sigmoid(W_i x[t])\ng[t] = tanh(W_g x[t])"),
+    "a chain read by its last side": (r"y_t = \sigma(o_t) = \sigma(V h_t + c)" "\nh_t = \\tanh(W h_{t-1} + U x_t)",
+                                      "y[t] = sigmoid(V h[t] + c)\nh[t] = tanh(W h[t-1] + U x[t])"),
+    "tanh without parentheses": ("h_t = o_t * tanh c_t\nc_t = c_{t-1} + x_t\no_t = sigmoid(W x_t)",
+                                 "h[t] = o[t] * tanh(c[t])\nc[t] = c[t-1] + x[t]\no[t] = sigmoid(W x[t])"),
+    "prose around the math": ("The state is $$h_t = \\tanh(W h_{t-1} + U x_t)$$ where $W$ is square.",
+                              "h[t] = tanh(W h[t-1] + U x[t])"),
+}
+
+
+@pytest.mark.parametrize("pasted, plain", SAME.values(), ids=list(SAME))
+def test_pasted_spelling_is_the_plain_model(pasted, plain):
+    assert _model(pasted) == _model(plain)
+
+
+def test_bold_macros_are_shown_bold():
+    m = rnnviz.load_model(r"\vh^{(t)} = \tanh(\mW \vh^{(t-1)} + \vx^{(t)})")
+    assert m.symbols["W"].display.bold and m.symbols["h"].display.bold
+
+
+def test_array_caption_is_kept():
+    m = rnnviz.load_model(SAME["OCR-grouped cells with a caption cell"][0])
+    assert m.equation("i").caption == "Input gate"
+
+
+NOTED = {
+    "letters written together": ("h_t = tanh(W_hh_{t-1} + U x_t)", "1:12", "is read as W_h h_{t-1}"),
+    "a chain": ("y_t = g(o_t) = g(V h_t)\nh_t = tanh(W h_{t-1} + x_t)", "1:1", "the last one defines it"),
+    "tanh without parentheses": ("h_t = tanh h_{t-1} + x_t", "1:7", "without parentheses is read as tanh"),
+    "a weight times a vector with *": ("h_t = tanh(w * h_{t-1} + x_t)", "1:12", "element-wise product"),
+    "a computed variable before parentheses": ("c_t = c_{t-1} + x_t\nh_t = o_t f_t(c_t)\nf_t = sigmoid(x_t)\n"
+                                               "o_t = sigmoid(x_t)", "2:11", "read as the product"),
+    "doubled backslashes": (r"h_t = \\tanh(W h_{t-1})", "1:7", "backslash is doubled"),
+    "prose": ("We write\n$$h_t = \\tanh(W h_{t-1} + x_t)$$", "1:1", "reads like prose"),
+}
+
+
+@pytest.mark.parametrize("text, where, words", NOTED.values(), ids=list(NOTED))
+def test_a_changed_reading_comes_with_a_positioned_note(text, where, words):
+    notes = rnnviz.load_model(text, "s.rnn").notes
+    assert any(n.startswith(f"s.rnn:{where}: ") and words in n for n in notes), notes
+
+
+def test_plain_text_has_no_notes():
+    assert rnnviz.load_model("h[t] = tanh(W h[t-1] + U x[t])").notes == []
+
+
+REFUSED = {
+    "h_T where h is computed": ("h_t = tanh(W h_{t-1} + U x_t)\ny_t = V h_T", (2, 9), "last step T"),
+    "h[T]": ("h[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[T]", (2, 11), "last step T"),
+    "h_{\\tau}": ("h_t = tanh(W h_{t-1} + U x_t)\nc_t = V h_{\\tau}", (2, 9), "last step τ"),
+    "h^{(\\tau)}": ("h^{(t)} = tanh(W h^{(t-1)} + U x^{(t)})\no^{(t)} = V h^{(\\tau)}", (2, 14), "last step τ"),
+    "h^{(T)}": ("h^{(t)} = tanh(W h^{(t-1)} + U x^{(t)})\no^{(t)} = V h^{(T)}", (2, 14), "last step T"),
+    "x_T of an input": ("h_t = tanh(W h_{t-1} + U x_t + V x_T)", (1, 34), "last step T"),
+    "letters that split two ways": ("h_t = tanh(W_xhh_{t-1})", (1, 13), "can be read as"),
+    "glued name on a left side": ("W_hh_{t} = tanh(x_t)", (1, 1), "letters written together"),
+    "tanh with nothing after it": ("h_t = tanh + x_t", (1, 7), "write its argument in parentheses"),
+    "a chain in a value line": ("h_t = tanh(W h_{t-1})\nW = 1 b = 2", (2, 11), "one '=' per value"),
+}
+
+
+@pytest.mark.parametrize("text, where, words", REFUSED.values(), ids=list(REFUSED))
+def test_unclear_readings_are_positioned_errors(text, where, words):
+    with pytest.raises(RnnvizError) as info:
+        rnnviz.load_model(text, "s.rnn")
+    assert (info.value.span.line, info.value.span.column) == where, info.value.format()
+    assert words in info.value.format()
+
+
+def test_a_subscript_T_of_a_parameter_stays_a_name():
+    """W_T is a parameter's name when nothing called W is computed or read at a time."""
+    assert "W_T" in rnnviz.load_model("h_t = tanh(W_T h_{t-1} + x_t)").parameters
+
+
+@pytest.mark.parametrize("pasted", [
+    "* $a^{\\<t\\>} = g(W_{aa} a^{\\<t-1\\>} + W_{ax} x^{\\<t\\>} + b_a) + tahn(x)$",
+    "- h\\_t = tanh(W h\\_{t-1}) + tahn(x)",
+    "$$\\\\begin{align} h_t &= \\\\tanh(W h_{t-1}) + tahn(x) \\\\end{align}$$",
+    "\\begin{array}{ll} h_t = \\tanh(W h_{(t-1)}) + tahn(x) \\end{array}",
+])
+def test_errors_point_at_the_pasted_column(pasted):
+    """After clean-up the caret still points at the column of the text as pasted."""
+    with pytest.raises(RnnvizError) as info:
+        rnnviz.load_model(pasted)
+    span = info.value.span
+    assert pasted[span.column - 1:span.end_column - 1] == "tahn"
+
+
+def test_clean_keeps_every_column():
+    text = "* $a^{\\<t\\>} = g(W_{aa} a^{\\<t-1\\>})$"
+    c = clean(text)
+    for i, ch in enumerate(c.text):
+        if ch.strip() and ch not in "$":
+            line, col = c.position(i)
+            assert text[col - 1] == ch
+
+
+@pytest.mark.parametrize("juxtaposed", [r"h_t = o_t \tanh(c_t)", r"h_t = \tanh(c_t) o_t"])
+def test_juxtaposed_element_wise_products_carry_sizes(juxtaposed):
+    """`o_t \\tanh(c_t)` is element-wise like `\\odot`, so the size of h reaches o and c (4 (dh + h^2 + h))."""
+    from rnnviz.numeric import parameter_count
+
+    text = (r"f_t = \sigma(W_f x_t + U_f h_{t-1} + b_f)" "\n" r"i_t = \sigma(W_i x_t + U_i h_{t-1} + b_i)" "\n"
+            r"o_t = \sigma(W_o x_t + U_o h_{t-1} + b_o)" "\n"
+            r"c_t = f_t c_{t-1} + i_t \tanh(W_c x_t + U_c h_{t-1} + b_c)" "\n" + juxtaposed + "\ndim x = 10, h = 20")
+    assert parameter_count(rnnviz.load_model(text)) == 4 * (20 * 10 + 20 * 20 + 20)
+
+
+GRU_USUAL = r"""z_t = \sigma(W_z x_t + b_z)
+r_t = \sigma(W_r x_t + U_r h_{t-1} + b_r)
+h_t = \tanh(U_h (r_t \odot h_{t-1}) + W_h x_t) \odot z_t + h_{t-1} \odot (1 - z_t)"""
+
+AHEAD = {
+    "untimed gates, h_{t+1} from x_t": (r"""z = \sigma(W_z x_t + b_z)
+r = \sigma(W_r x_t + U_r h_t + b_r)
+h_{t+1} = \tanh(U_h (r \odot h_t) + W_h x_t) \odot z + h_t \odot (1 - z)""", GRU_USUAL),
+    "function-style h(t+1)": (r"\mathbf{h}(t+1) = \tanh(W \mathbf{h}(t) + U \mathbf{x}(t))",
+                              "h[t] = tanh(W h[t-1] + U x[t])"),
+    "timed gates at t+1": ("z[t+1] = sigmoid(W_z x[t])\nh[t+1] = z[t+1] * h[t] + (1 - z[t+1]) * tanh(U x[t])",
+                           "z[t] = sigmoid(W_z x[t])\nh[t] = z[t] * h[t-1] + (1 - z[t]) * tanh(U x[t])"),
+}
+
+
+@pytest.mark.parametrize("ahead, usual", AHEAD.values(), ids=list(AHEAD))
+def test_equations_one_step_ahead_are_the_usual_model(ahead, usual):
+    """No false algebraic loop, the gates found, the same trees as the usual form, and a note."""
+    model = rnnviz.load_model(ahead)
+    assert _model(ahead) == _model(usual)
+    assert any("one step ahead" in n for n in model.notes)
+
+
+def test_gates_written_ahead_keep_their_roles():
+    from rnnviz.language import analyze
+
+    report = analyze(rnnviz.load_model(AHEAD["untimed gates, h_{t+1} from x_t"][0]))
+    assert report.roles == {"z": "update", "r": "reset"}
+
+
+def test_input_read_at_t_plus_1_keeps_the_plain_shift():
+    """`h[t+1] = f(h[t], x[t+1])` is only t renamed: no note, x read at the step."""
+    model = rnnviz.load_model("h[t+1] = tanh(W h[t] + U x[t+1])")
+    assert model.notes == [] and _model("h[t+1] = tanh(W h[t] + U x[t+1])") == _model("h[t] = tanh(W h[t-1] + U x[t])")
+
+
+def test_a_prime_before_the_time_is_part_of_the_name():
+    """`\\boldsymbol{y}^{\\prime(t)}` (kramdown notes) is y' at time t."""
+    m = rnnviz.load_model(r"\boldsymbol{y}^{\prime(t)} = softmax(\boldsymbol{o}^{(t)})" "\n"
+                          r"o^{(t)} = V h^{(t)}" "\n" r"h^{(t)} = \tanh(W h^{(t-1)} + U x^{(t)})")
+    assert m.variables == ["h", "o", "y^prime"]
+
+
+UNSUPPORTED = {
+    "an unknown command lists the nearest": (r"h_t = \tahn(W h_{t-1})", 7, "the nearest known: \\tanh"),
+    "a misspelt font": (r"h_t = \boldsymbl{W} h_{t-1}", 7, "the nearest known: \\boldsymbol"),
+    "an elided list": (r"h_t = f(x_1, \dots, x_t)", 14, "an elided list"),
+    "a calligraphic loss": (r"L = \mathcal{L}(y_t)", 5, "calligraphic"),
+    "an arrow accent": (r"h_t = \overrightarrow{h}_t", 7, "arrow accent"),
+    "a prime beside a time index": (r"h_t = \tanh(W h_{t-1})'", 23, "a prime"),
+    "a conditional probability": (r"p_t = p(y_t | x_t)", 13, "a condition"),
+    "a sum over time": (r"L = \sum_t L_t", 5, "a sum over time"),
+    "division": ("h[t] = tanh(W h[t-1] / 2)", 22, "division"),
+}
+
+
+@pytest.mark.parametrize("text, column, words", UNSUPPORTED.values(), ids=list(UNSUPPORTED))
+def test_unsupported_constructs_are_named(text, column, words):
+    with pytest.raises(RnnvizError) as info:
+        rnnviz.load_model(text)
+    assert info.value.span.column == column, info.value.format()
+    assert words in info.value.format()
+
+
+def test_value_lines_outside_the_math_are_kept():
+    """Beside `$$...$$`, a line with `=` is a value, even one called theta: it is never dropped as prose."""
+    m = rnnviz.load_model("The state is $$h_t = \\tanh(theta h_{t-1} + x_t)$$\ntheta = 0.5\nx = [1, 2]\n")
+    assert [(v.name, v.value) for v in m.values] == [("theta", 0.5), ("x", [1.0, 2.0])]
+    with pytest.raises(RnnvizError):
+        rnnviz.load_model("$$h_t = \\tanh(theta h_{t-1} + x_t)$$\nWe also take x = [1, 2].")
+
+
+CELL_FORM = {
+    "PyTorch's RNNCell": (r"h' = \tanh(W_{ih} x + b_{ih}  +  W_{hh} h + b_{hh})",
+                          "h[t] = tanh(W_ih x[t] + b_ih + W_hh h[t-1] + b_hh)"),
+    "PyTorch's LSTMCell is PyTorch's LSTM": (
+        (Path(__file__).parent.parent / "data" / "pastes" / "23-pytorch-lstmcell.txt").read_text(encoding="utf-8"),
+        (Path(__file__).parent.parent / "data" / "pastes" / "19-pytorch-lstm.txt").read_text(encoding="utf-8")),
+}
+
+
+@pytest.mark.parametrize("cell, timed", CELL_FORM.values(), ids=list(CELL_FORM))
+def test_cell_form_is_the_timed_model(cell, timed):
+    """h' is the new step, h the previous one, x the input; a note says so."""
+    assert _model(cell) == _model(timed)
+    assert any("cell form" in n for n in rnnviz.load_model(cell).notes)
+
+
+def test_a_prime_beside_time_indices_is_a_name():
+    """With time indices written, h' is a name of its own (a variable h^prime), not cell form."""
+    m = rnnviz.load_model("h'_t = tanh(W h'_{t-1} + x_t)")
+    assert m.variables == ["h^prime"] and not any("cell form" in n for n in m.notes)

@@ -1,0 +1,149 @@
+"""The corpus of pasted equation blocks: each is read as its source means, or refused with a position.
+
+``tests/data/pastes/`` holds equation blocks copied verbatim from public course texts,
+library docs and blog sources (``SOURCES.md`` says where each comes from);
+``expected.json`` says what each source fixes: the computed variables, the inputs, the
+parameters, the gate roles and the cell state where the source names them, and the
+parameter total for stated sizes. Blocks that rnnviz cannot read yet are listed in
+KNOWN_UNREAD with the reason; they must fail with a positioned rnnviz error, so that
+the list is updated when one starts to parse.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rnnviz.errors import RnnvizError
+from rnnviz.language import GATE_ROLES, analyze, load_model
+from rnnviz.numeric import parameter_count
+
+PASTES = Path(__file__).resolve().parent.parent / "data" / "pastes"
+CASES = json.loads((PASTES / "expected.json").read_text(encoding="utf-8"))
+
+# Blocks rnnviz does not read, and why. Chapter-10 constructs (two directions, encoder and
+# decoder, layers by index, losses, the last step h_T) are their own piece of work.
+KNOWN_UNREAD = {
+    "05-d2l-bptt-loss-avg.txt": "a loss over time, L = 1/T sum_t l(y_t, o_t)",
+    "06-d2l-bptt-loss-linear.txt": "a loss over time, L = 1/T sum_t l(o_t, y_t)",
+    "13-d2l-birnn-with-output.txt": "a bidirectional RNN (\\overrightarrow, \\overleftarrow, H_{t+1})",
+    "14-d2l-deep-rnn.txt": "a deep RNN by layer index H_t^{(l)}",
+    "15-d2l-seq2seq-encoder.txt": "an encoder with an abstract f and a context q(h_1, ..., h_T)",
+    "16-d2l-seq2seq-decoder.txt": "a decoder over its own time t' with an abstract g",
+    "28-lilianweng-attention-birnn-concat.txt": "a bidirectional encoder's annotation over positions i",
+    "29-lilianweng-attention-decoder-state-and-context.txt": "attention: a sum over all encoder steps",
+    "30-lilianweng-cove-bilstm-bullet.txt": "a bidirectional LSTM written as functions LSTM(x_t, h_{t-1})",
+    "31-lilianweng-cove-decoder.txt": "an attentional decoder with labels before each equation",
+    "32-lilianweng-elmo-bilm-loss.txt": "a log-likelihood summed over positions",
+    "33-coursera-notes-rnn-escaped.txt": "a^{<0>} = \\overrightarrow{0} (a zero vector with an arrow) and the "
+                                         "definition [W_aa W_ax] = W_a of a stacked matrix",
+    "34-coursera-notes-loss.txt": "a cross-entropy loss and its sum over time",
+    "37-coursera-notes-birnn.txt": "a bidirectional output (\\overrightarrow{a}, \\overleftarrow{a})",
+    "38-karpathy-min-char-rnn-forward.txt": "NumPy code (np.dot, division, a loss line), not equations",
+    "40-goodfellow-notes-abstract.txt": "an elided argument list g^{(t)}(x^{(t)}, ..., x^{(1)}) (\\dots) in a chain",
+    "42-goodfellow-notes-loss-eq10-12.txt": "a loss summed over time",
+    "52-cs230-cheatsheet-katex-rendered-copy.txt": "the rendered text of a web page, the equations three times "
+                                                   "over with flattened subscripts",
+    "53-zaremba-notes-deep-rnn.txt": "a deep RNN by unparenthesised layer superscripts h^l_t",
+    "55-pytorch-lstm-multilayer-rst.txt": "prose about a stacked LSTM with dropout; no equation",
+    "56-goodfellow-summary-leaky-unit.txt": "h_t^{(i)} marks the unit by a superscript that h_{t-1} lacks: "
+                                            "refused as two readings (a unit index, or two variables)",
+}
+
+# The source names the roles in its prose, but the block does not use the gates (gates only),
+# or names a role by another word than its place in the equations.
+ROLES_NOT_IN_THE_EQUATIONS = {
+    "07-d2l-lstm-gates.txt": "a block of gates only: no equation uses them, so their roles are not in it",
+    "10-d2l-gru-gates.txt": "a block of gates only: no equation uses them, so their roles are not in it",
+    "44-goodfellow-summary-gru-unit-index.txt": "only the state update (eq. 10.45) is in the block: u and r are "
+                                                "read, not computed, so they are inputs here",
+    "27-pytorch-old-gru.txt": "the early docstring calls the interpolating gate 'input gate'; by its place "
+                              "in h_t = (1 - i_t) * n_t + i_t * h_{t-1} it is the update gate",
+}
+
+
+# Read otherwise than the source means, and said so: (why, what the note says).
+READ_OTHERWISE_WITH_A_NOTE = {
+    "25-pytorch-old-rnn.txt": ("the early docstring writes w_{ih} * x_t for a matrix product; in the language "
+                               "* is element-wise", "is an element-wise product"),
+}
+
+
+# The corpus names the new step of PyTorch's cell form h' as h_prime; read as meant, h' is h at
+# the new step (and h, the unprimed name, is h at the step before).
+CELL_FORM = {"h_prime": "h", "c_prime": "c"}
+
+
+def corpus_name(name: str) -> str:
+    """rnnviz's canonical name in the corpus' convention: a transpose mark is not part of the name,
+    a prime is written _prime."""
+    name = name[:-2] if name.endswith("^T") else name
+    return name.replace("^prime", "_prime")
+
+
+def read(case) -> str:
+    return (PASTES / case["file"]).read_text(encoding="utf-8")
+
+
+def test_corpus_is_complete():
+    """Every block has an entry, every entry a block, and the lists name only blocks of the corpus."""
+    files = sorted(p.name for p in PASTES.glob("*.txt"))
+    assert files == sorted(c["file"] for c in CASES)
+    assert len(files) >= 40
+    assert set(KNOWN_UNREAD) <= set(files)
+    assert set(ROLES_NOT_IN_THE_EQUATIONS) <= set(files) - set(KNOWN_UNREAD)
+    assert set(READ_OTHERWISE_WITH_A_NOTE) <= set(files) - set(KNOWN_UNREAD)
+
+
+@pytest.mark.parametrize("file", sorted(READ_OTHERWISE_WITH_A_NOTE), ids=lambda f: f[:2])
+def test_read_otherwise_only_with_a_note(file):
+    """Where the language reads a spelling otherwise than the source meant, a note says so."""
+    model = load_model((PASTES / file).read_text(encoding="utf-8"), file)
+    assert any(READ_OTHERWISE_WITH_A_NOTE[file][1] in note for note in model.notes), model.notes
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["file"] in KNOWN_UNREAD], ids=lambda c: c["file"][:2])
+def test_known_unread_fails_with_a_position(case):
+    """A block rnnviz cannot read gives a positioned rnnviz error: never a traceback, never a model."""
+    with pytest.raises(RnnvizError) as info:
+        load_model(read(case), case["file"])
+    err = info.value
+    assert err.span is not None and err.span.file == case["file"], err.format()
+    lines = read(case).splitlines()
+    assert 1 <= err.span.line <= len(lines) and 1 <= err.span.column <= len(lines[err.span.line - 1]) + 1
+    assert err.format().startswith(f"{case['file']}:{err.span.line}:{err.span.column}: ")
+
+
+READ = [c for c in CASES if c["file"] not in KNOWN_UNREAD]
+
+
+@pytest.mark.parametrize("case", READ, ids=lambda c: c["file"][:2])
+def test_paste_reads_as_its_source_means(case):
+    """Computed variables, inputs (with the recurrent states) and parameters are the source's."""
+    model = load_model(read(case), case["file"])
+    assert sorted(corpus_name(v) for v in model.variables) == sorted(CELL_FORM.get(n, n) for n in case["computed"])
+    assert sorted(set(model.inputs) | set(model.recurrent)) == sorted(set(case["inputs"]))
+    assert sorted(corpus_name(p) for p in model.parameters) == sorted(case["params"])
+
+
+@pytest.mark.parametrize("case", [c for c in READ if c["gates"] or c["cell_state"]], ids=lambda c: c["file"][:2])
+def test_gate_roles_and_cell_state(case):
+    """The gates the source names have those roles, and its cell state is the one found."""
+    report = analyze(load_model(read(case), case["file"]))
+    if case["cell_state"]:
+        assert case["cell_state"] in report.highways
+    if case["gates"] and case["file"] not in ROLES_NOT_IN_THE_EQUATIONS:
+        expected = {name: role for role, name in case["gates"].items() if role in GATE_ROLES}
+        assert expected, case["gates"]
+        assert {n: r for n, r in report.roles.items() if n in expected} == expected
+
+
+@pytest.mark.parametrize("case", [c for c in READ if c["params_total"] and c["file"] not in READ_OTHERWISE_WITH_A_NOTE],
+                         ids=lambda c: c["file"][:2])
+def test_parameter_total_for_stated_sizes(case):
+    """With the sizes the source states, the parameters count what the source's layer holds."""
+    total = case["params_total"]
+    model = load_model(read(case) + "\n" + total["dims"] + "\n", case["file"])
+    assert parameter_count(model) == total["total"]

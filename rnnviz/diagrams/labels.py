@@ -84,6 +84,10 @@ def escape_html(text: object) -> str:
     return "".join(out)
 
 
+#: Control characters (below 32) -> a space, for str.translate.
+_CONTROL_TO_SPACE = {c: " " for c in range(32)}
+
+
 def escape_dot(text: object) -> str:
     """A double-quoted DOT string for ``text`` (quotes included).
 
@@ -95,7 +99,8 @@ def escape_dot(text: object) -> str:
         "say \\"hi\\" \\\\N"
     """
     s = str(text).replace("\\", "\\\\").replace('"', '\\"')
-    s = "".join(" " if ord(c) < 32 else c for c in s)
+    if not s.isprintable():  # rare: only then look for control characters
+        s = s.translate(_CONTROL_TO_SPACE)
     return f'"{s}"'
 
 

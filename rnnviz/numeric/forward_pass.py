@@ -85,6 +85,87 @@ def _override(model: Model, given: Given, values: Mapping[str, object], batch: i
     return raw
 
 
+class _Skeleton:
+    """What running one compiled equation needs that does not depend on the values.
+
+    Attributes:
+        hoist_order: the nodes evaluated once for all steps (the subtrees that read no
+            computed variable), children first, as (index, leaf type or None for an
+            operation, the number, the parameter's name or the variable's (name, delay));
+            the per-step loop never computes the operations among them.
+        numbers, params, reads: the leaves, (index, value), (index, parameter name) and
+            (index, variable name, delay).
+        instrs: the per-step instructions, children before parents:
+            (index, function, first child, second child or -1, children if more than two).
+    """
+
+    def __init__(self, hoist_order, numbers, params, reads, instrs) -> None:
+        self.hoist_order, self.numbers, self.params, self.reads, self.instrs = \
+            hoist_order, numbers, params, reads, instrs
+
+
+def _skeleton(plan: list[PlanNode], model: Model) -> _Skeleton:
+    from functools import partial
+
+    computed = set(model.variables)
+    free = [False] * len(plan)
+    for p in reversed(plan):
+        n = p.expr
+        free[p.index] = (not isinstance(n, E.Var) or n.name not in computed) and all(free[k] for k in p.children)
+    hoisted = tuple(p.index for p in plan if free[p.index] and p.op is not None)
+    order: list[tuple[int, object, object]] = []
+    seen: set[int] = set()
+
+    def visit(i: int) -> None:  # post-order: every child before its parent, each node once
+        if i in seen:
+            return
+        seen.add(i)
+        p = plan[i]
+        for k in p.children:
+            visit(k)
+        n = p.expr
+        if isinstance(n, E.Num):
+            order.append((i, E.Num, np.float64(n.value)))
+        elif isinstance(n, E.Param):
+            order.append((i, E.Param, n.name))
+        elif isinstance(n, E.Var):
+            order.append((i, E.Var, (n.name, n.delay)))
+        else:
+            order.append((i, None, None))
+
+    for i in hoisted:
+        visit(i)
+    numbers = tuple((p.index, np.float64(p.expr.value)) for p in plan if isinstance(p.expr, E.Num))
+    params = tuple((p.index, p.expr.name) for p in plan if isinstance(p.expr, E.Param))
+    reads = tuple((p.index, p.expr.name, p.expr.delay) for p in plan if isinstance(p.expr, E.Var))
+    instrs = []
+    for p in reversed(plan):
+        if p.op is not None and not free[p.index]:
+            fn = p.op.fast if p.op.fast is not None and not p.ctx else partial(p.op.forward, ctx=p.ctx)
+            kids = p.children
+            # Arity in the tuple, so the loop calls fn(a) or fn(a, b) without building lists.
+            instrs.append((p.index, fn, kids[0] if kids else -1, kids[1] if len(kids) == 2 else -1,
+                           kids if len(kids) > 2 else ()))
+    return _Skeleton(tuple(order), numbers, params, reads, tuple(instrs))
+
+
+def _size_key(given: Given) -> tuple:
+    """What shape inference reads of the values: the ``dim`` lines and the shape of every value.
+
+    Example:
+        >>> import numpy as np
+        >>> g = Given(sizes={"h": (4,)}, params={"W": np.zeros((4, 3))}, inputs={"x": {1: np.zeros(3)}})
+        >>> _size_key(g)
+        ((('h', (4,)),), (('W', (4, 3)),), (('x', ((1, (3,)),)),), ())
+    """
+    def per_step(d: Mapping[str, Mapping[int, np.ndarray]]) -> tuple:
+        return tuple(sorted((name, tuple(sorted((t, np.shape(a)) for t, a in steps.items())))
+                            for name, steps in d.items()))
+
+    return (tuple(sorted(given.sizes.items())), tuple(sorted((n, np.shape(a)) for n, a in given.params.items())),
+            per_step(given.inputs), per_step(given.initial))
+
+
 class _Runner:
     """Builds the histories and the plan, then runs the steps."""
 
@@ -95,7 +176,10 @@ class _Runner:
         given = given_values(model)
         raw = _override(model, given, values, batch) if values else {}
         self.given = given
-        self.shapes = infer_shapes(model, given)
+        # Shapes and the compiled plan follow from the sizes of the values, not from the
+        # numbers: worked out once per model and sizes (a teaching-size pass is mostly this).
+        sizes = _size_key(given)
+        self.shapes = model.memo(("forward:shapes", sizes), lambda: infer_shapes(model, given))
         self.params = {}
         for name in model.parameters:
             shape = self.shapes.of(name)
@@ -106,7 +190,14 @@ class _Runner:
         self.make_inputs(seed, raw)
         self.make_initial(raw)
         self.functions: dict[str, str] = {}
-        self.plan = {eq.target: self.compile(eq) for eq in model.equations}
+
+        def plan() -> tuple[dict[str, list[PlanNode]], dict[str, str], dict[str, _Skeleton]]:
+            plans = {eq.target: self.compile(eq) for eq in model.equations}
+            return plans, self.functions, {target: _skeleton(p, model) for target, p in plans.items()}
+
+        key = ("forward:plan", sizes, self.lead, tuple(sorted(given.functions.items())))
+        self.plan, functions, self.skeletons = model.memo(key, plan)
+        self.functions = dict(functions)
         self.keep_nodes = keep_nodes
 
     # -- values ----------------------------------------------------------------
@@ -116,8 +207,11 @@ class _Runner:
         return self.lead + (shape or ((1,) if self.lead else ()))
 
     def lookahead(self, name: str) -> int:
-        reads = [v.delay for eq in self.model.equations for v in self.model.reads(eq) if v.name == name]
-        return max([-d for d in reads] + [0])
+        def make() -> int:
+            reads = [v.delay for eq in self.model.equations for v in self.model.reads(eq) if v.name == name]
+            return max([-d for d in reads] + [0])
+
+        return self.model.memo(("forward:lookahead", name), make)
 
     def count_steps(self, steps: int | None) -> int:
         m, g = self.model, self.given
@@ -192,7 +286,8 @@ class _Runner:
                                                self.given.span(name))
                     arr = np.broadcast_to(arr.reshape(shape[len(self.lead):]), shape)
                 else:
-                    arr = np.zeros(shape)
+                    hist.append(np.zeros(shape))  # already a fresh float64 array of its own
+                    continue
                 hist.append(np.array(arr, dtype=np.float64))
             self.history[name] = (lo, hist)
 
@@ -244,41 +339,36 @@ class _Runner:
         Every node keeps its per-step value, so the Trace is the same either way.
         """
         plan = self.plan[target]
-        computed = set(self.model.variables)
-        free = [False] * len(plan)
-        for p in reversed(plan):
-            n = p.expr
-            free[p.index] = (not isinstance(n, E.Var) or n.name not in computed) and all(free[k] for k in p.children)
         T, lead = self.steps, self.lead
         consts: dict[int, object] = {}
         per_step: dict[int, list] = {}
-
-        def value(i: int):
-            p = plan[i]
-            n = p.expr
-            if isinstance(n, E.Num):
-                return np.float64(n.value)
-            if isinstance(n, E.Param):
-                return self.params[n.name]
-            if isinstance(n, E.Var):
-                lo, full = self.sequences[n.name]
-                start = 1 - n.delay - lo
+        stacked: dict[int, np.ndarray] = {}
+        done: dict[int, object] = {}
+        # Children before parents (the skeleton's order); the caller ignores floating-point errors.
+        for i, kind, what in self.skeletons[target].hoist_order:
+            if kind is E.Num:
+                done[i] = what
+            elif kind is E.Param:
+                done[i] = self.params[what]
+            elif kind is E.Var:
+                name, delay = what
+                lo, full = self.sequences[name]
+                start = 1 - delay - lo
                 # A trailing axis for scalars, so that they broadcast against vectors along time.
-                return full[start:start + T].reshape((T,) + self.stored(n.name)[:len(lead)] + (-1,))
-            ctx = dict(p.ctx, lead=(T,) + lead) if p.op.name == "concat" else p.ctx
-            out = p.op.forward(*[value(k) for k in p.children], ctx=ctx)
-            if p.batched:
-                shape = self.shapes.node(target, i)
-                per_step[i] = list(np.reshape(out, (T,) + lead + (shape or ((1,) if lead else ()))))
+                done[i] = full[start:start + T].reshape((T,) + self.stored(name)[:len(lead)] + (-1,))
             else:
-                consts[i] = out
-            return out
-
-        with np.errstate(all="ignore"):
-            for p in plan:
-                if free[p.index] and p.op is not None and p.index not in per_step and p.index not in consts:
-                    value(p.index)
+                p = plan[i]
+                ctx = dict(p.ctx, lead=(T,) + lead) if p.op.name == "concat" else p.ctx
+                out = done[i] = p.op.forward(*[done[k] for k in p.children], ctx=ctx)
+                if p.batched:
+                    shape = self.shapes.node(target, i)
+                    stacked[i] = np.reshape(out, (T,) + lead + (shape or ((1,) if lead else ())))
+                    per_step[i] = list(stacked[i])
+                else:
+                    consts[i] = out
         for i, steps in per_step.items():
+            if np.isfinite(stacked[i]).all():  # one check for all steps; step by step only to name one
+                continue
             for t, v in enumerate(steps, start=1):
                 if not np.isfinite(v).all():
                     vals: list = [None] * len(plan)
@@ -287,38 +377,29 @@ class _Runner:
         return consts, per_step
 
     def run(self) -> Trace:
-        from functools import partial
-
         compiled = []
+        with np.errstate(all="ignore"):
+            hoisted = {eq.target: self.hoist(eq.target) for eq in self.model.equations}
         for eq in self.model.equations:
             plan = self.plan[eq.target]
-            consts, per_step = self.hoist(eq.target)
+            sk = self.skeletons[eq.target]
+            consts, per_step = hoisted[eq.target]
             template: list = [None] * len(plan)
             fetch = [(i, steps, -1) for i, steps in per_step.items()]
-            instrs = []
-            for p in plan:
-                n = p.expr
-                if p.index in consts:
-                    template[p.index] = consts[p.index]
-                elif isinstance(n, E.Num):
-                    template[p.index] = np.float64(n.value)
-                elif isinstance(n, E.Param):
-                    template[p.index] = self.params[n.name]
-                elif isinstance(n, E.Var):
-                    lo, hist = self.history[n.name]
-                    fetch.append((p.index, hist, -n.delay - lo))
-            for p in reversed(plan):
-                if p.op is not None and p.index not in consts and p.index not in per_step:
-                    fn = p.op.fast if p.op.fast is not None and not p.ctx else partial(p.op.forward, ctx=p.ctx)
-                    kids = p.children
-                    # Arity in the tuple, so the loop calls fn(a) or fn(a, b) without building lists.
-                    instrs.append((p.index, fn, kids[0] if kids else -1, kids[1] if len(kids) == 2 else -1,
-                                   kids if len(kids) > 2 else ()))
+            for i, value in consts.items():
+                template[i] = value
+            for i, value in sk.numbers:
+                template[i] = value
+            for i, name in sk.params:
+                template[i] = self.params[name]
+            for i, name, delay in sk.reads:
+                lo, hist = self.history[name]
+                fetch.append((i, hist, -delay - lo))
             fix = None if plan[0].batched else self.stored(eq.target)
-            compiled.append((eq.target, template, fetch, instrs, self.history[eq.target][1], fix))
+            compiled.append((eq.target, template, fetch, sk.instrs, self.history[eq.target][1], fix))
         nodes: dict[str, list[list]] | None = {eq.target: [] for eq in self.model.equations} if self.keep_nodes \
             else None
-        isfinite = np.isfinite
+        isfinite, total, finite_number = np.isfinite, np.add.reduce, math.isfinite
         with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
             for t in range(1, self.steps + 1):
                 for target, template, fetch, instrs, hist, fix in compiled:
@@ -338,7 +419,13 @@ class _Runner:
                     out = vals[0]
                     if fix is not None:
                         out = vals[0] = np.broadcast_to(out, fix).copy()
-                    if not isfinite(out).all():
+                    # The sum is finite exactly when every entry is, unless it overflows: one
+                    # reduction instead of an isfinite array and its all(), on every step.
+                    try:
+                        fine = finite_number(total(out, None))
+                    except FloatingPointError:
+                        fine = False
+                    if not fine and not isfinite(out).all():
                         self.fail(target, t, vals, out)
                     hist.append(out)
                     if nodes is not None:

@@ -3,9 +3,10 @@
 ``forward(model)`` resolves the values (given, or drawn from a seeded
 generator), infers the shapes, compiles each equation's tree into a list of
 ``(node index, op, child indices)`` instructions (the op chosen once from the
-shapes, see :mod:`rnnviz.numeric.ops`), then runs the steps t = 1..T. Every node's
-value at every step is kept in the :class:`Trace`, which is what backprop
-walks in reverse.
+shapes, see :mod:`rnnviz.numeric.ops`), then runs the steps t = 1..T. What the
+model fixes without the values (shapes, plan) is worked out once per model. The
+:class:`Trace` keeps the value of every variable at every step and of every node
+backprop reads; it works the other nodes out again when they are asked for.
 
 Example:
     >>> from rnnviz import load_model
@@ -35,6 +36,9 @@ __all__ = ["forward", "Trace", "PlanNode", "DEFAULT_STEPS", "random_parameter"]
 
 #: Steps run when no input sequence and no ``steps`` say how many.
 DEFAULT_STEPS = 5
+
+#: Steps whose hoisted subtrees (``W x[t]``) are evaluated at once.
+HOIST_STEPS = 256
 
 
 def random_parameter(name: str, shape: tuple[int, ...], seed: int) -> np.ndarray:
@@ -97,11 +101,14 @@ class _Skeleton:
             (index, variable name, delay).
         instrs: the per-step instructions, children before parents:
             (index, function, first child, second child or -1, children if more than two).
+        drop: the per-step nodes no backward formula reads (sums, the inputs of a tanh, ...),
+            in plan order: ``keep_nodes="backward"`` lets their values go.
     """
 
-    def __init__(self, hoist_order, numbers, params, reads, instrs) -> None:
-        self.hoist_order, self.numbers, self.params, self.reads, self.instrs = \
-            hoist_order, numbers, params, reads, instrs
+    def __init__(self, hoist_order, numbers, params, reads, instrs, drop) -> None:
+        self.hoist_order, self.numbers, self.params, self.reads, self.instrs, self.drop = \
+            hoist_order, numbers, params, reads, instrs, drop
+        self.instr_of = {i: (fn, a, b, many) for i, fn, a, b, many in instrs}
 
 
 def _skeleton(plan: list[PlanNode], model: Model) -> _Skeleton:
@@ -138,6 +145,21 @@ def _skeleton(plan: list[PlanNode], model: Model) -> _Skeleton:
     numbers = tuple((p.index, np.float64(p.expr.value)) for p in plan if isinstance(p.expr, E.Num))
     params = tuple((p.index, p.expr.name) for p in plan if isinstance(p.expr, E.Param))
     reads = tuple((p.index, p.expr.name, p.expr.delay) for p in plan if isinstance(p.expr, E.Var))
+    # What backward reads (Op.needs): the value of an op's output or of its inputs. The
+    # root is the variable itself (kept in the history anyway), leaves are references
+    # to the history and the parameters, constants are shared by every step.
+    needed = [False] * len(plan)
+    needed[0] = True
+    for p in plan:
+        if p.op is None or not p.batched:
+            needed[p.index] = True
+            continue
+        if "out" in p.op.needs:
+            needed[p.index] = True
+        if "inputs" in p.op.needs:
+            for k in p.children:
+                needed[k] = True
+    drop = tuple(i for i in range(len(plan)) if not needed[i])
     instrs = []
     for p in reversed(plan):
         if p.op is not None and not free[p.index]:
@@ -146,7 +168,7 @@ def _skeleton(plan: list[PlanNode], model: Model) -> _Skeleton:
             # Arity in the tuple, so the loop calls fn(a) or fn(a, b) without building lists.
             instrs.append((p.index, fn, kids[0] if kids else -1, kids[1] if len(kids) == 2 else -1,
                            kids if len(kids) > 2 else ()))
-    return _Skeleton(tuple(order), numbers, params, reads, tuple(instrs))
+    return _Skeleton(tuple(order), numbers, params, reads, tuple(instrs), drop)
 
 
 def _size_key(given: Given) -> tuple:
@@ -330,16 +352,16 @@ class _Runner:
         return plan  # type: ignore[return-value]
 
     # -- running -------------------------------------------------------------------
-    def hoist(self, target: str) -> tuple[dict[int, object], dict[int, list]]:
-        """Evaluate, once for all steps, the subtrees that read no computed variable.
+    def hoist(self, target: str, first: int = 0, count: int | None = None) -> tuple[dict[int, object], dict[int, list]]:
+        """Evaluate, once for steps first+1..first+count, the subtrees that read no computed variable.
 
         ``W x[t]`` depends on inputs and parameters only, so one product over the
-        stacked sequence replaces T small ones (and a parameter-only subtree is a
+        stacked sequence replaces many small ones (and a parameter-only subtree is a
         constant). Returns (node index -> constant, node index -> per-step list).
         Every node keeps its per-step value, so the Trace is the same either way.
         """
         plan = self.plan[target]
-        T, lead = self.steps, self.lead
+        T, lead = (self.steps - first if count is None else count), self.lead
         consts: dict[int, object] = {}
         per_step: dict[int, list] = {}
         stacked: dict[int, np.ndarray] = {}
@@ -353,7 +375,7 @@ class _Runner:
             elif kind is E.Var:
                 name, delay = what
                 lo, full = self.sequences[name]
-                start = 1 - delay - lo
+                start = 1 - delay - lo + first
                 # A trailing axis for scalars, so that they broadcast against vectors along time.
                 done[i] = full[start:start + T].reshape((T,) + self.stored(name)[:len(lead)] + (-1,))
             else:
@@ -369,7 +391,7 @@ class _Runner:
         for i, steps in per_step.items():
             if np.isfinite(stacked[i]).all():  # one check for all steps; step by step only to name one
                 continue
-            for t, v in enumerate(steps, start=1):
+            for t, v in enumerate(steps, start=first + 1):
                 if not np.isfinite(v).all():
                     vals: list = [None] * len(plan)
                     vals[i] = v
@@ -377,61 +399,104 @@ class _Runner:
         return consts, per_step
 
     def run(self) -> Trace:
-        compiled = []
-        with np.errstate(all="ignore"):
-            hoisted = {eq.target: self.hoist(eq.target) for eq in self.model.equations}
-        for eq in self.model.equations:
-            plan = self.plan[eq.target]
-            sk = self.skeletons[eq.target]
-            consts, per_step = hoisted[eq.target]
-            template: list = [None] * len(plan)
-            fetch = [(i, steps, -1) for i, steps in per_step.items()]
-            for i, value in consts.items():
-                template[i] = value
-            for i, value in sk.numbers:
-                template[i] = value
-            for i, name in sk.params:
-                template[i] = self.params[name]
-            for i, name, delay in sk.reads:
-                lo, hist = self.history[name]
-                fetch.append((i, hist, -delay - lo))
-            fix = None if plan[0].batched else self.stored(eq.target)
-            compiled.append((eq.target, template, fetch, sk.instrs, self.history[eq.target][1], fix))
-        nodes: dict[str, list[list]] | None = {eq.target: [] for eq in self.model.equations} if self.keep_nodes \
-            else None
+        keep = self.keep_nodes
+        nodes: dict[str, list[list]] | None = {eq.target: [] for eq in self.model.equations} if keep else None
+        # With keep_nodes="backward", the values no backward formula reads are let go after
+        # each step (the Trace works them out again when asked).
+        drop = {eq.target: self.skeletons[eq.target].drop if keep == "backward" else ()
+                for eq in self.model.equations}
+        self.blank_shapes: dict[str, dict[int, tuple]] = {target: {} for target in drop}
         isfinite, total, finite_number = np.isfinite, np.add.reduce, math.isfinite
-        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-            for t in range(1, self.steps + 1):
-                for target, template, fetch, instrs, hist, fix in compiled:
-                    vals = template.copy()
-                    for idx, lst, off in fetch:
-                        vals[idx] = lst[t + off]
-                    try:
-                        for idx, fn, a, b, many in instrs:
-                            if b >= 0:
-                                vals[idx] = fn(vals[a], vals[b])
-                            elif many:
-                                vals[idx] = fn(*[vals[k] for k in many])
-                            else:
-                                vals[idx] = fn(vals[a])
-                    except FloatingPointError:
-                        self.fail(target, t, vals, None)
-                    out = vals[0]
-                    if fix is not None:
-                        out = vals[0] = np.broadcast_to(out, fix).copy()
-                    # The sum is finite exactly when every entry is, unless it overflows: one
-                    # reduction instead of an isfinite array and its all(), on every step.
-                    try:
-                        fine = finite_number(total(out, None))
-                    except FloatingPointError:
-                        fine = False
-                    if not fine and not isfinite(out).all():
-                        self.fail(target, t, vals, out)
-                    hist.append(out)
-                    if nodes is not None:
-                        nodes[target].append(vals)
+        # Hoisted subtrees are evaluated HOIST_STEPS steps at a time, so that a long sequence
+        # never holds every step of every hoisted product at once.
+        for first in range(0, self.steps, HOIST_STEPS):
+            count = min(HOIST_STEPS, self.steps - first)
+            compiled = []
+            with np.errstate(all="ignore"):
+                hoisted = {eq.target: self.hoist(eq.target, first, count) for eq in self.model.equations}
+            for eq in self.model.equations:
+                plan = self.plan[eq.target]
+                sk = self.skeletons[eq.target]
+                consts, per_step = hoisted[eq.target]
+                template: list = [None] * len(plan)
+                fetch = [(i, steps, -1 - first) for i, steps in per_step.items()]
+                for i, value in consts.items():
+                    template[i] = value
+                for i, value in sk.numbers:
+                    template[i] = value
+                for i, name in sk.params:
+                    template[i] = self.params[name]
+                for i, name, delay in sk.reads:
+                    lo, hist = self.history[name]
+                    fetch.append((i, hist, -delay - lo))
+                fix = None if plan[0].batched else self.stored(eq.target)
+                compiled.append((eq.target, template, fetch, sk.instrs, self.history[eq.target][1], fix,
+                                 drop[eq.target]))
+            del hoisted
+            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                for t in range(first + 1, first + count + 1):
+                    for target, template, fetch, instrs, hist, fix, dropped in compiled:
+                        vals = template.copy()
+                        for idx, lst, off in fetch:
+                            vals[idx] = lst[t + off]
+                        try:
+                            for idx, fn, a, b, many in instrs:
+                                if b >= 0:
+                                    vals[idx] = fn(vals[a], vals[b])
+                                elif many:
+                                    vals[idx] = fn(*[vals[k] for k in many])
+                                else:
+                                    vals[idx] = fn(vals[a])
+                        except FloatingPointError:
+                            self.fail(target, t, vals, None)
+                        out = vals[0]
+                        if fix is not None:
+                            out = vals[0] = np.broadcast_to(out, fix).copy()
+                        # The sum is finite exactly when every entry is, unless it overflows: one
+                        # reduction instead of an isfinite array and its all(), on every step.
+                        try:
+                            fine = finite_number(total(out, None))
+                        except FloatingPointError:
+                            fine = False
+                        if not fine and not isfinite(out).all():
+                            self.fail(target, t, vals, out)
+                        hist.append(out)
+                        if nodes is not None:
+                            if dropped:
+                                if t == 1:
+                                    self.blank_shapes[target] = {i: np.shape(vals[i]) for i in dropped}
+                                for i in dropped:
+                                    vals[i] = None
+                            nodes[target].append(vals)
         return Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
-                     self.plan, self.functions)
+                     self.plan, self.functions, refill=self if keep == "backward" else None)
+
+    def refill(self, target: str, t: int, vals: list) -> list:
+        """``vals`` (the kept nodes of ``target`` at step t) with the let-go ones worked out again.
+
+        The same operations on the same values give the same numbers: a node of the step
+        loop from its children, a hoisted one from its block of steps, evaluated whole as
+        the forward pass did (and remembered, so that reading every step costs one pass).
+        """
+        dropped = self.skeletons[target].drop
+        if not dropped:
+            return vals
+        vals = list(vals)
+        memo = self.__dict__.setdefault("_rehoisted", {})
+        block = (t - 1) // HOIST_STEPS
+        instr = self.skeletons[target].instr_of
+        with np.errstate(all="ignore"):
+            for i in reversed(dropped):  # pre-order reversed: children before parents
+                if i in instr:
+                    fn, a, b, many = instr[i]
+                    vals[i] = fn(vals[a], vals[b]) if b >= 0 else fn(*[vals[k] for k in many]) if many \
+                        else fn(vals[a])
+                else:
+                    if (target, block) not in memo:
+                        first = block * HOIST_STEPS
+                        memo[(target, block)] = self.hoist(target, first, min(HOIST_STEPS, self.steps - first))[1]
+                    vals[i] = memo[(target, block)][i][t - 1 - block * HOIST_STEPS]
+        return vals
 
     def fail(self, target: str, t: int, vals: list, out, *, at: int | None = None) -> None:
         """Raise a NumericError naming the variable, the step and the first node that went wrong.
@@ -463,7 +528,7 @@ class _Runner:
 
 
 def forward(model: Model, *, steps: int | None = None, seed: int = 0, batch: int | None = None,
-            values: Mapping[str, object] | None = None, keep_nodes: bool = True) -> Trace:
+            values: Mapping[str, object] | None = None, keep_nodes: bool | str = "backward") -> Trace:
     """Run the model's equations for t = 1..T and keep every value.
 
     Args:
@@ -477,7 +542,11 @@ def forward(model: Model, *, steps: int | None = None, seed: int = 0, batch: int
             file): parameters as arrays; inputs as sequences (first axis time,
             then the batch axis when ``batch`` is set); variables as their
             initial value at step 0 (with a leading batch axis if batched).
-        keep_nodes: keep every intermediate (needed by backprop); False saves memory.
+        keep_nodes: which intermediate values to keep. ``"backward"`` (the default)
+            keeps those backprop reads (products' factors, functions' outputs) and lets
+            the others go (sums, ``W x[t]``): :meth:`Trace.node` works them out again,
+            to the same numbers, when asked. ``True`` keeps every one, ``False`` none
+            (then there are no gradients and no ``Trace.node``).
 
     Raises:
         ShapeError, ValueSpecError: values that do not fit the equations.
@@ -485,4 +554,6 @@ def forward(model: Model, *, steps: int | None = None, seed: int = 0, batch: int
     """
     if batch is not None and batch < 1:
         raise ValueSpecError(f"the batch size must be at least 1, not {batch}")
+    if keep_nodes not in (True, False, "backward"):
+        raise ValueError(f"keep_nodes is True, False or 'backward', not {keep_nodes!r}")
     return _Runner(model, steps=steps, seed=seed, batch=batch, values=values or {}, keep_nodes=keep_nodes).run()

@@ -171,6 +171,16 @@ def _skeleton(plan: list[PlanNode], model: Model) -> _Skeleton:
     return _Skeleton(tuple(order), numbers, params, reads, tuple(instrs), drop)
 
 
+def _static(model: Model) -> tuple[dict[str, int], dict[str, int], list[str], list[str], list[str]]:
+    """(max delay of each input and variable, lookahead of each input, parameters, inputs, variables)."""
+    names = model.inputs + model.variables
+    ahead = {}
+    for name in model.inputs:
+        reads = [v.delay for eq in model.equations for v in model.reads(eq) if v.name == name]
+        ahead[name] = max([-d for d in reads] + [0])
+    return ({n: model.max_delay(n) for n in names}, ahead, model.parameters, model.inputs, model.variables)
+
+
 def _size_key(given: Given) -> tuple:
     """What shape inference reads of the values: the ``dim`` lines and the shape of every value.
 
@@ -193,6 +203,9 @@ class _Runner:
 
     def __init__(self, model: Model, *, steps, seed, batch, values, keep_nodes) -> None:
         self.model = model
+        # Per model, once: the parameters, inputs and variables, how far back (max delay) and
+        # ahead (lookahead) each is read.
+        self.static = model.memo("forward:static", lambda: _static(model))
         self.batch = batch
         self.lead = () if batch is None else (batch,)
         given = given_values(model)
@@ -203,7 +216,7 @@ class _Runner:
         sizes = _size_key(given)
         self.shapes = model.memo(("forward:shapes", sizes), lambda: infer_shapes(model, given))
         self.params = {}
-        for name in model.parameters:
+        for name in self.static[2]:
             shape = self.shapes.of(name)
             self.params[name] = (np.array(given.params[name], dtype=np.float64) if name in given.params
                                  else random_parameter(name, shape, seed))
@@ -229,11 +242,7 @@ class _Runner:
         return self.lead + (shape or ((1,) if self.lead else ()))
 
     def lookahead(self, name: str) -> int:
-        def make() -> int:
-            reads = [v.delay for eq in self.model.equations for v in self.model.reads(eq) if v.name == name]
-            return max([-d for d in reads] + [0])
-
-        return self.model.memo(("forward:lookahead", name), make)
+        return self.static[1][name]
 
     def count_steps(self, steps: int | None) -> int:
         m, g = self.model, self.given
@@ -267,8 +276,8 @@ class _Runner:
     def make_inputs(self, seed: int, raw: dict) -> None:
         """One array per input over steps lo..hi; the history holds views of it (no copies)."""
         self.sequences: dict[str, tuple[int, np.ndarray]] = {}
-        for name in self.model.inputs:
-            lo = min(1, 1 - self.model.max_delay(name))
+        for name in self.static[3]:
+            lo = min(1, 1 - self.static[0][name])
             hi = self.steps + self.lookahead(name)
             shape = self.stored(name)
             given = self.given.inputs.get(name)
@@ -290,8 +299,8 @@ class _Runner:
             self.history[name] = (lo, list(full))
 
     def make_initial(self, raw: dict) -> None:
-        for name in self.model.variables:
-            k = self.model.max_delay(name)
+        for name in self.static[4]:
+            k = self.static[0][name]
             lo = 1 - k
             shape = self.stored(name)
             given = self.given.initial.get(name, {})
@@ -389,7 +398,8 @@ class _Runner:
                 else:
                     consts[i] = out
         for i, steps in per_step.items():
-            if np.isfinite(stacked[i]).all():  # one check for all steps; step by step only to name one
+            # One check for all steps (a finite sum, else the exact test); step by step only to name one.
+            if math.isfinite(np.add.reduce(stacked[i], None)) or np.isfinite(stacked[i]).all():
                 continue
             for t, v in enumerate(steps, start=first + 1):
                 if not np.isfinite(v).all():

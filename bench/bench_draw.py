@@ -16,6 +16,7 @@ Run: ``python bench/bench_draw.py`` (add ``--quick`` to skip N = 1000 drawn in f
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -24,6 +25,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# A bytecode cache of our own (see README.md): otherwise, with PYTHONDONTWRITEBYTECODE set,
+# every command timed here would compile every module again.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "rnnviz-bench-pycache"))
 EXAMPLE = ROOT / "examples" / "two_layer.rnn"
 PY = sys.executable
 

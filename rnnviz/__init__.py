@@ -33,21 +33,20 @@ from .errors import (
     Span,
     ValueSpecError,
 )
-from .language import (
-    Equation,
-    Model,
-    Symbol,
-    Value,
-    build_model,
-    load_model,
-    parse_file,
-    parse_text,
-)
 from .lazy import lazy_exports
 from .version import __version__
 
 # Public name -> module that defines it (relative to this package); loaded on first use.
 _LAZY = {
+    # The language too: importing it starts the parser (lark), which `rnnviz --help` need not pay for.
+    "Model": "language.model",
+    "Equation": "language.model",
+    "Symbol": "language.model",
+    "Value": "language.model",
+    "build_model": "language.model_build",
+    "load_model": "language.model_build",
+    "parse_file": "language.parse",
+    "parse_text": "language.parse",
     "draw": "diagrams.diagram",
     "Diagram": "diagrams.diagram",
     "forward": "numeric.forward_pass",
@@ -76,14 +75,6 @@ __all__ = [
     "NumericError",
     "RenderError",
     "Span",
-    "Model",
-    "Equation",
-    "Symbol",
-    "Value",
-    "parse_text",
-    "parse_file",
-    "build_model",
-    "load_model",
     "load",
     *_LAZY,
 ]
@@ -91,6 +82,9 @@ __all__ = [
 
 def load(path: str) -> Model:
     """Read an equation file (``-`` for standard input) and build its model."""
+    from .language.model_build import build_model
+    from .language.parse import parse_file
+
     return build_model(parse_file(path))
 
 

@@ -14,10 +14,12 @@ Example:
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError, ValueSpecError
-from ..language import Model, build_model, parse_assignment
-from ..language.parse import parse_file, parse_text, read_source
+
+if TYPE_CHECKING:
+    from ..language import Model
 
 __all__ = ["add_model_arguments", "load_model_from_args", "add_strict_argument", "announce_drawn", "drawn_messages",
            "print_notes", "count", "seed", "digits", "steps", "dpi",
@@ -165,6 +167,10 @@ def load_model_from_args(args: argparse.Namespace) -> Model:
 
     The notes on how the text was read go to standard error.
     """
+    # The parser is loaded here, not when the command line is read: `--help` does not pay for it.
+    from ..language import build_model, parse_assignment
+    from ..language.parse import parse_file, parse_text, read_source
+
     model = build_model(parse_file(args.file))
     extra = []
     for path in getattr(args, "values_file", None) or []:

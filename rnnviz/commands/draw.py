@@ -120,24 +120,34 @@ def _stem(file: str) -> tuple[Path, str]:
     return p.parent, p.name.split(".")[0] if not p.name.startswith(".") else p.stem
 
 
-def _render_all(diagrams: list, fmt: str, dpi: int) -> list[bytes]:
-    """Render the diagrams, each Graphviz run in its own thread (they are separate processes)."""
+def _render_all(make: list, fmt: str, dpi: int) -> list[bytes]:
+    """Build each diagram (``make[i]()``) and render it in its own thread as soon as it is built.
+
+    Graphviz runs as a separate process, so the first view's ``dot`` runs while Python
+    builds the next view, and the ``dot`` runs of the views overlap each other.
+    """
     import threading
 
-    results: list[bytes | BaseException | None] = [None] * len(diagrams)
+    results: list[bytes | BaseException | None] = [None] * len(make)
 
-    def work(i: int) -> None:
+    def work(i: int, diagram) -> None:
         try:
-            results[i] = diagrams[i].render(fmt, dpi=dpi)
+            results[i] = diagram.render(fmt, dpi=dpi)
         except BaseException as err:  # re-raised below, in view order
             results[i] = err
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(1, len(diagrams))]
-    for t in threads:
-        t.start()
-    work(0)
-    for t in threads:
-        t.join()
+    threads: list[threading.Thread] = []
+    try:
+        for i, build in enumerate(make):
+            diagram = build()  # errors of building surface here, before anything is written
+            if i == len(make) - 1:
+                work(i, diagram)
+            else:
+                threads.append(threading.Thread(target=work, args=(i, diagram)))
+                threads[-1].start()
+    finally:
+        for t in threads:
+            t.join()
     for r in results:
         if isinstance(r, BaseException):
             raise r
@@ -209,9 +219,9 @@ def run(args: argparse.Namespace) -> int:
             grads = gradients(model, trace, args.grad, option="--grad")
 
     kwargs = {"max_columns": max_columns} if max_columns is not None else {}
-    diagrams = [draw(model, v, steps, values=trace if args.values_opt else None, grads=grads,
-                     precision=args.precision, title=args.title, seed=args.seed, **kwargs) for v in views]
-    rendered = list(zip(views, _render_all(diagrams, fmt, args.dpi)))
+    make = [lambda v=v: draw(model, v, steps, values=trace if args.values_opt else None, grads=grads,
+                             precision=args.precision, title=args.title, seed=args.seed, **kwargs) for v in views]
+    rendered = list(zip(views, _render_all(make, fmt, args.dpi)))
 
     if args.output == "-":
         from ..io import write_output

@@ -276,12 +276,14 @@ def to_dot(
     lines = ['digraph "rnnviz" {']
     g = style.graph_attrs()
     if graph.view == "unrolled":
-        # Pinned positions: every column is laid out alike and time runs left to right;
-        # edges are then routed around the nodes.
-        # Graphviz's obstacle-avoiding router costs far more than linear time, so large
-        # grids get straight edges, bent by rnnviz round the nodes they would cross.
+        # Pinned positions: every column is laid out alike and time runs left to right.
+        # Every node has its position, so no layout engine runs: ``nop`` takes them as
+        # they are (in points), where ``neato`` would still run its stress solver over
+        # the pinned nodes, in quadratic time. Only the edges are left to draw.
+        # Graphviz's obstacle-avoiding router costs far more than linear time, so all but
+        # small grids get straight edges, bent by rnnviz round the nodes they would cross.
         routed = len(graph.nodes) <= ROUTED_MAX_NODES
-        g.update(layout="neato", splines="true" if routed else "line", outputorder="edgesfirst")
+        g.update(layout="nop", splines="true" if routed else "line", outputorder="edgesfirst")
     else:
         g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
     lines.extend(graph_header(g, title))
@@ -337,7 +339,7 @@ def to_dot(
                 attrs["margin"] = "0.04,0.02"
         if graph.view == "unrolled":
             x, y = pinned[n.id]
-            attrs["pos"] = f"{x:.2f},{y:.2f}!"
+            attrs["pos"] = _pos(x, y)
         else:
             attrs["group"] = "main"  # Graphviz keeps edges within a group straight: the main chain
         lines.append(f"  {node_id(n.id)} {dot_attrs(attrs)};")
@@ -411,7 +413,7 @@ def to_dot(
                 for x, y in bends:
                     ids.append(f"bend_{len(router.used)}")
                     router.used.append(ids[-1])
-                    point = {"shape": "point", "style": "invis", "width": "0.01", "pos": f"{x:.2f},{y:.2f}!"}
+                    point = {"shape": "point", "style": "invis", "width": "0.01", "pos": _pos(x, y)}
                     lines.append(f"  {node_id(ids[-1])} {dot_attrs(point)};")
                 head_only = ("headlabel", "labeldistance", "labelangle", "label")
                 plain = {k: v for k, v in attrs.items() if k not in head_only}
@@ -430,6 +432,16 @@ def to_dot(
     return "\n".join(lines) + "\n"
 
 
+def _pos(x: float, y: float) -> str:
+    """The ``pos`` attribute of a node pinned at (x, y) inches: ``nop`` reads points.
+
+    Example:
+        >>> _pos(3.57, 1.56)
+        '257.04,112.32!'
+    """
+    return f'{x * 72:.2f},{y * 72:.2f}!'
+
+
 def _ellipsis_caption(graph: Graph, pinned: Mapping[str, tuple[float, float]]) -> str:
     """A note under the ellipsis column naming the steps left out ("steps 4–8")."""
     assert graph.collapsed is not None
@@ -440,7 +452,7 @@ def _ellipsis_caption(graph: Graph, pinned: Mapping[str, tuple[float, float]]) -
     text = f"step {first}" if first == last else f"steps {first}–{last}"
     attrs = {"shape": "plaintext", "label": text, "fontname": style.FONT_TEXT, "fontsize": "11",
              "fontcolor": style.EDGE_COLOR, "width": "0.3", "height": "0.2", "margin": "0",
-             "tooltip": f"steps {first} to {last} are left out", "pos": f"{x:.2f},{y:.2f}!"}
+             "tooltip": f"steps {first} to {last} are left out", "pos": _pos(x, y)}
     return f"  {node_id('omitted_steps')} {dot_attrs(attrs)};"
 
 

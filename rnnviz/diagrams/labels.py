@@ -21,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..language.syntax import GREEK_LETTERS, Name
 from . import style
 from .style import SCRIPT_SIZE
@@ -65,23 +67,16 @@ def escape_html(text: object) -> str:
         >>> escape_html("<b>{x}</b>\\n")
         '&lt;b&gt;{x}&lt;/b&gt; '
     """
-    out = []
-    for ch in str(text):
-        if ch == "&":
-            out.append("&amp;")
-        elif ch == "<":
-            out.append("&lt;")
-        elif ch == ">":
-            out.append("&gt;")
-        elif ch == '"':
-            out.append("&quot;")
-        elif ch == "'":
-            out.append("&#39;")
-        elif ord(ch) < 32 or ord(ch) == 127:
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return str(text).translate(_HTML_ESCAPES)
+
+
+#: What escape_html replaces: markup characters by entities, control characters by a space.
+_HTML_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&#39;",
+                 **{c: " " for c in (*range(32), 127)}}
+
+
+#: Control characters (below 32) -> a space, for str.translate.
+_CONTROL_TO_SPACE = {c: " " for c in range(32)}
 
 
 def escape_dot(text: object) -> str:
@@ -94,8 +89,15 @@ def escape_dot(text: object) -> str:
         >>> print(escape_dot('say "hi" \\\\N'))
         "say \\"hi\\" \\\\N"
     """
-    s = str(text).replace("\\", "\\\\").replace('"', '\\"')
-    s = "".join(" " if ord(c) < 32 else c for c in s)
+    return _quoted(str(text))
+
+
+@lru_cache(maxsize=8192)
+def _quoted(s: str) -> str:
+    # A diagram repeats the same colors, fonts and sizes on every node: quote each once.
+    s = s.replace("\\", "\\\\").replace('"', '\\"')
+    if not s.isprintable():  # rare: only then look for control characters
+        s = s.translate(_CONTROL_TO_SPACE)
     return f'"{s}"'
 
 

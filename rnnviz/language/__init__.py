@@ -11,10 +11,6 @@ Example:
 from __future__ import annotations
 
 from ..lazy import lazy_exports
-from .model import Equation, Model, Symbol, Value
-from .model_build import build_model, load_model
-from .parse import parse_file, parse_text, read_source
-from .value_lines import parse_assignment
 
 __all__ = [
     "Model", "Equation", "Symbol", "Value",
@@ -22,6 +18,10 @@ __all__ = [
     "analyze", "gate_roles", "GateReport", "GATE_ROLES",
 ]
 
+# Every name loads its module on first use: the parser (lark) only when something is read.
 __getattr__, __dir__ = lazy_exports(__name__, {
+    "Model": "model", "Equation": "model", "Symbol": "model", "Value": "model",
+    "parse_text": "parse", "parse_file": "parse", "read_source": "parse",
+    "build_model": "model_build", "load_model": "model_build", "parse_assignment": "value_lines",
     "analyze": "gates", "gate_roles": "gates", "GateReport": "gates", "GATE_ROLES": "gates",
-}, eager=__all__)
+})

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import re
 
-from lark import Token
-
 from ..errors import ParseError
+from ._lark_parser import Token
 
 __all__ = ["glued_split"]
 

@@ -25,6 +25,10 @@ from .value_lines import Value, ValueLines, parse_assignment
 
 __all__ = ["Symbol", "Equation", "Value", "Model", "FUNCTION_ALIASES", "parse_assignment"]
 
+# Keys of Model.memo's own bookkeeping.
+_BUILT_FROM = object()
+_KEEP = object()
+
 @dataclass(frozen=True)
 class Symbol:
     """A name of the model.
@@ -65,6 +69,34 @@ class Model:
     #: What reading the text did that its author should hear of, one "FILE:LINE:COL: message"
     #: each (a chain read by its last side, letters written together read split, ...).
     notes: list[str] = field(default_factory=list, repr=False)
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key: object, make):
+        """``make()``, computed once per model and ``key``, then remembered.
+
+        For facts that follow from the equations and value lines alone (the reads
+        of an equation, the delays of a variable, a shape inference, a compiled
+        plan): a forward pass at teaching size spent three quarters of its time
+        working them out again on every call. What is remembered is forgotten when
+        ``equations``, ``symbols`` or ``values`` are replaced. Callers must not change what they
+        get back.
+
+        Example:
+            >>> from rnnviz.language import load_model
+            >>> m = load_model("h[t] = tanh(W h[t-1] + U x[t])")
+            >>> calls = []
+            >>> [m.memo("answer", lambda: calls.append(1) or 42) for _ in range(3)], len(calls)
+            ([42, 42, 42], 1)
+        """
+        memo = self._memo
+        built_from = (id(self.equations), id(self.symbols), id(self.values))
+        if memo.get(_BUILT_FROM) != built_from:
+            memo.clear()
+            memo[_BUILT_FROM] = built_from
+            memo[_KEEP] = (self.equations, self.symbols, self.values)  # their ids stay theirs meanwhile
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
 
     # -- queries -------------------------------------------------------------
     def role(self, name: str) -> str:
@@ -99,16 +131,23 @@ class Model:
 
     def reads(self, eq: Equation) -> list[E.Var]:
         """The variables an equation reads, in order, each (name, delay) once."""
-        seen: list[E.Var] = []
-        for node in E.walk(eq.expr):
-            if isinstance(node, E.Var) and all((v.name, v.delay) != (node.name, node.delay) for v in seen):
-                seen.append(node)
-        return seen
+        def make() -> tuple[Equation, tuple[E.Var, ...]]:
+            seen: list[E.Var] = []
+            for node in E.walk(eq.expr):
+                if isinstance(node, E.Var) and all((v.name, v.delay) != (node.name, node.delay) for v in seen):
+                    seen.append(node)
+            return eq, tuple(seen)
+
+        known, seen = self.memo(("reads", eq.target, id(eq)), make)
+        return list(seen) if known is eq else list(make()[1])
 
     def delays(self, name: str) -> tuple[int, ...]:
         """The delays (k >= 1) at which ``name`` is read anywhere, sorted."""
-        ks = {v.delay for eq in self.equations for v in self.reads(eq) if v.name == name and v.delay >= 1}
-        return tuple(sorted(ks))
+        def make() -> tuple[int, ...]:
+            ks = {v.delay for eq in self.equations for v in self.reads(eq) if v.name == name and v.delay >= 1}
+            return tuple(sorted(ks))
+
+        return self.memo(("delays", name), make)
 
     def max_delay(self, name: str) -> int:
         return max(self.delays(name), default=0)

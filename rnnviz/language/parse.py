@@ -1,6 +1,8 @@
 """Text -> syntax tree.
 
-The grammar lives in ``grammar/rnnviz.lark`` and is loaded once. Lark's errors
+The grammar lives in ``grammar/rnnviz.lark``; its parser is the module lark's
+stand-alone generator made of it (``_lark_parser.py``, see
+``scripts/generate_parser.py``), loaded once. Lark's errors
 are turned into :class:`~rnnviz.errors.ParseError` with plain words, a line,
 a column and a caret (by :mod:`rnnviz.language.parse_errors`).
 
@@ -18,8 +20,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedInput, VisitError
+from ._lark_parser import Lark, Lark_StandAlone, Token, Transformer, UnexpectedInput, VisitError, v_args
 
 from ..errors import ParseError, RnnvizError, Span
 from .glued import glued_split
@@ -68,18 +69,9 @@ _UNICODE_SUB = str.maketrans("ₜ₀₁₂₃₄₅₆₇₈₉₋₊ₐₑₒ�
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    grammar = (Path(__file__).parent / "grammar" / "rnnviz.lark").read_text(encoding="utf-8")
-    return Lark(
-        grammar,
-        parser="lalr",
-        lexer="contextual",
-        postlex=NewlinesInBrackets(),
-        propagate_positions=True,
-        maybe_placeholders=False,
-        # Building the LALR tables takes ~0.1 s; lark keeps them in the temp folder,
-        # keyed by the grammar's hash, so later runs start fast.
-        cache=True,
-    )
+    # The LALR tables of grammar/rnnviz.lark, built ahead of time by lark's stand-alone
+    # generator (scripts/generate_parser.py): no lark import, no grammar to analyse.
+    return Lark_StandAlone(postlex=NewlinesInBrackets())
 
 
 def _span(file: str, obj, cleaned: Cleaned | None = None) -> Span:

@@ -20,13 +20,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from lark import Token
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-)
+from ._lark_parser import Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..errors import ParseError, Span
 

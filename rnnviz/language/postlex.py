@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from lark import Token
+from ._lark_parser import Token
 
 __all__ = ["NewlinesInBrackets"]
 

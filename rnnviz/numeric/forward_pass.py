@@ -3,9 +3,10 @@
 ``forward(model)`` resolves the values (given, or drawn from a seeded
 generator), infers the shapes, compiles each equation's tree into a list of
 ``(node index, op, child indices)`` instructions (the op chosen once from the
-shapes, see :mod:`rnnviz.numeric.ops`), then runs the steps t = 1..T. Every node's
-value at every step is kept in the :class:`Trace`, which is what backprop
-walks in reverse.
+shapes, see :mod:`rnnviz.numeric.ops`), then runs the steps t = 1..T. What the
+model fixes without the values (shapes, plan) is worked out once per model. The
+:class:`Trace` keeps the value of every variable at every step and of every node
+backprop reads; it works the other nodes out again when they are asked for.
 
 Example:
     >>> from rnnviz import load_model
@@ -35,6 +36,9 @@ __all__ = ["forward", "Trace", "PlanNode", "DEFAULT_STEPS", "random_parameter"]
 
 #: Steps run when no input sequence and no ``steps`` say how many.
 DEFAULT_STEPS = 5
+
+#: Steps whose hoisted subtrees (``W x[t]``) are evaluated at once.
+HOIST_STEPS = 256
 
 
 def random_parameter(name: str, shape: tuple[int, ...], seed: int) -> np.ndarray:
@@ -85,11 +89,123 @@ def _override(model: Model, given: Given, values: Mapping[str, object], batch: i
     return raw
 
 
+class _Skeleton:
+    """What running one compiled equation needs that does not depend on the values.
+
+    Attributes:
+        hoist_order: the nodes evaluated once for all steps (the subtrees that read no
+            computed variable), children first, as (index, leaf type or None for an
+            operation, the number, the parameter's name or the variable's (name, delay));
+            the per-step loop never computes the operations among them.
+        numbers, params, reads: the leaves, (index, value), (index, parameter name) and
+            (index, variable name, delay).
+        instrs: the per-step instructions, children before parents:
+            (index, function, first child, second child or -1, children if more than two).
+        drop: the per-step nodes no backward formula reads (sums, the inputs of a tanh, ...),
+            in plan order: ``keep_nodes="backward"`` lets their values go.
+    """
+
+    def __init__(self, hoist_order, numbers, params, reads, instrs, drop) -> None:
+        self.hoist_order, self.numbers, self.params, self.reads, self.instrs, self.drop = \
+            hoist_order, numbers, params, reads, instrs, drop
+        self.instr_of = {i: (fn, a, b, many) for i, fn, a, b, many in instrs}
+
+
+def _skeleton(plan: list[PlanNode], model: Model) -> _Skeleton:
+    from functools import partial
+
+    computed = set(model.variables)
+    free = [False] * len(plan)
+    for p in reversed(plan):
+        n = p.expr
+        free[p.index] = (not isinstance(n, E.Var) or n.name not in computed) and all(free[k] for k in p.children)
+    hoisted = tuple(p.index for p in plan if free[p.index] and p.op is not None)
+    order: list[tuple[int, object, object]] = []
+    seen: set[int] = set()
+
+    def visit(i: int) -> None:  # post-order: every child before its parent, each node once
+        if i in seen:
+            return
+        seen.add(i)
+        p = plan[i]
+        for k in p.children:
+            visit(k)
+        n = p.expr
+        if isinstance(n, E.Num):
+            order.append((i, E.Num, np.float64(n.value)))
+        elif isinstance(n, E.Param):
+            order.append((i, E.Param, n.name))
+        elif isinstance(n, E.Var):
+            order.append((i, E.Var, (n.name, n.delay)))
+        else:
+            order.append((i, None, None))
+
+    for i in hoisted:
+        visit(i)
+    numbers = tuple((p.index, np.float64(p.expr.value)) for p in plan if isinstance(p.expr, E.Num))
+    params = tuple((p.index, p.expr.name) for p in plan if isinstance(p.expr, E.Param))
+    reads = tuple((p.index, p.expr.name, p.expr.delay) for p in plan if isinstance(p.expr, E.Var))
+    # What backward reads (Op.needs): the value of an op's output or of its inputs. The
+    # root is the variable itself (kept in the history anyway), leaves are references
+    # to the history and the parameters, constants are shared by every step.
+    needed = [False] * len(plan)
+    needed[0] = True
+    for p in plan:
+        if p.op is None or not p.batched:
+            needed[p.index] = True
+            continue
+        if "out" in p.op.needs:
+            needed[p.index] = True
+        if "inputs" in p.op.needs:
+            for k in p.children:
+                needed[k] = True
+    drop = tuple(i for i in range(len(plan)) if not needed[i])
+    instrs = []
+    for p in reversed(plan):
+        if p.op is not None and not free[p.index]:
+            fn = p.op.fast if p.op.fast is not None and not p.ctx else partial(p.op.forward, ctx=p.ctx)
+            kids = p.children
+            # Arity in the tuple, so the loop calls fn(a) or fn(a, b) without building lists.
+            instrs.append((p.index, fn, kids[0] if kids else -1, kids[1] if len(kids) == 2 else -1,
+                           kids if len(kids) > 2 else ()))
+    return _Skeleton(tuple(order), numbers, params, reads, tuple(instrs), drop)
+
+
+def _static(model: Model) -> tuple[dict[str, int], dict[str, int], list[str], list[str], list[str]]:
+    """(max delay of each input and variable, lookahead of each input, parameters, inputs, variables)."""
+    names = model.inputs + model.variables
+    ahead = {}
+    for name in model.inputs:
+        reads = [v.delay for eq in model.equations for v in model.reads(eq) if v.name == name]
+        ahead[name] = max([-d for d in reads] + [0])
+    return ({n: model.max_delay(n) for n in names}, ahead, model.parameters, model.inputs, model.variables)
+
+
+def _size_key(given: Given) -> tuple:
+    """What shape inference reads of the values: the ``dim`` lines and the shape of every value.
+
+    Example:
+        >>> import numpy as np
+        >>> g = Given(sizes={"h": (4,)}, params={"W": np.zeros((4, 3))}, inputs={"x": {1: np.zeros(3)}})
+        >>> _size_key(g)
+        ((('h', (4,)),), (('W', (4, 3)),), (('x', ((1, (3,)),)),), ())
+    """
+    def per_step(d: Mapping[str, Mapping[int, np.ndarray]]) -> tuple:
+        return tuple(sorted((name, tuple(sorted((t, np.shape(a)) for t, a in steps.items())))
+                            for name, steps in d.items()))
+
+    return (tuple(sorted(given.sizes.items())), tuple(sorted((n, np.shape(a)) for n, a in given.params.items())),
+            per_step(given.inputs), per_step(given.initial))
+
+
 class _Runner:
     """Builds the histories and the plan, then runs the steps."""
 
     def __init__(self, model: Model, *, steps, seed, batch, values, keep_nodes) -> None:
         self.model = model
+        # Per model, once: the parameters, inputs and variables, how far back (max delay) and
+        # ahead (lookahead) each is read.
+        self.static = model.memo("forward:static", lambda: _static(model))
         self.batch = batch
         self.lead = () if batch is None else (batch,)
         for eq in model.equations:  # before sizes: an abstract transition has none to infer
@@ -99,10 +215,13 @@ class _Runner:
         given = given_values(model)
         raw = _override(model, given, values, batch) if values else {}
         self.given = given
-        self.shapes = infer_shapes(model, given)
+        # Shapes and the compiled plan follow from the sizes of the values, not from the
+        # numbers: worked out once per model and sizes (a teaching-size pass is mostly this).
+        sizes = _size_key(given)
+        self.shapes = model.memo(("forward:shapes", sizes), lambda: infer_shapes(model, given))
         self.params = {}
         self.drawn: list[str] = []  # what no value gives, drawn from the seeded generator
-        for name in model.parameters:
+        for name in self.static[2]:
             shape = self.shapes.of(name)
             if name not in given.params:
                 self.drawn.append(name)
@@ -113,7 +232,14 @@ class _Runner:
         self.make_inputs(seed, raw)
         self.make_initial(raw)
         self.functions: dict[str, str] = {}
-        self.plan = {eq.target: self.compile(eq) for eq in model.equations}
+
+        def plan() -> tuple[dict[str, list[PlanNode]], dict[str, str], dict[str, _Skeleton]]:
+            plans = {eq.target: self.compile(eq) for eq in model.equations}
+            return plans, self.functions, {target: _skeleton(p, model) for target, p in plans.items()}
+
+        key = ("forward:plan", sizes, self.lead, tuple(sorted(given.functions.items())))
+        self.plan, functions, self.skeletons = model.memo(key, plan)
+        self.functions = dict(functions)
         self.keep_nodes = keep_nodes
 
     # -- values ----------------------------------------------------------------
@@ -123,8 +249,7 @@ class _Runner:
         return self.lead + (shape or ((1,) if self.lead else ()))
 
     def lookahead(self, name: str) -> int:
-        reads = [v.delay for eq in self.model.equations for v in self.model.reads(eq) if v.name == name]
-        return max([-d for d in reads] + [0])
+        return self.static[1][name]
 
     def count_steps(self, steps: int | None) -> int:
         m, g = self.model, self.given
@@ -158,8 +283,8 @@ class _Runner:
     def make_inputs(self, seed: int, raw: dict) -> None:
         """One array per input over steps lo..hi; the history holds views of it (no copies)."""
         self.sequences: dict[str, tuple[int, np.ndarray]] = {}
-        for name in self.model.inputs:
-            lo = min(1, 1 - self.model.max_delay(name))
+        for name in self.static[3]:
+            lo = min(1, 1 - self.static[0][name])
             hi = self.steps + self.lookahead(name)
             shape = self.stored(name)
             given = self.given.inputs.get(name)
@@ -182,8 +307,8 @@ class _Runner:
             self.history[name] = (lo, list(full))
 
     def make_initial(self, raw: dict) -> None:
-        for name in self.model.variables:
-            k = self.model.max_delay(name)
+        for name in self.static[4]:
+            k = self.static[0][name]
             lo = 1 - k
             shape = self.stored(name)
             given = self.given.initial.get(name, {})
@@ -200,7 +325,8 @@ class _Runner:
                                                self.given.span(name))
                     arr = np.broadcast_to(arr.reshape(shape[len(self.lead):]), shape)
                 else:
-                    arr = np.zeros(shape)
+                    hist.append(np.zeros(shape))  # already a fresh float64 array of its own
+                    continue
                 hist.append(np.array(arr, dtype=np.float64))
             self.history[name] = (lo, hist)
 
@@ -250,51 +376,47 @@ class _Runner:
         return plan  # type: ignore[return-value]
 
     # -- running -------------------------------------------------------------------
-    def hoist(self, target: str) -> tuple[dict[int, object], dict[int, list]]:
-        """Evaluate, once for all steps, the subtrees that read no computed variable.
+    def hoist(self, target: str, first: int = 0, count: int | None = None) -> tuple[dict[int, object], dict[int, list]]:
+        """Evaluate, once for steps first+1..first+count, the subtrees that read no computed variable.
 
         ``W x[t]`` depends on inputs and parameters only, so one product over the
-        stacked sequence replaces T small ones (and a parameter-only subtree is a
+        stacked sequence replaces many small ones (and a parameter-only subtree is a
         constant). Returns (node index -> constant, node index -> per-step list).
         Every node keeps its per-step value, so the Trace is the same either way.
         """
         plan = self.plan[target]
-        computed = set(self.model.variables)
-        free = [False] * len(plan)
-        for p in reversed(plan):
-            n = p.expr
-            free[p.index] = (not isinstance(n, E.Var) or n.name not in computed) and all(free[k] for k in p.children)
-        T, lead = self.steps, self.lead
+        T, lead = (self.steps - first if count is None else count), self.lead
         consts: dict[int, object] = {}
         per_step: dict[int, list] = {}
-
-        def value(i: int):
-            p = plan[i]
-            n = p.expr
-            if isinstance(n, E.Num):
-                return np.float64(n.value)
-            if isinstance(n, E.Param):
-                return self.params[n.name]
-            if isinstance(n, E.Var):
-                lo, full = self.sequences[n.name]
-                start = 1 - n.delay - lo
+        stacked: dict[int, np.ndarray] = {}
+        done: dict[int, object] = {}
+        # Children before parents (the skeleton's order); the caller ignores floating-point errors.
+        for i, kind, what in self.skeletons[target].hoist_order:
+            if kind is E.Num:
+                done[i] = what
+            elif kind is E.Param:
+                done[i] = self.params[what]
+            elif kind is E.Var:
+                name, delay = what
+                lo, full = self.sequences[name]
+                start = 1 - delay - lo + first
                 # A trailing axis for scalars, so that they broadcast against vectors along time.
-                return full[start:start + T].reshape((T,) + self.stored(n.name)[:len(lead)] + (-1,))
-            ctx = dict(p.ctx, lead=(T,) + lead) if p.op.name == "concat" else p.ctx
-            out = p.op.forward(*[value(k) for k in p.children], ctx=ctx)
-            if p.batched:
-                shape = self.shapes.node(target, i)
-                per_step[i] = list(np.reshape(out, (T,) + lead + (shape or ((1,) if lead else ()))))
+                done[i] = full[start:start + T].reshape((T,) + self.stored(name)[:len(lead)] + (-1,))
             else:
-                consts[i] = out
-            return out
-
-        with np.errstate(all="ignore"):
-            for p in plan:
-                if free[p.index] and p.op is not None and p.index not in per_step and p.index not in consts:
-                    value(p.index)
+                p = plan[i]
+                ctx = dict(p.ctx, lead=(T,) + lead) if p.op.name == "concat" else p.ctx
+                out = done[i] = p.op.forward(*[done[k] for k in p.children], ctx=ctx)
+                if p.batched:
+                    shape = self.shapes.node(target, i)
+                    stacked[i] = np.reshape(out, (T,) + lead + (shape or ((1,) if lead else ())))
+                    per_step[i] = list(stacked[i])
+                else:
+                    consts[i] = out
         for i, steps in per_step.items():
-            for t, v in enumerate(steps, start=1):
+            # One check for all steps (a finite sum, else the exact test); step by step only to name one.
+            if math.isfinite(np.add.reduce(stacked[i], None)) or np.isfinite(stacked[i]).all():
+                continue
+            for t, v in enumerate(steps, start=first + 1):
                 if not np.isfinite(v).all():
                     vals: list = [None] * len(plan)
                     vals[i] = v
@@ -302,66 +424,106 @@ class _Runner:
         return consts, per_step
 
     def run(self) -> Trace:
-        from functools import partial
-
-        compiled = []
-        for eq in self.model.equations:
-            plan = self.plan[eq.target]
-            consts, per_step = self.hoist(eq.target)
-            template: list = [None] * len(plan)
-            fetch = [(i, steps, -1) for i, steps in per_step.items()]
-            instrs = []
-            for p in plan:
-                n = p.expr
-                if p.index in consts:
-                    template[p.index] = consts[p.index]
-                elif isinstance(n, E.Num):
-                    template[p.index] = np.float64(n.value)
-                elif isinstance(n, E.Param):
-                    template[p.index] = self.params[n.name]
-                elif isinstance(n, E.Var):
-                    lo, hist = self.history[n.name]
-                    fetch.append((p.index, hist, -n.delay - lo))
-            for p in reversed(plan):
-                if p.op is not None and p.index not in consts and p.index not in per_step:
-                    fn = p.op.fast if p.op.fast is not None and not p.ctx else partial(p.op.forward, ctx=p.ctx)
-                    kids = p.children
-                    # Arity in the tuple, so the loop calls fn(a) or fn(a, b) without building lists.
-                    instrs.append((p.index, fn, kids[0] if kids else -1, kids[1] if len(kids) == 2 else -1,
-                                   kids if len(kids) > 2 else ()))
-            fix = None if plan[0].batched else self.stored(eq.target)
-            compiled.append((eq.target, template, fetch, instrs, self.history[eq.target][1], fix))
-        nodes: dict[str, list[list]] | None = {eq.target: [] for eq in self.model.equations} if self.keep_nodes \
-            else None
-        isfinite = np.isfinite
-        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-            for t in range(1, self.steps + 1):
-                for target, template, fetch, instrs, hist, fix in compiled:
-                    vals = template.copy()
-                    for idx, lst, off in fetch:
-                        vals[idx] = lst[t + off]
-                    try:
-                        for idx, fn, a, b, many in instrs:
-                            if b >= 0:
-                                vals[idx] = fn(vals[a], vals[b])
-                            elif many:
-                                vals[idx] = fn(*[vals[k] for k in many])
-                            else:
-                                vals[idx] = fn(vals[a])
-                    except FloatingPointError:
-                        self.fail(target, t, vals, None)
-                    out = vals[0]
-                    if fix is not None:
-                        out = vals[0] = np.broadcast_to(out, fix).copy()
-                    if not isfinite(out).all():
-                        self.fail(target, t, vals, out)
-                    hist.append(out)
-                    if nodes is not None:
-                        nodes[target].append(vals)
+        keep = self.keep_nodes
+        nodes: dict[str, list[list]] | None = {eq.target: [] for eq in self.model.equations} if keep else None
+        # With keep_nodes="backward", the values no backward formula reads are let go after
+        # each step (the Trace works them out again when asked).
+        drop = {eq.target: self.skeletons[eq.target].drop if keep == "backward" else ()
+                for eq in self.model.equations}
+        self.blank_shapes: dict[str, dict[int, tuple]] = {target: {} for target in drop}
+        isfinite, total, finite_number = np.isfinite, np.add.reduce, math.isfinite
+        # Hoisted subtrees are evaluated HOIST_STEPS steps at a time, so that a long sequence
+        # never holds every step of every hoisted product at once.
+        for first in range(0, self.steps, HOIST_STEPS):
+            count = min(HOIST_STEPS, self.steps - first)
+            compiled = []
+            with np.errstate(all="ignore"):
+                hoisted = {eq.target: self.hoist(eq.target, first, count) for eq in self.model.equations}
+            for eq in self.model.equations:
+                plan = self.plan[eq.target]
+                sk = self.skeletons[eq.target]
+                consts, per_step = hoisted[eq.target]
+                template: list = [None] * len(plan)
+                fetch = [(i, steps, -1 - first) for i, steps in per_step.items()]
+                for i, value in consts.items():
+                    template[i] = value
+                for i, value in sk.numbers:
+                    template[i] = value
+                for i, name in sk.params:
+                    template[i] = self.params[name]
+                for i, name, delay in sk.reads:
+                    lo, hist = self.history[name]
+                    fetch.append((i, hist, -delay - lo))
+                fix = None if plan[0].batched else self.stored(eq.target)
+                compiled.append((eq.target, template, fetch, sk.instrs, self.history[eq.target][1], fix,
+                                 drop[eq.target]))
+            del hoisted
+            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                for t in range(first + 1, first + count + 1):
+                    for target, template, fetch, instrs, hist, fix, dropped in compiled:
+                        vals = template.copy()
+                        for idx, lst, off in fetch:
+                            vals[idx] = lst[t + off]
+                        try:
+                            for idx, fn, a, b, many in instrs:
+                                if b >= 0:
+                                    vals[idx] = fn(vals[a], vals[b])
+                                elif many:
+                                    vals[idx] = fn(*[vals[k] for k in many])
+                                else:
+                                    vals[idx] = fn(vals[a])
+                        except FloatingPointError:
+                            self.fail(target, t, vals, None)
+                        out = vals[0]
+                        if fix is not None:
+                            out = vals[0] = np.broadcast_to(out, fix).copy()
+                        # The sum is finite exactly when every entry is, unless it overflows: one
+                        # reduction instead of an isfinite array and its all(), on every step.
+                        try:
+                            fine = finite_number(total(out, None))
+                        except FloatingPointError:
+                            fine = False
+                        if not fine and not isfinite(out).all():
+                            self.fail(target, t, vals, out)
+                        hist.append(out)
+                        if nodes is not None:
+                            if dropped:
+                                if t == 1:
+                                    self.blank_shapes[target] = {i: np.shape(vals[i]) for i in dropped}
+                                for i in dropped:
+                                    vals[i] = None
+                            nodes[target].append(vals)
         trace = Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
-                     self.plan, self.functions)
+                      self.plan, self.functions, refill=self if keep == "backward" else None)
         trace.drawn = tuple(self.drawn)
         return trace
+
+    def refill(self, target: str, t: int, vals: list) -> list:
+        """``vals`` (the kept nodes of ``target`` at step t) with the let-go ones worked out again.
+
+        The same operations on the same values give the same numbers: a node of the step
+        loop from its children, a hoisted one from its block of steps, evaluated whole as
+        the forward pass did (and remembered, so that reading every step costs one pass).
+        """
+        dropped = self.skeletons[target].drop
+        if not dropped:
+            return vals
+        vals = list(vals)
+        memo = self.__dict__.setdefault("_rehoisted", {})
+        block = (t - 1) // HOIST_STEPS
+        instr = self.skeletons[target].instr_of
+        with np.errstate(all="ignore"):
+            for i in reversed(dropped):  # pre-order reversed: children before parents
+                if i in instr:
+                    fn, a, b, many = instr[i]
+                    vals[i] = fn(vals[a], vals[b]) if b >= 0 else fn(*[vals[k] for k in many]) if many \
+                        else fn(vals[a])
+                else:
+                    if (target, block) not in memo:
+                        first = block * HOIST_STEPS
+                        memo[(target, block)] = self.hoist(target, first, min(HOIST_STEPS, self.steps - first))[1]
+                    vals[i] = memo[(target, block)][i][t - 1 - block * HOIST_STEPS]
+        return vals
 
     def fail(self, target: str, t: int, vals: list, out, *, at: int | None = None) -> None:
         """Raise a NumericError naming the variable, the step and the first node that went wrong.
@@ -393,7 +555,7 @@ class _Runner:
 
 
 def forward(model: Model, *, steps: int | None = None, seed: int = 0, batch: int | None = None,
-            values: Mapping[str, object] | None = None, keep_nodes: bool = True) -> Trace:
+            values: Mapping[str, object] | None = None, keep_nodes: bool | str = "backward") -> Trace:
     """Run the model's equations for t = 1..T and keep every value.
 
     Args:
@@ -407,7 +569,11 @@ def forward(model: Model, *, steps: int | None = None, seed: int = 0, batch: int
             file): parameters as arrays; inputs as sequences (first axis time,
             then the batch axis when ``batch`` is set); variables as their
             initial value at step 0 (with a leading batch axis if batched).
-        keep_nodes: keep every intermediate (needed by backprop); False saves memory.
+        keep_nodes: which intermediate values to keep. ``"backward"`` (the default)
+            keeps those backprop reads (products' factors, functions' outputs) and lets
+            the others go (sums, ``W x[t]``): :meth:`Trace.node` works them out again,
+            to the same numbers, when asked. ``True`` keeps every one, ``False`` none
+            (then there are no gradients and no ``Trace.node``).
 
     Raises:
         ShapeError, ValueSpecError: values that do not fit the equations.
@@ -415,4 +581,6 @@ def forward(model: Model, *, steps: int | None = None, seed: int = 0, batch: int
     """
     if batch is not None and batch < 1:
         raise ValueSpecError(f"the batch size must be at least 1, not {batch}")
+    if keep_nodes not in (True, False, "backward"):
+        raise ValueError(f"keep_nodes is True, False or 'backward', not {keep_nodes!r}")
     return _Runner(model, steps=steps, seed=seed, batch=batch, values=values or {}, keep_nodes=keep_nodes).run()

@@ -119,7 +119,7 @@ def backprop(trace, seeds: dict[Key, np.ndarray]) -> tuple[dict[str, np.ndarray]
             if g is None:
                 continue
             plan = trace.plan[eq.target]
-            vals = trace.nodes(eq.target, t)
+            vals = trace.backward_nodes(eq.target, t)
             grads: list = [None] * len(plan)
             grads[0] = g
             # Pre-order puts every parent before its children: one forward sweep is reverse mode.

@@ -46,6 +46,9 @@ class Op:
     backward: Callable[[tuple, np.ndarray, np.ndarray, Ctx], tuple]
     #: The same forward without ``ctx`` (a numpy ufunc), for the step loop's sake.
     fast: Callable[..., np.ndarray] | None = None
+    #: What ``backward`` reads the values of: ``"inputs"``, ``"out"``, both, or neither
+    #: (then only their shapes). The forward pass keeps only those values by default.
+    needs: tuple[str, ...] = ("inputs", "out")
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -194,27 +197,28 @@ def _softmax_b(inputs, out, g, ctx):
     return (out * (g - (g * out).sum(axis=-1, keepdims=True)),)
 
 
-def _unary(name: str, f, df_from_x_out) -> Op:
-    """An element-wise function; ``df_from_x_out(x, out)`` is its derivative."""
-    return Op(name, lambda x, *, ctx: f(x), lambda inputs, out, g, ctx: (g * df_from_x_out(inputs[0], out),), f)
+def _unary(name: str, f, df_from_x_out, needs: tuple[str, ...]) -> Op:
+    """An element-wise function; ``df_from_x_out(x, out)`` is its derivative, reading ``needs``."""
+    return Op(name, lambda x, *, ctx: f(x), lambda inputs, out, g, ctx: (g * df_from_x_out(inputs[0], out),), f,
+              needs)
 
 
 OPS: dict[str, Op] = {
-    "add": Op("add", lambda a, b, *, ctx: a + b, _add_b, np.add),
-    "sub": Op("sub", lambda a, b, *, ctx: a - b, _sub_b, np.subtract),
-    "neg": Op("neg", lambda a, *, ctx: -a, _neg_b, np.negative),
-    "mul": Op("mul", lambda a, b, *, ctx: a * b, _mul_b, np.multiply),
-    "matvec": Op("matvec", _matvec_f, _matvec_b, lambda W, x: x @ W.T),
-    "vecmat": Op("vecmat", _vecmat_f, _vecmat_b, np.matmul),
-    "matmul": Op("matmul", lambda a, b, *, ctx: a @ b, _matmul_b, np.matmul),
-    "concat": Op("concat", _concat_f, _concat_b),
-    "tanh": _unary("tanh", np.tanh, lambda x, y: 1.0 - y * y),
-    "sigmoid": _unary("sigmoid", sigmoid, lambda x, y: y * (1.0 - y)),
-    "relu": Op("relu", _relu_f, _relu_b, lambda x: np.maximum(x, 0.0)),
-    "softmax": Op("softmax", lambda x, *, ctx: softmax(x), _softmax_b, softmax),
-    "exp": _unary("exp", np.exp, lambda x, y: y),
-    "log": _unary("log", np.log, lambda x, y: 1.0 / x),
-    "identity": Op("identity", lambda x, *, ctx: x, lambda inputs, out, g, ctx: (g,), lambda x: x),
+    "add": Op("add", lambda a, b, *, ctx: a + b, _add_b, np.add, ()),
+    "sub": Op("sub", lambda a, b, *, ctx: a - b, _sub_b, np.subtract, ()),
+    "neg": Op("neg", lambda a, *, ctx: -a, _neg_b, np.negative, ()),
+    "mul": Op("mul", lambda a, b, *, ctx: a * b, _mul_b, np.multiply, ("inputs",)),
+    "matvec": Op("matvec", _matvec_f, _matvec_b, lambda W, x: x @ W.T, ("inputs",)),
+    "vecmat": Op("vecmat", _vecmat_f, _vecmat_b, np.matmul, ("inputs",)),
+    "matmul": Op("matmul", lambda a, b, *, ctx: a @ b, _matmul_b, np.matmul, ("inputs",)),
+    "concat": Op("concat", _concat_f, _concat_b, None, ()),
+    "tanh": _unary("tanh", np.tanh, lambda x, y: 1.0 - y * y, ("out",)),
+    "sigmoid": _unary("sigmoid", sigmoid, lambda x, y: y * (1.0 - y), ("out",)),
+    "relu": Op("relu", _relu_f, _relu_b, lambda x: np.maximum(x, 0.0), ("inputs",)),
+    "softmax": Op("softmax", lambda x, *, ctx: softmax(x), _softmax_b, softmax, ("out",)),
+    "exp": _unary("exp", np.exp, lambda x, y: y, ("out",)),
+    "log": _unary("log", np.log, lambda x, y: 1.0 / x, ("inputs",)),
+    "identity": Op("identity", lambda x, *, ctx: x, lambda inputs, out, g, ctx: (g,), lambda x: x, ()),
 }
 
 #: The language's functions (rnnviz.language.expr.FUNCTIONS) -> their op.

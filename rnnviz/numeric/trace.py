@@ -27,6 +27,8 @@ from .shapes import Shapes
 
 __all__ = ["Trace", "PlanNode"]
 
+_ZERO = np.float64(0.0)
+
 
 @dataclass(frozen=True)
 class PlanNode:
@@ -76,7 +78,7 @@ class Trace:
 
     def __init__(self, model: Model, shapes: Shapes, steps: int, batch: int | None, params: dict,
                  history: dict[str, tuple[int, list]], nodes: dict[str, list[list]] | None,
-                 plan: dict[str, list[PlanNode]], functions: dict[str, str]) -> None:
+                 plan: dict[str, list[PlanNode]], functions: dict[str, str], *, refill=None) -> None:
         self.model = model
         self.drawn: tuple[str, ...] = ()
         self.shapes = shapes
@@ -87,6 +89,8 @@ class Trace:
         self.functions = functions
         self._history = history
         self._nodes = nodes
+        # Works out again the nodes the forward pass let go (keep_nodes="backward"), or None.
+        self._refill = refill
 
     def _unbatch(self, name: str, arr):
         if self.batch is not None and self.shapes.of(name) == ():
@@ -150,4 +154,25 @@ class Trace:
             raise ValueError("this trace was run with keep_nodes=False")
         if not 1 <= t <= self.steps:
             raise KeyError(f"{target}[{t}]")
-        return self._nodes[target][t - 1]
+        vals = self._nodes[target][t - 1]
+        return vals if self._refill is None else self._refill.refill(target, t, vals)
+
+    def backward_nodes(self, target: str, t: int) -> list:
+        """The nodes of ``target`` at step ``t`` as backprop reads them.
+
+        A node whose value no backward formula reads (see ``Op.needs``) and that the
+        forward pass let go is an array of its shape that holds no memory (its value
+        is not meaningful); every other node is as in :meth:`nodes`.
+        """
+        if self._nodes is None:
+            raise ValueError("this trace was run with keep_nodes=False")
+        vals = self._nodes[target][t - 1]
+        if self._refill is None:
+            return vals
+        shapes = self._refill.blank_shapes[target]
+        if not shapes:
+            return vals
+        vals = list(vals)
+        for i, shape in shapes.items():
+            vals[i] = np.broadcast_to(_ZERO, shape)
+        return vals

@@ -146,6 +146,7 @@ class _Context:
         self.fullsize: dict[str, str] = {}  # file name -> stand-alone SVG of a wide diagram
         self.memory: dict[str, str] = {}
         self.renders = 0  # how many blocks were really rendered (not from the cache)
+        self.code_stamp: str | None = None  # worked out once per build (see _code_stamp)
 
 
 CONTEXT = _Context()
@@ -164,9 +165,18 @@ def _source_of(src: str, opts: dict) -> tuple[str, str]:
 
 
 def _code_stamp() -> str:
-    """Changes whenever rnnviz's own code changes, so a new version never reuses old drawings."""
-    files = sorted(Path(__file__).parent.glob("*.py"))
-    return ";".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
+    """Changes whenever rnnviz's own code changes, so a new version never reuses old drawings.
+
+    Every module of the package counts (a change to the diagrams or the numbers changes
+    what a block shows); the plugin clears the stamp when a build starts, so that a
+    build stats the files once, not once per block.
+    """
+    if CONTEXT.code_stamp is None:
+        package = Path(__file__).resolve().parent.parent
+        files = sorted(package.rglob("*.py"))
+        CONTEXT.code_stamp = ";".join(f"{f.relative_to(package).as_posix()}:{f.stat().st_size}:"
+                                      f"{f.stat().st_mtime_ns}" for f in files)
+    return CONTEXT.code_stamp
 
 
 def _key(text: str, opts: dict) -> str:

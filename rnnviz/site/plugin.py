@@ -84,6 +84,7 @@ class RnnvizPlugin(BasePlugin):
         base = Path(config.config_file_path or ".").resolve().parent
         fence.CONTEXT.base_dir = base
         fence.CONTEXT.cache_dir = (base / self.config["cache_dir"]) if self.config["cache"] else None
+        fence.CONTEXT.code_stamp = None  # rnnviz's code may have changed since the last build
         fence.CONTEXT.downloads = {}
         fence.CONTEXT.fullsize = {}
         extra_css = list(_CSS)
@@ -125,31 +126,62 @@ class RnnvizPlugin(BasePlugin):
         fence.CONTEXT.page = None
 
     def _write_downloads(self, folder: Path) -> None:
-        """SVG, PNG and PDF of every block with ``download=NAME`` (cached by content hash)."""
+        """SVG, PNG and PDF of every block with ``download=NAME`` (cached by content hash).
+
+        The diagrams are built one after the other (the parser is shared), then rendered
+        two at a time: each render is a Graphviz process, so two cores draw at once.
+        """
         if not fence.CONTEXT.downloads:
             return
         folder.mkdir(parents=True, exist_ok=True)
+        dpi = self.config["dpi"]
+        jobs = []  # (name, diagram, [(ext, target, cached)])
         for name, (file, text, opts, _page) in sorted(fence.CONTEXT.downloads.items()):
-            key = fence._key(text, {**opts, "dpi": self.config["dpi"]})
-            diagram = None
+            key = fence._key(text, {**opts, "dpi": dpi})
+            todo = []
             for ext in ("svg", "png", "pdf"):
                 cached = fence.CONTEXT.cache_dir / f"{key}.{ext}" if fence.CONTEXT.cache_dir else None
                 target = folder / f"{name}.{ext}"
                 if cached is not None and cached.is_file():
                     shutil.copyfile(cached, target)
-                    continue
+                else:
+                    todo.append((ext, target, cached))
+            if not todo:
+                continue
+            try:
+                diagram = fence._diagram(fence._load(file, text, opts), opts)
+            except RnnvizError as err:
+                raise PluginError(f"rnnviz: download '{name}': {err.format()}") from None
+            except ImportError as err:  # a part of rnnviz this version does not have yet
+                fence.log.info("rnnviz: no download files: %s", err)
+                return
+            except Exception as err:  # a bug: name the download, keep building the rest
+                fence.log.warning("rnnviz: download '%s' failed: %s: %s", name, type(err).__name__, err)
+                continue
+            jobs.append((name, diagram, todo))
+
+        def render(job) -> BaseException | None:
+            name, diagram, todo = job
+            for ext, target, cached in todo:
                 try:
-                    if diagram is None:
-                        diagram = fence._diagram(fence._load(file, text, opts), opts)
-                    diagram.save(str(target), format=ext, dpi=self.config["dpi"])
-                except RnnvizError as err:
-                    raise PluginError(f"rnnviz: download '{name}': {err.format()}") from None
-                except ImportError as err:  # a part of rnnviz this version does not have yet
-                    fence.log.info("rnnviz: no download files: %s", err)
-                    return
-                except Exception as err:  # a bug: name the download, keep building the rest
-                    fence.log.warning("rnnviz: download '%s' failed: %s: %s", name, type(err).__name__, err)
-                    break
+                    diagram.save(str(target), format=ext, dpi=dpi)
+                except Exception as err:  # reported below, in name order
+                    return err
                 if cached is not None:
                     cached.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(target, cached)
+            return None
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            outcomes = list(pool.map(render, jobs))
+        for (name, _, _), err in zip(jobs, outcomes):
+            if err is None:
+                continue
+            if isinstance(err, RnnvizError):
+                raise PluginError(f"rnnviz: download '{name}': {err.format()}") from None
+            if isinstance(err, ImportError):
+                fence.log.info("rnnviz: no download files: %s", err)
+                return
+            fence.log.warning("rnnviz: download '%s' failed: %s: %s", name, type(err).__name__, err)

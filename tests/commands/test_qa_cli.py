@@ -208,3 +208,16 @@ def test_target_errors_point_into_the_option_given(target):
     with pytest.raises(TargetError) as info:
         gradients(model, trace, target)
     assert info.value.format().startswith("--of:1:1: ")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["draw", "--help"], ["run", "--help"], ["grad", "--help"]])
+def test_help_does_not_start_the_parser_or_numpy(argv):
+    """--help only prints: it imports neither lark (the parser) nor numpy."""
+    import subprocess
+    import sys
+
+    code = ("import sys, runpy\nsys.argv = ['rnnviz'] + sys.argv[1:]\n"
+            "try:\n    runpy.run_module('rnnviz', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('lark', 'numpy', 'matplotlib') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

@@ -73,6 +73,20 @@ def test_clean_svg_prefixes_ids_and_references():
     assert 'href="#other"' in out
 
 
+def test_graphviz_prefixes_the_ids_itself():
+    """render_svg hands Graphviz the prefix as the graph id: every id carries it, nothing is rewritten."""
+    d = draw(_model(EXAMPLES / "lstm.rnn"), "unrolled", 3)
+    prefix = render.diagram_prefix(d.dot())
+    raw = render.render(d.dot(), "svg", graph_id=prefix).decode()
+    ids = re.findall(r'\bid="([^"]+)"', raw)
+    assert ids and all(i == prefix or i.startswith((prefix + "_", "a_" + prefix + "_")) for i in ids)
+    assert not render._foreign_id(raw, prefix)
+    svg = d.svg()
+    assert svg == render.clean_svg(raw, prefix, title=d._alt)
+    ids = re.findall(r'\bid="([^"]+)"', svg)
+    assert len(ids) == len(set(ids)) and all(i.startswith(prefix) or i.startswith("a_" + prefix) for i in ids)
+
+
 @pytest.mark.parametrize("fmt, magic", [("png", b"\x89PNG"), ("pdf", b"%PDF")])
 def test_png_and_pdf(fmt, magic):
     """PNG and PDF come out of Graphviz with their file signatures."""

@@ -205,3 +205,48 @@ def test_caret_sits_under_the_column():
     source_line, caret_line = info.value.excerpt().splitlines()
     assert source_line.strip() == "h[t] = tanh(W h[t-1]))"
     assert caret_line.index("^") - 2 == 21
+
+
+def test_generated_parser_is_up_to_date_with_the_grammar():
+    """_lark_parser.py was generated from the grammar as it is now (scripts/generate_parser.py).
+
+    A stale parser would read the old grammar without a word: the header records the
+    grammar's SHA-256, and parsing with lark itself, from the grammar file, gives the
+    same trees and the same errors on every example and on broken input.
+    """
+    import hashlib
+    from pathlib import Path
+
+    lark = pytest.importorskip("lark")
+    from rnnviz.language import _lark_parser, parse
+    from rnnviz.language.postlex import NewlinesInBrackets
+
+    root = Path(parse.__file__).parent
+    grammar = (root / "grammar" / "rnnviz.lark").read_bytes()
+    header = (root / "_lark_parser.py").read_text(encoding="utf-8").splitlines()[:4]
+    assert f"grammar sha256 {hashlib.sha256(grammar).hexdigest()}" in header[2], \
+        "the grammar changed: run python scripts/generate_parser.py"
+    reference = lark.Lark(grammar.decode("utf-8"), parser="lalr", lexer="contextual", postlex=NewlinesInBrackets(),
+                          propagate_positions=True, maybe_placeholders=False)
+    ours = _lark_parser.Lark_StandAlone(postlex=NewlinesInBrackets())
+    examples = sorted((root.parent.parent / "examples").glob("*.rnn"))
+    texts = [p.read_text(encoding="utf-8") for p in examples] + ["h[t] = tanh(W h[t-1]\n", "h[t] = = 1\n", "h[t] = W $ h\n"]
+
+    def plain(node):
+        """A tree as nested tuples: rule names, and each token with its type, text and position."""
+        if hasattr(node, "children"):
+            meta = node.meta
+            where = (meta.line, meta.column, meta.end_line, meta.end_column) if not meta.empty else None
+            return (str(node.data), where, tuple(plain(c) for c in node.children))
+        return (node.type, str(node), node.line, node.column, node.end_line, node.end_column)
+
+    def result(parser, errors, text):
+        parser.options.postlex.text = text
+        try:
+            return plain(parser.parse(text))
+        except errors as err:
+            return type(err).__name__, err.line, err.column
+
+    for text in texts:
+        want = result(reference, lark.exceptions.UnexpectedInput, text)
+        assert result(ours, _lark_parser.UnexpectedInput, text) == want, text

@@ -314,3 +314,49 @@ def test_values_step_zero_only_where_something_is_read_back():
     tr = forward(load_model("h[t] = h[t-1] + x[t-1] + y[t]\nx = [1, 2]\ny = [1, 1]\nx_0 = 4, h_0 = 1"))
     assert float(tr.values["h"][0]) == 1.0 and float(tr.values["x"][0]) == 4.0
     assert tr.values["y"][0] is None
+
+
+LSTM_SMALL = """
+f[t] = sigmoid(W_f x[t] + U_f h[t-1] + b_f)
+i[t] = sigmoid(W_i x[t] + U_i h[t-1] + b_i)
+o[t] = sigmoid(W_o x[t] + U_o h[t-1] + b_o)
+c~[t] = tanh(W_c x[t] + U_c h[t-1] + b_c)
+c[t] = f[t] * c[t-1] + i[t] * c~[t]
+h[t] = o[t] * tanh(c[t])
+dim x = 3, h = 4
+"""
+
+
+@pytest.mark.parametrize("batch, steps", [(None, 4), (3, 300)])
+def test_lean_trace_gives_every_node_and_gradient_of_the_full_one(batch, steps):
+    """keep_nodes="backward" lets sums go, yet every node and every gradient is bit for bit the same.
+
+    300 steps run the hoisted products in more than one block of steps.
+    """
+    from rnnviz.numeric.grad import gradients
+
+    m = load_model(LSTM_SMALL)
+    full = forward(m, batch=batch, steps=steps, seed=2, keep_nodes=True)
+    lean = forward(m, batch=batch, steps=steps, seed=2)
+    for eq in m.equations:
+        for t in (1, 2, steps // 2, steps):
+            for a, b in zip(full.nodes(eq.target, t), lean.nodes(eq.target, t)):
+                assert np.array_equal(a, b), (eq.target, t)
+    g_full, g_lean = gradients(m, full, "sum(h)"), gradients(m, lean, "sum(h)")
+    for k in g_full.params:
+        assert np.array_equal(g_full.params[k], g_lean.params[k]), k
+    assert g_full.nodes.keys() == g_lean.nodes.keys()
+    assert all(np.array_equal(g_full.nodes[k], g_lean.nodes[k]) for k in g_full.nodes)
+
+
+def test_lean_trace_keeps_only_what_backward_reads():
+    """Of an LSTM gate sigmoid(W x + U h + b), the step keeps the gate, not W x, U h or the sums."""
+    m = load_model(LSTM_SMALL)
+    tr = forward(m, batch=2, steps=3)
+    plan, kept = tr.plan["f"], tr._nodes["f"][0]
+    let_go = {type(plan[i].expr).__name__ for i, v in enumerate(kept) if v is None}
+    assert let_go == {"Add", "Prod"}
+    assert kept[0] is not None
+    # h = o * tanh(c): tanh(c) is a factor of a product, so it is kept.
+    h_plan, h_kept = tr.plan["h"], tr._nodes["h"][0]
+    assert all(v is not None for p, v in zip(h_plan, h_kept))

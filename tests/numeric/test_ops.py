@@ -72,6 +72,28 @@ def test_backward_matches_finite_differences(name, inputs, ctx):
         np.testing.assert_allclose(gg, ww, atol=1e-6)
 
 
+@pytest.mark.parametrize("name,inputs,ctx", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_backward_reads_only_what_it_declares(name, inputs, ctx):
+    """What an op's ``needs`` leaves out, its backward reads the shape of, never the value.
+
+    The forward pass keeps only the declared values; a backward reading another one
+    would compute from a placeholder. Here the undeclared values are NaN: the gradient
+    must not change.
+    """
+    op = OPS[name]
+    out = op.forward(*inputs, ctx=ctx)
+    g = rng.normal(size=np.shape(out))
+    want = op.backward(tuple(inputs), out, g, ctx)
+
+    def blank(a):
+        return np.broadcast_to(np.float64(np.nan), np.shape(a))
+
+    ins = tuple(inputs) if "inputs" in op.needs else tuple(blank(a) for a in inputs)
+    got = op.backward(ins, out if "out" in op.needs else blank(out), g, ctx)
+    for gg, ww in zip(got, want):
+        np.testing.assert_array_equal(gg, ww)
+
+
 @pytest.mark.parametrize("name", sorted(n for n in OPS if OPS[n].fast is not None))
 def test_fast_forward_equals_forward(name):
     """The ctx-free fast path computes the same as forward."""

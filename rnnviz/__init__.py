@@ -44,10 +44,10 @@ from .language import (
     parse_text,
 )
 from .lazy import lazy_exports
-from .version import __version__
 
 # Public name -> module that defines it (relative to this package); loaded on first use.
 _LAZY = {
+    "__version__": "version",  # read from the metadata (or pyproject.toml) when asked for
     "draw": "diagrams.diagram",
     "Diagram": "diagrams.diagram",
     "forward": "numeric.forward_pass",
@@ -67,7 +67,6 @@ _LAZY = {
 }
 
 __all__ = [
-    "__version__",
     "RnnvizError",
     "ParseError",
     "ModelError",

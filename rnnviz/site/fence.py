@@ -37,7 +37,7 @@ from pathlib import Path
 from pymdownx.superfences import SuperFencesException
 
 from ..errors import RnnvizError
-from ..version import __version__
+from ..version import version
 
 try:  # Inside MkDocs an unknown option aborts the build with a clean message.
     from mkdocs.exceptions import PluginError as _BuildError
@@ -170,7 +170,7 @@ def _code_stamp() -> str:
 
 
 def _key(text: str, opts: dict) -> str:
-    blob = json.dumps([__version__, _code_stamp(), text, sorted((k, str(v)) for k, v in opts.items())])
+    blob = json.dumps([version(), _code_stamp(), text, sorted((k, str(v)) for k, v in opts.items())])
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

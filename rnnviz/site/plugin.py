@@ -140,7 +140,7 @@ class RnnvizPlugin(BasePlugin):
                     continue
                 try:
                     if diagram is None:
-                        diagram = fence._diagram(fence._load(file, text, opts), opts)
+                        diagram = fence._diagram(fence._load(file, text), opts)
                     diagram.save(str(target), format=ext, dpi=self.config["dpi"])
                 except RnnvizError as err:
                     raise PluginError(f"rnnviz: download '{name}': {err.format()}") from None

@@ -84,8 +84,27 @@ __all__ = [
     "build_model",
     "load_model",
     "load",
+    "load_ipython_extension",
     *_LAZY,
 ]
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext rnnviz`` in IPython or Jupyter: adds the ``%%rnnviz`` cell magic."""
+    from .site.jupyter import load_ipython_extension as load_extension
+
+    load_extension(ipython)
+
+
+def _model_html(model: Model) -> str:
+    from .site.jupyter import model_html
+
+    return model_html(model)
+
+
+# A Model in a notebook shows its equations and its folded diagram; the language stage
+# only holds the slot, so that it never imports the diagrams.
+Model.html_renderer = _model_html
 
 
 def load(path: str) -> Model:

@@ -28,7 +28,7 @@ from pathlib import Path
 from ..errors import RnnvizError
 from ..version import version
 
-__all__ = ["BLOCK", "BlockOptionError", "OPTIONS", "PLACEHOLDER", "SHOWS", "VIEWS", "cache_key",
+__all__ = ["ASSETS", "BLOCK", "BlockOptionError", "OPTIONS", "PLACEHOLDER", "SHOWS", "VIEWS", "cache_key",
            "diagram", "error_box", "error_message", "finish", "load", "parse_header", "parse_options",
            "read_source", "render", "with_prefix", "wrap"]
 
@@ -39,6 +39,8 @@ BLOCK = "<rnnviz block>"
 #: Stands for a block's id prefix in rendered HTML until the page says which is free.
 PLACEHOLDER = "rnnvizPREFIX"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: The CSS, JS and KaTeX files that a site with rnnviz blocks ships.
+ASSETS = Path(__file__).parent / "assets"
 
 
 class BlockOptionError(RnnvizError):

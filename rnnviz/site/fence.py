@@ -38,7 +38,7 @@ from pymdownx.superfences import SuperFencesException
 from ..errors import RnnvizError
 from . import blocks
 from .blocks import BLOCK as _BLOCK
-from .blocks import OPTIONS, BlockOptionError
+from .blocks import ASSETS, OPTIONS, BlockOptionError
 
 try:  # Inside MkDocs an unknown option aborts the build with a clean message.
     from mkdocs.exceptions import PluginError as _BuildError
@@ -48,10 +48,6 @@ except ImportError:  # pragma: no cover - the fence also works without MkDocs
 __all__ = ["FENCE", "FenceOptionError", "fence_format", "fence_validator", "parse_options", "ASSETS", "OPTIONS"]
 
 log = logging.getLogger("mkdocs.plugins.rnnviz")
-
-#: Files shipped into ``assets/rnnviz/`` of a site.
-ASSETS = Path(__file__).parent / "assets"
-
 
 class FenceOptionError(SuperFencesException, _BuildError):
     """An unknown option or a bad option value in a fence header (stops the build)."""

@@ -39,6 +39,8 @@ CELL = "<cell>"
 _USED: set[str] = set()
 #: Options that make files for a site and mean nothing in a notebook.
 _SITE_ONLY = ("download",)
+#: Graphviz wraps nodes in links (for their tooltips); notebooks underline links.
+_STYLE = "<style>.rnnviz svg a, .rnnviz svg a:hover { text-decoration: none; border: 0; }</style>"
 
 
 class _HTML:
@@ -62,7 +64,7 @@ def model_html(model) -> str:
         svg = blocks.render(model, {})
     except RnnvizError as err:  # no Graphviz here: the equations still show
         return math + f'<p class="rnnviz-note">(no diagram: {err.message})</p>'
-    return math + blocks.finish(svg, blocks.cache_key(model.source, {"view": "folded"}), _USED, {})
+    return _STYLE + math + blocks.finish(svg, blocks.cache_key(model.source, {"view": "folded"}), _USED, {})
 
 
 def cell_html(line: str, cell: str) -> str:
@@ -79,7 +81,7 @@ def cell_html(line: str, cell: str) -> str:
                                           "diagram with rnnviz.draw(...).save(path)")
     name, text = blocks.read_source(cell, opts, Path.cwd())
     body = blocks.render(blocks.load(name, text), opts)
-    return blocks.finish(body, blocks.cache_key(text, opts), _USED, opts)
+    return _STYLE + blocks.finish(body, blocks.cache_key(text, opts), _USED, opts)
 
 
 def rnnviz_magic(line: str, cell: str):

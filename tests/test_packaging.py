@@ -2,18 +2,16 @@
 does not see this checkout, and with pipx.
 
 The tests only ever import the checkout otherwise, so a module or data file left out of the
-wheel would go unnoticed; here the wheel is built with ``python -m build`` (sdist first, the
-wheel from the sdist, as a package index would), installed into a fresh venv, and the
-installed ``rnnviz`` draws, runs, differentiates and plots, and its MkDocs plugin builds a
-site, from a folder that holds nothing of the checkout.
+wheel would go unnoticed. Here the README's own install commands run in a copy of the
+project with a fresh venv (tests/installs.py), and the installed ``rnnviz`` draws, runs,
+differentiates and plots, and its MkDocs plugin builds a site, from a folder that holds
+nothing of the checkout; the sdist of ``python -m build`` carries the whole project.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 import zipfile
@@ -22,69 +20,34 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.installs import project_version, run
 
 pytestmark = pytest.mark.slow
-
-#: What a working checkout holds that is no source: build output anywhere, and at the top
-#: the folders that the set-up, the site build and the demo write.
-_ANYWHERE = shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", "*.pyc", ".hypothesis", ".pytest_cache")
-_AT_THE_TOP = {".venv", "venv", "site", "out", "dist", "build", ".cache", "test-artifacts"}
+_project_version = project_version
 
 
-def _not_source(folder: str, names: list[str]) -> set[str]:
-    skip = set(_ANYWHERE(folder, names))
-    return skip | (_AT_THE_TOP & set(names) if Path(folder) == ROOT else set())
+def _run(cmd: list, cwd: Path, timeout: float = 300):
+    return run(cmd, cwd=cwd, timeout=timeout)
 
 
-def _project_version() -> str:
-    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    return re.search(r'(?m)^version\s*=\s*"([^"]+)"', text).group(1)
+@pytest.fixture(scope="session")
+def venv(installed) -> Path:
+    return installed.venv
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    """The environment without anything that would let Python find the checkout."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "PIP_REQUIRE_VIRTUALENV")}
-    env.update(NO_MKDOCS_2_WARNING="1", PIP_DISABLE_PIP_VERSION_CHECK="1", **extra)
-    return env
-
-
-def _run(cmd: list[str], cwd: Path, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=_clean_env(**env))
-    assert done.returncode == 0, f"{' '.join(map(str, cmd))} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
-    return done
-
-
-@pytest.fixture(scope="module")
-def source(tmp_path_factory) -> Path:
-    """A copy of the checkout (the build writes its egg-info beside the sources)."""
-    src = tmp_path_factory.mktemp("src") / "rnnviz"
-    shutil.copytree(ROOT, src, ignore=_not_source)
-    return src
-
-
-@pytest.fixture(scope="module")
-def dist(source, tmp_path_factory) -> Path:
-    """The folder holding the sdist and the wheel of ``python -m build``."""
-    out = tmp_path_factory.mktemp("dist")
-    _run([sys.executable, "-m", "build", "--outdir", out, source], cwd=source)
-    return out
-
-
-@pytest.fixture(scope="module")
-def wheel(dist) -> Path:
-    (found,) = dist.glob("rnnviz-*.whl")
+@pytest.fixture(scope="session")
+def wheel(installed) -> Path:
+    (found,) = (installed.source / "dist").glob("rnnviz-*.whl")
     return found
 
 
 @pytest.fixture(scope="module")
-def venv(wheel, tmp_path_factory) -> Path:
-    """A fresh virtual environment (no system site-packages) with the wheel and its docs extra."""
-    where = tmp_path_factory.mktemp("venv") / "env"
-    _run([sys.executable, "-m", "venv", where], cwd=where.parent)
-    _run([where / "bin" / "python", "-m", "pip", "install", "-q", f"{wheel}[docs]"], cwd=where.parent)
-    return where
+def sdist(installed, tmp_path_factory) -> Path:
+    """The source distribution of ``python -m build --sdist``."""
+    out = tmp_path_factory.mktemp("sdist")
+    _run([sys.executable, "-m", "build", "--sdist", "--outdir", out, installed.source], cwd=installed.source)
+    (found,) = out.glob("rnnviz-*.tar.gz")
+    return found
 
 
 def _package_files() -> set[str]:
@@ -109,9 +72,8 @@ def test_the_wheel_holds_every_module_grammar_and_asset(wheel):
         "the wheel installs only the package"
 
 
-def test_the_sdist_is_the_whole_project(dist):
+def test_the_sdist_is_the_whole_project(sdist):
     """The source distribution carries the package and what its tests and site need."""
-    (sdist,) = dist.glob("rnnviz-*.tar.gz")
     with tarfile.open(sdist) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
     missing = sorted(_package_files() - names)
@@ -164,15 +126,10 @@ def test_the_installed_plugin_builds_a_fresh_mkdocs_site(venv, tmp_path):
         assert (tmp_path / "site" / "assets" / "rnnviz" / asset).is_file(), asset
 
 
-def test_pipx_installs_the_project_from_its_folder(source, tmp_path):
-    """``pipx install .`` in the project's folder gives a working ``rnnviz`` on the PATH it chose."""
-    tools = tmp_path / "tools"
-    _run([sys.executable, "-m", "venv", tools], cwd=tmp_path)
-    _run([tools / "bin" / "python", "-m", "pip", "install", "-q", "pipx"], cwd=tmp_path)
-    home, bin_dir = tmp_path / "pipx", tmp_path / "bin"
-    _run([tools / "bin" / "pipx", "install", "."], cwd=source, PIPX_HOME=str(home), PIPX_BIN_DIR=str(bin_dir),
-         PIPX_MAN_DIR=str(tmp_path / "man"))
+def test_pipx_installs_the_project_from_its_folder(installed, tmp_path):
+    """After ``pipx install .`` the ``rnnviz`` that pipx put on its PATH draws."""
+    rnnviz = installed.pipx_bin / "rnnviz"
+    assert _run([rnnviz, "--version"], cwd=tmp_path).stdout == f"rnnviz {_project_version()}\n"
     shutil.copyfile(ROOT / "examples" / "relu_1d.rnn", tmp_path / "relu.rnn")
-    assert _run([bin_dir / "rnnviz", "--version"], cwd=tmp_path).stdout == f"rnnviz {_project_version()}\n"
-    _run([bin_dir / "rnnviz", "draw", "relu.rnn", "-o", "relu.svg"], cwd=tmp_path)
-    assert (tmp_path / "relu.svg").is_file()
+    _run([rnnviz, "draw", "relu.rnn", "-o", "relu.svg"], cwd=tmp_path)
+    assert (tmp_path / "relu.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")

@@ -35,3 +35,7 @@ def examples_dir() -> Path:
 def example_path(request) -> Path:
     """Each bundled example in turn."""
     return request.param
+
+
+# The fixture sites and Sphinx projects are inputs, not tests (two conf.py would clash).
+collect_ignore_glob = ["site/data/*"]

@@ -126,6 +126,40 @@ def test_the_installed_plugin_builds_a_fresh_mkdocs_site(venv, tmp_path):
         assert (tmp_path / "site" / "assets" / "rnnviz" / asset).is_file(), asset
 
 
+def test_the_installed_mkdocs_serves_the_fence(venv, tmp_path):
+    """``mkdocs serve`` of the venv renders a page with a fence, served on the loopback address."""
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    from tests.installs import clean_env
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "mkdocs.yml").write_text("site_name: Course\nplugins:\n  - rnnviz\n", encoding="utf-8")
+    (tmp_path / "docs" / "index.md").write_text("# RNN\n\n```rnnviz\nh[t] = tanh(W h[t-1] + U x[t])\n```\n",
+                                                encoding="utf-8")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([str(venv / "bin" / "mkdocs"), "serve", "--no-livereload", "-a", f"127.0.0.1:{port}"],
+                              cwd=tmp_path, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        page, deadline = "", time.monotonic() + 120
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as reply:
+                    page = reply.read().decode("utf-8")
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert page, server.stderr.read().decode() if server.poll() is not None else "no answer from mkdocs serve"
+        assert "<svg" in page and 'class="rnnviz rnnviz-diagram"' in page
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def test_pipx_installs_the_project_from_its_folder(installed, tmp_path):
     """After ``pipx install .`` the ``rnnviz`` that pipx put on its PATH draws."""
     rnnviz = installed.pipx_bin / "rnnviz"

@@ -23,13 +23,6 @@ from tests.conftest import ROOT
 from tests.installs import project_version, run
 
 pytestmark = pytest.mark.slow
-_project_version = project_version
-
-
-def _run(cmd: list, cwd: Path, timeout: float = 300):
-    return run(cmd, cwd=cwd, timeout=timeout)
-
-
 @pytest.fixture(scope="session")
 def venv(installed) -> Path:
     return installed.venv
@@ -45,7 +38,7 @@ def wheel(installed) -> Path:
 def sdist(installed, tmp_path_factory) -> Path:
     """The source distribution of ``python -m build --sdist``."""
     out = tmp_path_factory.mktemp("sdist")
-    _run([sys.executable, "-m", "build", "--sdist", "--outdir", out, installed.source], cwd=installed.source)
+    run([sys.executable, "-m", "build", "--sdist", "--outdir", out, installed.source], cwd=installed.source)
     (found,) = out.glob("rnnviz-*.tar.gz")
     return found
 
@@ -63,7 +56,7 @@ def test_the_wheel_holds_every_module_grammar_and_asset(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = sorted(_package_files() - names)
     assert missing == [], f"not in {wheel.name}: {missing}"
-    assert wheel.name == f"rnnviz-{_project_version()}-py3-none-any.whl"
+    assert wheel.name == f"rnnviz-{project_version()}-py3-none-any.whl"
     meta = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     entry_points = zipfile.ZipFile(wheel).read(meta).decode()
     assert "rnnviz = rnnviz.cli:main" in entry_points
@@ -86,12 +79,12 @@ def test_the_sdist_is_the_whole_project(sdist):
 
 def test_the_installed_rnnviz_is_the_wheel_not_the_checkout(venv, tmp_path):
     """In the venv, ``import rnnviz`` finds the installed copy and its version is pyproject's."""
-    done = _run([venv / "bin" / "python", "-c", "import rnnviz, sys; print(rnnviz.__file__); print(rnnviz.__version__)"],
+    done = run([venv / "bin" / "python", "-c", "import rnnviz, sys; print(rnnviz.__file__); print(rnnviz.__version__)"],
                 cwd=tmp_path)
     where, version = done.stdout.split()
     assert Path(where).resolve().is_relative_to(venv.resolve()), where
-    assert version == _project_version()
-    assert _run([venv / "bin" / "rnnviz", "--version"], cwd=tmp_path).stdout == f"rnnviz {_project_version()}\n"
+    assert version == project_version()
+    assert run([venv / "bin" / "rnnviz", "--version"], cwd=tmp_path).stdout == f"rnnviz {project_version()}\n"
 
 
 def test_the_installed_command_draws_runs_differentiates_and_plots(venv, tmp_path):
@@ -99,15 +92,15 @@ def test_the_installed_command_draws_runs_differentiates_and_plots(venv, tmp_pat
     shutil.copyfile(ROOT / "examples" / "relu_1d.rnn", tmp_path / "relu.rnn")
     shutil.copyfile(ROOT / "examples" / "lstm.rnn", tmp_path / "lstm.rnn")
     rnnviz = venv / "bin" / "rnnviz"
-    _run([rnnviz, "draw", "relu.rnn", "--view", "unrolled", "--values", "-o", "relu.svg"], cwd=tmp_path)
+    run([rnnviz, "draw", "relu.rnn", "--view", "unrolled", "--values", "-o", "relu.svg"], cwd=tmp_path)
     assert (tmp_path / "relu.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
-    _run([rnnviz, "draw", "lstm.rnn", "--view", "cell", "-o", "cell.png"], cwd=tmp_path)
+    run([rnnviz, "draw", "lstm.rnn", "--view", "cell", "-o", "cell.png"], cwd=tmp_path)
     assert (tmp_path / "cell.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    table = _run([rnnviz, "run", "relu.rnn"], cwd=tmp_path).stdout.splitlines()
+    table = run([rnnviz, "run", "relu.rnn"], cwd=tmp_path).stdout.splitlines()
     assert [row.split()[-1] for row in table[2:]] == ["6", "0", "3"], table
-    grads = _run([rnnviz, "grad", "relu.rnn", "--of", "h[3]"], cwd=tmp_path).stdout
+    grads = run([rnnviz, "grad", "relu.rnn", "--of", "h[3]"], cwd=tmp_path).stdout
     assert re.search(r"(?m)^\s*W\s+=\s+1$", grads), grads
-    _run([rnnviz, "plot", "relu.rnn", "-o", "steps.png"], cwd=tmp_path)
+    run([rnnviz, "plot", "relu.rnn", "-o", "steps.png"], cwd=tmp_path)
     assert (tmp_path / "steps.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -119,7 +112,7 @@ def test_the_installed_plugin_builds_a_fresh_mkdocs_site(venv, tmp_path):
         "# RNN\n\n```rnnviz {view=unrolled unroll=3}\nh[t] = tanh(W h[t-1] + U x[t])\n```\n\n"
         "```rnnviz {show=table}\nh[t] = relu(V h[t-1] + W x[t])\nV = -3, W = 3, h[0] = 0, x = [2, 3, 1]\n```\n",
         encoding="utf-8")
-    _run([venv / "bin" / "mkdocs", "build", "--strict"], cwd=tmp_path)
+    run([venv / "bin" / "mkdocs", "build", "--strict"], cwd=tmp_path)
     page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert page.count("<svg") >= 1 and 'class="rnnviz rnnviz-table"' in page
     for asset in ("rnnviz.css", "rnnviz.js", "katex.min.js"):
@@ -163,7 +156,7 @@ def test_the_installed_mkdocs_serves_the_fence(venv, tmp_path):
 def test_pipx_installs_the_project_from_its_folder(installed, tmp_path):
     """After ``pipx install .`` the ``rnnviz`` that pipx put on its PATH draws."""
     rnnviz = installed.pipx_bin / "rnnviz"
-    assert _run([rnnviz, "--version"], cwd=tmp_path).stdout == f"rnnviz {_project_version()}\n"
+    assert run([rnnviz, "--version"], cwd=tmp_path).stdout == f"rnnviz {project_version()}\n"
     shutil.copyfile(ROOT / "examples" / "relu_1d.rnn", tmp_path / "relu.rnn")
-    _run([rnnviz, "draw", "relu.rnn", "-o", "relu.svg"], cwd=tmp_path)
+    run([rnnviz, "draw", "relu.rnn", "-o", "relu.svg"], cwd=tmp_path)
     assert (tmp_path / "relu.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")

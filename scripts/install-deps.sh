@@ -65,17 +65,14 @@ fi
 
 # --- LaTeX and PDF tools for the exercise sheets (--test only) ------------------------
 # `rnnviz exercise --format tex` writes sheets for pdflatex, and the tests compile them and
-# count the pages of `rnnviz draw --frames` with pdfinfo. Skipped when already present.
+# count the pages of `rnnviz draw --frames` with pdfinfo (poppler-utils, installed above).
+# Skipped when already present.
 if [ "$want_test" = 1 ]; then
     sheet_missing=()
     command -v pdflatex >/dev/null 2>&1 || sheet_missing+=(texlive-latex-base texlive-latex-extra)
-    command -v pdfinfo >/dev/null 2>&1 || sheet_missing+=(poppler-utils)
     if [ "${#sheet_missing[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
-        SUDO=""
-        [ "$(id -u)" -ne 0 ] && SUDO="sudo"
         echo "==> installing LaTeX and PDF tools: ${sheet_missing[*]}"
-        $SUDO apt-get update -q
-        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${sheet_missing[@]}"
+        apt_install "${sheet_missing[@]}"
     elif [ "${#sheet_missing[@]}" -gt 0 ]; then
         echo "install-deps.sh: missing ${sheet_missing[*]} (the LaTeX sheet tests will be skipped)" >&2
     fi

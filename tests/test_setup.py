@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-TOOLS = ("dot", "chromium", "chromedriver", "pdfinfo")
+TOOLS = ("dot", "chromium", "chromedriver", "pdfinfo", "pdflatex")
 #: What the script itself runs; the PATH of a run holds only these and the stand-ins.
 UTILITIES = ("bash", "sh", "cat", "dirname", "basename", "mkdir", "rm", "sed", "yes", "head", "id", "env")
 
@@ -116,7 +116,7 @@ def test_the_stamp_counts_only_while_rnnviz_is_installed_from_here(project):
 
 
 @pytest.mark.parametrize("tool, package", [("pdfinfo", "poppler-utils"), ("chromium", "chromium"),
-                                           ("dot", "graphviz")])
+                                           ("dot", "graphviz"), ("pdflatex", "texlive-latex-base texlive-latex-extra")])
 def test_a_missing_program_is_installed_waiting_for_the_dpkg_lock(project, tool, package):
     """A missing program is installed with apt-get, which waits for a busy dpkg lock."""
     _, calls = _setup(project, "--test", missing=(tool,))
@@ -128,5 +128,5 @@ def test_a_missing_program_is_installed_waiting_for_the_dpkg_lock(project, tool,
 
 def test_the_demo_set_up_does_not_ask_for_test_programs(project):
     """Without --test only Graphviz counts: no Chromium or poppler-utils for `make demo`."""
-    _, calls = _setup(project, missing=("chromium", "chromedriver", "pdfinfo"))
+    _, calls = _setup(project, missing=("chromium", "chromedriver", "pdfinfo", "pdflatex"))
     assert not [c for c in calls if c.startswith("apt-get")]

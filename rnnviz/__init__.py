@@ -34,10 +34,10 @@ from .errors import (
     ValueSpecError,
 )
 from .lazy import lazy_exports
-from .version import __version__
 
 # Public name -> module that defines it (relative to this package); loaded on first use.
 _LAZY = {
+    "__version__": "version",  # read from the metadata (or pyproject.toml) when asked for
     # The language too: importing it starts the parser (lark), which `rnnviz --help` need not pay for.
     "Model": "language.model",
     "Equation": "language.model",
@@ -66,7 +66,6 @@ _LAZY = {
 }
 
 __all__ = [
-    "__version__",
     "RnnvizError",
     "ParseError",
     "ModelError",
@@ -76,8 +75,35 @@ __all__ = [
     "RenderError",
     "Span",
     "load",
+    "load_ipython_extension",
     *_LAZY,
 ]
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext rnnviz`` in IPython or Jupyter: adds the ``%%rnnviz`` cell magic."""
+    from .site.jupyter import load_ipython_extension as load_extension
+
+    load_extension(ipython)
+
+
+def _model_html(model: Model) -> str:
+    from .site.jupyter import model_html
+
+    return model_html(model)
+
+
+def _show_models_in_notebooks() -> None:
+    """A Model in a notebook shows its equations and its folded diagram.
+
+    The language stage only holds the slot (it never imports the diagrams); it is filled
+    here when the language is first reached through this package, which stays free of
+    the parser until then (``rnnviz --help`` does not pay for it).
+    """
+    from .language.model import Model
+
+    if Model.html_renderer is None:
+        Model.html_renderer = _model_html
 
 
 def load(path: str) -> Model:
@@ -85,7 +111,15 @@ def load(path: str) -> Model:
     from .language.model_build import build_model
     from .language.parse import parse_file
 
+    _show_models_in_notebooks()
     return build_model(parse_file(path))
 
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, eager=__all__)
+_lazy_getattr, __dir__ = lazy_exports(__name__, _LAZY, eager=__all__)
+
+
+def __getattr__(name: str):
+    value = _lazy_getattr(name)
+    if getattr(value, "__module__", "").startswith("rnnviz.language"):
+        _show_models_in_notebooks()
+    return value

@@ -16,7 +16,7 @@ import sys
 
 from .commands import COMMANDS
 from .errors import RnnvizError, UsageError
-from .version import __version__
+from .version import version
 
 __all__ = ["get_parser", "main"]
 
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         if extra:
             raise _unrecognized(parser, args, extra)
         if args.version:
-            print(f"rnnviz {__version__}")
+            print(f"rnnviz {version()}")
             return 0
         if not getattr(args, "_run", None):
             parser.print_help()

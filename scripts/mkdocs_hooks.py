@@ -2,7 +2,8 @@
 
 ``<!-- rnnviz:cli -->`` in a page becomes the ``--help`` of ``rnnviz`` and of each of
 its subcommands, taken from the parser itself at build time, so the command-line
-reference can never disagree with the program.
+reference can never disagree with the program. The footer of every page names the
+version of rnnviz that built the site (from pyproject.toml, through ``rnnviz.version``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ def cli_reference() -> str:
         for name, sub in action.choices.items():
             parts += [f"## rnnviz {name}", "", "```text", f"$ rnnviz {name} --help", _help(sub), "```", ""]
     return "\n".join(parts)
+
+
+def on_config(config, **kwargs):
+    from rnnviz.version import version
+
+    config.copyright = f"Built with rnnviz {version()}"
+    return config
 
 
 def on_page_markdown(markdown: str, **kwargs) -> str:

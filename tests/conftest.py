@@ -16,6 +16,16 @@ def example_paths() -> list[Path]:
     return sorted(EXAMPLES.glob("*.rnn"))
 
 
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory):
+    """The README's commands that install rnnviz into another project, run in a copy of the
+    project with a fresh venv first on the PATH (tests/installs.py); slow, so only the
+    tests marked slow ask for it."""
+    from tests.installs import install_as_the_readme_says
+
+    return install_as_the_readme_says(tmp_path_factory.mktemp("install"))
+
+
 @pytest.fixture
 def examples_dir() -> Path:
     return EXAMPLES
@@ -25,3 +35,7 @@ def examples_dir() -> Path:
 def example_path(request) -> Path:
     """Each bundled example in turn."""
     return request.param
+
+
+# The fixture sites and Sphinx projects are inputs, not tests (two conf.py would clash).
+collect_ignore_glob = ["site/data/*"]

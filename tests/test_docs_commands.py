@@ -13,7 +13,8 @@ from rnnviz.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
-_FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
+#: A fenced block; a longer fence (````) holds shorter ones and ends only at its own length.
+_FENCE = re.compile(r"^(`{3,})(\w*)[^\n]*\n(.*?)^\1[ \t]*$", re.S | re.M)
 
 #: The files the pages talk about without shipping them, and where each page shows its text:
 #: (page, language of the block, a piece of the block that identifies it), or an example.
@@ -28,7 +29,7 @@ FILES = {
 
 
 def _blocks(page: Path) -> list[tuple[str, str]]:
-    return [(m.group(1), m.group(2)) for m in _FENCE.finditer(page.read_text(encoding="utf-8"))]
+    return [(m.group(2), m.group(3)) for m in _FENCE.finditer(page.read_text(encoding="utf-8"))]
 
 
 def _commands() -> list[tuple[str, str, str]]:
@@ -147,3 +148,82 @@ def test_json_graph_example_is_part_of_the_real_output(workdir, monkeypatch, cap
         {k: v for k, v in shown.items() if k not in ("nodes", "edges")}
     for key in ("nodes", "edges"):
         assert shown[key] and all(item in real[key] for item in shown[key]), key
+
+
+# -- "Use rnnviz in another project": the install lines and the Jupyter, MkDocs, Sphinx snippets --
+
+def _elsewhere() -> list[tuple[str, str]]:
+    """The blocks of the README's section on using rnnviz in another project."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Use rnnviz in another project", 1)[1].split("\n## ", 1)[0]
+    return [(m.group(2), m.group(3)) for m in _FENCE.finditer(section)]
+
+
+def _one(lang: str, piece: str = "") -> str:
+    found = [body for kind, body in _elsewhere() if kind == lang and piece in body]
+    assert len(found) == 1, (lang, piece, found)
+    return found[0]
+
+
+def test_the_section_on_other_projects_shows_every_way_in():
+    """The README shows the wheel, pipx, Jupyter, MkDocs and Sphinx, each in a few lines."""
+    assert {lang for lang, _ in _elsewhere()} == {"sh", "ipython", "yaml", "markdown", "python", "rst"}
+    assert all(len(body.strip().splitlines()) <= 3 for _, body in _elsewhere())
+
+
+@pytest.mark.slow
+def test_install_commands_run_as_shown(installed, tmp_path):
+    """``pip wheel``, ``pip install`` of that wheel and ``pipx install .`` run as written, and give rnnviz."""
+    from tests.installs import install_lines, project_version, run
+
+    assert installed.ran == [cmd for cmd, _ in install_lines()]
+    for cmd, comment in install_lines():
+        for name in re.findall(r"dist/[\w.-]+\.whl", comment):
+            assert (installed.source / name).is_file(), f"{name} (named by: {cmd})"
+    for rnnviz in (installed.venv / "bin" / "rnnviz", installed.pipx_bin / "rnnviz"):
+        assert run([rnnviz, "--version"], cwd=tmp_path).stdout.split() == ["rnnviz", project_version()]
+
+
+def test_jupyter_cells_run_as_shown(tmp_path, monkeypatch):
+    """The README's notebook cells, run by a local kernel, show an inline SVG and no error."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    cells = [body for lang, body in _elsewhere() if lang == "ipython"]
+    assert cells and cells[0].strip() == "%load_ext rnnviz"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c.rstrip("\n")) for c in cells])
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for cell in nb.cells for o in cell.outputs]
+    assert not [o for o in outputs if o["output_type"] == "error" or o.get("name") == "stderr"], outputs
+    assert "<svg" in nb.cells[-1].outputs[0]["data"]["text/html"]
+
+
+def test_mkdocs_lines_build_a_site(tmp_path):
+    """A site of ``site_name`` and the README's plugin lines, with its fence on a page, builds --strict."""
+    import subprocess
+    import sys
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "mkdocs.yml").write_text("site_name: Course\n" + _one("yaml", "rnnviz"), encoding="utf-8")
+    (tmp_path / "docs" / "index.md").write_text("# Course\n\n" + _one("markdown", "rnnviz"), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, env={**__import__("os").environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert done.returncode == 0, done.stderr
+    assert "<svg" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_sphinx_lines_build_a_project(tmp_path):
+    """A Sphinx project whose conf.py is the README's line and whose page is its directive builds with -W."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("sphinx")
+    (tmp_path / "conf.py").write_text('project = "Course"\n' + _one("python", "rnnviz.sphinx"), encoding="utf-8")
+    (tmp_path / "index.rst").write_text("Course\n======\n\n" + _one("rst", "rnnviz"), encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", str(tmp_path), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "<svg" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")

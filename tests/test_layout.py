@@ -21,7 +21,7 @@ PACKAGE = ROOT / "rnnviz"
 STAGE_OF = {
     "errors": "bottom", "io": "bottom", "version": "bottom", "lazy": "bottom",
     "language": "language", "numeric": "numeric", "diagrams": "diagrams", "formulas": "formulas",
-    "teaching": "teaching", "site": "site",
+    "teaching": "teaching", "site": "site", "sphinx": "top",
     "commands": "top", "cli": "top", "__main__": "top", "__init__": "top",
 }
 #: A module may import its own stage and the stages of lower rank; ``diagrams`` and

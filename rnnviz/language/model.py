@@ -15,7 +15,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..errors import RnnvizError, Span
 from . import expr as E
@@ -97,6 +99,16 @@ class Model:
         if key not in memo:
             memo[key] = make()
         return memo[key]
+
+    #: How a model shows itself as HTML in a notebook. The pictures are a later stage,
+    #: which this one never imports: the package top (``rnnviz/__init__.py``) puts
+    #: :func:`rnnviz.site.jupyter.model_html` here, and without it a model is its repr.
+    html_renderer: ClassVar[Callable[["Model"], str] | None] = None
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter's rich display: the equations typeset and the folded diagram."""
+        render = Model.html_renderer
+        return None if render is None else render(self)
 
     # -- queries -------------------------------------------------------------
     def role(self, name: str) -> str:

@@ -26,7 +26,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 
 from ..errors import RnnvizError
-from . import fence
+from . import blocks, fence
 
 __all__ = ["RnnvizPlugin", "fence_lines"]
 
@@ -84,7 +84,7 @@ class RnnvizPlugin(BasePlugin):
         base = Path(config.config_file_path or ".").resolve().parent
         fence.CONTEXT.base_dir = base
         fence.CONTEXT.cache_dir = (base / self.config["cache_dir"]) if self.config["cache"] else None
-        fence.CONTEXT.code_stamp = None  # rnnviz's code may have changed since the last build
+        blocks.forget_code_stamp()  # rnnviz's code may have changed since the last build
         fence.CONTEXT.downloads = {}
         fence.CONTEXT.fullsize = {}
         extra_css = list(_CSS)
@@ -149,7 +149,7 @@ class RnnvizPlugin(BasePlugin):
             if not todo:
                 continue
             try:
-                diagram = fence._diagram(fence._load(file, text, opts), opts)
+                diagram = fence._diagram(fence._load(file, text), opts)
             except RnnvizError as err:
                 raise PluginError(f"rnnviz: download '{name}': {err.format()}") from None
             except ImportError as err:  # a part of rnnviz this version does not have yet

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.sitebuild import html_pages, parse, real_site
 
 _EXTERNAL = re.compile(r"^(?:https?:)?//", re.I)
@@ -30,6 +31,15 @@ def test_site_builds_strict(site):
                  "python/index.html", "gallery/index.html", "gallery/lstm/index.html",
                  "vanishing/index.html", "teachers/index.html", "fence/index.html"):
         assert (site / page).is_file(), page
+
+
+def test_every_page_names_the_version_that_built_it(site):
+    """The footer of each page shows ``rnnviz X.Y.Z``, the version pyproject.toml gives."""
+    from rnnviz.version import version_in_pyproject
+
+    expected = version_in_pyproject((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    for path in html_pages(site):
+        assert f"Built with rnnviz {expected}" in path.read_text(encoding="utf-8"), path
 
 
 def test_no_duplicate_ids(pages):

@@ -1,0 +1,3 @@
+project = "RNN course"
+extensions = ["myst_parser", "rnnviz.sphinx"]
+exclude_patterns = ["_build"]

@@ -1,0 +1,3 @@
+project = "RNN course"
+extensions = ["rnnviz.sphinx"]
+exclude_patterns = ["_build"]

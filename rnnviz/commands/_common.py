@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..errors import UsageError, ValueSpecError
 from ..language import Model, build_model, parse_assignment

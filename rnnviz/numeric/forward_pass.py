@@ -81,7 +81,10 @@ def _override(model: Model, given: Given, values: Mapping[str, object], batch: i
             if batch is not None and arr.ndim >= 1 and arr.shape[0] == batch:
                 raw[name] = arr
                 arr = arr[0]
-            given.initial[name] = {0: arr}
+            if name in model.backward:  # a backward chain starts after the last step
+                given.final[name] = {1: arr}
+            else:
+                given.initial[name] = {0: arr}
     return raw
 
 
@@ -182,14 +185,24 @@ class _Runner:
             self.history[name] = (lo, list(full))
 
     def make_initial(self, raw: dict) -> None:
+        """Each variable's history over lo..hi, its values outside 1..T set (given, or zero)."""
+        T = self.steps
         for name in self.model.variables:
             k = self.model.max_delay(name)
             lo = 1 - k
+            hi = T + self.model.max_lead(name)
             shape = self.stored(name)
-            given = self.given.initial.get(name, {})
-            hist = []
-            for t in range(lo, 1):
-                if name in raw and t == 0:
+            given = dict(self.given.initial.get(name, {}))
+            for j, arr in self.given.final.get(name, {}).items():
+                given[T + j] = arr
+            wrong = [t for t in given if 1 <= t <= T or t > hi]
+            if wrong and name in self.model.backward:
+                raise self.model.error(ValueSpecError, f"'{name}' is given at step {wrong[0]}, but it runs backward "
+                                       f"over steps {T}..1: its starting value is {name}[{T + 1}] (also written "
+                                       f"{name}[T+1])", self.given.span(name))
+            hist: list = []
+            for t in list(range(lo, 1)) + list(range(T + 1, hi + 1)):
+                if name in raw and t == (0 if name not in self.model.backward else T + 1):
                     arr = raw[name].reshape(shape)
                 elif t in given:
                     try:
@@ -202,7 +215,8 @@ class _Runner:
                 else:
                     arr = np.zeros(shape)
                 hist.append(np.array(arr, dtype=np.float64))
-            self.history[name] = (lo, hist)
+            # Steps 1..T are filled in by the sweep that computes them, in its direction.
+            self.history[name] = (lo, hist[:1 - lo] + [None] * T + hist[1 - lo:])
 
     # -- compiling ---------------------------------------------------------------
     def function_op(self, node: E.Call) -> Op:
@@ -304,7 +318,7 @@ class _Runner:
     def run(self) -> Trace:
         from functools import partial
 
-        compiled = []
+        compiled = {}
         for eq in self.model.equations:
             plan = self.plan[eq.target]
             consts, per_step = self.hoist(eq.target)
@@ -330,34 +344,39 @@ class _Runner:
                     instrs.append((p.index, fn, kids[0] if kids else -1, kids[1] if len(kids) == 2 else -1,
                                    kids if len(kids) > 2 else ()))
             fix = None if plan[0].batched else self.stored(eq.target)
-            compiled.append((eq.target, template, fetch, instrs, self.history[eq.target][1], fix))
-        nodes: dict[str, list[list]] | None = {eq.target: [] for eq in self.model.equations} if self.keep_nodes \
-            else None
+            lo, hist = self.history[eq.target]
+            compiled[eq.target] = (eq.target, template, fetch, instrs, hist, -lo, fix)
+        T = self.steps
+        nodes: dict[str, list[list]] | None = {eq.target: [None] * T for eq in self.model.equations} \
+            if self.keep_nodes else None
         isfinite = np.isfinite
+        # One loop over the steps per sweep: forward t = 1..T, backward t = T..1.
+        schedule = [(sweep.steps(T), [compiled[name] for name in sweep.targets]) for sweep in self.model.sweeps]
         with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-            for t in range(1, self.steps + 1):
-                for target, template, fetch, instrs, hist, fix in compiled:
-                    vals = template.copy()
-                    for idx, lst, off in fetch:
-                        vals[idx] = lst[t + off]
-                    try:
-                        for idx, fn, a, b, many in instrs:
-                            if b >= 0:
-                                vals[idx] = fn(vals[a], vals[b])
-                            elif many:
-                                vals[idx] = fn(*[vals[k] for k in many])
-                            else:
-                                vals[idx] = fn(vals[a])
-                    except FloatingPointError:
-                        self.fail(target, t, vals, None)
-                    out = vals[0]
-                    if fix is not None:
-                        out = vals[0] = np.broadcast_to(out, fix).copy()
-                    if not isfinite(out).all():
-                        self.fail(target, t, vals, out)
-                    hist.append(out)
-                    if nodes is not None:
-                        nodes[target].append(vals)
+            for steps, eqs in schedule:
+                for t in steps:
+                    for target, template, fetch, instrs, hist, at, fix in eqs:
+                        vals = template.copy()
+                        for idx, lst, off in fetch:
+                            vals[idx] = lst[t + off]
+                        try:
+                            for idx, fn, a, b, many in instrs:
+                                if b >= 0:
+                                    vals[idx] = fn(vals[a], vals[b])
+                                elif many:
+                                    vals[idx] = fn(*[vals[k] for k in many])
+                                else:
+                                    vals[idx] = fn(vals[a])
+                        except FloatingPointError:
+                            self.fail(target, t, vals, None)
+                        out = vals[0]
+                        if fix is not None:
+                            out = vals[0] = np.broadcast_to(out, fix).copy()
+                        if not isfinite(out).all():
+                            self.fail(target, t, vals, out)
+                        hist[t + at] = out
+                        if nodes is not None:
+                            nodes[target][t - 1] = vals
         trace = Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
                      self.plan, self.functions)
         trace.drawn = tuple(self.drawn)

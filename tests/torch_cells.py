@@ -79,16 +79,17 @@ def stack_equations(kind: str, *, inputs: int, hidden: int, layers: int = 1, bid
             if layer == 1:
                 below = "x[t]"
             elif bidirectional:
-                below = f"[h_{_tag(layer - 1, False)}[t], h_{_tag(layer - 1, True)}[t]]"
+                below = f"[h_{{{_tag(layer - 1, False)}}}[t], h_{{{_tag(layer - 1, True)}}}[t]]"
             else:
-                below = f"h_{_tag(layer - 1, False)}[t]"
+                below = f"h_{{{_tag(layer - 1, False)}}}[t]"
             text = _EQUATIONS[kind].format(act=act)
             text = text.replace("x[t]", "X")
-            text = re.sub(r"\b([a-z])\[t(-1)?\]", lambda m: f"{m.group(1)}_{tag}[t{'+1' if backward else '-1'}]"
-                          if m.group(2) else f"{m.group(1)}_{tag}[t]", text)
-            text = re.sub(r"\b([Wb]_[a-z]{2})\b", rf"\1_{tag}", text)
+            # Braced subscripts, as LaTeX would need them: h_{f1}, W_{ih,f1}.
+            text = re.sub(r"\b([a-z])\[t(-1)?\]", lambda m: f"{m.group(1)}_{{{tag}}}[t{'+1' if backward else '-1'}]"
+                          if m.group(2) else f"{m.group(1)}_{{{tag}}}[t]", text)
+            text = re.sub(r"\b([Wb])_([a-z]{2})\b", rf"\1_{{\2,{tag}}}", text)
             out.append(text.replace("X", below))
-    sizes = ", ".join(f"h_{_tag(layer, b)} = {hidden}" for layer in range(1, layers + 1)
+    sizes = ", ".join(f"h_{{{_tag(layer, b)}}} = {hidden}" for layer in range(1, layers + 1)
                       for b in ((False, True) if bidirectional else (False,)))
     return "".join(out) + f"dim x = {inputs}, {sizes}\n"
 

@@ -19,7 +19,7 @@ Example:
     >>> m.variables, m.parameters
     (['h_1', 'h_2', 'h_3', 'y'], ['W_1', 'U_1', 'W_2', 'U_2', 'W_3', 'U_3', 'V'])
     >>> m.notes
-    ()
+    []
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ phi = relu
 def test_two_layers_when_L_is_not_given_with_a_note():
     model = rnnviz.load_model("h_t^{(l)} = tanh(W^{(l)} h_t^{(l-1)} + U^{(l)} h_{t-1}^{(l)})\nh_t^{(0)} = x_t")
     assert model.variables == ["h_1", "h_2"]
-    assert model.notes == ("L (the number of layers) was not given; 2 layers",)
+    assert model.notes == ["<input>: L (the number of layers) was not given; 2 layers"]
 
 
 def test_concrete_layers_are_a_superscript_beside_a_time():

@@ -140,4 +140,4 @@ def layer_index_equations(kind: str, *, inputs: int, hidden: int, layers: int, a
 
 def layer_index_weights(net, kind: str, hidden: int, *, grad: bool = False) -> dict[str, np.ndarray]:
     """The weights of every layer under the names the layer-index equations expand to (``W_ii_2``)."""
-    return {re.sub(r"_f(\d+)$", r"_\1", name): v for name, v in stack_weights(net, kind, hidden, grad=grad).items()}
+    return {re.sub(r"_f(\d+)$", r"\1", name): v for name, v in stack_weights(net, kind, hidden, grad=grad).items()}

@@ -4,7 +4,7 @@ Goodfellow et al. (§10.5) and d2l.ai write a stack of recurrent layers once, fo
 with ``h_t^{(0)} = x_t`` below the first and ``h_t^{(L)}`` the top. This module expands such a
 program, before the model is built, into one equation per layer: ``l`` becomes 1, ..., L (``L = 3``
 among the values; 2 when none is given, with a note), every name with a layer superscript gets the
-layer as a subscript (``h^{(2)}`` is ``h_2``, ``W_{xh}^{(2)}`` is ``W_xh_2``: parameters per
+layer as a subscript (``h^{(2)}`` is ``h_2``, ``W_{xh}^{(2)}`` is ``W_xh2``: parameters per
 layer), ``h^{(0)}`` is replaced by what ``h_t^{(0)} = x_t`` says, and size and value lines written
 for layer ``l`` hold for every layer. A concrete layer beside a time, ``H_t^{(1)}``, is the layer
 subscript too.
@@ -116,10 +116,12 @@ class _Expander:
         """``name`` at layer n: the layer superscript becomes a subscript (``h^{(2)}`` -> ``h_2``)."""
         sups = tuple(s for s in name.sups if s != layer_of(name))
         subs = name.subs
+        # The layer joins the last subscript (W_{xh}^{(2)} is W_xh2), so the name reads back as written.
         if value_line and subs and subs[-1].lstrip("-").isdigit():
-            subs = subs[:-1] + (str(n),) + subs[-1:]  # h_0^{(l)}: the initial value of h_l
+            rest, last = subs[:-1], subs[-1:]  # h_0^{(l)}: the initial value of h_l
         else:
-            subs = subs + (str(n),)
+            rest, last = subs, ()
+        subs = (rest[:-1] + (rest[-1] + str(n),) if rest and rest[-1].isalpha() else rest + (str(n),)) + last
         return S.Name(name.base, name.accent, subs, sups, name.time, name.bold, name.span)
 
     def expand(self) -> S.Program:

@@ -23,7 +23,6 @@ from lark.exceptions import UnexpectedInput, VisitError
 
 from ..errors import ParseError, RnnvizError, Span
 from .glued import glued_split
-from .last_step import LAST_STEP_WORDS, last_step_error
 from .parse_errors import convert_error
 from .paste import Cleaned, clean
 from .postlex import NewlinesInBrackets

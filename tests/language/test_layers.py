@@ -27,8 +27,8 @@ def test_exercise_10_parameter_count():
     counts = rnnviz.parameter_counts(model) if hasattr(rnnviz, "parameter_counts") else None
     assert parameter_count(model) == 402
     per_layer = {n: int(np.prod(forward(model, steps=1).params[n].shape)) for n in model.parameters}
-    assert sum(v for k, v in per_layer.items() if k.endswith("_1")) == 112
-    assert sum(v for k, v in per_layer.items() if k.endswith("_2")) == 136
+    assert sum(v for k, v in per_layer.items() if k.endswith("1")) == 112
+    assert sum(v for k, v in per_layer.items() if k.endswith("2")) == 136
     assert per_layer["W_hq"] + per_layer["b_q"] == 18
     del counts
 

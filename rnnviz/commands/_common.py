@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError, ValueSpecError

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_model_arguments, load_model_from_args
+from ._common import add_model_arguments, load_model_from_args, steps
 
 HELP = "write h[3] out in the inputs, initial state and parameters, or expand dh_3/dW over time"
 DESCRIPTION = """\
@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the initial state (h[0]) or an input at a step (x[2])")
     parser.add_argument("--depth", type=int, default=None, metavar="K",
                         help="substitute only the last K+1 steps; earlier states stay as names")
+    parser.add_argument("--steps", type=steps, default=None, metavar="T",
+                        help="T, for a model with a backward chain (it starts at T+1); by default the "
+                             "length of the input sequence given in the file")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         print(gradient_formula(model, args.of, args.grad, latex=args.latex))
     else:
         try:
-            text = unrolled_formula(model, args.of, latex=args.latex, depth=args.depth)
+            text = unrolled_formula(model, args.of, latex=args.latex, depth=args.depth,
+                                    steps=_steps(model, args.steps))
         except RecursionError:  # the substitution nests one call per step and operation
             raise UsageError(f"{args.of} nests too many steps to write out in full",
                              hint="--depth K substitutes only the last K+1 steps") from None
@@ -77,3 +81,19 @@ def run(args: argparse.Namespace) -> int:
 
             print(f"({len(text)} characters; --depth 0 keeps the previous states as names)", file=sys.stderr)
     return 0
+
+
+def _steps(model, given: int | None) -> int | None:
+    """T for a model with a backward chain: --steps, else what the file's input sequences say."""
+    from ..errors import UsageError
+    from ..formulas.unrolled import _steps_given
+
+    if given is not None or not (model.backward or model.once):
+        return given
+    found = _steps_given(model)
+    if found is None and not model.backward:
+        return None  # unrolled_formula says what is missing
+    if found is None:
+        raise UsageError(f"{', '.join(model.backward)} runs backward from step T+1, so the formula needs T",
+                         hint="give the input sequence in the file (x = [...]) or --steps T")
+    return found

@@ -34,6 +34,7 @@ A target is a computed variable at a step: h[3] (also h_3, h^{(3)}), one
 component h[3][0] (counted from 0), or sum(h) over every step. A vector
 target without a component is summed over its entries.
 
+  rnnviz grad loss.rnn                # the total loss L = \\sum_t L^{(t)} of the file
   rnnviz grad relu.rnn --of 'h[3]'
   rnnviz grad relu.rnn --of 'h[3]' --wrt V W --set "relu'(0)=1"
   rnnviz grad vanilla.rnn --of 'sum(y)' --wrt W_hh 'x[1]' --json
@@ -48,8 +49,9 @@ __all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """FILE, --of, --wrt, --json, --steps, --seed, --precision, --values, --set."""
     add_model_arguments(parser)
-    parser.add_argument("--of", required=True, metavar="TARGET",
-                        help="what to differentiate: h[3], h_3, h[3][0] (one component) or sum(h)")
+    parser.add_argument("--of", default=None, metavar="TARGET",
+                        help="what to differentiate: h[3], h_3, h[3][0] (one component) or sum(h); "
+                             "by default the total loss when the equations have one (L = \\sum_t L^{(t)})")
     parser.add_argument("--wrt", nargs="+", metavar="NAME", default=None,
                         help="parameters (W), inputs at a step (x[1]; x alone for every step) and initial "
                              "states (h[0]); default: all of them")
@@ -96,6 +98,13 @@ def run(args: argparse.Namespace) -> int:
     from ..numeric.target import parse_target
 
     model = load_model_from_args(args)
+    if args.of is None:
+        if not model.totals:
+            from ..errors import UsageError
+
+            raise UsageError("grad needs --of TARGET, such as --of 'h[3]' (without it, the total loss "
+                             "L = \\sum_t L^{(t)} of equations that have one)")
+        args.of = model.totals[0][0]
     tgt = parse_target(args.of, model)  # a bad target fails before anything is computed
     trace = forward(model, steps=args.steps, seed=args.seed)
     announce_drawn(model, trace, args)

@@ -37,7 +37,9 @@ from ._common import (
 HELP = "the forward pass: every variable at every step, as a table, CSV or JSON"
 DESCRIPTION = """\
 Run the equations for t = 1..T with numpy and print every input and every
-computed variable at every step; step 0 shows the initial states.
+computed variable at every step; step 0 shows the initial states. A backward
+chain (g[t] = tanh(W g[t+1] + ...)) runs from T down to 1; the table shows its
+starting value at step T+1.
 
 Values come from the equation file, then --values files, then --set (later
 wins). Parameters with a size but no value are drawn from a seeded generator
@@ -49,9 +51,12 @@ the input sequence, or --steps.
   rnnviz run vanilla.rnn --steps 4 --seed 1 --csv
   rnnviz run lstm.rnn --set 'x=[[1,0,0],[0,1,0]]' --json
 
+A total over time (L = \\sum_t L^{(t)}) is printed below the table.
+
 JSON: {"steps": T, "values": {NAME: [v0, v1, ..., vT]}}; the list index is the
 step, index 0 holds the initial value (null where there is none), scalars are
-numbers and vectors lists (with --batch, one more level for the batch).
+numbers and vectors lists (with --batch, one more level for the batch); a total
+over time adds "totals": {NAME: number}.
 CSV: one row per step (and batch entry), one column per scalar or component;
 vector components are numbered from 1 (h.1, h.2, ...).
 """
@@ -152,12 +157,27 @@ def table(trace, precision: int = 4) -> str:
     rows = [["t"] + names]
     for t in range(trace.steps + 1):
         rows.append([str(t)] + [_cell(values[n][t], precision) for n in names])
+    # A backward chain starts after the last step: its row T+1 (inputs read ahead show there too).
+    last = trace.steps + max((trace.model.max_lead(n) for n in trace.model.backward), default=0)
+    for t in range(trace.steps + 1, last + 1):
+        rows.append([str(t)] + [_cell(trace.value(n, t).tolist(), precision) if trace.has(n, t) else ""
+                                for n in names])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for r in rows:
         cells = [c.ljust(w) if c.startswith("[") or r is rows[0] else c.rjust(w) for c, w in zip(r, widths)]
         lines.append("  ".join(cells).rstrip())
+    for name, per_step in trace.model.totals:  # L = \sum_t L^{(t)}
+        lines.append(f"{name} = {format_number(float(total(trace, per_step)), precision)}  "
+                     f"(the sum of {per_step} over t = 1..{trace.steps})")
     return "\n".join(lines)
+
+
+def total(trace, per_step: str):
+    """The sum over every step (and entry, and batch entry) of ``per_step``: a total loss."""
+    import numpy as np
+
+    return np.sum([np.sum(trace.value(per_step, t)) for t in range(1, trace.steps + 1)])
 
 
 def _flat(x) -> list:
@@ -203,6 +223,9 @@ def json_text(trace, precision: int | None = None) -> str:
         doc["batch"] = trace.batch
     doc["values"] = _plain(trace, precision)
     doc["drawn"] = list(trace.drawn)
+    if trace.model.totals:  # L = \sum_t L^{(t)}: {"totals": {"L": 0.17}}
+        doc["totals"] = {name: _round(float(total(trace, per_step)), precision) if precision is not None
+                         else float(total(trace, per_step)) for name, per_step in trace.model.totals}
     return json.dumps(doc)
 
 

@@ -44,7 +44,7 @@ __all__ = ["CellNode", "CellEdge", "CellGraph", "build", "graph", "cell_graph", 
 
 #: Operation kinds of the cell views, in the JSON ``op`` field.
 OPS = ("matmul", "scale", "mul", "add", "sub", "neg", "one_minus", "concat",
-       "sigmoid", "tanh", "relu", "softmax", "exp", "log", "identity", "function")
+       "sigmoid", "tanh", "relu", "softmax", "exp", "log", "identity", "square", "sumsq", "function")
 
 
 @dataclass
@@ -203,6 +203,8 @@ class _Builder:
         steps = [t for t in range(1, self.g.steps + 1) if t not in self.hidden] if self.unrolled else [None]
         for t in steps:
             for eq in self.model.equations:
+                if eq.once and t is not None and t != self.g.steps:
+                    continue  # computed once, at the last step
                 self.counter = 0
                 self.eq = eq.target
                 self.path = _highway_path(eq.expr, eq.target) if eq.target in self.highways else set()

@@ -461,7 +461,7 @@ def _delay_attrs(delay: int) -> dict[str, str]:
     attrs = {
         "shape": "square", "style": "filled", "fillcolor": style.DELAY_COLOR, "color": style.EDGE_COLOR,
         "label": "", "width": "0.16", "height": "0.16", "fixedsize": "true",
-        "tooltip": f"delay {delay}",
+        "tooltip": f"delay {delay}" if delay > 0 else f"read {-delay} step{'s' * (delay != -1)} ahead",
     }
     if delay != 1:
         text = str(delay) if delay > 0 else f"+{-delay}"

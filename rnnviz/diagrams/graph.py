@@ -50,11 +50,19 @@ class Node:
     role: str
     display: Name = field(compare=False, repr=False, default=Name("?"))
     ellipsis: bool = False
+    #: A chain that runs backward in time (``g[t] = ... g[t+1] ...``): drawn above the forward row.
+    backward: bool = False
+    #: A target: an input read only by a loss (``y`` of ``L = (o - y)^2``), drawn beside that loss.
+    target: bool = False
 
     def to_json(self) -> dict:
         out = {"id": self.id, "name": self.name, "time": self.time, "role": self.role}
         if self.ellipsis:
             out["ellipsis"] = True
+        if self.backward:
+            out["direction"] = "backward"
+        if self.target:
+            out["target"] = True
         return out
 
 
@@ -180,11 +188,34 @@ def levels(model: Model) -> dict[str, int]:
         >>> levels(load_model("h[t] = tanh(W h[t-1] + U x[t])\\ny[t] = V h[t]"))
         {'x': 0, 'h': 1, 'y': 2}
     """
+    return _levels(model, set(model.backward))
+
+
+def _levels(model: Model, backward: set[str], base: dict[str, int] | None = None) -> dict[str, int]:
     level = {name: 0 for name in model.inputs}
     for eq in model.equations:  # evaluation order: same-step reads come first
         below = [level.get(r.name, 0) for r in reads_of(eq.expr) if r.delay == 0 and r.name in level]
+        if base is not None and eq.target in backward:
+            # A backward chain sits one row above the forward variables of its row (Fig. 10.11).
+            below += [level[n] for n, lv in base.items() if lv == base[eq.target] and n not in backward
+                      and n in level and lv > 0]
         level[eq.target] = max(below, default=0) + 1
+    if base is None and backward:
+        return _levels(model, backward, level)
+    for x in targets_of(model):  # a target sits beside the loss it feeds (Fig. 10.3)
+        readers = [level[eq.target] for eq in model.equations if any(r.name == x for r in reads_of(eq.expr))]
+        level[x] = min(readers)
     return level
+
+
+def targets_of(model: Model) -> set[str]:
+    """The inputs read only by losses (``y`` in ``L^{(t)} = (o^{(t)} - y^{(t)})^2``): the targets of Fig. 10.3."""
+    losses = set(model.losses) | {n for n in model.variables if n in ("L", "ell", "loss")}
+    readers: dict[str, set[str]] = {}
+    for eq in model.equations:
+        for r in reads_of(eq.expr):
+            readers.setdefault(r.name, set()).add(eq.target)
+    return {x for x in model.inputs if readers.get(x) and readers[x] <= losses}
 
 
 def _nodes_order(model: Model) -> list[str]:
@@ -196,7 +227,10 @@ def _nodes_order(model: Model) -> list[str]:
 def folded(model: Model) -> Graph:
     """The folded graph: one node per input and computed variable, one edge per read."""
     syms = model.symbols
-    nodes = tuple(Node(n, n, None, syms[n].role, syms[n].display) for n in _nodes_order(model))
+    back = set(model.backward)
+    aims = targets_of(model)
+    nodes = tuple(Node(n, n, None, syms[n].role, syms[n].display, backward=n in back, target=n in aims)
+                  for n in _nodes_order(model))
     edges: list[Edge] = []
     for eq in model.equations:
         for r in reads_of(eq.expr):
@@ -227,6 +261,8 @@ def unrolled(model: Model, steps: int = 3, *, max_columns: int = DEFAULT_MAX_COL
     syms = model.symbols
     order = _nodes_order(model)
     computed = set(model.variables)
+    back = set(model.backward)
+    aims = targets_of(model)
     hidden: set[int] = set()
     collapsed = None
     if steps > max_columns:
@@ -237,15 +273,19 @@ def unrolled(model: Model, steps: int = 3, *, max_columns: int = DEFAULT_MAX_COL
         collapsed = (head + 1, steps - tail)
 
     # Which (name, step) exist: every variable and input at 1..N, plus whatever is read outside.
-    present: set[tuple[str, int]] = {(n, t) for n in order for t in range(1, steps + 1)}
+    once = set(model.once)  # o = V h_T + c: one node, at the last step (Fig. 10.5)
+    present: set[tuple[str, int]] = {(n, t) for n in order for t in range(1, steps + 1)
+                                     if n not in once or t == steps}
     raw_edges: list[tuple[str, int, str, int, str | None, int]] = []
     reads = [(eq, reads_of(eq.expr)) for eq in model.equations]
     for t in range(1, steps + 1):
         for eq, eq_reads in reads:
+            if eq.once and t != steps:
+                continue
             for r in eq_reads:
                 s = t - r.delay
-                if r.name in computed and s > steps:
-                    continue  # never: the model forbids reading a variable ahead
+                if r.name in computed and s > steps and r.name not in back:
+                    continue  # never: only a backward chain is read ahead (from its start at T+1)
                 present.add((r.name, s))
                 raw_edges.append((r.name, s, eq.target, t, " ".join(r.params) or None, r.delay))
 
@@ -262,9 +302,11 @@ def unrolled(model: Model, steps: int = 3, *, max_columns: int = DEFAULT_MAX_COL
             if not shown(t):
                 if not row_hidden:
                     row_hidden = True
-                    nodes.append(Node(_id(name, ELLIPSIS), name, None, syms[name].role, syms[name].display, True))
+                    nodes.append(Node(_id(name, ELLIPSIS), name, None, syms[name].role, syms[name].display, True,
+                                      name in back, name in aims))
                 continue
-            nodes.append(Node(_id(name, t), name, t, syms[name].role, syms[name].display))
+            nodes.append(Node(_id(name, t), name, t, syms[name].role, syms[name].display, backward=name in back,
+                              target=name in aims))
     # Ellipsis nodes come right after the last shown step before the gap in each row.
     rank = {name: i for i, name in enumerate(order)}
     nodes.sort(key=lambda n: (rank[n.name], _column_key(n, collapsed)))

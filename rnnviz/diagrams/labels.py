@@ -49,6 +49,8 @@ ACCENTS: dict[str, str] = {
     "hat": "\u0302",
     "bar": "\u0304",
     "vec": "\u20d7",
+    "fwd": "\u20d7",  # \overrightarrow: the forward chain of a bidirectional RNN
+    "bwd": "\u20d6",  # \overleftarrow: the backward chain
     "check": "\u030c",
     "breve": "\u0306",
 }

@@ -45,6 +45,23 @@ def levels(graph: Graph) -> dict[str, int]:
 
     for n in graph.nodes:
         of(n.name)
+    back = {n.name for n in graph.nodes if n.backward}
+    if back:
+        # A backward chain sits one row above the forward variables of its row (Fig. 10.11):
+        # read as if it also fed on them at the same step, and everything above moves up.
+        base = dict(level)
+        for b in back:
+            same_step.setdefault(b, set()).update(
+                n for n, lv in base.items() if lv == base[b] and n not in back and lv > 0)
+        level.clear()
+        for n in graph.nodes:
+            of(n.name)
+    # A target (an input read only by a loss) sits beside that loss, as in Fig. 10.3.
+    by_id = {n.id: n for n in graph.nodes}
+    for x in {n.name for n in graph.nodes if n.target}:
+        readers = [level[by_id[e.target].name] for e in graph.edges if by_id[e.source].name == x]
+        if readers:
+            level[x] = min(readers)
     return level
 
 

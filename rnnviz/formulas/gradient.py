@@ -225,6 +225,25 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
         TargetError: a bad target, or ``wrt`` that is not a parameter.
     """
     tgt = parse_target(target, model) if isinstance(target, str) else target
+    if tgt.step is None and tgt.name in model.once:  # o = V h_T + c: one value, at step T
+        from .unrolled import _steps_given
+
+        last = _steps_given(model)
+        if last is None:
+            raise _error(f"{tgt.name} is computed once, at the last step T; write the step, as in "
+                         f"{tgt.name}[5], or give the input sequence", str(target))
+        tgt = Target(tgt.name, last, tgt.component, False)
+    if model.backward:
+        # The expansion below follows the reads back in time only; a backward chain carries
+        # the derivative from later steps too, so it would miss terms.
+        raise _error(f"the expansion over time is written for chains that run forward; "
+                     f"{', '.join(model.backward)} runs backward (from T down to 1)", wrt, file="--grad",
+                     hint="rnnviz grad computes the gradient by backpropagation through both directions")
+    if any(isinstance(n, E.Call) and n.func in E.REDUCTIONS and not n.generic
+           for eq in model.equations for n in E.walk(eq.expr)):
+        raise _error("the expansion over time covers element-wise steps; a squared norm ||.||^2 sums the "
+                     "entries of a vector, which it does not write out", wrt, file="--grad",
+                     hint="rnnviz grad computes the gradient by backpropagation")
     if wrt not in model.parameters:
         at = _variable_at(model, wrt)
         if at is None:

@@ -39,19 +39,27 @@ class At(E.Expr):
     span: object = field(default=None, compare=False, repr=False)
 
 
-def unroll(model: Model, name: str, step: int, *, depth: int | None = None) -> E.Expr:
+def unroll(model: Model, name: str, step: int, *, depth: int | None = None, steps: int | None = None) -> E.Expr:
     """The equation of ``name`` at ``step`` with every computed variable substituted.
 
-    Leaves are inputs at their step, initial states (step <= 0) and
-    parameters. With ``depth``, variables more than ``depth`` steps before
-    ``step`` stay as names (``h_1``), which keeps long unrolls of gated cells
-    readable.
+    Leaves are inputs at their step, initial states (step <= 0; step T+1 of a
+    backward chain, which needs ``steps``, T) and parameters. With ``depth``,
+    variables more than ``depth`` steps away from ``step`` stay as names
+    (``h_1``), which keeps long unrolls of gated cells readable.
     """
     computed = set(model.variables)
     memo: dict[tuple[str, int], E.Expr] = {}
+    if model.backward and steps is None:
+        steps = _steps_given(model)
+        if steps is None:
+            from ..errors import ModelError
+
+            raise ModelError(f"{', '.join(model.backward)} runs backward from step T+1, so unrolling needs T "
+                             "(the steps, or an input sequence among the values)")
+    last = steps if model.backward and steps is not None else float("inf")
 
     def var_at(n: str, s: int) -> E.Expr:
-        if n not in computed or s <= 0 or (depth is not None and s < step - depth):
+        if n not in computed or s <= 0 or s > last or (depth is not None and abs(s - step) > depth):
             return At(n, s)
         if (n, s) not in memo:
             memo[(n, s)] = subst(model.equation(n).expr, s)
@@ -88,10 +96,11 @@ def _rebuild(e: E.Expr, f) -> E.Expr:
 
 _PREC = {E.Add: 1, E.Sub: 1, E.Neg: 2, E.EMul: 3, E.Prod: 4}
 
-_LATEX_FUNCS = {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}",
+_LATEX_FUNCS = {"square": "square", "sumsq": "sumsq", "tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}",
                 "softmax": r"\mathrm{softmax}", "exp": r"\exp", "log": r"\log",
                 "identity": r"\mathrm{id}"}
 _LATEX_ACCENTS = {"tilde": r"\tilde", "hat": r"\hat", "bar": r"\bar", "vec": r"\vec",
+                  "fwd": r"\overrightarrow", "bwd": r"\overleftarrow",
                   "check": r"\check", "breve": r"\breve"}
 _PLAIN_ACCENTS = {"tilde": "~", "hat": "^", "bar": "-"}
 
@@ -181,6 +190,11 @@ class Printer:
     def _print_Call(self, e: E.Call, parent: int) -> str:
         if e.func == "identity" and not e.generic:
             return self.expr(e.arg, parent)
+        if e.func == "square" and not e.generic:
+            return self.paren(self.expr(e.arg)) + "^2"
+        if e.func == "sumsq" and not e.generic:
+            inner = self.expr(e.arg)
+            return rf"\left\|{inner}\right\|^2" if self.latex else f"||{inner}||^2"
         if e.abstract:
             return self.func(e) + self.paren(E.call_arguments(e, self.expr))
         return self.func(e) + self.paren(self.expr(e.arg))
@@ -209,20 +223,44 @@ class Printer:
 
 
 def unrolled_formula(model: Model, target: str | Target, *, latex: bool = False,
-                     depth: int | None = None) -> str:
+                     depth: int | None = None, steps: int | None = None) -> str:
     """``target = ...`` written out in inputs, initial states and parameters.
 
     A ``sum(h)`` target needs the number of steps and is not unrolled here;
     use ``h[T]``. A component ``h[3][0]`` unrolls the whole vector ``h_3``.
+    A model with a backward chain needs T, ``steps`` (where the chain starts, at T+1).
 
     Raises:
-        TargetError: an unknown variable, a step < 1, or a sum over every step.
+        TargetError: an unknown variable, a step < 1 or beyond T, or a sum over every step.
     """
     from ..numeric.target import _error
 
     tgt = parse_target(target, model) if isinstance(target, str) else target
+    if tgt.step is None and tgt.name in model.once:  # o = V h_T + c: its one value, at step T
+        last = steps if steps is not None else _steps_given(model)
+        if last is None:
+            raise _error(f"{tgt.name} is computed once, at the last step T, so the formula needs T: give the "
+                         "input sequence (x = [...]) or the number of steps", str(target))
+        tgt = Target(tgt.name, last, tgt.component, False)
     if tgt.step is None:
         raise _error(f"'{tgt}' adds every step; unroll one step, as in {tgt.name}[3]", str(target))
+    if model.backward and steps is None:
+        steps = _steps_given(model)
+        if steps is None:
+            raise _error(f"{', '.join(model.backward)} runs backward from step T+1, so the formula needs T: "
+                         "give the input sequence (x = [...]) or the number of steps", str(target))
+    if steps is not None and tgt.step > steps:
+        raise _error(f"'{tgt}': the run has {steps} steps", str(target))
     p = Printer(model, latex=latex)
-    body = p.expr(unroll(model, tgt.name, tgt.step, depth=depth))
+    body = p.expr(unroll(model, tgt.name, tgt.step, depth=depth, steps=steps if model.backward else None))
     return f"{p.name(tgt.name, tgt.step)} = {body}"
+
+
+def _steps_given(model: Model) -> int | None:
+    """T as the values of the file fix it (the length of the input sequences), else None."""
+    from ..numeric.forward_pass import forward
+    from ..numeric.values import given_values
+
+    if not given_values(model).inputs:
+        return None
+    return forward(model, keep_nodes=False).steps

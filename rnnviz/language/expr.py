@@ -23,13 +23,15 @@ from ..errors import Span
 
 __all__ = [
     "Expr", "Num", "Var", "Param", "Call", "Prod", "EMul", "Add", "Sub", "Neg", "Concat",
-    "FUNCTIONS", "walk", "children", "to_text", "call_arguments",
+    "FUNCTIONS", "REDUCTIONS", "walk", "children", "to_text", "call_arguments",
 ]
 
 _SPAN = dict(default=None, compare=False, repr=False)
 
 #: The functions of the language, by canonical name.
-FUNCTIONS = ("tanh", "sigmoid", "relu", "softmax", "exp", "log", "identity")
+FUNCTIONS = ("tanh", "sigmoid", "relu", "softmax", "exp", "log", "identity", "square", "sumsq")
+#: Functions that reduce a vector to a number (``sumsq``, the squared norm of a loss).
+REDUCTIONS = ("sumsq",)
 
 
 class Expr:

@@ -22,6 +22,7 @@ from typing import ClassVar
 from ..errors import RnnvizError, Span
 from . import expr as E
 from . import syntax as S
+from .directions import BACKWARD, FORWARD, Sweep
 from .model_syntax import FUNCTION_ALIASES
 from .value_lines import Value, ValueLines, parse_assignment
 
@@ -56,6 +57,8 @@ class Equation:
     caption: str | None = None
     span: Span | None = field(default=None, compare=False, repr=False)
     lhs_span: Span | None = field(default=None, compare=False, repr=False)
+    #: Computed once, at the last step (``o = V h_T + c``): its reads are relative to T.
+    once: bool = False
 
 
 @dataclass
@@ -71,6 +74,11 @@ class Model:
     #: What reading the text did that its author should hear of, one "FILE:LINE:COL: message"
     #: each (a chain read by its last side, letters written together read split, ...).
     notes: list[str] = field(default_factory=list, repr=False)
+    #: The loops over the steps, in the order they run (see :mod:`rnnviz.language.directions`);
+    #: empty means one forward sweep of every equation.
+    sweep_list: tuple[Sweep, ...] = ()
+    #: Totals over time, ``L = \\sum_t L^{(t)}``: (total's name, the per-step variable it sums).
+    totals: tuple[tuple[str, str], ...] = ()
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def memo(self, key: object, make):
@@ -153,6 +161,41 @@ class Model:
         known, seen = self.memo(("reads", eq.target, id(eq)), make)
         return list(seen) if known is eq else list(make()[1])
 
+    @property
+    def sweeps(self) -> tuple[Sweep, ...]:
+        """The loops over the steps, in the order they run: forward (1..T) or backward (T..1)."""
+        return self.sweep_list or (Sweep(FORWARD, tuple(self.variables)),)
+
+    def direction(self, name: str) -> str:
+        """``forward`` or ``backward``: the direction of the sweep that computes ``name``."""
+        for s in self.sweeps:
+            if name in s.targets:
+                return s.direction
+        raise KeyError(name)
+
+    @property
+    def once(self) -> list[str]:
+        """Variables computed once, at the last step (``o = V h_T + c``, Fig. 10.5)."""
+        return [eq.target for eq in self.equations if eq.once]
+
+    @property
+    def losses(self) -> list[str]:
+        """The per-step variables a total sums over time (``L^{(t)}`` of ``L = \\sum_t L^{(t)}``)."""
+        return list(dict.fromkeys(per_step for _, per_step in self.totals))
+
+    @property
+    def backward(self) -> list[str]:
+        """Computed variables read at a later step (they need values at T+1, ...)."""
+        return [n for n in self.variables if self.leads(n)]
+
+    def leads(self, name: str) -> tuple[int, ...]:
+        """The offsets k >= 1 at which ``name`` is read ahead (``g[t+k]``), sorted."""
+        ks = {-v.delay for eq in self.equations for v in self.reads(eq) if v.name == name and v.delay <= -1}
+        return tuple(sorted(ks))
+
+    def max_lead(self, name: str) -> int:
+        return max(self.leads(name), default=0)
+
     def delays(self, name: str) -> tuple[int, ...]:
         """The delays (k >= 1) at which ``name`` is read anywhere, sorted."""
         def make() -> tuple[int, ...]:
@@ -222,5 +265,6 @@ class Model:
                 raise builder.err("a values file holds values only, but this line is an equation", first.span)
             values.extend(builder.values_of(prog.statements, self))
         notes = list(self.notes) + [n for prog in programs for n in prog.notes]
-        return Model(self.equations, self.symbols, tuple(values), self.file, self.source, sources, notes)
+        return Model(self.equations, self.symbols, tuple(values), self.file, self.source, sources, notes,
+                     self.sweep_list, self.totals)
 

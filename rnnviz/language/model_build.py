@@ -22,7 +22,8 @@ from . import expr as E
 from . import syntax as S
 from .ahead import one_step_ahead
 from .cell_form import rewrite_cell_form
-from .last_step import check_last_step
+from .directions import END, FORWARD, Sweep, check_reads_ahead, concatenations, sweeps_of
+from .layers import expand_layers
 from .model import Equation, Model, Symbol
 from .model_syntax import (
     FUNCTION_ALIASES,
@@ -56,16 +57,38 @@ class ModelBuilder(ValueLines):
         while changed:
             changed = False
             for s in list(pending):
-                if any(n.time is not None and not n.time.absolute or n.canonical in targets
+                if any(n.time is not None and not n.time.absolute
+                       or n.canonical in targets and self.end_read(n, targets) is None
                        for n, _ in refs(s.rhs)):
                     eqs.append(s)
                     targets.add(s.lhs.canonical)
                     pending.remove(s)
                     changed = True
+        # `o = V h_T + c` (Fig. 10.5): computed once, at the last step.
+        self.once_ids = set()
+        for s in list(pending):
+            if any(self.end_read(n, targets) is not None for n, _ in refs(s.rhs)):
+                eqs.append(s)
+                targets.add(s.lhs.canonical)
+                self.once_ids.add(s.lhs.canonical)
+                pending.remove(s)
         eq_ids = {id(s) for s in eqs}
         eqs = [s for s in stmts if id(s) in eq_ids]  # file order
         others = [s for s in stmts if id(s) not in eq_ids]
         return eqs, others
+
+    def end_read(self, name: S.Name, timed: set[str]) -> int | None:
+        """``h_T``, ``h[T]``, ``h^{(\\tau)}``, ``h_{T-1}``: a read of the last step (its offset from T), else None.
+
+        A bare subscript T (or tau) is the last step only on a name that has steps (``W_T`` stays a name).
+        """
+        if name.time is not None and name.time.end:
+            return name.time.offset
+        if name.time is None and name.subs and name.subs[-1] in ("T", "tau"):
+            short = name.without_last_sub().canonical
+            if short in timed or short in getattr(self, "timed_names", set()):
+                return 0
+        return None
 
     # -- equations -----------------------------------------------------------
     def build(self, prog: S.Program) -> Model:
@@ -75,11 +98,13 @@ class ModelBuilder(ValueLines):
         stmts, notes = rewrite_cell_form(stmts)
         self.notes += notes
         prog = S.Program(tuple(stmts), prog.file, prog.source, prog.notes)
-        eq_stmts, value_stmts = self.classify(prog.statements)
-        timed = {n.canonical for s in prog.statements if isinstance(s, S.Assign)
-                 for node in (s.rhs, *s.earlier) for n, _ in refs(node) if n.time is not None}
-        check_last_step(prog.statements, {s.lhs.canonical for s in eq_stmts}, timed,
-                        lambda message, span, **kw: self.err(message, span, **kw))
+        prog, layer_notes = expand_layers(prog)
+        self.notes += [f"{self.file}: {n}" for n in layer_notes]
+        totals, statements = self.totals(prog.statements)
+        self.timed_names = {n.canonical for s in statements if isinstance(s, S.Assign)
+                            for n, _ in refs(s.rhs) if n.time is not None and not n.time.absolute}
+        self.timed_names |= {s.lhs.canonical for s in statements if is_equation(s)}
+        eq_stmts, value_stmts = self.classify(statements)
         if not eq_stmts:
             for s in value_stmts:
                 if isinstance(s, S.Assign) and not is_constant(s.rhs) and not (
@@ -89,6 +114,9 @@ class ModelBuilder(ValueLines):
                         raise self.err(f"'{not_a_number(s.rhs)}' is not a number rnnviz can compute with; "
                                        f"give '{s.lhs}' a finite value", s.rhs.span or s.span,
                                        cls=ValueSpecError)
+                    if s.lhs.time is not None and s.lhs.time.end:
+                        raise self.err(f"'{s.lhs}' is a step counted from the last step T; an equation is "
+                                       f"written for a lowercase t, as in {s.lhs.canonical}[t] = ...", s.lhs.span)
                     raise self.err(f"this equation has no time index on its left side; write "
                                    f"{s.lhs.canonical}[t] = ... (or {s.lhs.canonical}_t, "
                                    f"{s.lhs.canonical}^{{(t)}})", s.lhs.span)
@@ -113,6 +141,8 @@ class ModelBuilder(ValueLines):
                                "each variable has one equation", s.lhs.span)
             first_at[name] = s
         targets = set(first_at)
+        joined = concatenations(eq_stmts, targets)
+        targets |= set(joined)
         # Names used without time and not computed, and names used with time.
         plain_used: dict[str, S.Name] = {}
         timed_used: dict[str, S.Name] = {}
@@ -137,8 +167,17 @@ class ModelBuilder(ValueLines):
             lhs = s.lhs
             shift = lhs.time.offset if lhs.time is not None else self.ahead.untimed_shift
             self._note(lhs.canonical, lhs)
+            self.at_end = s.lhs.time is None and s.lhs.canonical in self.once_ids
             expr = self.expr(s.rhs, shift)
-            equations.append(Equation(lhs.canonical, expr, s.caption, s.span, lhs.span))
+            equations.append(Equation(lhs.canonical, expr, s.caption, s.span, lhs.span, self.at_end))
+        self.at_end = False
+        for name, (first, parts) in joined.items():
+            items = tuple(E.Var(p, 0, first.span) for p in parts)
+            for p in parts:
+                self._note(p, self.display[p])
+            equations.append(Equation(name, E.Concat(items, first.span), None, first.span, first.span))
+            self.notes.append(f"{first.span}: {first.with_time(None)} is not computed; it is read as the concatenation "
+                         f"[{'; '.join(parts)}] of the two directions")
 
         # `h_t^{(i)} = ... h_{t-1}`: h^i is computed, h read at a time but computed nowhere. The
         # superscript may be a unit index, or a typo; either way, h would silently be a new input.
@@ -172,10 +211,33 @@ class ModelBuilder(ValueLines):
                                    f"did you mean {head} {tail} (a product)?", n.span,
                                    hint=f"put a space or \\cdot between {head} and {tail}")
 
+        once = {eq.target for eq in equations if eq.once}
+        for eq in equations:
+            for v in E.walk(eq.expr):
+                if isinstance(v, E.Var) and v.name in once and not eq.once:
+                    raise self.err(f"'{v.name}' is computed once, at the last step, so an equation at every step "
+                                   "cannot read it", v.span)
         ordered = self.order(equations)
+        per_step = [eq for eq in ordered if not eq.once]
+        sweeps = sweeps_of(per_step, lambda message, span: self.err(message, span)) if per_step else []
+        check_reads_ahead(per_step, sweeps, lambda message, span, hint: self.err(message, span, hint=hint))
+        if once:
+            sweeps.append(Sweep(END, tuple(eq.target for eq in ordered if eq.once)))
+        rank = {name: i for i, sw in enumerate(sweeps) for name in sw.targets}
+        ordered = sorted(ordered, key=lambda eq: rank[eq.target])
         symbols = self.symbols(ordered)
+        for name, (per_step, span) in totals.items():
+            if per_step not in targets:
+                raise self.err(f"'{name}' sums {per_step} over time, but no equation computes {per_step}[t]", span,
+                               hint=f"write the loss at each step, as in {per_step}^{{(t)}} = \\frac{{1}}{{2}}"
+                                    "(o^{(t)} - y^{(t)})^2")
+            if name != per_step and name in symbols:
+                raise self.err(f"'{name}' is the total of {per_step} over time, but the equations use {name} too",
+                               span)
         model = Model(tuple(ordered), symbols, (), self.file, self.source, dict(self.sources),
-                      list(prog.notes) + self.notes)
+                      list(prog.notes) + self.notes,
+                      tuple(sweeps) if len(sweeps) > 1 or sweeps[0].direction != FORWARD else (),
+                      tuple((name, per_step) for name, (per_step, _) in totals.items()))
         values = self.values_of(value_stmts, model)
         model.values = tuple(values)
         return model
@@ -217,6 +279,25 @@ class ModelBuilder(ValueLines):
         rhs = walk(stmt.rhs)
         return stmt if rhs is stmt.rhs else S.Assign(stmt.lhs, rhs, stmt.caption, stmt.span, stmt.earlier)
 
+    def totals(self, statements) -> tuple[dict[str, tuple[str, Span | None]], list]:
+        """``L = \\sum_t L^{(t)}`` lines: total name -> (the per-step variable, span); the other lines."""
+        found: dict[str, tuple[str, Span | None]] = {}
+        rest = []
+        for s in statements:
+            if not (isinstance(s, S.Assign) and isinstance(s.rhs, S.SumTime)):
+                rest.append(s)
+                continue
+            body = s.rhs.body
+            if s.lhs.time is not None:
+                raise self.err(f"a sum over time is one number for the whole sequence: write {s.lhs.canonical} = "
+                               f"\\sum_t ..., without a time on the left", s.lhs.span)
+            if not (isinstance(body, S.Ref) and body.name.time is not None and not body.name.time.absolute
+                    and body.name.time.offset == 0):
+                raise self.err("\\sum_t adds a loss over every step: it takes one variable at step t, as in "
+                               "L = \\sum_t L^{(t)}", body.span or s.span)
+            found[s.lhs.canonical] = (body.name.canonical, s.span)
+        return found, rest
+
     def _note(self, canonical: str, name: S.Name) -> None:
         if canonical not in self.display:
             self.display[canonical] = name.with_time(None)
@@ -253,6 +334,9 @@ class ModelBuilder(ValueLines):
             if isinstance(inner, E.Num):
                 return E.Num(-inner.value, sp)
             return E.Neg(inner, sp)
+        if isinstance(node, S.SumTime):
+            raise self.err("a sum over time stands alone, as the total of a loss: L = \\sum_t L^{(t)}; "
+                           "an equation at step t cannot read it", sp)
         if isinstance(node, S.Bracket):
             if len(node.items) == 1:
                 return self.expr(node.items[0], shift)
@@ -261,6 +345,19 @@ class ModelBuilder(ValueLines):
 
     def ref(self, name: S.Name, shift: int) -> E.Expr:
         canonical = name.canonical
+        end = self.end_read(name, self.targets)
+        if end is not None:
+            short = canonical if name.time is not None else name.without_last_sub().canonical
+            if not getattr(self, "at_end", False):
+                raise self.err(f"'{name}' reads the last step T; an equation at step t reads {short}[t] or "
+                               f"{short}[t-1] (with a lowercase t), and one computed once at the end reads the "
+                               f"last step, as in o = V {short}_T + c", name.span)
+            self._note(short, name.with_time(None) if name.time is not None else name.without_last_sub())
+            return E.Var(short, -end, name.span)
+        if getattr(self, "at_end", False) and name.time is not None and not name.time.absolute:
+            raise self.err(f"'{name}' is at step t, but this equation is computed once, at the end: read the "
+                           f"last step, as in {canonical}_T (also {canonical}[T], {canonical}^{{(\\tau)}})",
+                           name.span)
         if name.time is not None:
             if name.time.absolute:
                 raise self.err(f"'{name}' names a fixed step; equations read variables at times relative "
@@ -269,9 +366,6 @@ class ModelBuilder(ValueLines):
             delay = -(name.time.offset - shift)
             if canonical not in self.targets:
                 delay -= self.ahead.input_lag  # `h_{t+1} = f(h_t, x_t)`: x_t is the input of the step
-            if delay < 0 and canonical in self.targets:
-                raise self.err(f"'{canonical}' is read at a future step ({name}); only inputs can be read ahead",
-                               name.span)
             self._note(canonical, name)
             return E.Var(canonical, delay, name.span)
         if canonical == "t":

@@ -28,6 +28,8 @@ FUNCTION_ALIASES = {
     "tanh": "tanh", "sigmoid": "sigmoid", "sigma": "sigmoid", "sigm": "sigmoid",
     "relu": "relu", "ReLU": "relu", "Relu": "relu", "softmax": "softmax",
     "exp": "exp", "log": "log", "ln": "log", "identity": "identity", "id": "identity",
+    # Losses: (a)^2 and \|a\|^2 are read as these (plain spellings too).
+    "square": "square", "sumsq": "sumsq",
 }
 
 
@@ -69,7 +71,7 @@ def refs(node: S.Node):
             stack.extend(reversed(n.items))
         elif isinstance(n, S.Frac):
             stack.extend([n.den, n.num])
-        elif isinstance(n, (S.UnitSum, S.Component)):
+        elif isinstance(n, (S.UnitSum, S.Component, S.SumTime)):
             stack.append(n.body)
 
 

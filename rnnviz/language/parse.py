@@ -24,7 +24,6 @@ from ._lark_parser import Lark, Lark_StandAlone, Token, Transformer, UnexpectedI
 
 from ..errors import ParseError, RnnvizError, Span
 from .glued import glued_split
-from .last_step import LAST_STEP_WORDS, last_step_error
 from .parse_errors import convert_error
 from .paste import Cleaned, clean
 from .postlex import NewlinesInBrackets
@@ -44,6 +43,7 @@ from .syntax import (
     Ref,
     ReluDeriv,
     Size,
+    SumTime,
     Time,
     UnitSum,
 )
@@ -55,9 +55,15 @@ _UNICODE_GREEK.update({"ϕ": "phi", "ϑ": "theta", "ϵ": "epsilon"})
 _ACCENTS = {
     "tilde": "tilde", "widetilde": "tilde", "hat": "hat", "widehat": "hat",
     "bar": "bar", "overline": "bar", "vec": "vec", "check": "check", "breve": "breve",
+    # The two chains of a bidirectional RNN, as Graves and d2l.ai write them.
+    "overrightarrow": "fwd", "overleftarrow": "bwd",
 }
 _TIME_RE = re.compile(r"^\s*t\s*(?:([+\-−])\s*(\d+))?\s*$")
 _ABS_RE = re.compile(r"^\s*([+\-−]?)\s*(\d+)\s*$")
+# A layer index in a superscript: `(l)`, `(l-1)`, `(L)` (deep RNNs, d2l.ai and Goodfellow et al.).
+_LAYER_RE = re.compile(r"^\s*(?:l\s*(?:[+\-−]\s*\d+)?|L)\s*$")
+# The last step and the steps around it: `T`, `T+1`, `\tau`, `\tau - 1` (the book's length).
+_END_RE = re.compile(r"^\s*(?:T|\\tau|τ)\s*(?:([+\-−])\s*(\d+))?\s*$")
 _WORD_RE = re.compile(r"^[A-Za-z0-9]+$")
 _TEXT_CMD_RE = re.compile(r"\\(?:text|textrm|mathrm|mathit|textit|operatorname|textsf|mathsf|mathbf|rm|bf)\s*\{\s*([^{}]*?)\s*\}")
 _BARE_RM_RE = re.compile(r"\\(?:rm|bf|it)\s+")
@@ -98,6 +104,15 @@ def _time_of(text: str) -> Time | None:
     if m:
         val = int(m.group(2))
         return Time(-val if m.group(1) in ("-", "−") else val, absolute=True)
+    return None
+
+
+def _end_of(text: str) -> Time | None:
+    """``T+1``, ``\\tau``: a step counted from the last one (only where it cannot be a name)."""
+    m = _END_RE.match(text)
+    if m:
+        off = int(m.group(2) or 0)
+        return Time(-off if m.group(1) in ("-", "−") else off, absolute=True, end=True)
     return None
 
 
@@ -188,7 +203,7 @@ class _ToSyntax(Transformer):
 
     def font(self, tok, name):
         name = _single(name)
-        bold = str(tok)[1:] not in ("mathit",)
+        bold = str(tok)[1:] not in ("mathit", "mathcal", "mathscr")
         return Name(name.base, name.accent, name.subs, name.sups, name.time, name.bold or bold, name.span)
 
     def sub(self, tok):
@@ -224,6 +239,7 @@ class _ToSyntax(Transformer):
             return _Glued(head, tail, span)
         subs, sups, time = list(core.subs), list(core.sups), core.time
         accent = core.accent
+        layer_at: int | None = None
         for kind, tok in suffixes:
             span = self._sp(tok)
             text = str(tok)
@@ -236,7 +252,7 @@ class _ToSyntax(Transformer):
                     raise ParseError("a name can carry only one accent", span)
                 accent = "tilde"
             elif kind == "index":
-                found = _time_of(text[1:-1])
+                found = _time_of(text[1:-1]) or _end_of(text[1:-1])
             elif kind == "sub":
                 body = _strip_braces(text[1:]) if text.startswith("_") else text.translate(_UNICODE_SUB)
                 # `h_{(t-1)}` (PyTorch's docs), `x_{[t]}`: a time in brackets inside the subscript.
@@ -245,6 +261,12 @@ class _ToSyntax(Transformer):
                     body = next(g for g in bracketed.groups() if g is not None)
                 for part in body.split(","):
                     t = _TIME_RE.match(part)
+                    end = _end_of(part) if part.strip() != "T" else None  # `W_T` may be a name
+                    if end is not None:
+                        if found is not None:
+                            raise ParseError("this subscript holds two time indices", span)
+                        found = end
+                        continue
                     if t:
                         if found is not None:
                             raise ParseError("this subscript holds two time indices", span)
@@ -268,9 +290,19 @@ class _ToSyntax(Transformer):
                 m = re.match(r"^(?:\((.*)\)|<(.*)>|\\langle(.*)\\rangle)$", body.strip())
                 if m:
                     inner = next(g for g in m.groups() if g is not None)
-                    found = _time_of(inner)
-                    if found is None and _word(inner) in LAST_STEP_WORDS:  # h^{(T)}, h^{(\tau)}
-                        raise last_step_error(f"{core.canonical}{text}", core.canonical, span)
+                if m and body.strip().startswith("(") and _LAYER_RE.match(inner):
+                    # A layer index, as deep RNNs are written: h_t^{(l)}, h_t^{(l-1)}, h_t^{(L)}.
+                    sups.append("(" + re.sub(r"\s+", "", inner).replace("−", "-") + ")")
+                    continue
+                if m:
+                    found = _time_of(inner) or _end_of(inner)
+                    if found is not None and found.absolute and not found.end and body.strip().startswith("("):
+                        if time is not None and not time.absolute:
+                            # H_t^{(1)}: a concrete layer beside a time subscript, not a second time.
+                            sups.append(f"({found.offset})")
+                            continue
+                        else:
+                            layer_at = len(sups)  # h^{(1)}_t: a layer if a time subscript follows
                 elif _TIME_RE.match(body):
                     found = _time_of(body)
                 if found is None:
@@ -280,6 +312,9 @@ class _ToSyntax(Transformer):
                                          hint="write a time such as (t) or (t-1), or letters")
                     sups.append(word)
             if found is not None:
+                if time is not None and layer_at is not None and not found.absolute:
+                    sups.insert(layer_at, f"({time.offset})")
+                    layer_at, time = None, None
                 if time is not None:
                     raise ParseError(f"'{core.canonical}' has two time indices", span)
                 time = found
@@ -349,6 +384,26 @@ class _ToSyntax(Transformer):
     @v_args(meta=True, inline=True)
     def frac(self, meta, _tok, num, den):
         return Frac(num, den, self._meta_span(meta))
+
+    def _square(self, meta, tok) -> None:
+        if _strip_braces(str(tok)[1:]) != "2":
+            raise ParseError(f"only a square is a power here: write (...)^2, not (...){tok}", _span(self.file, tok),
+                             hint="rnnviz takes powers of 2, as in a squared error")
+
+    @v_args(meta=True, inline=True)
+    def power(self, meta, base, tok):
+        self._square(meta, tok)
+        span = self._meta_span(meta)
+        return Call(Name("square", span=span), base, span)
+
+    @v_args(meta=True, inline=True)
+    def sqnorm(self, meta, _open, inner, _close):
+        span = self._meta_span(meta)
+        return Call(Name("sumsq", span=span), inner, span)
+
+    @v_args(meta=True, inline=True)
+    def sum_time(self, meta, _tok, body):
+        return SumTime(body, self._meta_span(meta))
 
     def _bin(op):  # noqa: N805 - a factory used in the class body
         @v_args(meta=True, inline=True)

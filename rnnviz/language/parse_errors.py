@@ -121,8 +121,8 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
                 # instead of listing what rnnviz reads.
                 return ParseError(f"'{cmd}' over components is not part of the equation language",
                                   Span(file, line, col, line, col + len(cmd)),
-                                  hint="write a softmax output as softmax(V h_t + c); rnnviz grad --of "
-                                       "'sum(y)' sums a variable over steps")
+                                  hint="write a softmax output as softmax(V h_t + c); the one sum is a loss "
+                                       "over time, on a line of its own: L = \\sum_t L^{(t)}")
             span = Span(file, line, col, line, col + len(cmd))
             construct = _UNSUPPORTED.get(cmd[1:])
             if construct is not None:

@@ -8,7 +8,7 @@ Example:
     >>> from rnnviz.language.parse import parse_text
     >>> stmt = parse_text("h[t] = tanh(W h[t-1])").statements[0]
     >>> stmt.lhs.canonical, stmt.lhs.time
-    ('h', Time(offset=0, absolute=False))
+    ('h', Time(offset=0, absolute=False, end=False))
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ __all__ = [
     "Frac",
     "UnitSum",
     "Component",
+    "SumTime",
     "Assign",
     "Size",
     "ReluDeriv",
@@ -55,12 +56,19 @@ GREEK_LETTERS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Time:
-    """A time index: ``t + offset`` when relative, the step ``offset`` when absolute."""
+    """A time index: ``t + offset`` when relative, the step ``offset`` when absolute.
+
+    ``end`` marks a step counted from the last one, ``T + offset`` (``g[T+1]``, ``h_T``,
+    ``h^{(\\tau)}``); such a time is absolute too.
+    """
 
     offset: int
     absolute: bool = False
+    end: bool = False
 
     def __str__(self) -> str:
+        if self.end:
+            return "T" if self.offset == 0 else f"T{self.offset:+d}"
         if self.absolute:
             return str(self.offset)
         if self.offset == 0:
@@ -190,6 +198,14 @@ class UnitSum(Node):
     """``\\sum_j body``: a sum over the unit index ``index`` (unit-index notation)."""
 
     index: str
+    body: Node
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class SumTime(Node):
+    """``\\sum_t L^{(t)}`` (also ``\\sum_{t=1}^{T}``): a loss summed over every step."""
+
     body: Node
     span: Span | None = field(**_SPAN)
 

@@ -57,6 +57,8 @@ class Value:
     kind: str = "value"
     time: int | None = None
     span: Span | None = field(default=None, compare=False, repr=False)
+    #: ``time`` counts from the last step: ``g[T+1] = 0`` is time 1 from the end.
+    from_end: bool = False
 
 
 
@@ -92,6 +94,12 @@ class ValueLines:
                 raise self.err(f"'{canonical}' is a parameter: it has no time steps", name.span)
             return canonical, (time if not size else None)
         found = model.step_in_subscript(name) if name.time is None else None
+        if name.time is None and name.subs and name.subs[-1] in ("T", "tau") and not size:
+            short = name.without_last_sub().canonical
+            if short in syms and syms[short].kind in ("input", "variable"):
+                raise self.err(f"'{name}' is the last step of {short}, which the values do not fix; give the "
+                               f"whole sequence ({short} = [...]) or a numbered step ({short}_3)", name.span,
+                               cls=ValueSpecError)
         if found is not None and syms[found[0]].kind in ("input", "variable"):
             return found[0], (None if size else found[1])
         known = [n for n in syms if syms[n].kind != "function"]
@@ -135,6 +143,10 @@ class ValueLines:
                     if word is not None:
                         raise self.err(f"'{word}' is not a number rnnviz can compute with; give '{s.lhs}' "
                                        "a finite value", s.rhs.span or s.span, cls=ValueSpecError)
+                    if s.lhs.time is not None and s.lhs.time.end:
+                        raise self.err(f"'{s.lhs}' is a step counted from the last step T, so its right side "
+                                       f"must be numbers; an equation is written for a lowercase t, as in "
+                                       f"{s.lhs.canonical}[t] = ...", s.lhs.span)
                     if s.lhs.time is not None and s.lhs.time.absolute:
                         raise self.err(f"'{s.lhs}' is a fixed step, so its right side must be numbers; "
                                        f"an equation is written for t, as in {s.lhs.canonical}[t] = ...",
@@ -153,7 +165,18 @@ class ValueLines:
                 if model.symbols[canonical].kind == "variable" and time is None:
                     raise self.err(f"'{canonical}' is computed by an equation; give its initial value "
                                    f"as {canonical}[0] = ... (or {canonical}_0)", s.lhs.span, cls=ValueSpecError)
-                out.append(Value(canonical, constant(s.rhs), "value", time, s.span))
+                from_end = bool(s.lhs.time is not None and s.lhs.time.end)
+                if model.symbols[canonical].kind == "variable" and time is not None:
+                    backward = canonical in getattr(model, "backward", ())
+                    if backward and (time <= 0 and not from_end or from_end and time < 1):
+                        raise self.err(f"'{canonical}' runs backward, computed by its equation at steps T, T-1, "
+                                       f"..., 1; only its value after the last step (as {canonical}[T+1]) can "
+                                       "be given", s.lhs.span, cls=ValueSpecError)
+                    if from_end and not backward:
+                        raise self.err(f"'{canonical}' is computed by its equation at steps 1, ..., T; only "
+                                       f"initial values (step 0 or earlier, as {canonical}_0) can be given",
+                                       s.lhs.span, cls=ValueSpecError)
+                out.append(Value(canonical, constant(s.rhs), "value", time, s.span, from_end))
         return out
 
     def function_value(self, s: S.Assign) -> Value:

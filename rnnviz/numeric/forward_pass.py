@@ -85,7 +85,10 @@ def _override(model: Model, given: Given, values: Mapping[str, object], batch: i
             if batch is not None and arr.ndim >= 1 and arr.shape[0] == batch:
                 raw[name] = arr
                 arr = arr[0]
-            given.initial[name] = {0: arr}
+            if name in model.backward:  # a backward chain starts after the last step
+                given.final[name] = {1: arr}
+            else:
+                given.initial[name] = {0: arr}
     return raw
 
 
@@ -307,14 +310,24 @@ class _Runner:
             self.history[name] = (lo, list(full))
 
     def make_initial(self, raw: dict) -> None:
-        for name in self.static[4]:
-            k = self.static[0][name]
+        """Each variable's history over lo..hi, its values outside 1..T set (given, or zero)."""
+        T = self.steps
+        for name in self.model.variables:
+            k = self.model.max_delay(name)
             lo = 1 - k
+            hi = T + self.model.max_lead(name)
             shape = self.stored(name)
-            given = self.given.initial.get(name, {})
-            hist = []
-            for t in range(lo, 1):
-                if name in raw and t == 0:
+            given = dict(self.given.initial.get(name, {}))
+            for j, arr in self.given.final.get(name, {}).items():
+                given[T + j] = arr
+            wrong = [t for t in given if 1 <= t <= T or t > hi]
+            if wrong and name in self.model.backward:
+                raise self.model.error(ValueSpecError, f"'{name}' is given at step {wrong[0]}, but it runs backward "
+                                       f"over steps {T}..1: its starting value is {name}[{T + 1}] (also written "
+                                       f"{name}[T+1])", self.given.span(name))
+            hist: list = []
+            for t in list(range(lo, 1)) + list(range(T + 1, hi + 1)):
+                if name in raw and t == (0 if name not in self.model.backward else T + 1):
                     arr = raw[name].reshape(shape)
                 elif t in given:
                     try:
@@ -328,7 +341,8 @@ class _Runner:
                     hist.append(np.zeros(shape))  # already a fresh float64 array of its own
                     continue
                 hist.append(np.array(arr, dtype=np.float64))
-            self.history[name] = (lo, hist)
+            # Steps 1..T are filled in by the sweep that computes them, in its direction.
+            self.history[name] = (lo, hist[:1 - lo] + [None] * T + hist[1 - lo:])
 
     # -- compiling ---------------------------------------------------------------
     def function_op(self, node: E.Call) -> Op:
@@ -425,74 +439,79 @@ class _Runner:
 
     def run(self) -> Trace:
         keep = self.keep_nodes
-        nodes: dict[str, list[list]] | None = {eq.target: [] for eq in self.model.equations} if keep else None
+        T = self.steps
+        nodes: dict[str, list] | None = {eq.target: [None] * T for eq in self.model.equations} if keep else None
         # With keep_nodes="backward", the values no backward formula reads are let go after
         # each step (the Trace works them out again when asked).
         drop = {eq.target: self.skeletons[eq.target].drop if keep == "backward" else ()
                 for eq in self.model.equations}
         self.blank_shapes: dict[str, dict[int, tuple]] = {target: {} for target in drop}
         isfinite, total, finite_number = np.isfinite, np.add.reduce, math.isfinite
-        # Hoisted subtrees are evaluated HOIST_STEPS steps at a time, so that a long sequence
-        # never holds every step of every hoisted product at once.
-        for first in range(0, self.steps, HOIST_STEPS):
-            count = min(HOIST_STEPS, self.steps - first)
-            compiled = []
-            with np.errstate(all="ignore"):
-                hoisted = {eq.target: self.hoist(eq.target, first, count) for eq in self.model.equations}
-            for eq in self.model.equations:
-                plan = self.plan[eq.target]
-                sk = self.skeletons[eq.target]
-                consts, per_step = hoisted[eq.target]
-                template: list = [None] * len(plan)
-                fetch = [(i, steps, -1 - first) for i, steps in per_step.items()]
-                for i, value in consts.items():
-                    template[i] = value
-                for i, value in sk.numbers:
-                    template[i] = value
-                for i, name in sk.params:
-                    template[i] = self.params[name]
-                for i, name, delay in sk.reads:
+        # One loop over the steps per sweep: forward t = 1..T, backward t = T..1. Within a
+        # sweep, hoisted subtrees are evaluated HOIST_STEPS steps at a time, so that a long
+        # sequence never holds every step of every hoisted product at once.
+        for sweep in self.model.sweeps:
+            order = list(sweep.steps(T))  # 1..T, T..1, or the last step only
+            blocks = list(dict.fromkeys((t - 1) // HOIST_STEPS * HOIST_STEPS for t in order))
+            for first in blocks:
+                count = min(HOIST_STEPS, T - first)
+                compiled = []
+                with np.errstate(all="ignore"):
+                    hoisted = {name: self.hoist(name, first, count) for name in sweep.targets}
+                for name in sweep.targets:
+                    plan = self.plan[name]
+                    sk = self.skeletons[name]
+                    consts, per_step = hoisted[name]
+                    template: list = [None] * len(plan)
+                    fetch = [(i, steps, -1 - first) for i, steps in per_step.items()]
+                    for i, value in consts.items():
+                        template[i] = value
+                    for i, value in sk.numbers:
+                        template[i] = value
+                    for i, pname in sk.params:
+                        template[i] = self.params[pname]
+                    for i, vname, delay in sk.reads:
+                        lo, hist = self.history[vname]
+                        fetch.append((i, hist, -delay - lo))
+                    fix = None if plan[0].batched else self.stored(name)
                     lo, hist = self.history[name]
-                    fetch.append((i, hist, -delay - lo))
-                fix = None if plan[0].batched else self.stored(eq.target)
-                compiled.append((eq.target, template, fetch, sk.instrs, self.history[eq.target][1], fix,
-                                 drop[eq.target]))
-            del hoisted
-            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-                for t in range(first + 1, first + count + 1):
-                    for target, template, fetch, instrs, hist, fix, dropped in compiled:
-                        vals = template.copy()
-                        for idx, lst, off in fetch:
-                            vals[idx] = lst[t + off]
-                        try:
-                            for idx, fn, a, b, many in instrs:
-                                if b >= 0:
-                                    vals[idx] = fn(vals[a], vals[b])
-                                elif many:
-                                    vals[idx] = fn(*[vals[k] for k in many])
-                                else:
-                                    vals[idx] = fn(vals[a])
-                        except FloatingPointError:
-                            self.fail(target, t, vals, None)
-                        out = vals[0]
-                        if fix is not None:
-                            out = vals[0] = np.broadcast_to(out, fix).copy()
-                        # The sum is finite exactly when every entry is, unless it overflows: one
-                        # reduction instead of an isfinite array and its all(), on every step.
-                        try:
-                            fine = finite_number(total(out, None))
-                        except FloatingPointError:
-                            fine = False
-                        if not fine and not isfinite(out).all():
-                            self.fail(target, t, vals, out)
-                        hist.append(out)
-                        if nodes is not None:
-                            if dropped:
-                                if t == 1:
-                                    self.blank_shapes[target] = {i: np.shape(vals[i]) for i in dropped}
-                                for i in dropped:
-                                    vals[i] = None
-                            nodes[target].append(vals)
+                    compiled.append((name, template, fetch, sk.instrs, hist, -lo, fix, drop[name]))
+                del hoisted
+                with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                    for t in (t for t in order if first < t <= first + count):
+                        for target, template, fetch, instrs, hist, at, fix, dropped in compiled:
+                            vals = template.copy()
+                            for idx, lst, off in fetch:
+                                vals[idx] = lst[t + off]
+                            try:
+                                for idx, fn, a, b, many in instrs:
+                                    if b >= 0:
+                                        vals[idx] = fn(vals[a], vals[b])
+                                    elif many:
+                                        vals[idx] = fn(*[vals[k] for k in many])
+                                    else:
+                                        vals[idx] = fn(vals[a])
+                            except FloatingPointError:
+                                self.fail(target, t, vals, None)
+                            out = vals[0]
+                            if fix is not None:
+                                out = vals[0] = np.broadcast_to(out, fix).copy()
+                            # The sum is finite exactly when every entry is, unless it overflows: one
+                            # reduction instead of an isfinite array and its all(), on every step.
+                            try:
+                                fine = finite_number(total(out, None))
+                            except FloatingPointError:
+                                fine = False
+                            if not fine and not isfinite(out).all():
+                                self.fail(target, t, vals, out)
+                            hist[t + at] = out
+                            if nodes is not None:
+                                if dropped:
+                                    if not self.blank_shapes[target]:
+                                        self.blank_shapes[target] = {i: np.shape(vals[i]) for i in dropped}
+                                    for i in dropped:
+                                        vals[i] = None
+                                nodes[target][t - 1] = vals
         trace = Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
                       self.plan, self.functions, refill=self if keep == "backward" else None)
         trace.drawn = tuple(self.drawn)

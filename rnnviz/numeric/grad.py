@@ -50,7 +50,8 @@ class Gradients:
         target: what was differentiated.
         params: parameter name -> array in the parameter's shape.
         inputs: (input name, step) -> array (steps 1..T, and any step read ahead).
-        initial: (variable, step <= 0) -> array, for the recurrent variables.
+        initial: (variable, step) -> array, for the starting values of the recurrent
+            variables: steps <= 0 of a forward chain, T+1.. of a backward one.
         nodes: (name, step) -> d target / d that value, for every computed
             variable at steps 1..T, every initial state and every input: what
             the unrolled diagram annotates. Shapes are those of ``trace.value``.
@@ -61,6 +62,8 @@ class Gradients:
     inputs: dict[Key, np.ndarray] = field(default_factory=dict)
     initial: dict[Key, np.ndarray] = field(default_factory=dict)
     nodes: dict[Key, np.ndarray] = field(default_factory=dict)
+    #: T, the steps of the run.
+    steps: int = 0
 
     def named(self) -> dict[str, np.ndarray]:
         """Every gradient by its canonical name: ``W``, ``x[1]``, ``h[0]``."""
@@ -93,9 +96,15 @@ def _seed(trace, tgt: Target, text: str) -> dict[Key, np.ndarray]:
         raise _error(f"'{tgt}': {tgt.name} has {size} entr{'ies' if size != 1 else 'y'} "
                      f"(components 0..{size - 1})", text)
     seeds = {}
+    once = tgt.name in trace.model.once
+    if once and tgt.step is not None and tgt.step != trace.steps:
+        raise _error(f"'{tgt}': {tgt.name} is computed once, at the last step ({tgt.name}[{trace.steps}]); "
+                     f"write --of {tgt.name}", text)
     for t in tgt.steps(trace.steps):
         lo, hist = trace._history[tgt.name]
         stored = hist[t - lo]
+        if stored is None:  # a variable computed once has no value before the last step
+            continue
         g = np.zeros_like(stored) if tgt.component is not None else np.ones_like(stored)
         if tgt.component is not None:
             g[..., tgt.component] = 1.0
@@ -113,35 +122,40 @@ def backprop(trace, seeds: dict[Key, np.ndarray]) -> tuple[dict[str, np.ndarray]
     params = {p: np.zeros_like(np.asarray(v, dtype=np.float64)) for p, v in trace.params.items()}
     adj: dict[Key, np.ndarray] = {k: np.array(v, dtype=np.float64) for k, v in seeds.items()}
     last = max((t for _, t in seeds), default=0)
-    for t in range(min(last, trace.steps), 0, -1):
-        for eq in reversed(model.equations):
-            g = adj.get((eq.target, t))
-            if g is None:
+    T = trace.steps
+    by_name = {eq.target: eq for eq in model.equations}
+    # The forward pass's own order, reversed: the last sweep first, each against its direction.
+    order = [(t, by_name[name]) for sweep in model.sweeps for t in sweep.steps(T) for name in sweep.targets]
+    if len(model.sweeps) == 1 and model.sweeps[0].direction == "forward":
+        order = [(t, eq) for t, eq in order if t <= last]  # nothing after the last seed feeds it
+    for t, eq in reversed(order):
+        g = adj.get((eq.target, t))
+        if g is None:
+            continue
+        plan = trace.plan[eq.target]
+        vals = trace.backward_nodes(eq.target, t)
+        grads: list = [None] * len(plan)
+        grads[0] = g
+        # Pre-order puts every parent before its children: one forward sweep is reverse mode.
+        for p in plan:
+            gi = grads[p.index]
+            if gi is None:
                 continue
-            plan = trace.plan[eq.target]
-            vals = trace.backward_nodes(eq.target, t)
-            grads: list = [None] * len(plan)
-            grads[0] = g
-            # Pre-order puts every parent before its children: one forward sweep is reverse mode.
-            for p in plan:
-                gi = grads[p.index]
-                if gi is None:
-                    continue
-                node = p.expr
-                if p.op is not None:
-                    inputs = tuple(vals[k] for k in p.children)
-                    out = vals[p.index]
-                    if p.index == 0 and np.shape(gi) != np.shape(out):  # pragma: no cover - defensive
-                        gi = unbroadcast(gi, np.shape(out))
-                    for k, gk in zip(p.children, p.op.backward(inputs, out, gi, p.ctx)):
-                        grads[k] = gk if grads[k] is None else grads[k] + gk
-                elif isinstance(node, E.Param):
-                    params[node.name] = params[node.name] + unbroadcast(gi, params[node.name].shape)
-                elif isinstance(node, E.Var):
-                    key = (node.name, t - node.delay)
-                    lo, hist = trace._history[node.name]
-                    gi = unbroadcast(gi, hist[key[1] - lo].shape)
-                    adj[key] = gi if key not in adj else adj[key] + gi
+            node = p.expr
+            if p.op is not None:
+                inputs = tuple(vals[k] for k in p.children)
+                out = vals[p.index]
+                if p.index == 0 and np.shape(gi) != np.shape(out):  # pragma: no cover - defensive
+                    gi = unbroadcast(gi, np.shape(out))
+                for k, gk in zip(p.children, p.op.backward(inputs, out, gi, p.ctx)):
+                    grads[k] = gk if grads[k] is None else grads[k] + gk
+            elif isinstance(node, E.Param):
+                params[node.name] = params[node.name] + unbroadcast(gi, params[node.name].shape)
+            elif isinstance(node, E.Var):
+                key = (node.name, t - node.delay)
+                lo, hist = trace._history[node.name]
+                gi = unbroadcast(gi, hist[key[1] - lo].shape)
+                adj[key] = gi if key not in adj else adj[key] + gi
     return params, adj
 
 
@@ -174,7 +188,7 @@ def _gradients(model: Model, trace, target: str | Target) -> Gradients:
         what = bad[0] if isinstance(bad[0], str) else f"{bad[0][0]}[{bad[0][1]}]"
         raise NumericError(f"the gradient of {tgt} overflowed (or became NaN) at {what}",
                            hint="smaller weights or inputs, or fewer steps, keep the gradients finite")
-    out = Gradients(tgt, params=params)
+    out = Gradients(tgt, params=params, steps=trace.steps)
 
     def grad_of(name: str, t: int) -> np.ndarray:
         lo, hist = trace._history[name]
@@ -187,10 +201,10 @@ def _gradients(model: Model, trace, target: str | Target) -> Gradients:
             out.inputs[(name, t)] = out.nodes[(name, t)] = grad_of(name, t)
     for name in model.variables:
         lo, hist = trace._history[name]
-        for t in range(lo, trace.steps + 1):
+        for t in range(lo, lo + len(hist)):
             g = grad_of(name, t)
             out.nodes[(name, t)] = g
-            if t <= 0:
+            if t <= 0 or t > trace.steps:  # a starting value: step 0 forward, T+1 backward
                 out.initial[(name, t)] = g
     return out
 
@@ -214,7 +228,9 @@ def select(model: Model, grads: Gradients, wrt: Iterable[str]) -> list[str]:
             raise TargetError(f"cannot read '{word}'; --wrt takes parameters (W), inputs at a step (x[1]) "
                               "and initial states (h[0])") from None
         canonical, step = name.canonical, None
-        if name.time is not None and name.time.absolute:
+        if name.time is not None and name.time.end:
+            step = grads.steps + name.time.offset  # g[T+1]
+        elif name.time is not None and name.time.absolute:
             step = name.time.offset
         elif (found := model.step_in_subscript(name)) is not None:
             canonical, step = found
@@ -225,7 +241,8 @@ def select(model: Model, grads: Gradients, wrt: Iterable[str]) -> list[str]:
             raise TargetError(f"'{word}' is not a parameter, input or initial state of the equations",
                               hint=f"did you mean {close}?" if close else
                               "the equations have " + ", ".join(model.parameters + model.inputs)
-                              + "".join(f", {r}[0]" for r in model.recurrent))
+                              + "".join(f", {r}[0]" for r in model.recurrent)
+                              + "".join(f", {r}[T+1]" for r in model.backward))
         if sym.kind == "parameter":
             if step is not None or name.time is not None:
                 raise TargetError(f"'{word}': {canonical} is a parameter, it has no steps; write --wrt {canonical}")
@@ -259,7 +276,8 @@ def state_grad_norms(model: Model, trace, target: str | Target) -> dict[str, lis
         [0.002, 0.011, 0.101, 1.0]
     """
     g = gradients(model, trace, target)
-    return {name: [float(np.linalg.norm(np.asarray(g.nodes[(name, t)]))) for t in range(trace.steps + 1)]
+    return {name: [float(np.linalg.norm(np.asarray(g.nodes[(name, t)]))) for t in range(trace.steps + 1)
+                   if (name, t) in g.nodes]
             for name in model.recurrent}
 
 

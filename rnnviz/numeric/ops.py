@@ -222,4 +222,21 @@ OPS: dict[str, Op] = {
 }
 
 #: The language's functions (rnnviz.language.expr.FUNCTIONS) -> their op.
-FUNCTION_OPS = {name: OPS[name] for name in ("tanh", "sigmoid", "relu", "softmax", "exp", "log", "identity")}
+
+
+def _sumsq_f(x, *, ctx):
+    """The squared norm of each step's vector: ``(B, n) -> (B, 1)``, ``(n,) -> ()``."""
+    x = np.asarray(x)
+    return np.sum(x * x, axis=-1, keepdims=x.ndim >= 2) if x.ndim else x * x
+
+
+def _sumsq_b(inputs, out, g, ctx):
+    x = np.asarray(inputs[0])
+    return (2.0 * x * np.asarray(g),)
+
+
+OPS["square"] = _unary("square", np.square, lambda x, out: 2.0 * x, ("inputs",))
+OPS["sumsq"] = Op("sumsq", _sumsq_f, _sumsq_b, None, ("inputs",))
+
+FUNCTION_OPS = {name: OPS[name] for name in ("tanh", "sigmoid", "relu", "softmax", "exp", "log", "identity",
+                                             "square", "sumsq")}

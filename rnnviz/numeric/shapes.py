@@ -137,6 +137,9 @@ class _Infer:
             if self.known.get(node.name) is None and expected is not None:
                 self.assign(node, expected)
             return self.known.get(node.name)
+        if isinstance(node, E.Call) and node.func in E.REDUCTIONS and not node.generic:
+            self.visit(node.arg, None)  # the squared norm of a loss: one number per step
+            return ()
         if isinstance(node, E.Call) and node.abstract:
             # An abstract transition: its size is its left side's; its arguments keep their own.
             shapes = [self.visit(a) for a in node.arguments]
@@ -281,7 +284,7 @@ def _known_from(model: Model, given: Given) -> dict[str, Shape | None]:
     for name, steps in given.inputs.items():
         for arr in steps.values():
             agree(name, arr.shape, per_step=True)
-    for name, steps in given.initial.items():
+    for name, steps in list(given.initial.items()) + list(given.final.items()):
         for arr in steps.values():
             if arr.ndim:  # a scalar initial value broadcasts, so only a vector fixes the size
                 agree(name, arr.shape)
@@ -302,7 +305,7 @@ def infer_shapes(model: Model, given: Given | None = None) -> Shapes:
     # Sheets of scalars: a scalar initial value, then a model that nowhere has a vector
     # (the one-dimensional RNNs of exam sheets, or a model given no sizes at all) settle
     # what is left. Once any size or value is a vector, a missing size is an error.
-    for name, steps in given.initial.items():
+    for name, steps in list(given.initial.items()) + list(given.final.items()):
         if known.get(name) is None and steps:
             known[name] = ()
     inf.run()
@@ -331,7 +334,7 @@ def infer_shapes(model: Model, given: Given | None = None) -> Shapes:
 def has_sizes(model: Model, given: Given | None = None) -> bool:
     """Whether anything (a dim line or a value) fixes a size; without, every symbol is a scalar."""
     given = given if given is not None else given_values(model)
-    return bool(given.sizes or given.params or given.inputs or given.initial)
+    return bool(given.sizes or given.params or given.inputs or given.initial or given.final)
 
 
 def parameter_shapes(model: Model, given: Given | None = None) -> dict[str, Shape]:

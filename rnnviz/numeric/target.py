@@ -135,6 +135,8 @@ def _parse_target(text: str, model: Model) -> Target:
     elif (found := model.step_in_subscript(name)) is not None:
         canonical, step = found
     sym = model.symbols.get(canonical)
+    if sym is None and name.time is None and canonical in dict(model.totals):
+        return Target(dict(model.totals)[canonical], None, None, True)  # a total named apart: J = \sum_t L_t
     if sym is None:
         known = model.variables
         close = suggest(canonical, known)
@@ -145,6 +147,11 @@ def _parse_target(text: str, model: Model) -> Target:
         what = {"parameter": "a parameter", "input": "an input", "function": "a function"}[sym.kind]
         raise _error(f"'{canonical}' is {what}; a target is a computed variable such as "
                      f"{model.variables[-1]}[3]", raw, start=offset, end=offset + len(body))
+    if step is None and not summed and canonical in model.once:
+        return Target(canonical, None, component, True)  # o = V h_T + c: its one value, at the last step
+    total = dict(model.totals)
+    if step is None and not summed and component is None and name.canonical in total:
+        return Target(total[name.canonical], None, None, True)  # L = \sum_t L^{(t)}: the total loss
     if step is None and not summed:
         raise _error(f"'{canonical}' needs a step, as in {canonical}[3]", raw,
                      hint=f"or write sum({canonical}) for the sum over every step")

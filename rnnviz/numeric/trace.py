@@ -128,11 +128,12 @@ class Trace:
 
     @cached_property
     def initial(self) -> dict[str, dict[int, np.ndarray]]:
-        """Recurrent variable -> {step <= 0 -> initial value}."""
+        """Recurrent variable -> {step -> starting value}: steps <= 0 forward, T+1.. backward."""
         out = {}
-        for name in self.model.recurrent:
+        for name in dict.fromkeys(self.model.recurrent + self.model.backward):
             lo, hist = self._history[name]
-            out[name] = {lo + i: self._unbatch(name, hist[i]) for i in range(1 - lo)}
+            out[name] = {lo + i: self._unbatch(name, a) for i, a in enumerate(hist)
+                         if not 1 <= lo + i <= self.steps}
         return out
 
     @cached_property

@@ -41,7 +41,9 @@ class Given:
         sizes: ``dim`` lines, name -> shape (a variable's or input's size per step
             is a 1-tuple; a parameter's may have two entries).
         params: parameter name -> array (shape ``()`` for a scalar).
-        initial: computed variable -> {step <= 0 -> array}.
+        initial: computed variable -> {step -> array}: step <= 0 for a forward chain, a step
+            after the last (``g^{(4)}`` when T = 3) for a backward one.
+        final: backward chain -> {k -> array} for ``g[T+k]`` (written from the end).
         inputs: input name -> {step -> array of one step}.
         functions: generic activation -> canonical function name.
         spans: (name, "size" | "value") -> span of the line that last set it.
@@ -52,6 +54,7 @@ class Given:
     initial: dict[str, dict[int, "np.ndarray"]] = field(default_factory=dict)
     inputs: dict[str, dict[int, "np.ndarray"]] = field(default_factory=dict)
     functions: dict[str, str] = field(default_factory=dict)
+    final: dict[str, dict[int, "np.ndarray"]] = field(default_factory=dict)
     spans: dict[tuple[str, str], Span | None] = field(default_factory=dict)
 
     def span(self, name: str, what: str = "value") -> Span | None:
@@ -148,12 +151,21 @@ def given_values(model: "Model") -> Given:
                                   "a parameter is a number, a vector or a matrix", v.span)
             g.params[v.name] = arr
         elif sym.kind == "variable":
-            if v.time is None or v.time > 0:
+            backward = v.name in model.backward
+            if v.time is None or (v.time > 0 and not v.from_end and not backward) or (
+                    v.from_end and (v.time < 1 or not backward)) or (backward and not v.from_end and v.time <= 0):
+                if backward:
+                    raise model.error(ValueSpecError, f"'{v.name}' runs backward, computed by its equation at "
+                                      f"steps T, T-1, ..., 1; only its value after the last step (as "
+                                      f"{v.name}[T+1]) can be given", v.span)
                 raise model.error(ValueSpecError, f"'{v.name}' is computed by its equation at steps 1, 2, ...; "
                                   f"only initial values (step 0 or earlier, as {v.name}_0) can be given", v.span)
             if arr.ndim > 1:
                 raise model.error(ShapeError, f"the initial value of '{v.name}' must be a number or a vector", v.span)
-            g.initial.setdefault(v.name, {})[v.time] = arr
+            if v.from_end:
+                g.final.setdefault(v.name, {})[v.time] = arr
+            else:
+                g.initial.setdefault(v.name, {})[v.time] = arr
         else:  # an input
             if v.time is not None:
                 if arr.ndim > 1:

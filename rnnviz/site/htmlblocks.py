@@ -33,7 +33,8 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", 
 _FUNCS = {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\operatorname{ReLU}",
           "softmax": r"\operatorname{softmax}", "exp": r"\exp", "log": r"\log",
           "identity": r"\operatorname{id}"}
-_ACCENTS = {"tilde": r"\tilde", "hat": r"\hat", "bar": r"\bar"}
+_ACCENTS = {"tilde": r"\tilde", "hat": r"\hat", "bar": r"\bar", "vec": r"\vec",
+            "fwd": r"\overrightarrow", "bwd": r"\overleftarrow"}
 _PREC = {E.Add: 1, E.Sub: 1, E.Neg: 2, E.EMul: 3, E.Prod: 4}
 
 
@@ -58,8 +59,13 @@ def latex_name(name: Name, time: str | None = None) -> str:
     return out
 
 
+#: The step reads are written from: t, or T for an equation computed once at the end.
+_BASE = ["t"]
+
+
 def _time(delay: int) -> str:
-    return "t" if delay == 0 else f"t{-delay:+d}"
+    base = _BASE[0]
+    return base if delay == 0 else f"{base}{-delay:+d}"
 
 
 def latex_expr(e: E.Expr, model: Model, _parent: int = 0) -> str:
@@ -74,6 +80,10 @@ def latex_expr(e: E.Expr, model: Model, _parent: int = 0) -> str:
         return latex_name(name(e.name), _time(e.delay))
     if isinstance(e, E.Param):
         return latex_name(name(e.name))
+    if isinstance(e, E.Call) and not e.generic and e.func == "square":
+        return rf"\left({latex_expr(e.arg, model)}\right)^2"
+    if isinstance(e, E.Call) and not e.generic and e.func == "sumsq":
+        return rf"\left\|{latex_expr(e.arg, model)}\right\|^2"
     if isinstance(e, E.Call):
         func = latex_name(name(e.func)) if e.generic else _FUNCS.get(e.func, rf"\operatorname{{{e.func}}}")
         if e.abstract:
@@ -95,8 +105,12 @@ def latex_equations(model: Model) -> list[str]:
     """One aligned LaTeX line (``lhs &= rhs``) per equation, in evaluation order."""
     lines = []
     for eq in model.equations:
-        lhs = latex_name(model.symbols[eq.target].display, "t")
-        lines.append(f"{lhs} &= {latex_expr(eq.expr, model)}")
+        lhs = latex_name(model.symbols[eq.target].display, None if eq.once else "t")
+        _BASE[0] = "T" if eq.once else "t"  # o = V h_T + c reads the last step
+        try:
+            lines.append(f"{lhs} &= {latex_expr(eq.expr, model)}")
+        finally:
+            _BASE[0] = "t"
     return lines
 
 

@@ -144,7 +144,8 @@ def test_json_graph_follows_the_contract(path, view):
         assert e["source"] in ids and e["target"] in ids
         assert e["param"] is None or all(p in model.parameters for p in e["param"].split(" "))
         if view == "folded":
-            assert e["delay"] >= 0
+            # Only a backward chain is read ahead among the variables.
+            assert e["delay"] >= 0 or e["source"] in model.inputs + model.backward
 
 
 @pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.stem)

@@ -91,8 +91,8 @@ def test_unrolled_leaves_are_inputs_initial_states_and_parameters(path):
         tree = unroll(m, name, 2)
         for node in E.walk(tree):
             assert not isinstance(node, E.Var)
-            if isinstance(node, At):
-                assert node.name in m.inputs or node.step <= 0
+            if isinstance(node, At):  # a backward chain starts after the last step (x has 3 here)
+                assert node.name in m.inputs or node.step <= 0 or node.name in m.backward and node.step == 4
 
 
 @pytest.mark.parametrize("path", EXAMPLES)
@@ -171,6 +171,10 @@ def test_gradient_formula_for_every_parameter(path):
     """Every parameter of every example gets an expansion, in plain text and in LaTeX."""
     m = rnnviz.load(path)
     target = f"{m.variables[-1]}[3]"
+    if m.backward:  # the expansion follows forward chains only, and says so
+        with pytest.raises(rnnviz.RnnvizError, match="runs backward"):
+            gradient_formula(m, target, m.parameters[0])
+        return
     for p in m.parameters:
         plain = gradient_formula(m, target, p)
         assert plain.startswith(f"d{Printer(m).name(m.variables[-1], 3)}/d")

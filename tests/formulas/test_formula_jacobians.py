@@ -47,7 +47,8 @@ class Evaluator:
             return np.diag(y) - np.outer(y, y)
         d = {"tanh": lambda: 1 - y * y, "sigmoid": lambda: sigmoid(a) * (1 - sigmoid(a)),
              "relu": lambda: np.where(a > 0, 1.0, np.where(a == 0, self.model.relu_prime0, 0.0)),
-             "exp": lambda: y, "log": lambda: 1 / a, "identity": lambda: np.ones_like(a)}[func]()
+             "exp": lambda: y, "log": lambda: 1 / a, "identity": lambda: np.ones_like(a),
+             "square": lambda: 2 * a}[func]()
         return np.diag(d)
 
     def mat(self, x: Mat) -> np.ndarray:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import rnnviz
+from rnnviz.errors import RnnvizError
 from rnnviz.errors import ParseError
 
 # (book spelling, plain spelling of the same model)
@@ -87,10 +88,10 @@ def test_division_and_sums_say_what_to_write(text, column, words):
     assert words in info.value.format()
 
 
-@pytest.mark.parametrize("text, column", [("h[T] = tanh(x[T])", 2), ("h[T+1] = tanh(x[t])", 2)])
+@pytest.mark.parametrize("text, column", [("h[T] = tanh(x[T])", 1), ("h[T+1] = tanh(x[t])", 1)])
 def test_capital_time_index_says_lowercase(text, column):
-    """`h[T]` on the left says the time index is a lowercase t, at the bracket."""
-    with pytest.raises(ParseError) as info:
+    """`h[T]` (the last step) on the left says an equation is written for a lowercase t."""
+    with pytest.raises(RnnvizError) as info:
         rnnviz.load_model(text)
     assert "lowercase t" in info.value.format() and info.value.span.column == column
 
@@ -123,13 +124,13 @@ def test_max_of_two_arguments_points_to_relu():
 
 
 def test_a_variable_reading_itself_hints_at_t_minus_1():
-    """h[T-1] (a capital T, so a product with a bracket) gives a hint at h[t-1], not only 'algebraic loop'."""
+    """h[T-1] (a step counted from the last) inside an equation gives a hint at h[t-1]."""
     from rnnviz.errors import ModelError
 
     with pytest.raises(ModelError) as info:
         rnnviz.load_model("h[t] = tanh(W h[T-1] + x[t])")
     text = info.value.format()
-    assert "reads itself" in text and "h[t-1]" in text and "lowercase t" in text
+    assert "last step" in text and "h[t-1]" in text and "lowercase t" in text
 
 
 @pytest.mark.parametrize("suffix", [

@@ -93,7 +93,7 @@ REFUSED = {
     "a sum over the free index": (r"h_i^{(t)} = \tanh(\sum_i U_{i,i} x_i^{(t)})", 19, "free index"),
     "a sum without a weight": (r"h_i^{(t)} = \tanh(\sum_j x_j^{(t)})", 19, "needs a weight"),
     "a component of another index": (r"h_i^{(t)} = \tanh([W x^{(t)}]_j)", 19, "does not match"),
-    "a sum over time": (r"L = \sum_t L_t" "\nh_t = tanh(W h_{t-1})", 5, "sum over time"),
+    "a sum over time of what nothing computes": (r"L = \sum_t L_t" "\nh_t = tanh(W h_{t-1})", 1, "sums L over time"),
     "a sum outside unit-index notation": (r"L_t = -\sum_i y_{t,i} \log p_{t,i}", 8, "over components"),
 }
 

@@ -254,7 +254,8 @@ def _naive(model, tr):
     from rnnviz.numeric.ops import sigmoid, softmax
 
     funcs = {"tanh": np.tanh, "sigmoid": sigmoid, "relu": lambda v: np.maximum(v, 0), "softmax": softmax,
-             "exp": np.exp, "log": np.log, "identity": lambda v: v}
+             "exp": np.exp, "log": np.log, "identity": lambda v: v, "square": lambda v: v * v,
+             "sumsq": lambda v: np.sum(np.asarray(v) ** 2)}
     hist = {n: dict(steps) for n, steps in tr.inputs.items()}
     hist.update({n: dict(steps) for n, steps in tr.initial.items()})
 
@@ -282,9 +283,16 @@ def _naive(model, tr):
             return a @ b
         return a * b
 
-    for t in range(1, tr.steps + 1):
-        for eq in model.equations:
+    # No schedule of its own to trust: compute any (variable, step) whose reads are all known,
+    # until every one is (a backward chain fills in from T down, whatever the sweeps say).
+    todo = [(eq, t) for eq in model.equations for t in range(1, tr.steps + 1)]
+    while todo:
+        ready = [(eq, t) for eq, t in todo
+                 if all(t - v.delay in hist.get(v.name, {}) for v in X.walk(eq.expr) if isinstance(v, X.Var))]
+        assert ready, "no equation can be computed: the model's order in time is broken"
+        for eq, t in ready:
             hist.setdefault(eq.target, {})[t] = ev(eq.expr, t)
+        todo = [item for item in todo if item not in ready]
     return hist
 
 
@@ -294,6 +302,8 @@ NAIVE_MODELS = [
     "g[t] = sigmoid(A [h[t-1], x[t], s[t-1]])\ns[t] = g[t] s[t-1] + (1 - g[t]) * tanh(B x[t])\n"
     "h[t] = exp(-s[t] * s[t])\ndim x = 3, h = 2, s = 2",
     "y[t] = softmax(P x[t] + 0.5)\nz[t] = log(1 + y[t] * y[t])\ndim x = 3, y = 4",
+    "h[t] = tanh(W h[t-1] + U x[t])\ng[t] = tanh(R g[t+1] + S [x[t], h[t]])\n"
+    "q[t] = tanh(A q[t-1] + B g[t+1] + C g[t])\ndim x = 2, h = 3, g = 2, q = 2",
 ]
 
 

@@ -233,12 +233,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         folder, stem = (Path(args.output), _stem(args.file)[1]) if args.output else _stem(args.file)
         targets = [folder / f"{stem}.{v}.{_EXT[fmt]}" for v, _ in rendered]
-    from ..io import write_atomic
+    from ..io import refuse_input_as_output, write_all_atomic
 
-    for path, (_, data) in zip(targets, rendered):
+    for path in targets:
+        refuse_input_as_output(path, [args.file, *args.values_file])
+    for path in targets:
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, data)
+    write_all_atomic((path, data) for path, (_, data) in zip(targets, rendered))  # all or nothing
+    for path in targets:
         print(path)
     sys.stdout.flush()
     return 0

@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 __all__ = ["MAX_INPUT_BYTES", "MAX_NESTING", "MAX_DEPTH", "MAX_ENTRIES", "MAX_HISTORY_ENTRIES",
-           "MAX_FORMULA_CHARS", "GRAPHVIZ_TIMEOUT"]
+           "MAX_FORMULA_CHARS", "MAX_COLUMNS", "GRAPHVIZ_TIMEOUT"]
 
 #: The largest input file (equations and values) rnnviz reads: 10 MB of text.
 MAX_INPUT_BYTES = 10_000_000
@@ -28,5 +28,7 @@ MAX_ENTRIES = 1_000_000
 MAX_HISTORY_ENTRIES = 50_000_000
 #: Characters of a written-out formula (``rnnviz formula``): 1 MB.
 MAX_FORMULA_CHARS = 1_000_000
-#: Seconds one Graphviz run may take.
+#: Columns (steps) an unrolled diagram draws; the steps beyond collapse into an ellipsis column.
+MAX_COLUMNS = 500
+#: Seconds one Graphviz run may take (the environment variable RNNVIZ_GRAPHVIZ_TIMEOUT changes it).
 GRAPHVIZ_TIMEOUT = 60.0

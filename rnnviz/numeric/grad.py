@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -259,8 +260,16 @@ def state_grad_norms(model: Model, trace, target: str | Target) -> dict[str, lis
         [0.002, 0.011, 0.101, 1.0]
     """
     g = gradients(model, trace, target)
-    return {name: [float(np.linalg.norm(np.asarray(g.nodes[(name, t)]))) for t in range(trace.steps + 1)]
-            for name in model.recurrent}
+    return {name: [_norm(g.nodes[(name, t)]) for t in range(trace.steps + 1)] for name in model.recurrent}
+
+
+def _norm(value) -> float:
+    """The Euclidean norm, scaled first so that squaring 1e200 does not overflow."""
+    a = np.abs(np.asarray(value, dtype=np.float64)).ravel()
+    top = float(a.max()) if a.size else 0.0
+    if not 0 < top < math.inf:
+        return top
+    return top * float(np.linalg.norm(a / top))
 
 
 def _acting_on_past(u: E.Expr, recurrent: set[str]) -> list[tuple[str, int | None]]:

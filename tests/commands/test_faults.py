@@ -66,3 +66,150 @@ def test_view_both_writes_neither_when_one_cannot_be_written(rnn, tmp_path, caps
     assert main(["draw", str(rnn), "-o", f"{out}/"]) == 1
     assert sorted(p.name for p in out.iterdir()) == ["net.unrolled.svg"]
     assert "internal error" not in capsys.readouterr().err
+
+
+# -- item 5: each of these was an "internal error" ----------------------------------------------
+
+def _cli(tmp_path, capsys, text: str, *args: str) -> tuple[int, str]:
+    path = tmp_path / "in.rnn"
+    path.write_text(text)
+    rc = main([args[0], str(path), *args[1:]])
+    err = capsys.readouterr().err
+    assert "internal error" not in err, err
+    return rc, err
+
+
+@pytest.mark.parametrize("text, command, expected", [
+    ("y[t] = x(x[t])\n", ["run"], "1:8: 'x' is read with a time index elsewhere"),
+    ("h[t] = tanh(W h[t-1] + U x[t])\nx[t] in R^0\ndim h = 2\n", ["run"], "2:1: a size is at least 1"),
+    ("h[t] = tanh(W h[t-1] + U x[t])\ndim h = 1e308\ndim x = 2\n", ["run"],
+     "2:5: 'h' would have 1e+308 entries, more than the 1,000,000"),
+    ("h[t] = tanh(W h[t-1] + U x[t])\ndim x = 100000000\n", ["run"], "2:5: 'x' would have 100,000,000 entries"),
+    ("h[t] = tanh(W h[t-1] + U x[t])\ndim h = 100000, x = 3\n", ["run"],
+     "1:13: 'W' would be 100000 x 100000 (10,000,000,000 numbers)"),
+    ("h[t] = tanh(W h[t-1] + U x[t])\ndim h = 900, x = 900\n", ["run", "--steps", "100000"],
+     "1:1: 100,000 steps of these sizes would keep 180,001,800 numbers"),
+    ("h[t] = " + "tanh(" * 488 + "x[t]" + ")" * 488 + "\n", ["run"], "1:332: brackets nest more than 64 deep"),
+], ids=["call-of-an-input", "R^0", "dim-1e308", "dim-1e8", "W-1e10", "history", "nested-488"])
+def test_errors_with_a_position(tmp_path, capsys, text, command, expected):
+    rc, err = _cli(tmp_path, capsys, text, *command)
+    assert rc == 1
+    assert f"in.rnn:{expected}" in err
+
+
+def test_a_size_of_R_is_one_number(tmp_path, capsys):
+    rc, _ = _cli(tmp_path, capsys, "h[t] = tanh(W h[t-1] + x[t])\nh[t] in R\nx = [1, 2]\n", "run")
+    assert rc == 0
+
+
+def test_a_matrix_literal_in_an_equation(tmp_path, capsys):
+    """[[1, 2], [3, 4]] is the constant vector [1, 2, 3, 4]; it is not spread over time."""
+    import numpy as np
+
+    from rnnviz import forward, load_model
+
+    text = "h[t] = [[1, 2], [3, 4]] R x[t]\ndim x = 3, h = 4\n"
+    rc, _ = _cli(tmp_path, capsys, text, "run", "--steps", "5")
+    assert rc == 0
+    trace = forward(load_model(text), steps=5)
+    for t in (1, 3, 5):
+        np.testing.assert_allclose(trace.value("h", t), np.array([1, 2, 3, 4]) * (trace.params["R"] @ trace.value("x", t)))
+
+
+def test_a_constant_vector_times_a_scalar_in_grad(tmp_path, capsys):
+    """d sum(h[2]) / dU = (1 + 2) x_2 and d sum(h[2]) / dx_2 = (1 + 2) U (was an unbroadcast error)."""
+    rc, _ = _cli(tmp_path, capsys, "h[t] = [1, 2] U x[t]\nU = 0.5, x = [1, 2, 3]\n", "grad", "--of", "h[2]")
+    assert rc == 0
+    from rnnviz import forward, gradients, load_model
+
+    model = load_model("h[t] = [1, 2] U x[t]\nU = 0.5, x = [1, 2, 3]\n")
+    g = gradients(model, forward(model), "h[2]")
+    assert float(g.params["U"]) == pytest.approx(6.0)
+
+
+def test_an_overflowing_gradient_norm_is_drawn(tmp_path, capsys):
+    """The norm of a gradient of 1e180 overflows when squared; the edges are still drawn."""
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz dot not installed")
+    rc, _ = _cli(tmp_path, capsys, "h[t] = W h[t-1] + U x[t]\nW = 1e60, x = [1, 1, 1, 1]\n",
+                 "draw", "--grad", "h[4]", "--view", "unrolled", "--format", "dot", "-o", str(tmp_path / "g.dot"))
+    assert rc == 0
+
+
+def test_grad_norms_without_overflow_warnings(tmp_path, capsys, recwarn):
+    rc, err = _cli(tmp_path, capsys, "h[t] = W h[t-1] + U x[t]\nW = 1e60, x = [1, 1, 1, 1]\n",
+                   "plot", "--grad-norms", "--of", "h[4]", "-o", str(tmp_path / "n.svg"))
+    assert rc == 0
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+# -- item 7: bounded work ---------------------------------------------------------------------------
+
+def test_a_formula_too_large_names_the_limit_and_depth(capsys):
+    from tests.conftest import EXAMPLES
+
+    rc = main(["formula", str(EXAMPLES / "lstm.rnn"), "--of", "h[12]"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "h[12] written out would be about" in err and "more than the 1,000,000 rnnviz writes" in err
+    assert "--depth K" in err
+    assert main(["formula", str(EXAMPLES / "lstm.rnn"), "--of", "h[12]", "--depth", "1"]) == 0
+
+
+def test_a_formula_of_fifty_variables(tmp_path, capsys):
+    lines = ["h1[t] = tanh(W1 h1[t-1] + U1 x[t])"] + [
+        f"h{k}[t] = tanh(W{k} h{k}[t-1] + U{k} h{k - 1}[t])" for k in range(2, 51)]
+    rc, err = _cli(tmp_path, capsys, "\n".join(lines) + "\n", "formula", "--of", "h50[8]")
+    assert rc == 1 and "written out would be about" in err
+
+
+def test_a_formula_too_deep_from_the_library():
+    from rnnviz.errors import RnnvizError
+    from rnnviz.formulas.unrolled import unrolled_formula
+    from rnnviz.language import load_model
+
+    model = load_model("h[t] = tanh(W h[t-1] + U x[t])\n")
+    with pytest.raises(RnnvizError) as info:
+        unrolled_formula(model, "h[2000]")
+    assert info.value.span is not None and "--depth" in info.value.hint
+
+
+def test_too_many_columns(rnn, tmp_path, capsys):
+    rc = main(["draw", str(rnn), "--view", "unrolled", "--unroll", "100000", "--max-columns", "100000",
+               "--format", "dot", "-o", str(tmp_path / "u.dot")])
+    assert rc == 1
+    assert "at most 500 columns can be drawn" in capsys.readouterr().err
+    assert not (tmp_path / "u.dot").exists()
+
+
+@needs_dot
+def test_graphviz_has_a_time_limit(rnn, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RNNVIZ_GRAPHVIZ_TIMEOUT", "0.01")
+    rc = main(["draw", str(rnn), "--view", "unrolled", "--unroll", "400", "--max-columns", "400",
+               "-o", str(tmp_path / "u.svg")])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "Graphviz did not finish drawing this diagram within 0.01 seconds" in err
+    assert "RNNVIZ_GRAPHVIZ_TIMEOUT" in err
+    assert not (tmp_path / "u.svg").exists()
+
+
+# -- item 9: a PNG that Graphviz scaled down records the resolution it has ---------------------------
+
+@needs_dot
+def test_a_scaled_down_png_records_its_real_resolution(rnn, tmp_path):
+    """Graphviz caps a bitmap at 32767 pixels; the file says the dpi it has, not the one asked."""
+    from PIL import Image
+
+    def inches(dpi: int) -> tuple[int, float, float]:
+        out = tmp_path / f"wide{dpi}.png"
+        assert main(["draw", str(rnn), "--view", "unrolled", "--unroll", "100", "--max-columns", "100",
+                     "--dpi", str(dpi), "-o", str(out)]) == 0
+        with Image.open(out) as im:
+            return im.size[0], im.info["dpi"][0], im.size[0] / im.info["dpi"][0]
+
+    width, dpi, wide = inches(600)  # too wide at 600 dpi: scaled down to fit
+    _, small_dpi, wide_small = inches(20)  # fits: drawn at the dpi asked
+    assert width <= 32767 and dpi < 590
+    assert small_dpi == pytest.approx(20, abs=0.1)
+    assert wide == pytest.approx(wide_small, rel=0.03)  # the same drawing, the same size in inches

@@ -197,6 +197,7 @@ def test_graphviz_has_a_time_limit(rnn, tmp_path, capsys, monkeypatch):
 # -- item 9: a PNG that Graphviz scaled down records the resolution it has ---------------------------
 
 @needs_dot
+@pytest.mark.slow
 def test_a_scaled_down_png_records_its_real_resolution(rnn, tmp_path):
     """Graphviz caps a bitmap at 32767 pixels; the file says the dpi it has, not the one asked."""
     from PIL import Image

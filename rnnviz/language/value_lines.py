@@ -112,6 +112,9 @@ class ValueLines:
                 if not isinstance(value, float):
                     raise self.err("relu'(0) takes one number, as in relu'(0) = 1", s.value.span,
                                    cls=ValueSpecError)
+                if not math.isfinite(value):
+                    raise self.err(f"relu'(0) takes a finite number, not {value}", s.value.span,
+                                   cls=ValueSpecError, hint="as in relu'(0) = 1 (the default is 0)")
                 # Like a value for a symbol the equations never use: a sign of a wrong file.
                 if not any(isinstance(n, E.Call) and (n.func == "relu" or n.generic)
                            for eq in model.equations for n in E.walk(eq.expr)):

@@ -287,6 +287,16 @@ class _Runner:
                 raise m.error(ValueSpecError, f"'{name}' is given at step {min(extra)} but not at step {n + 1}",
                               g.span(name))
             available[name] = n - self.lookahead(name)
+        if steps is None and len(set(available.values())) > 1:
+            # Cutting the longer sequences to the shortest would drop given numbers unsaid.
+            short, long = min(available, key=available.get), max(available, key=available.get)
+            def have(name: str) -> str:
+                k = available[name] + self.lookahead(name)
+                return f"{k} step{'s' * (k != 1)}"
+            raise m.error(ValueSpecError, f"the inputs have different lengths: '{long}' has {have(long)} but "
+                          f"'{short}' has {have(short)}", g.span(short),
+                          hint=f"give sequences of one length, or choose the number of steps "
+                               f"(--steps {max(available[short], 1)}; --unroll when drawing)")
         if steps is None:
             steps = min(available.values()) if available else DEFAULT_STEPS
             if steps < 1:

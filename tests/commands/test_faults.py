@@ -214,3 +214,44 @@ def test_a_scaled_down_png_records_its_real_resolution(rnn, tmp_path):
     assert width <= 32767 and dpi < 590
     assert small_dpi == pytest.approx(20, abs=0.1)
     assert wide == pytest.approx(wide_small, rel=0.03)  # the same drawing, the same size in inches
+
+
+# -- item 9: nothing silent -------------------------------------------------------------------------
+
+def test_inputs_of_different_lengths_are_not_cut_unsaid(tmp_path, capsys):
+    text = "h[t] = tanh(W h[t-1] + U x[t] + V z[t])\nx = [1, 2, 3]\nz = [1, 2]\n"
+    rc, err = _cli(tmp_path, capsys, text, "run")
+    assert rc == 1
+    assert "in.rnn:3:1: the inputs have different lengths: 'x' has 3 steps but 'z' has 2 steps" in err
+    assert "--steps 2" in err
+    rc, _ = _cli(tmp_path, capsys, text, "run", "--steps", "2")  # asked for: the first two steps
+    assert rc == 0
+
+
+@pytest.mark.parametrize("value, words", [
+    ("1e400", "relu'(0) takes a finite number, not inf"),
+    ("-1e400", "relu'(0) takes a finite number, not -inf"),
+])
+def test_relu_derivative_must_be_finite(tmp_path, capsys, value, words):
+    rc, err = _cli(tmp_path, capsys, f"h[t] = relu(W h[t-1] + U x[t])\nrelu'(0) = {value}\n", "run")
+    assert rc == 1 and f"in.rnn:2:12: {words}" in err
+
+
+@pytest.mark.parametrize("line, column, word", [
+    ("W = [[1, nan], [0, 1]]", 5, "nan"), ("x = [1, 2, Inf]", 5, "Inf"), ("W = -nan", 5, "nan")])
+def test_nan_inside_a_list_is_named(tmp_path, capsys, line, column, word):
+    """Was 'this equation has no time index on its left side'."""
+    rc, err = _cli(tmp_path, capsys, f"h[t] = tanh(W h[t-1] + U x[t])\n{line}\n", "run")
+    assert rc == 1
+    assert f"in.rnn:2:{column}: '{word}' is not a number rnnviz can compute with" in err
+
+
+@needs_dot
+@pytest.mark.parametrize("title", ["A\\GB", "\\N \\L \\E", "back\\\\slash"])
+def test_backslashes_in_a_title_stay_as_written(rnn, tmp_path, title):
+    """Graphviz expands \\G (the graph's name), \\N, \\L... in labels; a title shows them as typed."""
+    out = tmp_path / "t.svg"
+    assert main(["draw", str(rnn), "--view", "folded", "--title", title, "-o", str(out)]) == 0
+    svg = out.read_text()
+    assert f">{title}</text>" in svg
+    assert "rnnvizB" not in svg

@@ -115,3 +115,32 @@ def test_errors_from_several_threads_keep_their_own_position():
     for t in threads:
         t.join()
     assert len(results) == 200 and len(set(results)) == 1
+
+
+# -- item 3: the queries of a model are linear in its equations -------------------------------------
+
+def _chain(n: int):
+    lines = ["h0[t] = tanh(W0 h0[t-1] + U x[t])"] + [
+        f"h{k}[t] = tanh(W{k} h{k}[t-1] + h{k - 1}[t])" for k in range(1, n)]
+    return load_model("\n".join(lines) + "\n")
+
+
+def test_delays_of_every_variable_take_linear_time():
+    """max_delay and equation of each of n variables scanned all n equations each time."""
+    def queries(model):
+        return lambda: [(model.max_delay(v), model.equation(v)) for v in model.variables]
+
+    small, large = _chain(300), _chain(1200)
+    assert [small.max_delay(v) for v in small.variables] == [1] * 300
+    t_small = _seconds(queries(small))
+    t_large = _seconds(queries(large))
+    assert t_large < 8 * t_small + 0.2, (t_small, t_large)
+
+
+def test_the_tables_follow_new_equations():
+    """Model is a mutable dataclass: a new tuple of equations gets new tables."""
+    model = _chain(3)
+    assert model.delays("h_2") == (1,)
+    other = load_model("h2[t] = tanh(W h2[t-3] + x[t])\n")
+    model.equations = other.equations
+    assert model.delays("h_2") == (3,) and model.variables == ["h_2"]

@@ -28,7 +28,7 @@ import stat
 from pathlib import Path
 
 from ..errors import RnnvizError
-from ..limits import MAX_INPUT_BYTES
+from ..limits import MAX_COLUMNS, MAX_INPUT_BYTES
 from ..version import version
 
 __all__ = ["ASSETS", "BLOCK", "BlockOptionError", "OPTIONS", "PLACEHOLDER", "SHOWS", "VIEWS", "cache_key",
@@ -91,7 +91,7 @@ def _name(key: str, v: str) -> str:
 OPTIONS = {
     "view": _choice(*VIEWS), "unroll": _int(1, 100), "values": _bool, "grad": _text,
     "precision": _int(1, 12), "file": _text, "show": _choice(*SHOWS), "title": _text,
-    "download": _name, "max_columns": _int(2, 1000), "seed": _int(0, 2**31),
+    "download": _name, "max_columns": _int(2, MAX_COLUMNS), "seed": _int(0, 2**31),
 }
 
 

@@ -118,7 +118,7 @@ def dot_html(inner: str) -> HtmlLabel:
     Example:
         >>> dot_html("<I>x</I>")
         '<<I>x</I>>'
-        >>> print(dot_html("A\\GB"))
+        >>> print(dot_html("A\\\\GB"))
         <A\\\\GB>
     """
     return HtmlLabel("<" + inner.replace("\\", "\\\\") + ">")

@@ -26,9 +26,9 @@ from ..language import Model
 from ..language import expr as E
 from ..language.syntax import GREEK_LETTERS, Name
 from ..limits import MAX_FORMULA_CHARS
-from ..numeric.target import Target, parse_target
+from ..numeric.target import Target, TargetError, parse_target
 
-__all__ = ["At", "unroll", "unrolled_formula", "printed_size", "Printer"]
+__all__ = ["At", "unroll", "unrolled_formula", "printed_size", "FormulaTooLarge", "Printer"]
 
 
 @dataclass(frozen=True)
@@ -230,12 +230,23 @@ def unrolled_formula(model: Model, target: str | Target, *, latex: bool = False,
         tree = unroll(model, tgt.name, tgt.step, depth=depth)
         size = printed_size(tree)
         if size > MAX_FORMULA_CHARS:
-            raise _error(f"{tgt} written out would be about {size:,} characters, more than the "
+            raise _too_large(f"{tgt} written out would be about {size:,} characters, more than the "
                          f"{MAX_FORMULA_CHARS:,} rnnviz writes", str(target), hint=hint)
         body = p.expr(tree)
     except RecursionError:  # one level of Python's stack per step and operation
-        raise _error(f"{tgt} nests too many steps to write out in full", str(target), hint=hint) from None
+        raise _too_large(f"{tgt} nests too many steps to write out in full", str(target), hint=hint) from None
     return f"{p.name(tgt.name, tgt.step)} = {body}"
+
+
+class FormulaTooLarge(TargetError):
+    """A target whose formula, written out in full, is beyond what rnnviz writes."""
+
+
+def _too_large(message: str, text: str, *, hint: str) -> FormulaTooLarge:
+    from ..numeric.target import _error
+
+    err = _error(message, text, hint=hint)
+    return FormulaTooLarge(err.message, err.span, source=err.source, hint=err.hint)
 
 
 def printed_size(e: E.Expr) -> int:

@@ -109,10 +109,20 @@ STEPS = ["1", "2", "3", "7", "0", "-1", "100000", "100001", "x"]
 TARGETS = ["h[3]", "y[2]", "h[0]", "h[1][0]", "sum(h)", "h[500]", "W", "q[1]", "h[t]", "h[", "c[2]", "h_T"]
 
 
+def _names_of(text: str) -> list[str]:
+    """The symbols of ``text`` when it is a model (values then name what it uses), and a few more."""
+    try:
+        model = load_model(text, "fuzz.rnn")
+    except RnnvizError:
+        return NAMES
+    names = list(model.symbols) + [f"{v}_0" for v in model.recurrent] + [f"{x}_2" for x in model.inputs]
+    return names + NAMES[:4]
+
+
 @st.composite
-def value_line(draw):
+def value_line(draw, names=tuple(NAMES)):
     kind = draw(st.sampled_from(["number", "list", "matrix", "size", "in", "relu", "function", "junk"]))
-    name = draw(st.sampled_from(NAMES))
+    name = draw(st.sampled_from(list(names)))
     number = st.sampled_from(NUMBERS)
     if kind == "number":
         return f"{name} = {draw(number)}"
@@ -136,13 +146,14 @@ def value_line(draw):
 def command_line(draw):
     """A command, a model with value lines, and options, some of them wrong."""
     text = draw(st.one_of(st.sampled_from(EXAMPLES), mutated_example()))
-    text += "\n" + "\n".join(draw(st.lists(value_line(), max_size=4))) + "\n"
+    names = _names_of(text)
+    text += "\n" + "\n".join(draw(st.lists(value_line(names), max_size=4))) + "\n"
     command = draw(st.sampled_from(["run", "grad", "formula", "params", "gates", "draw", "plot"]))
     args: list[str] = []
     target = st.sampled_from(TARGETS)
     if command == "run":
         args += draw(st.sampled_from([[], ["--steps", draw(st.sampled_from(STEPS))], ["--batch", "2"],
-                                      ["--format", "json"], ["--format", "csv"]]))
+                                      ["--json"], ["--steps", "3", "--json"]]))
     elif command == "grad":
         args += ["--of", draw(target)]
     elif command == "formula":
@@ -159,9 +170,9 @@ def command_line(draw):
     elif command == "plot":
         args += draw(st.sampled_from([[], ["--grad-norms", "--of", draw(target)], ["--vars", "h,zz"]]))
         args += ["--format", "svg"]
-    if draw(st.booleans()):
-        args += ["--set", draw(value_line())]
-    if draw(st.integers(0, 9)) == 0:
+    if command in ("run", "grad", "draw", "plot") and draw(st.booleans()):
+        args += ["--set", draw(value_line(names))]
+    if draw(st.integers(0, 19)) == 13:  # now and then a wrong option (0 would come too often)
         args += [draw(st.sampled_from(["--nope", "--seed", "--seed=-1", "--steps", "-o"]))]
     return text, command, args
 
@@ -194,7 +205,7 @@ def run_cli(text: str, command: str, args: list[str]) -> None:
 
 
 @given(command_line())
-@settings(max_examples=150)
+@settings(max_examples=50)
 def test_command_lines(case):
     """Mutated models, value lines, sizes and options through the command line: a result, or an
     rnnviz error (with a position when it is about the input), never an internal error."""

@@ -163,14 +163,16 @@ def test_a_formula_of_fifty_variables(tmp_path, capsys):
     assert rc == 2 and "written out would be about" in err
 
 
-def test_a_formula_too_deep_from_the_library():
+@pytest.mark.parametrize("target", ["h[500]", "h[2000]"])
+def test_a_formula_too_deep_from_the_library(target):
+    """Was a RecursionError from unrolled_formula(model, "h[500]")."""
     from rnnviz.errors import RnnvizError
     from rnnviz.formulas.unrolled import unrolled_formula
     from rnnviz.language import load_model
 
     model = load_model("h[t] = tanh(W h[t-1] + U x[t])\n")
     with pytest.raises(RnnvizError) as info:
-        unrolled_formula(model, "h[2000]")
+        unrolled_formula(model, target)
     assert info.value.span is not None and "--depth" in info.value.hint
 
 

@@ -97,8 +97,10 @@ def _seed(trace, tgt: Target, text: str) -> dict[Key, np.ndarray]:
     for t in tgt.steps(trace.steps):
         lo, hist = trace._history[tgt.name]
         stored = hist[t - lo]
-        g = np.zeros_like(stored) if tgt.component is not None else np.ones_like(stored)
-        if tgt.component is not None:
+        if tgt.component is None or np.ndim(stored) == 0:  # h[3][0] of a number is the number
+            g = np.ones_like(stored)
+        else:
+            g = np.zeros_like(stored)
             g[..., tgt.component] = 1.0
         seeds[(tgt.name, t)] = g
     return seeds

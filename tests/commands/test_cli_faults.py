@@ -257,3 +257,19 @@ def test_backslashes_in_a_title_stay_as_written(rnn, tmp_path, title):
     svg = out.read_text()
     assert f">{title}</text>" in svg
     assert "rnnvizB" not in svg
+
+
+# -- found by the long fuzz run ----------------------------------------------------------------------
+
+def test_component_zero_of_a_scalar_is_the_scalar(tmp_path, capsys):
+    """grad --of 'h[1][0]' on a model of numbers was an IndexError."""
+    path = tmp_path / "s.rnn"
+    path.write_text("h_t = tanh(w h_{t-1} + x_t)\nw = 0.5, h_0 = 0, x = [1, 1, 1]\n")
+    assert main(["grad", str(path), "--of", "h[1][0]"]) == 0
+    with_component = capsys.readouterr().out
+    assert main(["grad", str(path), "--of", "h[1]"]) == 0
+    whole = capsys.readouterr().out
+    assert "x[1] = 0.419974" in whole
+    assert with_component.replace("h[1][0]", "h[1]") == whole
+    assert main(["grad", str(path), "--of", "h[1][1]"]) == 1
+    assert "h has 1 entry (components 0..0)" in capsys.readouterr().err

@@ -179,8 +179,8 @@ def test_a_formula_too_deep_from_the_library(target):
 def test_too_many_columns(rnn, tmp_path, capsys):
     rc = main(["draw", str(rnn), "--view", "unrolled", "--unroll", "100000", "--max-columns", "100000",
                "--format", "dot", "-o", str(tmp_path / "u.dot")])
-    assert rc == 1
-    assert "at most 500 columns can be drawn" in capsys.readouterr().err
+    assert rc == 2  # a usage error of --max-columns
+    assert "error: at most 500 columns can be drawn (--max-columns), got 100000" in capsys.readouterr().err
     assert not (tmp_path / "u.dot").exists()
 
 

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
+from ..limits import MAX_COLUMNS
 from ._common import add_strict_argument, announce_drawn, count, dpi, seed, steps
 
 HELP = "draw the folded and the unrolled network (SVG, PNG, PDF, DOT or JSON)"
@@ -202,6 +203,9 @@ def run(args: argparse.Namespace) -> int:
     max_columns = args.max_columns if args.max_columns is not None else None
     if max_columns is not None and max_columns < 3:
         raise UsageError("--max-columns must be at least 3 (first step, ellipsis, last step)")
+    if max_columns is not None and max_columns > MAX_COLUMNS:
+        raise UsageError(f"at most {MAX_COLUMNS} columns can be drawn (--max-columns), got {max_columns}",
+                         hint="a limit of rnnviz; steps beyond the columns collapse into an ellipsis column")
 
     trace = grads = None
     steps = args.unroll or 3
@@ -233,12 +237,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         folder, stem = (Path(args.output), _stem(args.file)[1]) if args.output else _stem(args.file)
         targets = [folder / f"{stem}.{v}.{_EXT[fmt]}" for v, _ in rendered]
-    from ..io import write_atomic
+    from ..io import refuse_input_as_output, write_all_atomic
 
-    for path, (_, data) in zip(targets, rendered):
+    for path in targets:
+        refuse_input_as_output(path, [args.file, *args.values_file])
+    for path in targets:
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, data)
+    write_all_atomic((path, data) for path, (_, data) in zip(targets, rendered))  # all or nothing
+    for path in targets:
         print(path)
     sys.stdout.flush()
     return 0

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the unrolled formula or the expanded derivative."""
     from ..errors import UsageError
     from ..formulas.gradient import gradient_formula
-    from ..formulas.unrolled import unrolled_formula
+    from ..formulas.unrolled import FormulaTooLarge, unrolled_formula
 
     model = load_model_from_args(args)
     if args.depth is not None and args.depth < 0:
@@ -72,9 +72,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             text = unrolled_formula(model, args.of, latex=args.latex, depth=args.depth,
                                     steps=_steps(model, args.steps))
-        except RecursionError:  # the substitution nests one call per step and operation
-            raise UsageError(f"{args.of} nests too many steps to write out in full",
-                             hint="--depth K substitutes only the last K+1 steps") from None
+        except FormulaTooLarge as err:  # --of asks for too much without --depth: a usage error
+            raise UsageError(f"--of {args.of}: {err.message}",
+                             hint="--depth K substitutes only the last K+1 steps and keeps earlier states "
+                                  "as names") from None
         print(text)
         if len(text) > 2000 and args.depth is None:
             import sys

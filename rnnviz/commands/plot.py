@@ -128,6 +128,9 @@ def run(args: argparse.Namespace) -> int:
     if args.of and not args.grad_norms:
         raise UsageError("--of is the target of --grad-norms; add --grad-norms")
     out, fmt = _output(args)
+    from ..io import refuse_input_as_output
+
+    refuse_input_as_output(out, [args.file, *(getattr(args, "values_file", None) or [])])
     trace = trace_from_args(args)
     if args.grad_norms:
         from ..numeric.grad import recurrent_spectra, state_grad_norms

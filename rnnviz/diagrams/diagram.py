@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..errors import ValueSpecError
 from ..io import write_atomic
+from ..limits import MAX_COLUMNS
 from ..language import Model, load_model
 from . import dot as dotmod
 from . import graph as graphmod
@@ -201,6 +202,11 @@ def draw(
         raise ValueSpecError(f"unknown view '{view}'; the views are {', '.join(VIEWS)}")
     if not isinstance(steps, int) or steps < 1:
         raise ValueSpecError(f"the number of steps to unroll must be a whole number of at least 1, got {steps}")
+    if max_columns is not None and max_columns > MAX_COLUMNS:
+        raise ValueSpecError(f"at most {MAX_COLUMNS} columns can be drawn (--max-columns, max_columns=), "
+                             f"got {max_columns}",
+                             hint="a limit of rnnviz; Graphviz would run for minutes, and steps beyond the "
+                                  "columns collapse into an ellipsis column")
     if not isinstance(precision, int) or not 1 <= precision <= 17:
         raise ValueSpecError(f"precision is a number of significant digits from 1 to 17, got {precision}")
     names = ", ".join(model.variables)

@@ -77,7 +77,8 @@ def _flat(value) -> list[float]:
 
 
 def _norm(xs: list[float]) -> float:
-    return math.sqrt(sum(x * x for x in xs))
+    """The Euclidean norm, without the overflow of squaring (1e200 squared is inf)."""
+    return math.hypot(*xs) if xs else 0.0
 
 
 #: Vectors up to this many entries are shown in full; longer ones as a strip.
@@ -195,9 +196,14 @@ def _grad_scale(grads: Mapping[tuple[str, int], object]) -> tuple[dict[tuple[str
 
 def _grad_strength(g: float, top: float) -> float:
     """0..1 on a log scale over six decades below the largest gradient."""
-    if g <= 0 or top <= 0:
+    if not (g > 0 and top > 0):  # zero, or not a number
         return 0.0
-    return max(0.0, min(1.0, 1 + math.log10(g / top) / 6))
+    if math.isinf(g):
+        return 1.0
+    if math.isinf(top):
+        return 0.0
+    # the logarithms apart: g / top underflows to 0 when they are far apart
+    return max(0.0, min(1.0, 1 + (math.log10(g) - math.log10(top)) / 6))
 
 
 def _grad_color(a: float, lo: tuple[int, int, int] = (190, 190, 190)) -> str:

@@ -114,11 +114,16 @@ class HtmlLabel(str):
 def dot_html(inner: str) -> HtmlLabel:
     """Wrap the inside of an HTML-like label for a DOT attribute: ``<...>``.
 
+    Graphviz expands escapes such as ``\\G`` (the graph's name) in HTML-like labels too;
+    a backslash of the text is doubled so that it stays a backslash. The markup itself has none.
+
     Example:
         >>> dot_html("<I>x</I>")
         '<<I>x</I>>'
+        >>> print(dot_html("A\\\\GB"))
+        <A\\\\GB>
     """
-    return HtmlLabel(f"<{inner}>")
+    return HtmlLabel("<" + inner.replace("\\", "\\\\") + ">")
 
 
 def base_text(name: Name) -> str:
@@ -286,6 +291,10 @@ def caption_html(title: str, font: str, size: int, background: str, width: int =
             f'<FONT FACE="{font}" POINT-SIZE="{size}">{text}</FONT></TD></TR></TABLE>')
 
 
+#: Attributes whose escapes Graphviz expands twice for SVG (a backslash needs four).
+_EXPANDED_TWICE = frozenset({"tooltip", "edgetooltip", "headtooltip", "labeltooltip", "tailtooltip"})
+
+
 def dot_attrs(d) -> str:
     """``[k=v, ...]`` with every value quoted, except HTML-like labels (:class:`HtmlLabel`).
 
@@ -297,7 +306,12 @@ def dot_attrs(d) -> str:
     for k, v in d.items():
         if v is None:
             continue
-        parts.append(f"{k}={v}" if isinstance(v, HtmlLabel) else f"{k}={escape_dot(v)}")
+        if isinstance(v, HtmlLabel):
+            parts.append(f"{k}={v}")
+        elif k in _EXPANDED_TWICE:
+            parts.append(f"{k}={escape_dot(str(v).replace(chr(92), chr(92) * 2))}")
+        else:
+            parts.append(f"{k}={escape_dot(v)}")
     return "[" + ", ".join(parts) + "]"
 
 

@@ -16,11 +16,13 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
 
 from ..errors import RenderError
+from ..limits import GRAPHVIZ_TIMEOUT
 from .labels import escape_html
 from .svginline import prefix_ids
 
@@ -74,8 +76,14 @@ def render(dot_text: str, format: str = "svg", *, dpi: int = 150, graph_id: str 
         # Graphviz pads PDF pages with a 36 pt margin on every side; \includegraphics
         # in Beamer would show it as a wide empty frame. The graph's own ``pad`` stays.
         cmd.append("-Gmargin=0")
+    seconds = graphviz_timeout()
     try:
-        proc = subprocess.run(cmd, input=dot_text.encode("utf-8"), capture_output=True, check=False)
+        proc = subprocess.run(cmd, input=dot_text.encode("utf-8"), capture_output=True, check=False,
+                              timeout=seconds)
+    except subprocess.TimeoutExpired:  # run() has killed it
+        raise RenderError(f"Graphviz did not finish drawing this diagram within {seconds:g} seconds",
+                          hint="a limit of rnnviz (RNNVIZ_GRAPHVIZ_TIMEOUT=SECONDS raises it); fewer "
+                               "--unroll steps, a smaller --max-columns or the folded view draw faster") from None
     except OSError as err:  # found but cannot run (permissions, broken install)
         raise RenderError(f"could not run Graphviz 'dot': {err.strerror or err}") from None
     if proc.returncode != 0 or not proc.stdout:
@@ -83,11 +91,28 @@ def render(dot_text: str, format: str = "svg", *, dpi: int = 150, graph_id: str 
         reason = detail[0] if detail else f"exit code {proc.returncode}"
         raise RenderError(f"Graphviz could not draw this diagram: {reason}")
     if format == "png":
-        return _flatten_png(proc.stdout, dpi)
+        # A bitmap over 32767 pixels is scaled down by Graphviz ("Scaling by 0.42 to fit"):
+        # the file then holds fewer dots per inch than asked, and says so.
+        scaled = _SCALED.search(proc.stderr.decode("utf-8", "replace"))
+        return _flatten_png(proc.stdout, dpi * float(scaled.group(1)) if scaled else dpi)
     return _undated(proc.stdout) if format == "pdf" else proc.stdout
 
 
-def _flatten_png(png: bytes, dpi: int) -> bytes:
+_SCALED = re.compile(r"Scaling by ([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?) to fit")
+
+
+def graphviz_timeout() -> float:
+    """Seconds one Graphviz run may take: :data:`rnnviz.limits.GRAPHVIZ_TIMEOUT`, or the
+    environment variable ``RNNVIZ_GRAPHVIZ_TIMEOUT`` when it holds a positive number."""
+    text = os.environ.get("RNNVIZ_GRAPHVIZ_TIMEOUT", "")
+    try:
+        value = float(text)
+    except ValueError:
+        return GRAPHVIZ_TIMEOUT
+    return value if 0 < value < float("inf") else GRAPHVIZ_TIMEOUT
+
+
+def _flatten_png(png: bytes, dpi: float) -> bytes:
     """The PNG as opaque RGB on white, with its resolution recorded.
 
     Graphviz's page is a whole number of pixels but its white background covers

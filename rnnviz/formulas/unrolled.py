@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from ..language import Model
 from ..language import expr as E
 from ..language.syntax import GREEK_LETTERS, Name
-from ..numeric.target import Target, parse_target
+from ..limits import MAX_FORMULA_CHARS
+from ..numeric.target import Target, TargetError, parse_target
 
-__all__ = ["At", "unroll", "unrolled_formula", "Printer"]
+__all__ = ["At", "unroll", "unrolled_formula", "printed_size", "FormulaTooLarge", "Printer"]
 
 
 @dataclass(frozen=True)
@@ -251,8 +252,17 @@ def unrolled_formula(model: Model, target: str | Target, *, latex: bool = False,
                          "give the input sequence (x = [...]) or the number of steps", str(target))
     if steps is not None and tgt.step > steps:
         raise _error(f"'{tgt}': the run has {steps} steps", str(target))
+    hint = "--depth K (depth=K) substitutes only the last K+1 steps and keeps earlier states as names"
     p = Printer(model, latex=latex)
-    body = p.expr(unroll(model, tgt.name, tgt.step, depth=depth, steps=steps if model.backward else None))
+    try:
+        tree = unroll(model, tgt.name, tgt.step, depth=depth, steps=steps if model.backward else None)
+        size = printed_size(tree)
+        if size > MAX_FORMULA_CHARS:
+            raise _too_large(f"{tgt} written out would be about {size:,} characters, more than the "
+                         f"{MAX_FORMULA_CHARS:,} rnnviz writes", str(target), hint=hint)
+        body = p.expr(tree)
+    except RecursionError:  # one level of Python's stack per step and operation
+        raise _too_large(f"{tgt} nests too many steps to write out in full", str(target), hint=hint) from None
     return f"{p.name(tgt.name, tgt.step)} = {body}"
 
 
@@ -264,3 +274,58 @@ def _steps_given(model: Model) -> int | None:
     if not given_values(model).inputs:
         return None
     return forward(model, keep_nodes=False).steps
+
+
+class FormulaTooLarge(TargetError):
+    """A target whose formula, written out in full, is beyond what rnnviz writes."""
+
+
+def _too_large(message: str, text: str, *, hint: str) -> FormulaTooLarge:
+    from ..numeric.target import _error
+
+    err = _error(message, text, hint=hint)
+    return FormulaTooLarge(err.message, err.span, source=err.source, hint=err.hint)
+
+
+def printed_size(e: E.Expr) -> int:
+    """About how many characters ``e`` prints to, counting shared subterms every time they appear.
+
+    The unrolled tree shares ``h_{t-1}`` between the gates of a cell, so it is small while its
+    printout grows exponentially with the steps; this counts without printing, once per node.
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> m = load_model("h[t] = tanh(W h[t-1] + U x[t])")
+        >>> printed_size(unroll(m, "h", 2)) >= len("tanh(W tanh(W h_0 + U x_1) + U x_2)")
+        True
+    """
+    sizes: dict[int, int] = {}
+    todo: list[tuple[E.Expr, bool]] = [(e, False)]
+    while todo:
+        node, ready = todo.pop()
+        if id(node) in sizes:
+            continue
+        kids = _children(node)
+        if not ready and kids:
+            todo.append((node, True))
+            todo.extend((k, False) for k in kids if id(k) not in sizes)
+            continue
+        own = _OWN_SIZE.get(type(node), 2) + len(getattr(node, "name", "") or getattr(node, "func", "") or "")
+        sizes[id(node)] = own + sum(sizes[id(k)] for k in kids)
+    return sizes[id(e)]
+
+
+#: Characters a node adds besides its name: ``_3`` of a step, `` + ``, ``()`` of a call.
+_OWN_SIZE = {At: 2, E.Param: 0, E.Num: 3, E.Add: 3, E.Sub: 3, E.EMul: 3, E.Prod: 1, E.Call: 2, E.Neg: 1}
+
+
+def _children(e: E.Expr) -> tuple[E.Expr, ...]:
+    if isinstance(e, (E.Add, E.Sub, E.Prod, E.EMul)):
+        return (e.left, e.right)
+    if isinstance(e, E.Call):
+        return (e.arg,)
+    if isinstance(e, E.Neg):
+        return (e.operand,)
+    if isinstance(e, E.Concat):
+        return tuple(e.items)
+    return ()

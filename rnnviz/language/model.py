@@ -133,7 +133,7 @@ class Model:
     @property
     def variables(self) -> list[str]:
         """Computed variables, in evaluation order."""
-        return [eq.target for eq in self.equations]
+        return list(self._index().variables)
 
     @property
     def parameters(self) -> list[str]:
@@ -143,11 +143,17 @@ class Model:
     def functions(self) -> list[str]:
         return [n for n, s in self.symbols.items() if s.kind == "function"]
 
+    def _index(self) -> "_Index":
+        """Tables built once per tuple of equations (each query was a scan of all of them, which
+        made 10,000 equations quadratic); rebuilt if ``equations`` is given a new tuple."""
+        index = self.__dict__.get("_index_cache")
+        if index is None or index.equations is not self.equations:
+            index = _Index(self.equations, self.reads)
+            self.__dict__["_index_cache"] = index
+        return index
+
     def equation(self, name: str) -> Equation:
-        for eq in self.equations:
-            if eq.target == name:
-                return eq
-        raise KeyError(name)
+        return self._index().by_target[name]
 
     def reads(self, eq: Equation) -> list[E.Var]:
         """The variables an equation reads, in order, each (name, delay) once."""
@@ -198,11 +204,7 @@ class Model:
 
     def delays(self, name: str) -> tuple[int, ...]:
         """The delays (k >= 1) at which ``name`` is read anywhere, sorted."""
-        def make() -> tuple[int, ...]:
-            ks = {v.delay for eq in self.equations for v in self.reads(eq) if v.name == name and v.delay >= 1}
-            return tuple(sorted(ks))
-
-        return self.memo(("delays", name), make)
+        return self._index().delays.get(name, ())
 
     def max_delay(self, name: str) -> int:
         return max(self.delays(name), default=0)
@@ -268,3 +270,19 @@ class Model:
         return Model(self.equations, self.symbols, tuple(values), self.file, self.source, sources, notes,
                      self.sweep_list, self.totals)
 
+
+class _Index:
+    """Which equation computes each variable, and the delays each name is read at."""
+
+    def __init__(self, equations: tuple[Equation, ...], reads) -> None:
+        self.equations = equations
+        self.variables = tuple(eq.target for eq in equations)
+        self.by_target: dict[str, Equation] = {}
+        for eq in equations:
+            self.by_target.setdefault(eq.target, eq)
+        found: dict[str, set[int]] = {}
+        for eq in equations:
+            for v in reads(eq):
+                if v.delay >= 1:
+                    found.setdefault(v.name, set()).add(v.delay)
+        self.delays = {name: tuple(sorted(ks)) for name, ks in found.items()}

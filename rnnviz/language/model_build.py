@@ -146,12 +146,15 @@ class ModelBuilder(ValueLines):
         # Names used without time and not computed, and names used with time.
         plain_used: dict[str, S.Name] = {}
         timed_used: dict[str, S.Name] = {}
+        called: dict[str, S.Name] = {}  # names before a parenthesis: a function or a product
         for s in eq_stmts:
             for n, in_call_position in refs(s.rhs):
                 if n.time is not None:
                     timed_used.setdefault(n.canonical, n)
                 elif not in_call_position:
                     plain_used.setdefault(n.canonical, n)
+                else:
+                    called.setdefault(n.canonical, n)
         self.targets = targets
         self.plain_used = plain_used
         self.timed_used = timed_used
@@ -193,7 +196,7 @@ class ModelBuilder(ValueLines):
                                f"write it as {name}", n.span)
 
         # A name read both with and without a time index is a mistake.
-        for name, n in plain_used.items():
+        for name, n in [*plain_used.items(), *called.items()]:
             if name in timed_used and name not in targets:
                 t = timed_used[name]
                 raise self.err(f"'{name}' is read with a time index elsewhere ({t}), but here without one; "

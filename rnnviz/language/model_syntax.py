@@ -76,9 +76,12 @@ def refs(node: S.Node):
 
 
 def not_a_number(rhs: S.Node) -> str | None:
-    """``nan`` or ``inf`` written as a value: the word, else None."""
+    """``nan`` or ``inf`` written as a value, alone or as an entry of a list or matrix
+    (``W = [[1, nan], [0, 1]]``): the word, else None."""
     if isinstance(rhs, S.Neg):
-        rhs = rhs.operand
+        return not_a_number(rhs.operand)
+    if isinstance(rhs, S.Bracket):
+        return next((w for w in map(not_a_number, rhs.items) if w is not None), None)
     if isinstance(rhs, S.Ref) and not rhs.name.subs and not rhs.name.sups and rhs.name.time is None:
         word = rhs.name.base
         if word.lower().lstrip("\\") in ("nan", "inf", "infty", "infinity"):

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 
 from ._lark_parser import Lark, Lark_StandAlone, Token, Transformer, UnexpectedInput, VisitError, v_args
 
 from ..errors import ParseError, RnnvizError, Span
+from ..limits import MAX_DEPTH, MAX_INPUT_BYTES
 from .glued import glued_split
 from .parse_errors import convert_error
 from .paste import Cleaned, clean
@@ -38,6 +40,7 @@ from .syntax import (
     Frac,
     Name,
     Neg,
+    Node,
     Num,
     Program,
     Ref,
@@ -481,6 +484,9 @@ def parse_text(text: str, file: str = "<input>") -> Program:
     Raises:
         ParseError: the text does not follow the language.
     """
+    if len(text) > MAX_INPUT_BYTES:
+        raise ParseError(f"{file}: the input is larger than {MAX_INPUT_BYTES // 1_000_000} MB",
+                         hint="a limit of rnnviz; split the values into smaller files")
     parser = _parser()
     # Windows line ends and a trailing missing newline are both fine.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -488,23 +494,77 @@ def parse_text(text: str, file: str = "<input>") -> Program:
     # spans are moved back to the columns of the text as pasted.
     cleaned = clean(text)
     postlex = parser.options.postlex
-    postlex.text = cleaned.text
-    try:
-        tree = parser.parse(cleaned.text)
-    except UnexpectedInput as err:
-        error = convert_error(err, cleaned.text, file, list(postlex.stack))
-        raise _remap(error, cleaned).with_source(text) from None
+    # One parser (and its post-lexer's state) serves every thread, one parse at a time.
+    with _PARSING:
+        postlex.text, postlex.file = cleaned.text, file
+        try:
+            tree = parser.parse(cleaned.text)
+        except UnexpectedInput as err:
+            error = convert_error(err, cleaned.text, file, list(postlex.stack))
+            raise _remap(error, cleaned).with_source(text) from None
+        except RnnvizError as err:  # raised by the post-lexer: brackets nested too deeply
+            raise _remap(err, cleaned).with_source(text) from None
     transformer = _ToSyntax(file, cleaned)
     try:
         stmts = transformer.transform(tree)
     except VisitError as err:
         if isinstance(err.orig_exc, RnnvizError):
             raise err.orig_exc.with_source(text) from None
+        if isinstance(err.orig_exc, RecursionError):
+            raise _remap(_too_deep(tree, file, text), cleaned) from None
         raise
+    except RecursionError:  # lark's transformer recurses once per level of the tree
+        raise _remap(_too_deep(tree, file, text), cleaned) from None
+    for stmt in stmts:
+        _check_depth(stmt, text)
     notes = [f"{file}:{line}:{col}: {msg}"
              for line, col, msg in ((*cleaned.original_position(off), msg) for off, msg in cleaned.notes)]
     notes += [f"{sp}: {msg}" for sp, msg in transformer.notes]
     return Program(tuple(stmts), file, text, tuple(notes))
+
+
+_PARSING = threading.RLock()
+
+
+def _too_deep(tree, file: str, text: str) -> ParseError:
+    """The error for a statement too deep to transform, at the deepest statement."""
+    def depth(node) -> int:
+        most, todo = 0, [(node, 1)]
+        while todo:
+            n, d = todo.pop()
+            most = max(most, d)
+            todo += [(c, d + 1) for c in getattr(n, "children", ())]
+        return most
+
+    stmts = [c for c in tree.children if hasattr(c, "meta")]
+    deepest = max(stmts, key=depth) if stmts else tree
+    meta = getattr(deepest, "meta", None)
+    span = Span(file, meta.line, meta.column, meta.end_line, meta.end_column) \
+        if meta is not None and not getattr(meta, "empty", True) else None
+    return ParseError(f"this expression is more than {MAX_DEPTH} operations deep", span, source=text,
+                      hint="a limit of rnnviz; write a part of it as its own equation")
+
+
+def _check_depth(stmt, text: str) -> None:
+    """Refuse an expression deeper than MAX_DEPTH (every later stage walks it recursively)."""
+    node = stmt.rhs if isinstance(stmt, Assign) else getattr(stmt, "value", None)
+    todo = [(node, 1)] if isinstance(node, Node) else []
+    while todo:
+        n, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            raise ParseError(f"this expression is more than {MAX_DEPTH} operations deep",
+                             n.span or stmt.span, source=text,
+                             hint="a limit of rnnviz; write a part of it as its own equation")
+        if isinstance(n, BinOp):
+            todo += [(n.left, depth + 1), (n.right, depth + 1)]
+        elif isinstance(n, (Neg,)):
+            todo.append((n.operand, depth + 1))
+        elif isinstance(n, Call):
+            todo.append((n.arg, depth + 1))
+        elif isinstance(n, Frac):
+            todo += [(n.num, depth + 1), (n.den, depth + 1)]
+        elif isinstance(n, Bracket):
+            todo += [(item, depth + 1) for item in n.items]
 
 
 def read_source(path: str) -> tuple[str, str]:
@@ -518,12 +578,13 @@ def read_source(path: str) -> tuple[str, str]:
         if stream is None:  # replaced by a text-only stream (tests, embedding)
             return "<stdin>", sys.stdin.read()
         try:
-            return "<stdin>", stream.read().decode("utf-8-sig")  # -sig: a BOM from Notepad
+            return "<stdin>", _bounded(stream, "<stdin>").decode("utf-8-sig")  # -sig: a BOM from Notepad
         except UnicodeDecodeError as e:
             raise ParseError(f"<stdin>: not UTF-8 text ({e.reason} at byte {e.start})") from None
     p = Path(path)
     try:
-        return str(path), p.read_text(encoding="utf-8-sig")  # -sig: a BOM from Notepad
+        with open(p, "rb") as fh:  # a device such as /dev/zero is read only up to the limit
+            return str(path), _bounded(fh, str(path)).decode("utf-8-sig")  # -sig: a BOM from Notepad
     except FileNotFoundError:
         raise ParseError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -532,6 +593,15 @@ def read_source(path: str) -> tuple[str, str]:
         raise ParseError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
     except OSError as e:
         raise ParseError(f"{path}: cannot read ({e.strerror})") from None
+
+
+def _bounded(stream, name: str) -> bytes:
+    """At most MAX_INPUT_BYTES of ``stream``; more is an error, not a read until memory runs out."""
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise ParseError(f"{name}: the input is larger than {MAX_INPUT_BYTES // 1_000_000} MB",
+                         hint="a limit of rnnviz; split the values into smaller files")
+    return data
 
 
 def parse_file(path: str) -> Program:

@@ -17,6 +17,9 @@ import re
 
 from ._lark_parser import Token
 
+from ..errors import ParseError, Span
+from ..limits import MAX_NESTING
+
 __all__ = ["NewlinesInBrackets"]
 
 
@@ -41,15 +44,28 @@ class NewlinesInBrackets:
 
     # What may stand between a line break and the operator that continues the equation:
     # spaces, alignment marks, LaTeX spacing, more line breaks.
-    _CONTINUES = re.compile(r"(?:\s|&|\\\\|\\q?quad(?![A-Za-z])|\\[,;!: ])*"
-                            r"(?:[+\-−*∘⊙·×@]|\\(?:cdot|odot|circ|times)(?![A-Za-z]))")
+    # Scanned in two parts, so that the layout run after a line break is read once for all the
+    # breaks in it: rescanning it from every break made 40,000 blank lines quadratic.
+    _LAYOUT = re.compile(r"(?:\s|&|\\\\|\\q?quad(?![A-Za-z])|\\[,;!: ])*")
+    _OPERATOR = re.compile(r"[+\-−*∘⊙·×@]|\\(?:cdot|odot|circ|times)(?![A-Za-z])")
 
     def __init__(self) -> None:
         self.stack: list[Token] = []
         self.text = ""  # the text being parsed, set by parse_text, to look past a line break
+        self.file = "<input>"  # its name, for an error raised here
+
+    def _continues(self, pos: int) -> bool:
+        """Whether an operator follows ``pos`` after nothing but layout (spaces, ``&``, ``\\\\``)."""
+        start, end, result = self._run
+        if not start <= pos <= end:
+            end = self._LAYOUT.match(self.text, pos).end()
+            result = self._OPERATOR.match(self.text, end) is not None
+            self._run = (pos, end, result)
+        return result
 
     def process(self, stream):
         self.stack = []
+        self._run = (1, 0, False)  # (from, to, operator follows) of the last layout run scanned
         closers = set(self._OPEN.values())
         prev = None
         for tok in stream:
@@ -58,10 +74,14 @@ class NewlinesInBrackets:
                 # the next word by the parser's state, and a held newline would leave it stale.
                 if self.stack or (prev is not None and prev.type in self._TRAILING):
                     continue
-                if tok.end_pos is not None and self._CONTINUES.match(self.text, tok.end_pos):
+                if tok.end_pos is not None and self._continues(tok.end_pos):
                     continue
             if tok.type in self._OPEN:
                 self.stack.append(tok)
+                if len(self.stack) > MAX_NESTING:
+                    raise ParseError(f"brackets nest more than {MAX_NESTING} deep here", Span(
+                        self.file, tok.line, tok.column, tok.line, tok.column + len(tok)),
+                        hint="a limit of rnnviz; write the inner part as its own equation")
             elif tok.type in closers and self.stack and self._OPEN[self.stack[-1].type] == tok.type:
                 self.stack.pop()
             prev = tok

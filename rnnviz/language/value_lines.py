@@ -14,11 +14,13 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import ModelError, RnnvizError, Span, ValueSpecError
+from ..limits import MAX_ENTRIES
 from . import expr as E
 from . import syntax as S
 from .model_syntax import (
@@ -118,6 +120,9 @@ class ValueLines:
                 if not isinstance(value, float):
                     raise self.err("relu'(0) takes one number, as in relu'(0) = 1", s.value.span,
                                    cls=ValueSpecError)
+                if not math.isfinite(value):
+                    raise self.err(f"relu'(0) takes a finite number, not {value}", s.value.span,
+                                   cls=ValueSpecError, hint="as in relu'(0) = 1 (the default is 0)")
                 # Like a value for a symbol the equations never use: a sign of a wrong file.
                 if not any(isinstance(n, E.Call) and (n.func == "relu" or n.generic)
                            for eq in model.equations for n in E.walk(eq.expr)):
@@ -129,6 +134,13 @@ class ValueLines:
                 dims = s.dims
                 if not isinstance(dims, tuple):
                     dims = self.dims_of(dims)
+                if any(d < 1 for d in dims):
+                    raise self.err(f"a size is at least 1; '{canonical}' cannot have {_times(dims)} entries",
+                                   s.span, cls=ValueSpecError)
+                if math.prod(dims) > MAX_ENTRIES:
+                    raise self.err(f"'{canonical}' would have {_times(dims)} entries, more than the "
+                                   f"{MAX_ENTRIES:,} rnnviz allows", s.span, cls=ValueSpecError,
+                                   hint="a limit of rnnviz; a course example needs far fewer")
                 out.append(Value(canonical, dims, "size", None, s.span))
             elif isinstance(s, S.Assign):
                 if s.lhs.canonical in model.symbols and model.symbols[s.lhs.canonical].kind == "function":
@@ -211,6 +223,10 @@ class ValueLines:
             raise self.err("a size is a whole number (dim x = 3) or several (dim W = 5 \\times 3)",
                            node.span, cls=ValueSpecError)
         return dims
+
+
+def _times(dims: tuple[int, ...]) -> str:
+    return " x ".join(f"{d:,}" if d < 10**12 else f"{d:.3g}" for d in dims)
 
 
 def parse_assignment(text: str, file: str = "--set") -> S.Program:

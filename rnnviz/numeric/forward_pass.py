@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import NumericError, ShapeError, ValueSpecError
 from ..language import Model
 from ..language import expr as E
+from ..limits import MAX_ENTRIES, MAX_HISTORY_ENTRIES
 from .ops import FUNCTION_OPS, OPS, Op
 from .shapes import infer_shapes, product_kind
 from .trace import PlanNode, Trace
@@ -201,6 +202,27 @@ def _size_key(given: Given) -> tuple:
             per_step(given.inputs), per_step(given.initial))
 
 
+def _check_entries(model: Model, name: str, shape: tuple[int, ...]) -> None:
+    """Refuse, before allocating it, a parameter larger than MAX_ENTRIES."""
+    n = math.prod(shape)
+    if n > MAX_ENTRIES:
+        sym = model.symbols.get(name)
+        raise model.error(ShapeError, f"'{name}' would be {' x '.join(map(str, shape))} ({n:,} numbers), "
+                          f"more than the {MAX_ENTRIES:,} rnnviz allows", sym.span if sym else None,
+                          hint="a limit of rnnviz; give the variables smaller sizes")
+
+
+def _check_history(model: Model, shapes, steps: int, batch: int | None) -> None:
+    """Refuse, before running, a forward pass that would keep more than MAX_HISTORY_ENTRIES numbers."""
+    per_step = sum(math.prod(shapes.of(n) or (1,)) for n in [*model.inputs, *model.variables])
+    total = per_step * (steps + 1) * (batch or 1)
+    if total > MAX_HISTORY_ENTRIES:
+        eq = model.equations[0]
+        raise model.error(ShapeError, f"{steps:,} steps of these sizes would keep {total:,} numbers, more "
+                          f"than the {MAX_HISTORY_ENTRIES:,} rnnviz allows", eq.lhs_span or eq.span,
+                          hint="a limit of rnnviz; use fewer steps or smaller sizes")
+
+
 class _Runner:
     """Builds the histories and the plan, then runs the steps."""
 
@@ -226,11 +248,13 @@ class _Runner:
         self.drawn: list[str] = []  # what no value gives, drawn from the seeded generator
         for name in self.static[2]:
             shape = self.shapes.of(name)
+            _check_entries(model, name, shape)
             if name not in given.params:
                 self.drawn.append(name)
             self.params[name] = (np.array(given.params[name], dtype=np.float64) if name in given.params
                                  else random_parameter(name, shape, seed))
         self.steps = self.count_steps(steps)
+        _check_history(model, self.shapes, self.steps, batch)
         self.history: dict[str, tuple[int, list]] = {}
         self.make_inputs(seed, raw)
         self.make_initial(raw)
@@ -266,6 +290,16 @@ class _Runner:
                 raise m.error(ValueSpecError, f"'{name}' is given at step {min(extra)} but not at step {n + 1}",
                               g.span(name))
             available[name] = n - self.lookahead(name)
+        if steps is None and len(set(available.values())) > 1:
+            # Cutting the longer sequences to the shortest would drop given numbers unsaid.
+            short, long = min(available, key=available.get), max(available, key=available.get)
+            def have(name: str) -> str:
+                k = available[name] + self.lookahead(name)
+                return f"{k} step{'s' * (k != 1)}"
+            raise m.error(ValueSpecError, f"the inputs have different lengths: '{long}' has {have(long)} but "
+                          f"'{short}' has {have(short)}", g.span(short),
+                          hint=f"give sequences of one length, or choose the number of steps "
+                               f"(--steps {max(available[short], 1)}; --unroll when drawing)")
         if steps is None:
             steps = min(available.values()) if available else DEFAULT_STEPS
             if steps < 1:
@@ -418,7 +452,9 @@ class _Runner:
                 done[i] = full[start:start + T].reshape((T,) + self.stored(name)[:len(lead)] + (-1,))
             else:
                 p = plan[i]
-                ctx = dict(p.ctx, lead=(T,) + lead) if p.op.name == "concat" else p.ctx
+                # A concatenation of constants stays one constant; only one that reads the
+                # sequence gets the time axis.
+                ctx = dict(p.ctx, lead=(T,) + lead) if p.op.name == "concat" and p.batched else p.ctx
                 out = done[i] = p.op.forward(*[done[k] for k in p.children], ctx=ctx)
                 if p.batched:
                     shape = self.shapes.node(target, i)

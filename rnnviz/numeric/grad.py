@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -105,8 +106,10 @@ def _seed(trace, tgt: Target, text: str) -> dict[Key, np.ndarray]:
         stored = hist[t - lo]
         if stored is None:  # a variable computed once has no value before the last step
             continue
-        g = np.zeros_like(stored) if tgt.component is not None else np.ones_like(stored)
-        if tgt.component is not None:
+        if tgt.component is None or np.ndim(stored) == 0:  # h[3][0] of a number is the number
+            g = np.ones_like(stored)
+        else:
+            g = np.zeros_like(stored)
             g[..., tgt.component] = 1.0
         seeds[(tgt.name, t)] = g
     return seeds
@@ -276,9 +279,17 @@ def state_grad_norms(model: Model, trace, target: str | Target) -> dict[str, lis
         [0.002, 0.011, 0.101, 1.0]
     """
     g = gradients(model, trace, target)
-    return {name: [float(np.linalg.norm(np.asarray(g.nodes[(name, t)]))) for t in range(trace.steps + 1)
-                   if (name, t) in g.nodes]
+    return {name: [_norm(g.nodes[(name, t)]) for t in range(trace.steps + 1) if (name, t) in g.nodes]
             for name in model.recurrent}
+
+
+def _norm(value) -> float:
+    """The Euclidean norm, scaled first so that squaring 1e200 does not overflow."""
+    a = np.abs(np.asarray(value, dtype=np.float64)).ravel()
+    top = float(a.max()) if a.size else 0.0
+    if not 0 < top < math.inf:
+        return top
+    return top * float(np.linalg.norm(a / top))
 
 
 def _acting_on_past(u: E.Expr, recurrent: set[str]) -> list[tuple[str, int | None]]:

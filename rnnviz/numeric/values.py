@@ -135,6 +135,8 @@ def given_values(model: "Model") -> Given:
             continue
         if v.kind == "size":
             dims = tuple(int(d) for d in v.value)  # type: ignore[union-attr]
+            if not dims and sym.kind in ("input", "variable"):
+                dims = (1,)  # x_t in R: one number at each step
             if sym.kind in ("input", "variable") and len(dims) == 2 and 1 in dims:
                 dims = (dims[0] * dims[1],)  # x_t in R^{3 x 1} (a column) or R^{1 x 3} (a row): 3 entries
             if sym.kind in ("input", "variable") and len(dims) != 1:

@@ -21,11 +21,14 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import re
 import shlex
+import stat
 from pathlib import Path
 
 from ..errors import RnnvizError
+from ..limits import MAX_COLUMNS, MAX_INPUT_BYTES
 from ..version import version
 
 __all__ = ["ASSETS", "BLOCK", "BlockOptionError", "OPTIONS", "PLACEHOLDER", "SHOWS", "VIEWS", "cache_key",
@@ -88,7 +91,7 @@ def _name(key: str, v: str) -> str:
 OPTIONS = {
     "view": _choice(*VIEWS), "unroll": _int(1, 100), "values": _bool, "grad": _text,
     "precision": _int(1, 12), "file": _text, "show": _choice(*SHOWS), "title": _text,
-    "download": _name, "max_columns": _int(2, 1000), "seed": _int(0, 2**31),
+    "download": _name, "max_columns": _int(2, MAX_COLUMNS), "seed": _int(0, 2**31),
 }
 
 
@@ -140,12 +143,37 @@ def read_source(src: str, opts: dict, base_dir: Path) -> tuple[str, str]:
     """(file name for messages, text): the block, after the ``file=`` contents (relative to ``base_dir``)."""
     if "file" not in opts:
         return BLOCK, src
-    path = (base_dir / str(opts["file"])).resolve()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise RnnvizError(f"cannot read file={opts['file']}: {err.strerror}") from None
+    text = read_file_option(str(opts["file"]), base_dir)
     return str(opts["file"]), text + ("\n" + src if src.strip() else "")
+
+
+def read_file_option(name: str, root: Path) -> str:
+    """The text of ``file=NAME``: a regular file of at most MAX_INPUT_BYTES inside ``root``.
+
+    A page must not publish what lies outside the site (``file=../../etc/passwd``,
+    ``file=/proc/self/environ``), nor stop the build on a device or a pipe (``file=/dev/zero``);
+    the error never quotes such a file.
+    """
+    root = Path(root).resolve()
+    path = (root / name).resolve()
+    if path != root and root not in path.parents:
+        raise RnnvizError(f"file={name} is outside the folder rnnviz reads block files from ({root})",
+                          hint="give a path inside it, or set the plugin's files_root option")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a pipe must not block the build
+    except OSError as err:
+        raise RnnvizError(f"cannot read file={name}: {err.strerror}") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise RnnvizError(f"file={name} is not a regular file")
+        data = fh.read(MAX_INPUT_BYTES + 1)
+    if info.st_size > MAX_INPUT_BYTES or len(data) > MAX_INPUT_BYTES:
+        raise RnnvizError(f"file={name} is larger than {MAX_INPUT_BYTES // 1_000_000} MB", hint="a limit of rnnviz")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise RnnvizError(f"file={name} is not a UTF-8 text file ({e.reason} at byte {e.start})") from None
 
 
 _STAMP: list[str | None] = [None]

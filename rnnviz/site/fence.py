@@ -84,7 +84,9 @@ class _Context:
         self.cache_dir: Path | None = None
         self.page: str | None = None
         self.page_url = ""
+        self.files_root: Path | None = None  # where file= may read; None: base_dir
         self.block_lines: dict[str, list[int]] = {}
+        self.block_seen: dict[str, int] = {}  # block text -> how many blocks with it were formatted
         self.downloads: dict[str, tuple[str, str, dict]] = {}
         self.fullsize: dict[str, str] = {}  # file name -> stand-alone SVG of a wide diagram
         self.memory: dict[str, str] = {}
@@ -96,7 +98,15 @@ CONTEXT = _Context()
 
 def _source_of(src: str, opts: dict) -> tuple[str, str]:
     """(file name for messages, text): the block, after the ``file=`` contents if any."""
-    return blocks.read_source(src, opts, CONTEXT.base_dir)
+    if "file" not in opts:
+        return _BLOCK, src
+    return str(opts["file"]), read_block_file(str(opts["file"])) + ("\n" + src if src.strip() else "")
+
+
+def read_block_file(name: str) -> str:
+    """The text of ``file=NAME``, read by :func:`rnnviz.site.blocks.read_file_option` inside the
+    plugin's ``files_root`` (the folder of ``mkdocs.yml`` by default)."""
+    return blocks.read_file_option(name, CONTEXT.files_root or CONTEXT.base_dir)
 
 
 _key = blocks.cache_key
@@ -105,27 +115,52 @@ _render = blocks.render
 _diagram = blocks.diagram
 
 
+#: The last line of a cached block: a file without it was cut short and is rendered again.
+_CACHE_END = "\n<!-- rnnviz cache entry end -->\n"
+
+
 def _cached(key: str, make) -> str:
     if key in CONTEXT.memory:
         return CONTEXT.memory[key]
     path = CONTEXT.cache_dir / f"{key}.html" if CONTEXT.cache_dir else None
-    if path is not None and path.is_file():
-        out = path.read_text(encoding="utf-8")
-    else:
+    out = None
+    if path is not None:
+        try:
+            entry = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):  # not there, unreadable, or garbled: render it
+            entry = ""
+        if entry.endswith(_CACHE_END):
+            out = entry[: -len(_CACHE_END)]
+    if out is None:
         out = make()
         CONTEXT.renders += 1
         if path is not None:
-            from ..io import write_atomic
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, out)
+            cache_write(path, out + _CACHE_END)
     CONTEXT.memory[key] = out
     return out
+
+
+def cache_write(path: Path, data: str | bytes) -> None:
+    """Write a cache entry whole (temporary file and rename); a folder that cannot be written
+    turns the cache off for this build, with one warning, and the blocks render without it."""
+    from ..io import write_atomic
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+    except OSError as err:
+        if CONTEXT.cache_dir is not None:
+            log.warning("rnnviz: cannot write the cache folder %s (%s); building without the cache",
+                        CONTEXT.cache_dir, err.strerror or err)
+        CONTEXT.cache_dir = None
 
 
 def _error_box(err: RnnvizError, src: str, opts: dict) -> str:
     """Log a warning naming the page and line (fails ``--strict``); return an error box."""
     starts = CONTEXT.block_lines.get(src.strip())
+    if starts:  # the n-th block with this text on the page starts at the n-th of these lines
+        nth = CONTEXT.block_seen.get(src.strip(), 1) - 1
+        starts = starts[min(nth, len(starts) - 1):]
     msg = blocks.error_message(err, CONTEXT.page or _BLOCK, starts[0] if starts else None, opts)
     log.warning(msg)
     return blocks.error_box(msg)
@@ -185,6 +220,7 @@ def _register_download(stem: str, name: str, text: str, opts: dict) -> None:
 def fence_format(src, language, class_name, options, md, **kwargs) -> str:
     """superfences formatter: the block's HTML (diagram, math, table...) or an error box."""
     opts = dict(options or {})
+    CONTEXT.block_seen[src.strip()] = CONTEXT.block_seen.get(src.strip(), 0) + 1
     try:
         name, text = _source_of(src, opts)
         key = _key(text, opts)

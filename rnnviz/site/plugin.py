@@ -7,12 +7,13 @@ Two lines of ``mkdocs.yml`` are enough::
 
 Options: ``katex`` (default true: typeset ``$...$`` math with the KaTeX copy shipped in
 rnnviz, no CDN), ``cache`` (default true) and ``cache_dir`` (default ``.cache/rnnviz``,
-relative to ``mkdocs.yml``), ``dpi`` of the PNG downloads (default 200).
+relative to ``mkdocs.yml``), ``dpi`` of the PNG downloads (default 200), ``files_root`` (default
+``.``, the folder of ``mkdocs.yml``: the folder whose files ``file=`` may read).
 
 Example:
     >>> plugin = RnnvizPlugin()
     >>> sorted(dict(plugin.config_scheme))
-    ['cache', 'cache_dir', 'dpi', 'katex']
+    ['cache', 'cache_dir', 'dpi', 'files_root', 'katex']
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 
 from ..errors import RnnvizError
+from ..io import write_atomic
 from . import blocks, fence
 
 __all__ = ["RnnvizPlugin", "fence_lines"]
@@ -71,6 +73,7 @@ class RnnvizPlugin(BasePlugin):
         ("cache", c.Type(bool, default=True)),
         ("cache_dir", c.Type(str, default=".cache/rnnviz")),
         ("dpi", c.Type(int, default=200)),
+        ("files_root", c.Type(str, default=".")),
     )
 
     def on_config(self, config, **kwargs):
@@ -83,6 +86,7 @@ class RnnvizPlugin(BasePlugin):
             fences.append(dict(fence.FENCE))
         base = Path(config.config_file_path or ".").resolve().parent
         fence.CONTEXT.base_dir = base
+        fence.CONTEXT.files_root = (base / self.config["files_root"]).resolve()
         fence.CONTEXT.cache_dir = (base / self.config["cache_dir"]) if self.config["cache"] else None
         blocks.forget_code_stamp()  # rnnviz's code may have changed since the last build
         fence.CONTEXT.downloads = {}
@@ -108,6 +112,7 @@ class RnnvizPlugin(BasePlugin):
         fence.CONTEXT.page = page.file.src_uri
         fence.CONTEXT.page_url = page.url
         fence.CONTEXT.block_lines = fence_lines(markdown)
+        fence.CONTEXT.block_seen = {}
         return markdown
 
     def on_post_build(self, config, **kwargs):
@@ -142,8 +147,8 @@ class RnnvizPlugin(BasePlugin):
             for ext in ("svg", "png", "pdf"):
                 cached = fence.CONTEXT.cache_dir / f"{key}.{ext}" if fence.CONTEXT.cache_dir else None
                 target = folder / f"{name}.{ext}"
-                if cached is not None and cached.is_file():
-                    shutil.copyfile(cached, target)
+                if cached is not None and _complete(cached, ext):  # a whole file, not a cut-short copy
+                    write_atomic(target, cached.read_bytes())
                 else:
                     todo.append((ext, target, cached))
             if not todo:
@@ -167,9 +172,8 @@ class RnnvizPlugin(BasePlugin):
                     diagram.save(str(target), format=ext, dpi=dpi)
                 except Exception as err:  # reported below, in name order
                     return err
-                if cached is not None:
-                    cached.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(target, cached)
+                if fence.CONTEXT.cache_dir is not None and cached is not None:
+                    fence.cache_write(cached, target.read_bytes())  # whole, or not at all
             return None
 
         from concurrent.futures import ThreadPoolExecutor
@@ -185,3 +189,21 @@ class RnnvizPlugin(BasePlugin):
                 fence.log.info("rnnviz: no download files: %s", err)
                 return
             fence.log.warning("rnnviz: download '%s' failed: %s: %s", name, type(err).__name__, err)
+
+
+#: How a whole file of each download format ends (a cut-short copy does not).
+_ENDINGS = {"svg": (b"</svg>",), "png": (b"IEND\xaeB`\x82",), "pdf": (b"%%EOF",)}
+
+
+def _complete(path: Path, ext: str) -> bool:
+    """Whether the cached ``path`` is a whole file of its format (an old build may have been
+    stopped while copying it)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - 64))
+            tail = fh.read().rstrip()
+    except OSError:
+        return False
+    return size > 0 and any(tail.endswith(end) for end in _ENDINGS[ext])

@@ -60,3 +60,13 @@ def run_cli(capsys, *argv) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write a model file into the test's folder and give its path."""
+    def _write(text: str, name: str = "model.rnn") -> str:
+        p = tmp_path / name
+        p.write_text(text)
+        return str(p)
+    return _write

@@ -391,8 +391,8 @@ class _Checker:
         """The first wrong forward value, and the wrong answers that are right for it (carried)."""
         from .scalar import ScalarPass
 
-        order = {(eq.target, t): (t, i) for t in range(1, self.trace.steps + 1)
-                 for i, eq in enumerate(self.model.equations)}
+        # The order of the hand calculation: a backward chain's g_3 comes before its g_2.
+        order = {k: i for i, k in enumerate(run.order)}
         values = [v for v in report.verdicts if v.answer.kind == "value"]
         wrong_values = sorted((v for v in values if not v.right), key=lambda v: order[(v.answer.name, v.answer.step)])
         if not wrong_values:

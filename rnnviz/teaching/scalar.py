@@ -33,7 +33,7 @@ from ..language import Model
 from ..language import expr as E
 from .arith import Number, decimal_text, exact, fmt
 
-__all__ = ["Dual", "ScalarPass", "Worked", "Lit", "StepPrinter", "is_scalar_model", "uses_fractions", "NotScalar"]
+__all__ = ["Dual", "ScalarPass", "computation_order", "Worked", "Lit", "StepPrinter", "is_scalar_model", "uses_fractions", "NotScalar"]
 
 
 class NotScalar(Exception):
@@ -176,6 +176,22 @@ class Worked:
     value: Number
 
 
+def computation_order(model: Model, steps: int) -> list[tuple[str, int]]:
+    """(name, step) in the order a hand calculation takes them: sweep by sweep, a backward one from T to 1.
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> m = load_model("h[t] = tanh(W h[t-1] + x[t])  g[t] = tanh(R g[t+1] + x[t])  o[t] = h[t] + g[t]")
+        >>> computation_order(m, 2)
+        [('h', 1), ('h', 2), ('g', 2), ('o', 2), ('g', 1), ('o', 1)]
+    """
+    out = []
+    for sweep in model.sweeps:
+        ts = range(1, steps + 1) if sweep.direction == "forward" else range(steps, 0, -1)
+        out += [(name, t) for t in ts for name in sweep.targets]
+    return out
+
+
 def uses_fractions(model: Model) -> bool:
     """Whether the sheet writes exact numbers as fractions: its values use ``\\frac`` or thirds.
 
@@ -230,12 +246,13 @@ class ScalarPass:
         self.fractions = uses_fractions(model)
         self.vals: dict[tuple[str, int], Dual] = {}
         self.args: dict[tuple[str, int, int], Dual] = {}  # (target, id of call node, step) -> argument
-        for t in range(1, steps + 1):
-            for eq in model.equations:
-                out = self._ev(eq.target, eq.expr, t)
-                if (eq.target, t) in self.overrides:
-                    out = Dual(self.overrides[(eq.target, t)], out.d)
-                self.vals[(eq.target, t)] = out
+        #: (name, step) in the order computed: each sweep in turn, a backward one from T down to 1.
+        self.order: list[tuple[str, int]] = computation_order(model, steps)
+        for name, t in self.order:
+            out = self._ev(name, model.equation(name).expr, t)
+            if (name, t) in self.overrides:
+                out = Dual(self.overrides[(name, t)], out.d)
+            self.vals[(name, t)] = out
 
     # -- construction from a model and its trace ---------------------------------
     @classmethod
@@ -248,11 +265,6 @@ class ScalarPass:
         trace = trace if trace is not None else forward(model, steps=steps)
         if not is_scalar_model(model, trace.shapes):
             raise NotScalar("the model has vectors")
-        computed = set(model.variables)
-        if any(isinstance(n, E.Var) and n.delay < 0 and n.name in computed
-               for eq in model.equations for n in E.walk(eq.expr)):
-            # A variable read ahead (a backward chain) is not computed step 1 first: numpy's pass does it.
-            raise NotScalar("a variable is read at a later step")
         given = given_values(model)
         params = {n: exact(float(given.params[n])) if n in given.params else float(trace.params[n])
                   for n in model.parameters}
@@ -314,12 +326,12 @@ class ScalarPass:
         local: dict[tuple[str, int], Dual] = {}
         try:
             self.params = {n: Dual(d.v, {n: 1} if n in seeds else {}) for n, d in keep[1].items()}
-            frozen = {k: Dual(d.v, {k: 1} if k in seeds else {}) for k, d in keep[0].items() if k[1] < t}
+            frozen = {k: Dual(d.v, {k: 1} if k in seeds else {}) for k, d in keep[0].items() if k[1] != t}
             self.vals = {**frozen, **local}
             self.seeds = tuple(k for k in seeds if isinstance(k, tuple))
-            for eq in self.model.equations:
-                self.vals[(eq.target, t)] = Dual(keep[0][(eq.target, t)].v,
-                                                 self._ev(eq.target, eq.expr, t).d)
+            for name in [n for n, s in self.order if s == t]:
+                self.vals[(name, t)] = Dual(keep[0][(name, t)].v,
+                                            self._ev(name, self.model.equation(name).expr, t).d)
             return {eq.target: self.vals[(eq.target, t)] for eq in self.model.equations}
         finally:
             self.vals, self.params, self.seeds = keep

@@ -286,16 +286,48 @@ def task_draw(ctx: Context) -> Part:
     return Part("draw", TASKS["draw"], q, s)
 
 
-def _vector_worked(ctx: Context, name: str, t: int) -> Chain:
+def _vector_worked(ctx: Context, name: str, t: int) -> list:
+    """A vector step: the equation at step t, then its value (the sums are :func:`_vector_sums`)."""
     p = Printer(ctx.model, latex=True)
     pp = Printer(ctx.model, latex=False)
     from ..formulas.unrolled import at_steps
 
     eq = ctx.model.equation(name)
     val = _exact_tree(ctx.trace.value(name, t))
-    return Chain(Math(p.name(name, t), pp.name(name, t)),
-                 (Math(p.expr(at_steps(eq.expr, str(t))), pp.expr(at_steps(eq.expr, str(t)))),
-                  _value_math(val, ctx.fractions)), "=")
+    return [Chain(Math(p.name(name, t), pp.name(name, t)),
+                  (Math(p.expr(at_steps(eq.expr, str(t))), pp.expr(at_steps(eq.expr, str(t)))),
+                   _value_math(val, ctx.fractions)), "=")]
+
+
+def _sweep_groups(ctx: Context) -> list[tuple[str, list[tuple[str, int]]]]:
+    """The steps as a hand calculation takes them: one group per step, a backward sweep from T down to 1.
+
+    Each group is ``(heading, [(name, t), ...])``; a model with a backward chain gets a
+    sentence before each sweep saying which way it runs.
+    """
+    from .scalar import computation_order
+
+    T = ctx.steps
+    sweeps = ctx.model.sweeps
+    groups: list[tuple[str, list[tuple[str, int]]]] = []
+    for sweep in sweeps:
+        order = [k for k in computation_order(ctx.model, T) if k[0] in sweep.targets]
+        steps = list(dict.fromkeys(t for _, t in order))
+        for t in steps:
+            groups.append((f"Step {t}:", [k for k in order if k[1] == t]))
+    return groups
+
+
+def _sweep_sentence(ctx: Context, sweep) -> Para:
+    T = ctx.steps
+    names = _listing([ctx.math(n, "t") for n in sweep.targets])
+    if sweep.direction == "forward":
+        return Para(tuple(["Forward, from t = 1 to " + str(T) + ": "] + names + ["."]))
+    chains = [n for n in sweep.chains]
+    start = _listing([Math(ctx.name(n, T + ctx.model.max_lead(n)), ctx.name(n, T + ctx.model.max_lead(n), latex=False))
+                      for n in chains])
+    return Para(tuple(["Backward, from t = " + str(T) + " down to 1 (each step reads the one after it, starting from "]
+                      + start + ["): "] + names + ["."]))
 
 
 def task_forward(ctx: Context) -> Part:
@@ -308,25 +340,33 @@ def task_forward(ctx: Context) -> Part:
             "t = " + ", ".join(map(str, steps)), "t = " + ", ".join(map(str, steps)))]
     lead = ["Calculate "] + asked
     q = [Para(tuple(_with_values(ctx, lead)))]
+    backward = ctx.model.backward
+    if backward:
+        q.append(Para(tuple(_listing([ctx.math(n, "t") for n in backward]) +
+                            [" runs backward in time: compute it from t = " + str(ctx.steps) + " down to 1."])))
     if ctx.run is None or any(isinstance(ctx.run.value(n, t), float) for n in names for t in steps):
         q.append(Para(("Give numbers that are not whole to four decimals.",)))
     s: list = []
     answers = []
-    for t in steps:
-        s.append(Para((f"Step {t}:",)))
-        for n in names:
-            if ctx.run is not None:
-                w = ctx.run.worked(n, t)
-                parts = w.latex.split(" = ")
-                plain = w.plain.split(" = ")
-                s.append(Chain(Math(parts[0], plain[0]),
-                               tuple(Math(a, b) for a, b in zip(parts[1:], plain[1:]))))
-                value: object = ctx.run.value(n, t)
-            else:
-                s.append(_vector_worked(ctx, n, t))
-                value = _exact_tree(ctx.trace.value(n, t))
-            answers.append(Answer("value", f"{n}[{t}]", ctx.math(n, t), value,
-                                  exact=ctx.run is not None and isinstance(value, Fraction)))
+    sweeps = ctx.model.sweeps
+    for sweep in sweeps:
+        if len(sweeps) > 1:
+            s.append(_sweep_sentence(ctx, sweep))
+        for head, keys in [g for g in _sweep_groups(ctx) if g[1][0][0] in sweep.targets]:
+            s.append(Para((head,)))
+            for n, t in keys:
+                if ctx.run is not None:
+                    w = ctx.run.worked(n, t)
+                    parts = w.latex.split(" = ")
+                    plain = w.plain.split(" = ")
+                    s.append(Chain(Math(parts[0], plain[0]),
+                                   tuple(Math(a, b) for a, b in zip(parts[1:], plain[1:]))))
+                    value: object = ctx.run.value(n, t)
+                else:
+                    s += _vector_worked(ctx, n, t)
+                    value = _exact_tree(ctx.trace.value(n, t))
+                answers.append(Answer("value", f"{n}[{t}]", ctx.math(n, t), value,
+                                      exact=ctx.run is not None and isinstance(value, Fraction)))
     return Part("forward", TASKS["forward"], q, s, answers)
 
 
@@ -458,8 +498,15 @@ def task_grad(ctx: Context) -> Part:
         lead += [" (of the sum of the entries of ", ctx.math(tname, T), ")"]
     q = [Para(tuple(_with_values(ctx, lead) + _relu_sentence(ctx)))]
     s: list = []
-    formula = gradient_formula(ctx.model, ctx.target, wrt, latex=True)
-    s += _formula_chains(formula)
+    if ctx.model.backward:
+        # The expansion over time is a product of Jacobians along one direction of time; a
+        # backward chain's derivative is carried step by step instead, in the order computed.
+        s.append(Para(tuple(["The derivative is carried along the computation: each value's derivative by ",
+                             ctx.math(wrt), " from those it reads (the backward chain "] +
+                            _listing([ctx.math(n, "t") for n in ctx.model.backward]) +
+                            [" from t = " + str(ctx.steps) + " down to 1)."])))
+    else:
+        s += _formula_chains(gradient_formula(ctx.model, ctx.target, wrt, latex=True))
     grads = gradients(ctx.model, ctx.trace, ctx.target).named()
     numeric = grads[wrt]
     fr = ctx.fractions
@@ -471,12 +518,13 @@ def task_grad(ctx: Context) -> Part:
         if states == [tname] or (len(states) == 1 and tname in states):
             s += _bptt_terms(ctx, tname, T, wrt)
         else:
-            s.append(Para(("Step by step (forward mode: each value's derivative from the previous step's):",)))
-            for t in range(1, T + 1):
-                for n in ctx.model.variables:
-                    d = ctx.run.deriv(n, t, wrt)
-                    s.append(Chain(_grad_label(ctx, n, t, wrt), (Math(fmt(d, latex=True, fractions=fr),
-                                                                      fmt(d, fractions=fr)),)))
+            s.append(Para(("Step by step (forward mode: each value's derivative from those it reads):",)))
+            for n, t in ctx.run.order:  # up to the target: what comes after it does not reach it
+                d = ctx.run.deriv(n, t, wrt)
+                s.append(Chain(_grad_label(ctx, n, t, wrt), (Math(fmt(d, latex=True, fractions=fr),
+                                                                  fmt(d, fractions=fr)),)))
+                if (n, t) == (tname, T):
+                    break
         answer: object = value
     else:
         answer = _exact_tree(numeric)
@@ -591,7 +639,13 @@ def task_jacobian(ctx: Context) -> Part:
     q = [Para(("Derive ", jl, " and say what it does to the gradient that flows back through ",
                ctx.math(state, "t"), " over many steps."))]
     T = ctx.steps
-    s: list = _formula_chains(gradient_formula(ctx.model, f"{state}[{T}]", f"{state}[0]", latex=True))
+    s: list = []
+    if not ctx.model.backward:
+        s = _formula_chains(gradient_formula(ctx.model, f"{state}[{T}]", f"{state}[0]", latex=True))
+    else:  # the expansion is written along one direction of time: the step Jacobians alone
+        lead = state if state not in ctx.model.backward else None
+        s.append(Para(("The chain runs " + ("forward" if lead else "backward") + " in time; its Jacobian from one "
+                       "step to the next:",)))
     if ctx.run is not None:
         fr = ctx.fractions
         for t in range(1, T + 1):

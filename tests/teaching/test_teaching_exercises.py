@@ -222,10 +222,46 @@ def _readable(text: str):
 
 
 def test_exercise_8_bidirectional_outputs():
-    """Exercise 8 (once the language reads a backward chain): o = 1.435738, 0.726799, -1.435738."""
+    """Exercise 8: h, g and o at 6 decimals as the exercise gives them."""
     sheet = build_sheet(_readable(EXERCISE_8), ["forward"])
     got = answers(sheet, "forward")
-    assert [round(float(got[f"o[{t}]"]), 6) for t in (1, 2, 3)] == [1.435738, 0.726799, -1.435738]
+    six = lambda name: [round(float(got[f"{name}[{t}]"]), 6) for t in (1, 2, 3)]
+    assert six("h") == [0.761594, 0.363399, -0.674144]
+    assert six("g") == [0.674144, 0.363399, -0.761594]
+    assert six("o") == [1.435738, 0.726799, -1.435738]
+
+
+def test_exercise_8_backward_chain_worked_from_t_down_to_1():
+    """The hand-worked steps take g from t = 3 down to 1, each reading the step after it with its number."""
+    sheet = build_sheet(_readable(EXERCISE_8), ["forward"])
+    text = solution_text(sheet, "forward")
+    assert "Backward, from t = 3 down to 1" in text
+    g3, g2, g1 = (text.index(f"g_{t} = tanh(R g_{t + 1}") for t in (3, 2, 1))
+    assert text.index("h_3 = tanh") < g3 < g2 < g1
+    # g_2 reads g_3 = -0.7616: the number is in the worked step
+    assert "g_2 = tanh(R g_3 + S x_2 + c) = tanh(-0.5·(-0.7616) + 1·0 + 0) = tanh(0.3808) = 0.3634" in text
+    question = " ".join(plain_text(p.parts) for p in sheet.variants[0].parts[0].question)
+    assert "g_t runs backward in time: compute it from t = 3 down to 1" in question
+    # the answers come in the order computed: a key read top to bottom follows the calculation
+    keys = list(answers(sheet, "forward"))
+    assert keys.index("g[3]") < keys.index("g[2]") < keys.index("g[1]")
+
+
+def test_exercise_8_check_names_the_first_wrong_step_of_the_backward_chain():
+    """A wrong g_2 goes astray before g_1 and o_1, which are right for it: they build on it."""
+    model = _readable(EXERCISE_8)
+    sheet = build_sheet(model, ["forward"])
+    key = answer_key(sheet, sheet.variants[0])
+    assert check_text(key).ok
+    # Right for g_2 = 0.5: g_1 = tanh(-0.5·0.5 + 1) = tanh(0.75), o_1 = h_1 + g_1.
+    g1 = math.tanh(0.75)
+    o1 = math.tanh(1.0) + g1
+    wrong = (key.replace("g_2 = 0.363399", "g_2 = 0.5").replace("g_1 = 0.674144", f"g_1 = {g1:.6f}")
+             .replace("o_1 = 1.43574", f"o_1 = {o1:.6f}"))
+    assert wrong.count("g_2 = 0.5") == 1
+    report = check_text(wrong)
+    assert report.summary() == f"g_2 should be 0.363399; g_1 = {g1:.6f}, o_1 = {o1:.6f} build on it"
+    assert [v.answer.lhs for v in report.verdicts if not v.right] == ["g_2", "g_1", "o_1"]
 
 
 def test_exercise_10_deep_rnn_parameter_count():

@@ -123,3 +123,27 @@ def test_no_relu_model_gets_decimals():
     for sv in sheet.variants:
         assert any(isinstance(n, E.Call) for eq in sv.variant.model.equations for n in E.walk(eq.expr))
         assert "0." in sv.variant.source
+
+
+BIDIRECTIONAL = r"""h^{(t)} = \tanh(W h^{(t-1)} + U x^{(t)} + b)
+g^{(t)} = \tanh(R g^{(t+1)} + S x^{(t)} + c)
+o^{(t)} = V h^{(t)} + Q g^{(t)} + d
+W = 0.5, U = 1, b = 0, R = -0.5, S = 1, c = 0, V = 1, Q = 1, d = 0
+h^{(0)} = 0, g^{(4)} = 0, x = [1, 0, -1]
+"""
+
+
+def test_twenty_variants_of_a_backward_chain_are_distinct_solvable_and_reach_back():
+    """Exercise 8's kind: 20 variants differ, pass check, and each g_t depends on g_{t+1} (the chain is live)."""
+    sheet = build_sheet(load_model(BIDIRECTIONAL), ["forward", "grad"], variants=N, seed=7)
+    assert len({sv.variant.source for sv in sheet.variants}) == N
+    for sv in sheet.variants:
+        report = check_text(answer_key(sheet, sv), "key.txt")
+        assert report.ok, report.describe()
+        assert len(report.verdicts) == 10  # 9 values and the derivative
+        run = ScalarPass.from_model(sv.variant.model, seeds=[("g", 4)] + [("g", t) for t in (2, 3)])
+        for t in (1, 2):
+            step = run.step_partials(t, [("g", t + 1)])["g"].d.get(("g", t + 1), 0)
+            assert step != 0, f"g_{t} does not read g_{t + 1} in\n{sv.variant.source}"
+        assert sv.parts[1].answers[0].value != 0
+        assert run.order.index(("g", 3)) < run.order.index(("g", 2)) < run.order.index(("g", 1))

@@ -8,7 +8,8 @@ among its lines:
   a variable at a step with respect to a parameter, an input at a step or an initial state;
 - ``g_1 = output gate`` (forget, input/update, output, update, reset): a gate's role;
 - ``cell state = c``: the cell state;
-- ``parameters = 45``: the number of parameters.
+- ``parameters = 45``: the number of parameters; ``parameters of layer 2 = 136``,
+  ``parameters of O = 18``: those an equation (a layer of a stack) brings in.
 
 Numbers may be exact (``3/2``, ``\\frac{3}{2}``, ``-3``) or decimals; a decimal passes when
 it is the right value rounded to the places written (``0.667`` for 2/3). The report says
@@ -55,6 +56,8 @@ _DERIV = re.compile(
     r"|(?:d|∂|\\partial\s*)(?P<a2>[^/=]+?)\s*/\s*(?:d|∂|\\partial\s*)(?P<b2>[^=]+?))\s*=\s*(?P<rhs>.*)$")
 _PARAMS = re.compile(r"^\s*(?:number of parameters|parameters|params|parameter count|#\s*params)\s*=\s*(?P<rhs>.*)$",
                      re.IGNORECASE)
+_GROUP_PARAMS = re.compile(r"^\s*(?:the\s+)?(?:number of\s+)?parameters\s+(?:of|in)\s+(?P<what>[^=]+?)\s*=\s*(?P<rhs>.*)$",
+                           re.IGNORECASE)
 _CELL = re.compile(r"^\s*cell state\s*=\s*(?P<rhs>.*)$", re.IGNORECASE)
 _ROLE = re.compile(r"^\s*(?P<lhs>[^=]+?)\s*=\s*(?P<rhs>(?:the\s+)?(?:forget|input|update|output|reset|external input|"
                    r"input/update|update/input)(?:\s+gate)?)\s*\.?\s*$", re.IGNORECASE)
@@ -166,11 +169,12 @@ def read_answers(text: str) -> tuple[list[AnswerLine], list[AnswerLine], list[st
                                       m.group("rhs"), col(m), wrt=(a.strip(), b.strip())))
             kept.append("")
             continue
-        for kind, rx in (("params", _PARAMS), ("cell", _CELL), ("gate", _ROLE)):
+        for kind, rx in (("params", _PARAMS), ("params", _GROUP_PARAMS), ("cell", _CELL), ("gate", _ROLE)):
             m = rx.match(line)
             if m:
                 lhs = m.group("lhs") if kind == "gate" else line[: m.start("rhs")].rstrip().rstrip("=").strip()
-                answers.append(AnswerLine(kind, i, line, lhs, m.group("rhs"), col(m)))
+                answers.append(AnswerLine(kind, i, line, lhs, m.group("rhs"), col(m),
+                                          wrt=m.group("what") if rx is _GROUP_PARAMS else None))
                 kept.append("")
                 break
         else:
@@ -323,6 +327,19 @@ class _Checker:
                     raise self.err(f"'{bottom}' is not a parameter, an input at a step or an initial state", a,
                                    lhs=True, hint=f"did you mean {close}?" if close else None)
                 a.wrt = at
+        if a.kind == "params" and a.wrt is not None:
+            from .counting import group_named, parameter_groups
+
+            groups = parameter_groups(m, self.trace.shapes)
+            named = _name_of(a.wrt)  # a variable as the sheet spells it (h~, \tilde{h}, H^{(1)})
+            key = named.canonical if named is not None and named.canonical in m.variables else a.wrt
+            group = group_named(groups, key, m)
+            if group is None:
+                names = [f"layer {g.layer}" if g.layer else g.name for g in groups]
+                raise self.err(f"'{a.wrt.strip()}' is no equation or layer that brings in parameters", a, lhs=True,
+                               hint="the counts are of " + ", ".join(names))
+            a.name = group.name
+            a.step = group.count
         if a.kind == "gate":
             n = _name_of(a.lhs)
             if n is None or n.canonical not in m.variables:
@@ -356,7 +373,27 @@ class _Checker:
             report.verdicts.append(Verdict(a, _matches(a.given, expected, a.kind), expected))
         if run is not None:
             self.carried(report, run, seeds)
+        if report.astray is None:
+            self.carried_count(report)
         return report
+
+    def carried_count(self, report: CheckReport) -> None:
+        """A wrong count of a layer (an equation), and a total that is right for it: the total builds on it."""
+        from .counting import parameter_groups
+
+        counts = [v for v in report.verdicts if v.answer.kind == "params"]
+        parts = [v for v in counts if v.answer.name is not None]
+        wrong = [v for v in parts if not v.right]
+        if not wrong:
+            return
+        report.astray = wrong[0]
+        given = {v.answer.name: v.answer.given for v in parts}
+        groups = parameter_groups(self.model, self.trace.shapes)
+        theirs = sum(given.get(g.name, g.count) for g in groups)
+        for v in counts:
+            if v.answer.name is None and not v.right and v.answer.given == theirs:
+                v.note = f"right for your {self._label(wrong[0])}"
+                report.carried.append(v)
 
     def expected(self, a: AnswerLine, run) -> object:
         import numpy as np
@@ -376,6 +413,8 @@ class _Checker:
             named = g.named()
             key = f"{a.wrt[0]}[{a.wrt[1]}]"
             return _exact_tree(np.asarray(named.get(key, 0.0)))
+        if a.kind == "params" and a.name is not None:
+            return Fraction(a.step)  # the count of the equation (layer) named, resolved above
         if a.kind == "params":
             from ..numeric.shapes import parameter_count
 

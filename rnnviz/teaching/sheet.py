@@ -80,14 +80,17 @@ def build_sheet(model: Model, tasks: list[str], *, variants: int | None = None, 
         grad = (target, wrt or default_wrt(model))
         if grad[1] is None:
             raise UsageError("the grad task needs a parameter to differentiate by; these equations have none")
+    numeric = bool({"forward", "plot", "grad", "jacobian"} & set(tasks))
+    # A sheet that counts and computes nothing lists no weights: its variants differ in their sizes.
+    numbers = numeric or "params" not in tasks
     if variants is None:
-        vs = [file_variant(model, seed=seed)]
+        vs = [file_variant(model, seed=seed, numbers=numbers)]
     else:
         # Counting parameters differs by variant only with drawn sizes; a scalar sheet that also
         # asks for numbers keeps its scalars (a hand calculation), vector files redraw theirs.
-        numeric = {"forward", "plot", "grad", "jacobian"} & set(tasks)
         sizes = "params" in tasks and (not numeric or any(v.kind == "size" for v in model.values))
-        vs = draw_variants(model, variants, seed=seed, rename_gates="gates" in tasks, grad=grad, sizes=sizes)
+        vs = draw_variants(model, variants, seed=seed, rename_gates="gates" in tasks, grad=grad, sizes=sizes,
+                           numbers=numbers)
     out = []
     for v in vs:
         tgt = target if not v.renamed or target is None else _rename_target(target, v.renamed)

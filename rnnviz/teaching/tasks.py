@@ -408,57 +408,53 @@ def task_plot(ctx: Context) -> Part:
     return Part("plot", TASKS["plot"], q, s)
 
 
-def _param_terms(ctx: Context) -> list[tuple[str, str, int, int]]:
-    """(name, ``fan-in×fan-out`` text, count, sort rank) for every parameter, as a sheet sums them."""
-    shapes = ctx.trace.shapes
-    inputs = set(ctx.model.inputs)
-    rank: dict[str, int] = {}
-    orient: dict[str, bool] = {}  # True: the parameter stands left of what it multiplies (W x)
-    for eq in ctx.model.equations:
-        for n in E.walk(eq.expr):
-            if isinstance(n, E.Prod):
-                for p, other, left in ((n.left, n.right, True), (n.right, n.left, False)):
-                    if isinstance(p, E.Param) and p.name not in orient:
-                        orient[p.name] = left
-                        reads_input = any(isinstance(v, E.Var) and v.name in inputs for v in E.walk(other))
-                        rank[p.name] = 0 if reads_input else 1
-    out = []
-    for pname in ctx.model.parameters:
-        shape = shapes.of(pname)
-        count = math.prod(shape)
-        if len(shape) == 2:
-            r, c = shape
-            text = f"{c}×{r}" if orient.get(pname, True) else f"{r}×{c}"
-            out.append((pname, text, count, rank.get(pname, 1)))
-        else:
-            out.append((pname, str(count), count, 2))
-    return sorted(out, key=lambda x: x[3])
+def _group_label(ctx: Context, g) -> Math:
+    """``parameters of layer 1 (H_1)``, ``parameters of O``: what an answer line names."""
+    var = ctx.math(g.name)
+    if g.layer is not None:
+        return Math(f"\\text{{parameters of layer {g.layer} }} ({var.latex})", f"parameters of layer {g.layer}")
+    return Math(f"\\text{{parameters of }} {var.latex}", f"parameters of {var.plain}")
 
 
 def task_params(ctx: Context) -> Part:
+    from .counting import parameter_groups
+
     shapes = ctx.trace.shapes
     lead = ["How many parameters (weights and biases) does the network have"]
     sized = any(shapes.of(n) != () for n in list(ctx.model.inputs) + list(ctx.model.variables))
     lead += ([", with "] + _sizes_parts(ctx) + ["?"]) if sized else [", where every variable is a number?"]
+    groups = parameter_groups(ctx.model, shapes)
     q = [Para(tuple(lead))]
-    terms = _param_terms(ctx)
+    if len(groups) > 1:
+        layered = any(g.layer for g in groups)
+        q.append(Para(("Give the count of each " + ("layer and of the output" if layered else "equation") +
+                       " and the total.",)))
     s: list = []
-    scalars = [ctx.math(p) for p, _t, _c, _r in terms if not shapes.of(p)]
+    terms = [t for g in groups for t in g.terms]
+    scalars = [ctx.math(p) for p, _t, _c in terms if not shapes.of(p)]
     if scalars:
         s.append(Para(tuple(["Each of "] + _listing(scalars) + [" is one number."])))
-    for pname, _text, count, _ in terms:
+    for pname, _text, count in terms:
         shape = shapes.of(pname)
-        if not shape:
-            continue
-        else:
+        if shape:
             desc = "×".join(map(str, shape)) + (f" = {count}" if len(shape) == 2 else "")
             s.append(Para((ctx.math(pname), f": {desc} numbers")))
-    total = sum(c for _, _, c, _ in terms)
-    sum_plain = " + ".join(t for _, t, _, _ in terms)
+    answers = []
+    if len(groups) > 1:
+        s.append(Para(("Equation by equation (each parameter counted where it first appears):",)))
+        for g in groups:
+            label = _group_label(ctx, g)
+            rhs = (Math(g.sum_text.replace("×", " \\times "), g.sum_text),) if len(g.terms) > 1 else ()
+            s.append(Chain(label, rhs + (Math(str(g.count), str(g.count)),)))
+            answers.append(Answer("params", label.plain, label, Fraction(g.count), True))
+        total_l = " + ".join(str(g.count) for g in groups)
+    else:
+        total_l = " + ".join(t for _, t, _ in terms)
+    total = sum(c for _, _, c in terms)
     s.append(Chain(Math("\\text{parameters}", "parameters"),
-                   (Math(sum_plain.replace("×", " \\times "), sum_plain), Math(str(total), str(total)))))
-    return Part("params", TASKS["params"], q, s,
-                [Answer("params", "parameters", Math("\\text{parameters}", "parameters"), Fraction(total), True)])
+                   (Math(total_l.replace("×", " \\times "), total_l), Math(str(total), str(total)))))
+    answers.append(Answer("params", "parameters", Math("\\text{parameters}", "parameters"), Fraction(total), True))
+    return Part("params", TASKS["params"], q, s, answers)
 
 
 def _grad_label(ctx: Context, tname: str, tstep: int, wrt: str) -> Math:

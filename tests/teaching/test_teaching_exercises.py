@@ -265,6 +265,28 @@ def test_exercise_8_check_names_the_first_wrong_step_of_the_backward_chain():
 
 
 def test_exercise_10_deep_rnn_parameter_count():
-    """Exercise 10 (once the language reads layer indices): 112 + 136 + 136 + 18 = 402 parameters."""
+    """Exercise 10: layer 1 has 5·8 + 8·8 + 8 = 112, layers 2 and 3 have 136 each, the output 18: 402."""
     sheet = build_sheet(_readable(EXERCISE_10), ["params"])
-    assert answers(sheet, "params") == {"parameters": 402}
+    assert answers(sheet, "params") == {"parameters of layer 1": 112, "parameters of layer 2": 136,
+                                        "parameters of layer 3": 136, "parameters of O": 18, "parameters": 402}
+    text = solution_text(sheet, "params")
+    assert "parameters of layer 1 = 5×8 + 8×8 + 8 = 112" in text
+    assert "parameters of layer 2 = 8×8 + 8×8 + 8 = 136" in text
+    assert "parameters of O = 8×2 + 2 = 18" in text
+    assert "parameters = 112 + 136 + 136 + 18 = 402" in text
+    # counting needs the sizes only: the sheet lists no weights
+    assert "W_xh1 =" not in sheet.variants[0].variant.source and "dim X = 5" in sheet.variants[0].variant.source
+
+
+def test_exercise_10_check_finds_a_wrong_layer_count_and_the_total_built_on_it():
+    """parameters of layer 2 = 128 (the bias forgotten twice) is wrong, and a total of 394 builds on it."""
+    sheet = build_sheet(_readable(EXERCISE_10), ["params"])
+    key = answer_key(sheet, sheet.variants[0])
+    assert check_text(key).ok
+    report = check_text(key.replace("layer 2 = 136", "layer 2 = 128").replace("parameters = 402", "parameters = 394"))
+    assert report.summary() == "parameters of layer 2 should be 136; parameters = 394 builds on it"
+    report = check_text(key.replace("parameters of layer 3 = 136", "parameters of layer 3 = 112"))
+    assert [v.answer.lhs for v in report.verdicts if not v.right] == ["parameters of layer 3"]
+    # the layers can be named by their variable as well
+    assert check_text(key.replace("parameters of layer 1", "parameters of H_1")).ok
+    assert check_text(key.replace("parameters of O", "parameters of the output")).ok

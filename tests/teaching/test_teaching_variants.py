@@ -147,3 +147,34 @@ def test_twenty_variants_of_a_backward_chain_are_distinct_solvable_and_reach_bac
             assert step != 0, f"g_{t} does not read g_{t + 1} in\n{sv.variant.source}"
         assert sv.parts[1].answers[0].value != 0
         assert run.order.index(("g", 3)) < run.order.index(("g", 2)) < run.order.index(("g", 1))
+
+
+DEEP = r"""H_t^{(0)} = X_t
+H_t^{(l)} = \tanh(H_t^{(l-1)} W_{xh}^{(l)} + H_{t-1}^{(l)} W_{hh}^{(l)} + b_h^{(l)})
+O_t = H_t^{(L)} W_{hq} + b_q
+L = 3, X_t \in \mathbb{R}^{1 \times 5}, H_t^{(l)} \in \mathbb{R}^{1 \times 8}, O_t \in \mathbb{R}^{1 \times 2}
+"""
+
+
+def test_twenty_variants_of_a_layer_count_are_distinct_and_add_up():
+    """Exercise 10's kind: 20 drawn sizes, each layer's count as its sum of fan-in×fan-out terms, adding to the total."""
+    from rnnviz.numeric.shapes import infer_shapes, parameter_count
+
+    sheet = build_sheet(load_model(DEEP), ["params"], variants=N, seed=5)
+    assert len({sv.variant.source for sv in sheet.variants}) == N
+    totals = set()
+    for sv in sheet.variants:
+        model = sv.variant.model
+        shapes = infer_shapes(model)
+        got = {a.key: a.value for a in sv.parts[0].answers}
+        assert list(got) == ["parameters of layer 1", "parameters of layer 2", "parameters of layer 3",
+                             "parameters of O", "parameters"]
+        h = [shapes.of(f"H_{k}")[-1] for k in (1, 2, 3)]
+        x, o = shapes.of("X")[-1], shapes.of("O")[-1]
+        assert got["parameters of layer 1"] == x * h[0] + h[0] * h[0] + h[0]
+        assert got["parameters of layer 3"] == h[1] * h[2] + h[2] * h[2] + h[2]
+        assert got["parameters of O"] == h[2] * o + o
+        assert got["parameters"] == sum(v for k, v in got.items() if k != "parameters") == parameter_count(model)
+        assert check_text(answer_key(sheet, sv), "key.txt").ok
+        totals.add(got["parameters"])
+    assert len(totals) > 10

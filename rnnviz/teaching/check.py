@@ -8,6 +8,8 @@ among its lines:
   a variable at a step with respect to a parameter, an input at a step or an initial state;
 - ``g_1 = output gate`` (forget, input/update, output, update, reset): a gate's role;
 - ``cell state = c``: the cell state;
+- ``L = 0.174``, ``dL/dW = -0.361``: the loss summed over time (``L = \\sum_t L^{(t)}``) and its
+  derivatives;
 - ``parameters = 45``: the number of parameters; ``parameters of layer 2 = 136``,
   ``parameters of O = 18``: those an equation (a layer of a stack) brings in.
 
@@ -64,6 +66,8 @@ _ROLE = re.compile(r"^\s*(?P<lhs>[^=]+?)\s*=\s*(?P<rhs>(?:the\s+)?(?:forget|inpu
 _VALUE = re.compile(r"^\s*(?P<lhs>[^=,]+?)\s*=\s*(?P<rhs>[^=]*)$")
 #: A right side that reads a variable at a step relative to t: an equation, not a value.
 _TIMED = re.compile(r"(_\{?\s*t\b|\[\s*t\b|\(\s*t\s*[-+)])")
+#: A name without a step: a value line's left side, or a total over time.
+_BARE = re.compile(r"^\s*[A-Za-z\\][\w{}^\\]*\s*$")
 _STEPPED = re.compile(r"(_\{?\s*\d+\s*\}?|\[\s*\d+\s*\]|\^\{?\s*\(\s*\d+\s*\)\s*\}?)\s*$")
 
 
@@ -183,6 +187,10 @@ def read_answers(text: str) -> tuple[list[AnswerLine], list[AnswerLine], list[st
                     and not _TIMED.search(m.group("rhs")):
                 maybe.append(AnswerLine("value", i, line, m.group("lhs"), m.group("rhs"), col(m)))
                 kept.append("")
+            elif m and _BARE.match(m.group("lhs")) and parse_number(m.group("rhs").strip().rstrip(".")) is not None:
+                # ``L = 0.17``: the loss summed over time, or a value line (``W = 0.5``): the model decides
+                maybe.append(AnswerLine("total", i, line, m.group("lhs"), m.group("rhs"), col(m)))
+                kept.append("")
             else:
                 kept.append(raw)
     return answers, maybe, kept
@@ -256,8 +264,16 @@ def check_text(text: str, file: str = "<sheet>") -> CheckReport:
         raise ValueSpecError("the sheet has no equations to check its answers against", Span(file, 1, 1, 1, 1))
     eq_model = build_model(base)
     value_lines = ["" for _ in kept]
+    totals = {t for t, _ in eq_model.totals}
     for a in maybe:
         name = _name_of(a.lhs)
+        if a.kind == "total":
+            if name is not None and name.canonical in totals:
+                a.name = name.canonical
+                answers.append(a)
+            else:
+                value_lines[a.line - 1] = a.text
+            continue
         found = _resolve_step(eq_model, name) if name is not None else None
         if found is not None and found[0] in eq_model.variables and found[1] >= 1:
             a.name, a.step = found
@@ -298,7 +314,7 @@ class _Checker:
     def resolve(self, a: AnswerLine) -> None:
         """Read the answer's value and what it answers; an unreadable line is an error at its place."""
         m = self.model
-        if a.kind in ("value", "grad", "params"):
+        if a.kind in ("value", "grad", "params", "total"):
             a.given = _parse_value(a.rhs)
             if a.given is None:
                 raise self.err(f"cannot read '{a.rhs.strip()}' as a number (write 3/2, -0.25, \\frac{{2}}{{3}} "
@@ -308,15 +324,18 @@ class _Checker:
         if a.kind == "grad":
             top, bottom = a.wrt
             tn = _name_of(top)
-            found = _resolve_step(m, tn) if tn is not None else None
-            if found is None or found[0] not in m.variables:
+            total = tn is not None and tn.time is None and tn.canonical in dict(m.totals)
+            found = (tn.canonical, 0) if total else _resolve_step(m, tn) if tn is not None else None
+            if found is not None and total:
+                pass  # dL/dW of the loss summed over time
+            elif found is None or found[0] not in m.variables:
                 close = suggest(top, [f"{v}_{self.trace.steps}" for v in m.variables])
                 raise self.err(f"'{top}' is not a computed variable at a step", a, lhs=True,
                                hint=f"did you mean {close}?" if close else "write it as h_3, h[3] or h^{(3)}")
-            if not 1 <= found[1] <= self.trace.steps:
+            if not total and not 1 <= found[1] <= self.trace.steps:
                 raise self.err(f"the sheet's inputs run {self.trace.steps} steps; there is no step {found[1]}",
                                a, lhs=True)
-            a.name, a.step = found
+            a.name, a.step = found[0], (None if total else found[1])
             bn = _name_of(bottom)
             if bn is not None and bn.canonical in m.parameters:
                 a.wrt = bn.canonical
@@ -402,6 +421,20 @@ class _Checker:
 
         if a.kind == "value":
             return run.value(a.name, a.step) if run is not None else _exact_tree(self.trace.value(a.name, a.step))
+        if a.kind == "total":
+            per = dict(self.model.totals)[a.name]
+            if run is not None:
+                return _sum(run.value(per, t) for t in range(1, run.steps + 1))
+            return _exact_tree(sum(self.trace.value(per, t) for t in range(1, self.trace.steps + 1)))
+        if a.kind == "grad" and a.step is None:  # of the loss summed over time
+            per = dict(self.model.totals)[a.name]
+            if run is not None:
+                return _sum(run.deriv(per, t, a.wrt) for t in range(1, run.steps + 1))
+            from ..numeric.grad import gradients
+
+            named = gradients(self.model, self.trace, f"sum({per})").named()
+            key = a.wrt if isinstance(a.wrt, str) else f"{a.wrt[0]}[{a.wrt[1]}]"
+            return _exact_tree(np.asarray(named.get(key, 0.0)))
         if a.kind == "grad":
             if run is not None:
                 return run.deriv(a.name, a.step, a.wrt)
@@ -457,12 +490,29 @@ class _Checker:
                 if _matches(a.given, alt.value(a.name, a.step), "value"):
                     v.note = f"right for your {self._label(first)}"
                     report.carried.append(v)
+            elif a.kind == "grad" and a.step is None:
+                per = dict(self.model.totals)[a.name]
+                if _matches(a.given, _sum(redo.deriv(per, t, a.wrt) for t in range(1, redo.steps + 1)), "grad"):
+                    v.note = f"right for your {self._label(first)}"
+                    report.carried.append(v)
+            elif a.kind == "total":
+                per = dict(self.model.totals)[a.name]
+                if _matches(a.given, _sum(redo.value(per, t) for t in range(1, redo.steps + 1)), "value"):
+                    v.note = f"right for your {self._label(first)}"
+                    report.carried.append(v)
             elif a.kind == "grad" and _matches(a.given, redo.deriv(a.name, a.step, a.wrt), "grad"):
                 v.note = f"right for your {self._label(first)}"
                 report.carried.append(v)
 
     def _label(self, v: Verdict) -> str:
         return f"{v.answer.lhs.strip()} = {v.answer.rhs.strip()}"
+
+
+def _sum(xs) -> Number:
+    out: Number = Fraction(0)
+    for x in xs:
+        out = out + x
+    return out
 
 
 def _places(x: Fraction) -> int | None:

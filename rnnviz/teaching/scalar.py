@@ -119,6 +119,8 @@ def apply(func: str, x: Dual, relu0: Number) -> Dual:
         return x.scale(e, e)
     if func == "log":
         return x.scale(1 / v if isinstance(v, Fraction) else 1.0 / float(v), _log(v))
+    if func in ("square", "sumsq"):  # of one number, sumsq is the square
+        return x.scale(2 * v, v * v)
     if func == "softmax":  # of one number: always 1
         return x.scale(0, Fraction(1))
     raise NotScalar(f"no exact rule for {func}")
@@ -192,6 +194,10 @@ def computation_order(model: Model, steps: int) -> list[tuple[str, int]]:
     return out
 
 
+#: A name at a step relative to t, or a sum over time: the line is an equation.
+_AT_TIME = re.compile(r"(_\{?\s*t\b|\[\s*t\b|\(\s*t\s*[-+)]|\\sum)")
+
+
 def uses_fractions(model: Model) -> bool:
     """Whether the sheet writes exact numbers as fractions: its values use ``\\frac`` or thirds.
 
@@ -200,8 +206,10 @@ def uses_fractions(model: Model) -> bool:
         >>> uses_fractions(load_model("h[t] = V h[t-1]  V = 0.5")), uses_fractions(load_model(r"h[t] = V h[t-1]  V = \\frac{1}{2}"))
         (False, True)
     """
-    if "\\frac" in "".join(model.sources.values()) + model.source:
-        return True
+    for line in ("\n".join(model.sources.values()) + "\n" + model.source).splitlines():
+        # A value line's \frac, not an equation's (L^{(t)} = \frac{1}{2}(o^{(t)} - y^{(t)})^2 is no value)
+        if "\\frac" in line and not _AT_TIME.search(line):
+            return True
     for v in model.values:
         if v.kind == "value":
             flat = v.value if isinstance(v.value, list) else [v.value]
@@ -335,6 +343,25 @@ class ScalarPass:
             return {eq.target: self.vals[(eq.target, t)] for eq in self.model.equations}
         finally:
             self.vals, self.params, self.seeds = keep
+
+    def local_partials(self, name: str, t: int) -> dict:
+        """The partial derivatives of ``name`` at step ``t`` by each thing its equation reads, the rest held.
+
+        Keys are ``(variable, step)`` for a value read (computed, input or initial state)
+        and a parameter's name; the numbers are those of the pass. The edges of the
+        computational graph that backpropagation walks, each with its weight.
+        """
+        keep = self.vals, self.params, self.seeds
+        eq = self.model.equation(name)
+        try:
+            self.vals = {k: Dual(d.v, {k: 1}) for k, d in keep[0].items()}
+            self.params = {n: Dual(d.v, {n: 1}) for n, d in keep[1].items()}
+            reads = {(v.name, t - v.delay) for v in E.walk(eq.expr) if isinstance(v, E.Var)}
+            self.seeds = tuple(k for k in reads if k not in self.vals)  # inputs and initial states
+            d = self._ev(name, eq.expr, t).d
+        finally:
+            self.vals, self.params, self.seeds = keep
+        return {k: x for k, x in d.items() if x != 0 or k in reads or k in self.params}
 
     # -- worked steps ------------------------------------------------------------------
     def _numbers(self, e: E.Expr, t: int) -> E.Expr:

@@ -61,6 +61,8 @@ def _equations(model: Model) -> list:
     for eq in model.equations:
         out.append(Chain(Math(p.name(eq.target, "t"), pp.name(eq.target, "t")),
                          (Math(p.expr(at_steps(eq.expr, "t")), pp.expr(at_steps(eq.expr, "t"))),)))
+    for total, per in model.totals:
+        out.append(Chain(Math(total, total), (Math(f"\\sum_{{t}} {p.name(per, 't')}", f"sum_t {pp.name(per, 't')}"),)))
     return out
 
 
@@ -90,7 +92,7 @@ def build_sheet(model: Model, tasks: list[str], *, variants: int | None = None, 
         # asks for numbers keeps its scalars (a hand calculation), vector files redraw theirs.
         sizes = "params" in tasks and (not numeric or any(v.kind == "size" for v in model.values))
         vs = draw_variants(model, variants, seed=seed, rename_gates="gates" in tasks, grad=grad, sizes=sizes,
-                           numbers=numbers)
+                           numbers=numbers, loss=[wrt] if wrt else None if "loss" not in tasks else [])
     out = []
     for v in vs:
         tgt = target if not v.renamed or target is None else _rename_target(target, v.renamed)

@@ -9,6 +9,8 @@ the course sheets ask:
 - ``plot``: plot the results for each step (and compare the first and last output);
 - ``params``: count the parameters (``3×5 + 5×5 + 5 = 45``);
 - ``grad``: a derivative by backpropagation through time, the sum with each term;
+- ``loss``: the loss summed over time and its derivatives by the weights, each step's backward
+  sum written out (``dL/dh_1 = dL/do_1·do_1/dh_1 + dL/da_2·da_2/dh_1 = 0.5232·2 + ...``);
 - ``gates``: assign the gates to their roles, with the structural reason;
 - ``formula``: the target written out in the inputs, initial states and parameters;
 - ``jacobian``: the state's Jacobian ``dc_t/dc_{t-1}`` expanded, and what it does to the gradient.
@@ -38,6 +40,7 @@ TASKS = {
     "plot": "Plotting the forward pass",
     "params": "Number of parameters",
     "grad": "Backpropagation through time",
+    "loss": "Loss and its gradient",
     "gates": "Gates",
     "formula": "Unrolled formula",
     "jacobian": "Jacobian of the state",
@@ -82,6 +85,8 @@ class Context:
         self.model = model
         self.index = index
         self.wrt = wrt or default_wrt(model)
+        #: Whether the sheet was asked for this parameter (--wrt) rather than the default one.
+        self.wrt_given = wrt is not None
         self._target = target
         self._trace = None
         self._run: ScalarPass | None | bool = False
@@ -568,6 +573,139 @@ def _bptt_terms(ctx: Context, h: str, T: int, wrt: str) -> list:
     return out
 
 
+def loss_weights(model: Model) -> list[str]:
+    """The parameters a loss task differentiates by: those that multiply something (weights), else all."""
+    weights = []
+    for eq in model.equations:
+        for n in E.walk(eq.expr):
+            if isinstance(n, (E.Prod, E.EMul)):
+                for side in (n.left, n.right):
+                    if isinstance(side, E.Param) and side.name not in weights:
+                        weights.append(side.name)
+    return [p for p in model.parameters if p in weights] or list(model.parameters)
+
+
+def _d(ctx: Context, top: str, bottom, *, total: bool = False) -> Math:
+    """``dL/dh_2`` (``bottom`` a (name, step) or a parameter); ``top`` the total loss."""
+    b_l = ctx.name(*bottom) if isinstance(bottom, tuple) else ctx.name(bottom)
+    b_p = ctx.name(*bottom, latex=False) if isinstance(bottom, tuple) else ctx.name(bottom, latex=False)
+    t_l = top if total else ctx.name(top)
+    return Math(f"\\frac{{\\partial {t_l}}}{{\\partial {b_l}}}", f"d{top}/d{b_p}")
+
+
+def _local(ctx: Context, node: tuple, bottom) -> Math:
+    """``do_1/dh_1``: the local partial of a computed value by something it reads."""
+    b_l = ctx.name(*bottom) if isinstance(bottom, tuple) else ctx.name(bottom)
+    b_p = ctx.name(*bottom, latex=False) if isinstance(bottom, tuple) else ctx.name(bottom, latex=False)
+    return Math(f"\\frac{{\\partial {ctx.name(*node)}}}{{\\partial {b_l}}}",
+                f"d{ctx.name(*node, latex=False)}/d{b_p}")
+
+
+def _sum_chain(ctx: Context, lhs: Math, terms: list[tuple[Math, Math, Number, Number]]) -> tuple[Chain, Number]:
+    """``lhs = Σ adjoint·local`` with the labels, then the numbers, then the value."""
+    fr = ctx.fractions
+    total: Number = Fraction(0)
+    for _, _, a, b in terms:
+        total = total + a * b
+    sym_l = " + ".join(f"{x.latex} {y.latex}" for x, y, _, _ in terms)
+    sym_p = " + ".join(f"{x.plain}·{y.plain}" for x, y, _, _ in terms)
+
+    def num(v: Number, latex: bool) -> str:
+        text = fmt(v, latex=latex, fractions=fr)
+        return f"({text})" if text.startswith("-") else text
+
+    dot = " \\cdot "
+    nums_l = " + ".join(f"{num(a, True)}{dot}{num(b, True)}" for _, _, a, b in terms)
+    nums_p = " + ".join(f"{num(a, False)}·{num(b, False)}" for _, _, a, b in terms)
+    value = Math(fmt(total, latex=True, fractions=fr), fmt(total, fractions=fr))
+    return Chain(lhs, (Math(sym_l, sym_p), Math(nums_l, nums_p), value)), total
+
+
+def task_loss(ctx: Context) -> Part:
+    """The total loss and its derivatives by the weights, backpropagated step by step from T down to 1."""
+    if not ctx.model.totals:
+        raise UsageError("the loss task needs a loss summed over time (L = \\sum_t L^{(t)}); these equations have none")
+    total, per = ctx.model.totals[0]
+    wrts = [ctx.wrt] if ctx.wrt_given else loss_weights(ctx.model)
+    T = ctx.steps
+    fr = ctx.fractions
+    sum_l = " + ".join(ctx.name(per, t) for t in range(1, T + 1))
+    sum_p = " + ".join(ctx.name(per, t, latex=False) for t in range(1, T + 1))
+    lead = ["Compute the loss ", Math(f"{total} = {sum_l}", f"{total} = {sum_p}"), " and its derivatives "]
+    lead += _listing([_d(ctx, total, w, total=True) for w in wrts]) + [" by backpropagation through time"]
+    q = [Para(tuple(_with_values(ctx, lead) + _relu_sentence(ctx)))]
+    s: list = []
+    answers: list = []
+    label_total = Math(total, total)
+    run = ctx.run
+    if run is None:
+        from ..numeric.grad import gradients
+
+        value = _exact_tree(sum(ctx.trace.value(per, t) for t in range(1, T + 1)))
+        grads = gradients(ctx.model, ctx.trace, f"sum({per})").named()
+        s.append(Chain(label_total, (Math(sum_l, sum_p), _value_math(value, fr))))
+        s.append(Para(("Backpropagation through time (computed; the vectors are too long to write each sum "
+                       "out by hand):",)))
+        answers.append(Answer("total", total, label_total, value))
+        for w in wrts:
+            g = _exact_tree(grads[w])
+            s.append(Chain(_d(ctx, total, w, total=True), (_value_math(g, fr, digits=6),)))
+            answers.append(Answer("grad", f"d {total} / d {w}", _d(ctx, total, w, total=True), g))
+        return Part("loss", TASKS["loss"], q, s, answers)
+    # Forward: each step worked, then the losses added.
+    s.append(Para(("Forward, each step with its numbers:",)))
+    for n, t in run.order:
+        w = run.worked(n, t)
+        lp, pp = w.latex.split(" = "), w.plain.split(" = ")
+        s.append(Chain(Math(lp[0], pp[0]), tuple(Math(a, b) for a, b in zip(lp[1:], pp[1:]))))
+    losses = [run.value(per, t) for t in range(1, T + 1)]
+    value: Number = Fraction(0)
+    for x in losses:
+        value = value + x
+    s.append(Chain(label_total, (Math(sum_l, sum_p),
+                                 Math(" + ".join(fmt(x, latex=True, fractions=fr) for x in losses),
+                                      " + ".join(fmt(x, fractions=fr) for x in losses)),
+                                 Math(fmt(value, latex=True, fractions=fr), fmt(value, fractions=fr)))))
+    answers.append(Answer("total", total, label_total, value, isinstance(value, Fraction)))
+    # Backward: the derivative of L by each computed value, last computed first; each collects the
+    # paths through the values that read it (their derivative times the local partial).
+    local = {k: run.local_partials(*k) for k in run.order}
+    readers: dict = {}
+    for k in run.order:
+        for src in local[k]:
+            if isinstance(src, tuple):
+                readers.setdefault(src, []).append(k)
+    adj: dict = {}
+    s.append(Para(tuple(["Backward, from t = " + str(T) + " down to 1: the derivative of ", label_total,
+                         " by each value collects the paths through the values that read it."])))
+    for k in reversed(run.order):
+        name, t = k
+        if name == per:
+            adj[k] = Fraction(1)
+            s.append(Chain(_d(ctx, total, k, total=True), (Math("1", "1"),)))
+            continue
+        terms = [(_d(ctx, total, r, total=True), _local(ctx, r, k), adj[r], local[r][k])
+                 for r in readers.get(k, []) if r in adj]
+        if not terms:
+            adj[k] = Fraction(0)
+            continue
+        chain, adj[k] = _sum_chain(ctx, _d(ctx, total, k, total=True), terms)
+        s.append(chain)
+    from ..numeric.grad import gradients
+
+    reference = gradients(ctx.model, ctx.trace, f"sum({per})").named()  # a cross-check, not the answer
+    s.append(Para(("The weights: each step that uses one adds its share.",)))
+    for w in wrts:
+        terms = [(_d(ctx, total, r, total=True), _local(ctx, r, w), adj[r], local[r][w])
+                 for r in run.order if w in local[r]]
+        chain, g = _sum_chain(ctx, _d(ctx, total, w, total=True), terms)
+        if not math.isclose(float(g), float(reference[w]), rel_tol=1e-9, abs_tol=1e-12):
+            raise AssertionError(f"the worked d{total}/d{w} = {g}, numpy's backpropagation gives {reference[w]}")
+        s.append(chain)
+        answers.append(Answer("grad", f"d {total} / d {w}", _d(ctx, total, w, total=True), g, isinstance(g, Fraction)))
+    return Part("loss", TASKS["loss"], q, s, answers)
+
+
 def task_gates(ctx: Context) -> Part:
     from ..language.gates import GATE_ROLES, analyze
 
@@ -664,7 +802,7 @@ def task_jacobian(ctx: Context) -> Part:
 
 
 _BUILDERS = {"draw": task_draw, "forward": task_forward, "plot": task_plot, "params": task_params,
-             "grad": task_grad, "gates": task_gates, "formula": task_formula, "jacobian": task_jacobian}
+             "grad": task_grad, "loss": task_loss, "gates": task_gates, "formula": task_formula, "jacobian": task_jacobian}
 
 
 def build_part(task: str, ctx: Context) -> Part:

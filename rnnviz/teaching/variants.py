@@ -133,6 +133,7 @@ def source_text(model: Model, values: dict, *, rename: dict | None = None, order
 
     exprs = [(rename.get(n, n), ren(model.equation(n).expr)) for n in order]
     lines = [f"{n}[t] = {E.to_text(e)}" for n, e in exprs]
+    lines += [f"{total} = \\sum_t {rename.get(per, per)}[t]" for total, per in model.totals]
     lines.append("")
     if values.get("sizes"):
         lines.append("dim " + ", ".join(f"{rename.get(n, n)} = {s}" for n, s in values["sizes"].items()))
@@ -225,11 +226,22 @@ def default_wrt(model: Model) -> str | None:
     return model.parameters[0] if model.parameters else None
 
 
-def _degenerate(model: Model, *, grad: tuple[str, str] | None) -> str | None:
+def _degenerate(model: Model, *, grad: tuple[str, str] | None, loss: list[str] | None = None) -> str | None:
     """Why a drawn variant is no good for a hand calculation, or None."""
     from ..numeric.forward_pass import forward
 
     trace = forward(model)
+    if loss is not None and model.totals:
+        import numpy as np
+
+        from ..numeric.grad import gradients
+        from .tasks import loss_weights
+
+        total, per = model.totals[0]
+        g = gradients(model, trace, f"sum({per})").named()
+        for w in loss or loss_weights(model):
+            if w in g and not np.any(np.abs(np.asarray(g[w])) > 1e-9):
+                return f"d{total}/d{w} is 0"
     try:
         run = ScalarPass.from_model(model, trace=trace, seeds=[grad[1]] if grad else ())
     except NotScalar:
@@ -327,13 +339,15 @@ def _draw_sizes(model: Model, base: dict, rng: random.Random) -> dict:
 
 def draw_variants(model: Model, count: int, *, seed: int = 0, rename_gates: bool = False,
                   grad: tuple[str, str] | None = None, steps: int = 3, sizes: bool = False,
-                  numbers: bool = True) -> list[Variant]:
+                  numbers: bool = True, loss: list[str] | None = None) -> list[Variant]:
     """``count`` distinct, non-degenerate variants with drawn values (and gate names).
 
     ``grad`` is ``(target, wrt)`` of a derivative the sheet asks for; a variant where
     it is 0 is drawn again. With ``sizes``, the sizes are drawn too (2 to 6 for an
     input, 2 to 8 for a variable), so that counting the parameters differs by variant;
-    without ``numbers`` only the sizes are (a counting sheet lists no weights).
+    without ``numbers`` only the sizes are (a counting sheet lists no weights). ``loss``
+    lists the weights a loss task differentiates the summed loss by (``[]``: every weight);
+    a variant where one of those derivatives is 0 is drawn again.
 
     Raises:
         UsageError: no non-degenerate variant after :data:`MAX_TRIES` draws.
@@ -378,7 +392,8 @@ def draw_variants(model: Model, count: int, *, seed: int = 0, rename_gates: bool
 
                 tgt = grad[0] or default_target(vmodel, forward(vmodel).steps)
                 g = (_renamed_target(tgt, rename) if grad[0] else tgt, rename.get(grad[1], grad[1]))
-            why = _degenerate(vmodel, grad=g) or ""
+            why = _degenerate(vmodel, grad=g, loss=None if loss is None else
+                              [rename.get(w, w) for w in loss]) or ""
             if why:
                 continue
             seen.add(key)

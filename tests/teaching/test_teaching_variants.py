@@ -24,11 +24,19 @@ h_t = g_1 \circ c_t
 W_1 = 0.5, U_1 = 0.1, W_2 = 0.2, U_2 = -0.3, W_3 = 0.4, U_3 = 0.1, W_c = 0.6, U_c = 0.2
 h_0 = 0, c_0 = 0, x = [1, 0.5, -0.5]
 """
+LOSS = r"""a^{(t)} = b + W h^{(t-1)} + U x^{(t)}
+h^{(t)} = \tanh(a^{(t)})
+o^{(t)} = c + V h^{(t)}
+L^{(t)} = \frac{1}{2}(o^{(t)} - y^{(t)})^2
+L = \sum_{t} L^{(t)}
+W = 0.5, U = 1, b = 0, V = 2, c = 0, h^{(0)} = 0
+x = [1, 0], y = [1, 1]
+"""
 N = 20
 
 
 def _model_for(task: str):
-    return load_model(LSTM if task == "gates" else RELU)
+    return load_model({"gates": LSTM, "loss": LOSS}.get(task, RELU))
 
 
 @pytest.mark.parametrize("task", list(TASKS))
@@ -49,13 +57,16 @@ def test_twenty_variants_of_each_task_are_distinct_solvable_and_not_degenerate(t
             continue  # drawn sizes make vectors; counting needs no forward pass
         run = ScalarPass.from_model(model, seeds=["V"] if task != "gates" else ())
         relu_args = [a.v for (target, node, t), a in run.args.items()]
-        if task != "gates":
+        if task not in ("gates", "loss"):  # the ReLU model
             assert any(a > 0 for a in relu_args), f"every ReLU dead in\n{sv.variant.source}"
             # hand-sized: small numbers with small denominators
             for d in run.vals.values():
                 assert abs(d.v) <= 1000 and (not isinstance(d.v, Fraction) or d.v.denominator <= 1000)
         if task == "grad":
             assert part.answers[0].value != 0
+        if task == "loss":  # L, then dL/dW, dL/dU, dL/dV: none of them 0
+            assert [a.key for a in part.answers] == ["L", "d L / d W", "d L / d U", "d L / d V"]
+            assert all(abs(float(a.value)) > 1e-9 for a in part.answers)
 
 
 def test_variants_of_the_gates_task_shuffle_the_names():

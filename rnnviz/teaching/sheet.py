@@ -140,7 +140,9 @@ def _answer_parts(part: Part, sv: SheetVariant) -> list:
     for i, a in enumerate(part.answers):
         if i:
             out.append("; ")
-        if isinstance(a.value, str):
+        if a.kind == "params":  # words, not math: a line may break between them
+            out.append(f"{a.label.plain} = {a.value}")
+        elif isinstance(a.value, str):
             if a.kind == "cell":
                 out += [Math(sv.context.name(a.value, "t"), a.value), " is the cell state"]
             else:
@@ -171,6 +173,7 @@ _PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 \usepackage{graphicx}
 \usepackage[margin=2.2cm]{geometry}
 \allowdisplaybreaks
+\setlength{\emergencystretch}{3em}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6em}
 """

@@ -219,3 +219,19 @@ def test_moodle_tolerance_is_relative_where_the_size_calls_for_it():
     l2 = next(a for a in sheet.variants[0].parts[0].answers if a.key == "L[2]")
     assert f"{{1:NUMERICAL:={float(l2.value):.6g}:{tolerance(l2.value)!r}}}" in text
     assert "numbers below 0.1 or from 100 up to four significant digits" in text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
+@pytest.mark.parametrize("text, tasks", [(BIDIRECTIONAL, "draw,forward,grad,jacobian"), (DEEP, "draw,params"),
+                                         (LOSS, "draw,forward,loss")], ids=["backward-chain", "layers", "loss"])
+def test_latex_of_the_new_tasks_compiles(tmp_path, text, tasks):
+    """The sheets of exercises 8, 10 and 11 (two variants) compile with pdflatex, with no overfull line."""
+    (tmp_path / "ex.rnn").write_text(text)
+    assert main(["exercise", str(tmp_path / "ex.rnn"), "--tasks", tasks, "--variants", "2", "--format", "tex",
+                 "-o", str(tmp_path / "out")]) == 0
+    for kind in ("exercises", "solutions"):
+        run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"ex.{kind}.tex"],
+                             cwd=tmp_path / "out", capture_output=True, text=True, timeout=180)
+        assert run.returncode == 0, run.stdout[-3000:]
+        assert "Overfull \\hbox" not in (tmp_path / "out" / f"ex.{kind}.log").read_text(errors="replace")

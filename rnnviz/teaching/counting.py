@@ -7,10 +7,10 @@ is its sum of ``fan-in×fan-out`` terms, as ``5·8 + 8·8 + 8 = 112``.
 
 Example:
     >>> from rnnviz.language import load_model
-    >>> m = load_model("h1[t] = tanh(W1 x[t] + U1 h1[t-1] + b1)  h2[t] = tanh(W2 h1[t] + U2 h2[t-1])  "
-    ...                "y[t] = V h2[t]  dim x = 3, h1 = 4, h2 = 2, y = 1")
-    >>> [(g.name, g.count) for g in parameter_groups(m)]
-    [('h1', 32), ('h2', 12), ('y', 2)]
+    >>> m = load_model("u[t] = tanh(A x[t] + B u[t-1] + b)  v[t] = tanh(C u[t] + D v[t-1])  "
+    ...                "y[t] = E v[t]  dim x = 3, u = 4, v = 2, y = 1")
+    >>> [(g.name, g.sum_text, g.count) for g in parameter_groups(m)]
+    [('u', '3×4 + 4×4 + 4', 32), ('v', '4×2 + 2×2', 12), ('y', '2×1', 2)]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from ..language import Model
 from ..language import expr as E
 
-__all__ = ["ParamGroup", "parameter_groups", "layer_stack", "group_named"]
+__all__ = ["ParamGroup", "parameter_groups", "layer_stack", "group_named", "loss_weights"]
 
 
 @dataclass(frozen=True)
@@ -120,3 +120,15 @@ def group_named(groups: list[ParamGroup], text: str, model: Model) -> ParamGroup
     key = re.sub(r"[\s{}]", "", text)
     key = re.sub(r"\^\((\d+)\)$", r"_\1", key)  # H^{(1)} as H_1
     return next((g for g in groups if g.name == key or g.name.replace("_", "") == key.replace("_", "")), None)
+
+
+def loss_weights(model: Model) -> list[str]:
+    """The parameters a loss task differentiates by: those that multiply something (weights), else all."""
+    weights = []
+    for eq in model.equations:
+        for n in E.walk(eq.expr):
+            if isinstance(n, (E.Prod, E.EMul)):
+                for side in (n.left, n.right):
+                    if isinstance(side, E.Param) and side.name not in weights:
+                        weights.append(side.name)
+    return [p for p in model.parameters if p in weights] or list(model.parameters)

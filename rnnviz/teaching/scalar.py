@@ -206,9 +206,10 @@ def uses_fractions(model: Model) -> bool:
         >>> uses_fractions(load_model("h[t] = V h[t-1]  V = 0.5")), uses_fractions(load_model(r"h[t] = V h[t-1]  V = \\frac{1}{2}"))
         (False, True)
     """
-    for line in ("\n".join(model.sources.values()) + "\n" + model.source).splitlines():
-        # A value line's \frac, not an equation's (L^{(t)} = \frac{1}{2}(o^{(t)} - y^{(t)})^2 is no value)
-        if "\\frac" in line and not _AT_TIME.search(line):
+    text = "\n".join(model.sources.values()) + "\n" + model.source
+    for piece in re.split(r"\n|\s{2,}|[,;]|\band\b", text):
+        # A value's \frac, not an equation's (L^{(t)} = \frac{1}{2}(o^{(t)} - y^{(t)})^2 is no value)
+        if "\\frac" in piece and not _AT_TIME.search(piece):
             return True
     for v in model.values:
         if v.kind == "value":

@@ -27,6 +27,7 @@ from ..formulas.unrolled import Printer
 from ..language import Model
 from ..language import expr as E
 from .arith import Number, exact, fmt, fmt_full
+from .counting import loss_weights
 from .document import Chain, Figure, Math, Para
 from .scalar import NotScalar, ScalarPass, uses_fractions
 from .variants import default_target, default_wrt
@@ -292,7 +293,12 @@ def task_draw(ctx: Context) -> Part:
 
 
 def _vector_worked(ctx: Context, name: str, t: int) -> list:
-    """A vector step: the equation at step t, then its value (the sums are :func:`_vector_sums`)."""
+    """A vector step: worked with its sums where the vectors are small, else the equation and its value."""
+    from .vectors import vector_worked
+
+    stages = vector_worked(ctx.model, ctx.trace, name, t, fractions=ctx.fractions)
+    if stages is not None and len(stages) > 2:
+        return [Chain(Math(*stages[0]), tuple(Math(a, b) for a, b in stages[1:]))]
     p = Printer(ctx.model, latex=True)
     pp = Printer(ctx.model, latex=False)
     from ..formulas.unrolled import at_steps
@@ -571,18 +577,6 @@ def _bptt_terms(ctx: Context, h: str, T: int, wrt: str) -> list:
     out.append(Chain(_grad_label(ctx, h, T, wrt), (Math(" + ".join(f"\\left({t}\\right)" for t in terms_l),
                                                          " + ".join(f"({t})" for t in terms_p)), num(total))))
     return out
-
-
-def loss_weights(model: Model) -> list[str]:
-    """The parameters a loss task differentiates by: those that multiply something (weights), else all."""
-    weights = []
-    for eq in model.equations:
-        for n in E.walk(eq.expr):
-            if isinstance(n, (E.Prod, E.EMul)):
-                for side in (n.left, n.right):
-                    if isinstance(side, E.Param) and side.name not in weights:
-                        weights.append(side.name)
-    return [p for p in model.parameters if p in weights] or list(model.parameters)
 
 
 def _d(ctx: Context, top: str, bottom, *, total: bool = False) -> Math:

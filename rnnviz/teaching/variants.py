@@ -235,7 +235,7 @@ def _degenerate(model: Model, *, grad: tuple[str, str] | None, loss: list[str] |
         import numpy as np
 
         from ..numeric.grad import gradients
-        from .tasks import loss_weights
+        from .counting import loss_weights
 
         total, per = model.totals[0]
         g = gradients(model, trace, f"sum({per})").named()

@@ -379,3 +379,33 @@ def test_exercise_9_encoder_decoder_outputs():
     assert [round(float(got[f"s[{t}]"]), 6) for t in (1, 2, 3)] == [-0.664622, 0.116584, -0.456025]
     assert [round(float(got[f"o[{t}]"]), 6) for t in (1, 2, 3)] == [-1.329244, 0.233167, -0.912050]
     assert check_text(answer_key(sheet, sheet.variants[0])).ok
+
+
+SMALL_VECTORS = r"""h_t = \tanh(W h_{t-1} + U x_t + b)
+y_t = V h_t
+W = [[0.5, -1], [0, 0.5]], U = [[1, 0], [0.5, 1]], b = [0, 0.1], V = [[1, 2]]
+h_0 = [0, 1], x = [[1, -1], [0, 2]]
+"""
+
+
+def test_vector_steps_are_worked_with_their_sums():
+    """A model of 2-vectors: each matrix product's entries as sums, the argument added up, then tanh."""
+    model = load_model(SMALL_VECTORS)
+    sheet = build_sheet(model, ["forward"])
+    text = solution_text(sheet, "forward")
+    assert ("h_1 = tanh(W h_0 + U x_1 + b) = tanh([[0.5, -1], [0, 0.5]] [0, 1] + [[1, 0], [0.5, 1]] [1, -1] + "
+            "[0, 0.1]) = tanh([0.5·0 + (-1)·1, 0·0 + 0.5·1] + [1·1 + 0·(-1), 0.5·1 + 1·(-1)] + [0, 0.1]) = "
+            "tanh([0, 0.1]) = [0, 0.09967]") in text
+    assert "y_1 = V h_1 = [[1, 2]] [0, 0.09967] = [1·0 + 2·0.09967] = [0.1993]" in text
+    trace = forward(model)
+    got = answers(sheet, "forward")
+    for t in (1, 2):
+        assert [float(v) for v in got[f"h[{t}]"]] == pytest.approx(trace.value("h", t).tolist(), rel=1e-12)
+
+
+def test_large_vectors_keep_the_equation_and_its_value():
+    """Vectors beyond four entries: no sums (nobody adds up 8×8 products by hand), the value to four digits."""
+    sheet = build_sheet(load_model(EXERCISE_10), ["forward"])
+    text = solution_text(sheet, "forward")
+    first = next(line for line in text.splitlines() if line.startswith("H_1^(1) ="))
+    assert first.count(" = ") == 2 and "·" not in first

@@ -191,6 +191,12 @@ W = 0.5, U = 1, b = 0, V = 2, c = 0, h^{(0)} = 0
 x = [1, 0], y = [1, 1]
 """
 
+SMALL_VECTORS = r"""h_t = \tanh(W h_{t-1} + U x_t + b)
+y_t = V h_t
+W = [[0.5, -1], [0, 0.5]], U = [[1, 0], [0.5, 1]], b = [0, 0.1], V = [[1, 2]]
+h_0 = [0, 1], x = [[1, -1], [0, 2]]
+"""
+
 
 @pytest.mark.parametrize("text, task", [(BIDIRECTIONAL, "forward"), (DEEP, "params"), (LOSS, "loss")],
                          ids=["backward-chain", "layer-counts", "loss"])
@@ -224,9 +230,11 @@ def test_moodle_tolerance_is_relative_where_the_size_calls_for_it():
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
 @pytest.mark.parametrize("text, tasks", [(BIDIRECTIONAL, "draw,forward,grad,jacobian"), (DEEP, "draw,params"),
-                                         (LOSS, "draw,forward,loss")], ids=["backward-chain", "layers", "loss"])
+                                         (LOSS, "draw,forward,loss"), (SMALL_VECTORS, "forward,grad")],
+                         ids=["backward-chain", "layers", "loss", "vector-sums"])
 def test_latex_of_the_new_tasks_compiles(tmp_path, text, tasks):
-    """The sheets of exercises 8, 10 and 11 (two variants) compile with pdflatex, with no overfull line."""
+    """The sheets of exercises 8, 10 and 11 and of a model of small vectors worked with their sums
+    (two variants) compile with pdflatex, with no overfull line."""
     (tmp_path / "ex.rnn").write_text(text)
     assert main(["exercise", str(tmp_path / "ex.rnn"), "--tasks", tasks, "--variants", "2", "--format", "tex",
                  "-o", str(tmp_path / "out")]) == 0

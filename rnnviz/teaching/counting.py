@@ -7,8 +7,8 @@ is its sum of ``fan-in×fan-out`` terms, as ``5·8 + 8·8 + 8 = 112``.
 
 Example:
     >>> from rnnviz.language import load_model
-    >>> m = load_model("u[t] = tanh(A x[t] + B u[t-1] + b)  v[t] = tanh(C u[t] + D v[t-1])  "
-    ...                "y[t] = E v[t]  dim x = 3, u = 4, v = 2, y = 1")
+    >>> m = load_model("u[t] = tanh(A x[t] + B u[t-1] + b)\\nv[t] = tanh(C u[t] + D v[t-1])\\n"
+    ...                "y[t] = E v[t]\\ndim x = 3, u = 4, v = 2, y = 1")
     >>> [(g.name, g.sum_text, g.count) for g in parameter_groups(m)]
     [('u', '3×4 + 4×4 + 4', 32), ('v', '4×2 + 2×2', 12), ('y', '2×1', 2)]
 """

@@ -224,6 +224,10 @@ def test_exercise_8_bidirectional_outputs():
     assert six("h") == [0.761594, 0.363399, -0.674144]
     assert six("g") == [0.674144, 0.363399, -0.761594]
     assert six("o") == [1.435738, 0.726799, -1.435738]
+    # the answer lines give them as the exercise does, to six decimals
+    key = answer_key(sheet, sheet.variants[0])
+    for line in ("h_1 = 0.761594", "g_3 = -0.761594", "o_1 = 1.435738", "o_2 = 0.726799", "o_3 = -1.435738"):
+        assert line in key.splitlines()
 
 
 def test_exercise_8_backward_chain_worked_from_t_down_to_1():
@@ -252,7 +256,7 @@ def test_exercise_8_check_names_the_first_wrong_step_of_the_backward_chain():
     g1 = math.tanh(0.75)
     o1 = math.tanh(1.0) + g1
     wrong = (key.replace("g_2 = 0.363399", "g_2 = 0.5").replace("g_1 = 0.674144", f"g_1 = {g1:.6f}")
-             .replace("o_1 = 1.43574", f"o_1 = {o1:.6f}"))
+             .replace("o_1 = 1.435738", f"o_1 = {o1:.6f}"))
     assert wrong.count("g_2 = 0.5") == 1
     report = check_text(wrong)
     assert report.summary() == f"g_2 should be 0.363399; g_1 = {g1:.6f}, o_1 = {o1:.6f} build on it"

@@ -508,10 +508,11 @@ def task_grad(ctx: Context) -> Part:
     if ctx.model.backward:
         # The expansion over time is a product of Jacobians along one direction of time; a
         # backward chain's derivative is carried step by step instead, in the order computed.
-        s.append(Para(tuple(["The derivative is carried along the computation: each value's derivative by ",
-                             ctx.math(wrt), " from those it reads (the backward chain "] +
-                            _listing([ctx.math(n, "t") for n in ctx.model.backward]) +
-                            [" from t = " + str(ctx.steps) + " down to 1)."])))
+        s.append(Para(tuple(["The chain "] + _listing([ctx.math(n, "t") for n in ctx.model.backward]) +
+                            [" runs backward in time, so the expansion along one direction does not apply: "
+                             "backpropagate value by value instead. The derivative of ", ctx.math(tname, T),
+                             " by each value it depends on collects the paths through the values "
+                             "that read it, last computed first:"])))
     else:
         s += _formula_chains(gradient_formula(ctx.model, ctx.target, wrt, latex=True))
     grads = gradients(ctx.model, ctx.trace, ctx.target).named()
@@ -522,7 +523,9 @@ def task_grad(ctx: Context) -> Part:
         if not math.isclose(float(value), float(numeric), rel_tol=1e-9, abs_tol=1e-12):
             raise AssertionError(f"exact d{tname}_{T}/d{wrt} = {value}, backprop gives {float(numeric)}")
         states = ctx.model.recurrent
-        if states == [tname] or (len(states) == 1 and tname in states):
+        if ctx.model.backward:  # both directions of time: backpropagated value by value
+            s += _backward_sums(ctx, [(tname, T)], ((tname, T), False), [wrt], {wrt: numeric})[0]
+        elif states == [tname] or (len(states) == 1 and tname in states):
             s += _bptt_terms(ctx, tname, T, wrt)
         else:
             s.append(Para(("Step by step (forward mode: each value's derivative from those it reads):",)))
@@ -579,12 +582,13 @@ def _bptt_terms(ctx: Context, h: str, T: int, wrt: str) -> list:
     return out
 
 
-def _d(ctx: Context, top: str, bottom, *, total: bool = False) -> Math:
-    """``dL/dh_2`` (``bottom`` a (name, step) or a parameter); ``top`` the total loss."""
+def _d(ctx: Context, top, bottom, *, total: bool = False) -> Math:
+    """``dL/dh_2``: ``top`` the total loss's name (``total``) or a (name, step); ``bottom`` a (name, step)
+    or a parameter."""
     b_l = ctx.name(*bottom) if isinstance(bottom, tuple) else ctx.name(bottom)
     b_p = ctx.name(*bottom, latex=False) if isinstance(bottom, tuple) else ctx.name(bottom, latex=False)
-    t_l = top if total else ctx.name(top)
-    return Math(f"\\frac{{\\partial {t_l}}}{{\\partial {b_l}}}", f"d{top}/d{b_p}")
+    t_l, t_p = (top, top) if total else (ctx.name(*top), ctx.name(*top, latex=False))
+    return Math(f"\\frac{{\\partial {t_l}}}{{\\partial {b_l}}}", f"d{t_p}/d{b_p}")
 
 
 def _local(ctx: Context, node: tuple, bottom) -> Math:
@@ -613,6 +617,51 @@ def _sum_chain(ctx: Context, lhs: Math, terms: list[tuple[Math, Math, Number, Nu
     nums_p = " + ".join(f"{num(a, False)}·{num(b, False)}" for _, _, a, b in terms)
     value = Math(fmt(total, latex=True, fractions=fr), fmt(total, fractions=fr))
     return Chain(lhs, (Math(sym_l, sym_p), Math(nums_l, nums_p), value)), total
+
+
+def _backward_sums(ctx: Context, roots: list[tuple[str, int]], top: tuple, wrts: list[str], reference: dict
+                   ) -> tuple[list, dict]:
+    """Backpropagation by hand: the derivative of ``top`` by each value, last computed first, then by each weight.
+
+    ``roots`` are the values whose derivative is 1 (the losses a total adds, or the target
+    itself); ``top`` is ``(name, True)`` for a total or ``((name, step), False)``. Each value's
+    derivative collects the paths through the values that read it (their derivative times
+    the local partial), written as that sum with its numbers; a value no path reaches is
+    left out. ``reference`` (numpy's backpropagation) checks each weight's sum.
+    """
+    run = ctx.run
+    assert run is not None
+    d = lambda bottom: _d(ctx, top[0], bottom, total=top[1])  # noqa: E731
+    local = {k: run.local_partials(*k) for k in run.order}
+    readers: dict = {}
+    for k in run.order:
+        for src in local[k]:
+            if isinstance(src, tuple):
+                readers.setdefault(src, []).append(k)
+    adj: dict = {}
+    blocks: list = []
+    for k in reversed(run.order):
+        if k in roots:
+            adj[k] = Fraction(1)
+            blocks.append(Chain(d(k), (Math("1", "1"),)))
+            continue
+        terms = [(d(r), _local(ctx, r, k), adj[r], local[r][k]) for r in readers.get(k, []) if r in adj]
+        if terms:
+            chain, adj[k] = _sum_chain(ctx, d(k), terms)
+            blocks.append(chain)
+    blocks.append(Para(("The weights: each step that uses one adds its share.",)))
+    grads: dict = {}
+    for w in wrts:
+        terms = [(d(r), _local(ctx, r, w), adj[r], local[r][w]) for r in run.order if w in local[r] and r in adj]
+        if not terms:
+            grads[w] = Fraction(0)
+            blocks.append(Chain(d(w), (Math("0", "0"),)))
+            continue
+        chain, grads[w] = _sum_chain(ctx, d(w), terms)
+        if not math.isclose(float(grads[w]), float(reference[w]), rel_tol=1e-9, abs_tol=1e-12):
+            raise AssertionError(f"the worked {d(w).plain} = {grads[w]}, numpy's backpropagation gives {reference[w]}")
+        blocks.append(chain)
+    return blocks, grads
 
 
 def task_loss(ctx: Context) -> Part:
@@ -646,6 +695,32 @@ def task_loss(ctx: Context) -> Part:
             s.append(Chain(_d(ctx, total, w, total=True), (_value_math(g, fr, digits=6),)))
             answers.append(Answer("grad", f"d {total} / d {w}", _d(ctx, total, w, total=True), g))
         return Part("loss", TASKS["loss"], q, s, answers)
+    # Forward: each step worked, then the losses added.
+    s.append(Para(("Forward, each step with its numbers:",)))
+    for n, t in run.order:
+        w = run.worked(n, t)
+        lp, pp = w.latex.split(" = "), w.plain.split(" = ")
+        s.append(Chain(Math(lp[0], pp[0]), tuple(Math(a, b) for a, b in zip(lp[1:], pp[1:]))))
+    losses = [run.value(per, t) for t in range(1, T + 1)]
+    value: Number = Fraction(0)
+    for x in losses:
+        value = value + x
+    s.append(Chain(label_total, (Math(sum_l, sum_p),
+                                 Math(" + ".join(fmt(x, latex=True, fractions=fr) for x in losses),
+                                      " + ".join(fmt(x, fractions=fr) for x in losses)),
+                                 Math(fmt(value, latex=True, fractions=fr), fmt(value, fractions=fr)))))
+    answers.append(Answer("total", total, label_total, value, isinstance(value, Fraction)))
+    from ..numeric.grad import gradients
+
+    reference = gradients(ctx.model, ctx.trace, f"sum({per})").named()  # a cross-check, not the answer
+    roots = [(per, t) for t in range(1, T + 1)]
+    blocks, grads = _backward_sums(ctx, roots, (total, True), wrts, reference)
+    s += [Para(tuple(["Backward, from t = " + str(T) + " down to 1: the derivative of ", label_total,
+                      " by each value collects the paths through the values that read it."]))] + blocks
+    for w in wrts:
+        answers.append(Answer("grad", f"d {total} / d {w}", _d(ctx, total, w, total=True), grads[w],
+                              isinstance(grads[w], Fraction)))
+    return Part("loss", TASKS["loss"], q, s, answers)
     # Forward: each step worked, then the losses added.
     s.append(Para(("Forward, each step with its numbers:",)))
     for n, t in run.order:

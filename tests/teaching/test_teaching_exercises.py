@@ -413,3 +413,23 @@ def test_large_vectors_keep_the_equation_and_its_value():
     text = solution_text(sheet, "forward")
     first = next(line for line in text.splitlines() if line.startswith("H_1^(1) ="))
     assert first.count(" = ") == 2 and "·" not in first
+
+
+def test_exercise_8_gradient_backpropagated_value_by_value():
+    """do_3/dW of the bidirectional network: each value's derivative as the sum of its paths, matching PyTorch."""
+    torch = pytest.importorskip("torch")
+    sheet = build_sheet(_readable(EXERCISE_8), ["grad"], wrt="R", target="o[1]")
+    text = solution_text(sheet, "grad")
+    # o_1 reads g_1, which reads g_2, which reads g_3: the backward chain's derivatives are in the sum
+    assert "do_1/dg_2 = do_1/dg_1·dg_1/dg_2" in text
+    assert text.index("do_1/dg_2 =") < text.index("do_1/dR =")
+    W, U, R, S = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.5, 1.0, -0.5, 1.0))
+    xs = [1.0, 0.0, -1.0]
+    g = torch.tensor(0.0, dtype=torch.float64)
+    gs = {}
+    for t in (3, 2, 1):
+        g = torch.tanh(R * g + S * xs[t - 1])
+        gs[t] = g
+    o1 = torch.tanh(U * xs[0]) + gs[1]
+    o1.backward()
+    assert float(answers(sheet, "grad")["d o[1] / d R"]) == pytest.approx(R.grad.item(), rel=1e-12)

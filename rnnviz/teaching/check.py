@@ -5,7 +5,8 @@ among its lines:
 
 - ``h_2 = 2/3`` (also ``h[2]``, ``h^{(2)}``): a computed variable at a step; a vector as ``[1, 2]``;
 - ``dh_3/dV = 2/3`` (also ``\\frac{\\partial h_3}{\\partial V}``, ``∂h_3/∂V``): a derivative, of
-  a variable at a step with respect to a parameter, an input at a step or an initial state;
+  a variable at a step with respect to a parameter, an input at a step or an initial state
+  (or, where every variable is a number, a computed value: ``dh_3/dh_1``, ``dL/dh_1``);
 - ``g_1 = output gate`` (forget, input/update, output, update, reset): a gate's role;
 - ``cell state = c``: the cell state;
 - ``L = 0.174``, ``dL/dW = -0.361``: the loss summed over time (``L = \\sum_t L^{(t)}``) and its
@@ -416,6 +417,12 @@ class _Checker:
 
     def expected(self, a: AnswerLine, run) -> object:
         import numpy as np
+
+        if a.kind == "grad" and run is None and isinstance(a.wrt, tuple) and a.wrt[0] in self.model.variables \
+                and a.wrt[1] >= 1:
+            raise self.err(f"a derivative by a computed value ({a.wrt[0]} at step {a.wrt[1]}) is checked where "
+                           "every variable is a number; here they are vectors", a, lhs=True,
+                           hint="check the derivatives by the parameters, the inputs or the initial states")
 
         from .tasks import _exact_tree
 

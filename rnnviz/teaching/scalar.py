@@ -261,6 +261,8 @@ class ScalarPass:
             out = self._ev(name, model.equation(name).expr, t)
             if (name, t) in self.overrides:
                 out = Dual(self.overrides[(name, t)], out.d)
+            if (name, t) in self.seeds:  # a computed value as a seed: dh_3/dh_1 through what reads h_1
+                out = Dual(out.v, {**out.d, (name, t): 1})
             self.vals[(name, t)] = out
 
     # -- construction from a model and its trace ---------------------------------

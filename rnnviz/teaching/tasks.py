@@ -687,8 +687,8 @@ def task_loss(ctx: Context) -> Part:
         value = _exact_tree(sum(ctx.trace.value(per, t) for t in range(1, T + 1)))
         grads = gradients(ctx.model, ctx.trace, f"sum({per})").named()
         s.append(Chain(label_total, (Math(sum_l, sum_p), _value_math(value, fr))))
-        s.append(Para(("Backpropagation through time (computed; the vectors are too long to write each sum "
-                       "out by hand):",)))
+        s.append(Para(("By backpropagation through time (with vectors, each derivative is a matrix of sums; "
+                       "the results):",)))
         answers.append(Answer("total", total, label_total, value))
         for w in wrts:
             g = _exact_tree(grads[w])

@@ -475,6 +475,7 @@ class _Checker:
         values = [v for v in report.verdicts if v.answer.kind == "value"]
         wrong_values = sorted((v for v in values if not v.right), key=lambda v: order[(v.answer.name, v.answer.step)])
         if not wrong_values:
+            self.carried_backward(report, run, order)
             return
         report.astray = first = wrong_values[0]
         overrides: dict = {}
@@ -508,6 +509,40 @@ class _Checker:
                     v.note = f"right for your {self._label(first)}"
                     report.carried.append(v)
             elif a.kind == "grad" and _matches(a.given, redo.deriv(a.name, a.step, a.wrt), "grad"):
+                v.note = f"right for your {self._label(first)}"
+                report.carried.append(v)
+
+    def carried_backward(self, report: CheckReport, run, order: dict) -> None:
+        """The first wrong step of a backpropagation by hand (``dL/da_2``), and the derivatives right for it.
+
+        Backpropagation runs from the last value computed to the first: the first wrong
+        derivative by a computed value in that order went astray; a later derivative (by an
+        earlier value, or by a weight) that is right for the wrong ones before it builds on it.
+        """
+        def top(a: AnswerLine):
+            return (a.name,) if a.step is None else (a.name, a.step)
+
+        def roots(a: AnswerLine) -> list:
+            if a.step is None:
+                per = dict(self.model.totals)[a.name]
+                return [(per, t) for t in range(1, run.steps + 1)]
+            return [(a.name, a.step)]
+
+        grads = [v for v in report.verdicts if v.answer.kind == "grad"]
+        steps = [v for v in grads if isinstance(v.answer.wrt, tuple) and v.answer.wrt in order]
+        back = lambda v: -order[v.answer.wrt]  # noqa: E731  (last computed first)
+        wrong = sorted((v for v in steps if not v.right), key=back)
+        if not wrong:
+            return
+        first = wrong[0]
+        report.astray = first
+        same = [v for v in grads if top(v.answer) == top(first.answer) and not v.right and v is not first]
+        for v in same:
+            a = v.answer
+            # Right for the wrong steps before it (its own wrong value left out).
+            before = {w.answer.wrt: w.answer.given for w in wrong
+                      if w is not v and (not isinstance(a.wrt, tuple) or a.wrt not in order or back(w) < back(v))}
+            if _matches(a.given, run.backprop(roots(first.answer), before).of(a.wrt), "grad"):
                 v.note = f"right for your {self._label(first)}"
                 report.carried.append(v)
 

@@ -33,7 +33,7 @@ from ..language import Model
 from ..language import expr as E
 from .arith import Number, decimal_text, exact, fmt
 
-__all__ = ["Dual", "ScalarPass", "computation_order", "Worked", "Lit", "StepPrinter", "is_scalar_model", "uses_fractions", "NotScalar"]
+__all__ = ["Dual", "ScalarPass", "Backprop", "computation_order", "Worked", "Lit", "StepPrinter", "is_scalar_model", "uses_fractions", "NotScalar"]
 
 
 class NotScalar(Exception):
@@ -366,6 +366,31 @@ class ScalarPass:
             self.vals, self.params, self.seeds = keep
         return {k: x for k, x in d.items() if x != 0 or k in reads or k in self.params}
 
+    def backprop(self, roots, overrides: dict | None = None) -> "Backprop":
+        """Reverse mode by hand: the derivative of the sum of ``roots`` by every value, last computed first.
+
+        Each value's derivative is the sum, over the values that read it, of their
+        derivative times the local partial. ``overrides`` ((name, step) -> number) replaces
+        a value's derivative as a student's wrong one would, and what is built on it follows.
+        """
+        local = {k: self.local_partials(*k) for k in self.order}
+        readers: dict = {}
+        for k in self.order:
+            for src in local[k]:
+                if isinstance(src, tuple):
+                    readers.setdefault(src, []).append(k)
+        adj: dict = {}
+        for k in reversed(self.order):
+            if k in roots:
+                adj[k] = Fraction(1)
+            else:
+                terms = [adj[r] * local[r][k] for r in readers.get(k, []) if r in adj]
+                if terms:
+                    adj[k] = _total(terms)
+            if overrides and k in overrides:
+                adj[k] = overrides[k]
+        return Backprop(self.order, local, readers, adj)
+
     # -- worked steps ------------------------------------------------------------------
     def _numbers(self, e: E.Expr, t: int) -> E.Expr:
         """The tree at step t with every leaf replaced by its number."""
@@ -408,6 +433,35 @@ class ScalarPass:
                 parts.append(final)
             out[latex] = " = ".join(parts)
         return Worked(out[False], out[True], value)
+
+
+def _total(xs) -> Number:
+    out: Number = Fraction(0)
+    for x in xs:
+        out = out + x
+    return out
+
+
+@dataclass
+class Backprop:
+    """What :meth:`ScalarPass.backprop` found: the local partials, who reads what, and each derivative."""
+
+    order: list
+    local: dict
+    readers: dict
+    adj: dict
+
+    def terms(self, bottom) -> list[tuple[tuple, Number, Number]]:
+        """``(reader, its derivative, local partial)`` of the paths into ``bottom`` (a value or a parameter)."""
+        if isinstance(bottom, tuple):
+            return [(r, self.adj[r], self.local[r][bottom]) for r in self.readers.get(bottom, []) if r in self.adj]
+        return [(r, self.adj[r], self.local[r][bottom]) for r in self.order if bottom in self.local[r] and r in self.adj]
+
+    def of(self, bottom) -> Number:
+        """The derivative by a computed value, an input, an initial state or a parameter."""
+        if isinstance(bottom, tuple) and bottom in self.adj:
+            return self.adj[bottom]
+        return _total(a * b for _, a, b in self.terms(bottom))
 
 
 def _rebuild(e: E.Expr, f) -> E.Expr:

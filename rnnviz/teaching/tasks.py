@@ -632,27 +632,17 @@ def _backward_sums(ctx: Context, roots: list[tuple[str, int]], top: tuple, wrts:
     run = ctx.run
     assert run is not None
     d = lambda bottom: _d(ctx, top[0], bottom, total=top[1])  # noqa: E731
-    local = {k: run.local_partials(*k) for k in run.order}
-    readers: dict = {}
-    for k in run.order:
-        for src in local[k]:
-            if isinstance(src, tuple):
-                readers.setdefault(src, []).append(k)
-    adj: dict = {}
+    bp = run.backprop(roots)
     blocks: list = []
     for k in reversed(run.order):
         if k in roots:
-            adj[k] = Fraction(1)
             blocks.append(Chain(d(k), (Math("1", "1"),)))
-            continue
-        terms = [(d(r), _local(ctx, r, k), adj[r], local[r][k]) for r in readers.get(k, []) if r in adj]
-        if terms:
-            chain, adj[k] = _sum_chain(ctx, d(k), terms)
-            blocks.append(chain)
+        elif k in bp.adj:
+            blocks.append(_sum_chain(ctx, d(k), [(d(r), _local(ctx, r, k), a, b) for r, a, b in bp.terms(k)])[0])
     blocks.append(Para(("The weights: each step that uses one adds its share.",)))
     grads: dict = {}
     for w in wrts:
-        terms = [(d(r), _local(ctx, r, w), adj[r], local[r][w]) for r in run.order if w in local[r] and r in adj]
+        terms = [(d(r), _local(ctx, r, w), a, b) for r, a, b in bp.terms(w)]
         if not terms:
             grads[w] = Fraction(0)
             blocks.append(Chain(d(w), (Math("0", "0"),)))

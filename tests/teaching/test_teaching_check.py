@@ -197,3 +197,23 @@ def test_a_derivative_by_a_computed_vector_is_a_positioned_error():
     with pytest.raises(RnnvizError, match="a derivative by a computed value") as err:
         check_text(text + "dh_2/dh_1 = 1\n", "v.txt")
     assert err.value.span.line == 3
+
+
+def test_a_backpropagation_by_hand_that_went_astray():
+    """dL/da_2 forgets tanh' (-0.5464 for -0.4742): dL/dh_1 and dL/dW built on it are carried, not new errors."""
+    text = r"""a^{(t)} = b + W h^{(t-1)} + U x^{(t)}
+h^{(t)} = \tanh(a^{(t)})
+o^{(t)} = c + V h^{(t)}
+L^{(t)} = \frac{1}{2}(o^{(t)} - y^{(t)})^2
+L = \sum_{t} L^{(t)}
+W = 0.5, U = 1, b = 0, V = 2, c = 0, h^{(0)} = 0
+x = [1, 0], y = [1, 1]
+"""
+    # Right for dL/da_2 = -0.5464: dL/dh_1 = 0.5232·2 + (-0.5464)·0.5, dL/dW = -0.5464·h_1.
+    sheet = text + "dL/dh_2 = -0.5464\ndL/da_2 = -0.5464\ndL/dh_1 = 0.7732\ndL/dW = -0.4161\ndL/dV = 0.299176\n"
+    report = check_text(sheet)
+    assert report.summary() == "dL/da_2 should be -0.474245; dL/dh_1 = 0.7732, dL/dW = -0.4161 build on it"
+    assert [v.right for v in report.verdicts] == [True, False, False, False, True]
+    # an independent slip is not carried
+    report = check_text(sheet.replace("dL/dW = -0.4161", "dL/dW = 0.1"))
+    assert report.summary() == "dL/da_2 should be -0.474245; dL/dh_1 = 0.7732 builds on it"

@@ -163,7 +163,8 @@ def test_every_bundled_example_answer_key_passes(example_path):
 
     model = load(str(example_path))
     try:
-        sheet = build_sheet(model, [t for t in _default_tasks(model) if t in ("forward", "params", "grad", "gates")])
+        tasks = [t for t in _default_tasks(model) if t in ("forward", "params", "grad", "gates", "loss")]
+        sheet = build_sheet(model, tasks)
     except ShapeError:
         pytest.skip("the example gives no sizes its concatenations need")
     report = check_text(answer_key(sheet, sheet.variants[0]), "key.txt")

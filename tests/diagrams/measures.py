@@ -35,7 +35,8 @@ SLIDE = (1280, 720)
 _VIEWBOX = re.compile(r'<svg\b[^>]*viewBox="([-\d.]+)[ ,]+([-\d.]+)[ ,]+([-\d.]+)[ ,]+([-\d.]+)"')
 _SCALE = re.compile(r'<g id="[^"]*graph[^"]*" class="graph" transform="scale\(([\d.]+)[ ,]*([\d.]*)\)')
 _FONT = re.compile(r'<text\b[^>]*font-size="([\d.]+)"[^>]*>([^<]*)</text>')
-_EDGE = re.compile(r'<g id="[^"]*" class="edge">\s*<title>(.*?)</title>(.*?)</g>', re.S)
+_EDGE = re.compile(r'<g id="[^"]*" class="edge">\s*<title>(.*?)</title>(.*?)(?=<g id="[^"]*" class="(?:node|edge)">|</svg>)',
+                   re.S)
 _PATH = re.compile(r'<path fill="none"[^>]* d="([^"]*)"')
 
 

@@ -139,13 +139,25 @@ def test_numbers_use_significant_digits(x, precision, text):
 
 
 def test_values_short_vector_shows_entries_long_vector_shows_strip():
-    """Two entries sit on a line, three or four stack as a column vector; a longer vector becomes a strip with its norm."""
+    """Two entries sit on a line; a longer vector is a colour strip, its first two entries and its norm."""
     assert "[1, 2]" in format_value([1.0, 2.0])
     column = format_value([1.0, 2.0, 3.0])
-    assert column.count("<TR>") >= 3 and 'SIDES="LR"' in column
-    assert [m for m in re.findall(r">([^<>]+)</FONT>", column)] == ["1", "2", "3"]
+    assert "BGCOLOR" in column
+    texts = re.findall(r">([^<>]+)</FONT>", column)
+    assert texts == ["1,", "2,", "‖3.74‖"], texts
     long = format_value([3.0, 4.0] + [0.0] * 10)
-    assert "BGCOLOR" in long and "norm 5" in long and "[" not in long
+    assert long.count("BGCOLOR") == 12 and "‖5‖" in long and "[" not in long
+
+
+def test_node_tooltip_reads_like_the_page():
+    """A node's tooltip names the variable, its step and the whole value, not an internal id."""
+    from rnnviz.diagrams.dot import value_text
+
+    assert value_text([0.5, -1.25, 2.0, 3.0, 4.0]) == "[0.5, −1.25, 2, 3, 4]"
+    text = draw(_model(EXAMPLES / "lstm.rnn"), "unrolled", 2, values=True).dot()
+    tips = re.findall(r'tooltip="([^"]*)"', text)
+    assert any(t.startswith("c̃ at t = 1: [") and t.count(",") == 3 for t in tips), tips
+    assert not any("@" in t for t in tips), tips
 
 
 @pytest.mark.parametrize("value", [0.5, [1.0, -2.0], [0.123, -4.56, 7.89], [1.0, 2.0, 3.0, 4.0], [0.1] * 20])

@@ -85,7 +85,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "column (default 6 columns, 4 cells in cell-unrolled; at least 3)")
     parser.add_argument("--values", dest="values_opt", metavar="VALUES_FILE", nargs="?", action="append",
                         const="", default=[],
-                        help="write forward-pass values under the nodes of the unrolled view; with a file, "
+                        help="write forward-pass values under the nodes of the unrolled view (the last "
+                             "step's in the folded view; the cell views refuse it); with a file, "
                              "also read values (parameters, initial states, inputs, sizes) from it. "
                              "Parameters and inputs no value gives are drawn from --seed. Put FILE first "
                              "or write --values=VALUES_FILE")
@@ -96,7 +97,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="significant digits of the numbers shown (default 3)")
     parser.add_argument("--grad", metavar="TARGET", default=None,
                         help="show the gradient of TARGET (e.g. 'y[3]', 'h[2][0]', 'sum(y)') at every node of "
-                             "the unrolled view; edge width and color follow its size, so vanishing "
+                             "the unrolled view (the last step's in the folded view); edge width and color follow its size, so vanishing "
                              "gradients show; a zero gradient is drawn as a dashed, grey cut path")
     parser.add_argument("--seed", metavar="N", type=seed, default=0,
                         help="seed of the parameters and inputs no value gives (default 0)")
@@ -190,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("-o FILE (or -o -) takes one view; choose --view folded or --view unrolled, "
                          "or give a folder (-o DIR/)")
     views = ["folded", "unrolled"] if view == "both" else [view]
+    if annotate and view in ("cell", "cell-unrolled"):
+        raise UsageError(f"--values and --grad are drawn in the folded and unrolled views, not in --view {view}")
 
     if args.output is not None and single and args.output != "-":
         fmt = args.format or format_of(args.output)
@@ -205,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
 
     trace = grads = None
     steps = args.unroll or 3
-    if annotate and "unrolled" in views:
+    if annotate:
         from ..numeric.forward_pass import (
             forward,  # numpy only when numbers are asked for
         )

@@ -182,7 +182,8 @@ def draw(
             (6 columns unrolled, 4 cells cell-unrolled).
         values: (name, step) -> number or array (step 0 = initial values), a
             forward trace (:func:`rnnviz.numeric.forward_pass.forward`), or ``True`` to run
-            the forward pass; drawn under the names in the unrolled view.
+            the forward pass; drawn under the names in the unrolled view (the
+            last step's in the folded view; the cell views refuse them).
         grads: (name, step) -> gradient array of a scalar target, or the object
             :func:`rnnviz.numeric.grad.gradients` returns; drawn as norms, with edge
             width and color by magnitude (log scale) in the unrolled view.
@@ -205,6 +206,10 @@ def draw(
         raise ValueSpecError(f"precision is a number of significant digits from 1 to 17, got {precision}")
     names = ", ".join(model.variables)
     alt = title or f"{view} diagram of {names}"
+    if view in ("cell", "cell-unrolled") and (values not in (None, False) or grads is not None or grad_target):
+        # Never a silently unchanged picture: the operation views have no numbers yet.
+        raise ValueSpecError(f"the '{view}' view does not show values or gradients; "
+                             "use the unrolled view (numbers per step) or the folded view (the last step)")
     if view in ("cell", "cell-unrolled"):
         try:
             from . import cell_dot
@@ -218,7 +223,7 @@ def draw(
                        max_columns=graphmod.DEFAULT_MAX_COLUMNS if max_columns is None else max_columns)
     value_map: dict[Key, object] = {}
     grad_map: dict[Key, object] = {}
-    if view == "unrolled":  # numbers belong to steps: the folded view has none
+    if view in ("unrolled", "folded"):  # the folded view shows the last step's numbers
         trace = values if hasattr(values, "has") else None
 
         def run():

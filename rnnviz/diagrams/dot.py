@@ -231,9 +231,10 @@ def _plain_name(display: Name) -> str:
     return base_text(display) + (subs if len(subs) <= 1 or subs.isdigit() else "_" + subs)
 
 
-def _tooltip(node: Node, value, grad, precision: int) -> str:
+def _tooltip(node: Node, value, grad, precision: int, step: int | None = None) -> str:
     """What a reader sees on hovering a node: "h1 at t = 2: 0.42", never an internal id."""
-    text = _plain_name(node.display) + ("" if node.time is None else f" at t = {node.time}")
+    time = node.time if node.time is not None else step
+    text = _plain_name(node.display) + ("" if time is None else f" at t = {time}")
     if value is not None:
         text += ": " + value_text(value, precision)
     if grad is not None:
@@ -333,6 +334,9 @@ def to_dot(
         g.update(layout="nop", splines="true" if routed else "line", outputorder="edgesfirst")
     else:
         g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
+    if graph.view == "folded" and annotated and title is None:
+        # Say which step the numbers are: a folded node stands for every step.
+        title = f"values at t = {max(t for _, t in {**values, **(grads or {})})}"
     lines.extend(graph_header(g, title))
 
     level = levels(graph)
@@ -359,8 +363,10 @@ def to_dot(
             old_w, old_h = row_size.get(rows[name], (0.0, 0.0))
             row_size[rows[name]] = (max(w, old_w), max(h, old_h))
 
+    # The folded view shows the numbers of the last step (its nodes have no time).
+    last = {name: t for name, t in sorted({**values, **(grads or {})}, key=lambda k: k[1])} if graph.view == "folded" else {}
     for n in graph.nodes:
-        key = (n.name, n.time) if n.time is not None else None
+        key = (n.name, n.time) if n.time is not None else ((n.name, last[n.name]) if n.name in last else None)
         attrs = style.node_attrs(n.role)
         if n.ellipsis:
             attrs = style.node_attrs("ellipsis")
@@ -383,7 +389,8 @@ def to_dot(
                     attrs.update(style=attrs["style"] + ",dashed", color=style.MUTED_COLOR)
             attrs["label"] = _node_label(n, value_html, grad_html)
             attrs["tooltip"] = _tooltip(n, values.get(key) if key else None,
-                                        grads.get(key) if grads and key else None, precision)
+                                        grads.get(key) if grads and key else None, precision,
+                                        key[1] if key and n.time is None else None)
             if annotated:
                 # Numbers would make circles balloon: a rounded box round them (a double
                 # outline still marks an output), one size for a whole row, so the steps
@@ -392,8 +399,10 @@ def to_dot(
                     if attrs["shape"] == "doublecircle":
                         attrs["peripheries"] = "2"
                     attrs.update(shape="box", style=attrs["style"] + ",rounded")
-                w, h = row_size[rows[n.name]]
-                attrs.update(margin="0.04,0.02", width=f"{w:.2f}", height=f"{h:.2f}")
+                attrs["margin"] = "0.04,0.02"
+                if rows[n.name] in row_size:
+                    w, h = row_size[rows[n.name]]
+                    attrs.update(width=f"{w:.2f}", height=f"{h:.2f}")
         if graph.view == "unrolled":
             x, y = pinned[n.id]
             attrs["pos"] = _pos(x, y)

@@ -224,11 +224,11 @@ def test_gradients_set_edge_width_by_magnitude_and_cut_zero_paths():
     assert "dashed" in next(l for l in text.splitlines() if l.startswith('  "h@0"'))
 
 
-def test_annotations_do_not_touch_the_folded_view():
-    """Values and gradients belong to steps, so the folded view ignores them."""
+def test_folded_view_shows_the_last_steps_numbers():
+    """The folded view shows the values and gradients of the last step given, and says which step."""
     model = load_model("h[t] = tanh(W h[t-1] + U x[t])")
-    plain = draw(model, "folded").dot()
-    assert draw(model, "folded", values={("h", 1): 1.0}, grads={("h", 1): 1.0}).dot() == plain
+    text = draw(model, "folded", values={("h", 1): 1.0, ("h", 2): 0.25}, grads={("h", 2): 2.0}).dot()
+    assert "values at t = 2" in text and ">0.25</FONT>" in text and "∇ 2" in text and ">1</FONT>" not in text
 
 
 def test_collapsed_view_draws_ellipsis_nodes_and_dashed_edges():
@@ -281,3 +281,14 @@ def test_scalar_gradient_keeps_its_sign_and_zero_reads():
     assert ("−3" in [g for _, g in shown]) and ("3" in [g for _, g in shown])
     zero_colors = {c for c, g in shown if g == "0"}
     assert zero_colors and all(int(c[1:3], 16) < 128 for c in zero_colors)
+
+
+@pytest.mark.parametrize("view", ["cell", "cell-unrolled"])
+def test_cell_views_refuse_values_and_gradients(view):
+    """draw() with values or a gradient target in a cell view raises instead of ignoring them."""
+    from rnnviz.errors import ValueSpecError
+
+    model = _model(EXAMPLES / "vanilla.rnn")
+    for kw in ({"values": True}, {"grad_target": "y[3]"}):
+        with pytest.raises(ValueSpecError, match=view):
+            draw(model, view, 3, **kw)

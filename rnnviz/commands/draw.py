@@ -107,6 +107,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "numbered PNGs, or one SVG with data-step attributes; with --grad, the gradient "
                              "flowing back too")
     add_strict_argument(parser)
+    parser.add_argument("--orient", choices=("horizontal", "vertical"), default="horizontal",
+                        help="unrolled view: time runs left to right (horizontal, the default) or down "
+                             "(vertical, inputs on the left: for phones and narrow columns); the "
+                             "folded view stands upright either way; not for the cell views")
 
 
 def _is_dir_target(out: str) -> bool:
@@ -191,6 +195,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("-o FILE (or -o -) takes one view; choose --view folded or --view unrolled, "
                          "or give a folder (-o DIR/)")
     views = ["folded", "unrolled"] if view == "both" else [view]
+    if args.orient == "vertical" and view in ("cell", "cell-unrolled"):
+        raise UsageError(f"--orient vertical turns the unrolled view, not --view {view}")
     if annotate and view in ("cell", "cell-unrolled"):
         raise UsageError(f"--values and --grad are drawn in the folded and unrolled views, not in --view {view}")
 
@@ -223,7 +229,8 @@ def run(args: argparse.Namespace) -> int:
 
     kwargs = {"max_columns": max_columns} if max_columns is not None else {}
     make = [lambda v=v: draw(model, v, steps, values=trace if args.values_opt else None, grads=grads,
-                             precision=args.precision, title=args.title, seed=args.seed, **kwargs) for v in views]
+                             precision=args.precision, title=args.title, seed=args.seed, orient=args.orient,
+                             **kwargs) for v in views]
     rendered = list(zip(views, _render_all(make, fmt, args.dpi)))
 
     if args.output == "-":

@@ -170,6 +170,7 @@ def draw(
     precision: int = 3,
     title: str | None = None,
     seed: int = 0,
+    orient: str = "horizontal",
 ) -> Diagram:
     """Draw one view of a model.
 
@@ -192,6 +193,9 @@ def draw(
         precision: significant digits of the numbers shown.
         title: a caption above the diagram (also the SVG title).
         seed: seeds the parameters and inputs no value gives (forward pass).
+        orient: ``horizontal`` (time runs left to right) or ``vertical`` (time
+            runs down, for narrow pages) in the unrolled view; the folded view
+            stands upright either way; the cell views refuse ``vertical``.
 
     Raises:
         ValueSpecError: an unknown view, bad steps, values of the wrong kind.
@@ -206,6 +210,11 @@ def draw(
         raise ValueSpecError(f"precision is a number of significant digits from 1 to 17, got {precision}")
     names = ", ".join(model.variables)
     alt = title or f"{view} diagram of {names}"
+    if orient not in ("horizontal", "vertical"):
+        raise ValueSpecError(f"orient is horizontal or vertical, got '{orient}'")
+    if orient == "vertical" and view in ("cell", "cell-unrolled"):
+        raise ValueSpecError(f"only the unrolled view turns vertical (the folded view stands upright "
+                             f"either way), not the '{view}' view")
     if view in ("cell", "cell-unrolled") and (values not in (None, False) or grads is not None or grad_target):
         # Never a silently unchanged picture: the operation views have no numbers yet.
         raise ValueSpecError(f"the '{view}' view does not show values or gradients; "
@@ -247,6 +256,7 @@ def draw(
         if grads is not None:
             grad_map = _grads_mapping(grads)
     displays = {n: s.display for n, s in model.symbols.items()}
-    text = dotmod.to_dot(g, displays=displays, values=value_map, grads=grad_map, precision=precision, title=title)
+    text = dotmod.to_dot(g, displays=displays, values=value_map, grads=grad_map, precision=precision, title=title,
+                         orient=orient)
     return Diagram(view, text, g.to_json(), title=title, alt=alt)
 

@@ -301,6 +301,7 @@ def to_dot(
     grads: Mapping[tuple[str, int], object] | None = None,
     precision: int = 3,
     title: str | None = None,
+    orient: str = "horizontal",
 ) -> str:
     """DOT text of a variable graph, optionally annotated with values and gradients.
 
@@ -315,6 +316,9 @@ def to_dot(
             edge width/color follow its magnitude.
         precision: significant digits of the numbers shown.
         title: a caption above the diagram (escaped).
+        orient: ``horizontal`` (time runs left to right) or ``vertical`` (time
+            runs down, inputs on the left: for phones and narrow columns); the
+            unrolled view only.
     """
     displays = dict(displays or {})
     values = values or {}
@@ -358,7 +362,12 @@ def to_dot(
             extent[n.id] = (w, h)
             old_w, old_h = sizes.get(n.name, (0.0, 0.0))
             sizes[n.name] = (max(w, old_w), max(h, old_h))
-        pinned = positions(graph, rows, row_order, annotated, sizes, moved=moved, found=found)
+        # Turned a quarter, a slot along a row is as tall as its node, and rows as far apart as nodes are wide.
+        laid = {k: (h, w) for k, (w, h) in sizes.items()} if orient == "vertical" else sizes
+        pinned = positions(graph, rows, row_order, annotated, laid, moved=moved, found=found)
+        if orient == "vertical":
+            # Turned a quarter: each step is a row (time runs down), inputs on the left.
+            pinned = {k: (y, round(-x, 2)) for k, (x, y) in pinned.items()}
         for name, (w, h) in sizes.items():
             old_w, old_h = row_size.get(rows[name], (0.0, 0.0))
             row_size[rows[name]] = (max(w, old_w), max(h, old_h))
@@ -411,7 +420,7 @@ def to_dot(
         lines.append(f"  {node_id(n.id)} {dot_attrs(attrs)};")
 
     if graph.view == "unrolled" and graph.collapsed is not None:
-        lines.append(_ellipsis_caption(graph, pinned))
+        lines.append(_ellipsis_caption(graph, pinned, orient))
 
     if graph.view == "folded":
         # One rank per level; an invisible left-to-right chain fixes the order in each rank.
@@ -548,13 +557,15 @@ def _pos(x: float, y: float) -> str:
     return f'{x * 72:.2f},{y * 72:.2f}!'
 
 
-def _ellipsis_caption(graph: Graph, pinned: Mapping[str, tuple[float, float]]) -> str:
-    """A note under the ellipsis column naming the steps left out ("steps 4–8")."""
+def _ellipsis_caption(graph: Graph, pinned: Mapping[str, tuple[float, float]], orient: str = "horizontal") -> str:
+    """A note under the ellipsis column (left of the ellipsis row, when vertical) naming the steps left out."""
     assert graph.collapsed is not None
     first, last = graph.collapsed
     dots = [pinned[n.id] for n in graph.nodes if n.ellipsis]
     x = dots[0][0]
     y = min(p[1] for p in pinned.values()) - 0.55
+    if orient == "vertical":
+        x, y = min(p[0] for p in pinned.values()) - 0.8, dots[0][1]
     text = f"step {first}" if first == last else f"steps {first}–{last}"
     attrs = {"shape": "plaintext", "label": text, "fontname": style.FONT_TEXT, "fontsize": "11",
              "fontcolor": style.EDGE_COLOR, "width": "0.3", "height": "0.2", "margin": "0",

@@ -65,7 +65,8 @@ def smallest_text_in_column(svg: str, column: float = 700.0) -> float:
     """Font size in pixels of the smallest text when the SVG is shown at most ``column`` px wide
     (never enlarged: a page shows a diagram at its natural size or smaller)."""
     w, _ = view_box(svg)
-    return min(font_sizes(svg)) * min(1.0, column / w) * 96 / 72
+    px_per_pt = 96 / 72
+    return min(font_sizes(svg)) * px_per_pt * min(1.0, column / (w * px_per_pt))
 
 
 def _bezier(points: list[tuple[float, float]], samples: int = 16) -> list[tuple[float, float]]:
@@ -195,7 +196,39 @@ def table() -> dict[tuple[str, str], tuple[float, int]]:
     return out
 
 
+def page_diagrams(docs=None):
+    """(page, line, options, svg) of every diagram the site's pages draw with an rnnviz fence."""
+    from rnnviz.site import fence
+    from tests.conftest import ROOT
+
+    docs = docs or ROOT / "docs"
+    fence.CONTEXT.base_dir = ROOT  # file= paths are relative to mkdocs.yml
+    head = re.compile(r"^```rnnviz\s*\{([^}]*)\}\s*$")
+    for page in sorted(docs.rglob("*.md")):
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            m = head.match(line)
+            if not m:
+                continue
+            raw = dict((kv.split("=", 1) + [None])[:2] for kv in m.group(1).split())
+            opts = fence.parse_options(raw)
+            if opts.get("show", "diagram") != "diagram":  # downloads are links, not inline pictures
+                continue
+            body = []
+            for nxt in lines[i + 1:]:
+                if nxt.startswith("```"):
+                    break
+                body.append(nxt)
+            name, text = fence._source_of("\n".join(body), opts)
+            model = fence._load(name, text, opts)
+            yield page.relative_to(docs).as_posix(), i + 1, opts, fence._diagram(model, opts).svg()
+
+
 def main() -> int:
+    if sys.argv[1:] == ["site"]:
+        for page, line, _, svg in page_diagrams():
+            print(f"{page}:{line}: {smallest_text_in_column(svg):.1f} px in a 700 px column")
+        return 0
     rows = table()
     for (name, view), (px, n) in rows.items():
         print(f"{name:16} {view:16} {px:6.1f} px {n:4d} crossings")

@@ -68,3 +68,15 @@ def test_smallest_text_scales_with_the_fit():
            '<text font-size="10.00">a</text><text font-size="14.00">b</text></svg>')
     wide, wider = (measures.smallest_text_on_slide(svg.format(w=w)) for w in (2560, 5120))
     assert wide == pytest.approx(5.0) and wider == pytest.approx(2.5)
+
+
+#: Smallest diagram text on the site's pages in a 700 px column (the goal: 8 px; 3 px at first).
+SITE_PX = 8.0
+
+
+def test_site_diagrams_read_in_a_700px_column():
+    """Every diagram a site page draws inline shows its smallest text at 8 px or more in a 700 px column."""
+    found = [(measures.smallest_text_in_column(svg), page, line) for page, line, _, svg in measures.page_diagrams()]
+    assert found, "the pages draw diagrams"
+    small = sorted(f for f in found if f[0] < SITE_PX)
+    assert not small, "\n".join(f"{page}:{line}: {px:.1f} px < {SITE_PX} px" for px, page, line in small)

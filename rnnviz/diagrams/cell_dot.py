@@ -189,7 +189,9 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
                                        if n.base in rows}
     lines = ['digraph "rnnviz_cell" {']
     ga = style.graph_attrs()
-    ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32", nodesep="0.22")
+    # Side by side, cells sit closer: three LSTM cells then fit a slide at a readable size.
+    ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32",
+              nodesep="0.22" if folded else "0.14")
     lines.extend(graph_header(ga, title))
 
     # Parameter boxes and constants are drawn inside the node of their operation.

@@ -109,9 +109,9 @@ def format_value(value, precision: int = 3) -> str:
 
     Example:
         >>> format_value(0.5)
-        '<FONT FACE="Helvetica" POINT-SIZE="10">0.5</FONT>'
+        '<FONT FACE="Helvetica" POINT-SIZE="11">0.5</FONT>'
         >>> format_value([1, -2])
-        '<FONT FACE="Helvetica" POINT-SIZE="10">[1, −2]</FONT>'
+        '<FONT FACE="Helvetica" POINT-SIZE="11">[1, −2]</FONT>'
     """
     xs = _flat(value)
     font = f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}">'
@@ -460,6 +460,45 @@ def to_dot(
             edges_drawn = [Edge(e.source, e.target, None, e.delay) if e.target == b and e.param
                            and set(e.param.split(" ")) <= said else e for e in edges_drawn]
 
+    # Folded, the same: x and the delay square of h feed the gates through one junction.
+    folded_fan = _folded_fan(graph) if graph.view == "folded" else None
+    fan_lines: list[str] = []
+    if folded_fan is not None:
+        sources, targets = folded_fan
+        jid = "junction"
+        joined = {(e.source, e.delay, e.target) for e in graph.edges
+                  if (e.source, e.delay) in sources and e.target in targets}
+        params: dict[str, list[str]] = {}
+        for e in graph.edges:
+            if (e.source, e.delay, e.target) in joined and e.param:
+                for p in e.param.split(" "):
+                    if p not in params.setdefault(e.target, []):
+                        params[e.target].append(p)
+        edges_drawn = [e for e in edges_drawn if (e.source, e.delay, e.target) not in joined]
+        point = {"shape": "point", "width": "0.07", "height": "0.07", "color": style.EDGE_COLOR,
+                 "fillcolor": style.EDGE_COLOR, "style": "filled", "tooltip": "inputs of the gates", "group": "main"}
+        fan_lines.append(f"  {node_id(jid)} {dot_attrs(point)};")
+        bottom = []
+        for k, (src, delay) in enumerate(sorted(sources, key=lambda sd: (sd[1], sd[0]))):
+            n = node_by_id[src]
+            if delay == 0:
+                bottom.append(node_id(src))
+                fan_lines.append(f"  {node_id(src)} -> {node_id(jid)} {dot_attrs({'arrowhead': 'none', 'weight': '8', 'tooltip': f'{_plain_name(n.display)} → the gates'})};")
+                continue
+            # The square sits on the bottom row beside x; the wire from its variable comes down to it.
+            q = f"delay_fan_{sum('delay_fan_' in b for b in bottom)}"  # numbered after the loops' squares
+            fan_lines.append(f"  {node_id(q)} {dot_attrs(_delay_attrs(delay))};")
+            fan_lines.append(f"  {node_id(q)} -> {node_id(src)} "
+                             f"{dot_attrs({'dir': 'none', 'tooltip': f'{_plain_name(n.display)}, read {delay} step later'})};")
+            fan_lines.append(f"  {node_id(q)} -> {node_id(jid)} "
+                             f"{dot_attrs({'arrowhead': 'none', 'tooltip': f'{_plain_name(n.display)} → the gates'})};")
+            bottom.append(node_id(q))  # right of x: the loop of a cell state stays on the left
+        fan_lines.append("  { rank=same; " + " ".join(b + ";" for b in bottom) + " }")
+        fan_lines.append(f"  {' -> '.join(bottom)} [style=invis];")
+        for t in sorted(targets, key=[n.id for n in graph.nodes].index):
+            label = _param_label(", ".join(params.get(t, [])) or None, displays)
+            fan_lines.append(f"  {node_id(jid)} -> {node_id(t)} "
+                             f"{dot_attrs({'label': label, 'tooltip': f'the gate inputs → {_plain_name(node_by_id[t].display)}'})};")
     wires: list[tuple[Edge, bool]] = [(e, False) for e in edges_drawn]
     for k, f in enumerate(found):
         delay = {e.source: e.delay for e in graph.edges if fan_of.get((e.source, e.target)) == k}
@@ -543,6 +582,9 @@ def to_dot(
         lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {dot_attrs(attrs)};")
     for (src_id, delay), d in squares.items():
         lines.extend(_delayed_edges(d, node_by_id[src_id], delay, square_edges[d], level))
+    for k in range(len(folded_fan[0]) if folded_fan else 0):
+        fan_lines = [line.replace(f'"delay_fan_{k}"', f'"delay_{len(squares) + k + 1}"') for line in fan_lines]
+    lines.extend(fan_lines)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -555,6 +597,28 @@ def _pos(x: float, y: float) -> str:
         '257.04,112.32!'
     """
     return f'{x * 72:.2f},{y * 72:.2f}!'
+
+
+def _folded_fan(graph: Graph) -> tuple[set[tuple[str, int]], set[str]] | None:
+    """(source, delay) pairs that feed the same two or more variables, one of them read now
+    and one delayed (x and h[t-1] into the gates), and those variables; else None."""
+    reads: dict[tuple[str, int], set[str]] = {}
+    for e in graph.edges:
+        reads.setdefault((e.source, e.delay), set()).add(e.target)
+    order = [n.id for n in graph.nodes]
+    cands = sorted((k for k, v in reads.items() if len(v) >= 2), key=lambda k: (-len(reads[k]), order.index(k[0]), k[1]))
+    if len(cands) < 2:
+        return None
+    group, common = [cands[0]], set(reads[cands[0]])
+    for k in cands[1:]:
+        if len(common & reads[k]) >= 2:
+            group.append(k)
+            common &= reads[k]
+    if len(group) < 2 or not any(d == 0 for _, d in group) or not any(d > 0 for _, d in group):
+        return None
+    if any(d > 0 and reads[k] - common for k, d in ((k, k[1]) for k in group)):
+        return None  # a delayed value also read elsewhere (a GRU's h) keeps its one square
+    return set(group), common
 
 
 def _ellipsis_caption(graph: Graph, pinned: Mapping[str, tuple[float, float]], orient: str = "horizontal") -> str:

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz do
 
 #: What the diagrams reach today; a change may not fall below these. The goals of the
 #: design notes ("Measures") are 10 px and 80 crossings.
-SLIDE_PX = 7.2
-CROSSINGS = 144
+SLIDE_PX = 7.4
+CROSSINGS = 141
 
 
 @pytest.fixture(scope="module")

@@ -82,7 +82,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dpi", metavar="N", type=dpi, default=150, help="resolution of PNG output (default 150)")
     parser.add_argument("--max-columns", metavar="N", type=count, default=None,
                         help="unrolled views: beyond N steps the middle steps collapse into an ellipsis "
-                             "column (default 6 columns, 4 cells in cell-unrolled; at least 3)")
+                             "column (default: up to 6 columns, fewer (not below 4) when they would not "
+                             "fit a 1280x720 slide at 10 px text; 4 cells in cell-unrolled; at least 3)")
     parser.add_argument("--values", dest="values_opt", metavar="VALUES_FILE", nargs="?", action="append",
                         const="", default=[],
                         help="write forward-pass values under the nodes of the unrolled view (the last "

@@ -180,7 +180,8 @@ def draw(
         steps: N, the steps of the unrolled views.
         max_columns: beyond this many steps the middle ones collapse into an
             ellipsis column (unrolled views); None: the view's own default
-            (6 columns unrolled, 4 cells cell-unrolled).
+            (up to 6 columns unrolled, fewer, down to 4, when the drawing would
+            not fit a 1280x720 slide with 10 px text; 4 cells cell-unrolled).
         values: (name, step) -> number or array (step 0 = initial values), a
             forward trace (:func:`rnnviz.numeric.forward_pass.forward`), or ``True`` to run
             the forward pass; drawn under the names in the unrolled view (the
@@ -258,5 +259,48 @@ def draw(
     displays = {n: s.display for n, s in model.symbols.items()}
     text = dotmod.to_dot(g, displays=displays, values=value_map, grads=grad_map, precision=precision, title=title,
                          orient=orient)
+    if view == "unrolled" and max_columns is None and orient == "horizontal":
+        # No column count asked for: as many as keep the text readable on a slide (at least
+        # the first two steps, the ellipsis and the last), so that an LSTM with its values
+        # is never a wall of tiny numbers.
+        columns = graphmod.DEFAULT_MAX_COLUMNS
+        while columns > 4 and steps > 3 and not fits_slide(text):
+            columns -= 1
+            g = graphmod.build(model, view, steps=steps, max_columns=columns)
+            text = dotmod.to_dot(g, displays=displays, values=value_map, grads=grad_map, precision=precision,
+                                 title=title, orient=orient)
     return Diagram(view, text, g.to_json(), title=title, alt=alt)
+
+
+#: A 16:9 slide in pixels, and the smallest text it should show.
+SLIDE = (1280, 720)
+SLIDE_TEXT_PX = 10
+
+
+def fits_slide(dot_text: str) -> bool:
+    """Whether a pinned (unrolled) DOT drawing, fitted into a 1280x720 slide, shows its
+    smallest text (11 pt scripts and values) at 10 px or more: an estimate from the
+    node positions and sizes written in the DOT.
+
+    Example:
+        >>> fits_slide('"a" [pos="0,0!"]; "b" [pos="10,0!"];'), fits_slide('"a" [pos="0,0!"]; "b" [pos="30,0!"];')
+        (True, False)
+    """
+    import re
+
+    xs, ys = [], []
+    for attrs in re.findall(r"\[([^\]]*pos=\"[-\d.]+,[-\d.]+!\"[^\]]*)\]", dot_text):
+        x, y = (float(v) for v in re.search(r'pos="([-\d.]+),([-\d.]+)!"', attrs).groups())
+        w = re.search(r'\bwidth="([\d.]+)"', attrs)
+        h = re.search(r'\bheight="([\d.]+)"', attrs)
+        half_w, half_h = (float(w.group(1)) if w else 0.8) / 2, (float(h.group(1)) if h else 0.6) / 2
+        xs += [x - half_w, x + half_w]
+        ys += [y - half_h, y + half_h]
+    if not xs:
+        return True
+    from .style import SCRIPT_SIZE, VALUE_FONT_SIZE
+
+    width, height = (max(xs) - min(xs)) * 72 + 22, (max(ys) - min(ys)) * 72 + 22  # the page's pad
+    smallest = min(SCRIPT_SIZE, VALUE_FONT_SIZE)
+    return smallest * min(SLIDE[0] / width, SLIDE[1] / height) >= SLIDE_TEXT_PX
 

@@ -84,8 +84,8 @@ def fans(graph: Graph) -> list[Fan]:
     reads: dict[int, dict[str, set[str]]] = {}
     for e in graph.edges:
         src, dst = by_id[e.source], by_id[e.target]
-        if src.ellipsis or dst.ellipsis or dst.time is None:
-            continue
+        if dst.ellipsis or dst.time is None:
+            continue  # (an ellipsis source, h at the steps left out, joins like any h[t-1])
         reads.setdefault(dst.time, {}).setdefault(e.source, set()).add(e.target)
     out = []
     for t in sorted(reads):

@@ -280,3 +280,16 @@ def test_orient_vertical_is_refused_where_it_means_nothing():
 
     with pytest.raises(ValueSpecError, match="cell"):
         draw(_model(EXAMPLES / "vanilla.rnn"), "cell", 3, orient="vertical")
+
+
+def test_unrolled_view_keeps_to_a_slide_unless_told():
+    """Five LSTM steps with values would be a wall of small numbers: by default the middle steps
+    fold into an ellipsis so the text stays 10 px on a 1280x720 slide; --max-columns 6 keeps them all."""
+    from tests.diagrams.measures import smallest_text_on_slide
+
+    model = _model(EXAMPLES / "lstm.rnn")
+    fitted = draw(model, "unrolled", 5, values=True)
+    assert fitted.graph.get("collapsed") and smallest_text_on_slide(fitted.svg()) >= 10
+    full = draw(model, "unrolled", 5, values=True, max_columns=6)
+    assert "collapsed" not in full.graph
+    assert "collapsed" not in draw(_model(EXAMPLES / "vanilla.rnn"), "unrolled", 5, values=True).graph

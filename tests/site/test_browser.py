@@ -228,7 +228,7 @@ def test_a_scaled_diagram_zooms_on_click_inside_its_block(driver, served):
 
     site, base = served
     driver.set_window_size(1280, 900)
-    driver.get(base + "gallery/lstm/")
+    driver.get(base + "gallery/vanilla/")  # a page whose unrolled view is scaled to the column
     svg = driver.find_element(By.CSS_SELECTOR, ".rnnviz.rnnviz-scaled svg.rnnviz-svg")
     measure = """const s = arguments[0], b = s.closest('.rnnviz'), d = document.documentElement;
       return {svg: s.getBoundingClientRect().width, block: b.clientWidth, scroll: b.scrollWidth,

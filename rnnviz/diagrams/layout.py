@@ -164,7 +164,9 @@ def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, 
     base_h = ROW_HEIGHT * (1.3 if annotated else 1.0)
     if found:
         # Gated cells: slots hug their nodes, so that the steps of an LSTM fit a slide.
-        base_w = SLOT_WIDTH * (0.6 if annotated else 1.2)
+        # Two-digit steps widen every name (q^(10)): their labels need the room beside them.
+        digits = max((len(str(n.time)) for n in graph.nodes if n.time is not None), default=1)
+        base_w = SLOT_WIDTH * (0.6 if annotated else 1.15) + (0 if annotated else 0.1 * (digits - 1))
     by_id = {n.id: n for n in graph.nodes}
     feeds_moved = {by_id[e.source].name for e in graph.edges if e.delay == 0 and by_id[e.target].name in moved}
     per_level: dict[float, list[str]] = {}

@@ -283,14 +283,15 @@ def fits_slide(dot_text: str) -> bool:
     node positions and sizes written in the DOT.
 
     Example:
-        >>> fits_slide('"a" [pos="0,0!"]; "b" [pos="10,0!"];'), fits_slide('"a" [pos="0,0!"]; "b" [pos="30,0!"];')
+        >>> fits_slide('"a" [pos="0,0!"]; "b" [pos="720,0!"];'), fits_slide('"a" [pos="0,0!"]; "b" [pos="2160,0!"];')
         (True, False)
     """
     import re
 
     xs, ys = [], []
     for attrs in re.findall(r"\[([^\]]*pos=\"[-\d.]+,[-\d.]+!\"[^\]]*)\]", dot_text):
-        x, y = (float(v) for v in re.search(r'pos="([-\d.]+),([-\d.]+)!"', attrs).groups())
+        # Pinned positions are in points (what the ``nop`` layout reads), sizes in inches.
+        x, y = (float(v) / 72 for v in re.search(r'pos="([-\d.]+),([-\d.]+)!"', attrs).groups())
         w = re.search(r'\bwidth="([\d.]+)"', attrs)
         h = re.search(r'\bheight="([\d.]+)"', attrs)
         half_w, half_h = (float(w.group(1)) if w else 0.8) / 2, (float(h.group(1)) if h else 0.6) / 2

@@ -508,7 +508,7 @@ def to_dot(
         x, y = pinned[f.id]
         point = {"shape": "point", "width": "0.07", "height": "0.07", "color": style.EDGE_COLOR,
                  "fillcolor": style.EDGE_COLOR, "style": "filled", "tooltip": f"inputs of the gates at t = {f.time}",
-                 "pos": f"{x:.2f},{y:.2f}!"}
+                 "pos": _pos(x, y)}
         lines.append(f"  {node_id(f.id)} {dot_attrs(point)};")
         node_by_id[f.id] = Node(f.id, f.id, f.time, "junction")
     router = Router(graph, pinned, annotated) if graph.view == "unrolled" and not routed else None

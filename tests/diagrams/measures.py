@@ -220,7 +220,7 @@ def page_diagrams(docs=None):
                     break
                 body.append(nxt)
             name, text = fence._source_of("\n".join(body), opts)
-            model = fence._load(name, text, opts)
+            model = fence._load(name, text)
             yield page.relative_to(docs).as_posix(), i + 1, opts, fence._diagram(model, opts).svg()
 
 

@@ -33,7 +33,7 @@ from ..language.gates import GATE_ROLES
 from ..language.syntax import Name
 from . import style
 from .cell import DEFAULT_MAX_CELLS, CellGraph, CellNode, cell_graph
-from .cell_layout import levels, order_keys, step_of
+from .cell_layout import barycentre, levels, order_keys, step_of
 from .cell_layout import relays as find_relays
 from .labels import (
     dot_attrs,
@@ -189,7 +189,9 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
                                        if n.base in rows}
     lines = ['digraph "rnnviz_cell" {']
     ga = style.graph_attrs()
-    ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32", nodesep="0.22")
+    # Side by side, cells sit closer: three LSTM cells then fit a slide at a readable size.
+    ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32",
+              nodesep="0.22" if folded else "0.14")
     lines.extend(graph_header(ga, title))
 
     # Parameter boxes and constants are drawn inside the node of their operation.
@@ -243,7 +245,12 @@ def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict,
         if nid not in attached:
             by_row.setdefault(lv, []).append(nid)
     for (src, step), rid in relays.items():
-        key[rid] = (step, (-2, 0), 0, 0, rid)
+        # Among the inputs, in the order of the gates it feeds (see order_keys).
+        fed = [e for e in g.edges if e.source == src and not e.attached
+               and step_of(g.nodes[e.target]) == step and e.target in key]
+        others = {e.target for e in g.edges if g.nodes[e.source].role == "input" and not e.attached
+                  and step_of(g.nodes[e.target]) == step}
+        key[rid] = (step, (-1, 0), barycentre(g, key, fed, others=others), 1, rid)
         by_row.setdefault(0, []).append(rid)
     key_of = key
     real = {(e.source, e.target) for e in g.edges}

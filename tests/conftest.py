@@ -39,3 +39,34 @@ def example_path(request) -> Path:
 
 # The fixture sites and Sphinx projects are inputs, not tests (two conf.py would clash).
 collect_ignore_glob = ["site/data/*"]
+
+
+def assert_error_at(text: str, line: int, column: int, words: str):
+    """Building ``text`` (as file m.rnn) fails with an rnnviz error at line:column that says ``words``."""
+    import rnnviz
+
+    with pytest.raises(rnnviz.RnnvizError) as info:
+        rnnviz.load_model(text, "m.rnn")
+    err = info.value
+    assert (err.span.line, err.span.column) == (line, column), err.format()
+    assert words in err.format()
+    return err
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    """``rnnviz ARGV``: the exit code, standard output and standard error."""
+    from rnnviz.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write a model file into the test's folder and give its path."""
+    def _write(text: str, name: str = "model.rnn") -> str:
+        p = tmp_path / name
+        p.write_text(text)
+        return str(p)
+    return _write

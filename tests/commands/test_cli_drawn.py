@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from rnnviz.cli import main
+from tests.conftest import run_cli as run
 
 FORGOT_W = "h_t = \\text{ReLU}(V h_{t-1} + W x_t)\nV = -3, h_0 = 0, x = [2, 3, 1]\n"
 ALL_GIVEN = FORGOT_W.replace("V = -3", "V = -3, W = 3")
@@ -24,12 +24,6 @@ def write(tmp_path):
         p.write_text(text)
         return str(p)
     return _write
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize("command", [["run"], ["grad", "--of", "h[3]"], ["draw", "--values", "-o", "{tmp}"],

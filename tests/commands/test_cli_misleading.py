@@ -4,24 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rnnviz.cli import main
+from tests.conftest import run_cli as run
 
 MODEL = "h[t] = tanh(W h[t-1] + U x[t])\n"
-
-
-@pytest.fixture
-def write(tmp_path):
-    def _write(text: str, name: str = "model.rnn") -> str:
-        p = tmp_path / name
-        p.write_text(text)
-        return str(p)
-    return _write
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_set_with_a_word_says_a_value_is_a_number(capsys, write):

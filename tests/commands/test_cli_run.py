@@ -8,25 +8,10 @@ import json
 
 import pytest
 
-from rnnviz.cli import main
+from tests.conftest import run_cli as run
 
 RELU = "h_t = \\text{ReLU}(V \\cdot h_{t-1} + W \\cdot x_t)\nV = -3, W = 3, h_0 = 0, x_1 = 2, x_2 = 3 and x_3 = 1\n"
 VANILLA = "h[t] = tanh(W_hh h[t-1] + W_xh x[t] + b_h)\ny[t] = W_hy h[t] + b_y\ndim x = 3, h = 5, y = 2\n"
-
-
-@pytest.fixture
-def write(tmp_path):
-    def _write(text: str, name: str = "model.rnn") -> str:
-        p = tmp_path / name
-        p.write_text(text)
-        return str(p)
-    return _write
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_table_has_a_row_per_step(capsys, write):

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import rnnviz
-from rnnviz.errors import RnnvizError
 from rnnviz.language import expr as E
 from rnnviz.numeric.forward_pass import forward
 from rnnviz.numeric.shapes import parameter_count
+from tests.conftest import assert_error_at
 
 EXERCISE_10 = r"""
 H_t^{(0)} = X_t
@@ -102,9 +102,5 @@ h_0^{(l)} = 0.5, L = 2, x = [1, 2]
     ("h_t^{(l)} = tanh(W^{(l)} h_t^{(l-1)})\nh_t^{(0)} = 3\nL = 2", 2, 13, "layer 0 is the input"),
 ])
 def test_layer_misuses_are_errors_with_positions(text, line, column, words):
-    with pytest.raises(RnnvizError) as info:
-        rnnviz.load_model(text, "m.rnn")
-    err = info.value
-    assert (err.span.line, err.span.column) == (line, column), err.format()
-    assert words in err.format()
+    err = assert_error_at(text, line, column, words)
     assert err.format().startswith(f"m.rnn:{line}:{column}:")

@@ -12,6 +12,7 @@ from rnnviz.cli import main
 from rnnviz.errors import RnnvizError
 from rnnviz.numeric.forward_pass import forward
 from rnnviz.numeric.grad import gradients
+from tests.conftest import assert_error_at
 
 EXERCISE_8 = r"""
 h^{(t)} = \tanh(W h^{(t-1)} + U x^{(t)} + b)
@@ -140,11 +141,7 @@ def test_bare_H_is_the_concatenation_with_a_note(capsys, tmp_path):
     ("h[t] = tanh(W h[t-1] + x[t])\nh[T+1] = 1", 2, 1, "only initial values"),
 ])
 def test_misuses_are_errors_with_positions(text, line, column, words):
-    with pytest.raises(RnnvizError) as info:
-        rnnviz.load_model(text, "m.rnn")
-    err = info.value
-    assert (err.span.line, err.span.column) == (line, column), err.format()
-    assert words in err.format()
+    assert_error_at(text, line, column, words)
 
 
 def test_a_start_given_inside_the_run_is_an_error():

@@ -9,9 +9,9 @@ import pytest
 
 import rnnviz
 from rnnviz.cli import main
-from rnnviz.errors import RnnvizError
 from rnnviz.numeric.forward_pass import forward
 from rnnviz.numeric.grad import gradients
+from tests.conftest import assert_error_at
 
 EXERCISE_11 = r"""
 a^{(t)} = b + W h^{(t-1)} + U x^{(t)}
@@ -120,11 +120,7 @@ def test_targets_are_drawn_beside_their_loss():
     ("h_t = tanh(W h_{t-1} + x_t)\nL_t = \\sum_t h_t", 2, 1, "without a time on the left"),
 ])
 def test_loss_misuses_are_errors_with_positions(text, line, column, words):
-    with pytest.raises(RnnvizError) as info:
-        rnnviz.load_model(text, "m.rnn")
-    err = info.value
-    assert (err.span.line, err.span.column) == (line, column), err.format()
-    assert words in err.format()
+    assert_error_at(text, line, column, words)
 
 
 def test_grad_without_of_needs_a_total(tmp_path, capsys):

@@ -7,9 +7,9 @@ import pytest
 
 import rnnviz
 from rnnviz.cli import main
-from rnnviz.errors import RnnvizError
 from rnnviz.numeric.forward_pass import forward
 from rnnviz.numeric.grad import gradients
+from tests.conftest import assert_error_at
 
 MODEL = r"""
 h_t = \tanh(W h_{t-1} + U x_t + b)
@@ -83,11 +83,7 @@ def test_views_and_commands(tmp_path, capsys):
     ("h_t = tanh(W h_{t-1} + x_t + o)\no = V h_T", 1, 30, "cannot read it"),
 ])
 def test_misuses_are_errors_with_positions(text, line, column, words):
-    with pytest.raises(RnnvizError) as info:
-        rnnviz.load_model(text, "m.rnn")
-    err = info.value
-    assert (err.span.line, err.span.column) == (line, column), err.format()
-    assert words in err.format()
+    assert_error_at(text, line, column, words)
 
 
 def test_a_name_with_a_subscript_T_stays_a_name_where_nothing_has_steps():

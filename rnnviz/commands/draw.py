@@ -209,6 +209,10 @@ def run(args: argparse.Namespace) -> int:
         fmt = args.format or "svg"
 
     args.values_file = [v for v in args.values_opt if v]
+    if single and args.output != "-":  # before any work: the numbers may fail for another reason
+        from ..io import refuse_input_as_output
+
+        refuse_input_as_output(Path(args.output), [args.file, *args.values_file])
     model = load_model_from_args(args)
     max_columns = args.max_columns if args.max_columns is not None else None
     if max_columns is not None and max_columns < 3:

@@ -58,10 +58,34 @@ def levels(g: CellGraph) -> dict[str, int] | None:
         for k in ready:
             level[k] = max(1 + max((level[p] for p in pending[k]), default=-1), int(k in fed_from_side))
             del pending[k]
+    _lift_earlier_states(g, preds, level, group)
     out = {n.id: level[group(n)] for n in g.nodes.values() if n.id not in attached}
     for src, dst in attached.items():
         out[src] = out[dst]
     return out
+
+
+def _lift_earlier_states(g: CellGraph, preds: dict[str, set[str]], level: dict[str, int], group) -> None:
+    """Raise what reads only earlier steps (h[t-1] and its products) to just under its readers.
+
+    Longest-path rows put every h[t-1] on the bottom row; in a stack, layer 2's
+    h_2[t-1] is read by gates that sit above layer 1's cell, so it goes up into
+    layer 2's band beside h_1[t] instead of sending long wires up through layer
+    1. A single cell is unchanged: its h[t-1] is read on the row above the inputs.
+    """
+    succ: dict[str, set[str]] = {k: set() for k in preds}
+    for k, ps in preds.items():
+        for p in ps:
+            succ[p].add(k)
+    first = {group(n) for n in g.nodes.values()
+             if not n.lane and n.time is not None and n.time < 0 and group(n) in preds and not preds[group(n)]}
+    past = set(first)
+    for k in sorted(preds, key=level.__getitem__):  # in row order: every pred is decided before
+        if preds[k] and preds[k] <= past:
+            past.add(k)
+    for k in sorted(past, key=level.__getitem__, reverse=True):
+        if succ[k]:
+            level[k] = max(level[k], min(level[s] for s in succ[k]) - 1)
 
 
 def relays(g: CellGraph, edges: list, level: dict[str, int]) -> dict[tuple[str, int], str]:

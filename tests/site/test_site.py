@@ -130,7 +130,8 @@ def test_gallery_has_every_cell_with_its_numbers(site):
 
 
 def test_every_local_link_resolves(site, pages):
-    """Download links, full-size diagrams and every other link inside the site point at a file."""
+    """Download links, full-size diagrams, thumbnails and every other link or image inside the site
+    point at a file."""
     from html.parser import HTMLParser
     from urllib.parse import urldefrag, urlparse
 
@@ -143,6 +144,9 @@ def test_every_local_link_resolves(site, pages):
             href = dict(attrs).get("href")
             if tag == "a" and href:
                 self.hrefs.append(href)
+            src = dict(attrs).get("src")
+            if tag == "img" and src:
+                self.hrefs.append(src)
 
     broken, checked = [], 0
     for name in pages:

@@ -29,6 +29,6 @@ MAX_HISTORY_ENTRIES = 50_000_000
 #: Characters of a written-out formula (``rnnviz formula``): 1 MB.
 MAX_FORMULA_CHARS = 1_000_000
 #: Columns (steps) an unrolled diagram draws; the steps beyond collapse into an ellipsis column.
-MAX_COLUMNS = 500
+MAX_COLUMNS = 2000
 #: Seconds one Graphviz run may take (the environment variable RNNVIZ_GRAPHVIZ_TIMEOUT changes it).
 GRAPHVIZ_TIMEOUT = 60.0

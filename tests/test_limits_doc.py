@@ -24,7 +24,7 @@ CASES = {
     "100,000 steps of these sizes would keep 180,001,800 numbers, more than the 50,000,000 rnnviz allows": (
         RNN + "dim h = 900, x = 900\n", ["run", "--steps", "100000"]),
     "expected at most 100000 steps, got 200000": (RNN, ["run", "--steps", "200000"]),
-    "at most 500 columns can be drawn": (RNN, ["draw", "--view", "unrolled", "--max-columns", "600",
+    "at most 2000 columns can be drawn": (RNN, ["draw", "--view", "unrolled", "--max-columns", "2001",
                                                "--format", "dot", "-o", "-"]),
     "h[12] written out would be about 5,426,509,443 characters, more than the 1,000,000 rnnviz writes": (
         None, ["formula", "--of", "h[12]"]),
@@ -65,7 +65,7 @@ def test_the_page_lists_every_limit_of_the_module():
 
     shown = {"MAX_INPUT_BYTES": "10 MB", "MAX_NESTING": "| 64 |", "MAX_DEPTH": "| 200 |",
              "MAX_ENTRIES": "| 1,000,000 |", "MAX_HISTORY_ENTRIES": "50,000,000",
-             "MAX_FORMULA_CHARS": "characters of a written-out formula", "MAX_COLUMNS": "| 500 |",
+             "MAX_FORMULA_CHARS": "characters of a written-out formula", "MAX_COLUMNS": "| 2000 |",
              "GRAPHVIZ_TIMEOUT": "60 seconds"}
     assert set(shown) == set(limits.__all__)
     for piece in shown.values():

@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
 from functools import lru_cache
@@ -637,5 +636,7 @@ def parse_file(path: str) -> Program:
 
 def suggest(word: str, choices) -> str | None:
     """The closest of ``choices`` to ``word``, if any is close."""
+    import difflib  # only when a name is not known
+
     found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return found[0] if found else None

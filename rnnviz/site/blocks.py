@@ -36,7 +36,7 @@ __all__ = ["ASSETS", "BLOCK", "BlockOptionError", "OPTIONS", "PLACEHOLDER", "SHO
            "read_source", "render", "with_prefix", "wrap"]
 
 VIEWS = ("folded", "unrolled", "cell", "cell-unrolled")
-SHOWS = ("diagram", "math", "table", "plot", "params", "gates", "gradnorms", "downloads")
+SHOWS = ("diagram", "math", "table", "plot", "params", "gates", "gradnorms", "downloads", "legend")
 #: The file name of a block's own text in error messages (a front end replaces it by the page).
 BLOCK = "<rnnviz block>"
 #: Stands for a block's id prefix in rendered HTML until the page says which is free.
@@ -227,6 +227,8 @@ def render(model, opts: dict) -> str:
 
         found = analyze(model)
         return htmlblocks.gates_html(model, found.roles, found.cell_state)
+    if show == "legend":
+        return htmlblocks.legend_html(model)
     if show == "params":
         from ..numeric.shapes import parameter_shapes
 
@@ -262,7 +264,22 @@ def render(model, opts: dict) -> str:
         from ..diagrams.frames import stepped_svg
 
         svg = stepped_svg(svg)
-    return inline_svg(svg, PLACEHOLDER, classes=("rnnviz-svg",))
+    return inline_svg(_without_id_titles(svg), PLACEHOLDER, classes=("rnnviz-svg",))
+
+
+_ID_TITLE = re.compile(r'(<g id="[^"]*" class="(?:node|edge)\b[^"]*"[^>]*>\s*)<title>[^<]*</title>')
+
+
+def _without_id_titles(svg: str) -> str:
+    """Drop the ``<title>`` Graphviz gives each node and edge: it holds the internal id
+    (``x@1->h@1``), which a page's search index would read as text. Hovering still
+    shows each one's tooltip, said as a reader says it ("x at t = 1 → h at t = 1 (U)").
+
+    Example:
+        >>> _without_id_titles('<g id="e1" class="edge" data-step="1"><title>x@1&#45;&gt;h@1</title><a xlink:title="x → h"/></g>')
+        '<g id="e1" class="edge" data-step="1"><a xlink:title="x → h"/></g>'
+    """
+    return _ID_TITLE.sub(r"\1", svg)
 
 
 def diagram(model, opts: dict):

@@ -241,8 +241,11 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
                      hint="rnnviz grad computes the gradient by backpropagation through both directions")
     if any(isinstance(n, E.Call) and n.func in E.REDUCTIONS and not n.generic
            for eq in model.equations for n in E.walk(eq.expr)):
-        raise _error("the expansion over time covers element-wise steps; a squared norm ||.||^2 sums the "
-                     "entries of a vector, which it does not write out", wrt, file="--grad",
+        what = next(n.func for eq in model.equations for n in E.walk(eq.expr)
+                    if isinstance(n, E.Call) and n.func in E.REDUCTIONS and not n.generic)
+        what = ("a squared norm ||.||^2" if what == "sumsq" else "a cross-entropy") + " sums the entries of a vector"
+        raise _error(f"the expansion over time covers element-wise steps; {what}, which it does not write out",
+                     wrt, file="--grad",
                      hint="rnnviz grad computes the gradient by backpropagation")
     if wrt not in model.parameters:
         at = _variable_at(model, wrt)

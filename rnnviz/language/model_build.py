@@ -42,6 +42,10 @@ from .value_lines import ValueLines
 __all__ = ["ModelBuilder", "build_model", "load_model"]
 
 
+#: The spellings of a cross-entropy loss of scores and a target (``cross_entropy(o_t, y_t)``).
+CROSS_ENTROPY = ("cross_entropy", "crossentropy", "CrossEntropy", "CE", "cross_entropy_loss", "CrossEntropyLoss")
+
+
 class ModelBuilder(ValueLines):
     """Builds one model from one program; holds what the checks need between steps."""
 
@@ -99,7 +103,8 @@ class ModelBuilder(ValueLines):
         self.notes += notes
         prog = S.Program(tuple(stmts), prog.file, prog.source, prog.notes)
         prog, layer_notes = expand_layers(prog)
-        self.notes += [f"{self.file}: {n}" for n in layer_notes]
+        # A note with a position already names the file (FILE:LINE:COL: ...).
+        self.notes += [n if n.startswith(f"{self.file}:") else f"{self.file}: {n}" for n in layer_notes]
         totals, statements = self.totals(prog.statements)
         self.timed_names = {n.canonical for s in statements if isinstance(s, S.Assign)
                             for n, _ in refs(s.rhs) if n.time is not None and not n.time.absolute}
@@ -188,7 +193,8 @@ class ModelBuilder(ValueLines):
             if name in targets:
                 continue
             decorated = [t for t in targets if t != name and self.display.get(t) is not None
-                         and self.display[t].base == n.base and not n.subs and not n.sups and not n.accent]
+                         and self.display[t].base == n.base and not n.subs and not n.sups and not n.accent
+                         and self.display[t].accent != "hat"]  # y beside the prediction \hat{y}: a target
             if decorated:
                 other = decorated[0]
                 raise self.err(f"'{name}' is read at a time ({n}) but computed nowhere, while '{other}' is "
@@ -240,7 +246,7 @@ class ModelBuilder(ValueLines):
         model = Model(tuple(ordered), symbols, (), self.file, self.source, dict(self.sources),
                       list(prog.notes) + self.notes,
                       tuple(sweeps) if len(sweeps) > 1 or sweeps[0].direction != FORWARD else (),
-                      tuple((name, per_step) for name, (per_step, _) in totals.items()))
+                      tuple((name, per_step) for name, (per_step, _) in totals.items()), tuple(self.means))
         values = self.values_of(value_stmts, model)
         model.values = tuple(values)
         return model
@@ -285,12 +291,16 @@ class ModelBuilder(ValueLines):
     def totals(self, statements) -> tuple[dict[str, tuple[str, Span | None]], list]:
         """``L = \\sum_t L^{(t)}`` lines: total name -> (the per-step variable, span); the other lines."""
         found: dict[str, tuple[str, Span | None]] = {}
+        self.means: list[str] = []
         rest = []
         for s in statements:
-            if not (isinstance(s, S.Assign) and isinstance(s.rhs, S.SumTime)):
+            mean = isinstance(s, S.Assign) and self._mean_of(s.rhs)
+            if not (isinstance(s, S.Assign) and (isinstance(s.rhs, S.SumTime) or mean)):
                 rest.append(s)
                 continue
-            body = s.rhs.body
+            if mean:
+                self.means.append(s.lhs.canonical)
+            body = s.rhs.right.body if mean else s.rhs.body
             if s.lhs.time is not None:
                 raise self.err(f"a sum over time is one number for the whole sequence: write {s.lhs.canonical} = "
                                f"\\sum_t ..., without a time on the left", s.lhs.span)
@@ -300,6 +310,16 @@ class ModelBuilder(ValueLines):
                                "L = \\sum_t L^{(t)}", body.span or s.span)
             found[s.lhs.canonical] = (body.name.canonical, s.span)
         return found, rest
+
+    @staticmethod
+    def _mean_of(rhs: S.Node) -> bool:
+        """``\\frac{1}{T} \\sum_{t=1}^{T} L_t`` (also ``\\frac{1}{\\tau}``): the average of a loss over the steps."""
+        if not (isinstance(rhs, S.BinOp) and rhs.op == "prod" and isinstance(rhs.left, S.Frac)
+                and isinstance(rhs.right, S.SumTime)):
+            return False
+        num, den = rhs.left.num, rhs.left.den
+        return (isinstance(num, S.Num) and num.value == 1 and isinstance(den, S.Ref) and den.name.time is None
+                and not den.name.subs and not den.name.sups and den.name.base in ("T", "tau"))
 
     def _note(self, canonical: str, name: S.Name) -> None:
         if canonical not in self.display:
@@ -391,6 +411,9 @@ class ModelBuilder(ValueLines):
             return E.Prod(self.ref(func, shift), arg, sp)
         known = is_function_word(func)
         used = canonical in self.targets or canonical in self.plain_used or canonical in self.timed_used
+        if canonical in CROSS_ENTROPY and func.time is None and not used:
+            raise self.err(f"{canonical}(...) takes two arguments, the scores and the target, as in "
+                           "cross_entropy(o_t, y_t); here it has 1", func.span)
         if known and not used:
             return E.Call(known, arg, False, sp)
         if used:
@@ -414,6 +437,8 @@ class ModelBuilder(ValueLines):
         func = node.func
         canonical = func.canonical
         items = node.args + node.params
+        if canonical in CROSS_ENTROPY and not func.time and canonical not in self.targets:
+            return self.cross_entropy(node, shift)
         known = is_function_word(func)
         if known or canonical in ("max", "min"):
             comma = self._comma_after(node.args[0]) if len(node.args) > 1 else None
@@ -436,6 +461,23 @@ class ModelBuilder(ValueLines):
         args = tuple(self.expr(a, shift) for a in items)
         return E.Call(canonical, E.Concat(args, node.span), True, node.span, abstract=True,
                       params=len(node.params))
+
+    def cross_entropy(self, node: S.Apply, shift: int) -> E.Expr:
+        """``cross_entropy(o_t, y_t)``: ``-sum(onehot(y_t) * logsoftmax(o_t))``, as ``nn.CrossEntropyLoss``.
+
+        ``o_t`` are scores (logits), one per class; ``y_t`` is the target: a class index
+        (0 .. n-1) or a vector over the classes (one-hot, or probabilities). Which one follows
+        from the target's size (see :mod:`rnnviz.numeric.shapes`).
+        """
+        sp = node.span
+        if node.params or len(node.args) != 2:
+            raise self.err(f"{node.func.canonical}(...) takes two arguments, the scores and the target, as in "
+                           f"cross_entropy(o_t, y_t); here it has {len(node.args) + len(node.params)}",
+                           node.func.span or sp)
+        scores = self.expr(node.args[0], shift)
+        target = self.expr(node.args[1], shift)
+        return E.Neg(E.Call("sum", E.EMul(E.Call("onehot", target, False, target.span),
+                                          E.Call("logsoftmax", scores, False, scores.span), sp), False, sp), sp)
 
     def _comma_after(self, first: S.Node) -> Span | None:
         """Where the comma after a call's first argument is (for `max(0, a)`)."""

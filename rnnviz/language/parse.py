@@ -155,8 +155,36 @@ class _Glued:
         return out
 
 
+class _Picked:
+    """``\\hat{y}^{(t)}_{y^{(t)}}``: the entry of a vector that a target (a class index) picks.
+
+    The *Deep Learning* book writes the negative log-likelihood this way (eq. 10.12-10.14):
+    ``-\\log \\hat{y}^{(t)}_{y^{(t)}}``. It reads as ``sum(onehot(y_t) * \\hat{y}_t)``.
+    """
+
+    def __init__(self, vector: Name, by: Name, span: Span | None) -> None:
+        self.vector, self.by, self.span = vector, by, span
+
+    def __str__(self) -> str:
+        return f"{self.vector}_{{{self.by}}}"
+
+    def picked(self) -> Call:
+        by = Call(Name("onehot", span=self.by.span), Ref(self.by, self.by.span), self.by.span)
+        return Call(Name("sum", span=self.span), BinOp("emul", by, Ref(self.vector, self.vector.span), self.span),
+                    self.span)
+
+
+# A subscript that is a target at step t: `_{y^{(t)}}`, `_{y_t}`, `_{y^{<t>}}`, `_{y[t]}`.
+_PICK_RE = re.compile(r"^\s*(?:\\(?:mathbf|boldsymbol|bm)\s*\{\s*([A-Za-z])\s*\}|([A-Za-z]))\s*"
+                      r"(?:\^\s*\{?\s*(?:\(\s*t\s*\)|<\s*t\s*>|\\langle\s*t\s*\\rangle)\s*\}?"
+                      r"|_\s*\{?\s*t\s*\}?|\[\s*t\s*\])\s*$")
+
+
 def _single(name) -> Name:
     """A name where only one name can stand (a left side, a function, a size)."""
+    if isinstance(name, _Picked):
+        raise ParseError(f"'{name}' picks an entry of {name.vector} by a target; it stands inside an expression, "
+                         f"as in L_t = -\\log {name}", name.span)
     if isinstance(name, _Glued):
         raise ParseError(f"'{name}' are letters written together; only one name can stand here",
                          name.span, hint="write braces for one name, as in W_{hh}")
@@ -243,6 +271,7 @@ class _ToSyntax(Transformer):
         subs, sups, time = list(core.subs), list(core.sups), core.time
         accent = core.accent
         layer_at: int | None = None
+        picked: Name | None = None
         for kind, tok in suffixes:
             span = self._sp(tok)
             text = str(tok)
@@ -258,6 +287,12 @@ class _ToSyntax(Transformer):
                 found = _time_of(text[1:-1]) or _end_of(text[1:-1])
             elif kind == "sub":
                 body = _strip_braces(text[1:]) if text.startswith("_") else text.translate(_UNICODE_SUB)
+                pick = _PICK_RE.match(body) if text.startswith("_") else None
+                if pick and picked is None:
+                    # `\hat{y}^{(t)}_{y^{(t)}}`: the entry that the target y_t picks.
+                    picked = Name(pick.group(1) or pick.group(2), time=Time(0), bold=pick.group(1) is not None,
+                                  span=span)
+                    continue
                 # `h_{(t-1)}` (PyTorch's docs), `x_{[t]}`: a time in brackets inside the subscript.
                 bracketed = re.match(r"^\s*(?:\((.*)\)|\[(.*)\])\s*$", body)
                 if bracketed and _TIME_RE.match(next(g for g in bracketed.groups() if g is not None)):
@@ -326,7 +361,8 @@ class _ToSyntax(Transformer):
         span = start
         if start is not None and end is not None:
             span = Span(self.file, start.line, start.column, end.end_line, end.end_column)
-        return Name(core.base, accent, tuple(subs), tuple(sups), time, core.bold, span)
+        out = Name(core.base, accent, tuple(subs), tuple(sups), time, core.bold, span)
+        return _Picked(out, picked, span) if picked is not None else out
 
     # -- expressions -------------------------------------------------------
     def _meta_span(self, meta) -> Span | None:
@@ -336,6 +372,8 @@ class _ToSyntax(Transformer):
     def ref(self, meta, name):
         if isinstance(name, _Glued):
             return name.product()
+        if isinstance(name, _Picked):
+            return name.picked()
         return Ref(name, name.span)
 
     @v_args(meta=True, inline=True)

@@ -28,7 +28,6 @@ CASES = json.loads((PASTES / "expected.json").read_text(encoding="utf-8"))
 KNOWN_UNREAD = {
     "05-d2l-bptt-loss-avg.txt": "a loss over time, L = 1/T sum_t l(y_t, o_t)",
     "06-d2l-bptt-loss-linear.txt": "a loss over time, L = 1/T sum_t l(o_t, y_t)",
-    "14-d2l-deep-rnn.txt": "a deep RNN by layer index H_t^{(l)}",
     "15-d2l-seq2seq-encoder.txt": "an encoder with an abstract f and a context q(h_1, ..., h_T)",
     "16-d2l-seq2seq-decoder.txt": "a decoder over its own time t' with an abstract g",
     "28-lilianweng-attention-birnn-concat.txt": "a bidirectional encoder's annotation over positions i",

@@ -357,6 +357,10 @@ class ModelBuilder(ValueLines):
             if isinstance(inner, E.Num):
                 return E.Num(-inner.value, sp)
             return E.Neg(inner, sp)
+        if isinstance(node, S.Elided):
+            raise self.err(f"an elided list ('{node.command}') is not part of the equation language", sp,
+                           hint="write every term or argument; rnnviz reads one step of a recurrence",
+                           cls=ParseError)
         if isinstance(node, S.SumTime):
             raise self.err("a sum over time stands alone, as the total of a loss: L = \\sum_t L^{(t)}; "
                            "an equation at step t cannot read it", sp)

@@ -47,6 +47,7 @@ from .syntax import (
     ReluDeriv,
     Size,
     SumTime,
+    Elided,
     Time,
     UnitSum,
 )
@@ -441,6 +442,10 @@ class _ToSyntax(Transformer):
     def sqnorm(self, meta, _open, inner, _close):
         span = self._meta_span(meta)
         return Call(Name("sumsq", span=span), inner, span)
+
+    @v_args(meta=True, inline=True)
+    def elided(self, meta, tok):
+        return Elided(str(tok), self._sp(tok))
 
     @v_args(meta=True, inline=True)
     def sum_time(self, meta, _tok, body):

@@ -32,6 +32,7 @@ __all__ = [
     "UnitSum",
     "Component",
     "SumTime",
+    "Elided",
     "Assign",
     "Size",
     "ReluDeriv",
@@ -199,6 +200,14 @@ class UnitSum(Node):
 
     index: str
     body: Node
+    span: Span | None = field(**_SPAN)
+
+
+@dataclass(frozen=True)
+class Elided(Node):
+    """``\\dots`` in an argument list or a sum: what it leaves out is not written."""
+
+    command: str
     span: Span | None = field(**_SPAN)
 
 

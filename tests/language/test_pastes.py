@@ -39,7 +39,6 @@ KNOWN_UNREAD = {
                                          "definition [W_aa W_ax] = W_a of a stacked matrix",
     "34-coursera-notes-loss.txt": "a cross-entropy loss and its sum over time",
     "38-karpathy-min-char-rnn-forward.txt": "NumPy code (np.dot, division, a loss line), not equations",
-    "40-goodfellow-notes-abstract.txt": "an elided argument list g^{(t)}(x^{(t)}, ..., x^{(1)}) (\\dots) in a chain",
     "42-goodfellow-notes-loss-eq10-12.txt": "a loss summed over time",
     "52-cs230-cheatsheet-katex-rendered-copy.txt": "the rendered text of a web page, the equations three times "
                                                    "over with flattened subscripts",

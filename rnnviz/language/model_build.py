@@ -36,7 +36,7 @@ from .model_syntax import (
     refs,
 )
 from .parse import parse_text, suggest
-from .unit_index import rewrite_unit_index
+from .unit_index import rewrite_unit_index, rewrite_unit_superscript
 from .value_lines import ValueLines
 
 __all__ = ["ModelBuilder", "build_model", "load_model"]
@@ -98,6 +98,8 @@ class ModelBuilder(ValueLines):
     def build(self, prog: S.Program) -> Model:
         self.notes: list[str] = []
         stmts, notes = rewrite_unit_index(prog.statements)
+        self.notes += notes
+        stmts, notes = rewrite_unit_superscript(stmts)
         self.notes += notes
         stmts, notes = rewrite_cell_form(stmts)
         self.notes += notes

@@ -44,8 +44,6 @@ KNOWN_UNREAD = {
                                                    "over with flattened subscripts",
     "53-zaremba-notes-deep-rnn.txt": "a deep RNN by unparenthesised layer superscripts h^l_t",
     "55-pytorch-lstm-multilayer-rst.txt": "prose about a stacked LSTM with dropout; no equation",
-    "56-goodfellow-summary-leaky-unit.txt": "h_t^{(i)} marks the unit by a superscript that h_{t-1} lacks: "
-                                            "refused as two readings (a unit index, or two variables)",
 }
 
 # The source names the roles in its prose, but the block does not use the gates (gates only),

@@ -97,7 +97,8 @@ class ModelBuilder(ValueLines):
     # -- equations -----------------------------------------------------------
     def build(self, prog: S.Program) -> Model:
         self.notes: list[str] = []
-        stmts, notes = rewrite_unit_index(prog.statements)
+        stmts, self.loss_functions = self.function_lhs(prog.statements)
+        stmts, notes = rewrite_unit_index(stmts)
         self.notes += notes
         stmts, notes = rewrite_unit_superscript(stmts)
         self.notes += notes
@@ -290,6 +291,64 @@ class ModelBuilder(ValueLines):
         rhs = walk(stmt.rhs)
         return stmt if rhs is stmt.rhs else S.Assign(stmt.lhs, rhs, stmt.caption, stmt.span, stmt.earlier)
 
+    def function_lhs(self, statements) -> tuple[list, dict[str, tuple[S.Node, ...]]]:
+        """``\\mathcal{L}(\\hat{y}^{<t>}, y^{<t>}) = ...`` and ``L(x_1, \\ldots, y_T) = \\sum_t ...``: a loss
+        written as a function of what it depends on.
+
+        With arguments at step t, the left side is the loss at each step (``L^{<t>}``); a call of
+        it with the same arguments inside a total, ``\\sum_t \\mathcal{L}(\\hat{y}^{<t>}, y^{<t>})``, reads
+        that loss. Otherwise the left side is a total over time, and its arguments only say what
+        it depends on. Returns the statements and the per-step losses by name -> their arguments.
+        """
+        out: list = []
+        per_step: dict[str, tuple[S.Node, ...]] = {}
+        for s in statements:
+            if not isinstance(s, S.Assign) or s.args is None:
+                out.append(s)
+                continue
+            lhs = s.lhs
+            if lhs.time is not None:
+                raise self.err(f"'{lhs}' has a time index and arguments; write {lhs.canonical}_t = ... for the "
+                               "value at each step", lhs.span)
+            timed = [a for a in s.args if isinstance(a, S.Ref) and a.name.time is not None]
+            if timed:
+                off = next((a for a in timed if a.name.time.absolute or a.name.time.offset != 0), None)
+                if off is not None:
+                    raise self.err(f"'{lhs}(...)' reads {off.name} among its arguments; a loss at step t "
+                                   f"takes its arguments at step t", off.span)
+                per_step[lhs.canonical] = s.args
+                self.notes.append(f"{lhs.span}: '{lhs}(...)' with arguments at step t is the loss at each step, "
+                                  f"{lhs}^{{(t)}}")
+                out.append(S.Assign(lhs.with_time(S.Time(0)), s.rhs, s.caption, s.span, s.earlier))
+                continue
+            if not (isinstance(s.rhs, S.SumTime) or self._mean_of(s.rhs)):
+                raise self.err(f"'{lhs}(...) = ...' defines a function of its arguments, which is not part of the "
+                               "equation language", lhs.span,
+                               hint=f"write the variable at each step, as in {lhs.canonical}_t = ..., or a total "
+                                    f"over time, {lhs.canonical} = \\sum_t {lhs.canonical}_t")
+            self.notes.append(f"{lhs.span}: the arguments of '{lhs}(...)' say what the total depends on; "
+                              "they are not read")
+            out.append(S.Assign(lhs, s.rhs, s.caption, s.span, s.earlier))
+        return out, per_step
+
+    def per_step_loss(self, total: S.Assign, body: S.Node) -> tuple[S.Name, S.Assign | None]:
+        """What a total sums at step t: a variable (``L^{(t)}``), a loss written as a function and called
+        with its arguments, or an expression (``l(y_t, o_t)``), which becomes the loss at each step."""
+        if isinstance(body, S.Ref):
+            return body.name, None
+        func = body.func if isinstance(body, (S.Apply, S.Call)) else None
+        if func is not None and func.canonical in self.loss_functions:
+            args = body.args + body.params if isinstance(body, S.Apply) else (body.arg,)
+            if tuple(args) != tuple(self.loss_functions[func.canonical]):
+                raise self.err(f"'{func}' is the loss at each step of its arguments "
+                               f"({', '.join(map(str, self.loss_functions[func.canonical]))}); the sum calls it with "
+                               "others", body.span)
+            return func.with_time(S.Time(0)), None
+        name = total.lhs.with_time(S.Time(0))
+        self.notes.append(f"{body.span or total.span}: the sum's body is read as the loss at each step, "
+                          f"{total.lhs.canonical}_t = ...; the total {total.lhs.canonical} adds it over the steps")
+        return name, S.Assign(name, body, None, total.span)
+
     def totals(self, statements) -> tuple[dict[str, tuple[str, Span | None]], list]:
         """``L = \\sum_t L^{(t)}`` lines: total name -> (the per-step variable, span); the other lines."""
         found: dict[str, tuple[str, Span | None]] = {}
@@ -306,11 +365,17 @@ class ModelBuilder(ValueLines):
             if s.lhs.time is not None:
                 raise self.err(f"a sum over time is one number for the whole sequence: write {s.lhs.canonical} = "
                                f"\\sum_t ..., without a time on the left", s.lhs.span)
-            if not (isinstance(body, S.Ref) and body.name.time is not None and not body.name.time.absolute
-                    and body.name.time.offset == 0):
+            name, made = self.per_step_loss(s, body)
+            if not (name.time is not None and not name.time.absolute and name.time.offset == 0):
                 raise self.err("\\sum_t adds a loss over every step: it takes one variable at step t, as in "
                                "L = \\sum_t L^{(t)}", body.span or s.span)
-            found[s.lhs.canonical] = (body.name.canonical, s.span)
+            if made is not None:
+                if any(isinstance(o, S.Assign) and o.lhs.canonical == name.canonical and o.lhs.time is not None
+                       for o in statements):
+                    raise self.err(f"the sum's body would be the loss {name.canonical}_t, but an equation computes "
+                                   f"{name.canonical}_t already; write L = \\sum_t {name.canonical}_t", body.span)
+                rest.append(made)
+            found[s.lhs.canonical] = (name.canonical, s.span)
         return found, rest
 
     @staticmethod

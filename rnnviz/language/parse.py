@@ -480,6 +480,14 @@ class _ToSyntax(Transformer):
         return Assign(_single(lhs), rhs, cap, self._meta_span(meta), earlier)
 
     @v_args(meta=True, inline=True)
+    def assign_of(self, meta, lhs, args, *sides):
+        """``L(a, b) = ...``: the left side's arguments are kept for the model to read."""
+        plain = self.assign(meta, lhs, *sides)
+        items = tuple(args[0]) + tuple(args[1]) if isinstance(args, tuple) and len(args) == 2 and \
+            isinstance(args[0], list) else (args,)
+        return Assign(plain.lhs, plain.rhs, plain.caption, plain.span, plain.earlier, items)
+
+    @v_args(meta=True, inline=True)
     def size_item(self, meta, name, expr):
         return Size(_single(name), expr, self._meta_span(meta))
 

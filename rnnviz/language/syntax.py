@@ -238,6 +238,9 @@ class Assign:
     span: Span | None = field(**_SPAN)
     #: The earlier right sides of a chain ``y = a = b`` (``rhs`` is the last one).
     earlier: tuple[Node, ...] = field(default=(), compare=False, repr=False)
+    #: ``L(\\hat{y}^{<t>}, y^{<t>}) = ...``: the arguments written on the left (a loss as a function
+    #: of what it depends on); None when the left side is a plain name.
+    args: tuple[Node, ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

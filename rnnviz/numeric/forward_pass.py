@@ -255,7 +255,7 @@ class _Runner:
         for eq in model.equations:  # before sizes: an abstract transition has none to infer
             for n in E.walk(eq.expr):
                 if isinstance(n, E.Call) and n.abstract:
-                    self.function_op(n)
+                    self.function_op(n, loss=eq.target in model.losses)
         given = given_values(model)
         raw = _override(model, given, values, batch) if values else {}
         self.given = given
@@ -421,14 +421,17 @@ class _Runner:
             self.history[name] = (lo, hist[:1 - lo] + [None] * T + hist[1 - lo:])
 
     # -- compiling ---------------------------------------------------------------
-    def function_op(self, node: E.Call) -> Op:
+    def function_op(self, node: E.Call, *, loss: bool = False) -> Op:
         if node.abstract:
             n = len(node.arguments)
-            raise self.model.error(ValueSpecError, f"'{E.to_text(node)}' is an abstract transition: {node.func} "
+            what, example = (("a loss left abstract", "the loss out, as in cross_entropy(o_t, y_t) or "
+                               "\\frac{1}{2}(o_t - y_t)^2") if loss else
+                              ("an abstract transition", "the transition out, as in h_t = \\tanh(W h_{t-1} + "
+                               "U x_t + b)"))
+            raise self.model.error(ValueSpecError, f"'{E.to_text(node)}' is {what}: {node.func} "
                                    f"of {n} argument{'s' * (n != 1)} has no numeric meaning", node.span,
-                                   hint="to compute it, write the transition out, as in "
-                                        "h_t = \\tanh(W h_{t-1} + U x_t + b); a drawing and 'rnnviz formula' "
-                                        "work as it stands")
+                                   hint=f"to compute it, write {example}; a drawing and "
+                                        "'rnnviz formula' work as it stands")
         if not node.generic:
             return FUNCTION_OPS[node.func]
         bound = self.given.functions.get(node.func)

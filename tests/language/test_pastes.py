@@ -26,8 +26,6 @@ CASES = json.loads((PASTES / "expected.json").read_text(encoding="utf-8"))
 # Blocks rnnviz does not read, and why. Chapter-10 constructs (two directions, encoder and
 # decoder, layers by index, losses, the last step h_T) are their own piece of work.
 KNOWN_UNREAD = {
-    "05-d2l-bptt-loss-avg.txt": "a loss over time, L = 1/T sum_t l(y_t, o_t)",
-    "06-d2l-bptt-loss-linear.txt": "a loss over time, L = 1/T sum_t l(o_t, y_t)",
     "15-d2l-seq2seq-encoder.txt": "an encoder with an abstract f and a context q(h_1, ..., h_T)",
     "16-d2l-seq2seq-decoder.txt": "a decoder over its own time t' with an abstract g",
     "28-lilianweng-attention-birnn-concat.txt": "a bidirectional encoder's annotation over positions i",
@@ -37,7 +35,6 @@ KNOWN_UNREAD = {
     "32-lilianweng-elmo-bilm-loss.txt": "a log-likelihood summed over positions",
     "33-coursera-notes-rnn-escaped.txt": "a^{<0>} = \\overrightarrow{0} (a zero vector with an arrow) and the "
                                          "definition [W_aa W_ax] = W_a of a stacked matrix",
-    "34-coursera-notes-loss.txt": "a cross-entropy loss and its sum over time",
     "38-karpathy-min-char-rnn-forward.txt": "NumPy code (np.dot, division, a loss line), not equations",
     "42-goodfellow-notes-loss-eq10-12.txt": "a loss summed over time",
     "52-cs230-cheatsheet-katex-rendered-copy.txt": "the rendered text of a web page, the equations three times "

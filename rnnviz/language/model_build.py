@@ -98,6 +98,7 @@ class ModelBuilder(ValueLines):
     def build(self, prog: S.Program) -> Model:
         self.notes: list[str] = []
         stmts, self.loss_functions = self.function_lhs(prog.statements)
+        stmts = self.stacked(stmts)
         stmts, notes = rewrite_unit_index(stmts)
         self.notes += notes
         stmts, notes = rewrite_unit_superscript(stmts)
@@ -141,13 +142,22 @@ class ModelBuilder(ValueLines):
         eq_stmts = [self.bare_calls(s) for s in eq_stmts]
         # Targets, duplicates.
         first_at: dict[str, S.Assign] = {}
+        again: list[S.Assign] = []
         for s in eq_stmts:
             name = s.lhs.canonical
             if name in first_at:
                 prev = first_at[name].span
+                if s.lhs == first_at[name].lhs and s.rhs == first_at[name].rhs and self.blocks_used:
+                    # The compact form of an equation given above, W_a [a_{t-1}, x_t] with
+                    # W_a = [W_aa W_ax]: the same equation, written twice.
+                    self.notes.append(f"{s.lhs.span}: '{s.lhs}' is written again in the compact form of line "
+                                      f"{prev.line if prev else '?'} (the same equation); read once")
+                    again.append(s)
+                    continue
                 raise self.err(f"'{name}' is computed twice (first on line {prev.line if prev else '?'}); "
                                "each variable has one equation", s.lhs.span)
             first_at[name] = s
+        eq_stmts = [s for s in eq_stmts if not any(s is a for a in again)]
         targets = set(first_at)
         joined = concatenations(eq_stmts, targets)
         targets |= set(joined)
@@ -330,6 +340,85 @@ class ModelBuilder(ValueLines):
                               "they are not read")
             out.append(S.Assign(lhs, s.rhs, s.caption, s.span, s.earlier))
         return out, per_step
+
+    def stacked(self, statements) -> list:
+        """``[W_{aa} W_{ax}] = W_a`` (also ``W_a = [W_{aa} W_{ax}]``): a matrix given by its blocks side by side.
+
+        deeplearning.ai's notes write the RNN twice, ``a^{<t>} = g(W_{aa} a^{<t-1>} + W_{ax} x^{<t>} + b_a)``
+        and ``a^{<t>} = g(W_a [a^{<t-1>}, x^{<t>}] + b_a)`` with that definition. ``W_a [u, v]`` is read as
+        ``W_{aa} u + W_{ax} v``, so both are one equation and ``W_a`` no parameter of its own.
+        """
+        self.blocks_used = False
+        blocks: dict[str, tuple[S.Assign, list[S.Name]]] = {}
+        rest = []
+        for s in statements:
+            parts = self._blocks_of(s)
+            if parts is None:
+                rest.append(s)
+                continue
+            if s.lhs.canonical in blocks:
+                raise self.err(f"'{s.lhs}' is given by its blocks twice", s.lhs.span)
+            blocks[s.lhs.canonical] = (s, parts)
+        if not blocks:
+            return list(statements)
+
+        def walk(node: S.Node) -> S.Node:
+            if isinstance(node, S.BinOp):
+                left = node.left
+                if node.op == "prod" and isinstance(left, S.Ref) and left.name.time is None \
+                        and left.name.canonical in blocks:
+                    stmt, parts = blocks[left.name.canonical]
+                    right = node.right
+                    if not (isinstance(right, S.Bracket) and len(right.items) == len(parts)):
+                        raise self.err(f"'{left.name}' is the blocks [{' '.join(map(str, parts))}]; it multiplies a "
+                                       f"concatenation of {len(parts)}, as in {left.name} [a_{{t-1}}, x_t]",
+                                       left.span)
+                    self.blocks_used = True
+                    out: S.Node | None = None
+                    for part, item in zip(parts, right.items):
+                        term = S.BinOp("prod", S.Ref(part, left.span), walk(item), node.span)
+                        out = term if out is None else S.BinOp("add", out, term, node.span)
+                    return out  # type: ignore[return-value]
+                return S.BinOp(node.op, walk(node.left), walk(node.right), node.span)
+            if isinstance(node, S.Ref) and node.name.time is None and node.name.canonical in blocks:
+                _, parts = blocks[node.name.canonical]
+                raise self.err(f"'{node.name}' is the blocks [{' '.join(map(str, parts))}]; it multiplies a "
+                               f"concatenation, as in {node.name} [a_{{t-1}}, x_t]", node.span)
+            if isinstance(node, S.Call):
+                return S.Call(node.func, walk(node.arg), node.span)
+            if isinstance(node, S.Apply):
+                return S.Apply(node.func, tuple(map(walk, node.args)), tuple(map(walk, node.params)), node.span)
+            if isinstance(node, S.Neg):
+                return S.Neg(walk(node.operand), node.span)
+            if isinstance(node, S.Bracket):
+                return S.Bracket(tuple(map(walk, node.items)), node.span)
+            return node
+
+        out = [S.Assign(s.lhs, walk(s.rhs), s.caption, s.span, s.earlier, s.args) if isinstance(s, S.Assign)
+               and is_equation(s) else s for s in rest]
+        for name, (stmt, parts) in blocks.items():
+            self.notes.append(f"{stmt.span}: {stmt.lhs} = [{' '.join(map(str, parts))}] gives {stmt.lhs} by its "
+                              f"blocks: {stmt.lhs} [u, v] is read as "
+                              f"{' + '.join(f'{p} {u}' for p, u in zip(parts, 'uvwxyz'))}")
+        return out
+
+    @staticmethod
+    def _blocks_of(s) -> list[S.Name] | None:
+        """The blocks of ``W_a = [W_{aa} W_{ax}]``: two or more plain names written side by side."""
+        if not (isinstance(s, S.Assign) and s.lhs.time is None and s.args is None and isinstance(s.rhs, S.Bracket)
+                and len(s.rhs.items) == 1):
+            return None
+        parts: list[S.Name] = []
+        node = s.rhs.items[0]
+        while isinstance(node, S.BinOp) and node.op == "prod" and isinstance(node.left, S.Ref):
+            parts.append(node.left.name)
+            node = node.right
+        if not isinstance(node, S.Ref):
+            return None
+        parts.append(node.name)
+        if len(parts) < 2 or any(p.time is not None for p in parts):
+            return None
+        return parts
 
     def per_step_loss(self, total: S.Assign, body: S.Node) -> tuple[S.Name, S.Assign | None]:
         """What a total sums at step t: a variable (``L^{(t)}``), a loss written as a function and called

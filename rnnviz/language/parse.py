@@ -387,7 +387,13 @@ class _ToSyntax(Transformer):
 
     @v_args(meta=True, inline=True)
     def one(self, meta, tok):
-        return Num(1.0, self._sp(tok))
+        return Num(0.0 if re.search(r"\{\s*0\s*\}", str(tok)) else 1.0, self._sp(tok))
+
+    @v_args(meta=True, inline=True)
+    def stack_def(self, meta, inner, name):
+        """``[W_{aa} W_{ax}] = W_a``: the same as ``W_a = [W_{aa} W_{ax}]`` (see model_build.stacked)."""
+        span = self._meta_span(meta)
+        return Assign(_single(name), Bracket((inner,), inner.span), None, span)
 
     @v_args(meta=True, inline=True)
     def index_atom(self, meta, tok):

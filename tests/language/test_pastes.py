@@ -33,8 +33,6 @@ KNOWN_UNREAD = {
     "30-lilianweng-cove-bilstm-bullet.txt": "a bidirectional LSTM written as functions LSTM(x_t, h_{t-1})",
     "31-lilianweng-cove-decoder.txt": "an attentional decoder with labels before each equation",
     "32-lilianweng-elmo-bilm-loss.txt": "a log-likelihood summed over positions",
-    "33-coursera-notes-rnn-escaped.txt": "a^{<0>} = \\overrightarrow{0} (a zero vector with an arrow) and the "
-                                         "definition [W_aa W_ax] = W_a of a stacked matrix",
     "38-karpathy-min-char-rnn-forward.txt": "NumPy code (np.dot, division, a loss line), not equations",
     "42-goodfellow-notes-loss-eq10-12.txt": "a loss summed over time",
     "52-cs230-cheatsheet-katex-rendered-copy.txt": "the rendered text of a web page, the equations three times "

@@ -46,6 +46,10 @@ __all__ = ["ModelBuilder", "build_model", "load_model"]
 CROSS_ENTROPY = ("cross_entropy", "crossentropy", "CrossEntropy", "CE", "cross_entropy_loss", "CrossEntropyLoss")
 
 
+#: Cells that texts call as functions of their arguments, LSTM(x_t, h_{t-1}): abstract transitions.
+CELL_NAMES = ("LSTM", "GRU", "RNN", "biLSTM", "BiLSTM", "LSTMCell", "GRUCell", "RNNCell", "biRNN", "BiRNN")
+
+
 class ModelBuilder(ValueLines):
     """Builds one model from one program; holds what the checks need between steps."""
 
@@ -97,7 +101,9 @@ class ModelBuilder(ValueLines):
     # -- equations -----------------------------------------------------------
     def build(self, prog: S.Program) -> Model:
         self.notes: list[str] = []
-        stmts, self.loss_functions = self.function_lhs(prog.statements)
+        stmts = self.sequence_statements(prog.statements)
+        stmts = self.backward_arrows(stmts)
+        stmts, self.loss_functions = self.function_lhs(stmts)
         stmts = self.stacked(stmts)
         stmts, notes = rewrite_unit_index(stmts)
         self.notes += notes
@@ -340,6 +346,63 @@ class ModelBuilder(ValueLines):
                               "they are not read")
             out.append(S.Assign(lhs, s.rhs, s.caption, s.span, s.earlier))
         return out, per_step
+
+    def sequence_statements(self, statements) -> list:
+        """``h = [h_1, \\dots, h_n] = \\text{biLSTM}(\\text{GloVe}(x))``: what the whole sequence is, said
+        before its equations at step t; not read (with a note)."""
+        out = []
+        for s in statements:
+            sides = (*s.earlier, s.rhs) if isinstance(s, S.Assign) else ()
+            listed = next((side for side in sides if isinstance(side, S.Bracket)
+                           and any(isinstance(i, S.Elided) for i in side.items)
+                           and all(isinstance(i, S.Elided) or isinstance(i, S.Ref) and i.name.base == s.lhs.base
+                                   for i in side.items)), None)
+            if isinstance(s, S.Assign) and s.lhs.time is None and s.args is None and listed is not None:
+                self.notes.append(f"{s.lhs.span}: '{s.lhs} = [...]' lists the whole sequence of {s.lhs}; its "
+                                  f"equations at step t define it, so this line is not read")
+                continue
+            out.append(s)
+        return out
+
+    def backward_arrows(self, statements) -> list:
+        """``\\overleftarrow{h}_t = \\text{LSTM}(x_t, \\overleftarrow{h}_{t-1})`` (CoVe, as Lilian Weng's notes
+        write it): the backward direction's previous step, in its own direction, is t+1."""
+        out = []
+        for s in statements:
+            if not (isinstance(s, S.Assign) and s.lhs.accent == "bwd" and s.lhs.time is not None
+                    and not s.lhs.time.absolute):
+                out.append(s)
+                continue
+            own = [n for n, _ in refs(s.rhs) if n.with_time(None) == s.lhs.with_time(None) and n.time is not None
+                   and not n.time.absolute]
+            if not own or any(n.time.offset > s.lhs.time.offset for n in own):
+                out.append(s)
+                continue
+
+            def flip(node: S.Node) -> S.Node:
+                if isinstance(node, S.Ref) and node.name.with_time(None) == s.lhs.with_time(None) \
+                        and node.name.time is not None and not node.name.time.absolute:
+                    t = node.name.time
+                    return S.Ref(node.name.with_time(S.Time(2 * s.lhs.time.offset - t.offset)), node.span)
+                if isinstance(node, S.BinOp):
+                    return S.BinOp(node.op, flip(node.left), flip(node.right), node.span)
+                if isinstance(node, S.Call):
+                    return S.Call(node.func, flip(node.arg), node.span)
+                if isinstance(node, S.Apply):
+                    return S.Apply(node.func, tuple(map(flip, node.args)), tuple(map(flip, node.params)),
+                                   node.span)
+                if isinstance(node, S.Neg):
+                    return S.Neg(flip(node.operand), node.span)
+                if isinstance(node, S.Bracket):
+                    return S.Bracket(tuple(map(flip, node.items)), node.span)
+                return node
+
+            first = own[0]
+            self.notes.append(f"{first.span}: '{first}' is the backward direction's previous step, which in its own "
+                              f"direction is t+1: read as {first.with_time(S.Time(2 * s.lhs.time.offset - first.time.offset))} "
+                              "(the arrow runs from T down to 1)")
+            out.append(S.Assign(s.lhs, flip(s.rhs), s.caption, s.span, s.earlier, s.args))
+        return out
 
     def stacked(self, statements) -> list:
         """``[W_{aa} W_{ax}] = W_a`` (also ``W_a = [W_{aa} W_{ax}]``): a matrix given by its blocks side by side.
@@ -611,7 +674,13 @@ class ModelBuilder(ValueLines):
             raise self.err(f"'{canonical}' is a symbol of the model, so '{canonical}(...)' with several "
                            "arguments is neither a product nor a function; give the function a name of its own",
                            func.span)
-        if not can_be_generic(func):
+        if canonical in CELL_NAMES and not func.subs:
+            # `\overrightarrow{h}_t = \text{LSTM}(x_t, \overrightarrow{h}_{t-1})` (CoVe, Lilian Weng's notes):
+            # a whole cell as one function of its arguments, drawn and written out like f(...).
+            if canonical not in self.generic:
+                self.notes.append(f"{func.span}: '{canonical}(...)' is read as an abstract transition, a whole "
+                                  f"{canonical} cell as one function; write the cell's equations to compute it")
+        elif not can_be_generic(func):
             raise self.err(f"'{canonical}(...)' names a whole cell as a function of its arguments; write the "
                            "cell's equations, which rnnviz reads", func.span,
                            hint="an unnamed transition is written with one letter or a Greek letter, as in "

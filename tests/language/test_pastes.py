@@ -30,7 +30,6 @@ KNOWN_UNREAD = {
     "16-d2l-seq2seq-decoder.txt": "a decoder over its own time t' with an abstract g",
     "28-lilianweng-attention-birnn-concat.txt": "a bidirectional encoder's annotation over positions i",
     "29-lilianweng-attention-decoder-state-and-context.txt": "attention: a sum over all encoder steps",
-    "30-lilianweng-cove-bilstm-bullet.txt": "a bidirectional LSTM written as functions LSTM(x_t, h_{t-1})",
     "31-lilianweng-cove-decoder.txt": "an attentional decoder with labels before each equation",
     "32-lilianweng-elmo-bilm-loss.txt": "a log-likelihood summed over positions",
     "38-karpathy-min-char-rnn-forward.txt": "NumPy code (np.dot, division, a loss line), not equations",

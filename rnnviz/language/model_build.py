@@ -136,7 +136,10 @@ class ModelBuilder(ValueLines):
                                    f"{s.lhs.canonical}[t] = ... (or {s.lhs.canonical}_t, "
                                    f"{s.lhs.canonical}^{{(t)}})", s.lhs.span)
             span = prog.statements[0].span if prog.statements else Span(self.file, 1, 1, 1, 1)
-            raise self.err("no equations found; write one such as h[t] = tanh(W h[t-1] + U x[t])", span)
+            prose = any("reads like prose" in str(n) for n in prog.notes)
+            raise self.err("no equations found" + ("; the text reads like prose and holds no equation, only "
+                                                   "mentions of symbols" if prose else ""), span,
+                           hint="write an equation such as h[t] = tanh(W h[t-1] + U x[t])")
         for s in value_stmts:
             if isinstance(s, S.Assign) and s.earlier:
                 raise self.err("a value line holds one '=' per value; separate values with ',' or ';'",

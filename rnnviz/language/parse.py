@@ -423,7 +423,8 @@ class _ToSyntax(Transformer):
     @v_args(meta=True, inline=True)
     def unitsum(self, meta, tok, body):
         m = re.match(r"\\sum\s*_\s*\{?\s*([A-Za-z])", str(tok))
-        return UnitSum(m.group(1) if m else str(tok), body, self._meta_span(meta))
+        bounded = re.search(r"=|\^", str(tok)) is not None
+        return UnitSum(m.group(1) if m else str(tok), body, self._meta_span(meta), bounded)
 
     @v_args(meta=True, inline=True)
     def component(self, meta, body, sub):

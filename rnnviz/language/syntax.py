@@ -201,6 +201,8 @@ class UnitSum(Node):
     index: str
     body: Node
     span: Span | None = field(**_SPAN)
+    #: Written with bounds, ``\\sum_{i=1}^{n}``: over positions, as attention sums (not a unit index).
+    bounded: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,11 @@ def _refused_sum(node: S.Node) -> ParseError:
     if isinstance(node, S.Component):
         return ParseError(f"a component [...]_{node.index} belongs to unit-index notation, where the left side "
                           f"carries the same index, as in h_{node.index} = ...", node.span)
+    if isinstance(node, S.UnitSum) and node.bounded and node.index != "t":
+        return ParseError(f"a sum over positions {node.index} = 1..n (as attention sums over every encoder step) "
+                          "is not part of the equation language", node.span,
+                          hint="rnnviz reads one step of a recurrence; the one sum over time is the total of a "
+                               "loss, L = \\sum_t L^{(t)}")
     if node.index == "t":
         return ParseError("a sum over time (\\sum_t) is not part of the equation language", node.span,
                           hint="rnnviz grad --of 'sum(h)' sums a variable over the steps")

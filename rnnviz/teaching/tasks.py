@@ -458,8 +458,13 @@ def task_grad(ctx: Context) -> Part:
         lead += [" (of the sum of the entries of ", ctx.math(tname, T), ")"]
     q = [Para(tuple(_with_values(ctx, lead) + _relu_sentence(ctx)))]
     s: list = []
-    formula = gradient_formula(ctx.model, ctx.target, wrt, latex=True)
-    s += _formula_chains(formula)
+    if ctx.model.backward:
+        # The expansion over time follows reads back in time only; a backward chain carries the
+        # derivative from later steps too, so the solution goes step by step instead.
+        s.append(Para((f"{', '.join(ctx.model.backward)} runs backward (from T down to 1), so the derivative "
+                       "reaches each step from both sides; backpropagation through both directions:",)))
+    else:
+        s += _formula_chains(gradient_formula(ctx.model, ctx.target, wrt, latex=True))
     grads = gradients(ctx.model, ctx.trace, ctx.target).named()
     numeric = grads[wrt]
     fr = ctx.fractions

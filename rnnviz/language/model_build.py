@@ -214,9 +214,13 @@ class ModelBuilder(ValueLines):
         for name, n in timed_used.items():
             if name in targets:
                 continue
+            # y read beside the prediction \hat{y} in one equation, (\hat{y}_t - y_t)^2 or
+            # -\log \hat{y}_{y_t}, is the target of that prediction, not a misspelling of it.
+            beside = {r.canonical for s in eq_stmts for r, _ in refs(s.rhs)
+                      if any(q.canonical == name for q, _ in refs(s.rhs))}
             decorated = [t for t in targets if t != name and self.display.get(t) is not None
                          and self.display[t].base == n.base and not n.subs and not n.sups and not n.accent
-                         and self.display[t].accent != "hat"]  # y beside the prediction \hat{y}: a target
+                         and not (self.display[t].accent == "hat" and t in beside)]
             if decorated:
                 other = decorated[0]
                 raise self.err(f"'{name}' is read at a time ({n}) but computed nowhere, while '{other}' is "

@@ -363,7 +363,17 @@ class _ToSyntax(Transformer):
         if start is not None and end is not None:
             span = Span(self.file, start.line, start.column, end.end_line, end.end_column)
         out = Name(core.base, accent, tuple(subs), tuple(sups), time, core.bold, span)
-        return _Picked(out, picked, span) if picked is not None else out
+        if picked is not None:
+            if time is None or time.absolute:
+                # `E_{x_t}` (an embedding's column): only a vector at step t is indexed by a target.
+                raise ParseError(f"'{out}' indexed by {picked} is read only for a variable at step t, as the "
+                                 f"book writes -\\log \\hat{{y}}^{{(t)}}_{{y^{{(t)}}}}", picked.span,
+                                 hint="write the product, as in E x_t with x_t a one-hot vector")
+            self.notes.append((span, f"'{out}' indexed by {picked} is read as the entry of {out.canonical} that "
+                                     f"the class index {picked.base}_t picks: sum(onehot({picked.base}_t) * "
+                                     f"{out.canonical}_t)"))
+            return _Picked(out, picked, span)
+        return out
 
     # -- expressions -------------------------------------------------------
     def _meta_span(self, meta) -> Span | None:

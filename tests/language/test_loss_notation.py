@@ -51,3 +51,15 @@ def test_two_pieces_of_math_on_one_line_are_two_equations():
 ])
 def test_misused_loss_notation_is_an_error_with_a_position(text, line, column, words):
     assert_error_at(text, line, column, words)
+
+
+def test_the_entry_picked_by_a_target_is_said_and_only_of_a_variable_at_step_t():
+    model = rnnviz.load_model(RNN + r"\hat{y}_t = softmax(o_t)" "\n" r"L_t = -\log(\hat{y}^{(t)}_{y_t})", "m.rnn")
+    assert any("is read as the entry of y_hat that the class index y_t picks" in n for n in model.notes)
+    assert_error_at(RNN + r"k_t = \tanh(E_{x_t})", 3, 14, "read only for a variable at step t")
+
+
+def test_a_target_beside_its_prediction_is_an_input_but_a_lone_bare_name_is_no_silent_input():
+    model = rnnviz.load_model(RNN + r"\hat{y}_t = softmax(o_t)" "\n" r"L_t = \|\hat{y}_t - y_t\|^2")
+    assert model.role("y") == "input"
+    assert_error_at(r"\hat{h}_t = \tanh(W h_{t-1} + U x_t)", 1, 21, "but computed nowhere, while 'h_hat'")

@@ -185,7 +185,8 @@ def test_a_class_index_is_an_input():
 @pytest.mark.parametrize("text, line, column, words", [
     ("h_t = tanh(W h_{t-1} + x_t)\nL_t = cross_entropy(h_t)", 2, 7, "here it has 1"),
     ("h_t = tanh(W h_{t-1} + x_t)\nL_t = cross_entropy(h_t, y_t, z_t)", 2, 7, "takes two arguments"),
-    ("h_t = tanh(W h_{t-1} + x_t)\np_{y_t} = h_t", 2, 1, "picks an entry"),
+    ("h_t = tanh(W h_{t-1} + x_t)\np^{(t)}_{y_t} = h_t", 2, 1, "picks an entry"),
+    ("h_t = tanh(W h_{t-1} + x_t)\np_{y_t} = h_t", 2, 2, "read only for a variable at step t"),
 ])
 def test_misused_cross_entropy_is_an_error_with_a_position(text, line, column, words):
     assert_error_at(text, line, column, words)
@@ -194,3 +195,17 @@ def test_misused_cross_entropy_is_an_error_with_a_position(text, line, column, w
 def test_scores_that_are_a_number_are_refused():
     err = _run_error("h_t = tanh(W h_{t-1} + x_t)\nL_t = cross_entropy(h_t, y_t)\ny = [1, 0]\nx = [1, 2]\n")
     assert err.span.line == 2 and "a vector of scores" in err.format()
+
+
+def test_the_gradient_formula_of_a_cross_entropy_is_softmax_minus_the_target(write, capsys):
+    """Goodfellow et al. eq. 10.18: dL/do_t = softmax(o_t) - onehot(y_t), the loss's row in the chain."""
+    path = write(LOGITS + f"y = {CLASSES}\n")
+    code, out, _ = run_cli(capsys, "formula", path, "--of", "L", "--grad", "V")
+    assert code == 0 and "dL_t^+/dV = (softmax(o_t) - onehot(y_t))^T do_t^+/dV" in out
+    code, out, _ = run_cli(capsys, "formula", path, "--of", "L[2]", "--grad", "W", "--latex")
+    assert code == 0 and r"\left(\mathrm{softmax}\left(o_{2}\right) - \operatorname{onehot}\left(y_{2}\right)" \
+                         r"\right)^{\top}" in out
+    # The book's pick by a target is not expanded; the message says how to get the formula.
+    book = write(BOOK + f"y = {CLASSES}\n", "book.rnn")
+    code, _, err = run_cli(capsys, "formula", book, "--of", "L", "--grad", "V")
+    assert code != 0 and "an entry picked by a target" in err and "cross_entropy(o_t, y_t)" in err

@@ -429,6 +429,9 @@ def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states
         return "\n".join(lines + (["\\text{where}"] + [d + " \\\\" for d in defs] if defs else []))
     note = [f"d({V} u)/d{V}: the entries d({V} u)_i/d{V}_il = u_l; for a scalar loss L, "
             f"dL/d{V} = g u^T with g = dL/d({V} u)"] if V and any("d(" in d for d in defs) else []
+    if any("onehot(" in d for d in defs):
+        note.append("(softmax(o) - onehot(y))^T: the derivative of cross_entropy(o, y) with respect to its scores o, "
+                    "for a target whose entries sum to 1 (a class index, a one-hot vector, probabilities)")
     if products:
         note.append(_VANISH)
     if len(states) > 1 and products:

@@ -203,6 +203,13 @@ class _Expander:
                 key = name.with_time(None)
                 key = S.Name(key.base, key.accent, key.subs, tuple(x for x in key.sups if x != layer_of(name)))
                 rule = below.get(S.Name(key.base, key.accent, key.subs, key.sups + ("(0)",)).canonical)
+                if rule is None and below:
+                    # Layer 0 is given for another name (H_t^{(0)} = X_t beside h_t^{(l-1)}): a slip, not
+                    # an input of its own.
+                    given = next(iter(below.values())).lhs
+                    raise self.err(f"'{name.base}^{{(0)}}', the layer below the first, is not defined (only "
+                                   f"{given.base}_t^{{(0)}} is)", name.span,
+                                   hint=f"add {name.base}_t^{{(0)}} = x_t (the input of the first layer)")
                 if rule is None:
                     # d2l.ai writes the stack without H_t^{(0)} = X_t beside it (it says so in its prose):
                     # layer 0, defined nowhere, is the input of the stack, named as written.

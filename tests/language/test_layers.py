@@ -114,3 +114,9 @@ def test_a_layer_0_defined_nowhere_is_the_input_of_the_stack_with_a_note():
 def test_layer_misuses_are_errors_with_positions(text, line, column, words):
     err = assert_error_at(text, line, column, words)
     assert err.format().startswith(f"m.rnn:{line}:{column}:")
+
+
+def test_a_layer_0_given_for_another_name_is_an_error_not_a_new_input():
+    err = assert_error_at("h_t^{(l)} = tanh(W^{(l)} h_t^{(l-1)} + U^{(l)} h_{t-1}^{(l)})\nH_t^{(0)} = x_t", 1, 26,
+                          "is not defined (only H_t^{(0)} is)")
+    assert "add h_t^{(0)} = x_t" in err.format()

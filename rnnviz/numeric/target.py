@@ -14,7 +14,7 @@ Example:
     >>> from rnnviz.language import load_model
     >>> m = load_model("h[t] = tanh(W h[t-1] + U x[t])")
     >>> parse_target("h_3", m)
-    Target(name='h', step=3, component=None, summed=False)
+    Target(name='h', step=3, component=None, summed=False, mean=False)
     >>> str(parse_target("sum(h)", m)), str(parse_target("h[2][1]", m))
     ('sum(h)', 'h[2][1]')
 """

@@ -361,3 +361,31 @@ def test_gru_gate_activation_sits_two_rows_above_the_input():
     rows = sorted({round(y, 2) for _, y in pos.values()})
     sigma = next(n.id for n in cg.nodes.values() if n.op == "sigmoid")
     assert rows.index(round(pos[sigma][1], 2)) - rows.index(round(pos["x"][1], 2)) == 2
+
+
+def _layer(n) -> int | None:
+    """The layer of a node of the stacked LSTM (i_2, c_2, h_2[t-1] ... -> 2), None for x, y."""
+    m = re.search(r"_(\d+)$", n.eq or n.name)
+    return int(m.group(1)) if m else None
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+@pytest.mark.parametrize("unrolled", [False, True])
+def test_stacked_layers_keep_their_own_bands(unrolled):
+    """Rendered, each layer of a stack lies in a band above the layer below it: layer 2's gates
+    and products (and its own h_2[t-1]) stand above layer 1's cell, not in layer 1's rows; in the
+    unrolled view, step t's gates of a layer stand left of step t+1's."""
+    model = load_model((EXAMPLES_DIR / "lstm_stack.rnn").read_text(), "lstm_stack.rnn")
+    cg = cell_graph(model, unrolled=unrolled, steps=3)
+    pos = _positions(to_dot(cg))  # -Tplain: y grows upwards
+    for low, high in ((1, 2), (2, 3)):
+        # h_l itself is the input of the band above: it sits on that band's bottom row.
+        below = [pos[n.id][1] for n in cg.nodes.values() if n.id in pos and _layer(n) == low
+                 and not (n.eq is None and n.time is not None and n.time >= 0) and n.name != f"h_{low}"]
+        above = [pos[n.id][1] for n in cg.nodes.values() if n.id in pos and _layer(n) == high]
+        assert max(below) < min(above), (low, high, max(below), min(above))
+    if unrolled:
+        for layer in (1, 2, 3):
+            for gate in ("i", "f", "o", "g"):
+                xs = [pos[f"{gate}_{layer}@{t}"][0] for t in (1, 2, 3)]
+                assert xs == sorted(xs), (gate, layer, xs)

@@ -167,17 +167,20 @@ def table(trace, precision: int = 4) -> str:
     for r in rows:
         cells = [c.ljust(w) if c.startswith("[") or r is rows[0] else c.rjust(w) for c, w in zip(r, widths)]
         lines.append("  ".join(cells).rstrip())
-    for name, per_step in trace.model.totals:  # L = \sum_t L^{(t)}
-        lines.append(f"{name} = {format_number(float(total(trace, per_step)), precision)}  "
-                     f"(the sum of {per_step} over t = 1..{trace.steps})")
+    for name, per_step in trace.model.totals:  # L = \sum_t L^{(t)}, or their mean
+        what = "the mean" if name in trace.model.means else "the sum"
+        lines.append(f"{name} = {format_number(float(total(trace, per_step, name)), precision)}  "
+                     f"({what} of {per_step} over t = 1..{trace.steps})")
     return "\n".join(lines)
 
 
-def total(trace, per_step: str):
-    """The sum over every step (and entry, and batch entry) of ``per_step``: a total loss."""
+def total(trace, per_step: str, name: str | None = None):
+    """The sum over every step (and entry, and batch entry) of ``per_step``: a total loss; divided
+    by the number of steps when the total ``name`` is a mean (``L = \\frac{1}{T} \\sum_t L_t``)."""
     import numpy as np
 
-    return np.sum([np.sum(trace.value(per_step, t)) for t in range(1, trace.steps + 1)])
+    out = np.sum([np.sum(trace.value(per_step, t)) for t in range(1, trace.steps + 1)])
+    return out / trace.steps if name in trace.model.means else out
 
 
 def _flat(x) -> list:
@@ -224,8 +227,8 @@ def json_text(trace, precision: int | None = None) -> str:
     doc["values"] = _plain(trace, precision)
     doc["drawn"] = list(trace.drawn)
     if trace.model.totals:  # L = \sum_t L^{(t)}: {"totals": {"L": 0.17}}
-        doc["totals"] = {name: _round(float(total(trace, per_step)), precision) if precision is not None
-                         else float(total(trace, per_step)) for name, per_step in trace.model.totals}
+        doc["totals"] = {name: _round(float(total(trace, per_step, name)), precision) if precision is not None
+                         else float(total(trace, per_step, name)) for name, per_step in trace.model.totals}
     return json.dumps(doc)
 
 

@@ -44,7 +44,8 @@ __all__ = ["CellNode", "CellEdge", "CellGraph", "build", "graph", "cell_graph", 
 
 #: Operation kinds of the cell views, in the JSON ``op`` field.
 OPS = ("matmul", "scale", "mul", "add", "sub", "neg", "one_minus", "concat",
-       "sigmoid", "tanh", "relu", "softmax", "exp", "log", "identity", "square", "sumsq", "function")
+       "sigmoid", "tanh", "relu", "softmax", "exp", "log", "identity", "square", "sumsq", "sum", "logsoftmax",
+       "onehot", "function")
 
 
 @dataclass

@@ -54,7 +54,8 @@ _OP_SYMBOL = {"mul": "⊙", "add": "+", "sub": "−", "neg": "−", "one_minus":
               "matmul": "·", "scale": "·", "concat": "[ , ]"}
 #: Text in the boxes of functions.
 _FUNC_TEXT = {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "softmax": "softmax", "exp": "exp",
-              "log": "log", "identity": "id", "square": "(·)²", "sumsq": "‖·‖²"}
+              "log": "log", "identity": "id", "square": "(·)²", "sumsq": "‖·‖²", "sum": "Σ", "logsoftmax": "log softmax",
+              "onehot": "one-hot"}
 _HIGHWAY_COLOR = style.PALETTE["state"].stroke
 
 

@@ -42,7 +42,9 @@ from .jacobian import (
     Scale,
     Stack,
     Sum,
+    XentD,
     Zero,
+    cross_entropy_parts,
     jacobian_blocks,
     partials,
 )
@@ -124,6 +126,13 @@ class _JPrinter:
                 return f"J_{{\\mathrm{{softmax}}}}\\left({a}\\right)" if L else f"J_softmax({a})"
             f = P.func(x.call)
             return f"\\operatorname{{diag}}\\left({f}'({a})\\right)" if L else f"diag({f}'({a}))"
+        if isinstance(x, XentD):
+            o, y = P.expr(at_steps(x.scores, idx)), P.expr(at_steps(x.target, idx))
+            if x.of_target:
+                return (f"-\\log\\mathrm{{softmax}}\\left({o}\\right)^{{\\top}}" if L
+                        else f"-logsoftmax({o})^T")
+            return (f"\\left(\\mathrm{{softmax}}\\left({o}\\right) - \\operatorname{{onehot}}\\left({y}\\right)"
+                    f"\\right)^{{\\top}}" if L else f"(softmax({o}) - onehot({y}))^T")
         if isinstance(x, Partial):
             return self.d(P.name(x.var, idx), wrt, plus)
         if isinstance(x, ParamD):
@@ -239,11 +248,20 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
         raise _error(f"the expansion over time is written for chains that run forward; "
                      f"{', '.join(model.backward)} runs backward (from T down to 1)", wrt, file="--grad",
                      hint="rnnviz grad computes the gradient by backpropagation through both directions")
-    if any(isinstance(n, E.Call) and n.func in E.REDUCTIONS and not n.generic
+    # A cross-entropy's sum has its own derivative, (softmax(o) - onehot(y))^T; other sums do not
+    # reduce to element-wise steps.
+    xent_sums = {id(n.operand) for eq in model.equations for n in E.walk(eq.expr) if cross_entropy_parts(n)}
+    if any(isinstance(n, E.Call) and n.func in E.REDUCTIONS and not n.generic and id(n) not in xent_sums
            for eq in model.equations for n in E.walk(eq.expr)):
-        raise _error("the expansion over time covers element-wise steps; a squared norm ||.||^2 sums the "
-                     "entries of a vector, which it does not write out", wrt, file="--grad",
-                     hint="rnnviz grad computes the gradient by backpropagation")
+        what = next(n.func for eq in model.equations for n in E.walk(eq.expr)
+                    if isinstance(n, E.Call) and n.func in E.REDUCTIONS and not n.generic and id(n) not in xent_sums)
+        what = ("a squared norm ||.||^2" if what == "sumsq" else "an entry picked by a target (\\hat{y}_{y_t})") \
+            + " sums the entries of a vector"
+        raise _error(f"the expansion over time covers element-wise steps; {what}, which it does not write out",
+                     wrt, file="--grad",
+                     hint="rnnviz grad computes the gradient by backpropagation" + (
+                         "; written as cross_entropy(o_t, y_t), the loss's derivative (softmax(o_t) - "
+                         "onehot(y_t))^T is written out" if what.startswith("an entry") else ""))
     if wrt not in model.parameters:
         at = _variable_at(model, wrt)
         if at is None:
@@ -411,6 +429,9 @@ def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states
         return "\n".join(lines + (["\\text{where}"] + [d + " \\\\" for d in defs] if defs else []))
     note = [f"d({V} u)/d{V}: the entries d({V} u)_i/d{V}_il = u_l; for a scalar loss L, "
             f"dL/d{V} = g u^T with g = dL/d({V} u)"] if V and any("d(" in d for d in defs) else []
+    if any("onehot(" in d for d in defs):
+        note.append("(softmax(o) - onehot(y))^T: the derivative of cross_entropy(o, y) with respect to its scores o, "
+                    "for a target whose entries sum to 1 (a class index, a one-hot vector, probabilities)")
     if products:
         note.append(_VANISH)
     if len(states) > 1 and products:

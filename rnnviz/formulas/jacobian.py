@@ -24,8 +24,8 @@ from ..errors import ModelError
 from ..language import Model
 from ..language import expr as E
 
-__all__ = ["J", "Zero", "Ident", "Mat", "Diag", "Scale", "FPrime", "Partial", "ParamD", "Mul", "Sum",
-           "Stack", "ZERO", "IDENT", "mul", "add", "Deriv", "jacobian_blocks", "partials"]
+__all__ = ["J", "Zero", "Ident", "Mat", "Diag", "Scale", "FPrime", "Partial", "ParamD", "XentD", "Mul", "Sum",
+           "Stack", "ZERO", "IDENT", "mul", "add", "Deriv", "jacobian_blocks", "partials", "cross_entropy_parts"]
 
 
 # -- Jacobian expressions -------------------------------------------------------
@@ -86,6 +86,27 @@ class ParamD(J):
 
     prod: E.Expr
     param: str
+
+
+@dataclass(frozen=True)
+class XentD(J):
+    """The derivative of a cross-entropy ``-sum(onehot(y) * logsoftmax(o))``, a row: with respect to
+    its scores ``(softmax(o) - onehot(y))^T``; with respect to a target vector ``-logsoftmax(o)^T``."""
+
+    scores: E.Expr
+    target: E.Expr
+    of_target: bool = False
+
+
+def cross_entropy_parts(e: E.Expr) -> tuple[E.Expr, E.Expr] | None:
+    """(scores, target) of ``-sum(onehot(y) * logsoftmax(o))``, the tree cross_entropy(o, y) is read as."""
+    if not (isinstance(e, E.Neg) and isinstance(e.operand, E.Call) and e.operand.func == "sum"
+            and not e.operand.generic and isinstance(e.operand.arg, E.EMul)):
+        return None
+    hot, logp = e.operand.arg.left, e.operand.arg.right
+    if isinstance(hot, E.Call) and hot.func == "onehot" and isinstance(logp, E.Call) and logp.func == "logsoftmax":
+        return logp.arg, hot.arg
+    return None
 
 
 @dataclass(frozen=True)
@@ -181,6 +202,11 @@ class Deriv:
             return add((1, self.d(e.left)), (1, self.d(e.right)))
         if isinstance(e, E.Sub):
             return add((1, self.d(e.left)), (-1, self.d(e.right)))
+        xent = cross_entropy_parts(e)
+        if xent is not None:  # d/do of cross_entropy(o, y) is (softmax(o) - onehot(y))^T
+            scores, target = xent
+            return add((1, mul(XentD(scores, target), self.d(scores))),
+                       (1, mul(XentD(scores, target, True), self.d(target))))
         if isinstance(e, E.Neg):
             return add((-1, self.d(e.operand)))
         if isinstance(e, E.Call) and e.abstract:

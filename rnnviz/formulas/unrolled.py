@@ -99,7 +99,8 @@ _PREC = {E.Add: 1, E.Sub: 1, E.Neg: 2, E.EMul: 3, E.Prod: 4}
 
 _LATEX_FUNCS = {"square": "square", "sumsq": "sumsq", "tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}",
                 "softmax": r"\mathrm{softmax}", "exp": r"\exp", "log": r"\log",
-                "identity": r"\mathrm{id}"}
+                "identity": r"\mathrm{id}", "sum": r"\operatorname{sum}", "logsoftmax": r"\log\mathrm{softmax}",
+                "onehot": r"\operatorname{onehot}"}
 _LATEX_ACCENTS = {"tilde": r"\tilde", "hat": r"\hat", "bar": r"\bar", "vec": r"\vec",
                   "fwd": r"\overrightarrow", "bwd": r"\overleftarrow",
                   "check": r"\check", "breve": r"\breve"}

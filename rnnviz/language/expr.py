@@ -23,15 +23,21 @@ from ..errors import Span
 
 __all__ = [
     "Expr", "Num", "Var", "Param", "Call", "Prod", "EMul", "Add", "Sub", "Neg", "Concat",
-    "FUNCTIONS", "REDUCTIONS", "walk", "children", "to_text", "call_arguments",
+    "FUNCTIONS", "REDUCTIONS", "LOSS_PARTS", "walk", "children", "to_text", "call_arguments",
 ]
 
 _SPAN = dict(default=None, compare=False, repr=False)
 
 #: The functions of the language, by canonical name.
-FUNCTIONS = ("tanh", "sigmoid", "relu", "softmax", "exp", "log", "identity", "square", "sumsq")
-#: Functions that reduce a vector to a number (``sumsq``, the squared norm of a loss).
-REDUCTIONS = ("sumsq",)
+FUNCTIONS = ("tanh", "sigmoid", "relu", "softmax", "exp", "log", "identity", "square", "sumsq",
+             "sum", "logsoftmax", "onehot")
+#: Functions that reduce a vector to a number (``sumsq``, the squared norm of a loss; ``sum``, the
+#: sum of a cross-entropy's terms).
+REDUCTIONS = ("sumsq", "sum")
+#: Functions the language writes for a cross-entropy loss (see ``cross_entropy`` in docs/language.md):
+#: ``cross_entropy(o, y)`` is ``-sum(onehot(y) * logsoftmax(o))``, ``-\log p_{y}`` is
+#: ``-log(sum(onehot(y) * p))``; ``onehot`` turns a class index into its one-hot vector.
+LOSS_PARTS = ("sum", "logsoftmax", "onehot")
 
 
 class Expr:

@@ -72,18 +72,23 @@ def _names(node: S.Node):
             stack.extend([n.den, n.num])
 
 
-def _map(node: S.Node, ref) -> S.Node:
-    """``node`` with every Ref replaced by ``ref(Ref)`` (a node); function names are kept."""
+def _map(node: S.Node, ref, func=None) -> S.Node:
+    """``node`` with every Ref replaced by ``ref(Ref)`` (a node), and every function's name by
+    ``func(Name)`` when given (else kept)."""
     if isinstance(node, S.Ref):
         return ref(node)
     if isinstance(node, S.Call):
-        return replace(node, arg=_map(node.arg, ref))
+        return replace(node, func=func(node.func) if func else node.func, arg=_map(node.arg, ref, func))
+    if isinstance(node, S.Apply):
+        return replace(node, func=func(node.func) if func else node.func,
+                       args=tuple(_map(a, ref, func) for a in node.args),
+                       params=tuple(_map(p, ref, func) for p in node.params))
     if isinstance(node, S.BinOp):
-        return replace(node, left=_map(node.left, ref), right=_map(node.right, ref))
+        return replace(node, left=_map(node.left, ref, func), right=_map(node.right, ref, func))
     if isinstance(node, S.Neg):
-        return replace(node, operand=_map(node.operand, ref))
+        return replace(node, operand=_map(node.operand, ref, func))
     if isinstance(node, S.Bracket):
-        return replace(node, items=tuple(_map(i, ref) for i in node.items))
+        return replace(node, items=tuple(_map(i, ref, func) for i in node.items))
     return node
 
 
@@ -91,6 +96,7 @@ class _Expander:
     def __init__(self, program: S.Program) -> None:
         self.program = program
         self.notes: list[str] = []
+        self.inputs_noted: set[str] = set()
 
     def err(self, message: str, span: Span | None, **kw) -> RnnvizError:
         return ModelError(message, span, **kw).with_source(self.program.source)
@@ -171,7 +177,7 @@ class _Expander:
             elif isinstance(s, S.Assign) and s.lhs.time is not None and not s.lhs.time.absolute:
                 out.append(self.assign(s, None, L, below))
             elif isinstance(s, (S.Assign, S.Size)) and layer_of(self._lhs(s)) is not None:
-                out.extend(self.value_line(s, L))
+                out.extend(self.value_line(s, L, below))
             else:
                 out.append(s)
         return S.Program(tuple(out), self.program.file, self.program.source, self.program.notes)
@@ -197,9 +203,24 @@ class _Expander:
                 key = name.with_time(None)
                 key = S.Name(key.base, key.accent, key.subs, tuple(x for x in key.sups if x != layer_of(name)))
                 rule = below.get(S.Name(key.base, key.accent, key.subs, key.sups + ("(0)",)).canonical)
-                if rule is None:
-                    raise self.err(f"'{name.base}^{{(0)}}', the layer below the first, is not defined", name.span,
+                if rule is None and below:
+                    # Layer 0 is given for another name (H_t^{(0)} = X_t beside h_t^{(l-1)}): a slip, not
+                    # an input of its own.
+                    given = next(iter(below.values())).lhs
+                    raise self.err(f"'{name.base}^{{(0)}}', the layer below the first, is not defined (only "
+                                   f"{given.base}_t^{{(0)}} is)", name.span,
                                    hint=f"add {name.base}_t^{{(0)}} = x_t (the input of the first layer)")
+                if rule is None:
+                    # d2l.ai writes the stack without H_t^{(0)} = X_t beside it (it says so in its prose):
+                    # layer 0, defined nowhere, is the input of the stack, named as written.
+                    input_name = S.Name(name.base, name.accent, name.subs, key.sups + ("(0)",), name.time,
+                                        name.bold, name.span)
+                    if input_name.canonical not in self.inputs_noted:
+                        self.inputs_noted.add(input_name.canonical)
+                        self.notes.append(f"{name.span}: {name.base}_t^{{(0)}}, the layer below the first, is "
+                                          f"defined nowhere: it is read as the input of the stack; write "
+                                          f"{name.base}_t^{{(0)}} = x_t to name the input")
+                    return S.Ref(input_name, r.span)
                 target = rule.rhs.name
                 if name.time is None:
                     return S.Ref(target.with_time(None), r.span)
@@ -211,22 +232,32 @@ class _Expander:
                 raise self.err(f"'{name}' reads layer {n}; layers are 0 (the input), 1, ..., L", name.span)
             return S.Ref(self.concrete(name, n), r.span)
 
+        def func(name: S.Name) -> S.Name:
+            # `\phi_l`: the activation of layer l (d2l.ai), one per layer.
+            if l is not None and name.subs and name.subs[-1] == "l" and name.time is None:
+                return S.Name(name.base, name.accent, name.subs[:-1] + (str(l),), name.sups, None, name.bold,
+                              name.span)
+            return name
+
         lhs = s.lhs
         if layer_of(lhs) is not None:
             n = self.number(lhs, l, L)
             if n < 1 or n > L:
                 raise self.err(f"'{lhs}' computes layer {n}; the layers are 1, ..., L = {L}", lhs.span)
             lhs = self.concrete(lhs, n)
-        return S.Assign(lhs, _map(s.rhs, ref), s.caption, s.span)
+        return S.Assign(lhs, _map(s.rhs, ref, func), s.caption, s.span)
 
-    def value_line(self, s, L: int) -> list:
+    def value_line(self, s, L: int, below: dict[str, S.Assign]) -> list:
         name = self._lhs(s)
         layer = layer_of(name)
         layers = range(1, L + 1) if layer == "(l)" else [self.number(name, None, L)]
         out = []
         for n in layers:
             if n == 0:
-                continue  # the size of h^{(0)} is the size of x, given as such
+                bare = S.Name(name.base, name.accent, name.subs, tuple(x for x in name.sups if x != layer))
+                if S.Name(bare.base, bare.accent, bare.subs, bare.sups + ("(0)",)).canonical not in below:
+                    out.append(s)  # layer 0 defined nowhere is the input H^{(0)} itself
+                continue  # else the size of h^{(0)} is the size of x, given as such
             new = self.concrete(name, n, value_line=True)
             out.append(replace(s, lhs=new) if isinstance(s, S.Assign) else replace(s, name=new))
         return out

@@ -79,6 +79,8 @@ class Model:
     sweep_list: tuple[Sweep, ...] = ()
     #: Totals over time, ``L = \\sum_t L^{(t)}``: (total's name, the per-step variable it sums).
     totals: tuple[tuple[str, str], ...] = ()
+    #: The totals that are averages over the steps, ``L = \frac{1}{T} \sum_t L^{(t)}``.
+    means: tuple[str, ...] = ()
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def memo(self, key: object, make):
@@ -268,7 +270,7 @@ class Model:
             values.extend(builder.values_of(prog.statements, self))
         notes = list(self.notes) + [n for prog in programs for n in prog.notes]
         return Model(self.equations, self.symbols, tuple(values), self.file, self.source, sources, notes,
-                     self.sweep_list, self.totals)
+                     self.sweep_list, self.totals, self.means)
 
 
 class _Index:

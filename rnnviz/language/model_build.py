@@ -36,10 +36,18 @@ from .model_syntax import (
     refs,
 )
 from .parse import parse_text, suggest
-from .unit_index import rewrite_unit_index
+from .unit_index import rewrite_unit_index, rewrite_unit_superscript
 from .value_lines import ValueLines
 
 __all__ = ["ModelBuilder", "build_model", "load_model"]
+
+
+#: The spellings of a cross-entropy loss of scores and a target (``cross_entropy(o_t, y_t)``).
+CROSS_ENTROPY = ("cross_entropy", "crossentropy", "CrossEntropy", "CE", "cross_entropy_loss", "CrossEntropyLoss")
+
+
+#: Cells that texts call as functions of their arguments, LSTM(x_t, h_{t-1}): abstract transitions.
+CELL_NAMES = ("LSTM", "GRU", "RNN", "biLSTM", "BiLSTM", "LSTMCell", "GRUCell", "RNNCell", "biRNN", "BiRNN")
 
 
 class ModelBuilder(ValueLines):
@@ -93,13 +101,20 @@ class ModelBuilder(ValueLines):
     # -- equations -----------------------------------------------------------
     def build(self, prog: S.Program) -> Model:
         self.notes: list[str] = []
-        stmts, notes = rewrite_unit_index(prog.statements)
+        stmts = self.sequence_statements(prog.statements)
+        stmts = self.backward_arrows(stmts)
+        stmts, self.loss_functions = self.function_lhs(stmts)
+        stmts = self.stacked(stmts)
+        stmts, notes = rewrite_unit_index(stmts)
+        self.notes += notes
+        stmts, notes = rewrite_unit_superscript(stmts)
         self.notes += notes
         stmts, notes = rewrite_cell_form(stmts)
         self.notes += notes
         prog = S.Program(tuple(stmts), prog.file, prog.source, prog.notes)
         prog, layer_notes = expand_layers(prog)
-        self.notes += [f"{self.file}: {n}" for n in layer_notes]
+        # A note with a position already names the file (FILE:LINE:COL: ...).
+        self.notes += [n if n.startswith(f"{self.file}:") else f"{self.file}: {n}" for n in layer_notes]
         totals, statements = self.totals(prog.statements)
         self.timed_names = {n.canonical for s in statements if isinstance(s, S.Assign)
                             for n, _ in refs(s.rhs) if n.time is not None and not n.time.absolute}
@@ -121,7 +136,10 @@ class ModelBuilder(ValueLines):
                                    f"{s.lhs.canonical}[t] = ... (or {s.lhs.canonical}_t, "
                                    f"{s.lhs.canonical}^{{(t)}})", s.lhs.span)
             span = prog.statements[0].span if prog.statements else Span(self.file, 1, 1, 1, 1)
-            raise self.err("no equations found; write one such as h[t] = tanh(W h[t-1] + U x[t])", span)
+            prose = any("reads like prose" in str(n) for n in prog.notes)
+            raise self.err("no equations found" + ("; the text reads like prose and holds no equation, only "
+                                                   "mentions of symbols" if prose else ""), span,
+                           hint="write an equation such as h[t] = tanh(W h[t-1] + U x[t])")
         for s in value_stmts:
             if isinstance(s, S.Assign) and s.earlier:
                 raise self.err("a value line holds one '=' per value; separate values with ',' or ';'",
@@ -133,13 +151,22 @@ class ModelBuilder(ValueLines):
         eq_stmts = [self.bare_calls(s) for s in eq_stmts]
         # Targets, duplicates.
         first_at: dict[str, S.Assign] = {}
+        again: list[S.Assign] = []
         for s in eq_stmts:
             name = s.lhs.canonical
             if name in first_at:
                 prev = first_at[name].span
+                if s.lhs == first_at[name].lhs and s.rhs == first_at[name].rhs and self.blocks_used:
+                    # The compact form of an equation given above, W_a [a_{t-1}, x_t] with
+                    # W_a = [W_aa W_ax]: the same equation, written twice.
+                    self.notes.append(f"{s.lhs.span}: '{s.lhs}' is written again in the compact form of line "
+                                      f"{prev.line if prev else '?'} (the same equation); read once")
+                    again.append(s)
+                    continue
                 raise self.err(f"'{name}' is computed twice (first on line {prev.line if prev else '?'}); "
                                "each variable has one equation", s.lhs.span)
             first_at[name] = s
+        eq_stmts = [s for s in eq_stmts if not any(s is a for a in again)]
         targets = set(first_at)
         joined = concatenations(eq_stmts, targets)
         targets |= set(joined)
@@ -187,8 +214,13 @@ class ModelBuilder(ValueLines):
         for name, n in timed_used.items():
             if name in targets:
                 continue
+            # y read beside the prediction \hat{y} in one equation, (\hat{y}_t - y_t)^2 or
+            # -\log \hat{y}_{y_t}, is the target of that prediction, not a misspelling of it.
+            beside = {r.canonical for s in eq_stmts for r, _ in refs(s.rhs)
+                      if any(q.canonical == name for q, _ in refs(s.rhs))}
             decorated = [t for t in targets if t != name and self.display.get(t) is not None
-                         and self.display[t].base == n.base and not n.subs and not n.sups and not n.accent]
+                         and self.display[t].base == n.base and not n.subs and not n.sups and not n.accent
+                         and not (self.display[t].accent == "hat" and t in beside)]
             if decorated:
                 other = decorated[0]
                 raise self.err(f"'{name}' is read at a time ({n}) but computed nowhere, while '{other}' is "
@@ -240,7 +272,7 @@ class ModelBuilder(ValueLines):
         model = Model(tuple(ordered), symbols, (), self.file, self.source, dict(self.sources),
                       list(prog.notes) + self.notes,
                       tuple(sweeps) if len(sweeps) > 1 or sweeps[0].direction != FORWARD else (),
-                      tuple((name, per_step) for name, (per_step, _) in totals.items()))
+                      tuple((name, per_step) for name, (per_step, _) in totals.items()), tuple(self.means))
         values = self.values_of(value_stmts, model)
         model.values = tuple(values)
         return model
@@ -282,24 +314,238 @@ class ModelBuilder(ValueLines):
         rhs = walk(stmt.rhs)
         return stmt if rhs is stmt.rhs else S.Assign(stmt.lhs, rhs, stmt.caption, stmt.span, stmt.earlier)
 
+    def function_lhs(self, statements) -> tuple[list, dict[str, tuple[S.Node, ...]]]:
+        """``\\mathcal{L}(\\hat{y}^{<t>}, y^{<t>}) = ...`` and ``L(x_1, \\ldots, y_T) = \\sum_t ...``: a loss
+        written as a function of what it depends on.
+
+        With arguments at step t, the left side is the loss at each step (``L^{<t>}``); a call of
+        it with the same arguments inside a total, ``\\sum_t \\mathcal{L}(\\hat{y}^{<t>}, y^{<t>})``, reads
+        that loss. Otherwise the left side is a total over time, and its arguments only say what
+        it depends on. Returns the statements and the per-step losses by name -> their arguments.
+        """
+        out: list = []
+        per_step: dict[str, tuple[S.Node, ...]] = {}
+        for s in statements:
+            if not isinstance(s, S.Assign) or s.args is None:
+                out.append(s)
+                continue
+            lhs = s.lhs
+            if lhs.time is not None:
+                raise self.err(f"'{lhs}' has a time index and arguments; write {lhs.canonical}_t = ... for the "
+                               "value at each step", lhs.span)
+            timed = [a for a in s.args if isinstance(a, S.Ref) and a.name.time is not None]
+            if timed:
+                off = next((a for a in timed if a.name.time.absolute or a.name.time.offset != 0), None)
+                if off is not None:
+                    raise self.err(f"'{lhs}(...)' reads {off.name} among its arguments; a loss at step t "
+                                   f"takes its arguments at step t", off.span)
+                per_step[lhs.canonical] = s.args
+                self.notes.append(f"{lhs.span}: '{lhs}(...)' with arguments at step t is the loss at each step, "
+                                  f"{lhs}^{{(t)}}")
+                out.append(S.Assign(lhs.with_time(S.Time(0)), s.rhs, s.caption, s.span, s.earlier))
+                continue
+            if not (isinstance(s.rhs, S.SumTime) or self._mean_of(s.rhs)):
+                raise self.err(f"'{lhs}(...) = ...' defines a function of its arguments, which is not part of the "
+                               "equation language", lhs.span,
+                               hint=f"write the variable at each step, as in {lhs.canonical}_t = ..., or a total "
+                                    f"over time, {lhs.canonical} = \\sum_t {lhs.canonical}_t")
+            self.notes.append(f"{lhs.span}: the arguments of '{lhs}(...)' say what the total depends on; "
+                              "they are not read")
+            out.append(S.Assign(lhs, s.rhs, s.caption, s.span, s.earlier))
+        return out, per_step
+
+    def sequence_statements(self, statements) -> list:
+        """``h = [h_1, \\dots, h_n] = \\text{biLSTM}(\\text{GloVe}(x))``: what the whole sequence is, said
+        before its equations at step t; not read (with a note)."""
+        out = []
+        for s in statements:
+            sides = (*s.earlier, s.rhs) if isinstance(s, S.Assign) else ()
+            listed = next((side for side in sides if isinstance(side, S.Bracket)
+                           and any(isinstance(i, S.Elided) for i in side.items)
+                           and all(isinstance(i, S.Elided) or isinstance(i, S.Ref) and i.name.base == s.lhs.base
+                                   for i in side.items)), None)
+            if isinstance(s, S.Assign) and s.lhs.time is None and s.args is None and listed is not None:
+                self.notes.append(f"{s.lhs.span}: '{s.lhs} = [...]' lists the whole sequence of {s.lhs}; its "
+                                  f"equations at step t define it, so this line is not read")
+                continue
+            out.append(s)
+        return out
+
+    def backward_arrows(self, statements) -> list:
+        """``\\overleftarrow{h}_t = \\text{LSTM}(x_t, \\overleftarrow{h}_{t-1})`` (CoVe, as Lilian Weng's notes
+        write it): the backward direction's previous step, in its own direction, is t+1."""
+        out = []
+        for s in statements:
+            if not (isinstance(s, S.Assign) and s.lhs.accent == "bwd" and s.lhs.time is not None
+                    and not s.lhs.time.absolute):
+                out.append(s)
+                continue
+            own = [n for n, _ in refs(s.rhs) if n.with_time(None) == s.lhs.with_time(None) and n.time is not None
+                   and not n.time.absolute]
+            if not own or any(n.time.offset > s.lhs.time.offset for n in own):
+                out.append(s)
+                continue
+
+            def flip(node: S.Node) -> S.Node:
+                if isinstance(node, S.Ref) and node.name.with_time(None) == s.lhs.with_time(None) \
+                        and node.name.time is not None and not node.name.time.absolute:
+                    t = node.name.time
+                    return S.Ref(node.name.with_time(S.Time(2 * s.lhs.time.offset - t.offset)), node.span)
+                if isinstance(node, S.BinOp):
+                    return S.BinOp(node.op, flip(node.left), flip(node.right), node.span)
+                if isinstance(node, S.Call):
+                    return S.Call(node.func, flip(node.arg), node.span)
+                if isinstance(node, S.Apply):
+                    return S.Apply(node.func, tuple(map(flip, node.args)), tuple(map(flip, node.params)),
+                                   node.span)
+                if isinstance(node, S.Neg):
+                    return S.Neg(flip(node.operand), node.span)
+                if isinstance(node, S.Bracket):
+                    return S.Bracket(tuple(map(flip, node.items)), node.span)
+                return node
+
+            first = own[0]
+            self.notes.append(f"{first.span}: '{first}' is the backward direction's previous step, which in its own "
+                              f"direction is t+1: read as {first.with_time(S.Time(2 * s.lhs.time.offset - first.time.offset))} "
+                              "(the arrow runs from T down to 1)")
+            out.append(S.Assign(s.lhs, flip(s.rhs), s.caption, s.span, s.earlier, s.args))
+        return out
+
+    def stacked(self, statements) -> list:
+        """``[W_{aa} W_{ax}] = W_a`` (also ``W_a = [W_{aa} W_{ax}]``): a matrix given by its blocks side by side.
+
+        deeplearning.ai's notes write the RNN twice, ``a^{<t>} = g(W_{aa} a^{<t-1>} + W_{ax} x^{<t>} + b_a)``
+        and ``a^{<t>} = g(W_a [a^{<t-1>}, x^{<t>}] + b_a)`` with that definition. ``W_a [u, v]`` is read as
+        ``W_{aa} u + W_{ax} v``, so both are one equation and ``W_a`` no parameter of its own.
+        """
+        self.blocks_used = False
+        blocks: dict[str, tuple[S.Assign, list[S.Name]]] = {}
+        rest = []
+        for s in statements:
+            parts = self._blocks_of(s)
+            if parts is None:
+                rest.append(s)
+                continue
+            if s.lhs.canonical in blocks:
+                raise self.err(f"'{s.lhs}' is given by its blocks twice", s.lhs.span)
+            blocks[s.lhs.canonical] = (s, parts)
+        if not blocks:
+            return list(statements)
+
+        def walk(node: S.Node) -> S.Node:
+            if isinstance(node, S.BinOp):
+                left = node.left
+                if node.op == "prod" and isinstance(left, S.Ref) and left.name.time is None \
+                        and left.name.canonical in blocks:
+                    stmt, parts = blocks[left.name.canonical]
+                    right = node.right
+                    if not (isinstance(right, S.Bracket) and len(right.items) == len(parts)):
+                        raise self.err(f"'{left.name}' is the blocks [{' '.join(map(str, parts))}]; it multiplies a "
+                                       f"concatenation of {len(parts)}, as in {left.name} [a_{{t-1}}, x_t]",
+                                       left.span)
+                    self.blocks_used = True
+                    out: S.Node | None = None
+                    for part, item in zip(parts, right.items):
+                        term = S.BinOp("prod", S.Ref(part, left.span), walk(item), node.span)
+                        out = term if out is None else S.BinOp("add", out, term, node.span)
+                    return out  # type: ignore[return-value]
+                return S.BinOp(node.op, walk(node.left), walk(node.right), node.span)
+            if isinstance(node, S.Ref) and node.name.time is None and node.name.canonical in blocks:
+                _, parts = blocks[node.name.canonical]
+                raise self.err(f"'{node.name}' is the blocks [{' '.join(map(str, parts))}]; it multiplies a "
+                               f"concatenation, as in {node.name} [a_{{t-1}}, x_t]", node.span)
+            if isinstance(node, S.Call):
+                return S.Call(node.func, walk(node.arg), node.span)
+            if isinstance(node, S.Apply):
+                return S.Apply(node.func, tuple(map(walk, node.args)), tuple(map(walk, node.params)), node.span)
+            if isinstance(node, S.Neg):
+                return S.Neg(walk(node.operand), node.span)
+            if isinstance(node, S.Bracket):
+                return S.Bracket(tuple(map(walk, node.items)), node.span)
+            return node
+
+        out = [S.Assign(s.lhs, walk(s.rhs), s.caption, s.span, s.earlier, s.args) if isinstance(s, S.Assign)
+               and is_equation(s) else s for s in rest]
+        for name, (stmt, parts) in blocks.items():
+            self.notes.append(f"{stmt.span}: {stmt.lhs} = [{' '.join(map(str, parts))}] gives {stmt.lhs} by its "
+                              f"blocks: {stmt.lhs} [u, v] is read as "
+                              f"{' + '.join(f'{p} {u}' for p, u in zip(parts, 'uvwxyz'))}")
+        return out
+
+    @staticmethod
+    def _blocks_of(s) -> list[S.Name] | None:
+        """The blocks of ``W_a = [W_{aa} W_{ax}]``: two or more plain names written side by side."""
+        if not (isinstance(s, S.Assign) and s.lhs.time is None and s.args is None and isinstance(s.rhs, S.Bracket)
+                and len(s.rhs.items) == 1):
+            return None
+        parts: list[S.Name] = []
+        node = s.rhs.items[0]
+        while isinstance(node, S.BinOp) and node.op == "prod" and isinstance(node.left, S.Ref):
+            parts.append(node.left.name)
+            node = node.right
+        if not isinstance(node, S.Ref):
+            return None
+        parts.append(node.name)
+        if len(parts) < 2 or any(p.time is not None for p in parts):
+            return None
+        return parts
+
+    def per_step_loss(self, total: S.Assign, body: S.Node) -> tuple[S.Name, S.Assign | None]:
+        """What a total sums at step t: a variable (``L^{(t)}``), a loss written as a function and called
+        with its arguments, or an expression (``l(y_t, o_t)``), which becomes the loss at each step."""
+        if isinstance(body, S.Ref):
+            return body.name, None
+        func = body.func if isinstance(body, (S.Apply, S.Call)) else None
+        if func is not None and func.canonical in self.loss_functions:
+            args = body.args + body.params if isinstance(body, S.Apply) else (body.arg,)
+            if tuple(args) != tuple(self.loss_functions[func.canonical]):
+                raise self.err(f"'{func}' is the loss at each step of its arguments "
+                               f"({', '.join(map(str, self.loss_functions[func.canonical]))}); the sum calls it with "
+                               "others", body.span)
+            return func.with_time(S.Time(0)), None
+        name = total.lhs.with_time(S.Time(0))
+        self.notes.append(f"{body.span or total.span}: the sum's body is read as the loss at each step, "
+                          f"{total.lhs.canonical}_t = ...; the total {total.lhs.canonical} adds it over the steps")
+        return name, S.Assign(name, body, None, total.span)
+
     def totals(self, statements) -> tuple[dict[str, tuple[str, Span | None]], list]:
         """``L = \\sum_t L^{(t)}`` lines: total name -> (the per-step variable, span); the other lines."""
         found: dict[str, tuple[str, Span | None]] = {}
+        self.means: list[str] = []
         rest = []
         for s in statements:
-            if not (isinstance(s, S.Assign) and isinstance(s.rhs, S.SumTime)):
+            mean = isinstance(s, S.Assign) and self._mean_of(s.rhs)
+            if not (isinstance(s, S.Assign) and (isinstance(s.rhs, S.SumTime) or mean)):
                 rest.append(s)
                 continue
-            body = s.rhs.body
+            if mean:
+                self.means.append(s.lhs.canonical)
+            body = s.rhs.right.body if mean else s.rhs.body
             if s.lhs.time is not None:
                 raise self.err(f"a sum over time is one number for the whole sequence: write {s.lhs.canonical} = "
                                f"\\sum_t ..., without a time on the left", s.lhs.span)
-            if not (isinstance(body, S.Ref) and body.name.time is not None and not body.name.time.absolute
-                    and body.name.time.offset == 0):
+            name, made = self.per_step_loss(s, body)
+            if not (name.time is not None and not name.time.absolute and name.time.offset == 0):
                 raise self.err("\\sum_t adds a loss over every step: it takes one variable at step t, as in "
                                "L = \\sum_t L^{(t)}", body.span or s.span)
-            found[s.lhs.canonical] = (body.name.canonical, s.span)
+            if made is not None:
+                if any(isinstance(o, S.Assign) and o.lhs.canonical == name.canonical and o.lhs.time is not None
+                       for o in statements):
+                    raise self.err(f"the sum's body would be the loss {name.canonical}_t, but an equation computes "
+                                   f"{name.canonical}_t already; write L = \\sum_t {name.canonical}_t", body.span)
+                rest.append(made)
+            found[s.lhs.canonical] = (name.canonical, s.span)
         return found, rest
+
+    @staticmethod
+    def _mean_of(rhs: S.Node) -> bool:
+        """``\\frac{1}{T} \\sum_{t=1}^{T} L_t`` (also ``\\frac{1}{\\tau}``): the average of a loss over the steps."""
+        if not (isinstance(rhs, S.BinOp) and rhs.op == "prod" and isinstance(rhs.left, S.Frac)
+                and isinstance(rhs.right, S.SumTime)):
+            return False
+        num, den = rhs.left.num, rhs.left.den
+        return (isinstance(num, S.Num) and num.value == 1 and isinstance(den, S.Ref) and den.name.time is None
+                and not den.name.subs and not den.name.sups and den.name.base in ("T", "tau"))
 
     def _note(self, canonical: str, name: S.Name) -> None:
         if canonical not in self.display:
@@ -337,6 +583,10 @@ class ModelBuilder(ValueLines):
             if isinstance(inner, E.Num):
                 return E.Num(-inner.value, sp)
             return E.Neg(inner, sp)
+        if isinstance(node, S.Elided):
+            raise self.err(f"an elided list ('{node.command}') is not part of the equation language", sp,
+                           hint="write every term or argument; rnnviz reads one step of a recurrence",
+                           cls=ParseError)
         if isinstance(node, S.SumTime):
             raise self.err("a sum over time stands alone, as the total of a loss: L = \\sum_t L^{(t)}; "
                            "an equation at step t cannot read it", sp)
@@ -391,6 +641,9 @@ class ModelBuilder(ValueLines):
             return E.Prod(self.ref(func, shift), arg, sp)
         known = is_function_word(func)
         used = canonical in self.targets or canonical in self.plain_used or canonical in self.timed_used
+        if canonical in CROSS_ENTROPY and func.time is None and not used:
+            raise self.err(f"{canonical}(...) takes two arguments, the scores and the target, as in "
+                           "cross_entropy(o_t, y_t); here it has 1", func.span)
         if known and not used:
             return E.Call(known, arg, False, sp)
         if used:
@@ -414,6 +667,8 @@ class ModelBuilder(ValueLines):
         func = node.func
         canonical = func.canonical
         items = node.args + node.params
+        if canonical in CROSS_ENTROPY and not func.time and canonical not in self.targets:
+            return self.cross_entropy(node, shift)
         known = is_function_word(func)
         if known or canonical in ("max", "min"):
             comma = self._comma_after(node.args[0]) if len(node.args) > 1 else None
@@ -426,7 +681,13 @@ class ModelBuilder(ValueLines):
             raise self.err(f"'{canonical}' is a symbol of the model, so '{canonical}(...)' with several "
                            "arguments is neither a product nor a function; give the function a name of its own",
                            func.span)
-        if not can_be_generic(func):
+        if canonical in CELL_NAMES and not func.subs:
+            # `\overrightarrow{h}_t = \text{LSTM}(x_t, \overrightarrow{h}_{t-1})` (CoVe, Lilian Weng's notes):
+            # a whole cell as one function of its arguments, drawn and written out like f(...).
+            if canonical not in self.generic:
+                self.notes.append(f"{func.span}: '{canonical}(...)' is read as an abstract transition, a whole "
+                                  f"{canonical} cell as one function; write the cell's equations to compute it")
+        elif not can_be_generic(func):
             raise self.err(f"'{canonical}(...)' names a whole cell as a function of its arguments; write the "
                            "cell's equations, which rnnviz reads", func.span,
                            hint="an unnamed transition is written with one letter or a Greek letter, as in "
@@ -436,6 +697,23 @@ class ModelBuilder(ValueLines):
         args = tuple(self.expr(a, shift) for a in items)
         return E.Call(canonical, E.Concat(args, node.span), True, node.span, abstract=True,
                       params=len(node.params))
+
+    def cross_entropy(self, node: S.Apply, shift: int) -> E.Expr:
+        """``cross_entropy(o_t, y_t)``: ``-sum(onehot(y_t) * logsoftmax(o_t))``, as ``nn.CrossEntropyLoss``.
+
+        ``o_t`` are scores (logits), one per class; ``y_t`` is the target: a class index
+        (0 .. n-1) or a vector over the classes (one-hot, or probabilities). Which one follows
+        from the target's size (see :mod:`rnnviz.numeric.shapes`).
+        """
+        sp = node.span
+        if node.params or len(node.args) != 2:
+            raise self.err(f"{node.func.canonical}(...) takes two arguments, the scores and the target, as in "
+                           f"cross_entropy(o_t, y_t); here it has {len(node.args) + len(node.params)}",
+                           node.func.span or sp)
+        scores = self.expr(node.args[0], shift)
+        target = self.expr(node.args[1], shift)
+        return E.Neg(E.Call("sum", E.EMul(E.Call("onehot", target, False, target.span),
+                                          E.Call("logsoftmax", scores, False, scores.span), sp), False, sp), sp)
 
     def _comma_after(self, first: S.Node) -> Span | None:
         """Where the comma after a call's first argument is (for `max(0, a)`)."""

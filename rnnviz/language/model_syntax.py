@@ -30,6 +30,8 @@ FUNCTION_ALIASES = {
     "exp": "exp", "log": "log", "ln": "log", "identity": "identity", "id": "identity",
     # Losses: (a)^2 and \|a\|^2 are read as these (plain spellings too).
     "square": "square", "sumsq": "sumsq",
+    # The parts of a cross-entropy (cross_entropy(o, y) and -\log \hat{y}_{y} are read as these).
+    "sum": "sum", "logsoftmax": "logsoftmax", "onehot": "onehot",
 }
 
 

@@ -46,6 +46,7 @@ from .syntax import (
     ReluDeriv,
     Size,
     SumTime,
+    Elided,
     Time,
     UnitSum,
 )
@@ -179,8 +180,36 @@ class _Glued:
         return out
 
 
+class _Picked:
+    """``\\hat{y}^{(t)}_{y^{(t)}}``: the entry of a vector that a target (a class index) picks.
+
+    The *Deep Learning* book writes the negative log-likelihood this way (eq. 10.12-10.14):
+    ``-\\log \\hat{y}^{(t)}_{y^{(t)}}``. It reads as ``sum(onehot(y_t) * \\hat{y}_t)``.
+    """
+
+    def __init__(self, vector: Name, by: Name, span: Span | None) -> None:
+        self.vector, self.by, self.span = vector, by, span
+
+    def __str__(self) -> str:
+        return f"{self.vector}_{{{self.by}}}"
+
+    def picked(self) -> Call:
+        by = Call(Name("onehot", span=self.by.span), Ref(self.by, self.by.span), self.by.span)
+        return Call(Name("sum", span=self.span), BinOp("emul", by, Ref(self.vector, self.vector.span), self.span),
+                    self.span)
+
+
+# A subscript that is a target at step t: `_{y^{(t)}}`, `_{y_t}`, `_{y^{<t>}}`, `_{y[t]}`.
+_PICK_RE = re.compile(r"^\s*(?:\\(?:mathbf|boldsymbol|bm)\s*\{\s*([A-Za-z])\s*\}|([A-Za-z]))\s*"
+                      r"(?:\^\s*\{?\s*(?:\(\s*t\s*\)|<\s*t\s*>|\\langle\s*t\s*\\rangle)\s*\}?"
+                      r"|_\s*\{?\s*t\s*\}?|\[\s*t\s*\])\s*$")
+
+
 def _single(name) -> Name:
     """A name where only one name can stand (a left side, a function, a size)."""
+    if isinstance(name, _Picked):
+        raise ParseError(f"'{name}' picks an entry of {name.vector} by a target; it stands inside an expression, "
+                         f"as in L_t = -\\log {name}", name.span)
     if isinstance(name, _Glued):
         raise ParseError(f"'{name}' are letters written together; only one name can stand here",
                          name.span, hint="write braces for one name, as in W_{hh}")
@@ -267,6 +296,7 @@ class _ToSyntax(Transformer):
         subs, sups, time = list(core.subs), list(core.sups), core.time
         accent = core.accent
         layer_at: int | None = None
+        picked: Name | None = None
         for kind, tok in suffixes:
             span = self._sp(tok)
             text = str(tok)
@@ -282,6 +312,12 @@ class _ToSyntax(Transformer):
                 found = _time_of(text[1:-1]) or _end_of(text[1:-1])
             elif kind == "sub":
                 body = _strip_braces(text[1:]) if text.startswith("_") else text.translate(_UNICODE_SUB)
+                pick = _PICK_RE.match(body) if text.startswith("_") else None
+                if pick and picked is None:
+                    # `\hat{y}^{(t)}_{y^{(t)}}`: the entry that the target y_t picks.
+                    picked = Name(pick.group(1) or pick.group(2), time=Time(0), bold=pick.group(1) is not None,
+                                  span=span)
+                    continue
                 # `h_{(t-1)}` (PyTorch's docs), `x_{[t]}`: a time in brackets inside the subscript.
                 bracketed = re.match(r"^\s*(?:\((.*)\)|\[(.*)\])\s*$", body)
                 if bracketed and _TIME_RE.match(next(g for g in bracketed.groups() if g is not None)):
@@ -350,7 +386,18 @@ class _ToSyntax(Transformer):
         span = start
         if start is not None and end is not None:
             span = Span(self.file, start.line, start.column, end.end_line, end.end_column)
-        return Name(core.base, accent, tuple(subs), tuple(sups), time, core.bold, span)
+        out = Name(core.base, accent, tuple(subs), tuple(sups), time, core.bold, span)
+        if picked is not None:
+            if time is None or time.absolute:
+                # `E_{x_t}` (an embedding's column): only a vector at step t is indexed by a target.
+                raise ParseError(f"'{out}' indexed by {picked} is read only for a variable at step t, as the "
+                                 f"book writes -\\log \\hat{{y}}^{{(t)}}_{{y^{{(t)}}}}", picked.span,
+                                 hint="write the product, as in E x_t with x_t a one-hot vector")
+            self.notes.append((span, f"'{out}' indexed by {picked} is read as the entry of {out.canonical} that "
+                                     f"the class index {picked.base}_t picks: sum(onehot({picked.base}_t) * "
+                                     f"{out.canonical}_t)"))
+            return _Picked(out, picked, span)
+        return out
 
     # -- expressions -------------------------------------------------------
     def _meta_span(self, meta) -> Span | None:
@@ -360,6 +407,8 @@ class _ToSyntax(Transformer):
     def ref(self, meta, name):
         if isinstance(name, _Glued):
             return name.product()
+        if isinstance(name, _Picked):
+            return name.picked()
         return Ref(name, name.span)
 
     @v_args(meta=True, inline=True)
@@ -372,7 +421,13 @@ class _ToSyntax(Transformer):
 
     @v_args(meta=True, inline=True)
     def one(self, meta, tok):
-        return Num(1.0, self._sp(tok))
+        return Num(0.0 if re.search(r"\{\s*0\s*\}", str(tok)) else 1.0, self._sp(tok))
+
+    @v_args(meta=True, inline=True)
+    def stack_def(self, meta, inner, name):
+        """``[W_{aa} W_{ax}] = W_a``: the same as ``W_a = [W_{aa} W_{ax}]`` (see model_build.stacked)."""
+        span = self._meta_span(meta)
+        return Assign(_single(name), Bracket((inner,), inner.span), None, span)
 
     @v_args(meta=True, inline=True)
     def index_atom(self, meta, tok):
@@ -402,7 +457,8 @@ class _ToSyntax(Transformer):
     @v_args(meta=True, inline=True)
     def unitsum(self, meta, tok, body):
         m = re.match(r"\\sum\s*_\s*\{?\s*([A-Za-z])", str(tok))
-        return UnitSum(m.group(1) if m else str(tok), body, self._meta_span(meta))
+        bounded = re.search(r"=|\^", str(tok)) is not None
+        return UnitSum(m.group(1) if m else str(tok), body, self._meta_span(meta), bounded)
 
     @v_args(meta=True, inline=True)
     def component(self, meta, body, sub):
@@ -427,6 +483,10 @@ class _ToSyntax(Transformer):
     def sqnorm(self, meta, _open, inner, _close):
         span = self._meta_span(meta)
         return Call(Name("sumsq", span=span), inner, span)
+
+    @v_args(meta=True, inline=True)
+    def elided(self, meta, tok):
+        return Elided(str(tok), self._sp(tok))
 
     @v_args(meta=True, inline=True)
     def sum_time(self, meta, _tok, body):
@@ -459,6 +519,14 @@ class _ToSyntax(Transformer):
         if caption is not None:
             cap = str(caption)[str(caption).index("{") + 1 : -1].strip().strip("()").strip() or None
         return Assign(_single(lhs), rhs, cap, self._meta_span(meta), earlier)
+
+    @v_args(meta=True, inline=True)
+    def assign_of(self, meta, lhs, args, *sides):
+        """``L(a, b) = ...``: the left side's arguments are kept for the model to read."""
+        plain = self.assign(meta, lhs, *sides)
+        items = tuple(args[0]) + tuple(args[1]) if isinstance(args, tuple) and len(args) == 2 and \
+            isinstance(args[0], list) else (args,)
+        return Assign(plain.lhs, plain.rhs, plain.caption, plain.span, plain.earlier, items)
 
     @v_args(meta=True, inline=True)
     def size_item(self, meta, name, expr):

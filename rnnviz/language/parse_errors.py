@@ -67,6 +67,44 @@ _EXPECTED_WORDS = {
 }
 
 
+# Constructs outside the language that make a line fail to parse somewhere else on it: the
+# message names the construct rather than the token where parsing stopped.
+_ON_THE_LINE = (
+    (re.compile(r"\bnp\.[A-Za-z_]+"), "NumPy code ('{m}')",
+     "write the equations, as in h_t = \\tanh(W_{xh} x_t + W_{hh} h_{t-1} + b_h)"),
+    (re.compile(r"(?<![\\|])\|(?!\|)|\\mid(?![A-Za-z])|∣"), "a condition such as p(y | x) ('{m}')",
+     "rnnviz reads recurrences such as h_t = tanh(W h_{t-1} + U x_t)"),
+    (re.compile(r"\\(?:to|rightarrow|mapsto|longrightarrow)(?![A-Za-z])"), "an arrow between states ('{m}')",
+     "write the transition, as in h_t = f(h_{t-1}, x_t)"),
+    (re.compile(r"\]\s*\^\s*(?:\\top|\{\s*\\top\s*\}|T)(?![A-Za-z])"), "a transpose of a bracket ('{m}')",
+     "a concatenation [a; b] of column vectors is a column vector: write it without ^\\top"),
+    (re.compile(r"\\sum\s*_\s*\{\s*[a-su-z]'?\s*=\s*1\s*\}"),
+     "a sum over positions ('{m}', as attention sums over every encoder step)",
+     "rnnviz reads one step of a recurrence; the one sum over time is the total of a loss, L = \\sum_t L^{(t)}"),
+    (re.compile(r"(?<![\\^_{A-Za-z])[A-Za-z]+<t(?:[−\-+]1)?>"),
+     "the flattened text of a rendered page ('{m}')",
+     "copy the LaTeX source of the equation (a^{<t>}), not the text the page shows"),
+)
+
+
+def _construct_on_line(text: str, line: int, file: str) -> ParseError | None:
+    """A construct outside the language on line ``line`` of ``text``, named, at its place."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    src = lines[line - 1]
+    found = []
+    for pattern, what, hint in _ON_THE_LINE:
+        m = pattern.search(src)
+        if m:
+            found.append((m.start(), m, what, hint))
+    if not found:
+        return None
+    start, m, what, hint = min(found, key=lambda f: f[0])
+    span = Span(file, line, start + 1, line, start + 1 + len(m.group(0)))
+    return ParseError(f"{what.format(m=m.group(0).strip())} is not part of the equation language", span, hint=hint)
+
+
 def _brace_never_closed(text: str) -> bool:
     """Whether the `{` at the start of ``text`` is not closed on its line."""
     depth = 0
@@ -158,6 +196,9 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
                               Span(file, line, col, line, col + 1),
                               hint="for exp(y) / sum(exp(y)) write softmax(y); for a constant "
                                    "factor write \\frac{1}{2} or 0.5")
+        named = _construct_on_line(text, line, file)
+        if named is not None:
+            return named
         return ParseError(f"unexpected character '{ch}'", Span(file, line, col, line, col + 1),
                           hint=_expected(err.allowed or ()) or None)
     if isinstance(err, UnexpectedToken):
@@ -207,6 +248,9 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
         if tok.type == "_EQ" and "_EQ" not in err.expected:
             return ParseError("unexpected '='; an equation has one name on the left, "
                               "as in h[t] = tanh(W h[t-1] + U x[t])", span)
+        named = _construct_on_line(text, span.line, file)
+        if named is not None:
+            return named
         msg = f"unexpected {_describe(tok)}"
         exp = _expected(err.expected)
         source_line = text.splitlines()[span.line - 1] if 0 < span.line <= len(text.splitlines()) else ""

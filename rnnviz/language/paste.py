@@ -332,7 +332,16 @@ def _drop_prose(t: _Text) -> None:
     for s, e in blank:
         for k in range(s, e):
             marks[k] = True
-    t.sub(re.compile(r"[^\n]"), lambda m: " " if marks[m.start()] and m.group(0) != " " else None)
+    # Prose between two pieces of math on one line ends the first: `$L_t = ...$ and the total
+    # is $L = ...$` holds two equations, not one chain.
+    ends: set[int] = set()
+    for k, (start, end, is_math) in enumerate(pieces):
+        if (not is_math and 0 < k < len(pieces) - 1 and pieces[k - 1][2] and pieces[k + 1][2]
+                and start < end and marks[start] and "\n" not in text[start:end]
+                and not marks[pieces[k - 1][0]] and not marks[pieces[k + 1][0]]):
+            ends.add(start)
+    t.sub(re.compile(r"[^\n]"), lambda m: (";" if m.start() in ends else " ") if marks[m.start()] and (
+        m.group(0) != " " or m.start() in ends) else None)
 
 
 def clean(text: str) -> Cleaned:

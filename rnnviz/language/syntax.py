@@ -32,6 +32,7 @@ __all__ = [
     "UnitSum",
     "Component",
     "SumTime",
+    "Elided",
     "Assign",
     "Size",
     "ReluDeriv",
@@ -200,6 +201,16 @@ class UnitSum(Node):
     index: str
     body: Node
     span: Span | None = field(**_SPAN)
+    #: Written with bounds, ``\\sum_{i=1}^{n}``: over positions, as attention sums (not a unit index).
+    bounded: bool = field(default=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Elided(Node):
+    """``\\dots`` in an argument list or a sum: what it leaves out is not written."""
+
+    command: str
+    span: Span | None = field(**_SPAN)
 
 
 @dataclass(frozen=True)
@@ -229,6 +240,9 @@ class Assign:
     span: Span | None = field(**_SPAN)
     #: The earlier right sides of a chain ``y = a = b`` (``rhs`` is the last one).
     earlier: tuple[Node, ...] = field(default=(), compare=False, repr=False)
+    #: ``L(\\hat{y}^{<t>}, y^{<t>}) = ...``: the arguments written on the left (a loss as a function
+    #: of what it depends on); None when the left side is a plain name.
+    args: tuple[Node, ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

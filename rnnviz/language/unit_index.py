@@ -21,7 +21,7 @@ from __future__ import annotations
 from ..errors import ParseError
 from . import syntax as S
 
-__all__ = ["UNIT_INDICES", "rewrite_unit_index"]
+__all__ = ["UNIT_INDICES", "rewrite_unit_index", "rewrite_unit_superscript"]
 
 #: Letters that texts use for a unit index.
 UNIT_INDICES = ("i", "j", "k")
@@ -59,6 +59,11 @@ def _refused_sum(node: S.Node) -> ParseError:
     if isinstance(node, S.Component):
         return ParseError(f"a component [...]_{node.index} belongs to unit-index notation, where the left side "
                           f"carries the same index, as in h_{node.index} = ...", node.span)
+    if isinstance(node, S.UnitSum) and node.bounded and node.index != "t":
+        return ParseError(f"a sum over positions {node.index} = 1..n (as attention sums over every encoder step) "
+                          "is not part of the equation language", node.span,
+                          hint="rnnviz reads one step of a recurrence; the one sum over time is the total of a "
+                               "loss, L = \\sum_t L^{(t)}")
     if node.index == "t":
         return ParseError("a sum over time (\\sum_t) is not part of the equation language", node.span,
                           hint="rnnviz grad --of 'sum(h)' sums a variable over the steps")
@@ -186,4 +191,73 @@ def rewrite_unit_index(stmts) -> tuple[list, list[str]]:
         notes.append(f"{first.lhs.span}: unit-index notation ({first.lhs.canonical}^{{(t)}} = ..., "
                      f"\\sum_j U_{{i,j}} x_j) is read as the vector equations ({_drop_sub(first.lhs).canonical}"
                      f"^{{(t)}} = ..., U x)")
+    return out, notes
+
+
+def _names_in(node: S.Node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, S.Ref):
+            yield n.name
+        elif isinstance(n, S.BinOp):
+            stack += [n.left, n.right]
+        elif isinstance(n, S.Call):
+            stack.append(n.arg)
+        elif isinstance(n, S.Apply):
+            stack += list(n.args + n.params)
+        elif isinstance(n, S.Neg):
+            stack.append(n.operand)
+        elif isinstance(n, S.Bracket):
+            stack += list(n.items)
+
+
+def _drop_sup(node: S.Node, base: str, unit: str) -> S.Node:
+    """``node`` with the unit superscript taken off every ``base^{(unit)}``."""
+    if isinstance(node, S.Ref):
+        n = node.name
+        if n.base == base and n.sups and n.sups[-1] == unit:
+            return S.Ref(S.Name(n.base, n.accent, n.subs, n.sups[:-1], n.time, n.bold, n.span), node.span)
+        return node
+    if isinstance(node, S.BinOp):
+        return S.BinOp(node.op, _drop_sup(node.left, base, unit), _drop_sup(node.right, base, unit), node.span)
+    if isinstance(node, S.Call):
+        return S.Call(node.func, _drop_sup(node.arg, base, unit), node.span)
+    if isinstance(node, S.Apply):
+        return S.Apply(node.func, tuple(_drop_sup(a, base, unit) for a in node.args),
+                       tuple(_drop_sup(p, base, unit) for p in node.params), node.span)
+    if isinstance(node, S.Neg):
+        return S.Neg(_drop_sup(node.operand, base, unit), node.span)
+    if isinstance(node, S.Bracket):
+        return S.Bracket(tuple(_drop_sup(i, base, unit) for i in node.items), node.span)
+    return node
+
+
+def rewrite_unit_superscript(stmts) -> tuple[list, list[str]]:
+    """``h_t^{(i)} = \\alpha h_{t-1}^{(i)} + (1-\\alpha) f(h_{t-1}, x_t; \\theta)`` (the book's leaky unit):
+    a superscript ``(i)`` that marks unit i of a vector, read as the vector equation.
+
+    Only where the text shows it: the left side carries a unit letter as its one superscript, and
+    the right side reads the same name both with that superscript and without it (the whole
+    vector ``h_{t-1}``), so the letter cannot be a layer or a part of the name.
+    """
+    out, notes = [], []
+    for s in stmts:
+        lhs = s.lhs if isinstance(s, S.Assign) else None
+        if not (lhs is not None and lhs.time is not None and not lhs.time.absolute and len(lhs.sups) == 1
+                and lhs.sups[0] in UNIT_INDICES):
+            out.append(s)
+            continue
+        unit = lhs.sups[0]
+        names = list(_names_in(s.rhs))
+        marked = [n for n in names if n.base == lhs.base and n.sups == (unit,) and n.subs == lhs.subs]
+        bare = [n for n in names if n.base == lhs.base and not n.sups and n.subs == lhs.subs and n.time is not None]
+        if not (marked and bare):
+            out.append(s)
+            continue
+        new_lhs = S.Name(lhs.base, lhs.accent, lhs.subs, (), lhs.time, lhs.bold, lhs.span)
+        out.append(S.Assign(new_lhs, _drop_sup(s.rhs, lhs.base, unit), s.caption, s.span, s.earlier))
+        notes.append(f"{lhs.span}: the superscript ({unit}) of {lhs.base} marks unit {unit} of the vector "
+                     f"{lhs.base} (as {bare[0].base} is read whole beside it): read as the vector equation "
+                     f"of {lhs.base}")
     return out, notes

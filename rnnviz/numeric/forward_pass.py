@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..errors import NumericError, ShapeError, ValueSpecError
+from ..errors import NumericError, ShapeError, Span, ValueSpecError
 from ..language import Model
 from ..language import expr as E
 from ..limits import MAX_ENTRIES, MAX_HISTORY_ENTRIES
@@ -59,9 +59,28 @@ def random_parameter(name: str, shape: tuple[int, ...], seed: int) -> np.ndarray
     return rng.uniform(-bound, bound, size=shape)
 
 
-def _random_input(name: str, shape: tuple, seed: int) -> np.ndarray:
+def _random_input(name: str, shape: tuple, seed: int, classes: int | None = None) -> np.ndarray:
+    """Standard normal draws; for the class index of a cross-entropy, whole numbers 0 .. classes-1."""
     rng = np.random.default_rng([seed, zlib.crc32(name.encode()), 1])
+    if classes is not None:
+        return rng.integers(0, classes, size=shape).astype(np.float64)
     return rng.standard_normal(size=shape)
+
+
+def class_targets(model: Model, shapes) -> dict[str, tuple[int, Span | None]]:
+    """The inputs that are class indices of a cross-entropy: name -> (number of classes, where it is read)."""
+    found: dict[str, tuple[int, Span | None]] = {}
+    for eq in model.equations:
+        nodes = list(E.walk(eq.expr))
+        for i, n in enumerate(nodes):
+            if isinstance(n, E.Call) and n.func == "onehot" and not n.generic and isinstance(n.arg, E.Var) \
+                    and shapes.node(eq.target, i + 1) == ():
+                classes = shapes.node(eq.target, i)[0]
+                if n.arg.name in found and found[n.arg.name][0] != classes:
+                    raise model.error(ShapeError, f"'{n.arg.name}' is the class index of cross-entropies over "
+                                      f"{found[n.arg.name][0]} and over {classes} classes", n.arg.span)
+                found.setdefault(n.arg.name, (classes, n.arg.span))
+    return found
 
 
 def _override(model: Model, given: Given, values: Mapping[str, object], batch: int | None) -> dict[str, np.ndarray]:
@@ -187,7 +206,8 @@ class _Static:
         lead: the max lead of each variable (a backward chain's ``g[t+1]``).
         backward: the variables computed by a backward sweep's chain (they start at T+1).
         parameters, inputs, variables: the model's names, in its order.
-        abstract: the abstract transitions (``f(h[t-1], x[t])``), which cannot be computed.
+        abstract: the abstract transitions (``f(h[t-1], x[t])``), which cannot be computed, each
+            with whether it is a loss.
     """
 
     def __init__(self, model: Model) -> None:
@@ -200,8 +220,8 @@ class _Static:
         self.lead = {n: model.max_lead(n) for n in model.variables}
         self.backward = frozenset(model.backward)
         self.parameters, self.inputs, self.variables = model.parameters, model.inputs, model.variables
-        self.abstract = tuple(n for eq in model.equations for n in E.walk(eq.expr)
-                              if isinstance(n, E.Call) and n.abstract)
+        self.abstract = tuple((n, eq.target in model.losses) for eq in model.equations
+                              for n in E.walk(eq.expr) if isinstance(n, E.Call) and n.abstract)
 
 
 def _size_key(given: Given) -> tuple:
@@ -257,8 +277,8 @@ class _Runner:
         self.static = static = model.memo("forward:static", lambda: _Static(model))
         self.batch = batch
         self.lead = () if batch is None else (batch,)
-        for n in static.abstract:  # before sizes: an abstract transition has none to infer
-            self.function_op(n)
+        for n, loss in static.abstract:  # before sizes: an abstract transition has none to infer
+            self.function_op(n, loss=loss)
         given = given_values(model)
         raw = _override(model, given, values, batch) if values else {}
         self.given = given
@@ -277,7 +297,9 @@ class _Runner:
         self.steps = self.count_steps(steps)
         _check_history(model, per_step, self.steps, batch)
         self.history: dict[str, tuple[int, list]] = {}
+        self.classes = model.memo(("forward:classes", sizes), lambda: class_targets(model, self.shapes))
         self.make_inputs(seed, raw)
+        self.check_classes()
         self.make_initial(raw)
         self.functions: dict[str, str] = {}
 
@@ -367,7 +389,8 @@ class _Runner:
             if name in raw:
                 full[1 - lo:] = raw[name][:hi].reshape((hi,) + shape)
             elif given is None:
-                full[1 - lo:] = _random_input(name, (hi,) + shape, seed)
+                classes = self.classes.get(name, (None,))[0]
+                full[1 - lo:] = _random_input(name, (hi,) + shape, seed, classes)
                 self.drawn.append(name)
             for t, arr in (given or {}).items():
                 if name not in raw and lo <= t <= hi:
@@ -375,6 +398,26 @@ class _Runner:
                         np.broadcast_to(arr.reshape(shape[1:]), shape)
             self.sequences[name] = (lo, full)
             self.history[name] = (lo, list(full))
+
+    def check_classes(self) -> None:
+        """Every class index of a cross-entropy is a whole number 0 .. n-1, at every step it is read."""
+        for name, (classes, read_at) in self.classes.items():
+            lo, full = self.sequences[name]
+            flat = full.reshape(full.shape[0], -1)
+            for k, row in enumerate(flat):
+                t = lo + k
+                if t < 1:
+                    continue
+                bad = next((v for v in row if not (float(v).is_integer() and 0 <= v < classes)), None)
+                if bad is None:
+                    continue
+                what = (f"is not a whole number" if not float(bad).is_integer() else
+                        f"is not a class: the scores have {classes} entries, classes 0..{classes - 1}")
+                raise self.model.error(ValueSpecError, f"'{name}' is a class index of a cross-entropy, but "
+                                       f"{name}[{t}] = {float(bad):g} {what}",
+                                       self.given.span(name) or read_at,
+                                       hint=f"give {name} as class indices 0..{classes - 1} (as nn.CrossEntropyLoss "
+                                            f"takes them), or as one-hot vectors of {classes} entries")
 
     def make_initial(self, raw: dict) -> None:
         """Each variable's history over lo..hi, its values outside 1..T set (given, or zero)."""
@@ -415,14 +458,17 @@ class _Runner:
             self.history[name] = (lo, hist[:1 - lo] + [None] * T + hist[1 - lo:])
 
     # -- compiling ---------------------------------------------------------------
-    def function_op(self, node: E.Call) -> Op:
+    def function_op(self, node: E.Call, *, loss: bool = False) -> Op:
         if node.abstract:
             n = len(node.arguments)
-            raise self.model.error(ValueSpecError, f"'{E.to_text(node)}' is an abstract transition: {node.func} "
+            what, example = (("a loss left abstract", "the loss out, as in cross_entropy(o_t, y_t) or "
+                               "\\frac{1}{2}(o_t - y_t)^2") if loss else
+                              ("an abstract transition", "the transition out, as in h_t = \\tanh(W h_{t-1} + "
+                               "U x_t + b)"))
+            raise self.model.error(ValueSpecError, f"'{E.to_text(node)}' is {what}: {node.func} "
                                    f"of {n} argument{'s' * (n != 1)} has no numeric meaning", node.span,
-                                   hint="to compute it, write the transition out, as in "
-                                        "h_t = \\tanh(W h_{t-1} + U x_t + b); a drawing and 'rnnviz formula' "
-                                        "work as it stands")
+                                   hint=f"to compute it, write {example}; a drawing and "
+                                        "'rnnviz formula' work as it stands")
         if not node.generic:
             return FUNCTION_OPS[node.func]
         bound = self.given.functions.get(node.func)
@@ -448,6 +494,8 @@ class _Runner:
                 op = self.function_op(n)
                 if op.name == "relu":
                     ctx = {"relu_prime0": self.model.relu_prime0}
+                elif op.name == "onehot":
+                    ctx = {"index": shapes[kids[0]] == (), "classes": shapes[i][0] if shapes[i] else 1}
             elif isinstance(n, E.Prod):
                 op = OPS[product_kind(shapes[kids[0]], shapes[kids[1]]) or "mul"]
             elif isinstance(n, E.Concat):

@@ -112,6 +112,8 @@ def _seed(trace, tgt: Target, text: str) -> dict[Key, np.ndarray]:
             g = np.zeros_like(stored)
             g[..., tgt.component] = 1.0
         seeds[(tgt.name, t)] = g
+    if tgt.mean:  # L = \frac{1}{T} \sum_t L_t
+        seeds = {k: v / trace.steps for k, v in seeds.items()}
     return seeds
 
 

@@ -235,8 +235,58 @@ def _sumsq_b(inputs, out, g, ctx):
     return (2.0 * x * np.asarray(g),)
 
 
+def _sum_f(x, *, ctx):
+    """The sum of each step's vector: ``(B, n) -> (B, 1)``, ``(n,) -> ()``; a number stays itself."""
+    x = np.asarray(x)
+    return np.sum(x, axis=-1, keepdims=x.ndim >= 2) if x.ndim else x
+
+
+def _sum_b(inputs, out, g, ctx):
+    return (np.broadcast_to(np.asarray(g), np.shape(inputs[0])).copy(),)
+
+
+def _logsoftmax_f(x, *, ctx):
+    """``log softmax(x)`` over the last axis, as ``x - logsumexp(x)``: finite where softmax underflows."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 0:
+        return np.zeros_like(x)
+    m = x.max(axis=-1, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+
+
+def _logsoftmax_b(inputs, out, g, ctx):
+    if np.ndim(out) == 0:
+        return (np.zeros_like(g),)
+    return (g - np.exp(out) * g.sum(axis=-1, keepdims=True),)
+
+
+def _onehot_f(x, *, ctx):
+    """The target of a cross-entropy as a vector over the classes.
+
+    With ``ctx["index"]`` the target is a class index, 0 .. ``ctx["classes"]`` - 1 (as
+    ``nn.CrossEntropyLoss`` takes it): a number, or ``(..., 1)`` with a batch or along
+    time, becomes its one-hot row. Otherwise it already is a vector over the classes (a
+    one-hot vector or probabilities) and passes through. The forward pass checks the
+    indices before it runs (:func:`rnnviz.numeric.forward_pass.forward`).
+    """
+    if not ctx["index"]:
+        return x
+    x = np.asarray(x)
+    idx = (x if x.ndim == 0 else x[..., 0]).astype(np.int64)
+    return np.eye(ctx["classes"])[idx]
+
+
+def _onehot_b(inputs, out, g, ctx):
+    if ctx["index"]:
+        return (np.zeros(np.shape(inputs[0])),)  # a class index has no derivative
+    return (g,)
+
+
 OPS["square"] = _unary("square", np.square, lambda x, out: 2.0 * x, ("inputs",))
 OPS["sumsq"] = Op("sumsq", _sumsq_f, _sumsq_b, None, ("inputs",))
+OPS["sum"] = Op("sum", _sum_f, _sum_b, None, ())
+OPS["logsoftmax"] = Op("logsoftmax", _logsoftmax_f, _logsoftmax_b, None, ("out",))
+OPS["onehot"] = Op("onehot", _onehot_f, _onehot_b, None, ())
 
 FUNCTION_OPS = {name: OPS[name] for name in ("tanh", "sigmoid", "relu", "softmax", "exp", "log", "identity",
-                                             "square", "sumsq")}
+                                             "square", "sumsq", "sum", "logsoftmax", "onehot")}

@@ -140,6 +140,8 @@ class _Infer:
         if isinstance(node, E.Call) and node.func in E.REDUCTIONS and not node.generic:
             self.visit(node.arg, None)  # the squared norm of a loss: one number per step
             return ()
+        if isinstance(node, E.Call) and node.func == "onehot" and not node.generic:
+            return self.onehot(node, expected)
         if isinstance(node, E.Call) and node.abstract:
             # An abstract transition: its size is its left side's; its arguments keep their own.
             shapes = [self.visit(a) for a in node.arguments]
@@ -158,10 +160,38 @@ class _Infer:
             return self.prod(node, expected)
         raise AssertionError(node)  # pragma: no cover
 
+    def onehot(self, node: E.Call, expected: Shape | None) -> Shape | None:
+        """The target of a cross-entropy: a class index (a number) or a vector over the classes.
+
+        ``expected`` is the size of the scores it meets; a target of another size is an error.
+        """
+        target = node.arg
+        shape = self.visit(target, None)
+        if shape is None:
+            return None
+        if expected == ():
+            raise self.fail(target, f"a cross-entropy takes a vector of scores, one per class, but the scores "
+                                    f"against the target {_who(target)} are a number")
+        if shape == ():
+            if not (isinstance(target, E.Var) and target.name in self.model.inputs):
+                raise self.fail(target, f"{_who(target)} is a number, so it would be a class index: a class index "
+                                        "is an input (a target such as y_t), given as whole numbers")
+            return expected
+        if len(shape) > 1:
+            raise self.fail(target, f"the target of a cross-entropy is a class index or a vector over the classes, "
+                                    f"but {_is(target, shape)}")
+        if expected is not None and shape != expected:
+            raise self.fail(target, f"a cross-entropy of scores with {expected[0]} entries and a target {_who(target)} "
+                                    f"with {shape[0]}: a target is a class index (one number) or a vector of "
+                                    f"{expected[0]} entries")
+        return shape
+
     def elementwise(self, node, expected: Shape | None) -> Shape | None:
         a, b = node.left, node.right
         sa = self.visit(a, expected)
         sb = self.visit(b, expected)
+        if isinstance(a, E.Call) and a.func == "onehot" and not a.generic and sb is not None:
+            sa = self.visit(a, sb)  # the target of a cross-entropy, against its scores
         if expected is None:
             if sa and sb is None:
                 sb = self.visit(b, sa)
@@ -312,6 +342,15 @@ def infer_shapes(model: Model, given: Given | None = None) -> Shapes:
     if all(s == () for s in known.values() if s is not None):
         for name in model.variables + model.inputs:
             if known[name] is None:
+                known[name] = ()
+        inf.run()
+    # The target of a cross-entropy that nothing sizes is a class index, as nn.CrossEntropyLoss
+    # takes it by default (its values, when given, decide: a number or a vector per step).
+    targets = [n.arg.name for eq in model.equations for n in E.walk(eq.expr)
+               if isinstance(n, E.Call) and n.func == "onehot" and not n.generic and isinstance(n.arg, E.Var)]
+    if any(known.get(name) is None for name in targets):
+        for name in targets:
+            if known.get(name) is None and name in model.inputs:
                 known[name] = ()
         inf.run()
     for name, shape in known.items():

@@ -14,7 +14,7 @@ Example:
     >>> from rnnviz.language import load_model
     >>> m = load_model("h[t] = tanh(W h[t-1] + U x[t])")
     >>> parse_target("h_3", m)
-    Target(name='h', step=3, component=None, summed=False)
+    Target(name='h', step=3, component=None, summed=False, mean=False)
     >>> str(parse_target("sum(h)", m)), str(parse_target("h[2][1]", m))
     ('sum(h)', 'h[2][1]')
 """
@@ -45,6 +45,8 @@ class Target:
     step: int | None
     component: int | None = None
     summed: bool = False
+    #: The mean over the steps rather than their sum (``L = \frac{1}{T} \sum_t L_t``).
+    mean: bool = False
 
     def __str__(self) -> str:
         if self.step is None:
@@ -53,7 +55,7 @@ class Target:
             inner = f"{self.name}[{self.step}]"
             if self.component is not None:
                 inner += f"[{self.component}]"
-        return f"sum({inner})" if self.step is None else inner
+        return (f"mean({inner})" if self.mean else f"sum({inner})") if self.step is None else inner
 
     def steps(self, total: int) -> list[int]:
         """The steps the target adds up, for a run of ``total`` steps."""
@@ -138,7 +140,8 @@ def _parse_target(text: str, model: Model) -> Target:
         canonical, step = found
     sym = model.symbols.get(canonical)
     if sym is None and name.time is None and canonical in dict(model.totals):
-        return Target(dict(model.totals)[canonical], None, None, True)  # a total named apart: J = \sum_t L_t
+        return Target(dict(model.totals)[canonical], None, None, True,  # a total named apart: J = \sum_t L_t
+                      canonical in model.means)
     if sym is None:
         known = model.variables
         close = suggest(canonical, known)
@@ -153,7 +156,8 @@ def _parse_target(text: str, model: Model) -> Target:
         return Target(canonical, None, component, True)  # o = V h_T + c: its one value, at the last step
     total = dict(model.totals)
     if step is None and not summed and component is None and name.canonical in total:
-        return Target(total[name.canonical], None, None, True)  # L = \sum_t L^{(t)}: the total loss
+        return Target(total[name.canonical], None, None, True,  # L = \sum_t L^{(t)}: the total loss
+                      name.canonical in model.means)
     if step is None and not summed:
         raise _error(f"'{canonical}' needs a step, as in {canonical}[3]", raw,
                      hint=f"or write sum({canonical}) for the sum over every step")

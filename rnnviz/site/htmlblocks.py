@@ -32,7 +32,7 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", 
           "varphi", "vartheta", "varepsilon"}
 _FUNCS = {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\operatorname{ReLU}",
           "softmax": r"\operatorname{softmax}", "exp": r"\exp", "log": r"\log",
-          "identity": r"\operatorname{id}"}
+          "identity": r"\operatorname{id}", "logsoftmax": r"\log\operatorname{softmax}"}
 _ACCENTS = {"tilde": r"\tilde", "hat": r"\hat", "bar": r"\bar", "vec": r"\vec",
             "fwd": r"\overrightarrow", "bwd": r"\overleftarrow"}
 _PREC = {E.Add: 1, E.Sub: 1, E.Neg: 2, E.EMul: 3, E.Prod: 4}

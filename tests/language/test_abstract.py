@@ -58,7 +58,8 @@ def test_the_same_with_one_argument_and_a_semicolon():
 REFUSED = {
     "max of two arguments": (r"h_t = \max(0, W h_{t-1} + x_t)", (1, 13), "relu(a)"),
     "tanh of two arguments": ("h_t = tanh(x_t, h_{t-1})", (1, 15), "takes one argument"),
-    "a cell named as a function": (r"h_t = \text{LSTM}(x_t, h_{t-1})", (1, 7), "write the cell's equations"),
+    "a word that names no cell, as a function": (r"h_t = \text{score}(x_t, h_{t-1})", (1, 7),
+                                                 "write the cell's equations"),
     "a computed variable with several arguments": ("h_t = g_t(x_t, h_{t-1})\ng_t = sigmoid(x_t)", (1, 7),
                                                    "symbol of the model"),
 }
@@ -86,3 +87,28 @@ def test_every_view_draws_it(tmp_path):
     m = rnnviz.load_model(BOOK + "\ny^{(t)} = V h^{(t)}\ndim x = 3, h = 4, y = 2, theta = 5")
     for view in ("folded", "unrolled", "cell", "cell-unrolled"):
         assert "theta" in draw(m, view, 3).dot() or "θ" in draw(m, view, 3).dot()
+
+
+def test_a_cell_called_as_a_function_is_an_abstract_transition():
+    """CoVe (Lilian Weng's notes): h_t = [fwd; bwd], each an LSTM(x_t, h_{t-1}) of its own direction."""
+    m = rnnviz.load_model(r"h_t = \text{LSTM}(x_t, h_{t-1})", "m.rnn")
+    assert m.parameters == [] and m.inputs == ["x"] and m.recurrent == ["h"]
+    assert any("'LSTM(...)' is read as an abstract transition, a whole LSTM cell" in n for n in m.notes)
+    with pytest.raises(RnnvizError, match="no numeric meaning"):
+        from rnnviz.numeric.forward_pass import forward
+        forward(m)
+
+
+def test_a_backward_arrow_reading_its_previous_step_runs_backward():
+    text = (r"h_t = [\overrightarrow{h}_t; \overleftarrow{h}_t]" "\n"
+            r"\overrightarrow{h}_t = \tanh(W x_t + U \overrightarrow{h}_{t-1})" "\n"
+            r"\overleftarrow{h}_t = \tanh(W' x_t + U' \overleftarrow{h}_{t-1})")
+    m = rnnviz.load_model(text, "m.rnn")
+    ahead = rnnviz.load_model(text.replace(r"\overleftarrow{h}_{t-1}", r"\overleftarrow{h}_{t+1}"))
+    assert m.equations == ahead.equations and m.backward == ["h_bwd"]
+    assert any("m.rnn:3:41: 'h_bwd[t-1]' is the backward direction's previous step" in n for n in m.notes), m.notes
+
+
+def test_a_line_that_lists_the_whole_sequence_is_not_read():
+    m = rnnviz.load_model(r"h = [h_1, \dots, h_n] = \text{biLSTM}(x)" "\n" r"h_t = \tanh(W h_{t-1} + x_t)", "m.rnn")
+    assert m.variables == ["h"] and any("lists the whole sequence of h" in n for n in m.notes)

@@ -92,9 +92,19 @@ h_0^{(l)} = 0.5, L = 2, x = [1, 2]
     assert float(tr.value("h_1", 0)) == 0.5 and float(tr.value("h_2", 0)) == 0.5
 
 
+def test_a_layer_0_defined_nowhere_is_the_input_of_the_stack_with_a_note():
+    """d2l.ai writes H_t^{(l)} = phi_l(H_t^{(l-1)} W_xh^{(l)} + ...) and says H_t^{(0)} = X_t in its prose."""
+    model = rnnviz.load_model(r"h_t^{(l)} = \phi_l(W^{(l)} h_t^{(l-1)} + U^{(l)} h_{t-1}^{(l)})" "\nL = 3", "m.rnn")
+    assert model.inputs == ["h^(0)"] and model.variables == ["h_1", "h_2", "h_3"]
+    assert [n for n in model.notes if "defined nowhere" in n] == [
+        "m.rnn:1:28: h_t^{(0)}, the layer below the first, is defined nowhere: it is read as the input of the "
+        "stack; write h_t^{(0)} = x_t to name the input"]
+    # \phi_l is the activation of layer l: one per layer, each given its own meaning.
+    assert [s for s, sym in model.symbols.items() if sym.kind == "function"] == ["phi_1", "phi_2", "phi_3"]
+
+
 @pytest.mark.parametrize("text, line, column, words", [
     ("o_t = V h_t^{(L)}\nh_t = tanh(W h_{t-1} + x_t)", 1, 9, "no equation is written for every layer"),
-    ("h_t^{(l)} = tanh(W^{(l)} h_t^{(l-1)})", 1, 26, "the layer below the first, is not defined"),
     ("h_t^{(l)} = tanh(W^{(l)} h_t^{(l-1)})\nh_t^{(0)} = x_t\no_t = V h_t^{(l)}", 3, 9,
      "l is only defined in an equation written for every layer"),
     ("h_t^{(l)} = tanh(W^{(l)} h_t^{(l+1)})\nh_t^{(0)} = x_t\nL = 2", 1, 26, "above the top layer L = 2"),
@@ -104,3 +114,9 @@ h_0^{(l)} = 0.5, L = 2, x = [1, 2]
 def test_layer_misuses_are_errors_with_positions(text, line, column, words):
     err = assert_error_at(text, line, column, words)
     assert err.format().startswith(f"m.rnn:{line}:{column}:")
+
+
+def test_a_layer_0_given_for_another_name_is_an_error_not_a_new_input():
+    err = assert_error_at("h_t^{(l)} = tanh(W^{(l)} h_t^{(l-1)} + U^{(l)} h_{t-1}^{(l)})\nH_t^{(0)} = x_t", 1, 26,
+                          "is not defined (only H_t^{(0)} is)")
+    assert "add h_t^{(0)} = x_t" in err.format()

@@ -247,6 +247,16 @@ UNSUPPORTED = {
     "a conditional probability": (r"p_t = p(y_t | x_t)", 13, "a condition"),
     "a sum over time of what nothing computes": (r"L = \sum_t L_t", 1, "no equations found"),
     "division": ("h[t] = tanh(W h[t-1] / 2)", 22, "division"),
+    # Named where they are, though the parser stops elsewhere on the line.
+    "NumPy code": ("hs[t] = np.tanh(np.dot(Wxh, xs[t]) + bh)", 9, "NumPy code ('np.tanh') is not part of"),
+    "a transition arrow": (r"h^{l-1}_t, h^l_{t-1} \to h^l_t", 22, "an arrow between states ('\\to')"),
+    "a condition among grouped arguments": (r"L = -\log p(y_t | {x_1, \dots x_t})", 17, "a condition"),
+    "a transpose of a bracket": (r"h_i = [a_i^\top; b_i^\top]^\top, i=1,\dots,n", 26, "a transpose of a bracket"),
+    "attention's sum over positions": (r"c_t = \sum_{i=1}^n \alpha_{t,i} h_i & \text{; context}", 7,
+                                       "a sum over positions"),
+    "a rendered page's text": ("a<t>=g1(Waaa<t-1>+ba)", 1, "the flattened text of a rendered page"),
+    "prose and no equation": ("In a multilayer LSTM, the input :math:`x^{(l)}_t` of the layer", 1,
+                              "the text reads like prose and holds no equation"),
 }
 
 

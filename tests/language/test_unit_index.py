@@ -109,3 +109,27 @@ def test_an_index_used_inconsistently_is_an_error_at_its_position(text, column, 
 def test_unit_index_reading_comes_with_a_note():
     notes = rnnviz.load_model(SAME["U_{ij} without a comma"][0]).notes
     assert any("unit-index notation" in n for n in notes)
+
+
+def test_a_unit_superscript_beside_the_whole_vector_is_the_vector_equation():
+    """Goodfellow et al. §10.9.1, leaky units: h_t^{(i)} <- alpha h_{t-1}^{(i)} + (1-alpha) f(h_{t-1}, x_t; theta)."""
+    book = rnnviz.load_model(r"h_t^{(i)} \leftarrow \alpha h_{t-1}^{(i)} + (1-\alpha) f(h_{t-1}, x_t; \theta)",
+                             "m.rnn")
+    plain = rnnviz.load_model(r"h_t = \alpha h_{t-1} + (1-\alpha) f(h_{t-1}, x_t; \theta)")
+    assert book.equations == plain.equations and book.parameters == ["alpha", "theta"]
+    assert any("m.rnn:1:1: the superscript (i) of h marks unit i" in n for n in book.notes), book.notes
+
+
+@pytest.mark.parametrize("text, variables", [
+    # Without the whole vector beside it, ^{(i)} stays part of the name (an input gate's h^{(i)}).
+    (r"h_t^{(i)} = \tanh(W^{(i)} h_{t-1}^{(i)} + x_t)", ["h^i"]),
+    # A layer written i: h^{(i-1)} is no unit.
+    (r"h_t^{(i)} = \tanh(W h_t^{(i-1)} + h_{t-1})" "\n" r"h_t^{(i-1)} = x_t", ["h^i-1", "h^i"]),
+])
+def test_a_superscript_i_stays_a_name_where_nothing_shows_a_unit(text, variables):
+    try:
+        model = rnnviz.load_model(text)
+    except rnnviz.RnnvizError as err:  # refused is fine too: never read as the vector equation silently
+        assert err.span is not None
+        return
+    assert sorted(model.variables) == sorted(variables)

@@ -1,0 +1,65 @@
+"""Losses as course texts write them: a function of what they depend on, a mean, a sum of an expression."""
+
+from __future__ import annotations
+
+import pytest
+
+import rnnviz
+from rnnviz.language.paste import clean
+from rnnviz.numeric.forward_pass import forward
+from tests.conftest import assert_error_at
+
+RNN = "h_t = \\tanh(W h_{t-1} + U x_t)\no_t = V h_t\n"
+
+
+def test_a_loss_written_as_a_function_of_step_t_is_the_loss_at_each_step():
+    """deeplearning.ai: L(yhat^{<t>}, y^{<t>}) = ... and L(yhat, y) = sum_{t=1}^{T_y} L(yhat^{<t>}, y^{<t>})."""
+    text = (r"\mathcal{L}(\hat{y}^{<t>}, y^{<t>}) = -y^{<t>} \log(\hat{y}^{<t>}) - (1-y^{<t>})\log(1-\hat{y}^{<t>})"
+            "\n" r"\mathcal{L}(\hat{y}, y) = \sum_{t=1}^{T_y} \mathcal{L}(\hat{y}^{<t>}, y^{<t>})" "\n"
+            r"y = [1, 0], \hat{y} = [0.8, 0.3]")
+    model = rnnviz.load_model(text, "m.rnn")
+    plain = rnnviz.load_model(r"L_t = -y_t \log(\hat{y}_t) - (1-y_t)\log(1-\hat{y}_t)" "\n" r"L = \sum_t L_t")
+    assert model.equations == plain.equations and model.totals == (("L", "L"),)
+    assert any("m.rnn:1:10: 'L(...)' with arguments at step t is the loss at each step" in n for n in model.notes)
+    trace = forward(model)
+    assert [round(float(trace.value("L", t)), 6) for t in (1, 2)] == [0.223144, 0.356675]  # -log 0.8, -log 0.7
+
+
+def test_a_mean_over_the_steps_of_an_expression_is_a_loss_at_each_step():
+    """d2l.ai: L(x_1, ..., x_T, y_1, ..., y_T, w_h, w_o) = 1/T sum_{t=1}^T l(y_t, o_t)."""
+    model = rnnviz.load_model(RNN + r"L(x_1, \ldots, x_T, w_\textrm{h}) = \frac{1}{T}\sum_{t=1}^T "
+                                    r"\frac{1}{2}(o_t - y_t)^2", "m.rnn")
+    plain = rnnviz.load_model(RNN + r"L_t = \frac{1}{2}(o_t - y_t)^2" "\n" r"L = \frac{1}{T} \sum_t L_t")
+    assert model.equations == plain.equations and model.means == ("L",) == plain.means
+    assert any("the sum's body is read as the loss at each step" in n for n in model.notes)
+    assert any("the arguments of 'L(...)' say what the total depends on" in n for n in model.notes)
+
+
+def test_two_pieces_of_math_on_one_line_are_two_equations():
+    """Prose between two $...$ ends the first equation: never one chain that swallows both."""
+    text = "The loss is $L_t = (o_t - y_t)^2$ and the total is $L = \\sum_t L_t$."
+    assert ";" in clean(text).text
+    model = rnnviz.load_model("$o_t = V x_t$\n" + text)
+    assert model.totals == (("L", "L"),) and model.variables == ["o", "L"]
+
+
+@pytest.mark.parametrize("text, line, column, words", [
+    (RNN + "f(x) = x^2", 3, 1, "defines a function of its arguments"),
+    (RNN + "L(o_{t-1}, y_t) = (o_t - y_t)^2", 3, 3, "takes its arguments at step t"),
+    (RNN + "L(o_t, y_t) = (o_t - y_t)^2\nJ = \\sum_t L(o_t, x_t)", 4, 12, "the sum calls it with others"),
+    (RNN + "L_t = (o_t - y_t)^2\nL = \\sum_t (o_t - y_t)^2", 4, 12, "computes L_t already"),
+])
+def test_misused_loss_notation_is_an_error_with_a_position(text, line, column, words):
+    assert_error_at(text, line, column, words)
+
+
+def test_the_entry_picked_by_a_target_is_said_and_only_of_a_variable_at_step_t():
+    model = rnnviz.load_model(RNN + r"\hat{y}_t = softmax(o_t)" "\n" r"L_t = -\log(\hat{y}^{(t)}_{y_t})", "m.rnn")
+    assert any("is read as the entry of y_hat that the class index y_t picks" in n for n in model.notes)
+    assert_error_at(RNN + r"k_t = \tanh(E_{x_t})", 3, 14, "read only for a variable at step t")
+
+
+def test_a_target_beside_its_prediction_is_an_input_but_a_lone_bare_name_is_no_silent_input():
+    model = rnnviz.load_model(RNN + r"\hat{y}_t = softmax(o_t)" "\n" r"L_t = \|\hat{y}_t - y_t\|^2")
+    assert model.role("y") == "input"
+    assert_error_at(r"\hat{h}_t = \tanh(W h_{t-1} + U x_t)", 1, 21, "but computed nowhere, while 'h_hat'")

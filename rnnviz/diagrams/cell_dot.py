@@ -197,13 +197,32 @@ def _affine_sums(g: CellGraph, edges: list, attached_to: Mapping[str, list]) -> 
     return out
 
 
+def _shared_concats(g: CellGraph, edges: list, concat_products: set[str]) -> list[tuple[list[str], list[str]]]:
+    """Groups of products with a [ , ] cell (``W_r · [h, x]``) that join the same values, one
+    step each, as (product ids, the values in the order of the first); see :func:`_affine_sums`."""
+    ins: dict[str, list[str]] = {}
+    for e in edges:
+        ins.setdefault(e.target, []).append(e.source)
+    groups: dict[tuple, list[str]] = {}
+    for pid in sorted(concat_products, key=list(g.nodes).index):
+        sources = ins.get(pid, [])
+        if len(set(sources)) == len(sources) >= 2 and all(g.nodes[s].role != "op" for s in sources):
+            groups.setdefault((step_of(g.nodes[pid]), frozenset(sources)), []).append(pid)
+    return [(prods, ins[prods[0]]) for prods in groups.values() if len(prods) >= 2]
+
+
 def joins_reads(g: CellGraph) -> bool:
     """Whether the cell view of ``g`` joins values read by several gates at one point."""
     attached_to: dict[str, list] = {}
     for e in g.edges:
         if e.attached:
             attached_to.setdefault(e.target, []).append(g.nodes[e.source])
-    return bool(_affine_sums(g, [e for e in g.edges if not e.attached], attached_to))
+    edges = [e for e in g.edges if not e.attached]
+    absorbed = _absorbed_concats(g, edges, attached_to)
+    into_products = [replace(e, target=absorbed[e.target]) if e.target in absorbed else e
+                     for e in edges if e.source not in absorbed]
+    return bool(_affine_sums(g, edges, attached_to)
+                or _shared_concats(g, into_products, set(absorbed.values())))
 
 
 def _affine_attrs(g: CellGraph, n: CellNode, products: list[CellNode], bias: list[CellNode],
@@ -339,6 +358,21 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
             level = {i: v for i, v in level.items() if i not in products}
             level[jid] = level[sums[0]] - 1
         attached |= products
+    # Products "W_r · [h, x]", "W_z · [h, x]" reading the same values into their [ , ]
+    # cells: those values join once too, then fan into each [ , ] cell.
+    ported = {(src, absorbed[dst]) for src, dst in into_concat}
+    for k, (prods, sources) in enumerate(_shared_concats(g, edges, set(concat_of))):
+        jid = f"join.c{k}.{prods[0]}"
+        first = g.nodes[prods[0]]
+        words = " and ".join(_reader_text(g, g.nodes[s], folded) for s in sources)
+        g.nodes[jid] = CellNode(jid, words, first.time, "junction", base=jid,
+                                column=step_of(first) if first.column is None else first.column)
+        edges = ([e for e in edges if not (e.target in prods and e.source in sources)]
+                 + [CellEdge(s, jid) for s in sources] + [CellEdge(jid, p) for p in prods])
+        ported = {pair for pair in ported if not (pair[1] in prods and pair[0] in sources)}
+        ported |= {(jid, p) for p in prods}
+        if level is not None:
+            level[jid] = level[prods[0]] - 1
     for n in g.nodes.values():
         if n.id in attached or n.id in absorbed:
             continue
@@ -358,7 +392,7 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
     if level is not None:
         lines.extend(_rows(g, level, attached, relays, folded, edges))
     lines.extend(_edges(g, edges, level, relays, folded,
-                        ported={(src, absorbed[dst]) for src, dst in into_concat}))
+                        ported=ported))
     lines.append("}")
     return "\n".join(lines) + "\n"
 

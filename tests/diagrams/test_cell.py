@@ -347,18 +347,25 @@ def test_concatenation_is_drawn_inside_its_product(text):
         user = next(e.target for e in cg.edges if e.source == n.id)
         line = next(l for l in dot_text.splitlines() if l.startswith(f'  "{user}" ['))
         assert 'PORT="in"' in line
-        joined = [e for e in cg.edges if e.target == n.id]
-        into = re.findall(rf'-> "{re.escape(user)}" \[[^\n]*headport="in:s"', dot_text)
-        assert len(into) == len(joined)
+        joined = {e.source for e in cg.edges if e.target == n.id}
+        into = re.findall(rf'^  "([^"]+)" -> "{re.escape(user)}" \[[^\n]*headport="in:s"', dot_text, re.M)
+        # Each joined value enters the cell, directly or through the point where it joins
+        # the same values on their way to another gate's [ , ] (the GRU's r and z).
+        through = {s for j in into if j.startswith("join.")
+                   for s in re.findall(rf'^  "([^"]+)" -> "{re.escape(j)}" \[', dot_text, re.M)}
+        direct = set(into) - {j for j in into if j.startswith("join.")}
+        assert {s.replace("relay.", "").rsplit(".", 1)[0] if s.startswith("relay.") else s
+                for s in direct | through} == joined
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 def test_gru_gate_activation_sits_two_rows_above_the_input():
-    """Rendered GRU cell: input row, one product row "W · [h, x]", then the gate's sigma: no row for the [ , ] alone."""
+    """Rendered GRU cell: input row, one product row "W · [h, x]", then the gate's sigma: no row for
+    the [ , ] alone (only the point where h[t-1] and x[t] join to feed both gates)."""
     model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index("gru")]))
     cg = cell_graph(model)
     pos = _positions(to_dot(cg))
-    rows = sorted({round(y, 2) for _, y in pos.values()})
+    rows = sorted({round(y, 2) for name, (_, y) in pos.items() if not name.startswith("join.")})
     sigma = next(n.id for n in cg.nodes.values() if n.op == "sigmoid")
     assert rows.index(round(pos[sigma][1], 2)) - rows.index(round(pos["x"][1], 2)) == 2
 

@@ -336,3 +336,5 @@ def test_legend_lists_the_roles_of_the_model_in_the_diagrams_colours(monkeypatch
                   "wires joining"):
         assert piece in lstm, piece
     assert "<td>output (the double ring)" not in lstm  # its only output is the state h
+    gru = convert("```rnnviz {show=legend file=examples/gru.rnn}\n```")
+    assert "wires joining" in gru  # h[t-1] and x[t] join on their way into W_r · [ , ] and W_z · [ , ]

@@ -387,6 +387,15 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
             attrs = _node_attrs(g, n, folded)
         lines.append(f"  {_q(n.id)} {dot_attrs(attrs)};")
     relays = find_relays(g, edges, level) if level is not None else {}
+    bands = {level[n.id] for n in g.nodes.values() if n.role == "junction"} if level is not None else set()
+    if len(bands) > 1:
+        # In a stack, a state going down into a junction drops beside the inputs of its band
+        # first, as into a relay: each band's row of inputs then spans its cells, and the
+        # cell-state lines (pinned to the ends of the bottom row) stay straight.
+        for e in edges:
+            if g.nodes[e.target].role == "junction" and level.get(e.source, 0) > level.get(e.target, 0):
+                k = (e.source, step_of(g.nodes[e.target]))
+                relays.setdefault(k, f"relay.{k[0]}.{k[1]}")
     for (src, _step), rid in relays.items():
         lines.append(f"  {_q(rid)} {dot_attrs({**_RELAY, 'tooltip': _reader_text(g, g.nodes[src], folded)})};")
     if level is not None:

@@ -207,7 +207,7 @@ def _positions(dot_text: str) -> dict[str, tuple[float, float]]:
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 @pytest.mark.parametrize("stem, unrolled", [("lstm", False), ("lstm_goodfellow", False), ("gru", False),
-                                            ("lstm", True), ("gru", True)])
+                                            ("lstm", True), ("gru", True), ("lstm_stack", True)])
 def test_layout_highway_is_one_straight_line_left_to_right(stem, unrolled):
     """Rendered, the additive path is one horizontal line running left to right, inputs below it."""
     model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index(stem)]))

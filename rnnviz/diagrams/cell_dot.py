@@ -32,7 +32,7 @@ from ..language import Model
 from ..language.gates import GATE_ROLES
 from ..language.syntax import Name
 from . import style
-from .cell import DEFAULT_MAX_CELLS, CellGraph, CellNode, cell_graph
+from .cell import DEFAULT_MAX_CELLS, CellEdge, CellGraph, CellNode, cell_graph
 from .cell_layout import barycentre, levels, order_keys, step_of
 from .graph import carried_outputs
 from .cell_layout import relays as find_relays
@@ -47,7 +47,7 @@ from .labels import (
     plain_label,
 )
 
-__all__ = ["to_dot", "build"]
+__all__ = ["to_dot", "build", "joins_reads"]
 
 #: Symbols drawn in the round operation nodes.
 _OP_SYMBOL = {"mul": "⊙", "add": "+", "sub": "−", "neg": "−", "one_minus": "1−",
@@ -92,6 +92,8 @@ def _when(n: CellNode, folded: bool) -> str:
 
 def _reader_text(g: CellGraph, n: CellNode, folded: bool) -> str:
     """A node as a reader says it: "f at t = 2", "sum in the equation of c at t = 2", never an id."""
+    if n.role == "junction":
+        return n.name  # already in words: "x at t = 2 and h at t = 1"
     if n.ellipsis:
         return f"{plain_label(_display(g, n.name))} at the steps left out"
     if n.role == "op":
@@ -152,6 +154,101 @@ def _merged_attrs(g: CellGraph, n: CellNode, boxes: list[CellNode], concat: bool
     params = ", ".join(plain_label(_display(g, b.name)) for b in boxes if b.role == "parameter")
     return {"shape": "plain", "label": dot_html(table), "fontname": style.FONT,
             "tooltip": _reader_text(g, n, g.view == "cell") + (f" ({params})" if params else "")}
+
+
+def _affine_sums(g: CellGraph, edges: list, attached_to: Mapping[str, list]) -> list[tuple[list[str], list[str]]]:
+    """Groups of gate sums that read the same values through their own matrices.
+
+    ``W_f x + U_f h + b_f``, ``W_i x + U_i h + b_i``, ... each read x[t] and
+    h[t-1] through one product per term. Drawn as products, the fan of x[t] and
+    the fan of h[t-1] cross once for every pair of gates (6 times for four). As
+    colah's and d2l's figures draw it, each sum becomes one node with its
+    matrices inside ("W_f · U_f · b_f +"), and the values it reads join at one
+    point below the gates and fan out from there: no crossing at all.
+
+    Returns (sum ids, the values they read) per group of at least two sums in
+    one step that read the same two or more values, every term a product of a
+    parameter with a value (or a bias), each product read by its sum alone.
+    """
+    ins: dict[str, list] = {}
+    outs: dict[str, list] = {}
+    for e in edges:
+        ins.setdefault(e.target, []).append(e)
+        outs.setdefault(e.source, []).append(e)
+    groups: dict[tuple, list[str]] = {}
+    for n in g.nodes.values():
+        if n.op != "add" or n.highway or n.ellipsis:
+            continue
+        sources = []
+        for e in ins.get(n.id, []):
+            m = g.nodes[e.source]
+            read = ins.get(m.id, [])
+            if (m.op not in ("matmul", "scale") or m.id not in attached_to or len(read) != 1
+                    or len(outs.get(m.id, [])) != 1 or g.nodes[read[0].source].role == "op"):
+                break
+            sources.append(read[0].source)
+        else:
+            if len(set(sources)) == len(sources) >= 2:
+                groups.setdefault((step_of(n), frozenset(sources)), []).append(n.id)
+    out = []
+    for (_, sources), sums in groups.items():
+        if len(sums) >= 2:
+            first = [ins[e.source][0].source for e in ins[sums[0]]]
+            out.append((sums, [s for s in first if s in sources]))
+    return out
+
+
+def _shared_concats(g: CellGraph, edges: list, concat_products: set[str]) -> list[tuple[list[str], list[str]]]:
+    """Groups of products with a [ , ] cell (``W_r · [h, x]``) that join the same values, one
+    step each, as (product ids, the values in the order of the first); see :func:`_affine_sums`."""
+    ins: dict[str, list[str]] = {}
+    for e in edges:
+        ins.setdefault(e.target, []).append(e.source)
+    groups: dict[tuple, list[str]] = {}
+    for pid in sorted(concat_products, key=list(g.nodes).index):
+        sources = ins.get(pid, [])
+        if len(set(sources)) == len(sources) >= 2 and all(g.nodes[s].role != "op" for s in sources):
+            groups.setdefault((step_of(g.nodes[pid]), frozenset(sources)), []).append(pid)
+    return [(prods, ins[prods[0]]) for prods in groups.values() if len(prods) >= 2]
+
+
+def joins_reads(g: CellGraph) -> bool:
+    """Whether the cell view of ``g`` joins values read by several gates at one point."""
+    attached_to: dict[str, list] = {}
+    for e in g.edges:
+        if e.attached:
+            attached_to.setdefault(e.target, []).append(g.nodes[e.source])
+    edges = [e for e in g.edges if not e.attached]
+    absorbed = _absorbed_concats(g, edges, attached_to)
+    into_products = [replace(e, target=absorbed[e.target]) if e.target in absorbed else e
+                     for e in edges if e.source not in absorbed]
+    return bool(_affine_sums(g, edges, attached_to)
+                or _shared_concats(g, into_products, set(absorbed.values())))
+
+
+def _affine_attrs(g: CellGraph, n: CellNode, products: list[CellNode], bias: list[CellNode],
+                  reads: Mapping[str, CellNode], attached_to: Mapping[str, list]) -> dict[str, str]:
+    """A gate's sum with its products inside: "W_f · U_f · b_f +" (see :func:`_affine_sums`)."""
+    stroke = style.PALETTE["operation"].stroke
+
+    def symbol(text: str, span: int = 1) -> str:
+        return (f'<TD COLSPAN="{span}" BGCOLOR="#ffffff" COLOR="{stroke}" CELLPADDING="3">'
+                f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="14">{escape_html(text)}</FONT></TD>')
+
+    # Two rows, as narrow as the products were side by side: the products below,
+    # the sum (with its bias) above them.
+    below = "".join("".join(_box_cell(g, b) for b in attached_to[m.id]) + symbol(_OP_SYMBOL[m.op or "matmul"])
+                    for m in products)
+    width = sum(len(attached_to[m.id]) + 1 for m in products)
+    above = "".join(_box_cell(g, b).replace("<TD ", f'<TD COLSPAN="{width - 1}" ', 1) if i == 0 and len(bias) == 1
+                    else _box_cell(g, b) for i, b in enumerate(bias))
+    above += symbol(_OP_SYMBOL["add"], 1 if len(bias) == 1 else max(1, width - len(bias)))
+    table = (f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" STYLE="ROUNDED">'
+             f"<TR>{above}</TR><TR>{below}</TR></TABLE>")
+    terms = [f"{plain_label(_display(g, attached_to[m.id][0].name))} · {plain_label(_display(g, reads[m.id].name))}"
+             for m in products] + [plain_label(_display(g, b.name)) for b in bias if b.role == "parameter"]
+    return {"shape": "plain", "label": dot_html(table), "fontname": style.FONT,
+            "tooltip": f"{_reader_text(g, n, g.view == 'cell')} ({' + '.join(terms)})"}
 
 
 def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
@@ -242,21 +339,70 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
             level = {k: v for k, v in level.items() if k not in absorbed}
     into_concat = {(e.source, e.target) for e in g.edges if e.target in absorbed}
     concat_of = {v: k for k, v in absorbed.items()}
+    # Gate sums that read the same values through their own matrices: one node each,
+    # fed from one junction (see _affine_sums). A copy of the graph gets the junctions.
+    g = replace(g, nodes=dict(g.nodes))
+    affine: dict[str, tuple[list[CellNode], dict[str, CellNode]]] = {}
+    for k, (sums, sources) in enumerate(_affine_sums(g, edges, attached_to)):
+        products = {e.source for e in edges if e.target in sums}
+        reads = {e.target: g.nodes[e.source] for e in edges if e.target in products}
+        for s in sums:
+            affine[s] = ([g.nodes[e.source] for e in edges if e.target == s], reads)
+        step = step_of(g.nodes[sums[0]])
+        words = " and ".join(_reader_text(g, g.nodes[s], folded) for s in sources)
+        jid = f"join.{k}.{sums[0]}"
+        g.nodes[jid] = CellNode(jid, words, g.nodes[sums[0]].time, "junction", base=jid,
+                                column=step if g.nodes[sums[0]].column is None else g.nodes[sums[0]].column)
+        edges = ([e for e in edges if e.source not in products and e.target not in products]
+                 + [CellEdge(s, jid) for s in sources] + [CellEdge(jid, s) for s in sums])
+        if level is not None:
+            level = {i: v for i, v in level.items() if i not in products}
+            level[jid] = level[sums[0]] - 1
+        attached |= products
+    # Products "W_r · [h, x]", "W_z · [h, x]" reading the same values into their [ , ]
+    # cells: those values join once too, then fan into each [ , ] cell.
+    ported = {(src, absorbed[dst]) for src, dst in into_concat}
+    for k, (prods, sources) in enumerate(_shared_concats(g, edges, set(concat_of))):
+        jid = f"join.c{k}.{prods[0]}"
+        first = g.nodes[prods[0]]
+        words = " and ".join(_reader_text(g, g.nodes[s], folded) for s in sources)
+        g.nodes[jid] = CellNode(jid, words, first.time, "junction", base=jid,
+                                column=step_of(first) if first.column is None else first.column)
+        edges = ([e for e in edges if not (e.target in prods and e.source in sources)]
+                 + [CellEdge(s, jid) for s in sources] + [CellEdge(jid, p) for p in prods])
+        ported = {pair for pair in ported if not (pair[1] in prods and pair[0] in sources)}
+        ported |= {(jid, p) for p in prods}
+        if level is not None:
+            level[jid] = level[prods[0]] - 1
     for n in g.nodes.values():
         if n.id in attached or n.id in absorbed:
             continue
-        if n.id in attached_to:
+        if n.id in affine:
+            products, reads = affine[n.id]
+            attrs = _affine_attrs(g, n, products, attached_to.get(n.id, []), reads, attached_to)
+        elif n.role == "junction":
+            attrs = {**_RELAY, "tooltip": n.name}
+        elif n.id in attached_to:
             attrs = _merged_attrs(g, n, attached_to[n.id], concat=n.id in concat_of)
         else:
             attrs = _node_attrs(g, n, folded)
         lines.append(f"  {_q(n.id)} {dot_attrs(attrs)};")
     relays = find_relays(g, edges, level) if level is not None else {}
+    bands = {level[n.id] for n in g.nodes.values() if n.role == "junction"} if level is not None else set()
+    if len(bands) > 1:
+        # In a stack, a state going down into a junction drops beside the inputs of its band
+        # first, as into a relay: each band's row of inputs then spans its cells, and the
+        # cell-state lines (pinned to the ends of the bottom row) stay straight.
+        for e in edges:
+            if g.nodes[e.target].role == "junction" and level.get(e.source, 0) > level.get(e.target, 0):
+                k = (e.source, step_of(g.nodes[e.target]))
+                relays.setdefault(k, f"relay.{k[0]}.{k[1]}")
     for (src, _step), rid in relays.items():
         lines.append(f"  {_q(rid)} {dot_attrs({**_RELAY, 'tooltip': _reader_text(g, g.nodes[src], folded)})};")
     if level is not None:
         lines.extend(_rows(g, level, attached, relays, folded, edges))
     lines.extend(_edges(g, edges, level, relays, folded,
-                        ported={(src, absorbed[dst]) for src, dst in into_concat}))
+                        ported=ported))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -369,6 +515,9 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
         if (e.source, e.target) in ported:
             attrs["headport"] = "in:s"  # into the [ , ] cell of "W · [ , ]", from below
         src = e.source
+        into_junction = g.nodes[e.target].role == "junction"
+        if into_junction:
+            attrs["arrowhead"] = "none"  # the wires join there, as in colah's figures
         if e.highway:
             attrs.update(color=_HIGHWAY_COLOR, penwidth="3.6", weight="60", arrowsize="0.8")
         down = level is not None and level.get(e.source, 0) > level.get(e.target, 0)
@@ -383,7 +532,10 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
                                  f"{dot_attrs({'dir': 'none', 'weight': '0', 'tooltip': _reader_text(g, g.nodes[e.source], folded)})};")
                 src = relay
             else:
-                attrs["dir"] = "back"
+                attrs["dir"] = "none" if into_junction else "back"
+                attrs.pop("arrowhead", None)
+                if into_junction:
+                    attrs["weight"] = "0"  # as into a relay: the state stays over its own step
                 lines.append(f"  {_q(e.target)} -> {_q(src)} {dot_attrs(attrs)};")
                 continue
         elif level is not None and level.get(e.target, 0) - level.get(e.source, 0) > 1:

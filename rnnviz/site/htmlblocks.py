@@ -215,6 +215,8 @@ def _glyph(shape: str, fill: str, stroke: str, pen: float = 1.4) -> str:
         "doublecircle": (f'<circle cx="18" cy="12" r="10.5" fill="none" stroke="{stroke}" stroke-width="{pen}"/>'
                          f'<circle cx="18" cy="12" r="8" fill="{fill}" stroke="{stroke}" stroke-width="{pen}"/>'),
         "line": f'<line x1="2" y1="12" x2="34" y2="12" stroke="{stroke}" stroke-width="{pen}"/>',
+        "join": (f'<path d="M8 22 L18 14 L28 22 M18 14 L6 3 M18 14 L18 3 M18 14 L30 3" fill="none" '
+                 f'stroke="{stroke}" stroke-width="{pen}"/><circle cx="18" cy="14" r="2.2" fill="{stroke}"/>'),
     }[shape]
     return (f'<svg class="rnnviz-glyph" width="36" height="24" viewBox="0 0 36 24" aria-hidden="true">'
             f"{body}</svg>")
@@ -276,6 +278,12 @@ def legend_html(model: Model) -> str:
             (look("operation"), "operation (cell views)", "+, ⊙, ·"),
             (_glyph("param", style.PALETTE["parameter"].fill, style.PALETTE["parameter"].stroke, 1.0),
              "parameter box inside its product (cell views)", "")]
+    from ..diagrams.cell import cell_graph
+    from ..diagrams.cell_dot import joins_reads
+
+    if joins_reads(cell_graph(model)):
+        cell.append((_glyph("join", "none", style.EDGE_COLOR), "wires joining: the values every gate reads, "
+                     "each through its own matrices (cell views)", ""))
     if found.highways:  # the LSTM's cell state, the GRU's interpolated h
         what = "additive path of the cell state" if found.cell_states else "additive path of the state"
         cell.append((_glyph("line", "none", style.PALETTE["state"].stroke, 3.6), f"{what} (cell views)",

@@ -207,7 +207,7 @@ def _positions(dot_text: str) -> dict[str, tuple[float, float]]:
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 @pytest.mark.parametrize("stem, unrolled", [("lstm", False), ("lstm_goodfellow", False), ("gru", False),
-                                            ("lstm", True), ("gru", True)])
+                                            ("lstm", True), ("gru", True), ("lstm_stack", True)])
 def test_layout_highway_is_one_straight_line_left_to_right(stem, unrolled):
     """Rendered, the additive path is one horizontal line running left to right, inputs below it."""
     model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index(stem)]))
@@ -347,18 +347,25 @@ def test_concatenation_is_drawn_inside_its_product(text):
         user = next(e.target for e in cg.edges if e.source == n.id)
         line = next(l for l in dot_text.splitlines() if l.startswith(f'  "{user}" ['))
         assert 'PORT="in"' in line
-        joined = [e for e in cg.edges if e.target == n.id]
-        into = re.findall(rf'-> "{re.escape(user)}" \[[^\n]*headport="in:s"', dot_text)
-        assert len(into) == len(joined)
+        joined = {e.source for e in cg.edges if e.target == n.id}
+        into = re.findall(rf'^  "([^"]+)" -> "{re.escape(user)}" \[[^\n]*headport="in:s"', dot_text, re.M)
+        # Each joined value enters the cell, directly or through the point where it joins
+        # the same values on their way to another gate's [ , ] (the GRU's r and z).
+        through = {s for j in into if j.startswith("join.")
+                   for s in re.findall(rf'^  "([^"]+)" -> "{re.escape(j)}" \[', dot_text, re.M)}
+        direct = set(into) - {j for j in into if j.startswith("join.")}
+        assert {s.replace("relay.", "").rsplit(".", 1)[0] if s.startswith("relay.") else s
+                for s in direct | through} == joined
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 def test_gru_gate_activation_sits_two_rows_above_the_input():
-    """Rendered GRU cell: input row, one product row "W · [h, x]", then the gate's sigma: no row for the [ , ] alone."""
+    """Rendered GRU cell: input row, one product row "W · [h, x]", then the gate's sigma: no row for
+    the [ , ] alone (only the point where h[t-1] and x[t] join to feed both gates)."""
     model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index("gru")]))
     cg = cell_graph(model)
     pos = _positions(to_dot(cg))
-    rows = sorted({round(y, 2) for _, y in pos.values()})
+    rows = sorted({round(y, 2) for name, (_, y) in pos.items() if not name.startswith("join.")})
     sigma = next(n.id for n in cg.nodes.values() if n.op == "sigmoid")
     assert rows.index(round(pos[sigma][1], 2)) - rows.index(round(pos["x"][1], 2)) == 2
 
@@ -406,3 +413,31 @@ def test_tooltips_speak_the_readers_language(stem, unrolled):
     assert groups and all(tips), "a node or edge without a tooltip shows its internal id"
     internal = [t.group(1) for t in tips if re.search(r"@|relay|\.\d|->", t.group(1))]
     assert not internal, internal[:5]
+
+
+@pytest.mark.parametrize("unrolled", [False, True])
+def test_gate_sums_reading_the_same_values_join_them_below_the_gates(unrolled):
+    """The LSTM's gates each read x[t] and h[t-1] through their own matrices: each gate's sum is one
+    node with its matrices inside ("W_f · U_f · b_f +"), and x[t] and h[t-1] join at one point per
+    step that fans out to the gates, rather than two fans crossing 6 times."""
+    model = load(str(EXAMPLES[[p.stem for p in EXAMPLES].index("lstm")]))
+    cg = cell_graph(model, unrolled=unrolled, steps=3)
+    dot_text = to_dot(cg)
+    products = [n.id for n in cg.nodes.values() if n.op == "matmul"]
+    assert products and not any(re.search(rf'^  "{re.escape(p)}" \[', dot_text, re.M) for p in products)
+    joins = re.findall(r'^  "(join\.[^"]+)" \[[^\n]*tooltip="([^"]*)"', dot_text, re.M)
+    assert len(joins) == (3 if unrolled else 1)
+    for jid, words in joins:
+        assert " and " in words and "@" not in words  # "x at t = 2 and h at t = 1"
+        fans = re.findall(rf'^  "{re.escape(jid)}" -> "([^"]+)" \[(?!style=invis)', dot_text, re.M)
+        assert [cg.nodes[f].op for f in fans if f in cg.nodes and cg.nodes[f].role == "op"] == ["add"] * 4  # f, i, o, c~
+    sums = {e.target for e in cg.edges if e.source in products}
+    for s in sums:
+        line = next(l for l in dot_text.splitlines() if l.startswith(f'  "{s}" ['))
+        assert line.count("<TR>") == 2 and "<SUB>" in line  # sum above, its products below
+
+
+def test_a_single_sum_keeps_its_products():
+    """Nothing to join when one sum alone reads the values: the Elman cell keeps its products."""
+    text = to_dot(cell_graph(load_model("h[t] = tanh(W h[t-1] + U x[t] + b)")))
+    assert "join." not in text and '"h.2" [' in text

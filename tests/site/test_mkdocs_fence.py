@@ -328,9 +328,13 @@ def test_legend_lists_the_roles_of_the_model_in_the_diagrams_colours(monkeypatch
 
     plain = convert("```rnnviz {show=legend}\nh[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]\n```")
     assert "gate" not in plain and "<td>output (the double ring)" in plain
+    assert "wires joining" not in plain  # one sum reads x and h: nothing joins
     assert f'fill="{style.PALETTE["input"].fill}"' in plain and f'fill="{style.PALETTE["state"].fill}"' in plain
     monkeypatch.setattr(fence.CONTEXT, "base_dir", ROOT)
     lstm = convert("```rnnviz {show=legend file=examples/lstm.rnn}\n```")
-    for piece in ("gate: a value between 0 and 1", "a state that is also the output", "additive path"):
+    for piece in ("gate: a value between 0 and 1", "a state that is also the output", "additive path",
+                  "wires joining"):
         assert piece in lstm, piece
     assert "<td>output (the double ring)" not in lstm  # its only output is the state h
+    gru = convert("```rnnviz {show=legend file=examples/gru.rnn}\n```")
+    assert "wires joining" in gru  # h[t-1] and x[t] join on their way into W_r · [ , ] and W_z · [ , ]

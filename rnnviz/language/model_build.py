@@ -24,7 +24,7 @@ from .ahead import one_step_ahead
 from .cell_form import rewrite_cell_form
 from .directions import END, FORWARD, Sweep, check_reads_ahead, concatenations, sweeps_of
 from .layers import expand_layers
-from .model import Equation, Model, Symbol
+from .model import Equation, Model, Phases, Symbol
 from .model_syntax import (
     FUNCTION_ALIASES,
     can_be_generic,
@@ -36,6 +36,7 @@ from .model_syntax import (
     refs,
 )
 from .parse import parse_text, suggest
+from .phases import DECODER, LENGTH_NAMES, start_lhs, split_phases, with_context_at_t
 from .unit_index import rewrite_unit_index
 from .value_lines import ValueLines
 
@@ -65,13 +66,19 @@ class ModelBuilder(ValueLines):
                     pending.remove(s)
                     changed = True
         # `o = V h_T + c` (Fig. 10.5): computed once, at the last step.
+        # What reads such a variable is computed once too (`s_0 = \tanh(D c)` after `c = h_T`).
         self.once_ids = set()
-        for s in list(pending):
-            if any(self.end_read(n, targets) is not None for n, _ in refs(s.rhs)):
-                eqs.append(s)
-                targets.add(s.lhs.canonical)
-                self.once_ids.add(s.lhs.canonical)
-                pending.remove(s)
+        changed = True
+        while changed:
+            changed = False
+            for s in list(pending):
+                if any(self.end_read(n, targets) is not None or n.time is None and n.canonical in self.once_ids
+                       for n, _ in refs(s.rhs)):
+                    eqs.append(s)
+                    targets.add(s.lhs.canonical)
+                    self.once_ids.add(s.lhs.canonical)
+                    pending.remove(s)
+                    changed = True
         eq_ids = {id(s) for s in eqs}
         eqs = [s for s in stmts if id(s) in eq_ids]  # file order
         others = [s for s in stmts if id(s) not in eq_ids]
@@ -101,6 +108,8 @@ class ModelBuilder(ValueLines):
         prog, layer_notes = expand_layers(prog)
         self.notes += [f"{self.file}: {n}" for n in layer_notes]
         totals, statements = self.totals(prog.statements)
+        statements = [start_lhs(s) if isinstance(s, S.Assign) and not is_constant(s.rhs) else s
+                      for s in statements]
         self.timed_names = {n.canonical for s in statements if isinstance(s, S.Assign)
                             for n, _ in refs(s.rhs) if n.time is not None and not n.time.absolute}
         self.timed_names |= {s.lhs.canonical for s in statements if is_equation(s)}
@@ -141,6 +150,9 @@ class ModelBuilder(ValueLines):
                                "each variable has one equation", s.lhs.span)
             first_at[name] = s
         targets = set(first_at)
+        split = split_phases(eq_stmts, self.once_ids, self.end_name, lambda message, span: self.err(message, span))
+        if split is not None:
+            return self.build_phased(prog, split, value_stmts)
         joined = concatenations(eq_stmts, targets)
         targets |= set(joined)
         # Names used without time and not computed, and names used with time.
@@ -243,6 +255,50 @@ class ModelBuilder(ValueLines):
                       tuple((name, per_step) for name, (per_step, _) in totals.items()))
         values = self.values_of(value_stmts, model)
         model.values = tuple(values)
+        return model
+
+    def end_name(self, name: S.Name) -> str | None:
+        """The variable a read of the last step names (``h_T``, ``h[T]`` -> ``h``), else None."""
+        if self.end_read(name, self.timed_names) is None:
+            return None
+        return name.canonical if name.time is not None else name.without_last_sub().canonical
+
+    def build_phased(self, prog: S.Program, split, value_stmts: list) -> Model:
+        """An encoder-decoder: each phase built as a model of its own, then the two side by side."""
+        sums = [s for s in prog.statements if isinstance(s, S.Assign) and isinstance(s.rhs, S.SumTime)]
+        decoder_targets = {s.lhs.canonical for s in split.decoder}
+
+        def sub(stmts, sums_of) -> Model:
+            mine = [s for s in sums if isinstance(s.rhs.body, S.Ref) and s.rhs.body.name.canonical in sums_of]
+            program = S.Program(tuple(stmts) + tuple(mine), self.file, self.source, ())
+            return ModelBuilder(self.file, self.source, self.sources).build(program)
+
+        contexts = set(split.contexts)
+        encoder = sub(split.encoder + split.context, {s.lhs.canonical for s in split.encoder})
+        decoder = sub([with_context_at_t(s, contexts) for s in split.decoder], decoder_targets)
+        length, length_span, rest = None, None, []
+        for s in value_stmts:
+            if isinstance(s, S.Assign) and s.lhs.canonical in LENGTH_NAMES and s.lhs.time is None:
+                value = constant(s.rhs) if is_constant(s.rhs) else None
+                if value is None or value != int(value) or value < 1:
+                    raise self.err(f"'{s.lhs}' is the decoder's length (the output sequence's steps): a whole "
+                                   "number of at least 1, as in T' = 3", s.rhs.span or s.span)
+                length, length_span = int(value), s.span
+            else:
+                rest.append(s)
+        symbols = dict(encoder.symbols)
+        for name, sym in decoder.symbols.items():
+            symbols.setdefault(name, sym)
+        sweeps = tuple(encoder.sweeps) + tuple(Sweep(sw.direction, sw.targets, sw.chains, DECODER)
+                                               for sw in decoder.sweeps)
+        phases = Phases(encoder, decoder, split.contexts, tuple(split.starts.items()), length, length_span)
+        self.notes.append(f"{split.decoder[0].lhs.span}: an encoder-decoder: the encoder "
+                          f"({', '.join(v for v in encoder.variables if v not in encoder.once)}) runs over the input sequence "
+                          f"(T steps), then {', '.join(split.contexts or tuple(split.starts.values()))} once, then "
+                          f"the decoder ({', '.join(decoder.variables)}) over the output sequence (T' steps)")
+        model = Model(encoder.equations + decoder.equations, symbols, (), self.file, self.source, dict(self.sources),
+                      list(prog.notes) + self.notes, sweeps, encoder.totals + decoder.totals, phases)
+        model.values = tuple(self.values_of(rest, model))
         return model
 
     # Function words that never name a number: `tanh c^{<t>}` is tanh applied to c (σ may be a scalar).

@@ -226,8 +226,13 @@ def _check_history(model: Model, shapes, steps: int, batch: int | None) -> None:
 class _Runner:
     """Builds the histories and the plan, then runs the steps."""
 
-    def __init__(self, model: Model, *, steps, seed, batch, values, keep_nodes) -> None:
+    def __init__(self, model: Model, *, steps, seed, batch, values, keep_nodes, decoder: bool = False) -> None:
         self.model = model
+        # A decoder's inputs read one step back (y[t-1], teacher forcing) count from step 0:
+        # y_0, y_1, y_2 make three steps. Elsewhere a sequence counts from step 1, as it always has.
+        self.behind = {name: max(0, min(v.delay for eq in model.equations for v in model.reads(eq)
+                                        if v.name == name))
+                       for name in model.inputs} if decoder else {}
         # Per model, once: the parameters, inputs and variables, how far back (max delay) and
         # ahead (lookahead) each is read.
         self.static = model.memo("forward:static", lambda: _static(model))
@@ -289,7 +294,7 @@ class _Runner:
             if extra:
                 raise m.error(ValueSpecError, f"'{name}' is given at step {min(extra)} but not at step {n + 1}",
                               g.span(name))
-            available[name] = n - self.lookahead(name)
+            available[name] = n - self.lookahead(name) + self.behind.get(name, 0)
         if steps is None and len(set(available.values())) > 1:
             # Cutting the longer sequences to the shortest would drop given numbers unsaid.
             short, long = min(available, key=available.get), max(available, key=available.get)
@@ -309,6 +314,11 @@ class _Runner:
         if steps < 1:
             raise ValueSpecError(f"the number of steps must be at least 1, not {steps}")
         for name, n in available.items():
+            if n < steps and self.behind.get(name):
+                b = self.behind[name]
+                raise m.error(ValueSpecError, f"'{name}' is given up to step {n - b}, but {steps} decoder steps read "
+                              f"{name}[{1 - b}..{steps - b}]", g.span(name),
+                              hint=f"give a longer sequence, or a shorter decoder (T' = {max(n, 1)})")
             if n < steps:
                 have = n + self.lookahead(name)
                 raise m.error(ValueSpecError, f"'{name}' has {have} step{'s' * (have != 1)} but {steps} steps need "
@@ -638,4 +648,9 @@ def forward(model: Model, *, steps: int | None = None, seed: int = 0, batch: int
         raise ValueSpecError(f"the batch size must be at least 1, not {batch}")
     if keep_nodes not in (True, False, "backward"):
         raise ValueError(f"keep_nodes is True, False or 'backward', not {keep_nodes!r}")
+    if model.phases is not None:  # an encoder-decoder: the encoder's run, then the decoder's
+        from .phased import forward_phased
+
+        return forward_phased(model, steps=steps, seed=seed, batch=batch, values=values or {},
+                              keep_nodes=keep_nodes)
     return _Runner(model, steps=steps, seed=seed, batch=batch, values=values or {}, keep_nodes=keep_nodes).run()

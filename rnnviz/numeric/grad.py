@@ -63,8 +63,10 @@ class Gradients:
     inputs: dict[Key, np.ndarray] = field(default_factory=dict)
     initial: dict[Key, np.ndarray] = field(default_factory=dict)
     nodes: dict[Key, np.ndarray] = field(default_factory=dict)
-    #: T, the steps of the run.
+    #: T, the steps of the run (an encoder-decoder's: the encoder's).
     steps: int = 0
+    #: T', an encoder-decoder's decoder steps (0 for a model of one phase).
+    decoder_steps: int = 0
 
     def named(self) -> dict[str, np.ndarray]:
         """Every gradient by its canonical name: ``W``, ``x[1]``, ``h[0]``."""
@@ -174,6 +176,10 @@ def gradients(model: Model, trace, target: str | Target, *, option: str = "--of"
         TargetError: an unknown variable, a step beyond the run, a component out of range;
             it points into ``option``, the command-line option the target came with.
     """
+    if model.phases is not None:  # an encoder-decoder: through the decoder, the context, the encoder
+        from .phased import gradients_phased
+
+        return gradients_phased(model, trace, target, option=option)
     try:
         return _gradients(model, trace, target)
     except TargetError as err:

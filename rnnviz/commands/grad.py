@@ -120,7 +120,12 @@ def run(args: argparse.Namespace) -> int:
     r0 = model.relu_prime0
     uses_relu = any(p.op is not None and p.op.name == "relu" for plan in trace.plan.values() for p in plan)
     note = f"; relu'(0) = {r0:g}" if uses_relu else ""
-    print(f"d {grads.target} / d ...  ({trace.steps} step{'s' if trace.steps != 1 else ''}{note})")
+    if grads.decoder_steps:  # an encoder-decoder
+        n = grads.decoder_steps
+        print(f"d {grads.target} / d ...  (T = {trace.steps} encoder step{'s' if trace.steps != 1 else ''}, "
+              f"T' = {n} decoder step{'s' if n != 1 else ''}{note})")
+    else:
+        print(f"d {grads.target} / d ...  ({trace.steps} step{'s' if trace.steps != 1 else ''}{note})")
     for n in names:
         text = _format(named[n], precision).replace("\n", "\n" + " " * (width + 5))
         print(f"  {n.ljust(width)} = {text}")

@@ -281,7 +281,8 @@ class ModelBuilder(ValueLines):
             if isinstance(s, S.Assign) and s.lhs.canonical in LENGTH_NAMES and s.lhs.time is None:
                 value = constant(s.rhs) if is_constant(s.rhs) else None
                 if value is None or value != int(value) or value < 1:
-                    raise self.err(f"'{s.lhs}' is the decoder's length (the output sequence's steps): a whole "
+                    written = "T'" if s.lhs.canonical == "T^prime" else str(s.lhs)
+                    raise self.err(f"{written} is the decoder's length (the output sequence's steps): a whole "
                                    "number of at least 1, as in T' = 3", s.rhs.span or s.span)
                 length, length_span = int(value), s.span
             else:
@@ -292,10 +293,6 @@ class ModelBuilder(ValueLines):
         sweeps = tuple(encoder.sweeps) + tuple(Sweep(sw.direction, sw.targets, sw.chains, DECODER)
                                                for sw in decoder.sweeps)
         phases = Phases(encoder, decoder, split.contexts, tuple(split.starts.items()), length, length_span)
-        self.notes.append(f"{split.decoder[0].lhs.span}: an encoder-decoder: the encoder "
-                          f"({', '.join(v for v in encoder.variables if v not in encoder.once)}) runs over the input sequence "
-                          f"(T steps), then {', '.join(split.contexts or tuple(split.starts.values()))} once, then "
-                          f"the decoder ({', '.join(decoder.variables)}) over the output sequence (T' steps)")
         model = Model(encoder.equations + decoder.equations, symbols, (), self.file, self.source, dict(self.sources),
                       list(prog.notes) + self.notes, sweeps, encoder.totals + decoder.totals, phases)
         model.values = tuple(self.values_of(rest, model))

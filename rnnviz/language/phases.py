@@ -138,21 +138,27 @@ def split_phases(eq_stmts: list[S.Assign], once_ids: set[str], end_name: Callabl
     if not contexts and not starts:
         return None
     # What the context needs: the per-step variables its computation reads, and theirs.
-    needed: dict[str, S.Name] = {}
-    frontier = [(end_name(n), n) for s in once for n in _reads(s) if end_name(n) in targets]
+    needed: dict[str, tuple[str, S.Name]] = {}  # variable -> (who reads it, the read)
+    frontier = [(end_name(n), s.lhs.canonical, n) for s in once for n in _reads(s) if end_name(n) in targets]
+    frontier.reverse()
     while frontier:
-        name, read = frontier.pop()
+        name, reader, read = frontier.pop(0)
         if name in needed:
             continue
-        needed[name] = read
-        frontier += [(n.canonical, n) for n in _reads(by_target[name]) if n.canonical in targets]
+        needed[name] = (reader, read)
+        frontier += [(n.canonical, name, n) for n in _reads(by_target[name]) if n.canonical in targets]
     for name in needed:
         for n in _reads(by_target[name]):
             if n.time is None and n.canonical in once_ids:
                 what = "the decoder's start" if n.canonical in start_names else "the context"
-                raise error(f"'{n.canonical}' is {what}, computed once the encoder has ended, but "
-                            f"'{name}' is an encoder variable (the context reads it) and reads it at every "
-                            "step; the encoder cannot read its own result", n.span)
+                chain, at = [], name
+                while at in needed:
+                    reader, read = needed[at]
+                    chain.append(f"{reader} reads {read}")
+                    at = reader
+                raise error(f"'{n.canonical}' is {what}, computed once the encoder has ended, but {name} "
+                            f"reads it at every step while the context needs {name} ({', '.join(reversed(chain))}); "
+                            "a phase cannot read what is computed after it", n.span)
     if not needed:
         first = next(iter(context_names or start_names))
         raise error(f"'{first}' is read by the decoder as its context, but it reads no encoder variable "

@@ -228,8 +228,9 @@ class _Runner:
 
     def __init__(self, model: Model, *, steps, seed, batch, values, keep_nodes, decoder: bool = False) -> None:
         self.model = model
-        # A decoder's inputs read one step back (y[t-1], teacher forcing) count from step 0:
-        # y_0, y_1, y_2 make three steps. Elsewhere a sequence counts from step 1, as it always has.
+        # A decoder's input read only at earlier steps (y[t-1], teacher forcing) makes one step per
+        # value given: y_0, y_1, y_2 make three steps (as y = [1, 2, 3] does, with y_0 zero).
+        # Elsewhere a sequence counts from step 1, as it always has.
         self.behind = {name: max(0, min(v.delay for eq in model.equations for v in model.reads(eq)
                                         if v.name == name))
                        for name in model.inputs} if decoder else {}
@@ -294,7 +295,7 @@ class _Runner:
             if extra:
                 raise m.error(ValueSpecError, f"'{name}' is given at step {min(extra)} but not at step {n + 1}",
                               g.span(name))
-            available[name] = n - self.lookahead(name) + self.behind.get(name, 0)
+            available[name] = n - self.lookahead(name) + (1 if self.behind.get(name) and 0 in given_steps else 0)
         if steps is None and len(set(available.values())) > 1:
             # Cutting the longer sequences to the shortest would drop given numbers unsaid.
             short, long = min(available, key=available.get), max(available, key=available.get)
@@ -316,9 +317,12 @@ class _Runner:
         for name, n in available.items():
             if n < steps and self.behind.get(name):
                 b = self.behind[name]
-                raise m.error(ValueSpecError, f"'{name}' is given up to step {n - b}, but {steps} decoder steps read "
-                              f"{name}[{1 - b}..{steps - b}]", g.span(name),
-                              hint=f"give a longer sequence, or a shorter decoder (T' = {max(n, 1)})")
+                last = max(g.inputs[name], default=0)
+                if last < steps - b:
+                    raise m.error(ValueSpecError, f"'{name}' is given up to step {last}, but {steps} decoder steps "
+                                  f"read {name}[{1 - b}..{steps - b}]", g.span(name),
+                                  hint=f"give a longer sequence, or a shorter decoder (T' = {max(n, 1)})")
+                continue
             if n < steps:
                 have = n + self.lookahead(name)
                 raise m.error(ValueSpecError, f"'{name}' has {have} step{'s' * (have != 1)} but {steps} steps need "

@@ -31,27 +31,12 @@ import numpy as np
 from ..errors import NumericError, ValueSpecError
 from ..language import Model
 from .grad import Gradients, backprop, gradients
-from .target import Target, parse_target, relabel, TargetError
+from .target import Target, TargetError, _error, parse_target, relabel
+from .shapes import Shapes
 from .trace import Trace
 from .values import given_values
 
 __all__ = ["PhasedTrace", "forward_phased", "gradients_phased", "decoder_length"]
-
-
-class _Shapes:
-    """The shapes of both runs, looked up by name (a context has the encoder's)."""
-
-    def __init__(self, encoder, decoder, contexts) -> None:
-        self.encoder, self.decoder, self.contexts = encoder, decoder, set(contexts)
-
-    def of(self, name: str):
-        if name in self.contexts or name not in self.decoder.sizes:
-            return self.encoder.of(name)
-        return self.decoder.of(name)
-
-    @property
-    def sizes(self) -> dict:
-        return {**self.decoder.sizes, **self.encoder.sizes}
 
 
 class PhasedTrace:
@@ -74,7 +59,8 @@ class PhasedTrace:
         self.params = {**decoder.params, **encoder.params}
         self.plan = {**encoder.plan, **decoder.plan}
         self.functions = {**decoder.functions, **encoder.functions}
-        self.shapes = _Shapes(encoder.shapes, decoder.shapes, phases.contexts)
+        self.shapes = Shapes({**decoder.shapes.symbols, **encoder.shapes.symbols},
+                             {**encoder.shapes.nodes, **decoder.shapes.nodes})
         self.drawn = tuple(dict.fromkeys(encoder.drawn + tuple(n for n in decoder.drawn if n not in self.contexts)))
 
     def trace_of(self, name: str) -> Trace:
@@ -105,11 +91,11 @@ def decoder_length(model: Model, decoder: Model, values: Mapping[str, object]) -
         if not steps:
             continue
         reads = [v.delay for eq in decoder.equations for v in decoder.reads(eq) if v.name == name]
-        behind, ahead = max(0, min(reads)), max(0, -min(reads))
         n = 0
         while n + 1 in steps:
             n += 1
-        found[name] = n + behind - ahead
+        # Read only at earlier steps (y[t-1]): one decoder step per value given, y_0 included.
+        found[name] = n + (1 if min(reads) >= 1 and 0 in steps else 0) - max(0, -min(reads))
     if len(set(found.values())) > 1:
         short, long = min(found, key=found.get), max(found, key=found.get)
         raise model.error(ValueSpecError, f"the decoder's inputs give different lengths: '{long}' is given for "
@@ -151,6 +137,17 @@ def forward_phased(model: Model, *, steps: int | None = None, seed: int = 0, bat
         dec_values[chain] = np.asarray(enc.value(start, T), dtype=np.float64)
     dec = _Runner(decoder, steps=n, seed=seed, batch=batch, values=dec_values, keep_nodes=keep_nodes,
                   decoder=True).run()
+    # An input read one step back (y[t-1]) is read at steps 0..T'-1 only: a step after those that
+    # no value gives is not shown (it would be a zero nothing reads).
+    given = given_values(decoder).inputs
+    for name in decoder.inputs:
+        reads = [v.delay for eq in decoder.equations for v in decoder.reads(eq) if v.name == name]
+        lo, hist = dec._history[name]
+        keep = len(hist)
+        while min(reads) > 0 and lo + keep - 1 > n - min(reads) and lo + keep - 1 not in given.get(name, {}) \
+                and name not in dec_values:
+            keep -= 1
+        dec._history[name] = (lo, hist[:keep])
     return PhasedTrace(model, enc, dec)
 
 
@@ -200,6 +197,10 @@ def gradients_phased(model: Model, trace: PhasedTrace, target: str | Target, *, 
     chains = {chain for chain, _ in phases.starts}
     out = Gradients(tgt, steps=T, decoder_steps=n)
     if phases.phase_of(tgt.name) == "decoder":
+        if tgt.step is not None and tgt.step > n:
+            raise relabel(_error(f"'{tgt}' is beyond the decoder's last step: it runs {n} step{'s' * (n != 1)} "
+                                 f"(t = 1..{n})", text, hint=f"use a step from 1 to {n}, or a longer decoder "
+                                 f"(T' = {tgt.step}, or more decoder inputs)"), option)
         gd = gradients(decoder, trace.decoder, tgt if isinstance(target, Target) else text, option=option)
         seeds = {}
         for c in phases.contexts:

@@ -150,15 +150,14 @@ def split_phases(eq_stmts: list[S.Assign], once_ids: set[str], end_name: Callabl
     for name in needed:
         for n in _reads(by_target[name]):
             if n.time is None and n.canonical in once_ids:
-                what = "the decoder's start" if n.canonical in start_names else "the context"
                 chain, at = [], name
                 while at in needed:
                     reader, read = needed[at]
                     chain.append(f"{reader} reads {read}")
                     at = reader
-                raise error(f"'{n.canonical}' is {what}, computed once the encoder has ended, but {name} "
-                            f"reads it at every step while the context needs {name} ({', '.join(reversed(chain))}); "
-                            "a phase cannot read what is computed after it", n.span)
+                raise error(f"'{n.canonical}' is computed once, at the last step, so an equation at every step "
+                            f"cannot read it: {n.canonical} needs {name} ({', '.join(reversed(chain))}), and {name} "
+                            f"would need {n.canonical} before it", n.span)
     if not needed:
         first = next(iter(context_names or start_names))
         raise error(f"'{first}' is read by the decoder as its context, but it reads no encoder variable "

@@ -55,12 +55,12 @@ def test_the_decoders_length_on_a_line_of_its_own():
 
 def test_an_encoder_that_reads_its_own_context():
     assert_error_at(ENCODER.replace("U x_t)", "U x_t + c)") + "c = h_T\ns_t = \\tanh(A s_{t-1} + C c)\n",
-                    1, 33, "'c' is the context, computed once the encoder has ended, but h reads it")
+                    1, 33, "'c' is computed once, at the last step, so an equation at every step cannot read it: c needs h (c reads h_T)")
 
 
 def test_an_encoder_that_reads_the_decoder():
     err = assert_error_at("h_t = \\tanh(W h_{t-1} + U x_t + G s_{t-1})\nc = h_T\ns_t = \\tanh(A s_{t-1} + C c)\n",
-                          3, 27, "the context needs s (c reads h_T, h reads s[t-1])")
+                          3, 27, "c needs s (c reads h_T, h reads s[t-1]), and s would need c before it")
     assert "^" in err.format()
 
 

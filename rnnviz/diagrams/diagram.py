@@ -141,14 +141,32 @@ def _values_mapping(values, model: Model, steps: int) -> dict[Key, object]:
     if hasattr(values, "value") and hasattr(values, "has"):
         trace = values
         out: dict[Key, object] = {}
+        last = max(steps, getattr(trace, "decoder_steps", 0))  # an encoder-decoder: its longer phase
         for name in list(model.inputs) + list(model.variables):
-            for t in range(-max(model.max_delay(name), 1), steps + 2):
+            for t in range(-max(model.max_delay(name), 1), last + 2):
                 if trace.has(name, t):
                     out[(name, t)] = trace.value(name, t)
         return out
     if isinstance(values, Mapping):
         return dict(values)
     raise ValueSpecError("values must map (name, step) to numbers or arrays, or be a forward trace")
+
+
+def _decoder_steps(model: Model, trace) -> int:
+    """An encoder-decoder's T' to unroll: the run's, the file's (T' = 3, or its decoder inputs), else 3."""
+    if model.phases is None:
+        return 0
+    if trace is not None and getattr(trace, "decoder_steps", None):
+        return trace.decoder_steps
+    if model.phases.length is not None:
+        return model.phases.length
+    from ..errors import RnnvizError
+    from ..numeric.phased import decoder_length
+
+    try:
+        return decoder_length(model, model.phases.bind(model)[1], {})
+    except RnnvizError:  # nothing says T': a drawing without numbers shows three steps
+        return 3
 
 
 def _grads_mapping(grads) -> dict[Key, object]:
@@ -211,6 +229,11 @@ def draw(
         raise ValueSpecError(f"precision is a number of significant digits from 1 to 17, got {precision}")
     names = ", ".join(model.variables)
     alt = title or f"{view} diagram of {names}"
+    if view in ("cell", "cell-unrolled") and model.phases is not None:
+        raise ValueSpecError(f"the '{view}' view draws the operations of one cell over one sequence; an "
+                             "encoder-decoder has two cells over two sequences, tied by the context",
+                             hint="draw the folded or unrolled view (the context between the two chains), or "
+                                  "write the encoder's or the decoder's equations alone for its cell")
     if view in ("cell", "cell-unrolled"):
         try:
             from . import cell_dot
@@ -220,12 +243,10 @@ def draw(
                                      **({} if max_columns is None else {"max_columns": max_columns}))
         return Diagram(view, dot_text, graph, title=title, alt=alt)
 
-    g = graphmod.build(model, view, steps=steps,
-                       max_columns=graphmod.DEFAULT_MAX_COLUMNS if max_columns is None else max_columns)
     value_map: dict[Key, object] = {}
     grad_map: dict[Key, object] = {}
+    trace = values if hasattr(values, "has") else None
     if view == "unrolled":  # numbers belong to steps: the folded view has none
-        trace = values if hasattr(values, "has") else None
 
         def run():
             nonlocal trace
@@ -247,6 +268,9 @@ def draw(
             grads = gradients(model, run(), grad_target)
         if grads is not None:
             grad_map = _grads_mapping(grads)
+    g = graphmod.build(model, view, steps=steps,
+                       max_columns=graphmod.DEFAULT_MAX_COLUMNS if max_columns is None else max_columns,
+                       decoder_steps=_decoder_steps(model, trace))
     displays = {n: s.display for n, s in model.symbols.items()}
     text = dotmod.to_dot(g, displays=displays, values=value_map, grads=grad_map, precision=precision, title=title)
     return Diagram(view, text, g.to_json(), title=title, alt=alt)

@@ -288,13 +288,20 @@ def to_dot(
         # the pinned nodes, in quadratic time. Only the edges are left to draw.
         # Graphviz's obstacle-avoiding router costs far more than linear time, so all but
         # small grids get straight edges, bent by rnnviz round the nodes they would cross.
-        routed = len(graph.nodes) <= ROUTED_MAX_NODES
+        # An encoder-decoder's context fans out over long edges, whose labels are only placed
+        # clear of each other when the edges are the straight lines they are estimated as.
+        routed = len(graph.nodes) <= ROUTED_MAX_NODES and not graph.decoder_steps
         g.update(layout="nop", splines="true" if routed else "line", outputorder="edgesfirst")
     else:
         g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
     lines.extend(graph_header(g, title))
 
-    level = levels(graph)
+    if graph.decoder_steps:  # an encoder-decoder: each phase's rows and columns (Fig. 10.12)
+        from . import phased
+
+        level = phased.levels(graph)
+    else:
+        level = levels(graph)
     row_order = {name: i for i, name in enumerate(dict.fromkeys(n.name for n in graph.nodes))}
     pinned: dict[str, tuple[float, float]] = {}
     extent: dict[str, tuple[float, float]] = {}  # node id -> estimated width, height (inches)
@@ -310,7 +317,8 @@ def to_dot(
             extent[n.id] = (w, h)
             old_w, old_h = sizes.get(n.name, (0.0, 0.0))
             sizes[n.name] = (max(w, old_w), max(h, old_h))
-        pinned = positions(graph, level, row_order, annotated, sizes)
+        pinned = (phased.positions(graph, level, annotated, sizes) if graph.decoder_steps
+                  else positions(graph, level, row_order, annotated, sizes))
 
     for n in graph.nodes:
         key = (n.name, n.time) if n.time is not None else None

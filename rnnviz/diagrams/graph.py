@@ -54,9 +54,14 @@ class Node:
     backward: bool = False
     #: A target: an input read only by a loss (``y`` of ``L = (o - y)^2``), drawn beside that loss.
     target: bool = False
+    #: An encoder-decoder's phase: ``encoder``, ``context`` or ``decoder`` (``time`` is the
+    #: step within it); ``""`` for a model of one phase.
+    phase: str = ""
 
     def to_json(self) -> dict:
         out = {"id": self.id, "name": self.name, "time": self.time, "role": self.role}
+        if self.phase:
+            out["phase"] = self.phase
         if self.ellipsis:
             out["ellipsis"] = True
         if self.backward:
@@ -96,6 +101,9 @@ class Graph:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     collapsed: tuple[int, int] | None = None
+    #: An encoder-decoder's decoder steps (``steps`` are the encoder's), and its collapsed ones.
+    decoder_steps: int = 0
+    decoder_collapsed: tuple[int, int] | None = None
 
     def node(self, node_id: str) -> Node:
         for n in self.nodes:
@@ -113,6 +121,10 @@ class Graph:
         }
         if self.collapsed is not None:
             out["collapsed"] = list(self.collapsed)
+        if self.decoder_steps:
+            out["decoder_steps"] = self.decoder_steps
+            if self.decoder_collapsed is not None:
+                out["decoder_collapsed"] = list(self.decoder_collapsed)
         return out
 
 
@@ -328,12 +340,24 @@ def _column_key(node: Node, collapsed: tuple[int, int] | None) -> float:
     return float(node.time if node.time is not None else 0)
 
 
-def build(model: Model, view: str = "folded", *, steps: int = 3, max_columns: int = DEFAULT_MAX_COLUMNS) -> Graph:
+def build(model: Model, view: str = "folded", *, steps: int = 3, max_columns: int = DEFAULT_MAX_COLUMNS,
+          decoder_steps: int = 3) -> Graph:
     """The graph of one variable view: ``folded`` or ``unrolled``.
+
+    An encoder-decoder unrolls its encoder over ``steps`` and its decoder over ``decoder_steps``
+    (:mod:`rnnviz.diagrams.phased`).
 
     Raises:
         ValueSpecError: an unknown view, or bad ``steps``/``max_columns``.
     """
+    if model.phases is not None and view in VIEWS:
+        from . import phased
+
+        if view == "folded":
+            return phased.folded_phased(model)
+        if decoder_steps < 1:
+            raise ValueSpecError(f"the number of decoder steps to unroll must be at least 1, got {decoder_steps}")
+        return phased.unrolled_phased(model, steps, decoder_steps, max_columns=max_columns)
     if view == "folded":
         return folded(model)
     if view == "unrolled":

@@ -229,11 +229,6 @@ def draw(
         raise ValueSpecError(f"precision is a number of significant digits from 1 to 17, got {precision}")
     names = ", ".join(model.variables)
     alt = title or f"{view} diagram of {names}"
-    if view in ("cell", "cell-unrolled") and model.phases is not None:
-        raise ValueSpecError(f"the '{view}' view draws the operations of one cell over one sequence; an "
-                             "encoder-decoder has two cells over two sequences, tied by the context",
-                             hint="draw the folded or unrolled view (the context between the two chains), or "
-                                  "write the encoder's or the decoder's equations alone for its cell")
     if view in ("cell", "cell-unrolled"):
         try:
             from . import cell_dot

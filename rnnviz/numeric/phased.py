@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import NumericError, ValueSpecError
 from ..language import Model
-from .grad import Gradients, backprop, gradients
+from .grad import Gradients, _seed, backprop, gradients
 from .target import Target, TargetError, _error, parse_target, relabel
 from .shapes import Shapes
 from .trace import Trace
@@ -62,6 +62,18 @@ class PhasedTrace:
         self.shapes = Shapes({**decoder.shapes.symbols, **encoder.shapes.symbols},
                              {**encoder.shapes.nodes, **decoder.shapes.nodes})
         self.drawn = tuple(dict.fromkeys(encoder.drawn + tuple(n for n in decoder.drawn if n not in self.contexts)))
+
+    @property
+    def names(self) -> list[str]:
+        """The encoder's inputs and variables, then the decoder's (a context once, as the encoder's)."""
+        return self.encoder.names + [n for n in self.decoder.names if n not in self.contexts]
+
+    @property
+    def values(self) -> dict[str, list]:
+        """name -> [v0, v1, ...] over the steps of its phase (0..T or 0..T'), as :attr:`Trace.values`."""
+        out = dict(self.encoder.values)
+        out.update({n: v for n, v in self.decoder.values.items() if n not in self.contexts})
+        return out
 
     def trace_of(self, name: str) -> Trace:
         """The run that computes (or reads) ``name``."""
@@ -202,6 +214,8 @@ def gradients_phased(model: Model, trace: PhasedTrace, target: str | Target, *, 
                                  f"(t = 1..{n})", text, hint=f"use a step from 1 to {n}, or a longer decoder "
                                  f"(T' = {tgt.step}, or more decoder inputs)"), option)
         gd = gradients(decoder, trace.decoder, tgt if isinstance(target, Target) else text, option=option)
+        with np.errstate(over="ignore", invalid="ignore"):
+            _, dec_adj = backprop(trace.decoder, _seed(trace.decoder, tgt, text))
         seeds = {}
         for c in phases.contexts:
             total = sum(gd.inputs[(c, t)] for t in range(1, n + 1))
@@ -210,6 +224,13 @@ def gradients_phased(model: Model, trace: PhasedTrace, target: str | Target, *, 
             seeds[(start, T)] = _stored(trace.encoder, start, T, np.asarray(gd.initial[(chain, 0)]))
         dec_params = gd.params
         dec_nodes = gd
+        # The decoder's first input is read at step 0 (y_0, the start of the targets): its
+        # derivative is as much a part of the answer as y_1's.
+        for name in decoder.inputs:
+            if name in phases.contexts or (name, 0) not in dec_adj:
+                continue
+            g = trace.decoder._unbatch(name, dec_adj[(name, 0)])
+            gd.inputs[(name, 0)] = gd.nodes[(name, 0)] = g
     else:
         gd = None
         dec_params = {p: np.zeros_like(np.asarray(v, dtype=np.float64)) for p, v in trace.decoder.params.items()}
@@ -237,7 +258,7 @@ def gradients_phased(model: Model, trace: PhasedTrace, target: str | Target, *, 
     else:
         _collect(encoder, trace.encoder, adj, out)
     if gd is not None:
-        out.inputs.update({k: v for k, v in dec_nodes.inputs.items() if k[0] not in phases.contexts})
+        out.inputs.update({k: v for k, v in sorted(dec_nodes.inputs.items()) if k[0] not in phases.contexts})
         out.initial.update({k: v for k, v in dec_nodes.initial.items() if k[0] not in chains})
         out.nodes.update({k: v for k, v in dec_nodes.nodes.items() if k[0] not in phases.contexts})
     else:

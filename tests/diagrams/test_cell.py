@@ -20,9 +20,10 @@ from rnnviz.diagrams.cell_dot import build, to_dot
 from rnnviz.diagrams.cell_layout import levels
 from rnnviz.errors import ValueSpecError
 from rnnviz.language import expr as E
-from tests.conftest import EXAMPLES as EXAMPLES_DIR
+from tests.conftest import one_phase_example_paths
 
-EXAMPLES = sorted(EXAMPLES_DIR.glob("*.rnn"))
+#: The cell views draw one cell over one sequence; an encoder-decoder refuses them (tested below).
+EXAMPLES = one_phase_example_paths()
 GOLDEN = Path(__file__).parent / "golden"
 MODEL_ROLES = {"input", "state", "hidden", "output"}
 
@@ -361,3 +362,13 @@ def test_gru_gate_activation_sits_two_rows_above_the_input():
     rows = sorted({round(y, 2) for _, y in pos.values()})
     sigma = next(n.id for n in cg.nodes.values() if n.op == "sigmoid")
     assert rows.index(round(pos[sigma][1], 2)) - rows.index(round(pos["x"][1], 2)) == 2
+
+
+@pytest.mark.parametrize("unrolled", [False, True])
+def test_an_encoder_decoder_is_refused_with_the_reason(unrolled):
+    """Two cells over two sequences are not one cell: the cell views say so instead of drawing one."""
+    from rnnviz.errors import ValueSpecError
+    from tests.conftest import EXAMPLES as EXAMPLES_DIR
+
+    with pytest.raises(ValueSpecError, match="an encoder-decoder has two cells over two sequences"):
+        build(load(str(EXAMPLES_DIR / "encoder_decoder.rnn")), unrolled=unrolled, steps=2)

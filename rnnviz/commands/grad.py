@@ -39,6 +39,9 @@ target without a component is summed over its entries.
   rnnviz grad relu.rnn --of 'h[3]' --wrt V W --set "relu'(0)=1"
   rnnviz grad vanilla.rnn --of 'sum(y)' --wrt W_hh 'x[1]' --json
 
+An encoder-decoder's target is at a step of its phase (o[3]: step 3 of the
+decoder); backpropagation runs through the decoder, the context and the encoder.
+
 The derivative of ReLU at exactly 0 is 0 (as in PyTorch) unless the file
 says relu'(0) = 1 (or --set "relu'(0)=1").
 """

@@ -51,7 +51,9 @@ the input sequence, or --steps.
   rnnviz run vanilla.rnn --steps 4 --seed 1 --csv
   rnnviz run lstm.rnn --set 'x=[[1,0,0],[0,1,0]]' --json
 
-A total over time (L = \\sum_t L^{(t)}) is printed below the table.
+A total over time (L = \\sum_t L^{(t)}) is printed below the table. An
+encoder-decoder prints the encoder's steps (T), the values computed once at
+its last step (the context), then the decoder's own steps (T').
 
 JSON: {"steps": T, "values": {NAME: [v0, v1, ..., vT]}}; the list index is the
 step, index 0 holds the initial value (null where there is none), scalars are
@@ -59,6 +61,9 @@ numbers and vectors lists (with --batch, one more level for the batch); a total
 over time adds "totals": {NAME: number}.
 CSV: one row per step (and batch entry), one column per scalar or component;
 vector components are numbered from 1 (h.1, h.2, ...).
+An encoder-decoder's JSON is {"encoder": {"steps": T, "values": {...}},
+"context": {NAME: value}, "decoder": {"steps": T', "values": {...}}}; its CSV
+has a first column "phase" (encoder, context, decoder).
 """
 
 __all__ = ["HELP", "DESCRIPTION", "add_arguments", "add_forward_arguments", "trace_from_args", "run",

@@ -27,6 +27,7 @@ from ..limits import MAX_COLUMNS
 from ..language import Model, load_model
 from . import dot as dotmod
 from . import graph as graphmod
+from . import phased
 
 __all__ = ["Diagram", "draw", "VIEWS", "FORMATS", "format_of"]
 
@@ -161,7 +162,7 @@ def _decoder_steps(model: Model, trace) -> int:
     if model.phases.length is not None:
         return model.phases.length
     from ..errors import RnnvizError
-    from ..numeric.phased import decoder_length
+    from ..numeric.forward_pass import decoder_length
 
     try:
         return decoder_length(model, model.phases.bind(model)[1], {})
@@ -263,9 +264,11 @@ def draw(
             grads = gradients(model, run(), grad_target)
         if grads is not None:
             grad_map = _grads_mapping(grads)
-    g = graphmod.build(model, view, steps=steps,
-                       max_columns=graphmod.DEFAULT_MAX_COLUMNS if max_columns is None else max_columns,
-                       decoder_steps=_decoder_steps(model, trace))
+    columns = graphmod.DEFAULT_MAX_COLUMNS if max_columns is None else max_columns
+    if model.phases is not None:  # an encoder-decoder: the encoder's steps, the context, the decoder's
+        g = phased.build(model, view, steps=steps, decoder_steps=_decoder_steps(model, trace), max_columns=columns)
+    else:
+        g = graphmod.build(model, view, steps=steps, max_columns=columns)
     displays = {n: s.display for n, s in model.symbols.items()}
     text = dotmod.to_dot(g, displays=displays, values=value_map, grads=grad_map, precision=precision, title=title)
     return Diagram(view, text, g.to_json(), title=title, alt=alt)

@@ -340,24 +340,16 @@ def _column_key(node: Node, collapsed: tuple[int, int] | None) -> float:
     return float(node.time if node.time is not None else 0)
 
 
-def build(model: Model, view: str = "folded", *, steps: int = 3, max_columns: int = DEFAULT_MAX_COLUMNS,
-          decoder_steps: int = 3) -> Graph:
-    """The graph of one variable view: ``folded`` or ``unrolled``.
-
-    An encoder-decoder unrolls its encoder over ``steps`` and its decoder over ``decoder_steps``
-    (:mod:`rnnviz.diagrams.phased`).
+def build(model: Model, view: str = "folded", *, steps: int = 3, max_columns: int = DEFAULT_MAX_COLUMNS) -> Graph:
+    """The graph of one variable view: ``folded`` or ``unrolled``; an encoder-decoder's is
+    :func:`rnnviz.diagrams.phased.build`'s.
 
     Raises:
         ValueSpecError: an unknown view, or bad ``steps``/``max_columns``.
     """
-    if model.phases is not None and view in VIEWS:
-        from . import phased
-
-        if view == "folded":
-            return phased.folded_phased(model)
-        if decoder_steps < 1:
-            raise ValueSpecError(f"the number of decoder steps to unroll must be at least 1, got {decoder_steps}")
-        return phased.unrolled_phased(model, steps, decoder_steps, max_columns=max_columns)
+    if model.phases is not None:
+        raise ValueSpecError("an encoder-decoder's graph has two phases of their own steps: "
+                             "rnnviz.diagrams.phased.build draws it")
     if view == "folded":
         return folded(model)
     if view == "unrolled":

@@ -27,13 +27,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from ..errors import ValueSpecError
 from ..language import Model
 from . import layout
 from .graph import DEFAULT_MAX_COLUMNS, Edge, Graph, Node, folded, reads_of, unrolled
 
-__all__ = ["folded_phased", "unrolled_phased", "levels", "positions", "PHASES"]
+__all__ = ["build", "folded_phased", "unrolled_phased", "levels", "positions", "PHASES"]
 
 PHASES = ("encoder", "context", "decoder")
+
+
+def build(model: Model, view: str = "folded", *, steps: int = 3, decoder_steps: int = 3,
+          max_columns: int = DEFAULT_MAX_COLUMNS) -> Graph:
+    """The graph of one variable view of an encoder-decoder: ``folded`` or ``unrolled``.
+
+    Raises:
+        ValueSpecError: an unknown view, or bad ``steps``/``decoder_steps``/``max_columns``.
+    """
+    if view == "folded":
+        return folded_phased(model)
+    if view != "unrolled":
+        raise ValueSpecError(f"unknown view '{view}'; the variable views are folded and unrolled")
+    if decoder_steps < 1:
+        raise ValueSpecError(f"the number of decoder steps to unroll must be at least 1, got {decoder_steps}")
+    return unrolled_phased(model, steps, decoder_steps, max_columns=max_columns)
 
 
 def folded_phased(model: Model) -> Graph:

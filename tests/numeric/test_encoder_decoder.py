@@ -108,7 +108,7 @@ def test_grad_on_the_command_line(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "grad", str(path), "--of", "o[3]", "--wrt", "W", "C", "y")
     assert code == 0
     assert out.splitlines()[0] == "d o[3] / d ...  (T = 2 encoder steps, T' = 3 decoder steps)"
-    assert [line.split()[0] for line in out.splitlines()[1:]] == ["W", "C", "y[1]", "y[2]"]
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["W", "C", "y[0]", "y[1]", "y[2]"]
     code, out, err = run_cli(capsys, "grad", str(path), "--of", "o[4]")
     assert code != 0 and "beyond the decoder's last step: it runs 3 steps" in err and "T' = 4" in err
 

@@ -231,7 +231,9 @@ class ModelBuilder(ValueLines):
             for v in E.walk(eq.expr):
                 if isinstance(v, E.Var) and v.name in once and not eq.once:
                     raise self.err(f"'{v.name}' is computed once, at the last step, so an equation at every step "
-                                   "cannot read it", v.span)
+                                   "cannot read it at a step", v.span,
+                                   hint=f"a decoder reads a context without a time, the same at each of its "
+                                        f"steps: write {v.name}, as in s_t = \\tanh(A s_{{t-1}} + C {v.name})")
         ordered = self.order(equations)
         per_step = [eq for eq in ordered if not eq.once]
         sweeps = sweeps_of(per_step, lambda message, span: self.err(message, span)) if per_step else []
@@ -253,6 +255,14 @@ class ModelBuilder(ValueLines):
                       list(prog.notes) + self.notes,
                       tuple(sweeps) if len(sweeps) > 1 or sweeps[0].direction != FORWARD else (),
                       tuple((name, per_step) for name, (per_step, _) in totals.items()))
+        for s in value_stmts:
+            if isinstance(s, S.Assign) and s.lhs.canonical in LENGTH_NAMES and s.lhs.time is None \
+                    and s.lhs.canonical not in symbols:
+                raise self.err(f"{'T' + chr(39) if s.lhs.canonical == 'T^prime' else s.lhs} is the length of an "
+                               "encoder-decoder's output sequence, but these equations have no decoder", s.lhs.span,
+                               hint="a decoder reads a context computed once at the encoder's end (c = h_T) at "
+                                    "every step, or starts from it (s_0 = \\tanh(D c)); the input's length T is "
+                                    "that of x, or --steps")
         values = self.values_of(value_stmts, model)
         model.values = tuple(values)
         return model

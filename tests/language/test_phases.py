@@ -78,3 +78,15 @@ def test_an_input_read_by_both_phases():
 def test_a_decoder_length_that_is_no_count_of_steps(value):
     assert_error_at(ENCODER + f"c = h_T\ns_t = \\tanh(A s_{{t-1}} + C c)\nT' = {value}\n", 4, 6,
                     "T' is the decoder's length")
+
+
+def test_a_context_read_at_a_step():
+    err = assert_error_at(ENCODER + "c = h_T\ns_t = \\tanh(A s_{t-1} + C c_t)\n", 3, 27,
+                          "'c' is computed once, at the last step")
+    assert "write c, as in" in err.format()
+
+
+@pytest.mark.parametrize("line", ["T' = 3", "n_y = 3"])
+def test_a_decoder_length_without_a_decoder(line):
+    assert_error_at(ENCODER + line + "\n", 2, 1, "length of an encoder-decoder's output sequence, but these "
+                                               "equations have no decoder")

@@ -16,13 +16,14 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from ..errors import RnnvizError, Span
 from . import expr as E
 from . import syntax as S
 from .directions import BACKWARD, FORWARD, Sweep
+from .phases import decoder_length_line
 from .model_syntax import FUNCTION_ALIASES
 from .value_lines import Value, ValueLines, parse_assignment
 
@@ -261,16 +262,22 @@ class Model:
         """A copy with more values (a second file, ``--set``); later ones win."""
         values = list(self.values)
         sources = dict(self.sources)
+        phases = self.phases
         for prog in programs:
             sources[prog.file] = prog.source
             builder = ValueLines(prog.file, prog.source, sources)
             if builder.has_equations(prog):
                 first = next(s for s in prog.statements if isinstance(s, S.Assign))
                 raise builder.err("a values file holds values only, but this line is an equation", first.span)
-            values.extend(builder.values_of(prog.statements, self))
+            statements = list(prog.statements)
+            if phases is not None:  # T' = 5 (--set "T'=5"): the decoder's length
+                length, span = decoder_length_line(statements, builder.err)
+                if length is not None:
+                    phases = replace(phases, length=length, length_span=span)
+            values.extend(builder.values_of(statements, self))
         notes = list(self.notes) + [n for prog in programs for n in prog.notes]
         return Model(self.equations, self.symbols, tuple(values), self.file, self.source, sources, notes,
-                     self.sweep_list, self.totals, self.phases)
+                     self.sweep_list, self.totals, phases)
 
 
 @dataclass(frozen=True)

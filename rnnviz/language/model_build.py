@@ -36,7 +36,7 @@ from .model_syntax import (
     refs,
 )
 from .parse import parse_text, suggest
-from .phases import DECODER, LENGTH_NAMES, start_lhs, split_phases, with_context_at_t
+from .phases import DECODER, LENGTH_NAMES, decoder_length_line, split_phases, start_lhs, with_context_at_t
 from .unit_index import rewrite_unit_index
 from .value_lines import ValueLines
 
@@ -286,17 +286,8 @@ class ModelBuilder(ValueLines):
         contexts = set(split.contexts)
         encoder = sub(split.encoder + split.context, {s.lhs.canonical for s in split.encoder})
         decoder = sub([with_context_at_t(s, contexts) for s in split.decoder], decoder_targets)
-        length, length_span, rest = None, None, []
-        for s in value_stmts:
-            if isinstance(s, S.Assign) and s.lhs.canonical in LENGTH_NAMES and s.lhs.time is None:
-                value = constant(s.rhs) if is_constant(s.rhs) else None
-                if value is None or value != int(value) or value < 1:
-                    written = "T'" if s.lhs.canonical == "T^prime" else str(s.lhs)
-                    raise self.err(f"{written} is the decoder's length (the output sequence's steps): a whole "
-                                   "number of at least 1, as in T' = 3", s.rhs.span or s.span)
-                length, length_span = int(value), s.span
-            else:
-                rest.append(s)
+        rest = list(value_stmts)
+        length, length_span = decoder_length_line(rest, self.err)
         symbols = dict(encoder.symbols)
         for name, sym in decoder.symbols.items():
             symbols.setdefault(name, sym)

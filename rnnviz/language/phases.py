@@ -40,7 +40,8 @@ from ..errors import RnnvizError, Span
 from . import syntax as S
 from .model_syntax import refs
 
-__all__ = ["Split", "split_phases", "start_lhs", "with_context_at_t", "LENGTH_NAMES", "DECODER"]
+__all__ = ["Split", "split_phases", "start_lhs", "with_context_at_t", "decoder_length_line", "LENGTH_NAMES",
+           "DECODER"]
 
 #: The phase of the decoder's sweeps (:attr:`rnnviz.language.directions.Sweep.phase`).
 DECODER = "decoder"
@@ -58,6 +59,25 @@ class Split:
     decoder: list[S.Assign]
     contexts: tuple[str, ...]  # the once variables the decoder reads
     starts: dict[str, str] = field(default_factory=dict)  # decoder chain -> the variable that starts it
+
+
+def decoder_length_line(statements: list, error: Callable[..., RnnvizError]) -> tuple[int | None, Span | None]:
+    """Take the decoder's length lines (``T' = 3``, ``n_y = 3``) out of ``statements``: (the last one's
+    length, its span), or (None, None). A length that is no whole number of steps is an error."""
+    from .model_syntax import constant, is_constant
+
+    length, span = None, None
+    for s in list(statements):
+        if not (isinstance(s, S.Assign) and s.lhs.canonical in LENGTH_NAMES and s.lhs.time is None):
+            continue
+        value = constant(s.rhs) if is_constant(s.rhs) else None
+        if value is None or value != int(value) or value < 1:
+            written = "T'" if s.lhs.canonical == "T^prime" else str(s.lhs)
+            raise error(f"{written} is the decoder's length (the output sequence's steps): a whole number of "
+                        "at least 1, as in T' = 3", s.rhs.span or s.span)
+        length, span = int(value), s.span
+        statements.remove(s)
+    return length, span
 
 
 def start_lhs(stmt: S.Assign) -> S.Assign:

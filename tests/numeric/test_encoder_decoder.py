@@ -153,3 +153,13 @@ def test_the_decoders_length_follows_its_inputs():
     with pytest.raises(RnnvizError) as info:
         forward(load_model(text + "y = [1, 2]\nT' = 5\n", "m.rnn"))
     assert "'y' is given up to step 2, but 5 decoder steps read y[0..4]" in info.value.format()
+
+
+def test_the_decoders_length_from_the_command_line(capsys, tmp_path):
+    path = tmp_path / "ex9.rnn"
+    path.write_text(EXERCISE_9)
+    code, out, _ = run_cli(capsys, "run", str(path), "--set", "T'=2", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["decoder"]["steps"] == 2 and len(doc["decoder"]["values"]["o"]) == 3
+    code, _, err = run_cli(capsys, "run", str(path), "--set", "n_y=1.5")
+    assert code != 0 and "n_y is the decoder's length" in err

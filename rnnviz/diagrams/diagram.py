@@ -27,7 +27,6 @@ from ..limits import MAX_COLUMNS
 from ..language import Model, load_model
 from . import dot as dotmod
 from . import graph as graphmod
-from . import phased
 
 __all__ = ["Diagram", "draw", "VIEWS", "FORMATS", "format_of"]
 
@@ -265,10 +264,7 @@ def draw(
         if grads is not None:
             grad_map = _grads_mapping(grads)
     columns = graphmod.DEFAULT_MAX_COLUMNS if max_columns is None else max_columns
-    if model.phases is not None:  # an encoder-decoder: the encoder's steps, the context, the decoder's
-        g = phased.build(model, view, steps=steps, decoder_steps=_decoder_steps(model, trace), max_columns=columns)
-    else:
-        g = graphmod.build(model, view, steps=steps, max_columns=columns)
+    g = graphmod.build(model, view, steps=steps, max_columns=columns, decoder_steps=_decoder_steps(model, trace))
     displays = {n: s.display for n, s in model.symbols.items()}
     text = dotmod.to_dot(g, displays=displays, values=value_map, grads=grad_map, precision=precision, title=title)
     return Diagram(view, text, g.to_json(), title=title, alt=alt)

@@ -1,4 +1,7 @@
-"""The encoder-decoder's variable views, in the layout of Goodfellow et al.'s Fig. 10.12.
+"""The layout of the encoder-decoder's unrolled view, as Goodfellow et al.'s Fig. 10.12.
+
+:func:`rnnviz.diagrams.graph.build` builds an encoder-decoder's graph (``phased_folded``,
+``phased_unrolled``); this module gives it rows and pinned positions.
 
 Unrolled, the encoder's columns (steps 0..T), then one column with the context (computed
 once, at the encoder's step T), then the decoder's columns (its own steps 0..T'), on one
@@ -15,7 +18,8 @@ Example:
     >>> from rnnviz.language import load_model
     >>> m = load_model("h_t = tanh(W h_{t-1} + U x_t)\\nc = h_T\\ns_0 = tanh(D c)\\n"
     ...                "s_t = tanh(A s_{t-1} + C c)")
-    >>> g = unrolled_phased(m, 2, 2)
+    >>> from rnnviz.diagrams.graph import phased_unrolled
+    >>> g = phased_unrolled(m, 2, 2)
     >>> [(n.id, n.phase) for n in g.nodes if n.name in ("c", "s")]
     [('c@2', 'context'), ('s@0', 'decoder'), ('s@1', 'decoder'), ('s@2', 'decoder')]
     >>> [(e.source, e.target, e.param) for e in g.edges if e.source == "c@2"]
@@ -25,87 +29,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
-from ..errors import ValueSpecError
-from ..language import Model
 from . import layout
-from .graph import DEFAULT_MAX_COLUMNS, Edge, Graph, Node, folded, reads_of, unrolled
+from .graph import Graph, Node
 
-__all__ = ["build", "folded_phased", "unrolled_phased", "levels", "positions", "PHASES"]
+__all__ = ["levels", "positions", "PHASES"]
 
 PHASES = ("encoder", "context", "decoder")
-
-
-def build(model: Model, view: str = "folded", *, steps: int = 3, decoder_steps: int = 3,
-          max_columns: int = DEFAULT_MAX_COLUMNS) -> Graph:
-    """The graph of one variable view of an encoder-decoder: ``folded`` or ``unrolled``.
-
-    Raises:
-        ValueSpecError: an unknown view, or bad ``steps``/``decoder_steps``/``max_columns``.
-    """
-    if view == "folded":
-        return folded_phased(model)
-    if view != "unrolled":
-        raise ValueSpecError(f"unknown view '{view}'; the variable views are folded and unrolled")
-    if decoder_steps < 1:
-        raise ValueSpecError(f"the number of decoder steps to unroll must be at least 1, got {decoder_steps}")
-    return unrolled_phased(model, steps, decoder_steps, max_columns=max_columns)
-
-
-def folded_phased(model: Model) -> Graph:
-    """The folded graph, with each decoder start entering its chain one step later."""
-    g = folded(model)
-    ph = model.phases
-    starts = dict(ph.starts)
-    phase = {n: "context" for n in ph.encoder.once}
-    phase.update({n: "decoder" for n in ph.decoder.symbols if n not in phase and n in model.symbols
-                  and model.symbols[n].kind != "parameter"})
-    nodes = tuple(replace(n, phase=phase.get(n.name, "encoder"),
-                          role="state" if n.name in starts.values() else n.role) for n in g.nodes)
-    edges = g.edges + tuple(Edge(start, chain, None, 1) for chain, start in ph.starts)
-    return Graph("folded", 0, nodes, edges)
-
-
-def unrolled_phased(model: Model, steps: int = 3, decoder_steps: int = 3, *,
-                    max_columns: int = DEFAULT_MAX_COLUMNS) -> Graph:
-    """The unrolled graph: the encoder over ``steps`` steps, the context, the decoder over ``decoder_steps``."""
-    ph = model.phases
-    starts = dict(ph.starts)
-    start_names = set(starts.values())
-    contexts = set(ph.encoder.once)
-    enc = unrolled(ph.encoder, steps, max_columns=max_columns)
-    dec = unrolled(ph.decoder, decoder_steps, max_columns=max_columns)
-    syms = model.symbols
-    nodes: list[Node] = []
-    for n in enc.nodes:
-        if n.name in start_names:
-            continue
-        nodes.append(replace(n, phase="context" if n.name in contexts else "encoder",
-                             role=syms[n.name].role, display=syms[n.name].display))
-    read = {e.source for e in dec.edges}
-    for n in dec.nodes:
-        if n.name in ph.contexts:
-            continue  # the context is read from its one node
-        if n.role == "input" and n.id not in read and not n.ellipsis:
-            continue  # y at T' when the decoder reads y_{t-1}: nothing reads it
-        nodes.append(replace(n, phase="decoder"))
-    edges: dict[Edge, None] = {}
-    for e in enc.edges:
-        if e.target.split("@")[0] not in start_names:
-            edges[e] = None
-    last = f"@{steps}"
-    for chain, start in ph.starts:  # s_0 = tanh(D c): edges from what it reads into s at step 0
-        for r in reads_of(ph.encoder.equation(start).expr):
-            edges[Edge(r.name + last, f"{chain}@0", " ".join(r.params) or None, 0)] = None
-    for e in dec.edges:
-        name, _, _ = e.source.partition("@")
-        if name in ph.contexts:
-            edges[Edge(name + last, e.target, e.param, 0)] = None
-        else:
-            edges[e] = None
-    return Graph("unrolled", steps, tuple(nodes), tuple(edges), enc.collapsed,
-                 decoder_steps=decoder_steps, decoder_collapsed=dec.collapsed)
 
 
 def _sub(graph: Graph, phases: tuple[str, ...]) -> Graph:

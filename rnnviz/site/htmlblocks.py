@@ -77,6 +77,8 @@ def latex_expr(e: E.Expr, model: Model, _parent: int = 0) -> str:
     if isinstance(e, E.Num):
         return str(int(e.value)) if float(e.value).is_integer() else repr(e.value)
     if isinstance(e, E.Var):
+        if model.phases is not None and e.name in model.phases.encoder.once:
+            return latex_name(name(e.name))  # a context: one value, read without a time (C c)
         return latex_name(name(e.name), _time(e.delay))
     if isinstance(e, E.Param):
         return latex_name(name(e.name))

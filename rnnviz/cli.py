@@ -28,6 +28,30 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}", hint=f"see '{self.prog} --help'")
 
 
+#: Help is wrapped at most this wide, whatever the terminal: it also goes into the docs.
+HELP_WIDTH = 80
+
+
+def _width() -> int:
+    import shutil
+
+    return min(HELP_WIDTH, shutil.get_terminal_size((HELP_WIDTH, 24)).columns) - 2
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """A command's own layout of its description; options wrapped to fit 80 columns."""
+
+    def __init__(self, prog: str, **kwargs) -> None:
+        super().__init__(prog, **{**kwargs, "width": _width()})
+
+
+class _WrappedHelp(argparse.HelpFormatter):
+    """Everything wrapped to fit 80 columns (the overview of ``rnnviz --help``)."""
+
+    def __init__(self, prog: str, **kwargs) -> None:
+        super().__init__(prog, **{**kwargs, "width": _width()})
+
+
 def _module(name: str):
     return importlib.import_module(f".commands.{COMMANDS[name]}", __package__)
 
@@ -35,7 +59,7 @@ def _module(name: str):
 def get_parser() -> argparse.ArgumentParser:
     """The argument parser of ``rnnviz`` with all its subcommands."""
     parser = _Parser(
-        prog="rnnviz",
+        prog="rnnviz", formatter_class=_WrappedHelp,
         description="Turn the recurrence equations of recurrent neural networks into folded and "
                     "unrolled diagrams, forward passes, gradients and plots.",
         epilog="Run 'rnnviz COMMAND --help' for the options of a command.",
@@ -48,7 +72,7 @@ def get_parser() -> argparse.ArgumentParser:
         except ModuleNotFoundError:
             continue  # a command still being written
         p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+                           formatter_class=_Help)
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
     return parser

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in SVG points
 
-_GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>(.*?)</title>(.*?)</g>', re.S)
+# A group runs to the next node or edge group: with a tooltip, Graphviz nests the drawing
+# (and the label, in a group of its own) in links inside it.
+_GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>(.*?)</title>(.*?)(?=<g id="[^"]*" class="(?:node|edge)">|</svg>)',
+                    re.S)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -62,11 +65,13 @@ def parse(svg: str) -> Picture:
                 pts += [(cx - rx, cy - ry), (cx + rx, cy + ry)]
                 if title not in ellipses or rx > ellipses[title][2]:
                     ellipses[title] = (cx, cy, rx, ry)
-            for p in re.findall(r'<polygon[^>]*points="([^"]*)"', body)[:1]:
-                pts += _points(p)
-            if not pts:
-                for d in re.findall(r'<path fill="(?!none)[^"]*"[^>]* d="([^"]*)"', body)[:1]:
-                    pts += _points(d)
+            # The node's own shape is drawn first: a polygon, or a path when it is rounded
+            # (the cells of an HTML label come after it).
+            first = re.search(r'<polygon[^>]*points="([^"]*)"|<path fill="(?!none)[^"]*"[^>]* d="([^"]*)"', body)
+            if first and not pts:
+                pts += _points(first.group(1) or first.group(2))
+            elif first and first.group(1):
+                pts += _points(first.group(1))
             if pts:
                 nodes[title] = _box(pts)
         else:

@@ -83,10 +83,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dpi", metavar="N", type=dpi, default=150, help="resolution of PNG output (default 150)")
     parser.add_argument("--max-columns", metavar="N", type=count, default=None,
                         help="unrolled views: beyond N steps the middle steps collapse into an ellipsis "
-                             "column (default 6 columns, 4 cells in cell-unrolled; at least 3)")
+                             "column (default: up to 6 columns, fewer (not below 4) when they would not "
+                             "fit a 1280x720 slide at 10 px text; 4 cells in cell-unrolled; at least 3)")
     parser.add_argument("--values", dest="values_opt", metavar="VALUES_FILE", nargs="?", action="append",
                         const="", default=[],
-                        help="write forward-pass values under the nodes of the unrolled view; with a file, "
+                        help="write forward-pass values under the nodes of the unrolled view (the last "
+                             "step's in the folded view; the cell views refuse it); with a file, "
                              "also read values (parameters, initial states, inputs, sizes) from it. "
                              "Parameters and inputs no value gives are drawn from --seed. Put FILE first "
                              "or write --values=VALUES_FILE")
@@ -97,7 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="significant digits of the numbers shown (default 3)")
     parser.add_argument("--grad", metavar="TARGET", default=None,
                         help="show the gradient of TARGET (e.g. 'y[3]', 'h[2][0]', 'sum(y)') at every node of "
-                             "the unrolled view; edge width and color follow its size, so vanishing "
+                             "the unrolled view (the last step's in the folded view); edge width and color follow its size, so vanishing "
                              "gradients show; a zero gradient is drawn as a dashed, grey cut path")
     parser.add_argument("--seed", metavar="N", type=seed, default=0,
                         help="seed of the parameters and inputs no value gives (default 0)")
@@ -107,6 +109,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "numbered PNGs, or one SVG with data-step attributes; with --grad, the gradient "
                              "flowing back too")
     add_strict_argument(parser)
+    parser.add_argument("--orient", choices=("horizontal", "vertical"), default="horizontal",
+                        help="unrolled view: time runs left to right (horizontal, the default) or down "
+                             "(vertical, inputs on the left: for phones and narrow columns); the "
+                             "folded view stands upright either way; not for the cell views")
 
 
 def _is_dir_target(out: str) -> bool:
@@ -191,6 +197,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("-o FILE (or -o -) takes one view; choose --view folded or --view unrolled, "
                          "or give a folder (-o DIR/)")
     views = ["folded", "unrolled"] if view == "both" else [view]
+    if args.orient == "vertical" and view in ("cell", "cell-unrolled"):
+        raise UsageError(f"--orient vertical turns the unrolled view, not --view {view}")
+    if annotate and view in ("cell", "cell-unrolled"):
+        raise UsageError(f"--values and --grad are drawn in the folded and unrolled views, not in --view {view}")
 
     if args.output is not None and single and args.output != "-":
         fmt = args.format or format_of(args.output)
@@ -199,6 +209,10 @@ def run(args: argparse.Namespace) -> int:
         fmt = args.format or "svg"
 
     args.values_file = [v for v in args.values_opt if v]
+    if single and args.output != "-":  # before any work: the numbers may fail for another reason
+        from ..io import refuse_input_as_output
+
+        refuse_input_as_output(Path(args.output), [args.file, *args.values_file])
     model = load_model_from_args(args)
     max_columns = args.max_columns if args.max_columns is not None else None
     if max_columns is not None and max_columns < 3:
@@ -209,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
 
     trace = grads = None
     steps = args.unroll or 3
-    if annotate and "unrolled" in views:
+    if annotate:
         from ..numeric.forward_pass import (
             forward,  # numpy only when numbers are asked for
         )
@@ -224,7 +238,8 @@ def run(args: argparse.Namespace) -> int:
 
     kwargs = {"max_columns": max_columns} if max_columns is not None else {}
     make = [lambda v=v: draw(model, v, steps, values=trace if args.values_opt else None, grads=grads,
-                             precision=args.precision, title=args.title, seed=args.seed, **kwargs) for v in views]
+                             precision=args.precision, title=args.title, seed=args.seed, orient=args.orient,
+                             **kwargs) for v in views]
     rendered = list(zip(views, _render_all(make, fmt, args.dpi)))
 
     if args.output == "-":

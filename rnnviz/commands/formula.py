@@ -30,7 +30,7 @@ over time of products of Jacobians, with each Jacobian spelled out from the
 equations (through the gates of a gated cell):
 
   rnnviz formula rnn.rnn --of 'h[3]' --grad W
-  rnnviz formula rnn.rnn --of 'h[3]' --grad 'h[0]'    # the product that vanishes
+  rnnviz formula rnn.rnn --of 'h[3]' --grad 'h[0]'   # the product that vanishes
 
 Gated cells grow fast when unrolled; --depth 0 substitutes only within the
 last step and keeps the previous states (h_2, c_2) as names.

@@ -34,7 +34,7 @@ A target is a computed variable at a step: h[3] (also h_3, h^{(3)}), one
 component h[3][0] (counted from 0), or sum(h) over every step. A vector
 target without a component is summed over its entries.
 
-  rnnviz grad loss.rnn                # the total loss L = \\sum_t L^{(t)} of the file
+  rnnviz grad loss.rnn                # the total loss, L = \\sum_t L^{(t)}
   rnnviz grad relu.rnn --of 'h[3]'
   rnnviz grad relu.rnn --of 'h[3]' --wrt V W --set "relu'(0)=1"
   rnnviz grad vanilla.rnn --of 'sum(y)' --wrt W_hh 'x[1]' --json

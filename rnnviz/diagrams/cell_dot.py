@@ -33,7 +33,7 @@ from ..language.gates import GATE_ROLES
 from ..language.syntax import Name
 from . import style
 from .cell import DEFAULT_MAX_CELLS, CellGraph, CellNode, cell_graph
-from .cell_layout import levels, order_keys, step_of
+from .cell_layout import barycentre, levels, order_keys, step_of
 from .cell_layout import relays as find_relays
 from .labels import (
     dot_attrs,
@@ -189,7 +189,9 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
                                        if n.base in rows}
     lines = ['digraph "rnnviz_cell" {']
     ga = style.graph_attrs()
-    ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32", nodesep="0.22")
+    # Side by side, cells sit closer: three LSTM cells then fit a slide at a readable size.
+    ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32",
+              nodesep="0.22" if folded else "0.14")
     lines.extend(graph_header(ga, title))
 
     # Parameter boxes and constants are drawn inside the node of their operation.
@@ -221,7 +223,7 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
     for rid in dict.fromkeys(relays.values()):
         lines.append(f"  {_q(rid)} {dot_attrs(_RELAY)};")
     if level is not None:
-        lines.extend(_rows(g, level, attached, relays, folded))
+        lines.extend(_rows(g, level, attached, relays, folded, edges))
     lines.extend(_edges(g, edges, level, relays, folded,
                         ported={(src, absorbed[dst]) for src, dst in into_concat}))
     lines.append("}")
@@ -234,7 +236,8 @@ _RELAY = {"shape": "point", "width": "0.07", "height": "0.07", "color": style.ED
           "fillcolor": style.EDGE_COLOR, "style": "filled"}
 
 
-def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict, folded: bool) -> list[str]:
+def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict, folded: bool,
+          edges: list) -> list[str]:
     """``rank=same`` groups, one per row, each in a fixed left-to-right order."""
     lines = []
     key = order_keys(g)
@@ -243,8 +246,20 @@ def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict,
         if nid not in attached:
             by_row.setdefault(lv, []).append(nid)
     for (src, step), rid in relays.items():
-        key[rid] = (step, (-2, 0), 0, 0, rid)
-        by_row.setdefault(0, []).append(rid)
+        # Among the inputs, in the order of the gates it feeds (see order_keys).
+        fed = [e for e in g.edges if e.source == src and not e.attached
+               and step_of(g.nodes[e.target]) == step and e.target in key]
+        # On the row under the gates it feeds: the bottom row for layer 1, the row where
+        # h_1[t] enters for layer 2 of a stack (each layer keeps its own band).
+        below = [level[e.target] for e in edges if e.source == src and e.target in level
+                 and step_of(g.nodes[e.target]) == step and level[e.target] < level.get(src, 0)]
+        row = max(0, min(below, default=1) - 1)
+        beside = {nid for nid in by_row.get(row, ()) if nid != src and nid in g.nodes and g.nodes[nid].role != "op"
+                  and step_of(g.nodes[nid]) == step} if row else set()
+        others = {e.target for e in g.edges if not e.attached and step_of(g.nodes[e.target]) == step
+                  and (e.source in beside if row else g.nodes[e.source].role == "input")}
+        key[rid] = (step, (-1, 0), barycentre(g, key, fed, others=others), 1, rid)
+        by_row.setdefault(row, []).append(rid)
     key_of = key
     real = {(e.source, e.target) for e in g.edges}
     for lv in sorted(by_row):
@@ -259,6 +274,8 @@ def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict,
                 # drew the outputs of all steps together, off their columns.
                 extra = ', weight="0"' if key[a][0] != key[b][0] else ""
                 lines.append(f"  {_q(a)} -> {_q(b)} [style=invis{extra}];")
+    if folded:
+        lines.extend(_stacked_bands(g, by_row))
     # Graphviz may put a flat edge's tail right of its head; pinning the ends of each
     # additive path above two invisible anchors at the ends of the bottom row keeps
     # c[t-1] on the left and c[t] on the right.
@@ -280,6 +297,31 @@ def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict,
                 after = [b for b in bottom if key_of[b][0] > step_of(n)]
                 pin = after[0] if after and not folded else "anchor_right"
                 lines.append(f"  {_q(pin)} -> {_q(n.id)} [style=invis];")
+    return lines
+
+
+def _stacked_bands(g: CellGraph, by_row: dict[int, list[str]]) -> list[str]:
+    """Heavy invisible links that put the bands of a stack one above the other.
+
+    Each layer's band starts on a row where its inputs enter: x[t] and h_1[t-1]
+    at the bottom, h_1[t] and h_2[t-1] for layer 2 (see
+    :func:`rnnviz.diagrams.cell_layout.levels`). Linking what enters each band
+    from below (x[t], h_1[t], ...) and each band's earlier state (h_1[t-1],
+    h_2[t-1], ...) keeps the bands in one column instead of a staircase. A
+    single cell has one such row and gets no link.
+    """
+    def earlier(nid: str) -> bool:
+        n = g.nodes.get(nid)
+        return n is not None and not n.lane and n.time is not None and n.time < 0 and n.role != "op"
+
+    entry_rows = [lv for lv in sorted(by_row) if any(earlier(nid) for nid in by_row[lv])]
+    lines = []
+    for low, high in zip(entry_rows, entry_rows[1:]):
+        for pick in (earlier, lambda nid: nid in g.nodes and not earlier(nid) and g.nodes[nid].role != "op"):
+            a = next((nid for nid in by_row[low] if pick(nid)), None)
+            b = next((nid for nid in by_row[high] if pick(nid)), None)
+            if a and b:
+                lines.append(f"  {_q(a)} -> {_q(b)} [style=invis, weight=\"20\"];")
     return lines
 
 

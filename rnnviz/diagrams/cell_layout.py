@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from .cell import CellGraph, CellNode
 
-__all__ = ["levels", "order_keys", "relays", "step_of"]
+__all__ = ["levels", "order_keys", "relays", "step_of", "barycentre"]
 
 
 def levels(g: CellGraph) -> dict[str, int] | None:
@@ -58,10 +58,34 @@ def levels(g: CellGraph) -> dict[str, int] | None:
         for k in ready:
             level[k] = max(1 + max((level[p] for p in pending[k]), default=-1), int(k in fed_from_side))
             del pending[k]
+    _lift_earlier_states(g, preds, level, group)
     out = {n.id: level[group(n)] for n in g.nodes.values() if n.id not in attached}
     for src, dst in attached.items():
         out[src] = out[dst]
     return out
+
+
+def _lift_earlier_states(g: CellGraph, preds: dict[str, set[str]], level: dict[str, int], group) -> None:
+    """Raise what reads only earlier steps (h[t-1] and its products) to just under its readers.
+
+    Longest-path rows put every h[t-1] on the bottom row; in a stack, layer 2's
+    h_2[t-1] is read by gates that sit above layer 1's cell, so it goes up into
+    layer 2's band beside h_1[t] instead of sending long wires up through layer
+    1. A single cell is unchanged: its h[t-1] is read on the row above the inputs.
+    """
+    succ: dict[str, set[str]] = {k: set() for k in preds}
+    for k, ps in preds.items():
+        for p in ps:
+            succ[p].add(k)
+    first = {group(n) for n in g.nodes.values()
+             if not n.lane and n.time is not None and n.time < 0 and group(n) in preds and not preds[group(n)]}
+    past = set(first)
+    for k in sorted(preds, key=level.__getitem__):  # in row order: every pred is decided before
+        if preds[k] and preds[k] <= past:
+            past.add(k)
+    for k in sorted(past, key=level.__getitem__, reverse=True):
+        if succ[k]:
+            level[k] = max(level[k], min(level[s] for s in succ[k]) - 1)
 
 
 def relays(g: CellGraph, edges: list, level: dict[str, int]) -> dict[tuple[str, int], str]:
@@ -87,8 +111,11 @@ def order_keys(g: CellGraph) -> dict[str, tuple]:
     used_by_lane = {g.nodes[e.source].name for e in g.edges
                     if g.nodes[e.target].eq in report.highways and g.nodes[e.source].role == "hidden"}
 
-    def eq_rank(eq: str | None) -> tuple[int, int]:
+    def eq_rank(eq: str | None, node: CellNode | None = None) -> tuple[int, int]:
         if eq is None:
+            # Inputs left of the earlier states that enter from below: x fans into the W
+            # products, h[t-1] into the U products right of each, and the two fans cross
+            # least that way round (6 times for four gates, against 10).
             return (-1, 0)
         pos = g.model.variables.index(eq)
         role = report.roles.get(eq)
@@ -108,8 +135,48 @@ def order_keys(g: CellGraph) -> dict[str, tuple]:
         owner, sub = (consumer[n.id], 0) if n.id in consumer else (n, 1)
         step = step_of(owner)
         seq = -owner.seq if owner.lane and owner.role == "op" else owner.seq
-        keys[n.id] = (step, eq_rank(owner.eq), seq, sub, n.id)
+        keys[n.id] = (step, eq_rank(owner.eq, owner), seq, sub, n.id)
+    # The values that enter a cell from below (x[t], h[t-1]) go in the order of what they
+    # feed (the barycentre of their readers): their fans then cross as little as they can.
+    index = {nid: i for i, nid in enumerate(sorted(keys, key=keys.__getitem__))}
+    out_edges: dict[str, list] = {}
+    for e in g.edges:
+        if not e.attached:
+            out_edges.setdefault(e.source, []).append(e)
+    entering: dict[str, list] = {}
+    for n in g.nodes.values():
+        if (n.seq == -1 and n.role not in ("op", "parameter", "constant") and n.id not in consumer
+                and not n.lane and not n.ellipsis and out_edges.get(n.id)):
+            first = min(step_of(g.nodes[e.target]) for e in out_edges[n.id])  # the cell it enters
+            entering[n.id] = [e for e in out_edges[n.id] if step_of(g.nodes[e.target]) == first]
+    for nid, fed in entering.items():
+        if fed:
+            others = {e.target for m, es in entering.items() if m != nid for e in es}
+            # In the row of the cell it enters from below (h[t-1] and x[t] side by side).
+            step = step_of(g.nodes[fed[0].target])
+            keys[nid] = (step, (-1, 0), barycentre(g, keys, fed, index, others), 1, nid)
     return keys
+
+
+def barycentre(g: CellGraph, keys: dict[str, tuple], fed: list, index: dict[str, int] | None = None,
+               others: set[str] | frozenset[str] = frozenset()) -> float:
+    """Mean position of the readers of ``fed`` (edges) in the left-to-right order of ``keys``.
+
+    Two values read by one operation ([h, x]) keep the order of its operands.
+    """
+    if index is None:
+        index = {nid: i for i, nid in enumerate(sorted(keys, key=keys.__getitem__))}
+    operand: dict[int, float] = {}
+    seen: dict[str, int] = {}
+    for k, e in enumerate(g.edges):
+        if not e.attached:
+            seen[e.target] = seen.get(e.target, 0) + 1
+            operand[id(e)] = seen[e.target] / 100
+    # Readers shared with another value entering the same operation come first: their
+    # operand order ([h, x]) decides, rather than where the other readers happen to be.
+    shared = [e for e in fed if e.target in others and e.target in index]
+    pos = [index[e.target] + operand.get(id(e), 0.0) for e in (shared or fed) if e.target in index]
+    return sum(pos) / len(pos) if pos else 0.0
 
 
 def step_of(n: CellNode) -> float:

@@ -189,6 +189,7 @@ def draw(
     precision: int = 3,
     title: str | None = None,
     seed: int = 0,
+    orient: str = "horizontal",
 ) -> Diagram:
     """Draw one view of a model.
 
@@ -198,10 +199,12 @@ def draw(
         steps: N, the steps of the unrolled views.
         max_columns: beyond this many steps the middle ones collapse into an
             ellipsis column (unrolled views); None: the view's own default
-            (6 columns unrolled, 4 cells cell-unrolled).
+            (up to 6 columns unrolled, fewer, down to 4, when the drawing would
+            not fit a 1280x720 slide with 10 px text; 4 cells cell-unrolled).
         values: (name, step) -> number or array (step 0 = initial values), a
             forward trace (:func:`rnnviz.numeric.forward_pass.forward`), or ``True`` to run
-            the forward pass; drawn under the names in the unrolled view.
+            the forward pass; drawn under the names in the unrolled view (the
+            last step's in the folded view; the cell views refuse them).
         grads: (name, step) -> gradient array of a scalar target, or the object
             :func:`rnnviz.numeric.grad.gradients` returns; drawn as norms, with edge
             width and color by magnitude (log scale) in the unrolled view.
@@ -210,6 +213,9 @@ def draw(
         precision: significant digits of the numbers shown.
         title: a caption above the diagram (also the SVG title).
         seed: seeds the parameters and inputs no value gives (forward pass).
+        orient: ``horizontal`` (time runs left to right) or ``vertical`` (time
+            runs down, for narrow pages) in the unrolled view; the folded view
+            stands upright either way; the cell views refuse ``vertical``.
 
     Raises:
         ValueSpecError: an unknown view, bad steps, values of the wrong kind.
@@ -229,6 +235,15 @@ def draw(
         raise ValueSpecError(f"precision is a number of significant digits from 1 to 17, got {precision}")
     names = ", ".join(model.variables)
     alt = title or f"{view} diagram of {names}"
+    if orient not in ("horizontal", "vertical"):
+        raise ValueSpecError(f"orient is horizontal or vertical, got '{orient}'")
+    if orient == "vertical" and view in ("cell", "cell-unrolled"):
+        raise ValueSpecError(f"only the unrolled view turns vertical (the folded view stands upright "
+                             f"either way), not the '{view}' view")
+    if view in ("cell", "cell-unrolled") and (values not in (None, False) or grads is not None or grad_target):
+        # Never a silently unchanged picture: the operation views have no numbers yet.
+        raise ValueSpecError(f"the '{view}' view does not show values or gradients; "
+                             "use the unrolled view (numbers per step) or the folded view (the last step)")
     if view in ("cell", "cell-unrolled"):
         try:
             from . import cell_dot
@@ -241,7 +256,7 @@ def draw(
     value_map: dict[Key, object] = {}
     grad_map: dict[Key, object] = {}
     trace = values if hasattr(values, "has") else None
-    if view == "unrolled":  # numbers belong to steps: the folded view has none
+    if view in ("unrolled", "folded"):  # the folded view shows the last step's numbers
 
         def run():
             nonlocal trace
@@ -266,6 +281,52 @@ def draw(
     columns = graphmod.DEFAULT_MAX_COLUMNS if max_columns is None else max_columns
     g = graphmod.build(model, view, steps=steps, max_columns=columns, decoder_steps=_decoder_steps(model, trace))
     displays = {n: s.display for n, s in model.symbols.items()}
-    text = dotmod.to_dot(g, displays=displays, values=value_map, grads=grad_map, precision=precision, title=title)
+    text = dotmod.to_dot(g, displays=displays, values=value_map, grads=grad_map, precision=precision, title=title,
+                         orient=orient)
+    if view == "unrolled" and max_columns is None and orient == "horizontal":
+        # No column count asked for: as many as keep the text readable on a slide (at least
+        # the first two steps, the ellipsis and the last), so that an LSTM with its values
+        # is never a wall of tiny numbers.
+        columns = graphmod.DEFAULT_MAX_COLUMNS
+        while columns > 4 and steps > 3 and not fits_slide(text):
+            columns -= 1
+            g = graphmod.build(model, view, steps=steps, max_columns=columns,
+                               decoder_steps=_decoder_steps(model, trace))
+            text = dotmod.to_dot(g, displays=displays, values=value_map, grads=grad_map, precision=precision,
+                                 title=title, orient=orient)
     return Diagram(view, text, g.to_json(), title=title, alt=alt)
+
+
+#: A 16:9 slide in pixels, and the smallest text it should show.
+SLIDE = (1280, 720)
+SLIDE_TEXT_PX = 10
+
+
+def fits_slide(dot_text: str) -> bool:
+    """Whether a pinned (unrolled) DOT drawing, fitted into a 1280x720 slide, shows its
+    smallest text (11 pt scripts and values) at 10 px or more: an estimate from the
+    node positions and sizes written in the DOT.
+
+    Example:
+        >>> fits_slide('"a" [pos="0,0!"]; "b" [pos="720,0!"];'), fits_slide('"a" [pos="0,0!"]; "b" [pos="2160,0!"];')
+        (True, False)
+    """
+    import re
+
+    xs, ys = [], []
+    for attrs in re.findall(r"\[([^\]]*pos=\"[-\d.]+,[-\d.]+!\"[^\]]*)\]", dot_text):
+        # Pinned positions are in points (what the ``nop`` layout reads), sizes in inches.
+        x, y = (float(v) / 72 for v in re.search(r'pos="([-\d.]+),([-\d.]+)!"', attrs).groups())
+        w = re.search(r'\bwidth="([\d.]+)"', attrs)
+        h = re.search(r'\bheight="([\d.]+)"', attrs)
+        half_w, half_h = (float(w.group(1)) if w else 0.8) / 2, (float(h.group(1)) if h else 0.6) / 2
+        xs += [x - half_w, x + half_w]
+        ys += [y - half_h, y + half_h]
+    if not xs:
+        return True
+    from .style import SCRIPT_SIZE, VALUE_FONT_SIZE
+
+    width, height = (max(xs) - min(xs)) * 72 + 22, (max(ys) - min(ys)) * 72 + 22  # the page's pad
+    smallest = min(SCRIPT_SIZE, VALUE_FONT_SIZE)
+    return smallest * min(SLIDE[0] / width, SLIDE[1] / height) >= SLIDE_TEXT_PX
 

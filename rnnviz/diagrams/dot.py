@@ -31,6 +31,7 @@ from . import style
 from .graph import Graph, Node
 from .labels import (
     GREEK_LETTERS,
+    base_text,
     dot_attrs,
     dot_html,
     escape_dot,
@@ -39,9 +40,9 @@ from .labels import (
     html_label,
     name_of,
 )
-from .layout import ROUTED_MAX_NODES, Router, head_label_spots, levels, positions
+from .layout import ROUTED_MAX_NODES, Router, fans, gated_rows, head_label_spots, levels, positions
 
-__all__ = ["to_dot", "format_number", "format_value", "value_extent", "node_id"]
+__all__ = ["to_dot", "format_number", "format_value", "value_text", "value_extent", "node_id"]
 
 
 def node_id(graph_id: str) -> str:
@@ -82,8 +83,12 @@ def _norm(xs: list[float]) -> float:
 
 
 #: Vectors up to this many entries are shown in full; longer ones as a strip.
-MAX_ENTRIES = 4
+MAX_ENTRIES = 2
 STRIP_CELLS = 12
+#: Entries of a longer vector written under its strip.
+FIRST_ENTRIES = 2
+#: Width of a vector's colour strip, in points.
+STRIP_WIDTH = 36
 
 
 def _diverging(x: float, scale: float) -> str:
@@ -98,39 +103,50 @@ def _diverging(x: float, scale: float) -> str:
 def format_value(value, precision: int = 3) -> str:
     """The inside of an HTML-like label showing a value under a node name.
 
-    A scalar is one number; a short vector its entries; a long vector a strip
-    of colored cells (blue negative, red positive) and its norm.
+    A scalar is one number; a vector of two its entries; a longer vector a
+    strip of coloured cells (blue negative, red positive), its first entries
+    and its norm, narrow enough that the gates of an LSTM step sit side by
+    side on a slide (the whole vector is in the node's tooltip).
 
     Example:
         >>> format_value(0.5)
-        '<FONT FACE="Helvetica" POINT-SIZE="10">0.5</FONT>'
+        '<FONT FACE="Helvetica" POINT-SIZE="11">0.5</FONT>'
         >>> format_value([1, -2])
-        '<FONT FACE="Helvetica" POINT-SIZE="10">[1, −2]</FONT>'
+        '<FONT FACE="Helvetica" POINT-SIZE="11">[1, −2]</FONT>'
     """
     xs = _flat(value)
     font = f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}">'
     if len(xs) == 1:
         return f"{font}{escape_html(format_number(xs[0], precision))}</FONT>"
-    if len(xs) <= 2:
-        return f"{font}[{escape_html(', '.join(format_number(x, precision) for x in xs))}]</FONT>"
     if len(xs) <= MAX_ENTRIES:
-        # A column vector, one entry a line between bars: a row of four numbers made the
-        # node three times wider than the name and pushed the gates of one step into each other.
-        rows = "".join(f'<TR><TD ALIGN="RIGHT">{font}{escape_html(format_number(x, precision))}</FONT></TD></TR>'
-                       for x in xs)
-        inner = f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>'
-        return (f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR>'
-                f'<TD BORDER="1" SIDES="LR" CELLPADDING="2">{inner}</TD></TR></TABLE>')
+        return f"{font}[{escape_html(', '.join(format_number(x, precision) for x in xs))}]</FONT>"
     # Average consecutive entries down to STRIP_CELLS cells so the strip keeps a fixed width.
     n = min(len(xs), STRIP_CELLS)
     cells = [xs[i * len(xs) // n:(i + 1) * len(xs) // n] for i in range(n)]
     means = [sum(c) / len(c) for c in cells]
     scale = max(abs(x) for x in xs)
-    tds = "".join(f'<TD BGCOLOR="{_diverging(m, scale)}" WIDTH="5" HEIGHT="8"></TD>' for m in means)
-    strip = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{tds}</TR></TABLE>'
+    width = max(2, STRIP_WIDTH // n)
+    tds = "".join(f'<TD BGCOLOR="{_diverging(m, scale)}" WIDTH="{width}" HEIGHT="7"></TD>' for m in means)
+    strip = f'<TABLE BORDER="1" COLOR="#9a9a9a" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{tds}</TR></TABLE>'
+    first = "".join(f'<TR><TD ALIGN="RIGHT">{font}{escape_html(format_number(x, precision))}'
+                    f'{"," if i < len(xs) - 1 else ""}</FONT></TD></TR>'
+                    for i, x in enumerate(xs[:FIRST_ENTRIES]))
     norm = escape_html(format_number(_norm(xs), precision))
-    return (f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR><TD>{strip}</TD></TR>'
-            f"<TR><TD>{font}norm {norm}</FONT></TD></TR></TABLE>")
+    return (f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR><TD>{strip}</TD></TR>{first}'
+            f'<TR><TD>{font}‖{norm}‖</FONT></TD></TR></TABLE>')
+
+
+def value_text(value, precision: int = 3) -> str:
+    """The whole value as plain text (for a tooltip): ``0.42`` or ``[0.1, −0.2, 0.3]``.
+
+    Example:
+        >>> value_text([0.5, -1.25, 2.0])
+        '[0.5, −1.25, 2]'
+    """
+    xs = _flat(value)
+    if len(xs) == 1:
+        return format_number(xs[0], precision)
+    return "[" + ", ".join(format_number(x, precision) for x in xs) + "]"
 
 
 #: Rough width of a character of the value font, and the height of one line of it, in inches.
@@ -144,19 +160,19 @@ def value_extent(value, precision: int = 3) -> tuple[float, float]:
     Example:
         >>> w1, h1 = value_extent(0.5)
         >>> w4, h4 = value_extent([1.0, 2.0, 3.0, 4.0])
-        >>> h4 > 3 * h1 and w4 < 2 * w1 + 0.2
+        >>> h4 > 3 * h1 and w4 < 2 * w1 + 0.3
         True
     """
     xs = _flat(value)
     texts = [format_number(x, precision) for x in xs]
     if len(xs) == 1:
         return len(texts[0]) * _CHAR_W, _LINE_H
-    if len(xs) <= 2:
-        return (len(", ".join(texts)) + 2) * _CHAR_W, _LINE_H
     if len(xs) <= MAX_ENTRIES:
-        return max(map(len, texts)) * _CHAR_W + 0.12, len(xs) * _LINE_H + 0.06
-    norm = "norm " + format_number(_norm(xs), precision)
-    return max(STRIP_CELLS * 5 / 72, len(norm) * _CHAR_W), _LINE_H + 10 / 72
+        return (len(", ".join(texts)) + 2) * _CHAR_W, _LINE_H
+    norm = "‖" + format_number(_norm(xs), precision) + "‖"
+    shown = [t + "," for t in texts[:FIRST_ENTRIES]] + [norm]
+    lines = min(FIRST_ENTRIES, len(xs)) + 1
+    return max(STRIP_WIDTH / 72, max(map(len, shown)) * _CHAR_W), lines * _LINE_H + 9 / 72
 
 
 def _name_length(display: Name) -> int:
@@ -182,10 +198,8 @@ def _node_extent(node: Node, value, grad: float | None, precision: int, shape: s
         w, h = max(w, vw), h + vh
     if grad is not None:
         w, h = max(w, (len(format_number(grad, precision)) + 2) * _CHAR_W), h + _LINE_H
-    if shape in ("circle", "doublecircle", "ellipse"):
-        # Graphviz draws the ellipse round the label's box: about sqrt(2) times as large.
-        return max(1.0, 1.42 * w + 0.1), max(0.75, 1.42 * h + 0.05)
-    return w + 0.2, h + 0.15
+    # Numbers go in rounded boxes (an ellipse round a column of numbers is 1.4 times as wide).
+    return w + 0.14, h + 0.1
 
 
 def _grad_scale(grads: Mapping[tuple[str, int], object]) -> tuple[dict[tuple[str, int], float], float]:
@@ -217,6 +231,37 @@ def _grad_text_color(a: float) -> str:
     return _grad_color(a, (80, 80, 80))
 
 
+def _plain_name(display: Name) -> str:
+    """A typeset name as plain text for a tooltip: ``h1``, ``c̃``, ``W_hh``."""
+    subs = "".join(display.subs)
+    return base_text(display) + (subs if len(subs) <= 1 or subs.isdigit() else "_" + subs)
+
+
+def _tooltip(node: Node, value, grad, precision: int, step: int | None = None) -> str:
+    """What a reader sees on hovering a node: "h1 at t = 2: 0.42", never an internal id."""
+    time = node.time if node.time is not None else step
+    text = _plain_name(node.display) + ("" if time is None else f" at t = {time}")
+    if value is not None:
+        text += ": " + value_text(value, precision)
+    if grad is not None:
+        text += "; gradient " + value_text(grad, precision)
+    return text
+
+
+def _node_text(node: Node) -> str:
+    if node.role == "junction":
+        return f"the gates at t = {node.time}"
+    if node.ellipsis:
+        return f"{_plain_name(node.display)} at the steps left out"
+    return _plain_name(node.display) + ("" if node.time is None else f" at t = {node.time}")
+
+
+def _edge_tooltip(src: Node, dst: Node, param: str | None) -> str:
+    """"h at t = 0 → f at t = 1 (U_f)": an edge as the reader says it."""
+    via = f" ({param})" if param else ""
+    return f"{_node_text(src)} → {_node_text(dst)}{via}"
+
+
 def _time_label(node: Node) -> str | None:
     return None if node.time is None else str(node.time)
 
@@ -236,10 +281,13 @@ def _node_label(node: Node, value_html: str | None, grad_html: str | None) -> st
 def _param_label(param: str | None, displays: Mapping[str, Name]) -> str | None:
     if not param:
         return None
-    parts = [html_label(displays[p]) if p in displays else html_label(name_of(p)) for p in param.split(" ")]
+    # "V U" is a product of parameters; "W_f, U_f" the parameters of reads joined at a
+    # junction, one a line so that the labels of neighbouring gates keep apart.
+    parts = [" ".join(html_label(displays[p]) if p in displays else html_label(name_of(p)) for p in group.split(" "))
+             for group in param.split(", ")]
     # A pale box behind the name keeps it legible on a dark page (invisible on a white one).
     return dot_html(f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" STYLE="rounded" '
-                    f'BGCOLOR="{style.LABEL_BG}"><TR><TD>{" ".join(parts)}</TD></TR></TABLE>')
+                    f'BGCOLOR="{style.LABEL_BG}"><TR><TD>{"<BR/>".join(parts)}</TD></TR></TABLE>')
 
 
 #: How far from the arrowhead a parameter sits in the unrolled view (in units of 10 points).
@@ -248,7 +296,7 @@ HEAD_LABEL_DISTANCE = 2.2
 
 def _label_width(param: str) -> float:
     """Rough width in points of a parameter label (subscripts count a little less)."""
-    return 7.5 * len(param.replace(" ", "")) + 6
+    return max(7.5 * len(p.replace(" ", "")) + 6 for p in param.split(", "))
 
 
 def to_dot(
@@ -259,6 +307,7 @@ def to_dot(
     grads: Mapping[tuple[str, int], object] | None = None,
     precision: int = 3,
     title: str | None = None,
+    orient: str = "horizontal",
 ) -> str:
     """DOT text of a variable graph, optionally annotated with values and gradients.
 
@@ -273,6 +322,9 @@ def to_dot(
             edge width/color follow its magnitude.
         precision: significant digits of the numbers shown.
         title: a caption above the diagram (escaped).
+        orient: ``horizontal`` (time runs left to right) or ``vertical`` (time
+            runs down, inputs on the left: for phones and narrow columns); the
+            unrolled view only.
     """
     displays = dict(displays or {})
     values = values or {}
@@ -294,6 +346,9 @@ def to_dot(
         g.update(layout="nop", splines="true" if routed else "line", outputorder="edgesfirst")
     else:
         g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
+    if graph.view == "folded" and annotated and title is None:
+        # Say which step the numbers are: a folded node stands for every step.
+        title = f"values at t = {max(t for _, t in {**values, **(grads or {})})}"
     lines.extend(graph_header(g, title))
 
     if graph.decoder_steps:  # an encoder-decoder: each phase's rows and columns (Fig. 10.12)
@@ -305,6 +360,12 @@ def to_dot(
     row_order = {name: i for i, name in enumerate(dict.fromkeys(n.name for n in graph.nodes))}
     pinned: dict[str, tuple[float, float]] = {}
     extent: dict[str, tuple[float, float]] = {}  # node id -> estimated width, height (inches)
+    if graph.decoder_steps:  # an encoder-decoder's rows are its phases' own; no junctions across them
+        found, rows, moved = [], {k: float(v) for k, v in level.items()}, set()
+    else:
+        found = fans(graph)
+        rows, moved = gated_rows(graph, level, found)
+    row_size: dict[float, tuple[float, float]] = {}  # row -> the largest node in it (inches)
     if graph.view == "unrolled":
         sizes: dict[str, tuple[float, float]] = {}
         for n in graph.nodes:
@@ -317,11 +378,23 @@ def to_dot(
             extent[n.id] = (w, h)
             old_w, old_h = sizes.get(n.name, (0.0, 0.0))
             sizes[n.name] = (max(w, old_w), max(h, old_h))
-        pinned = (phased.positions(graph, level, annotated, sizes) if graph.decoder_steps
-                  else positions(graph, level, row_order, annotated, sizes))
+        # Turned a quarter, a slot along a row is as tall as its node, and rows as far apart as nodes are wide.
+        laid = {k: (h, w) for k, (w, h) in sizes.items()} if orient == "vertical" else sizes
+        if graph.decoder_steps:
+            pinned = phased.positions(graph, level, annotated, laid)
+        else:
+            pinned = positions(graph, rows, row_order, annotated, laid, moved=moved, found=found)
+        if orient == "vertical":
+            # Turned a quarter: each step is a row (time runs down), inputs on the left.
+            pinned = {k: (y, round(-x, 2)) for k, (x, y) in pinned.items()}
+        for name, (w, h) in sizes.items():
+            old_w, old_h = row_size.get(rows[name], (0.0, 0.0))
+            row_size[rows[name]] = (max(w, old_w), max(h, old_h))
 
+    # The folded view shows the numbers of the last step (its nodes have no time).
+    last = {name: t for name, t in sorted({**values, **(grads or {})}, key=lambda k: k[1])} if graph.view == "folded" else {}
     for n in graph.nodes:
-        key = (n.name, n.time) if n.time is not None else None
+        key = (n.name, n.time) if n.time is not None else ((n.name, last[n.name]) if n.name in last else None)
         attrs = style.node_attrs(n.role)
         if n.ellipsis:
             attrs = style.node_attrs("ellipsis")
@@ -343,14 +416,21 @@ def to_dot(
                 if gn == 0:
                     attrs.update(style=attrs["style"] + ",dashed", color=style.MUTED_COLOR)
             attrs["label"] = _node_label(n, value_html, grad_html)
-            attrs["tooltip"] = n.id
-            if value_html is not None or grad_html is not None:
-                # Numbers make circles balloon; ellipses of one minimal width keep the grid even.
+            attrs["tooltip"] = _tooltip(n, values.get(key) if key else None,
+                                        grads.get(key) if grads and key else None, precision,
+                                        key[1] if key and n.time is None else None)
+            if annotated:
+                # Numbers would make circles balloon: a rounded box round them (a double
+                # outline still marks an output), one size for a whole row, so the steps
+                # of a row read as one chain.
                 if attrs["shape"] in ("circle", "doublecircle"):
                     if attrs["shape"] == "doublecircle":
                         attrs["peripheries"] = "2"
-                    attrs.update(shape="ellipse", width="1.0", height="0.75")
+                    attrs.update(shape="box", style=attrs["style"] + ",rounded")
                 attrs["margin"] = "0.04,0.02"
+                if rows[n.name] in row_size:
+                    w, h = row_size[rows[n.name]]
+                    attrs.update(width=f"{w:.2f}", height=f"{h:.2f}")
         if graph.view == "unrolled":
             x, y = pinned[n.id]
             attrs["pos"] = _pos(x, y)
@@ -359,7 +439,7 @@ def to_dot(
         lines.append(f"  {node_id(n.id)} {dot_attrs(attrs)};")
 
     if graph.view == "unrolled" and graph.collapsed is not None:
-        lines.append(_ellipsis_caption(graph, pinned))
+        lines.append(_ellipsis_caption(graph, pinned, orient))
 
     if graph.view == "folded":
         # One rank per level; an invisible left-to-right chain fixes the order in each rank.
@@ -374,30 +454,109 @@ def to_dot(
                 lines.append(f"  {chain} [style=invis, weight=\"5\"];")
 
     node_by_id = {n.id: n for n in graph.nodes}
+    # h[t-1] and x[t] into the gates of step t: one wire each into a junction, one wire from
+    # there into each gate (labelled with the parameters of both reads), as colah draws it.
+    fan_of: dict[tuple[str, str], int] = {}
+    for k, f in enumerate(found):
+        for a in f.sources:
+            for b in f.targets:
+                fan_of[(a, b)] = k
+    edges_drawn = [e for e in graph.edges if (e.source, e.target) not in fan_of]
+    fan_params: dict[tuple[int, str], list[str]] = {}
+    for e in graph.edges:
+        k = fan_of.get((e.source, e.target))
+        if k is not None and e.param:
+            for p in e.param.split(" "):
+                fan_params.setdefault((k, e.target), [])
+                if p not in fan_params[(k, e.target)]:
+                    fan_params[(k, e.target)].append(p)
+    from .graph import Edge
+
+    # W [r h, x]: the junction's branch already names W; a second W by the same head repeats it.
+    for k, f in enumerate(found):
+        for b in f.targets:
+            said = set(fan_params.get((k, b), []))
+            edges_drawn = [Edge(e.source, e.target, None, e.delay) if e.target == b and e.param
+                           and set(e.param.split(" ")) <= said else e for e in edges_drawn]
+
+    # Folded, the same: x and the delay square of h feed the gates through one junction.
+    folded_fan = _folded_fan(graph) if graph.view == "folded" else None
+    fan_lines: list[str] = []
+    if folded_fan is not None:
+        sources, targets = folded_fan
+        jid = "junction"
+        joined = {(e.source, e.delay, e.target) for e in graph.edges
+                  if (e.source, e.delay) in sources and e.target in targets}
+        params: dict[str, list[str]] = {}
+        for e in graph.edges:
+            if (e.source, e.delay, e.target) in joined and e.param:
+                for p in e.param.split(" "):
+                    if p not in params.setdefault(e.target, []):
+                        params[e.target].append(p)
+        edges_drawn = [e for e in edges_drawn if (e.source, e.delay, e.target) not in joined]
+        point = {"shape": "point", "width": "0.07", "height": "0.07", "color": style.EDGE_COLOR,
+                 "fillcolor": style.EDGE_COLOR, "style": "filled", "tooltip": "inputs of the gates", "group": "main"}
+        fan_lines.append(f"  {node_id(jid)} {dot_attrs(point)};")
+        bottom = []
+        for k, (src, delay) in enumerate(sorted(sources, key=lambda sd: (sd[1], sd[0]))):
+            n = node_by_id[src]
+            if delay == 0:
+                bottom.append(node_id(src))
+                fan_lines.append(f"  {node_id(src)} -> {node_id(jid)} {dot_attrs({'arrowhead': 'none', 'weight': '8', 'tooltip': f'{_plain_name(n.display)} → the gates'})};")
+                continue
+            # The square sits on the bottom row beside x; the wire from its variable comes down to it.
+            q = f"delay_fan_{sum('delay_fan_' in b for b in bottom)}"  # numbered after the loops' squares
+            fan_lines.append(f"  {node_id(q)} {dot_attrs(_delay_attrs(delay))};")
+            fan_lines.append(f"  {node_id(q)} -> {node_id(src)} "
+                             f"{dot_attrs({'dir': 'none', 'tooltip': f'{_plain_name(n.display)}, read {delay} step later'})};")
+            fan_lines.append(f"  {node_id(q)} -> {node_id(jid)} "
+                             f"{dot_attrs({'arrowhead': 'none', 'tooltip': f'{_plain_name(n.display)} → the gates'})};")
+            bottom.append(node_id(q))  # right of x: the loop of a cell state stays on the left
+        fan_lines.append("  { rank=same; " + " ".join(b + ";" for b in bottom) + " }")
+        fan_lines.append(f"  {' -> '.join(bottom)} [style=invis];")
+        for t in sorted(targets, key=[n.id for n in graph.nodes].index):
+            label = _param_label(", ".join(params.get(t, [])) or None, displays)
+            fan_lines.append(f"  {node_id(jid)} -> {node_id(t)} "
+                             f"{dot_attrs({'label': label, 'tooltip': f'the gate inputs → {_plain_name(node_by_id[t].display)}'})};")
+    wires: list[tuple[Edge, bool]] = [(e, False) for e in edges_drawn]
+    for k, f in enumerate(found):
+        delay = {e.source: e.delay for e in graph.edges if fan_of.get((e.source, e.target)) == k}
+        wires.extend((Edge(a, f.id, None, delay[a]), True) for a in f.sources)
+        wires.extend((Edge(f.id, b, ", ".join(fan_params.get((k, b), [])) or None, 0), False) for b in f.targets)
+    for f in found:
+        x, y = pinned[f.id]
+        point = {"shape": "point", "width": "0.07", "height": "0.07", "color": style.EDGE_COLOR,
+                 "fillcolor": style.EDGE_COLOR, "style": "filled", "tooltip": f"inputs of the gates at t = {f.time}",
+                 "pos": _pos(x, y)}
+        lines.append(f"  {node_id(f.id)} {dot_attrs(point)};")
+        node_by_id[f.id] = Node(f.id, f.id, f.time, "junction")
     router = Router(graph, pinned, annotated) if graph.view == "unrolled" and not routed else None
     # Detours of straight edges that would cross a node (large grids only), by edge index.
     bends_of: dict[int, list[tuple[float, float]]] = {}
     if router is not None:
-        for i, e in enumerate(graph.edges):
+        for i, (e, _) in enumerate(wires):
             bends_of[i] = router.waypoints(e.source, e.target)
     spots: dict[int, tuple[int, float]] = {}
     if graph.view == "unrolled":
         # Each parameter by its arrowhead, in the first nearby spot clear of nodes and other
         # labels; a detour's label by the head of its last run.
-        labelled = [i for i, e in enumerate(graph.edges) if e.param
+        labelled = [i for i, (e, _) in enumerate(wires) if e.param
                     and not node_by_id[e.source].ellipsis and not node_by_id[e.target].ellipsis]
         halves = {k: (w * 36, h * 36) for k, (w, h) in extent.items()}
-        found = head_label_spots([(bends_of[i][-1] if bends_of.get(i) else graph.edges[i].source,
-                                   graph.edges[i].target, _label_width(graph.edges[i].param or ""))
-                                  for i in labelled], pinned, halves)
-        spots = {labelled[j]: spot for j, spot in found.items()}
+        placed = head_label_spots([(bends_of[i][-1] if bends_of.get(i) else wires[i][0].source,
+                                    wires[i][0].target, _label_width(wires[i][0].param or ""),
+                                    (wires[i][0].param or "").count(", ") + 1)
+                                   for i in labelled], pinned, halves)
+        spots = {labelled[j]: spot for j, spot in placed.items()}
     # One black square per delayed variable (and delay), as in the book's circuit diagram:
     # h(t-1) is one value that fans out to every equation reading it, not one square per read.
     squares: dict[tuple[str, int], str] = {}
     square_edges: dict[str, list[tuple[Node, dict]]] = {}
-    for index, e in enumerate(graph.edges):
+    for index, (e, into_junction) in enumerate(wires):
         src, dst = node_by_id[e.source], node_by_id[e.target]
-        attrs = {"label": _param_label(e.param, displays)}
+        attrs = {"label": _param_label(e.param, displays), "tooltip": _edge_tooltip(src, dst, e.param)}
+        if into_junction:
+            attrs["arrowhead"] = "none"
         if src.ellipsis or dst.ellipsis:
             # The chain goes on through the omitted steps: dashed, but as dark as any edge,
             # so that it survives a projector and a low-resolution PNG.
@@ -442,6 +601,9 @@ def to_dot(
         lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {dot_attrs(attrs)};")
     for (src_id, delay), d in squares.items():
         lines.extend(_delayed_edges(d, node_by_id[src_id], delay, square_edges[d], level))
+    for k in range(len(folded_fan[0]) if folded_fan else 0):
+        fan_lines = [line.replace(f'"delay_fan_{k}"', f'"delay_{len(squares) + k + 1}"') for line in fan_lines]
+    lines.extend(fan_lines)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -456,13 +618,37 @@ def _pos(x: float, y: float) -> str:
     return f'{x * 72:.2f},{y * 72:.2f}!'
 
 
-def _ellipsis_caption(graph: Graph, pinned: Mapping[str, tuple[float, float]]) -> str:
-    """A note under the ellipsis column naming the steps left out ("steps 4–8")."""
+def _folded_fan(graph: Graph) -> tuple[set[tuple[str, int]], set[str]] | None:
+    """(source, delay) pairs that feed the same two or more variables, one of them read now
+    and one delayed (x and h[t-1] into the gates), and those variables; else None."""
+    reads: dict[tuple[str, int], set[str]] = {}
+    for e in graph.edges:
+        reads.setdefault((e.source, e.delay), set()).add(e.target)
+    order = [n.id for n in graph.nodes]
+    cands = sorted((k for k, v in reads.items() if len(v) >= 2), key=lambda k: (-len(reads[k]), order.index(k[0]), k[1]))
+    if len(cands) < 2:
+        return None
+    group, common = [cands[0]], set(reads[cands[0]])
+    for k in cands[1:]:
+        if len(common & reads[k]) >= 2:
+            group.append(k)
+            common &= reads[k]
+    if len(group) < 2 or not any(d == 0 for _, d in group) or not any(d > 0 for _, d in group):
+        return None
+    if any(d > 0 and reads[k] - common for k, d in ((k, k[1]) for k in group)):
+        return None  # a delayed value also read elsewhere (a GRU's h) keeps its one square
+    return set(group), common
+
+
+def _ellipsis_caption(graph: Graph, pinned: Mapping[str, tuple[float, float]], orient: str = "horizontal") -> str:
+    """A note under the ellipsis column (left of the ellipsis row, when vertical) naming the steps left out."""
     assert graph.collapsed is not None
     first, last = graph.collapsed
     dots = [pinned[n.id] for n in graph.nodes if n.ellipsis]
     x = dots[0][0]
     y = min(p[1] for p in pinned.values()) - 0.55
+    if orient == "vertical":
+        x, y = min(p[0] for p in pinned.values()) - 0.8, dots[0][1]
     text = f"step {first}" if first == last else f"steps {first}–{last}"
     attrs = {"shape": "plaintext", "label": text, "fontname": style.FONT_TEXT, "fontsize": "11",
              "fontcolor": style.EDGE_COLOR, "width": "0.3", "height": "0.2", "margin": "0",
@@ -496,16 +682,17 @@ def _delayed_edges(d: str, src: Node, delay: int, reads: list[tuple[Node, dict]]
     """
     out = [f"  {node_id(d)} {dot_attrs(_delay_attrs(delay))};"]
     s, q = node_id(src.id), node_id(d)
+    into = {"dir": "none", "tooltip": f"{_plain_name(src.display)}, read {delay} step{'s' if delay != 1 else ''} later"}
     if all(level[src.name] < level[dst.name] for dst, _ in reads):
-        out.append(f"  {s} -> {q} {dot_attrs({'dir': 'none'})};")
+        out.append(f"  {s} -> {q} {dot_attrs(into)};")
         out.extend(f"  {q} -> {node_id(dst.id)} {dot_attrs(attrs)};" for dst, attrs in reads)
         return out
     if all(dst.id != src.id for dst, _ in reads):
         # Read only by lower variables: the square hangs below the source, beside the others.
         out.extend(f"  {node_id(dst.id)} -> {q} {dot_attrs(dict(attrs, dir='back'))};" for dst, attrs in reads)
-        out.append(f"  {q} -> {s} {dot_attrs({'dir': 'none'})};")
+        out.append(f"  {q} -> {s} {dot_attrs(into)};")
         return out
-    out.append(f"  {s} -> {q} {dot_attrs({'dir': 'none'})};")
+    out.append(f"  {s} -> {q} {dot_attrs(into)};")
     for dst, attrs in reads:
         if level[dst.name] <= level[src.name]:
             out.append(f"  {node_id(dst.id)} -> {q} {dot_attrs(dict(attrs, dir='back'))};")

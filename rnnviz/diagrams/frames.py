@@ -29,6 +29,7 @@ import io
 import re
 
 from ..errors import RenderError
+from . import style
 
 __all__ = ["frame_dots", "frames_pdf", "stepped_svg", "FAINT"]
 
@@ -37,8 +38,9 @@ FAINT = {"fillcolor": "#f4f4f4", "color": "#cfcfcf", "fontcolor": "#b4b4b4"}
 
 _NODE = re.compile(r'^(\s*)"([^"@]+)@(-?\d+)" \[(.*)\];$')
 _EDGE = re.compile(r'^(\s*)"([^"@]+)@(-?\d+)" -> "([^"@]+)@(-?\d+)" \[(.*)\];$')
-_VALUE = re.compile(r'(<FONT FACE="Helvetica" POINT-SIZE="10">)([^<]*)(</FONT>)')
-_GRAD = re.compile(r'(<FONT FACE="Helvetica" POINT-SIZE="10" COLOR="[^"]*">)∇[^<]*(</FONT>)')
+# The value and gradient texts as rnnviz.diagrams.dot writes them (font and size from the style).
+_VALUE = re.compile(rf'(<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}">)([^<]*)(</FONT>)')
+_GRAD = re.compile(rf'(<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}" COLOR="[^"]*">)∇[^<]*(</FONT>)')
 
 
 def _faint(attrs: str, *, edge: bool = False) -> str:

@@ -21,11 +21,12 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from .graph import Graph, Node
 
 __all__ = ["levels", "columns", "positions", "Router", "distance", "ROUTED_MAX_NODES",
-           "SLOT_WIDTH", "COLUMN_GAP", "ROW_HEIGHT", "ELLIPSIS_WIDTH"]
+           "SLOT_WIDTH", "COLUMN_GAP", "ROW_HEIGHT", "ELLIPSIS_WIDTH", "Fan", "fans", "gated_rows"]
 
 
 def levels(graph: Graph) -> dict[str, int]:
@@ -65,6 +66,91 @@ def levels(graph: Graph) -> dict[str, int]:
     return level
 
 
+@dataclass(frozen=True)
+class Fan:
+    """Two or more values (h[t-1], x[t]) read by the same gates of one step, joined at one point.
+
+    Drawn as one wire from each source to a junction and one wire from there
+    to each gate, as in colah's and d2l's LSTM figures: the two fans of
+    separate edges would cross each other once per pair of gates.
+    """
+
+    id: str
+    time: int
+    sources: tuple[str, ...]  # node ids, in the graph's node order
+    targets: tuple[str, ...]  # node ids, in the graph's node order
+
+
+def fans(graph: Graph) -> list[Fan]:
+    """The junctions of an unrolled graph: per step, the sources sharing at least two targets.
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> from rnnviz.diagrams.graph import build
+        >>> m = load_model("f[t] = sigmoid(W x[t] + U h[t-1])\\ng[t] = tanh(V x[t] + R h[t-1])\\n"
+        ...                "h[t] = f[t] * g[t]")
+        >>> [(f.sources, f.targets) for f in fans(build(m, "unrolled", steps=1))]
+        [(('x@1', 'h@0'), ('f@1', 'g@1'))]
+        >>> fans(build(load_model("h[t] = tanh(W h[t-1] + U x[t])"), "unrolled", steps=2))
+        []
+    """
+    if graph.view != "unrolled":
+        return []
+    by_id = {n.id: n for n in graph.nodes}
+    index = {n.id: i for i, n in enumerate(graph.nodes)}
+    reads: dict[int, dict[str, set[str]]] = {}
+    for e in graph.edges:
+        src, dst = by_id[e.source], by_id[e.target]
+        if dst.ellipsis or dst.time is None:
+            continue  # (an ellipsis source, h at the steps left out, joins like any h[t-1])
+        reads.setdefault(dst.time, {}).setdefault(e.source, set()).add(e.target)
+    out = []
+    for t in sorted(reads):
+        by_source = reads[t]
+        order = sorted((s for s, ts in by_source.items() if len(ts) >= 2),
+                       key=lambda s: (-len(by_source[s]), index[s]))
+        if len(order) < 2:
+            continue
+        group, common = [order[0]], set(by_source[order[0]])
+        for s in order[1:]:
+            if len(common & by_source[s]) >= 2:
+                group.append(s)
+                common &= by_source[s]
+        if len(group) >= 2:
+            out.append(Fan(f"junction_{t}", t, tuple(sorted(group, key=index.__getitem__)),
+                           tuple(sorted(common, key=index.__getitem__))))
+    return out
+
+
+def gated_rows(graph: Graph, level: Mapping[str, int], found: list[Fan]) -> tuple[dict[str, float], set[str]]:
+    """Rows of a graph with junctions, and the variables that join the junctions' row.
+
+    A state read through a junction that nothing reads at its own step (the
+    LSTM's h, which is what the model outputs) moves down to the junction's
+    row, half a level under the gates: its chain h[t] -> junction[t+1] then
+    runs straight, under the cell-state line, and no fan of h[t-1] crosses the
+    cell state going down. Other rows keep their level.
+    """
+    rows: dict[str, float] = {k: float(v) for k, v in level.items()}
+    if not found:
+        return rows, set()
+    by_id = {n.id: n for n in graph.nodes}
+    read_now = {by_id[e.source].name for e in graph.edges if e.delay == 0}
+    reads_itself = {by_id[e.source].name for e in graph.edges
+                    if e.delay and by_id[e.source].name == by_id[e.target].name}
+    gate_row = min(level[by_id[t].name] for f in found for t in f.targets)
+    moved = set()
+    for f in found:
+        for s in f.sources:
+            n = by_id[s]
+            if (n.time is not None and n.time < f.time and n.name not in read_now
+                    and n.name not in reads_itself and level[n.name] > gate_row):
+                moved.add(n.name)
+    for name in moved:
+        rows[name] = gate_row - 0.5
+    return rows, moved
+
+
 #: Unrolled layout, in inches: width of one variable's slot, gap between steps, row height.
 SLOT_WIDTH = 1.05
 COLUMN_GAP = 0.95
@@ -75,25 +161,43 @@ SLOT_PAD = 0.3
 ROW_GAP = 0.75
 
 
-def positions(graph: Graph, level: Mapping[str, int], row_order: Mapping[str, int],
+def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, int],
               annotated: bool, sizes: Mapping[str, tuple[float, float]] | None = None,
+              *, moved: set[str] | frozenset[str] = frozenset(), found: list[Fan] | tuple = (),
               ) -> dict[str, tuple[float, float]]:
-    """Pinned (x, y) of each unrolled node: one column per step, one row per level.
+    """Pinned (x, y) of each unrolled node (and junction): one column per step, one row per level.
 
     Variables of one level sit side by side in fixed slots, the same in every
     column, so that column t looks like column t+1. ``sizes`` (name -> the
     largest width and height, in inches, of that variable's nodes) widens a
     slot and heightens a row where numbers make nodes larger, so that no two
-    nodes overlap however long the values shown.
+    nodes overlap however long the values shown. ``moved`` variables (see
+    :func:`gated_rows`) sit right of the gates, each ``found`` junction left of
+    them, so that the chain from one to the next runs straight between two
+    columns. A column of initial states only is as narrow as what it holds.
     """
     sizes = sizes or {}
     base_w = SLOT_WIDTH * (1.35 if annotated else 1.0)
     base_h = ROW_HEIGHT * (1.3 if annotated else 1.0)
-    per_level: dict[int, list[str]] = {}
-    for name in sorted(row_order, key=row_order.__getitem__):
-        per_level.setdefault(level[name], []).append(name)
+    if found:
+        # Gated cells: slots hug their nodes, so that the steps of an LSTM fit a slide.
+        # Two-digit steps widen every name (q^(10)): their labels need the room beside them.
+        digits = max((len(str(n.time)) for n in graph.nodes if n.time is not None), default=1)
+        base_w = SLOT_WIDTH * (0.6 if annotated else 1.15) + (0 if annotated else 0.1 * (digits - 1))
+    by_id = {n.id: n for n in graph.nodes}
+    feeds_moved = {by_id[e.source].name for e in graph.edges if e.delay == 0 and by_id[e.target].name in moved}
+    per_level: dict[float, list[str]] = {}
+    for name in sorted(row_order, key=lambda n: (n in feeds_moved, row_order[n])):
+        if name not in moved:
+            per_level.setdefault(level[name], []).append(name)
+    pad = SLOT_PAD * (0.5 if found else 1.0)
     # Rounded to the 0.01 inch the DOT is written with, so every column step is the same number.
-    slot_w = {name: round(max(base_w, sizes.get(name, (0.0, 0.0))[0] + SLOT_PAD), 2) for name in row_order}
+    # Nodes of one row are drawn one size (the largest), so their slots are one width too.
+    row_w: dict[float, float] = {}
+    for name in row_order:
+        row_w[level[name]] = max(row_w.get(level[name], 0.0), sizes.get(name, (0.0, 0.0))[0])
+    slot_w = {name: round(max(base_w, (row_w[level[name]] if annotated else sizes.get(name, (0.0, 0.0))[0]) + pad), 2)
+              for name in row_order}
     offset: dict[str, float] = {}
     for names in per_level.values():
         total = sum(slot_w[n] for n in names)
@@ -101,28 +205,82 @@ def positions(graph: Graph, level: Mapping[str, int], row_order: Mapping[str, in
         for n in names:
             offset[n] = x + slot_w[n] / 2
             x += slot_w[n]
-    width = max(sum(slot_w[n] for n in names) for names in per_level.values())
-    height = {lv: max((sizes.get(n, (0.0, 0.0))[1] for n in names), default=0.0) for lv, names in per_level.items()}
-    y_of: dict[int, float] = {}
+    gate_names = {by_id[t].name for f in found for t in f.targets}
+    gate_row = [n for n in offset if n in gate_names]
+    if gate_row:
+        right = max(offset[n] + slot_w[n] / 2 for n in gate_row)
+        for n in sorted(moved, key=row_order.__getitem__):
+            # Under the gap after the last gate: beside the output gate, half a slot out.
+            offset[n] = right
+            right += slot_w[n]
+        # The cell state right above the h it feeds: c[t] -> h[t] drops straight down beside the
+        # output gate instead of cutting across the gates' wires.
+        feeders = {by_id[e.source].name: by_id[e.target].name for e in graph.edges
+                   if e.delay == 0 and by_id[e.target].name in moved}
+        for names in per_level.values():
+            if len(names) == 1 and names[0] in feeders and level[names[0]] > min(level[g] for g in gate_row):
+                offset[names[0]] = offset[feeders[names[0]]]
+        # Under the middle of the gates when h[t-1] comes in level from the left: the branches
+        # rise steeply and their labels keep apart. When h[t-1] comes down from the top row
+        # (a GRU's state), left of the gates: it drops between two steps, crossing nothing.
+        if moved:
+            junction_x = sum(offset[n] for n in gate_row) / len(gate_row)
+        else:
+            junction_x = min(offset[n] for n in gate_row)
+        # An input read only through the junction sits right under it: x[t] rises straight
+        # into the junction, h[t-1] comes in level from the left, as in colah's figure.
+        sources = {by_id[s].name for f in found for s in f.sources}
+        for names in per_level.values():
+            if len(names) == 1 and names[0] in sources and level[names[0]] < min(level[g] for g in gate_row):
+                offset[names[0]] = junction_x
+    else:
+        junction_x = 0.0
+    # Every row of a step shares one column; rows of moved variables join the others.
+    rows = sorted({level[n] for n in row_order} | {min(level[by_id[t].name] for t in f.targets) - 0.5 for f in found})
+    height = {lv: max((sizes.get(n, (0.0, 0.0))[1] for n in row_order if level[n] == lv), default=0.0)
+              for lv in rows}
+    y_of: dict[float, float] = {}
     y = 0.0
-    for i, lv in enumerate(sorted(per_level)):
+    for i, lv in enumerate(rows):
         if i:
-            below = sorted(per_level)[i - 1]
+            below = rows[i - 1]
             y += round(max(base_h, (height[below] + height[lv]) / 2 + ROW_GAP), 2)
         y_of[lv] = y
+
+    def extent(names) -> tuple[float, float]:
+        return (min(offset[n] - slot_w[n] / 2 for n in names), max(offset[n] + slot_w[n] / 2 for n in names))
+
+    full = extent(row_order)
+    if gate_row:
+        full = (min(full[0], junction_x), full[1])
     cols = columns(graph)
+    members: dict[int, set[str]] = {}
+    initial: dict[int, bool] = {}
+    for n in graph.nodes:
+        c = cols[n.id]
+        members.setdefault(c, set()).add(n.name)
+        initial[c] = initial.get(c, True) and not n.ellipsis and n.time is not None and n.time <= 0
     ellipsis_cols = {cols[n.id] for n in graph.nodes if n.ellipsis}
+    gap = COLUMN_GAP * (0.4 if found else 1.0)
     # In whole hundredths of an inch (what the DOT shows): column t+1 is column t shifted by
     # exactly the same number, with no rounding jitter.
     x_of: dict[int, int] = {}
+    centre: dict[int, int] = {}
     x = 0
     for col in range(max(cols.values()) + 1):
-        w = round(100 * (ELLIPSIS_WIDTH if col in ellipsis_cols else width + COLUMN_GAP))
+        lo, hi = extent(members[col]) if initial.get(col) and col not in ellipsis_cols else full
+        w = round(100 * (ELLIPSIS_WIDTH if col in ellipsis_cols else hi - lo + gap))
         x_of[col] = x + w // 2
+        centre[col] = round(100 * (lo + hi) / 2)
         x += w
-    return {n.id: ((x_of[cols[n.id]] + (0 if n.ellipsis else round(100 * offset[n.name]))) / 100,
-                   round(100 * y_of[level[n.name]]) / 100)
-            for n in graph.nodes}
+    out = {n.id: ((x_of[cols[n.id]] + (0 if n.ellipsis else round(100 * offset[n.name]) - centre[cols[n.id]])) / 100,
+                  round(100 * y_of[level[n.name]]) / 100)
+           for n in graph.nodes}
+    for f in found:
+        col = cols[f.targets[0]]
+        jy = y_of[min(level[by_id[t].name] for t in f.targets) - 0.5]
+        out[f.id] = ((x_of[col] + round(100 * junction_x) - centre[col]) / 100, round(100 * jy) / 100)
+    return out
 
 
 #: Up to this many nodes Graphviz routes the unrolled edges itself (curved, round the nodes).
@@ -212,12 +370,12 @@ def _box_meets_ellipse(box: tuple[float, float, float, float], c: tuple[float, f
     return ((x - c[0]) / half[0]) ** 2 + ((y - c[1]) / half[1]) ** 2 < 1
 
 
-def head_label_spots(edges: list[tuple[str | tuple[float, float], str, float]],
+def head_label_spots(edges: list[tuple],
                      positions: Mapping[str, tuple[float, float]],
                      halves: Mapping[str, tuple[float, float]]) -> dict[int, tuple[int, float]]:
     """A spot by the arrowhead for each labelled edge where its label covers no node and no other label.
 
-    ``edges`` are (tail, head id, label width in points), the tail a node id
+    ``edges`` are (tail, head id, label width in points[, lines]), the tail a node id
     or the (x, y) the edge's last run starts from (a detour); ``halves`` the
     half width and height of each node in points. Positions are in inches.
     Edges are taken as straight (an estimate: Graphviz bends them a little),
@@ -237,8 +395,8 @@ def head_label_spots(edges: list[tuple[str | tuple[float, float], str, float]],
     # Placed labels in buckets of 100 points of x: a new one is checked against its neighbours only.
     placed: dict[int, list[tuple[float, float, float, float]]] = {}
     out: dict[int, tuple[int, float]] = {}
-    label_h = 9.0
-    for i, (tail, head, width) in enumerate(edges):
+    for i, (tail, head, width, *lines) in enumerate(edges):
+        label_h = 9.0 * (lines[0] if lines else 1)  # half the height of a label of that many lines
         (hx, hy) = pts[head]
         tx, ty = pts[tail] if isinstance(tail, str) else (tail[0] * 72, tail[1] * 72)
         length = math.hypot(tx - hx, ty - hy) or 1.0

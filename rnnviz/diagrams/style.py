@@ -54,7 +54,7 @@ FONT_TEXT = "Helvetica"
 FONT_SIZE = 16
 SCRIPT_SIZE = 11
 EDGE_FONT_SIZE = 14
-VALUE_FONT_SIZE = 10
+VALUE_FONT_SIZE = 11
 
 
 @dataclass(frozen=True)

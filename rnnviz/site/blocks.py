@@ -92,6 +92,7 @@ OPTIONS = {
     "view": _choice(*VIEWS), "unroll": _int(1, 100), "values": _bool, "grad": _text,
     "precision": _int(1, 12), "file": _text, "show": _choice(*SHOWS), "title": _text,
     "download": _name, "max_columns": _int(2, MAX_COLUMNS), "seed": _int(0, 2**31),
+    "orient": _choice("horizontal", "vertical"),
 }
 
 
@@ -276,6 +277,8 @@ def diagram(model, opts: dict):
     kw: dict = {"precision": int(opts.get("precision", 3))}
     if "max_columns" in opts:
         kw["max_columns"] = int(opts["max_columns"])
+    if "orient" in opts:
+        kw["orient"] = str(opts["orient"])
     if "title" in opts:
         kw["title"] = str(opts["title"])
     if opts.get("values") or opts.get("grad"):

@@ -115,6 +115,20 @@ class RnnvizPlugin(BasePlugin):
         fence.CONTEXT.block_seen = {}
         return markdown
 
+    def on_post_template(self, output_content, template_name, config, **kwargs):
+        """The pages made from templates alone (404) have no math either."""
+        return self.on_post_page(output_content, None, config)
+
+    def on_post_page(self, output, page, config, **kwargs):
+        """A page with no math loads no KaTeX: its scripts and style sheet are taken out."""
+        if not self.config["katex"] or 'class="arithmatex' in output:
+            return output
+        for asset in _KATEX_CSS + _KATEX_JS:
+            name = re.escape(asset.rsplit("/", 1)[1])
+            output = re.sub(rf'\s*<link[^>]*href="[^"]*{name}"[^>]*>', "", output)
+            output = re.sub(rf'\s*<script[^>]*src="[^"]*{name}"[^>]*>\s*</script>', "", output)
+        return output
+
     def on_post_build(self, config, **kwargs):
         site = Path(config.site_dir)
         dest = site / "assets" / "rnnviz"

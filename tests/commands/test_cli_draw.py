@@ -211,3 +211,20 @@ def test_bad_option_values_are_named(tmp_path, capsys, args, code, words):
     assert main(["draw", str(EXAMPLES / "vanilla.rnn"), "--values", *args, "-o", str(out)]) == code
     assert words in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("view", ["cell", "cell-unrolled"])
+@pytest.mark.parametrize("option", [["--values"], ["--grad", "h[3]"]])
+def test_cell_views_refuse_numbers(view, option, tmp_path, capsys):
+    """--values or --grad with a cell view is a usage error, never a silently unchanged picture."""
+    out = tmp_path / "x.svg"
+    assert main(["draw", str(EXAMPLES / "relu_1d.rnn"), "--view", view, *option, "-o", str(out)]) == 2
+    assert "--view " + view in capsys.readouterr().err and not out.exists()
+
+
+def test_folded_view_shows_the_last_steps_values(capsys):
+    """--values with the folded view writes the last step's numbers (exercise 2: h3 = 3) and says which step."""
+    assert main(["draw", str(EXAMPLES / "relu_1d.rnn"), "--view", "folded", "--values",
+                 "--format", "dot", "-o", "-"]) == 0
+    text = capsys.readouterr().out
+    assert "values at t = 3" in text and ">3</FONT>" in text and 'tooltip="h at t = 3: 3"' in text

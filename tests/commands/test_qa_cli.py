@@ -221,3 +221,13 @@ def test_help_does_not_start_the_parser_or_numpy(argv):
             "print(sorted(m for m in ('lark', 'numpy', 'matplotlib') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("command", ["", "draw", "run", "grad", "params", "formula", "gates", "plot"])
+def test_help_fits_80_columns_even_on_a_wide_terminal(command, capsys, monkeypatch):
+    """--help wraps at 80 columns or fewer, so it fits a doc page's code block and a narrow terminal."""
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit):
+        main([command, "--help"] if command else ["--help"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and max(map(len, lines)) <= 80, max(lines, key=len)

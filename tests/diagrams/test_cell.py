@@ -20,6 +20,7 @@ from rnnviz.diagrams.cell_dot import build, to_dot
 from rnnviz.diagrams.cell_layout import levels
 from rnnviz.errors import ValueSpecError
 from rnnviz.language import expr as E
+from tests.conftest import EXAMPLES as EXAMPLES_DIR
 from tests.conftest import one_phase_example_paths
 
 #: The cell views draw one cell over one sequence; an encoder-decoder refuses them (tested below).
@@ -364,11 +365,36 @@ def test_gru_gate_activation_sits_two_rows_above_the_input():
     assert rows.index(round(pos[sigma][1], 2)) - rows.index(round(pos["x"][1], 2)) == 2
 
 
+def _layer(n) -> int | None:
+    """The layer of a node of the stacked LSTM (i_2, c_2, h_2[t-1] ... -> 2), None for x, y."""
+    m = re.search(r"_(\d+)$", n.eq or n.name)
+    return int(m.group(1)) if m else None
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+@pytest.mark.parametrize("unrolled", [False, True])
+def test_stacked_layers_keep_their_own_bands(unrolled):
+    """Rendered, each layer of a stack lies in a band above the layer below it: layer 2's gates
+    and products (and its own h_2[t-1]) stand above layer 1's cell, not in layer 1's rows; in the
+    unrolled view, step t's gates of a layer stand left of step t+1's."""
+    model = load_model((EXAMPLES_DIR / "lstm_stack.rnn").read_text(), "lstm_stack.rnn")
+    cg = cell_graph(model, unrolled=unrolled, steps=3)
+    pos = _positions(to_dot(cg))  # -Tplain: y grows upwards
+    for low, high in ((1, 2), (2, 3)):
+        # h_l itself is the input of the band above: it sits on that band's bottom row.
+        below = [pos[n.id][1] for n in cg.nodes.values() if n.id in pos and _layer(n) == low
+                 and not (n.eq is None and n.time is not None and n.time >= 0) and n.name != f"h_{low}"]
+        above = [pos[n.id][1] for n in cg.nodes.values() if n.id in pos and _layer(n) == high]
+        assert max(below) < min(above), (low, high, max(below), min(above))
+    if unrolled:
+        for layer in (1, 2, 3):
+            for gate in ("i", "f", "o", "g"):
+                xs = [pos[f"{gate}_{layer}@{t}"][0] for t in (1, 2, 3)]
+                assert xs == sorted(xs), (gate, layer, xs)
+
+
 @pytest.mark.parametrize("unrolled", [False, True])
 def test_an_encoder_decoder_is_refused_with_the_reason(unrolled):
     """Two cells over two sequences are not one cell: the cell views say so instead of drawing one."""
-    from rnnviz.errors import ValueSpecError
-    from tests.conftest import EXAMPLES as EXAMPLES_DIR
-
     with pytest.raises(ValueSpecError, match="an encoder-decoder has two cells over two sequences"):
         build(load(str(EXAMPLES_DIR / "encoder_decoder.rnn")), unrolled=unrolled, steps=2)

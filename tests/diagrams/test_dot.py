@@ -141,13 +141,25 @@ def test_numbers_use_significant_digits(x, precision, text):
 
 
 def test_values_short_vector_shows_entries_long_vector_shows_strip():
-    """Two entries sit on a line, three or four stack as a column vector; a longer vector becomes a strip with its norm."""
+    """Two entries sit on a line; a longer vector is a colour strip, its first two entries and its norm."""
     assert "[1, 2]" in format_value([1.0, 2.0])
     column = format_value([1.0, 2.0, 3.0])
-    assert column.count("<TR>") >= 3 and 'SIDES="LR"' in column
-    assert [m for m in re.findall(r">([^<>]+)</FONT>", column)] == ["1", "2", "3"]
+    assert "BGCOLOR" in column
+    texts = re.findall(r">([^<>]+)</FONT>", column)
+    assert texts == ["1,", "2,", "‖3.74‖"], texts
     long = format_value([3.0, 4.0] + [0.0] * 10)
-    assert "BGCOLOR" in long and "norm 5" in long and "[" not in long
+    assert long.count("BGCOLOR") == 12 and "‖5‖" in long and "[" not in long
+
+
+def test_node_tooltip_reads_like_the_page():
+    """A node's tooltip names the variable, its step and the whole value, not an internal id."""
+    from rnnviz.diagrams.dot import value_text
+
+    assert value_text([0.5, -1.25, 2.0, 3.0, 4.0]) == "[0.5, −1.25, 2, 3, 4]"
+    text = draw(_model(EXAMPLES / "lstm.rnn"), "unrolled", 2, values=True).dot()
+    tips = re.findall(r'tooltip="([^"]*)"', text)
+    assert any(t.startswith("c̃ at t = 1: [") and t.count(",") == 3 for t in tips), tips
+    assert not any("@" in t for t in tips), tips
 
 
 @pytest.mark.parametrize("value", [0.5, [1.0, -2.0], [0.123, -4.56, 7.89], [1.0, 2.0, 3.0, 4.0], [0.1] * 20])
@@ -214,11 +226,11 @@ def test_gradients_set_edge_width_by_magnitude_and_cut_zero_paths():
     assert "dashed" in next(l for l in text.splitlines() if l.startswith('  "h@0"'))
 
 
-def test_annotations_do_not_touch_the_folded_view():
-    """Values and gradients belong to steps, so the folded view ignores them."""
+def test_folded_view_shows_the_last_steps_numbers():
+    """The folded view shows the values and gradients of the last step given, and says which step."""
     model = load_model("h[t] = tanh(W h[t-1] + U x[t])")
-    plain = draw(model, "folded").dot()
-    assert draw(model, "folded", values={("h", 1): 1.0}, grads={("h", 1): 1.0}).dot() == plain
+    text = draw(model, "folded", values={("h", 1): 1.0, ("h", 2): 0.25}, grads={("h", 2): 2.0}).dot()
+    assert "values at t = 2" in text and ">0.25</FONT>" in text and "∇ 2" in text and ">1</FONT>" not in text
 
 
 def test_collapsed_view_draws_ellipsis_nodes_and_dashed_edges():
@@ -271,3 +283,14 @@ def test_scalar_gradient_keeps_its_sign_and_zero_reads():
     assert ("−3" in [g for _, g in shown]) and ("3" in [g for _, g in shown])
     zero_colors = {c for c, g in shown if g == "0"}
     assert zero_colors and all(int(c[1:3], 16) < 128 for c in zero_colors)
+
+
+@pytest.mark.parametrize("view", ["cell", "cell-unrolled"])
+def test_cell_views_refuse_values_and_gradients(view):
+    """draw() with values or a gradient target in a cell view raises instead of ignoring them."""
+    from rnnviz.errors import ValueSpecError
+
+    model = _model(EXAMPLES / "vanilla.rnn")
+    for kw in ({"values": True}, {"grad_target": "y[3]"}):
+        with pytest.raises(ValueSpecError, match=view):
+            draw(model, view, 3, **kw)

@@ -255,3 +255,41 @@ def test_detour_labels_sit_by_the_arrowhead_clear_of_everything():
     assert not re.search(r'-> "bend_[^"]*" \[[^\n]*label=', text)  # no label half-way round a detour
     pic = geo.parse(geo.render_svg(text))
     assert geo.label_clashes(pic) == [] and geo.labels_on_nodes(pic) == []
+
+
+@pytest.mark.parametrize("stem", ["vanilla", "lstm", "gru"])
+def test_vertical_unrolled_view_runs_time_down(stem):
+    """--orient vertical: each step is a row further down, inputs left of what they feed, nothing overlaps;
+    an LSTM turned is narrower."""
+    model = _model(EXAMPLES / f"{stem}.rnn")
+    pic = geo.parse(geo.render_svg(draw(model, "unrolled", 3, values=True, orient="vertical").dot()))
+    centre = {k: ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for k, b in pic.nodes.items()}
+    assert centre["x@1"][1] < centre["x@2"][1] < centre["x@3"][1]  # SVG y grows downwards
+    assert centre["x@1"][0] < centre["h@1"][0]
+    assert geo.node_clashes(pic) == [] and geo.label_clashes(pic) == []
+    if stem != "lstm":
+        return  # a narrow model may be as wide turned; an LSTM's four gates a step are not
+    wide = geo.parse(geo.render_svg(draw(model, "unrolled", 3, values=True).dot()))
+    width = max(b[2] for b in pic.nodes.values()) - min(b[0] for b in pic.nodes.values())
+    assert width < max(b[2] for b in wide.nodes.values()) - min(b[0] for b in wide.nodes.values())
+
+
+def test_orient_vertical_is_refused_where_it_means_nothing():
+    """The cell views do not turn: orient='vertical' there is an error, not ignored."""
+    from rnnviz.errors import ValueSpecError
+
+    with pytest.raises(ValueSpecError, match="cell"):
+        draw(_model(EXAMPLES / "vanilla.rnn"), "cell", 3, orient="vertical")
+
+
+def test_unrolled_view_keeps_to_a_slide_unless_told():
+    """Five LSTM steps with values would be a wall of small numbers: by default the middle steps
+    fold into an ellipsis so the text stays 10 px on a 1280x720 slide; --max-columns 6 keeps them all."""
+    from tests.diagrams.measures import smallest_text_on_slide
+
+    model = _model(EXAMPLES / "lstm.rnn")
+    fitted = draw(model, "unrolled", 5, values=True)
+    assert fitted.graph.get("collapsed") and smallest_text_on_slide(fitted.svg()) >= 10
+    full = draw(model, "unrolled", 5, values=True, max_columns=6)
+    assert "collapsed" not in full.graph
+    assert "collapsed" not in draw(_model(EXAMPLES / "vanilla.rnn"), "unrolled", 5, values=True).graph

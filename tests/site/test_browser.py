@@ -49,8 +49,17 @@ const brokenNames = Array.from(document.querySelectorAll('.md-typeset table:not(
   .filter(c => c.getClientRects().length > 1).map(c => c.textContent);
 const wideMath = Array.from(document.querySelectorAll('.katex-display'))
   .filter(m => m.scrollWidth > m.clientWidth + 1).length;
+// The smallest text of every diagram as the reader sees it: its font size in the SVG's own
+// units times the scale the page shows the SVG at.
+const tiny = Array.from(document.querySelectorAll('.rnnviz svg.rnnviz-svg')).map(s => {
+  const vb = s.viewBox && s.viewBox.baseVal, r = s.getBoundingClientRect();
+  if (!vb || !vb.width || !r.width) { return null; }
+  const sizes = Array.from(s.querySelectorAll('text')).filter(t => t.textContent.trim())
+    .map(t => parseFloat(t.getAttribute('font-size') || '14'));
+  return sizes.length ? Math.min(...sizes) * r.width / vb.width : null;
+}).filter(x => x !== null);
 return {sideways: doc.scrollWidth - doc.clientWidth, cut: cut, rawGlyphs: tables, wideMath: wideMath,
-        brokenNames: brokenNames};
+        brokenNames: brokenNames, smallestText: tiny.length ? Math.min(...tiny) : null};
 """
 
 # Text in a diagram that a reader cannot see at all (contrast below 1.5; the faded labels of
@@ -121,13 +130,15 @@ def _pages(site: Path) -> list[str]:
 @pytest.mark.parametrize("scheme", ["default", "slate"])
 def test_every_page_in_the_browser(driver, served, scheme):
     """Each page loads without console errors or foreign requests; SVGs have a size; math is typeset;
-    at a laptop and a phone width nothing is cut off or scrolls the page sideways."""
+    at a laptop and a phone width nothing is cut off or scrolls the page sideways; at 1280 px every
+    diagram's smallest text is 8 px or more (all sizes are kept beside the screenshots)."""
     site, base = served
     media = "dark" if scheme == "slate" else "light"
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
                            {"features": [{"name": "prefers-color-scheme", "value": media}]})
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems = []
+    smallest: list[tuple[float, str]] = []
     for page in _pages(site):
         driver.get(base + page)
         res = driver.execute_script(_CHECKS)
@@ -163,12 +174,18 @@ def test_every_page_in_the_browser(driver, served, scheme):
                 problems.append(f"{name} at {width}px: {fit['wideMath']} display formula(s) need scrolling")
             if fit["brokenNames"]:
                 problems.append(f"{name} at {width}px: names broken over two lines {fit['brokenNames'][:3]}")
+            # Measured on the page as Chromium lays it out (the goal of the design notes: 8 px at 1280).
+            if width >= 1280 and fit["smallestText"] is not None and fit["smallestText"] < 8:
+                problems.append(f"{name} at {width}px: diagram text {fit['smallestText']:.1f} px < 8 px")
+            smallest.append((fit["smallestText"] or 99, f"{name}@{width}"))
             if fit["rawGlyphs"]:
                 problems.append(f"{name}: table headers with raw glyphs instead of math {fit['rawGlyphs']}")
             height = driver.execute_script("return document.documentElement.scrollHeight")
             driver.set_window_size(width, min(max(height, 900), 8000))
             driver.save_screenshot(str(ARTIFACTS / f"{name}-{scheme}-{width}.png"))
         driver.set_window_size(1280, 900)
+    (ARTIFACTS / f"text-sizes-{scheme}.txt").write_text(
+        "".join(f"{px:.1f} px {where}\n" for px, where in sorted(smallest)), encoding="utf-8")
     assert not problems, "\n".join(problems)
 
 
@@ -211,7 +228,7 @@ def test_a_scaled_diagram_zooms_on_click_inside_its_block(driver, served):
 
     site, base = served
     driver.set_window_size(1280, 900)
-    driver.get(base + "gallery/lstm/")
+    driver.get(base + "gallery/vanilla/")  # a page whose unrolled view is scaled to the column
     svg = driver.find_element(By.CSS_SELECTOR, ".rnnviz.rnnviz-scaled svg.rnnviz-svg")
     measure = """const s = arguments[0], b = s.closest('.rnnviz'), d = document.documentElement;
       return {svg: s.getBoundingClientRect().width, block: b.clientWidth, scroll: b.scrollWidth,

@@ -80,6 +80,19 @@ def test_math_is_shipped_and_marked(site, pages):
     assert 'class="arithmatex' in html and "assets/rnnviz/katex.min.js" in html
 
 
+def test_katex_only_on_pages_with_math(site):
+    """A page without math loads neither KaTeX's script nor its style sheet; a page with math loads both."""
+    with_math = without = 0
+    for path in html_pages(site):
+        html = path.read_text(encoding="utf-8")
+        has_math = 'class="arithmatex' in html
+        loads = "katex.min.js" in html or "katex.min.css" in html or "rnnviz-math.js" in html
+        assert loads == has_math, path
+        with_math += has_math
+        without += not has_math
+    assert with_math and without
+
+
 def _diagram_available() -> bool:
     try:
         import rnnviz.diagrams.diagram  # noqa: F401

@@ -348,7 +348,15 @@ def to_dot(
         g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
     if graph.view == "folded" and annotated and title is None:
         # Say which step the numbers are: a folded node stands for every step.
-        title = f"values at t = {max(t for _, t in {**values, **(grads or {})})}"
+        known = {**values, **(grads or {})}
+        phase = {n.name: n.phase for n in graph.nodes}
+        if any(phase.values()):  # an encoder-decoder: each phase's last step
+            last_of = {p: max((t for name, t in known if phase.get(name) == p), default=None)
+                       for p in ("encoder", "decoder")}
+            title = (f"values at the last steps: t = T = {last_of['encoder']} (encoder), "
+                     f"t = T' = {last_of['decoder']} (decoder)")
+        else:
+            title = f"values at t = {max(t for _, t in known)}"
     lines.extend(graph_header(g, title))
 
     if graph.decoder_steps:  # an encoder-decoder: each phase's rows and columns (Fig. 10.12)

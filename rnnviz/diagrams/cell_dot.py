@@ -34,6 +34,7 @@ from ..language.syntax import Name
 from . import style
 from .cell import DEFAULT_MAX_CELLS, CellGraph, CellNode, cell_graph
 from .cell_layout import barycentre, levels, order_keys, step_of
+from .graph import carried_outputs
 from .cell_layout import relays as find_relays
 from .labels import (
     dot_attrs,
@@ -166,7 +167,8 @@ def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
                  "color": style.LABEL_BG, "penwidth": "0", "label": dot_html(label), "fontname": style.FONT,
                  "fontsize": "15", "margin": "0.04,0.01", "width": "0.2", "height": "0.2"}
     else:
-        attrs = style.node_attrs(n.role)
+        # An output that is its step's state (the LSTM's and GRU's h) looks like one.
+        attrs = style.node_attrs(n.role, carried=n.name in carried_outputs(g.model))
         label = html_label(_display(g, n.name), _time_text(n, folded))
         if n.highway and n.name in g.report.cell_states and n.time == (0 if folded else 1):
             label += "<BR/>" + _small("cell state", _HIGHWAY_COLOR)

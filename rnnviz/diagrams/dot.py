@@ -367,6 +367,10 @@ def to_dot(
         level = levels(graph)
     row_order = {name: i for i, name in enumerate(dict.fromkeys(n.name for n in graph.nodes))}
     pinned: dict[str, tuple[float, float]] = {}
+
+    def look(n: Node) -> dict[str, str]:  # an output that is its step's state (the LSTM's h) looks like one
+        return style.node_attrs(n.role, carried=n.carried)
+
     extent: dict[str, tuple[float, float]] = {}  # node id -> estimated width, height (inches)
     if graph.decoder_steps:  # an encoder-decoder's rows are its phases' own; no junctions across them
         found, rows, moved = [], {k: float(v) for k, v in level.items()}, set()
@@ -382,7 +386,7 @@ def to_dot(
                 continue
             key = (n.name, n.time)
             w, h = _node_extent(n, values.get(key), grad_norms.get(key), precision,
-                                style.node_attrs(n.role)["shape"], annotated)
+                                look(n)["shape"], annotated)
             extent[n.id] = (w, h)
             old_w, old_h = sizes.get(n.name, (0.0, 0.0))
             sizes[n.name] = (max(w, old_w), max(h, old_h))
@@ -403,7 +407,7 @@ def to_dot(
     last = {name: t for name, t in sorted({**values, **(grads or {})}, key=lambda k: k[1])} if graph.view == "folded" else {}
     for n in graph.nodes:
         key = (n.name, n.time) if n.time is not None else ((n.name, last[n.name]) if n.name in last else None)
-        attrs = style.node_attrs(n.role)
+        attrs = look(n)
         if n.ellipsis:
             attrs = style.node_attrs("ellipsis")
             attrs.update(style="solid", color="transparent", fontcolor=style.MUTED_COLOR,

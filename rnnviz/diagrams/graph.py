@@ -27,7 +27,7 @@ from ..language import expr as E
 from ..language.syntax import Name
 
 __all__ = ["Node", "Edge", "Graph", "Read", "build", "folded", "unrolled", "phased_folded", "phased_unrolled",
-           "reads_of", "levels",
+           "reads_of", "levels", "carried_outputs",
            "DEFAULT_MAX_COLUMNS", "VIEWS"]
 
 #: Beyond this many time steps the unrolled view collapses its middle steps.
@@ -55,6 +55,9 @@ class Node:
     backward: bool = False
     #: A target: an input read only by a loss (``y`` of ``L = (o - y)^2``), drawn beside that loss.
     target: bool = False
+    #: An output that is the state its own step carries on (the LSTM's h): drawn as a state
+    #: with the output's mark (see :func:`carried_outputs`).
+    carried: bool = False
     #: An encoder-decoder's phase: ``encoder``, ``context`` or ``decoder`` (``time`` is the
     #: step within it); ``""`` for a model of one phase.
     phase: str = ""
@@ -231,6 +234,50 @@ def targets_of(model: Model) -> set[str]:
     return {x for x in model.inputs if readers.get(x) and readers[x] <= losses}
 
 
+def carried_outputs(model: Model) -> frozenset[str]:
+    """The outputs that are also the state of their recurrence: the LSTM's, GRU's and 1-D ReLU RNN's h.
+
+    An output ``v`` is carried when its own value at t-1 comes back into ``v[t]``
+    through no other state: directly (``h[t] = relu(W h[t-1] + ...)``) or through
+    gates and other intermediate variables (the LSTM's ``o[t]`` reads
+    ``h[t-1]``). An output fed back into a hidden layer that has a state of its
+    own (Goodfellow's ``y[t-1]`` into ``h2[t]``) stays an output.
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> sorted(carried_outputs(load_model("h[t] = relu(W h[t-1] + U x[t])")))
+        ['h']
+        >>> sorted(carried_outputs(load_model("h[t] = tanh(W h[t-1] + T y[t-1] + U x[t])\\ny[t] = V h[t]")))
+        []
+    """
+    return model.memo("diagrams.carried_outputs", lambda: frozenset(_carried(model)))
+
+
+def _carried(model: Model) -> set[str]:
+    same_step: dict[str, set[str]] = {}  # name -> the names its equation reads at the same step
+    delayed: dict[str, set[str]] = {}  # name -> the equations that read it at an earlier step
+    for eq in model.equations:
+        for r in reads_of(eq.expr):
+            (same_step.setdefault(eq.target, set()) if r.delay == 0 else delayed.setdefault(r.name, set())).add(
+                r.name if r.delay == 0 else eq.target)
+    out = set()
+    for v in model.variables:
+        if model.role(v) != "output" or v not in delayed:
+            continue
+        # Walk down from v[t] through same-step reads that are not states; v[t-1] read on the way?
+        seen, todo = set(), [v]
+        while todo:
+            n = todo.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            if n in delayed[v]:
+                out.add(v)
+                break
+            todo.extend(m for m in same_step.get(n, ()) if model.role(m) != "state")
+    return out
+
+
 def _nodes_order(model: Model) -> list[str]:
     lv = levels(model)
     names = list(model.inputs) + list(model.variables)
@@ -242,7 +289,9 @@ def folded(model: Model) -> Graph:
     syms = model.symbols
     back = set(model.backward)
     aims = targets_of(model)
-    nodes = tuple(Node(n, n, None, syms[n].role, syms[n].display, backward=n in back, target=n in aims)
+    kept = carried_outputs(model)
+    nodes = tuple(Node(n, n, None, syms[n].role, syms[n].display, backward=n in back, target=n in aims,
+                       carried=n in kept)
                   for n in _nodes_order(model))
     edges: list[Edge] = []
     for eq in model.equations:
@@ -276,6 +325,7 @@ def unrolled(model: Model, steps: int = 3, *, max_columns: int = DEFAULT_MAX_COL
     computed = set(model.variables)
     back = set(model.backward)
     aims = targets_of(model)
+    kept = carried_outputs(model)
     hidden: set[int] = set()
     collapsed = None
     if steps > max_columns:
@@ -316,10 +366,10 @@ def unrolled(model: Model, steps: int = 3, *, max_columns: int = DEFAULT_MAX_COL
                 if not row_hidden:
                     row_hidden = True
                     nodes.append(Node(_id(name, ELLIPSIS), name, None, syms[name].role, syms[name].display, True,
-                                      name in back, name in aims))
+                                      name in back, name in aims, name in kept))
                 continue
             nodes.append(Node(_id(name, t), name, t, syms[name].role, syms[name].display, backward=name in back,
-                              target=name in aims))
+                              target=name in aims, carried=name in kept))
     # Ellipsis nodes come right after the last shown step before the gap in each row.
     rank = {name: i for i, name in enumerate(order)}
     nodes.sort(key=lambda n: (rank[n.name], _column_key(n, collapsed)))

@@ -111,16 +111,25 @@ MUTED_COLOR = "#a0a0a0"
 LABEL_BG = "#ffffff"
 
 
-def node_attrs(role: str) -> dict[str, str]:
+def node_attrs(role: str, *, carried: bool = False) -> dict[str, str]:
     """Graphviz attributes of a node of ``role`` (shape, colors, pen, font).
 
     Unknown roles get the neutral ``operation`` look rather than an error,
-    so that a new role never breaks a diagram.
+    so that a new role never breaks a diagram. ``carried``: an output that is
+    also read at an earlier step (the LSTM's and GRU's h) is a state, drawn
+    like the Elman h (state colors, heavy ring) with the output's double ring.
 
     Example:
         >>> node_attrs("output")["fillcolor"]
         '#f5cfcf'
+        >>> carried = node_attrs("output", carried=True)
+        >>> carried["fillcolor"] == PALETTE["state"].fill, carried["shape"]
+        (True, 'doublecircle')
     """
+    if role == "output" and carried:
+        attrs = node_attrs("state")
+        attrs["shape"] = SHAPES["output"]
+        return attrs
     colors = PALETTE.get(role, PALETTE["operation"])
     attrs = {
         "shape": SHAPES.get(role, "circle"),

@@ -36,7 +36,7 @@ __all__ = ["ASSETS", "BLOCK", "BlockOptionError", "OPTIONS", "PLACEHOLDER", "SHO
            "read_source", "render", "with_prefix", "wrap"]
 
 VIEWS = ("folded", "unrolled", "cell", "cell-unrolled")
-SHOWS = ("diagram", "math", "table", "plot", "params", "gates", "gradnorms", "downloads")
+SHOWS = ("diagram", "math", "table", "plot", "params", "gates", "gradnorms", "downloads", "legend")
 #: The file name of a block's own text in error messages (a front end replaces it by the page).
 BLOCK = "<rnnviz block>"
 #: Stands for a block's id prefix in rendered HTML until the page says which is free.
@@ -227,6 +227,8 @@ def render(model, opts: dict) -> str:
 
         found = analyze(model)
         return htmlblocks.gates_html(model, found.roles, found.cell_state)
+    if show == "legend":
+        return htmlblocks.legend_html(model)
     if show == "params":
         from ..numeric.shapes import parameter_shapes
 

@@ -8,7 +8,7 @@ equations (and values) and whose options in braces say what to show::
     ```
 
 becomes an inline SVG at build time. ``show=`` picks something else than a diagram
-(``math``, ``table``, ``plot``, ``params``, ``gates``, ``downloads``), ``file=`` reads
+(``math``, ``table``, ``plot``, ``params``, ``gates``, ``downloads``, ``legend``), ``file=`` reads
 the equations from a file (relative to the folder of ``mkdocs.yml``). The plugin
 (``plugins: [rnnviz]``) only registers the fence, ships the CSS and an offline copy
 of KaTeX, and writes the download files. An unknown option stops the build; a block

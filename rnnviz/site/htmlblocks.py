@@ -24,7 +24,7 @@ from ..language import expr as E
 from ..language.syntax import Name
 
 __all__ = ["latex_name", "latex_expr", "latex_equations", "math_html", "table_html",
-           "params_html", "gates_html", "plot_html"]
+           "params_html", "gates_html", "plot_html", "legend_html"]
 
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
           "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
@@ -228,6 +228,86 @@ def gates_html(model: Model, gates: dict[str, str], cell_state: str | None) -> s
         rows.append('<tr><td colspan="2">no gates: a plain recurrent network</td></tr>')
     return ('<table class="rnnviz-table rnnviz-gates"><thead><tr><th>variable</th><th>role</th>'
             f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _glyph(shape: str, fill: str, stroke: str, pen: float = 1.4) -> str:
+    """A small picture of a node's shape in its colours (no text: the table says what it is)."""
+    body = {
+        "box": f'<rect x="3" y="4" width="30" height="16" rx="4" fill="{fill}" stroke="{stroke}" stroke-width="{pen}"/>',
+        "square": f'<rect x="12" y="6" width="12" height="12" fill="{fill}" stroke="{stroke}" stroke-width="{pen}"/>',
+        "param": f'<rect x="6" y="5" width="24" height="14" fill="{fill}" stroke="{stroke}" stroke-width="{pen}"/>',
+        "circle": f'<circle cx="18" cy="12" r="9" fill="{fill}" stroke="{stroke}" stroke-width="{pen}"/>',
+        "doublecircle": (f'<circle cx="18" cy="12" r="10.5" fill="none" stroke="{stroke}" stroke-width="{pen}"/>'
+                         f'<circle cx="18" cy="12" r="8" fill="{fill}" stroke="{stroke}" stroke-width="{pen}"/>'),
+        "line": f'<line x1="2" y1="12" x2="34" y2="12" stroke="{stroke}" stroke-width="{pen}"/>',
+    }[shape]
+    return (f'<svg class="rnnviz-glyph" width="36" height="24" viewBox="0 0 36 24" aria-hidden="true">'
+            f"{body}</svg>")
+
+
+def legend_html(model: Model) -> str:
+    """What the shapes and colours of this model's diagrams mean, with the model's own names.
+
+    The rows follow the diagrams' style (:mod:`rnnviz.diagrams.style`), so the legend
+    cannot drift from the pictures; only the roles the model has are listed.
+
+    Example:
+        >>> import rnnviz
+        >>> html = legend_html(rnnviz.load_model("h[t] = tanh(W h[t-1] + U x[t])\\ny[t] = V h[t]"))
+        >>> "input" in html and "state" in html and "one-step delay" in html and "gate" not in html
+        True
+    """
+    from ..diagrams import style
+    from ..diagrams.graph import carried_outputs
+    from ..language.gates import analyze
+
+    def names(which: list[str]) -> str:
+        return ", ".join(_name_math(model, n) for n in which)
+
+    carried = carried_outputs(model)
+    found = analyze(model)
+    by_role = {role: [n for n in [*model.inputs, *model.variables] if model.role(n) == role]
+               for role in ("input", "state", "hidden", "output")}
+    gates = [n for n in by_role["hidden"] if n in found.roles]
+    rows: list[tuple[str, str, str]] = []  # glyph, what it is, the model's names
+
+    def look(role: str, **kw) -> str:
+        a = style.node_attrs(role, **kw)
+        return _glyph(a["shape"], a["fillcolor"], a["color"], float(a["penwidth"]))
+
+    if by_role["input"]:
+        rows.append((look("input"), "input, given at every step", names(by_role["input"])))
+    if by_role["state"]:
+        rows.append((look("state"), "state: carried to the next step (the thick ring)", names(by_role["state"])))
+    if carried:
+        rows.append((look("output", carried=True), "a state that is also the output (the double ring)",
+                     names(sorted(carried, key=model.variables.index))))
+    outputs = [n for n in by_role["output"] if n not in carried]
+    if outputs:
+        rows.append((look("output"), "output (the double ring)", names(outputs)))
+    if gates:
+        rows.append((look("hidden"), "gate: a value between 0 and 1 that scales another", names(gates)))
+    others = [n for n in by_role["hidden"] if n not in gates]
+    if others:
+        rows.append((look("hidden"), "intermediate variable, computed at the same step", names(others)))
+    if model.recurrent:
+        delay = style.PALETTE["delay"]
+        rows.append((_glyph("square", delay.fill, delay.stroke), "one-step delay (folded view): the value of "
+                     "the step before", ""))
+    rows.append((_glyph("line", "none", style.EDGE_COLOR), "a read; the parameter on it multiplies the value "
+                 "it carries", names(model.parameters[:4]) + (", …" if len(model.parameters) > 4 else "")))
+    cell = [(look("gate"), "gate activation (cell views)", "σ")] if gates else []
+    cell += [(look("function"), "function (cell views)", "tanh, softmax"),
+            (look("operation"), "operation (cell views)", "+, ⊙, ·"),
+            (_glyph("param", style.PALETTE["parameter"].fill, style.PALETTE["parameter"].stroke, 1.0),
+             "parameter box inside its product (cell views)", "")]
+    if found.cell_state or gates:
+        cell.append((_glyph("line", "none", "#2f64a8", 3.6), "additive path of the cell state (cell views)",
+                     names([found.cell_state]) if found.cell_state else ""))
+    rows.extend(cell)
+    body = "".join(f"<tr><td>{g}</td><td>{html.escape(what)}</td><td>{who}</td></tr>" for g, what, who in rows)
+    return ('<table class="rnnviz-table rnnviz-legend"><thead><tr><th>shape</th><th>is</th><th>here</th>'
+            f"</tr></thead><tbody>{body}</tbody></table>")
 
 
 def plot_html(figure, prefix: str) -> str:

@@ -294,3 +294,27 @@ def test_cell_views_refuse_values_and_gradients(view):
     for kw in ({"values": True}, {"grad_target": "y[3]"}):
         with pytest.raises(ValueSpecError, match=view):
             draw(model, view, 3, **kw)
+
+
+def _node_line(dot: str, node: str) -> str:
+    line = next(ln for ln in dot.splitlines() if ln.strip().startswith(f'"{node}" ['))
+    return line.split("label=")[0]
+
+
+@pytest.mark.parametrize("stem, node, carried", [
+    ("lstm", "h", True), ("gru", "h", True), ("relu_1d", "h", True),  # outputs that are the state
+    ("two_layer", "y", False), ("vanilla", "y", False),  # outputs fed back, or not at all
+])
+@pytest.mark.parametrize("view", ["folded", "unrolled", "cell", "cell-unrolled"])
+def test_an_output_that_is_the_state_is_drawn_as_a_state_with_the_output_mark(stem, node, carried, view):
+    """The LSTM's h looks like the Elman h (state fill, state ring) with the output's double ring;
+    an output that is not the recurrence's state keeps the output's colours."""
+    from rnnviz.diagrams.style import PALETTE
+
+    model = load_model((EXAMPLES / f"{stem}.rnn").read_text(encoding="utf-8"), f"{stem}.rnn")
+    dot = draw(model, view, 3).dot()
+    ident = node if view in ("folded", "cell") else f"{node}@2"
+    attrs = _node_line(dot, ident)
+    assert 'shape="doublecircle"' in attrs, attrs
+    fill = PALETTE["state" if carried else "output"].fill
+    assert f'fillcolor="{fill}"' in attrs, attrs

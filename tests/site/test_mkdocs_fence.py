@@ -207,6 +207,7 @@ NUMBERS = "h_t = \\text{ReLU}(V \\cdot h_{t-1} + W \\cdot x_t)\nV = -3, W = 3, h
     ("show=gates", ["no gates"]),
     ("show=gradnorms grad=h[3]", ["rnnviz-gradnorms", "<svg", "spectral radius 3"]),
     ("show=plot", ["rnnviz-plot", "viewBox"]),
+    ("show=legend", ["rnnviz-legend", "a state that is also the output", r"\(h\)", "one-step delay"]),
 ])
 def test_numbers_blocks(options, expected):
     """show=table/params/gates/gradnorms/plot compute from the block's equations and values."""
@@ -316,3 +317,18 @@ def test_dark_scheme_css_follows_the_diagram_colours():
     for colour, what in ((style.EDGE_COLOR, "edges"), (style.LABEL_BG, "edge-label halo"),
                          (style.DELAY_COLOR, "delay square")):
         assert any(colour.lower() in rule for rule in slate), f"{what} {colour} not restyled for the dark scheme"
+
+
+def test_legend_lists_the_roles_of_the_model_in_the_diagrams_colours(monkeypatch):
+    """show=legend has a row per role the model has, its glyph in the colours the diagrams use,
+    and only those rows: a plain RNN gets no gate row, an LSTM names its gates and cell state."""
+    from rnnviz.diagrams import style
+
+    plain = convert("```rnnviz {show=legend}\nh[t] = tanh(W h[t-1] + U x[t])\ny[t] = V h[t]\n```")
+    assert "gate" not in plain and "<td>output (the double ring)" in plain
+    assert f'fill="{style.PALETTE["input"].fill}"' in plain and f'fill="{style.PALETTE["state"].fill}"' in plain
+    monkeypatch.setattr(fence.CONTEXT, "base_dir", ROOT)
+    lstm = convert("```rnnviz {show=legend file=examples/lstm.rnn}\n```")
+    for piece in ("gate: a value between 0 and 1", "a state that is also the output", "additive path"):
+        assert piece in lstm, piece
+    assert "<td>output (the double ring)" not in lstm  # its only output is the state h

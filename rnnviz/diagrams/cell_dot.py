@@ -44,6 +44,7 @@ from .labels import (
     graph_header,
     html_label,
     name_of,
+    plain_label,
 )
 
 __all__ = ["to_dot", "build"]
@@ -75,6 +76,31 @@ def _time_text(n: CellNode, folded: bool) -> str | int | None:
     if folded:
         return "t" if n.time == 0 else f"t{n.time:+d}"
     return n.time
+
+
+#: What an operation is called in a tooltip.
+_OP_WORDS = {"mul": "element-wise product", "add": "sum", "sub": "difference", "neg": "negation",
+             "one_minus": "1 minus", "matmul": "product", "scale": "product", "concat": "concatenation",
+             "function": "function"}
+
+
+def _when(n: CellNode, folded: bool) -> str:
+    t = _time_text(n, folded)
+    return "" if t is None else f" at {t}" if folded else f" at t = {t}"
+
+
+def _reader_text(g: CellGraph, n: CellNode, folded: bool) -> str:
+    """A node as a reader says it: "f at t = 2", "sum in the equation of c at t = 2", never an id."""
+    if n.ellipsis:
+        return f"{plain_label(_display(g, n.name))} at the steps left out"
+    if n.role == "op":
+        what = _OP_WORDS.get(n.op or "") or _FUNC_TEXT.get(n.op or "") or (n.op or "operation")
+        where = f" in the equation of {plain_label(_display(g, n.eq))}" if n.eq else ""
+        step = "" if n.time is None or n.eq is None else _when(n, folded)
+        return what + where + step
+    if n.role in ("parameter", "constant"):
+        return plain_label(_display(g, n.name)) if n.role == "parameter" else f"{n.number:g}"
+    return plain_label(_display(g, n.name)) + _when(n, folded)
 
 
 def _small(text: str, color: str = "#4a4a4a") -> str:
@@ -122,7 +148,9 @@ def _merged_attrs(g: CellGraph, n: CellNode, boxes: list[CellNode], concat: bool
                    f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="12">{escape_html(_OP_SYMBOL["concat"])}</FONT></TD>')
     table = (f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" STYLE="ROUNDED">'
              f"<TR>{cells}{symbol}</TR></TABLE>")
-    return {"shape": "plain", "label": dot_html(table), "fontname": style.FONT, "tooltip": n.id}
+    params = ", ".join(plain_label(_display(g, b.name)) for b in boxes if b.role == "parameter")
+    return {"shape": "plain", "label": dot_html(table), "fontname": style.FONT,
+            "tooltip": _reader_text(g, n, g.view == "cell") + (f" ({params})" if params else "")}
 
 
 def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
@@ -175,7 +203,7 @@ def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
         attrs.update(label=dot_html(label), margin="0.03", width="0.5", height="0.5")
         if n.highway:
             attrs.update(color=_HIGHWAY_COLOR, penwidth="2.6")
-    attrs["tooltip"] = n.id
+    attrs["tooltip"] = _reader_text(g, n, folded)
     return attrs
 
 
@@ -222,8 +250,8 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
             attrs = _node_attrs(g, n, folded)
         lines.append(f"  {_q(n.id)} {dot_attrs(attrs)};")
     relays = find_relays(g, edges, level) if level is not None else {}
-    for rid in dict.fromkeys(relays.values()):
-        lines.append(f"  {_q(rid)} {dot_attrs(_RELAY)};")
+    for (src, _step), rid in relays.items():
+        lines.append(f"  {_q(rid)} {dot_attrs({**_RELAY, 'tooltip': _reader_text(g, g.nodes[src], folded)})};")
     if level is not None:
         lines.extend(_rows(g, level, attached, relays, folded, edges))
     lines.extend(_edges(g, edges, level, relays, folded,
@@ -335,7 +363,8 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
     lines = []
     dropped: set[str] = set()
     for e in edges:
-        attrs: dict[str, str | None] = {}
+        attrs: dict[str, str | None] = {
+            "tooltip": f"{_reader_text(g, g.nodes[e.source], folded)} → {_reader_text(g, g.nodes[e.target], folded)}"}
         if (e.source, e.target) in ported:
             attrs["headport"] = "in:s"  # into the [ , ] cell of "W · [ , ]", from below
         src = e.source
@@ -349,7 +378,8 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
                     dropped.add(relay)
                     # Weight 0: the long wire down into the next cell must not pull the state
                     # (and the outputs above it) away from its own step's column.
-                    lines.append(f"  {_q(relay)} -> {_q(e.source)} {dot_attrs({'dir': 'none', 'weight': '0'})};")
+                    lines.append(f"  {_q(relay)} -> {_q(e.source)} "
+                                 f"{dot_attrs({'dir': 'none', 'weight': '0', 'tooltip': _reader_text(g, g.nodes[e.source], folded)})};")
                 src = relay
             else:
                 attrs["dir"] = "back"

@@ -268,7 +268,22 @@ def render(model, opts: dict) -> str:
         from ..diagrams.frames import stepped_svg
 
         svg = stepped_svg(svg)
-    return inline_svg(svg, PLACEHOLDER, classes=("rnnviz-svg",))
+    return inline_svg(_without_id_titles(svg), PLACEHOLDER, classes=("rnnviz-svg",))
+
+
+_ID_TITLE = re.compile(r'(<g id="[^"]*" class="(?:node|edge)\b[^"]*"[^>]*>\s*)<title>[^<]*</title>')
+
+
+def _without_id_titles(svg: str) -> str:
+    """Drop the ``<title>`` Graphviz gives each node and edge: it holds the internal id
+    (``x@1->h@1``), which a page's search index would read as text. Hovering still
+    shows each one's tooltip, said as a reader says it ("x at t = 1 → h at t = 1 (U)").
+
+    Example:
+        >>> _without_id_titles('<g id="e1" class="edge" data-step="1"><title>x@1&#45;&gt;h@1</title><a xlink:title="x → h"/></g>')
+        '<g id="e1" class="edge" data-step="1"><a xlink:title="x → h"/></g>'
+    """
+    return _ID_TITLE.sub(r"\1", svg)
 
 
 def diagram(model, opts: dict):

@@ -202,6 +202,13 @@ def _links(name: str) -> str:
     return f'<p class="rnnviz-links">Download <code>{html.escape(name)}</code>: {items}</p>'
 
 
+def _thumbnail(name: str) -> str:
+    """A small picture of a download (its SVG, on a white card), linking to it."""
+    src = f"{_site_rel('downloads')}/{name}.svg"
+    return (f'<a class="rnnviz-thumb" href="{src}" title="{html.escape(name)}.svg at its full size">'
+            f'<img src="{src}" alt="the diagram {html.escape(name)}" loading="lazy"></a>')
+
+
 def _drawing(text: str, opts: dict) -> tuple:
     """What a download file shows: the equations and the options that change the picture."""
     return text.strip(), sorted((k, str(v)) for k, v in opts.items() if k not in ("show", "title", "download"))
@@ -242,6 +249,8 @@ def fence_format(src, language, class_name, options, md, **kwargs) -> str:
     body = blocks.with_prefix(body, key, md.__dict__.setdefault("_rnnviz_prefixes", set()))
     full = _full_size(key, body) if opts.get("show", "diagram") == "diagram" else ""
     links = _links(str(opts["download"])) if "download" in opts else ""
+    if opts.get("show") == "downloads" and "download" in opts:
+        body = _thumbnail(str(opts["download"])) + body  # a list of downloads shows what they hold
     if full:
         links = (links.replace('<p class="rnnviz-links">', f'<p class="rnnviz-links">{full} &middot; ', 1)
                  if links else f'<p class="rnnviz-links">{full}</p>')

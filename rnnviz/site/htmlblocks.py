@@ -301,9 +301,10 @@ def legend_html(model: Model) -> str:
             (look("operation"), "operation (cell views)", "+, ⊙, ·"),
             (_glyph("param", style.PALETTE["parameter"].fill, style.PALETTE["parameter"].stroke, 1.0),
              "parameter box inside its product (cell views)", "")]
-    if found.cell_state or gates:
-        cell.append((_glyph("line", "none", "#2f64a8", 3.6), "additive path of the cell state (cell views)",
-                     names([found.cell_state]) if found.cell_state else ""))
+    if found.highways:  # the LSTM's cell state, the GRU's interpolated h
+        what = "additive path of the cell state" if found.cell_states else "additive path of the state"
+        cell.append((_glyph("line", "none", style.PALETTE["state"].stroke, 3.6), f"{what} (cell views)",
+                     names(list(found.highways))))
     rows.extend(cell)
     body = "".join(f"<tr><td>{g}</td><td>{html.escape(what)}</td><td>{who}</td></tr>" for g, what, who in rows)
     return ('<table class="rnnviz-table rnnviz-legend"><thead><tr><th>shape</th><th>is</th><th>here</th>'

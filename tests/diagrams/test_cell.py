@@ -393,6 +393,23 @@ def test_stacked_layers_keep_their_own_bands(unrolled):
                 assert xs == sorted(xs), (gate, layer, xs)
 
 
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+@pytest.mark.parametrize("stem", ["lstm", "gru", "lstm_stack"])
+@pytest.mark.parametrize("unrolled", [False, True])
+def test_tooltips_speak_the_readers_language(stem, unrolled):
+    """Hovering any node or wire of a cell view names it as a reader would ("f at t = 2",
+    "sum in the equation of c at t = 2 → c at t = 2"), never by an internal id (f.2@1, relay.h@1.2)."""
+    from rnnviz.diagrams.diagram import draw
+
+    model = load_model((EXAMPLES_DIR / f"{stem}.rnn").read_text(), f"{stem}.rnn")
+    svg = draw(model, "cell-unrolled" if unrolled else "cell", 2).svg()
+    groups = re.findall(r'<g id="[^"]*" class="(?:node|edge)">(.*?)</g>', svg, re.S)
+    tips = [re.search(r'xlink:title="([^"]*)"', body) for body in groups]
+    assert groups and all(tips), "a node or edge without a tooltip shows its internal id"
+    internal = [t.group(1) for t in tips if re.search(r"@|relay|\.\d|->", t.group(1))]
+    assert not internal, internal[:5]
+
+
 @pytest.mark.parametrize("unrolled", [False, True])
 def test_an_encoder_decoder_is_refused_with_the_reason(unrolled):
     """Two cells over two sequences are not one cell: the cell views say so instead of drawing one."""

@@ -130,7 +130,8 @@ def test_gallery_has_every_cell_with_its_numbers(site):
 
 
 def test_every_local_link_resolves(site, pages):
-    """Download links, full-size diagrams and every other link inside the site point at a file."""
+    """Download links, full-size diagrams, thumbnails and every other link or image inside the site
+    point at a file."""
     from html.parser import HTMLParser
     from urllib.parse import urldefrag, urlparse
 
@@ -143,6 +144,9 @@ def test_every_local_link_resolves(site, pages):
             href = dict(attrs).get("href")
             if tag == "a" and href:
                 self.hrefs.append(href)
+            src = dict(attrs).get("src")
+            if tag == "img" and src:
+                self.hrefs.append(src)
 
     broken, checked = [], 0
     for name in pages:
@@ -159,3 +163,19 @@ def test_every_local_link_resolves(site, pages):
             if not target.resolve().is_file():
                 broken.append(f"{name}: {href}")
     assert checked > 0 and not broken, broken[:10]
+
+
+def test_search_index_and_tooltips_speak_the_readers_language(site, pages):
+    """Neither the search index nor a diagram's hover text holds internal ids such as x@1->h@1
+    or f.2@1: what a reader finds and sees names variables as they do ("x at t = 1")."""
+    import json
+
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    # An edge's id (x@1->h_1@1) or an operation's (f.2@1); the JSON page's examples of ids are
+    # documentation, written in code blocks, not a diagram's text.
+    internal = re.compile(r"\w@\d+(?:-&gt;|->)\w|\w\.\d+@\d|relay\.")
+    found = [(doc["location"], m.group(0)) for doc in index["docs"] for m in internal.finditer(doc["text"])]
+    assert not found, found[:5]
+    tips = [t for name in pages for t in re.findall(r'xlink:title="([^"]*)"', (site / name).read_text(encoding="utf-8"))]
+    assert tips and not [t for t in tips if re.search(r"\w@\d|relay\.|\w\.\d@", t)], \
+        [t for t in tips if re.search(r"\w@\d|relay\.|\w\.\d@", t)][:5]

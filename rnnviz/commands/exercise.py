@@ -27,11 +27,12 @@ HELP = "an exercise sheet and its worked solutions (Markdown, LaTeX, HTML, Moodl
 DESCRIPTION = """\
 Write an exercise sheet and its solution sheet from the equations: the tasks
 courses set (draw the network, the forward pass, plot it, count the
-parameters, a derivative by backpropagation through time, assign the gates,
-unroll the formula, the state's Jacobian), questions worded as sheets word
-them, and solutions worked step by step with their numbers
-(h_1 = relu(-3·0 + 3·2) = 6). Numbers stay exact where the values are
-(3/2, not 1.5000001).
+parameters (per layer too), a derivative by backpropagation through time,
+the loss summed over time and its derivatives by the weights, assign the
+gates, unroll the formula, the state's Jacobian), questions worded as sheets
+word them, and solutions worked step by step with their numbers
+(h_1 = relu(-3·0 + 3·2) = 6; a backward chain from T down to 1). Numbers
+stay exact where the values are (3/2, not 1.5000001).
 
 Without --variants the sheet uses the file's values (and draws hand-sized
 ones for values it does not give). With --variants N it draws N variants:
@@ -42,6 +43,7 @@ the gates get the names g_1, g_2, ... in a shuffled order.
   rnnviz exercise relu_1d.rnn --tasks forward,grad
   rnnviz exercise lstm.rnn --tasks gates,forward --variants 20 --format md,tex,moodle -o sheets/
   rnnviz exercise vanilla.rnn --tasks params --variants 5 --seed 3
+  rnnviz exercise loss.rnn --tasks forward,loss
 
 Writes STEM.exercises.EXT and STEM.solutions.EXT for md, tex and html (LaTeX
 figures as PDF files in STEM-figures/), STEM.moodle.xml (one question per
@@ -99,6 +101,8 @@ def _default_tasks(model) -> list[str]:
         tasks.remove("jacobian")
     if not model.parameters:
         tasks.remove("grad")
+    if not model.totals or not model.parameters:
+        tasks.remove("loss")
     return tasks
 
 

@@ -68,6 +68,8 @@ def close(a: Number, b: Number, *, rel: float = 1e-6, abs_: float = 1e-9) -> boo
 def _float_text(x: float, digits: int) -> str:
     if x == 0:
         return "0"
+    if digits >= 6 and 1 <= abs(x) < 1e6:  # an answer: six decimals (1.435738), as sheets give them
+        return f"{x:.{digits}f}".rstrip("0").rstrip(".")
     s = f"{x:.{digits}g}"
     if "e" in s:
         mant, exp = s.split("e")
@@ -112,7 +114,12 @@ def fmt(x: Number, *, latex: bool = False, digits: int = 4, fractions: bool = Tr
 
 
 def fmt_full(x: Number, *, latex: bool = False, fractions: bool = True) -> str:
-    """A number for an answer line: exact, or a float to 6 significant digits."""
+    """A number for an answer line: exact, or a float to 6 decimals (6 significant digits below 1).
+
+    Example:
+        >>> fmt_full(1.4357384), fmt_full(0.03731942), fmt_full(-0.3611823)
+        ('1.435738', '0.0373194', '-0.361182')
+    """
     return fmt(x, latex=latex, digits=6, fractions=fractions)
 
 

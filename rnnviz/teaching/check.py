@@ -5,10 +5,14 @@ among its lines:
 
 - ``h_2 = 2/3`` (also ``h[2]``, ``h^{(2)}``): a computed variable at a step; a vector as ``[1, 2]``;
 - ``dh_3/dV = 2/3`` (also ``\\frac{\\partial h_3}{\\partial V}``, ``∂h_3/∂V``): a derivative, of
-  a variable at a step with respect to a parameter, an input at a step or an initial state;
+  a variable at a step with respect to a parameter, an input at a step or an initial state
+  (or, where every variable is a number, a computed value: ``dh_3/dh_1``, ``dL/dh_1``);
 - ``g_1 = output gate`` (forget, input/update, output, update, reset): a gate's role;
 - ``cell state = c``: the cell state;
-- ``parameters = 45``: the number of parameters.
+- ``L = 0.174``, ``dL/dW = -0.361``: the loss summed over time (``L = \\sum_t L^{(t)}``) and its
+  derivatives;
+- ``parameters = 45``: the number of parameters; ``parameters of layer 2 = 136``,
+  ``parameters of O = 18``: those an equation (a layer of a stack) brings in.
 
 Numbers may be exact (``3/2``, ``\\frac{3}{2}``, ``-3``) or decimals; a decimal passes when
 it is the right value rounded to the places written (``0.667`` for 2/3). The report says
@@ -55,12 +59,16 @@ _DERIV = re.compile(
     r"|(?:d|∂|\\partial\s*)(?P<a2>[^/=]+?)\s*/\s*(?:d|∂|\\partial\s*)(?P<b2>[^=]+?))\s*=\s*(?P<rhs>.*)$")
 _PARAMS = re.compile(r"^\s*(?:number of parameters|parameters|params|parameter count|#\s*params)\s*=\s*(?P<rhs>.*)$",
                      re.IGNORECASE)
+_GROUP_PARAMS = re.compile(r"^\s*(?:the\s+)?(?:number of\s+)?parameters\s+(?:of|in)\s+(?P<what>[^=]+?)\s*=\s*(?P<rhs>.*)$",
+                           re.IGNORECASE)
 _CELL = re.compile(r"^\s*cell state\s*=\s*(?P<rhs>.*)$", re.IGNORECASE)
 _ROLE = re.compile(r"^\s*(?P<lhs>[^=]+?)\s*=\s*(?P<rhs>(?:the\s+)?(?:forget|input|update|output|reset|external input|"
                    r"input/update|update/input)(?:\s+gate)?)\s*\.?\s*$", re.IGNORECASE)
 _VALUE = re.compile(r"^\s*(?P<lhs>[^=,]+?)\s*=\s*(?P<rhs>[^=]*)$")
 #: A right side that reads a variable at a step relative to t: an equation, not a value.
 _TIMED = re.compile(r"(_\{?\s*t\b|\[\s*t\b|\(\s*t\s*[-+)])")
+#: A name without a step: a value line's left side, or a total over time.
+_BARE = re.compile(r"^\s*[A-Za-z\\][\w{}^\\]*\s*$")
 _STEPPED = re.compile(r"(_\{?\s*\d+\s*\}?|\[\s*\d+\s*\]|\^\{?\s*\(\s*\d+\s*\)\s*\}?)\s*$")
 
 
@@ -166,11 +174,12 @@ def read_answers(text: str) -> tuple[list[AnswerLine], list[AnswerLine], list[st
                                       m.group("rhs"), col(m), wrt=(a.strip(), b.strip())))
             kept.append("")
             continue
-        for kind, rx in (("params", _PARAMS), ("cell", _CELL), ("gate", _ROLE)):
+        for kind, rx in (("params", _PARAMS), ("params", _GROUP_PARAMS), ("cell", _CELL), ("gate", _ROLE)):
             m = rx.match(line)
             if m:
                 lhs = m.group("lhs") if kind == "gate" else line[: m.start("rhs")].rstrip().rstrip("=").strip()
-                answers.append(AnswerLine(kind, i, line, lhs, m.group("rhs"), col(m)))
+                answers.append(AnswerLine(kind, i, line, lhs, m.group("rhs"), col(m),
+                                          wrt=m.group("what") if rx is _GROUP_PARAMS else None))
                 kept.append("")
                 break
         else:
@@ -178,6 +187,10 @@ def read_answers(text: str) -> tuple[list[AnswerLine], list[AnswerLine], list[st
             if m and _STEPPED.search(m.group("lhs")) and not is_time_lhs(m.group("lhs")) \
                     and not _TIMED.search(m.group("rhs")):
                 maybe.append(AnswerLine("value", i, line, m.group("lhs"), m.group("rhs"), col(m)))
+                kept.append("")
+            elif m and _BARE.match(m.group("lhs")) and parse_number(m.group("rhs").strip().rstrip(".")) is not None:
+                # ``L = 0.17``: the loss summed over time, or a value line (``W = 0.5``): the model decides
+                maybe.append(AnswerLine("total", i, line, m.group("lhs"), m.group("rhs"), col(m)))
                 kept.append("")
             else:
                 kept.append(raw)
@@ -252,8 +265,16 @@ def check_text(text: str, file: str = "<sheet>") -> CheckReport:
         raise ValueSpecError("the sheet has no equations to check its answers against", Span(file, 1, 1, 1, 1))
     eq_model = build_model(base)
     value_lines = ["" for _ in kept]
+    totals = {t for t, _ in eq_model.totals}
     for a in maybe:
         name = _name_of(a.lhs)
+        if a.kind == "total":
+            if name is not None and name.canonical in totals:
+                a.name = name.canonical
+                answers.append(a)
+            else:
+                value_lines[a.line - 1] = a.text
+            continue
         found = _resolve_step(eq_model, name) if name is not None else None
         if found is not None and found[0] in eq_model.variables and found[1] >= 1:
             a.name, a.step = found
@@ -294,7 +315,7 @@ class _Checker:
     def resolve(self, a: AnswerLine) -> None:
         """Read the answer's value and what it answers; an unreadable line is an error at its place."""
         m = self.model
-        if a.kind in ("value", "grad", "params"):
+        if a.kind in ("value", "grad", "params", "total"):
             a.given = _parse_value(a.rhs)
             if a.given is None:
                 raise self.err(f"cannot read '{a.rhs.strip()}' as a number (write 3/2, -0.25, \\frac{{2}}{{3}} "
@@ -304,15 +325,18 @@ class _Checker:
         if a.kind == "grad":
             top, bottom = a.wrt
             tn = _name_of(top)
-            found = _resolve_step(m, tn) if tn is not None else None
-            if found is None or found[0] not in m.variables:
+            total = tn is not None and tn.time is None and tn.canonical in dict(m.totals)
+            found = (tn.canonical, 0) if total else _resolve_step(m, tn) if tn is not None else None
+            if found is not None and total:
+                pass  # dL/dW of the loss summed over time
+            elif found is None or found[0] not in m.variables:
                 close = suggest(top, [f"{v}_{self.trace.steps}" for v in m.variables])
                 raise self.err(f"'{top}' is not a computed variable at a step", a, lhs=True,
                                hint=f"did you mean {close}?" if close else "write it as h_3, h[3] or h^{(3)}")
-            if not 1 <= found[1] <= self.trace.steps:
+            if not total and not 1 <= found[1] <= self.trace.steps:
                 raise self.err(f"the sheet's inputs run {self.trace.steps} steps; there is no step {found[1]}",
                                a, lhs=True)
-            a.name, a.step = found
+            a.name, a.step = found[0], (None if total else found[1])
             bn = _name_of(bottom)
             if bn is not None and bn.canonical in m.parameters:
                 a.wrt = bn.canonical
@@ -323,6 +347,19 @@ class _Checker:
                     raise self.err(f"'{bottom}' is not a parameter, an input at a step or an initial state", a,
                                    lhs=True, hint=f"did you mean {close}?" if close else None)
                 a.wrt = at
+        if a.kind == "params" and a.wrt is not None:
+            from .counting import group_named, parameter_groups
+
+            groups = parameter_groups(m, self.trace.shapes)
+            named = _name_of(a.wrt)  # a variable as the sheet spells it (h~, \tilde{h}, H^{(1)})
+            key = named.canonical if named is not None and named.canonical in m.variables else a.wrt
+            group = group_named(groups, key, m)
+            if group is None:
+                names = [f"layer {g.layer}" if g.layer else g.name for g in groups]
+                raise self.err(f"'{a.wrt.strip()}' is no equation or layer that brings in parameters", a, lhs=True,
+                               hint="the counts are of " + ", ".join(names))
+            a.name = group.name
+            a.step = group.count
         if a.kind == "gate":
             n = _name_of(a.lhs)
             if n is None or n.canonical not in m.variables:
@@ -356,15 +393,55 @@ class _Checker:
             report.verdicts.append(Verdict(a, _matches(a.given, expected, a.kind), expected))
         if run is not None:
             self.carried(report, run, seeds)
+        if report.astray is None:
+            self.carried_count(report)
         return report
+
+    def carried_count(self, report: CheckReport) -> None:
+        """A wrong count of a layer (an equation), and a total that is right for it: the total builds on it."""
+        from .counting import parameter_groups
+
+        counts = [v for v in report.verdicts if v.answer.kind == "params"]
+        parts = [v for v in counts if v.answer.name is not None]
+        wrong = [v for v in parts if not v.right]
+        if not wrong:
+            return
+        report.astray = wrong[0]
+        given = {v.answer.name: v.answer.given for v in parts}
+        groups = parameter_groups(self.model, self.trace.shapes)
+        theirs = sum(given.get(g.name, g.count) for g in groups)
+        for v in counts:
+            if v.answer.name is None and not v.right and v.answer.given == theirs:
+                v.note = f"right for your {self._label(wrong[0])}"
+                report.carried.append(v)
 
     def expected(self, a: AnswerLine, run) -> object:
         import numpy as np
+
+        if a.kind == "grad" and run is None and isinstance(a.wrt, tuple) and a.wrt[0] in self.model.variables \
+                and a.wrt[1] >= 1:
+            raise self.err(f"a derivative by a computed value ({a.wrt[0]} at step {a.wrt[1]}) is checked where "
+                           "every variable is a number; here they are vectors", a, lhs=True,
+                           hint="check the derivatives by the parameters, the inputs or the initial states")
 
         from .tasks import _exact_tree
 
         if a.kind == "value":
             return run.value(a.name, a.step) if run is not None else _exact_tree(self.trace.value(a.name, a.step))
+        if a.kind == "total":
+            per = dict(self.model.totals)[a.name]
+            if run is not None:
+                return _sum(run.value(per, t) for t in range(1, run.steps + 1))
+            return _exact_tree(sum(self.trace.value(per, t) for t in range(1, self.trace.steps + 1)))
+        if a.kind == "grad" and a.step is None:  # of the loss summed over time
+            per = dict(self.model.totals)[a.name]
+            if run is not None:
+                return _sum(run.deriv(per, t, a.wrt) for t in range(1, run.steps + 1))
+            from ..numeric.grad import gradients
+
+            named = gradients(self.model, self.trace, f"sum({per})").named()
+            key = a.wrt if isinstance(a.wrt, str) else f"{a.wrt[0]}[{a.wrt[1]}]"
+            return _exact_tree(np.asarray(named.get(key, 0.0)))
         if a.kind == "grad":
             if run is not None:
                 return run.deriv(a.name, a.step, a.wrt)
@@ -376,6 +453,8 @@ class _Checker:
             named = g.named()
             key = f"{a.wrt[0]}[{a.wrt[1]}]"
             return _exact_tree(np.asarray(named.get(key, 0.0)))
+        if a.kind == "params" and a.name is not None:
+            return Fraction(a.step)  # the count of the equation (layer) named, resolved above
         if a.kind == "params":
             from ..numeric.shapes import parameter_count
 
@@ -391,11 +470,12 @@ class _Checker:
         """The first wrong forward value, and the wrong answers that are right for it (carried)."""
         from .scalar import ScalarPass
 
-        order = {(eq.target, t): (t, i) for t in range(1, self.trace.steps + 1)
-                 for i, eq in enumerate(self.model.equations)}
+        # The order of the hand calculation: a backward chain's g_3 comes before its g_2.
+        order = {k: i for i, k in enumerate(run.order)}
         values = [v for v in report.verdicts if v.answer.kind == "value"]
         wrong_values = sorted((v for v in values if not v.right), key=lambda v: order[(v.answer.name, v.answer.step)])
         if not wrong_values:
+            self.carried_backward(report, run, order)
             return
         report.astray = first = wrong_values[0]
         overrides: dict = {}
@@ -418,12 +498,63 @@ class _Checker:
                 if _matches(a.given, alt.value(a.name, a.step), "value"):
                     v.note = f"right for your {self._label(first)}"
                     report.carried.append(v)
+            elif a.kind == "grad" and a.step is None:
+                per = dict(self.model.totals)[a.name]
+                if _matches(a.given, _sum(redo.deriv(per, t, a.wrt) for t in range(1, redo.steps + 1)), "grad"):
+                    v.note = f"right for your {self._label(first)}"
+                    report.carried.append(v)
+            elif a.kind == "total":
+                per = dict(self.model.totals)[a.name]
+                if _matches(a.given, _sum(redo.value(per, t) for t in range(1, redo.steps + 1)), "value"):
+                    v.note = f"right for your {self._label(first)}"
+                    report.carried.append(v)
             elif a.kind == "grad" and _matches(a.given, redo.deriv(a.name, a.step, a.wrt), "grad"):
+                v.note = f"right for your {self._label(first)}"
+                report.carried.append(v)
+
+    def carried_backward(self, report: CheckReport, run, order: dict) -> None:
+        """The first wrong step of a backpropagation by hand (``dL/da_2``), and the derivatives right for it.
+
+        Backpropagation runs from the last value computed to the first: the first wrong
+        derivative by a computed value in that order went astray; a later derivative (by an
+        earlier value, or by a weight) that is right for the wrong ones before it builds on it.
+        """
+        def top(a: AnswerLine):
+            return (a.name,) if a.step is None else (a.name, a.step)
+
+        def roots(a: AnswerLine) -> list:
+            if a.step is None:
+                per = dict(self.model.totals)[a.name]
+                return [(per, t) for t in range(1, run.steps + 1)]
+            return [(a.name, a.step)]
+
+        grads = [v for v in report.verdicts if v.answer.kind == "grad"]
+        steps = [v for v in grads if isinstance(v.answer.wrt, tuple) and v.answer.wrt in order]
+        back = lambda v: -order[v.answer.wrt]  # noqa: E731  (last computed first)
+        wrong = sorted((v for v in steps if not v.right), key=back)
+        if not wrong:
+            return
+        first = wrong[0]
+        report.astray = first
+        same = [v for v in grads if top(v.answer) == top(first.answer) and not v.right and v is not first]
+        for v in same:
+            a = v.answer
+            # Right for the wrong steps before it (its own wrong value left out).
+            before = {w.answer.wrt: w.answer.given for w in wrong
+                      if w is not v and (not isinstance(a.wrt, tuple) or a.wrt not in order or back(w) < back(v))}
+            if _matches(a.given, run.backprop(roots(first.answer), before).of(a.wrt), "grad"):
                 v.note = f"right for your {self._label(first)}"
                 report.carried.append(v)
 
     def _label(self, v: Verdict) -> str:
         return f"{v.answer.lhs.strip()} = {v.answer.rhs.strip()}"
+
+
+def _sum(xs) -> Number:
+    out: Number = Fraction(0)
+    for x in xs:
+        out = out + x
+    return out
 
 
 def _places(x: Fraction) -> int | None:

@@ -114,7 +114,10 @@ def _terms(latex: str) -> list[str]:
     out, depth, start, i = [], 0, 0, 0
     while i < len(latex):
         ch = latex[i]
-        if ch in "({[":
+        if latex.startswith("\\begin{", i) or latex.startswith("\\end{", i):  # a matrix is one piece
+            depth += 1 if latex[i + 1] == "b" else -1
+            i = latex.index("}", i)
+        elif ch in "({[":
             depth += 1
         elif ch in ")}]":
             depth -= 1

@@ -9,8 +9,13 @@ questions (``<answer fraction="100"><text>45</text><tolerance>0</tolerance>``) o
 several to a question, into ``cloze`` questions (``{1:NUMERICAL:=6:0}``); gate roles
 into cloze ``MULTICHOICE`` fields; drawing, plotting and derivations into ``essay``
 questions whose grader information is the worked solution. Math is written ``\\( \\)``
-and ``\\[ \\]`` for Moodle's MathJax filter. A whole number is graded exactly; any
-other number with a tolerance of 0.001 (the question asks for three decimals).
+and ``\\[ \\]`` for Moodle's MathJax filter.
+
+Tolerances (Moodle's numerical tolerance is absolute, so a relative one is written as
+its absolute width for that answer): a whole number is graded exactly; a number from
+0.1 up to 100 within 0.001 (the question asks for three decimals); a smaller or larger
+one within 0.1% of its size (the question asks for four significant digits): three
+decimals would let 0 pass for 0.0003 and would ask six digits of 1234.567.
 
 Example:
     >>> from rnnviz.language import load_model
@@ -33,10 +38,14 @@ from .document import Figure, to_html
 from .sheet import Sheet, SheetVariant
 from .tasks import Answer, Part
 
-__all__ = ["moodle_xml", "TOLERANCE"]
+__all__ = ["moodle_xml", "TOLERANCE", "RELATIVE_TOLERANCE", "tolerance", "relative"]
 
-#: Tolerance of a number that is not whole (the question asks for three decimals).
+#: Tolerance of a number that is not whole, from 0.1 up to 100 (the question asks for three decimals).
 TOLERANCE = 0.001
+#: Relative tolerance of a number below 0.1 or from 100 up (the question asks for four significant digits).
+RELATIVE_TOLERANCE = 0.001
+#: The magnitudes between which three decimals are asked: [low, high).
+DECIMALS_RANGE = (0.1, 100.0)
 
 
 def _cdata(text: str) -> str:
@@ -50,8 +59,46 @@ def _number(x: object) -> str:
     return f"{float(x):.6g}"
 
 
+def _whole(x: object) -> bool:
+    return isinstance(x, Fraction) and x.denominator == 1
+
+
+def relative(x: object) -> bool:
+    """Whether a number's tolerance is relative to its size (below 0.1 or from 100 up, not whole)."""
+    low, high = DECIMALS_RANGE
+    return not _whole(x) and not low <= abs(float(x)) < high  # type: ignore[arg-type]
+
+
+def tolerance(x: object) -> float:
+    """The absolute tolerance Moodle grades ``x`` with (see the module's rule).
+
+    Example:
+        >>> from fractions import Fraction
+        >>> tolerance(Fraction(45)), tolerance(0.5622), tolerance(0.0373194), tolerance(1234.5)
+        (0, 0.001, 3.73e-05, 1.23)
+    """
+    if _whole(x):
+        return 0
+    if relative(x):
+        return float(f"{RELATIVE_TOLERANCE * abs(float(x)):.3g}")  # type: ignore[arg-type]
+    return TOLERANCE
+
+
 def _tolerance(x: object) -> str:
-    return "0" if isinstance(x, Fraction) and x.denominator == 1 else str(TOLERANCE)
+    return repr(tolerance(x)) if tolerance(x) else "0"
+
+
+def _asking(xs: list) -> str:
+    """What the question asks of the numbers that are not whole: three decimals, or four significant digits."""
+    xs = [x for x in xs if not _whole(x)]
+    if not xs:
+        return ""
+    rel = [relative(x) for x in xs]
+    if all(rel):
+        return "four significant digits"
+    if any(rel):
+        return "three decimals (numbers below 0.1 or from 100 up to four significant digits)"
+    return "three decimals"
 
 
 def _flat(v: object) -> list:
@@ -117,15 +164,15 @@ def _part_xml(sheet: Sheet, sv: SheetVariant, part: Part) -> str:
     qfiles = _Files()
     text = _question_html(sv, part, qfiles)
     feedback, ffiles = _feedback(sv, part)
-    numbers = [a for a in part.answers if a.kind in ("value", "grad", "params")]
+    numbers = [a for a in part.answers if a.kind in ("value", "grad", "params", "total")]
     if len(numbers) == 1 and not isinstance(numbers[0].value, list) and len(part.answers) == 1:
         a = numbers[0]
         extra = (f'<answer fraction="100" format="moodle_auto_format">\n<text>{_number(a.value)}</text>\n'
                  f'<feedback format="html"><text></text></feedback>\n<tolerance>{_tolerance(a.value)}</tolerance>\n'
                  "</answer>\n<unitgradingtype>0</unitgradingtype>\n<unitpenalty>0.1</unitpenalty>\n"
                  "<showunits>3</showunits>\n<unitsleft>0</unitsleft>\n")
-        if not isinstance(a.value, Fraction) or a.value.denominator != 1:
-            text += "<p>Give the answer to three decimals.</p>"
+        if _asking([a.value]):
+            text += f"<p>Give the answer to {_asking([a.value])}.</p>"
         return _question("numerical", name, text, qfiles, feedback, ffiles, extra)
     if part.answers:
         fields = []
@@ -143,9 +190,9 @@ def _part_xml(sheet: Sheet, sv: SheetVariant, part: Part) -> str:
                 fields.append(_answer_html(a, f"[{inner}]"))
             else:
                 fields.append(_answer_html(a, _numerical(a.value)))
-        if numbers and any(not (isinstance(x, Fraction) and x.denominator == 1)
-                           for a in numbers for x in _flat(a.value)):
-            text += "<p>Give numbers that are not whole to three decimals.</p>"
+        asking = _asking([x for a in numbers for x in _flat(a.value)])
+        if asking:
+            text += f"<p>Give numbers that are not whole to {asking}.</p>"
         return _question("cloze", name, text + "\n".join(fields), qfiles, feedback, ffiles)
     extra = ('<responseformat>editor</responseformat>\n<responserequired>1</responserequired>\n'
              '<responsefieldlines>15</responsefieldlines>\n<attachments>1</attachments>\n'

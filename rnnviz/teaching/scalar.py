@@ -33,7 +33,7 @@ from ..language import Model
 from ..language import expr as E
 from .arith import Number, decimal_text, exact, fmt
 
-__all__ = ["Dual", "ScalarPass", "Worked", "Lit", "StepPrinter", "is_scalar_model", "uses_fractions", "NotScalar"]
+__all__ = ["Dual", "ScalarPass", "Backprop", "computation_order", "Worked", "Lit", "StepPrinter", "is_scalar_model", "uses_fractions", "NotScalar"]
 
 
 class NotScalar(Exception):
@@ -119,6 +119,8 @@ def apply(func: str, x: Dual, relu0: Number) -> Dual:
         return x.scale(e, e)
     if func == "log":
         return x.scale(1 / v if isinstance(v, Fraction) else 1.0 / float(v), _log(v))
+    if func in ("square", "sumsq"):  # of one number, sumsq is the square
+        return x.scale(2 * v, v * v)
     if func == "softmax":  # of one number: always 1
         return x.scale(0, Fraction(1))
     raise NotScalar(f"no exact rule for {func}")
@@ -176,6 +178,26 @@ class Worked:
     value: Number
 
 
+def computation_order(model: Model, steps: int) -> list[tuple[str, int]]:
+    """(name, step) in the order a hand calculation takes them: sweep by sweep, a backward one from T to 1.
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> m = load_model("h[t] = tanh(W h[t-1] + x[t])  g[t] = tanh(R g[t+1] + x[t])  o[t] = h[t] + g[t]")
+        >>> computation_order(m, 2)
+        [('h', 1), ('h', 2), ('g', 2), ('o', 2), ('g', 1), ('o', 1)]
+    """
+    out = []
+    for sweep in model.sweeps:
+        ts = range(1, steps + 1) if sweep.direction == "forward" else range(steps, 0, -1)
+        out += [(name, t) for t in ts for name in sweep.targets]
+    return out
+
+
+#: A name at a step relative to t, or a sum over time: the line is an equation.
+_AT_TIME = re.compile(r"(_\{?\s*t\b|\[\s*t\b|\(\s*t\s*[-+)]|\\sum)")
+
+
 def uses_fractions(model: Model) -> bool:
     """Whether the sheet writes exact numbers as fractions: its values use ``\\frac`` or thirds.
 
@@ -184,8 +206,11 @@ def uses_fractions(model: Model) -> bool:
         >>> uses_fractions(load_model("h[t] = V h[t-1]  V = 0.5")), uses_fractions(load_model(r"h[t] = V h[t-1]  V = \\frac{1}{2}"))
         (False, True)
     """
-    if "\\frac" in "".join(model.sources.values()) + model.source:
-        return True
+    text = "\n".join(model.sources.values()) + "\n" + model.source
+    for piece in re.split(r"\n|\s{2,}|[,;]|\band\b", text):
+        # A value's \frac, not an equation's (L^{(t)} = \frac{1}{2}(o^{(t)} - y^{(t)})^2 is no value)
+        if "\\frac" in piece and not _AT_TIME.search(piece):
+            return True
     for v in model.values:
         if v.kind == "value":
             flat = v.value if isinstance(v.value, list) else [v.value]
@@ -230,12 +255,15 @@ class ScalarPass:
         self.fractions = uses_fractions(model)
         self.vals: dict[tuple[str, int], Dual] = {}
         self.args: dict[tuple[str, int, int], Dual] = {}  # (target, id of call node, step) -> argument
-        for t in range(1, steps + 1):
-            for eq in model.equations:
-                out = self._ev(eq.target, eq.expr, t)
-                if (eq.target, t) in self.overrides:
-                    out = Dual(self.overrides[(eq.target, t)], out.d)
-                self.vals[(eq.target, t)] = out
+        #: (name, step) in the order computed: each sweep in turn, a backward one from T down to 1.
+        self.order: list[tuple[str, int]] = computation_order(model, steps)
+        for name, t in self.order:
+            out = self._ev(name, model.equation(name).expr, t)
+            if (name, t) in self.overrides:
+                out = Dual(self.overrides[(name, t)], out.d)
+            if (name, t) in self.seeds:  # a computed value as a seed: dh_3/dh_1 through what reads h_1
+                out = Dual(out.v, {**out.d, (name, t): 1})
+            self.vals[(name, t)] = out
 
     # -- construction from a model and its trace ---------------------------------
     @classmethod
@@ -248,11 +276,6 @@ class ScalarPass:
         trace = trace if trace is not None else forward(model, steps=steps)
         if not is_scalar_model(model, trace.shapes):
             raise NotScalar("the model has vectors")
-        computed = set(model.variables)
-        if any(isinstance(n, E.Var) and n.delay < 0 and n.name in computed
-               for eq in model.equations for n in E.walk(eq.expr)):
-            # A variable read ahead (a backward chain) is not computed step 1 first: numpy's pass does it.
-            raise NotScalar("a variable is read at a later step")
         given = given_values(model)
         params = {n: exact(float(given.params[n])) if n in given.params else float(trace.params[n])
                   for n in model.parameters}
@@ -314,15 +337,59 @@ class ScalarPass:
         local: dict[tuple[str, int], Dual] = {}
         try:
             self.params = {n: Dual(d.v, {n: 1} if n in seeds else {}) for n, d in keep[1].items()}
-            frozen = {k: Dual(d.v, {k: 1} if k in seeds else {}) for k, d in keep[0].items() if k[1] < t}
+            frozen = {k: Dual(d.v, {k: 1} if k in seeds else {}) for k, d in keep[0].items() if k[1] != t}
             self.vals = {**frozen, **local}
             self.seeds = tuple(k for k in seeds if isinstance(k, tuple))
-            for eq in self.model.equations:
-                self.vals[(eq.target, t)] = Dual(keep[0][(eq.target, t)].v,
-                                                 self._ev(eq.target, eq.expr, t).d)
+            for name in [n for n, s in self.order if s == t]:
+                self.vals[(name, t)] = Dual(keep[0][(name, t)].v,
+                                            self._ev(name, self.model.equation(name).expr, t).d)
             return {eq.target: self.vals[(eq.target, t)] for eq in self.model.equations}
         finally:
             self.vals, self.params, self.seeds = keep
+
+    def local_partials(self, name: str, t: int) -> dict:
+        """The partial derivatives of ``name`` at step ``t`` by each thing its equation reads, the rest held.
+
+        Keys are ``(variable, step)`` for a value read (computed, input or initial state)
+        and a parameter's name; the numbers are those of the pass. The edges of the
+        computational graph that backpropagation walks, each with its weight.
+        """
+        keep = self.vals, self.params, self.seeds
+        eq = self.model.equation(name)
+        try:
+            self.vals = {k: Dual(d.v, {k: 1}) for k, d in keep[0].items()}
+            self.params = {n: Dual(d.v, {n: 1}) for n, d in keep[1].items()}
+            reads = {(v.name, t - v.delay) for v in E.walk(eq.expr) if isinstance(v, E.Var)}
+            self.seeds = tuple(k for k in reads if k not in self.vals)  # inputs and initial states
+            d = self._ev(name, eq.expr, t).d
+        finally:
+            self.vals, self.params, self.seeds = keep
+        return {k: x for k, x in d.items() if x != 0 or k in reads or k in self.params}
+
+    def backprop(self, roots, overrides: dict | None = None) -> "Backprop":
+        """Reverse mode by hand: the derivative of the sum of ``roots`` by every value, last computed first.
+
+        Each value's derivative is the sum, over the values that read it, of their
+        derivative times the local partial. ``overrides`` ((name, step) -> number) replaces
+        a value's derivative as a student's wrong one would, and what is built on it follows.
+        """
+        local = {k: self.local_partials(*k) for k in self.order}
+        readers: dict = {}
+        for k in self.order:
+            for src in local[k]:
+                if isinstance(src, tuple):
+                    readers.setdefault(src, []).append(k)
+        adj: dict = {}
+        for k in reversed(self.order):
+            if k in roots:
+                adj[k] = Fraction(1)
+            else:
+                terms = [adj[r] * local[r][k] for r in readers.get(k, []) if r in adj]
+                if terms:
+                    adj[k] = _total(terms)
+            if overrides and k in overrides:
+                adj[k] = overrides[k]
+        return Backprop(self.order, local, readers, adj)
 
     # -- worked steps ------------------------------------------------------------------
     def _numbers(self, e: E.Expr, t: int) -> E.Expr:
@@ -366,6 +433,35 @@ class ScalarPass:
                 parts.append(final)
             out[latex] = " = ".join(parts)
         return Worked(out[False], out[True], value)
+
+
+def _total(xs) -> Number:
+    out: Number = Fraction(0)
+    for x in xs:
+        out = out + x
+    return out
+
+
+@dataclass
+class Backprop:
+    """What :meth:`ScalarPass.backprop` found: the local partials, who reads what, and each derivative."""
+
+    order: list
+    local: dict
+    readers: dict
+    adj: dict
+
+    def terms(self, bottom) -> list[tuple[tuple, Number, Number]]:
+        """``(reader, its derivative, local partial)`` of the paths into ``bottom`` (a value or a parameter)."""
+        if isinstance(bottom, tuple):
+            return [(r, self.adj[r], self.local[r][bottom]) for r in self.readers.get(bottom, []) if r in self.adj]
+        return [(r, self.adj[r], self.local[r][bottom]) for r in self.order if bottom in self.local[r] and r in self.adj]
+
+    def of(self, bottom) -> Number:
+        """The derivative by a computed value, an input, an initial state or a parameter."""
+        if isinstance(bottom, tuple) and bottom in self.adj:
+            return self.adj[bottom]
+        return _total(a * b for _, a, b in self.terms(bottom))
 
 
 def _rebuild(e: E.Expr, f) -> E.Expr:

@@ -61,6 +61,8 @@ def _equations(model: Model) -> list:
     for eq in model.equations:
         out.append(Chain(Math(p.name(eq.target, "t"), pp.name(eq.target, "t")),
                          (Math(p.expr(at_steps(eq.expr, "t")), pp.expr(at_steps(eq.expr, "t"))),)))
+    for total, per in model.totals:
+        out.append(Chain(Math(total, total), (Math(f"\\sum_{{t}} {p.name(per, 't')}", f"sum_t {pp.name(per, 't')}"),)))
     return out
 
 
@@ -84,14 +86,17 @@ def build_sheet(model: Model, tasks: list[str], *, variants: int | None = None, 
         grad = (target, wrt or default_wrt(model))
         if grad[1] is None:
             raise UsageError("the grad task needs a parameter to differentiate by; these equations have none")
+    numeric = bool({"forward", "plot", "grad", "jacobian"} & set(tasks))
+    # A sheet that counts and computes nothing lists no weights: its variants differ in their sizes.
+    numbers = numeric or "params" not in tasks
     if variants is None:
-        vs = [file_variant(model, seed=seed)]
+        vs = [file_variant(model, seed=seed, numbers=numbers)]
     else:
         # Counting parameters differs by variant only with drawn sizes; a scalar sheet that also
         # asks for numbers keeps its scalars (a hand calculation), vector files redraw theirs.
-        numeric = {"forward", "plot", "grad", "jacobian"} & set(tasks)
         sizes = "params" in tasks and (not numeric or any(v.kind == "size" for v in model.values))
-        vs = draw_variants(model, variants, seed=seed, rename_gates="gates" in tasks, grad=grad, sizes=sizes)
+        vs = draw_variants(model, variants, seed=seed, rename_gates="gates" in tasks, grad=grad, sizes=sizes,
+                           numbers=numbers, loss=[wrt] if wrt else None if "loss" not in tasks else [])
     out = []
     for v in vs:
         tgt = target if not v.renamed or target is None else _rename_target(target, v.renamed)
@@ -139,7 +144,9 @@ def _answer_parts(part: Part, sv: SheetVariant) -> list:
     for i, a in enumerate(part.answers):
         if i:
             out.append("; ")
-        if isinstance(a.value, str):
+        if a.kind == "params":  # words, not math: a line may break between them
+            out.append(f"{a.label.plain} = {a.value}")
+        elif isinstance(a.value, str):
             if a.kind == "cell":
                 out += [Math(sv.context.name(a.value, "t"), a.value), " is the cell state"]
             else:
@@ -170,6 +177,7 @@ _PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 \usepackage{graphicx}
 \usepackage[margin=2.2cm]{geometry}
 \allowdisplaybreaks
+\setlength{\emergencystretch}{3em}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6em}
 """

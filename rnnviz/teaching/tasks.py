@@ -9,6 +9,8 @@ the course sheets ask:
 - ``plot``: plot the results for each step (and compare the first and last output);
 - ``params``: count the parameters (``3×5 + 5×5 + 5 = 45``);
 - ``grad``: a derivative by backpropagation through time, the sum with each term;
+- ``loss``: the loss summed over time and its derivatives by the weights, each step's backward
+  sum written out (``dL/dh_1 = dL/do_1·do_1/dh_1 + dL/da_2·da_2/dh_1 = 0.5232·2 + ...``);
 - ``gates``: assign the gates to their roles, with the structural reason;
 - ``formula``: the target written out in the inputs, initial states and parameters;
 - ``jacobian``: the state's Jacobian ``dc_t/dc_{t-1}`` expanded, and what it does to the gradient.
@@ -25,6 +27,7 @@ from ..formulas.unrolled import Printer
 from ..language import Model
 from ..language import expr as E
 from .arith import Number, exact, fmt, fmt_full
+from .counting import loss_weights
 from .document import Chain, Figure, Math, Para
 from .scalar import NotScalar, ScalarPass, uses_fractions
 from .variants import default_target, default_wrt
@@ -38,6 +41,7 @@ TASKS = {
     "plot": "Plotting the forward pass",
     "params": "Number of parameters",
     "grad": "Backpropagation through time",
+    "loss": "Loss and its gradient",
     "gates": "Gates",
     "formula": "Unrolled formula",
     "jacobian": "Jacobian of the state",
@@ -82,6 +86,8 @@ class Context:
         self.model = model
         self.index = index
         self.wrt = wrt or default_wrt(model)
+        #: Whether the sheet was asked for this parameter (--wrt) rather than the default one.
+        self.wrt_given = wrt is not None
         self._target = target
         self._trace = None
         self._run: ScalarPass | None | bool = False
@@ -286,16 +292,53 @@ def task_draw(ctx: Context) -> Part:
     return Part("draw", TASKS["draw"], q, s)
 
 
-def _vector_worked(ctx: Context, name: str, t: int) -> Chain:
+def _vector_worked(ctx: Context, name: str, t: int) -> list:
+    """A vector step: worked with its sums where the vectors are small, else the equation and its value."""
+    from .vectors import vector_worked
+
+    stages = vector_worked(ctx.model, ctx.trace, name, t, fractions=ctx.fractions)
+    if stages is not None and len(stages) > 2:
+        return [Chain(Math(*stages[0]), tuple(Math(a, b) for a, b in stages[1:]))]
     p = Printer(ctx.model, latex=True)
     pp = Printer(ctx.model, latex=False)
     from ..formulas.unrolled import at_steps
 
     eq = ctx.model.equation(name)
     val = _exact_tree(ctx.trace.value(name, t))
-    return Chain(Math(p.name(name, t), pp.name(name, t)),
-                 (Math(p.expr(at_steps(eq.expr, str(t))), pp.expr(at_steps(eq.expr, str(t)))),
-                  _value_math(val, ctx.fractions)), "=")
+    return [Chain(Math(p.name(name, t), pp.name(name, t)),
+                  (Math(p.expr(at_steps(eq.expr, str(t))), pp.expr(at_steps(eq.expr, str(t)))),
+                   _value_math(val, ctx.fractions)), "=")]
+
+
+def _sweep_groups(ctx: Context) -> list[tuple[str, list[tuple[str, int]]]]:
+    """The steps as a hand calculation takes them: one group per step, a backward sweep from T down to 1.
+
+    Each group is ``(heading, [(name, t), ...])``; a model with a backward chain gets a
+    sentence before each sweep saying which way it runs.
+    """
+    from .scalar import computation_order
+
+    T = ctx.steps
+    sweeps = ctx.model.sweeps
+    groups: list[tuple[str, list[tuple[str, int]]]] = []
+    for sweep in sweeps:
+        order = [k for k in computation_order(ctx.model, T) if k[0] in sweep.targets]
+        steps = list(dict.fromkeys(t for _, t in order))
+        for t in steps:
+            groups.append((f"Step {t}:", [k for k in order if k[1] == t]))
+    return groups
+
+
+def _sweep_sentence(ctx: Context, sweep) -> Para:
+    T = ctx.steps
+    names = _listing([ctx.math(n, "t") for n in sweep.targets])
+    if sweep.direction == "forward":
+        return Para(tuple(["Forward, from t = 1 to " + str(T) + ": "] + names + ["."]))
+    chains = [n for n in sweep.chains]
+    start = _listing([Math(ctx.name(n, T + ctx.model.max_lead(n)), ctx.name(n, T + ctx.model.max_lead(n), latex=False))
+                      for n in chains])
+    return Para(tuple(["Backward, from t = " + str(T) + " down to 1 (each step reads the one after it, starting from "]
+                      + start + ["): "] + names + ["."]))
 
 
 def task_forward(ctx: Context) -> Part:
@@ -308,25 +351,33 @@ def task_forward(ctx: Context) -> Part:
             "t = " + ", ".join(map(str, steps)), "t = " + ", ".join(map(str, steps)))]
     lead = ["Calculate "] + asked
     q = [Para(tuple(_with_values(ctx, lead)))]
+    backward = ctx.model.backward
+    if backward:
+        q.append(Para(tuple(_listing([ctx.math(n, "t") for n in backward]) +
+                            [" runs backward in time: compute it from t = " + str(ctx.steps) + " down to 1."])))
     if ctx.run is None or any(isinstance(ctx.run.value(n, t), float) for n in names for t in steps):
         q.append(Para(("Give numbers that are not whole to four decimals.",)))
     s: list = []
     answers = []
-    for t in steps:
-        s.append(Para((f"Step {t}:",)))
-        for n in names:
-            if ctx.run is not None:
-                w = ctx.run.worked(n, t)
-                parts = w.latex.split(" = ")
-                plain = w.plain.split(" = ")
-                s.append(Chain(Math(parts[0], plain[0]),
-                               tuple(Math(a, b) for a, b in zip(parts[1:], plain[1:]))))
-                value: object = ctx.run.value(n, t)
-            else:
-                s.append(_vector_worked(ctx, n, t))
-                value = _exact_tree(ctx.trace.value(n, t))
-            answers.append(Answer("value", f"{n}[{t}]", ctx.math(n, t), value,
-                                  exact=ctx.run is not None and isinstance(value, Fraction)))
+    sweeps = ctx.model.sweeps
+    for sweep in sweeps:
+        if len(sweeps) > 1:
+            s.append(_sweep_sentence(ctx, sweep))
+        for head, keys in [g for g in _sweep_groups(ctx) if g[1][0][0] in sweep.targets]:
+            s.append(Para((head,)))
+            for n, t in keys:
+                if ctx.run is not None:
+                    w = ctx.run.worked(n, t)
+                    parts = w.latex.split(" = ")
+                    plain = w.plain.split(" = ")
+                    s.append(Chain(Math(parts[0], plain[0]),
+                                   tuple(Math(a, b) for a, b in zip(parts[1:], plain[1:]))))
+                    value: object = ctx.run.value(n, t)
+                else:
+                    s += _vector_worked(ctx, n, t)
+                    value = _exact_tree(ctx.trace.value(n, t))
+                answers.append(Answer("value", f"{n}[{t}]", ctx.math(n, t), value,
+                                      exact=ctx.run is not None and isinstance(value, Fraction)))
     return Part("forward", TASKS["forward"], q, s, answers)
 
 
@@ -368,57 +419,53 @@ def task_plot(ctx: Context) -> Part:
     return Part("plot", TASKS["plot"], q, s)
 
 
-def _param_terms(ctx: Context) -> list[tuple[str, str, int, int]]:
-    """(name, ``fan-in×fan-out`` text, count, sort rank) for every parameter, as a sheet sums them."""
-    shapes = ctx.trace.shapes
-    inputs = set(ctx.model.inputs)
-    rank: dict[str, int] = {}
-    orient: dict[str, bool] = {}  # True: the parameter stands left of what it multiplies (W x)
-    for eq in ctx.model.equations:
-        for n in E.walk(eq.expr):
-            if isinstance(n, E.Prod):
-                for p, other, left in ((n.left, n.right, True), (n.right, n.left, False)):
-                    if isinstance(p, E.Param) and p.name not in orient:
-                        orient[p.name] = left
-                        reads_input = any(isinstance(v, E.Var) and v.name in inputs for v in E.walk(other))
-                        rank[p.name] = 0 if reads_input else 1
-    out = []
-    for pname in ctx.model.parameters:
-        shape = shapes.of(pname)
-        count = math.prod(shape)
-        if len(shape) == 2:
-            r, c = shape
-            text = f"{c}×{r}" if orient.get(pname, True) else f"{r}×{c}"
-            out.append((pname, text, count, rank.get(pname, 1)))
-        else:
-            out.append((pname, str(count), count, 2))
-    return sorted(out, key=lambda x: x[3])
+def _group_label(ctx: Context, g) -> Math:
+    """``parameters of layer 1 (H_1)``, ``parameters of O``: what an answer line names."""
+    var = ctx.math(g.name)
+    if g.layer is not None:
+        return Math(f"\\text{{parameters of layer {g.layer} }} ({var.latex})", f"parameters of layer {g.layer}")
+    return Math(f"\\text{{parameters of }} {var.latex}", f"parameters of {var.plain}")
 
 
 def task_params(ctx: Context) -> Part:
+    from .counting import parameter_groups
+
     shapes = ctx.trace.shapes
     lead = ["How many parameters (weights and biases) does the network have"]
     sized = any(shapes.of(n) != () for n in list(ctx.model.inputs) + list(ctx.model.variables))
     lead += ([", with "] + _sizes_parts(ctx) + ["?"]) if sized else [", where every variable is a number?"]
+    groups = parameter_groups(ctx.model, shapes)
     q = [Para(tuple(lead))]
-    terms = _param_terms(ctx)
+    if len(groups) > 1:
+        layered = any(g.layer for g in groups)
+        q.append(Para(("Give the count of each " + ("layer and of the output" if layered else "equation") +
+                       " and the total.",)))
     s: list = []
-    scalars = [ctx.math(p) for p, _t, _c, _r in terms if not shapes.of(p)]
+    terms = [t for g in groups for t in g.terms]
+    scalars = [ctx.math(p) for p, _t, _c in terms if not shapes.of(p)]
     if scalars:
         s.append(Para(tuple(["Each of "] + _listing(scalars) + [" is one number."])))
-    for pname, _text, count, _ in terms:
+    for pname, _text, count in terms:
         shape = shapes.of(pname)
-        if not shape:
-            continue
-        else:
+        if shape:
             desc = "×".join(map(str, shape)) + (f" = {count}" if len(shape) == 2 else "")
             s.append(Para((ctx.math(pname), f": {desc} numbers")))
-    total = sum(c for _, _, c, _ in terms)
-    sum_plain = " + ".join(t for _, t, _, _ in terms)
+    answers = []
+    if len(groups) > 1:
+        s.append(Para(("Equation by equation (each parameter counted where it first appears):",)))
+        for g in groups:
+            label = _group_label(ctx, g)
+            rhs = (Math(g.sum_text.replace("×", " \\times "), g.sum_text),) if len(g.terms) > 1 else ()
+            s.append(Chain(label, rhs + (Math(str(g.count), str(g.count)),)))
+            answers.append(Answer("params", label.plain, label, Fraction(g.count), True))
+        total_l = " + ".join(str(g.count) for g in groups)
+    else:
+        total_l = " + ".join(t for _, t, _ in terms)
+    total = sum(c for _, _, c in terms)
     s.append(Chain(Math("\\text{parameters}", "parameters"),
-                   (Math(sum_plain.replace("×", " \\times "), sum_plain), Math(str(total), str(total)))))
-    return Part("params", TASKS["params"], q, s,
-                [Answer("params", "parameters", Math("\\text{parameters}", "parameters"), Fraction(total), True)])
+                   (Math(total_l.replace("×", " \\times "), total_l), Math(str(total), str(total)))))
+    answers.append(Answer("params", "parameters", Math("\\text{parameters}", "parameters"), Fraction(total), True))
+    return Part("params", TASKS["params"], q, s, answers)
 
 
 def _grad_label(ctx: Context, tname: str, tstep: int, wrt: str) -> Math:
@@ -458,8 +505,16 @@ def task_grad(ctx: Context) -> Part:
         lead += [" (of the sum of the entries of ", ctx.math(tname, T), ")"]
     q = [Para(tuple(_with_values(ctx, lead) + _relu_sentence(ctx)))]
     s: list = []
-    formula = gradient_formula(ctx.model, ctx.target, wrt, latex=True)
-    s += _formula_chains(formula)
+    if ctx.model.backward:
+        # The expansion over time is a product of Jacobians along one direction of time; a
+        # backward chain's derivative is carried step by step instead, in the order computed.
+        s.append(Para(tuple(["The chain "] + _listing([ctx.math(n, "t") for n in ctx.model.backward]) +
+                            [" runs backward in time, so the expansion along one direction does not apply: "
+                             "backpropagate value by value instead. The derivative of ", ctx.math(tname, T),
+                             " by each value it depends on collects the paths through the values "
+                             "that read it, last computed first:"])))
+    else:
+        s += _formula_chains(gradient_formula(ctx.model, ctx.target, wrt, latex=True))
     grads = gradients(ctx.model, ctx.trace, ctx.target).named()
     numeric = grads[wrt]
     fr = ctx.fractions
@@ -468,15 +523,18 @@ def task_grad(ctx: Context) -> Part:
         if not math.isclose(float(value), float(numeric), rel_tol=1e-9, abs_tol=1e-12):
             raise AssertionError(f"exact d{tname}_{T}/d{wrt} = {value}, backprop gives {float(numeric)}")
         states = ctx.model.recurrent
-        if states == [tname] or (len(states) == 1 and tname in states):
+        if ctx.model.backward:  # both directions of time: backpropagated value by value
+            s += _backward_sums(ctx, [(tname, T)], ((tname, T), False), [wrt], {wrt: numeric})[0]
+        elif states == [tname] or (len(states) == 1 and tname in states):
             s += _bptt_terms(ctx, tname, T, wrt)
         else:
-            s.append(Para(("Step by step (forward mode: each value's derivative from the previous step's):",)))
-            for t in range(1, T + 1):
-                for n in ctx.model.variables:
-                    d = ctx.run.deriv(n, t, wrt)
-                    s.append(Chain(_grad_label(ctx, n, t, wrt), (Math(fmt(d, latex=True, fractions=fr),
-                                                                      fmt(d, fractions=fr)),)))
+            s.append(Para(("Step by step (forward mode: each value's derivative from those it reads):",)))
+            for n, t in ctx.run.order:  # up to the target: what comes after it does not reach it
+                d = ctx.run.deriv(n, t, wrt)
+                s.append(Chain(_grad_label(ctx, n, t, wrt), (Math(fmt(d, latex=True, fractions=fr),
+                                                                  fmt(d, fractions=fr)),)))
+                if (n, t) == (tname, T):
+                    break
         answer: object = value
     else:
         answer = _exact_tree(numeric)
@@ -522,6 +580,189 @@ def _bptt_terms(ctx: Context, h: str, T: int, wrt: str) -> list:
     out.append(Chain(_grad_label(ctx, h, T, wrt), (Math(" + ".join(f"\\left({t}\\right)" for t in terms_l),
                                                          " + ".join(f"({t})" for t in terms_p)), num(total))))
     return out
+
+
+def _d(ctx: Context, top, bottom, *, total: bool = False) -> Math:
+    """``dL/dh_2``: ``top`` the total loss's name (``total``) or a (name, step); ``bottom`` a (name, step)
+    or a parameter."""
+    b_l = ctx.name(*bottom) if isinstance(bottom, tuple) else ctx.name(bottom)
+    b_p = ctx.name(*bottom, latex=False) if isinstance(bottom, tuple) else ctx.name(bottom, latex=False)
+    t_l, t_p = (top, top) if total else (ctx.name(*top), ctx.name(*top, latex=False))
+    return Math(f"\\frac{{\\partial {t_l}}}{{\\partial {b_l}}}", f"d{t_p}/d{b_p}")
+
+
+def _local(ctx: Context, node: tuple, bottom) -> Math:
+    """``do_1/dh_1``: the local partial of a computed value by something it reads."""
+    b_l = ctx.name(*bottom) if isinstance(bottom, tuple) else ctx.name(bottom)
+    b_p = ctx.name(*bottom, latex=False) if isinstance(bottom, tuple) else ctx.name(bottom, latex=False)
+    return Math(f"\\frac{{\\partial {ctx.name(*node)}}}{{\\partial {b_l}}}",
+                f"d{ctx.name(*node, latex=False)}/d{b_p}")
+
+
+def _sum_chain(ctx: Context, lhs: Math, terms: list[tuple[Math, Math, Number, Number]]) -> tuple[Chain, Number]:
+    """``lhs = Σ adjoint·local`` with the labels, then the numbers, then the value."""
+    fr = ctx.fractions
+    total: Number = Fraction(0)
+    for _, _, a, b in terms:
+        total = total + a * b
+    sym_l = " + ".join(f"{x.latex} {y.latex}" for x, y, _, _ in terms)
+    sym_p = " + ".join(f"{x.plain}·{y.plain}" for x, y, _, _ in terms)
+
+    def num(v: Number, latex: bool) -> str:
+        text = fmt(v, latex=latex, fractions=fr)
+        return f"({text})" if text.startswith("-") else text
+
+    dot = " \\cdot "
+    nums_l = " + ".join(f"{num(a, True)}{dot}{num(b, True)}" for _, _, a, b in terms)
+    nums_p = " + ".join(f"{num(a, False)}·{num(b, False)}" for _, _, a, b in terms)
+    value = Math(fmt(total, latex=True, fractions=fr), fmt(total, fractions=fr))
+    return Chain(lhs, (Math(sym_l, sym_p), Math(nums_l, nums_p), value)), total
+
+
+def _backward_sums(ctx: Context, roots: list[tuple[str, int]], top: tuple, wrts: list[str], reference: dict
+                   ) -> tuple[list, dict]:
+    """Backpropagation by hand: the derivative of ``top`` by each value, last computed first, then by each weight.
+
+    ``roots`` are the values whose derivative is 1 (the losses a total adds, or the target
+    itself); ``top`` is ``(name, True)`` for a total or ``((name, step), False)``. Each value's
+    derivative collects the paths through the values that read it (their derivative times
+    the local partial), written as that sum with its numbers; a value no path reaches is
+    left out. ``reference`` (numpy's backpropagation) checks each weight's sum.
+    """
+    run = ctx.run
+    assert run is not None
+    d = lambda bottom: _d(ctx, top[0], bottom, total=top[1])  # noqa: E731
+    bp = run.backprop(roots)
+    blocks: list = []
+    for k in reversed(run.order):
+        if k in roots:
+            blocks.append(Chain(d(k), (Math("1", "1"),)))
+        elif k in bp.adj:
+            blocks.append(_sum_chain(ctx, d(k), [(d(r), _local(ctx, r, k), a, b) for r, a, b in bp.terms(k)])[0])
+    blocks.append(Para(("The weights: each step that uses one adds its share.",)))
+    grads: dict = {}
+    for w in wrts:
+        terms = [(d(r), _local(ctx, r, w), a, b) for r, a, b in bp.terms(w)]
+        if not terms:
+            grads[w] = Fraction(0)
+            blocks.append(Chain(d(w), (Math("0", "0"),)))
+            continue
+        chain, grads[w] = _sum_chain(ctx, d(w), terms)
+        if not math.isclose(float(grads[w]), float(reference[w]), rel_tol=1e-9, abs_tol=1e-12):
+            raise AssertionError(f"the worked {d(w).plain} = {grads[w]}, numpy's backpropagation gives {reference[w]}")
+        blocks.append(chain)
+    return blocks, grads
+
+
+def task_loss(ctx: Context) -> Part:
+    """The total loss and its derivatives by the weights, backpropagated step by step from T down to 1."""
+    if not ctx.model.totals:
+        raise UsageError("the loss task needs a loss summed over time (L = \\sum_t L^{(t)}); these equations have none")
+    total, per = ctx.model.totals[0]
+    wrts = [ctx.wrt] if ctx.wrt_given else loss_weights(ctx.model)
+    T = ctx.steps
+    fr = ctx.fractions
+    sum_l = " + ".join(ctx.name(per, t) for t in range(1, T + 1))
+    sum_p = " + ".join(ctx.name(per, t, latex=False) for t in range(1, T + 1))
+    lead = ["Compute the loss ", Math(f"{total} = {sum_l}", f"{total} = {sum_p}"), " and its derivatives "]
+    lead += _listing([_d(ctx, total, w, total=True) for w in wrts]) + [" by backpropagation through time"]
+    q = [Para(tuple(_with_values(ctx, lead) + _relu_sentence(ctx)))]
+    s: list = []
+    answers: list = []
+    label_total = Math(total, total)
+    run = ctx.run
+    if run is None:
+        from ..numeric.grad import gradients
+
+        value = _exact_tree(sum(ctx.trace.value(per, t) for t in range(1, T + 1)))
+        grads = gradients(ctx.model, ctx.trace, f"sum({per})").named()
+        s.append(Chain(label_total, (Math(sum_l, sum_p), _value_math(value, fr))))
+        s.append(Para(("By backpropagation through time (with vectors, each derivative is a matrix of sums; "
+                       "the results):",)))
+        answers.append(Answer("total", total, label_total, value))
+        for w in wrts:
+            g = _exact_tree(grads[w])
+            s.append(Chain(_d(ctx, total, w, total=True), (_value_math(g, fr, digits=6),)))
+            answers.append(Answer("grad", f"d {total} / d {w}", _d(ctx, total, w, total=True), g))
+        return Part("loss", TASKS["loss"], q, s, answers)
+    # Forward: each step worked, then the losses added.
+    s.append(Para(("Forward, each step with its numbers:",)))
+    for n, t in run.order:
+        w = run.worked(n, t)
+        lp, pp = w.latex.split(" = "), w.plain.split(" = ")
+        s.append(Chain(Math(lp[0], pp[0]), tuple(Math(a, b) for a, b in zip(lp[1:], pp[1:]))))
+    losses = [run.value(per, t) for t in range(1, T + 1)]
+    value: Number = Fraction(0)
+    for x in losses:
+        value = value + x
+    s.append(Chain(label_total, (Math(sum_l, sum_p),
+                                 Math(" + ".join(fmt(x, latex=True, fractions=fr) for x in losses),
+                                      " + ".join(fmt(x, fractions=fr) for x in losses)),
+                                 Math(fmt(value, latex=True, fractions=fr), fmt(value, fractions=fr)))))
+    answers.append(Answer("total", total, label_total, value, isinstance(value, Fraction)))
+    from ..numeric.grad import gradients
+
+    reference = gradients(ctx.model, ctx.trace, f"sum({per})").named()  # a cross-check, not the answer
+    roots = [(per, t) for t in range(1, T + 1)]
+    blocks, grads = _backward_sums(ctx, roots, (total, True), wrts, reference)
+    s += [Para(tuple(["Backward, from t = " + str(T) + " down to 1: the derivative of ", label_total,
+                      " by each value collects the paths through the values that read it."]))] + blocks
+    for w in wrts:
+        answers.append(Answer("grad", f"d {total} / d {w}", _d(ctx, total, w, total=True), grads[w],
+                              isinstance(grads[w], Fraction)))
+    return Part("loss", TASKS["loss"], q, s, answers)
+    # Forward: each step worked, then the losses added.
+    s.append(Para(("Forward, each step with its numbers:",)))
+    for n, t in run.order:
+        w = run.worked(n, t)
+        lp, pp = w.latex.split(" = "), w.plain.split(" = ")
+        s.append(Chain(Math(lp[0], pp[0]), tuple(Math(a, b) for a, b in zip(lp[1:], pp[1:]))))
+    losses = [run.value(per, t) for t in range(1, T + 1)]
+    value: Number = Fraction(0)
+    for x in losses:
+        value = value + x
+    s.append(Chain(label_total, (Math(sum_l, sum_p),
+                                 Math(" + ".join(fmt(x, latex=True, fractions=fr) for x in losses),
+                                      " + ".join(fmt(x, fractions=fr) for x in losses)),
+                                 Math(fmt(value, latex=True, fractions=fr), fmt(value, fractions=fr)))))
+    answers.append(Answer("total", total, label_total, value, isinstance(value, Fraction)))
+    # Backward: the derivative of L by each computed value, last computed first; each collects the
+    # paths through the values that read it (their derivative times the local partial).
+    local = {k: run.local_partials(*k) for k in run.order}
+    readers: dict = {}
+    for k in run.order:
+        for src in local[k]:
+            if isinstance(src, tuple):
+                readers.setdefault(src, []).append(k)
+    adj: dict = {}
+    s.append(Para(tuple(["Backward, from t = " + str(T) + " down to 1: the derivative of ", label_total,
+                         " by each value collects the paths through the values that read it."])))
+    for k in reversed(run.order):
+        name, t = k
+        if name == per:
+            adj[k] = Fraction(1)
+            s.append(Chain(_d(ctx, total, k, total=True), (Math("1", "1"),)))
+            continue
+        terms = [(_d(ctx, total, r, total=True), _local(ctx, r, k), adj[r], local[r][k])
+                 for r in readers.get(k, []) if r in adj]
+        if not terms:
+            adj[k] = Fraction(0)
+            continue
+        chain, adj[k] = _sum_chain(ctx, _d(ctx, total, k, total=True), terms)
+        s.append(chain)
+    from ..numeric.grad import gradients
+
+    reference = gradients(ctx.model, ctx.trace, f"sum({per})").named()  # a cross-check, not the answer
+    s.append(Para(("The weights: each step that uses one adds its share.",)))
+    for w in wrts:
+        terms = [(_d(ctx, total, r, total=True), _local(ctx, r, w), adj[r], local[r][w])
+                 for r in run.order if w in local[r]]
+        chain, g = _sum_chain(ctx, _d(ctx, total, w, total=True), terms)
+        if not math.isclose(float(g), float(reference[w]), rel_tol=1e-9, abs_tol=1e-12):
+            raise AssertionError(f"the worked d{total}/d{w} = {g}, numpy's backpropagation gives {reference[w]}")
+        s.append(chain)
+        answers.append(Answer("grad", f"d {total} / d {w}", _d(ctx, total, w, total=True), g, isinstance(g, Fraction)))
+    return Part("loss", TASKS["loss"], q, s, answers)
 
 
 def task_gates(ctx: Context) -> Part:
@@ -591,7 +832,13 @@ def task_jacobian(ctx: Context) -> Part:
     q = [Para(("Derive ", jl, " and say what it does to the gradient that flows back through ",
                ctx.math(state, "t"), " over many steps."))]
     T = ctx.steps
-    s: list = _formula_chains(gradient_formula(ctx.model, f"{state}[{T}]", f"{state}[0]", latex=True))
+    s: list = []
+    if not ctx.model.backward:
+        s = _formula_chains(gradient_formula(ctx.model, f"{state}[{T}]", f"{state}[0]", latex=True))
+    else:  # the expansion is written along one direction of time: the step Jacobians alone
+        lead = state if state not in ctx.model.backward else None
+        s.append(Para(("The chain runs " + ("forward" if lead else "backward") + " in time; its Jacobian from one "
+                       "step to the next:",)))
     if ctx.run is not None:
         fr = ctx.fractions
         for t in range(1, T + 1):
@@ -614,7 +861,7 @@ def task_jacobian(ctx: Context) -> Part:
 
 
 _BUILDERS = {"draw": task_draw, "forward": task_forward, "plot": task_plot, "params": task_params,
-             "grad": task_grad, "gates": task_gates, "formula": task_formula, "jacobian": task_jacobian}
+             "grad": task_grad, "loss": task_loss, "gates": task_gates, "formula": task_formula, "jacobian": task_jacobian}
 
 
 def build_part(task: str, ctx: Context) -> Part:

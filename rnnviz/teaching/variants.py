@@ -133,6 +133,7 @@ def source_text(model: Model, values: dict, *, rename: dict | None = None, order
 
     exprs = [(rename.get(n, n), ren(model.equation(n).expr)) for n in order]
     lines = [f"{n}[t] = {E.to_text(e)}" for n, e in exprs]
+    lines += [f"{total} = \\sum_t {rename.get(per, per)}[t]" for total, per in model.totals]
     lines.append("")
     if values.get("sizes"):
         lines.append("dim " + ", ".join(f"{rename.get(n, n)} = {s}" for n, s in values["sizes"].items()))
@@ -165,7 +166,9 @@ def _given(model: Model) -> dict:
     from ..numeric.values import given_values
 
     g = given_values(model)
-    sizes = {v.name: int(v.value[0]) for v in model.values if v.kind == "size" and len(v.value) == 1}
+    # A row vector's size (d2l.ai's X_t in R^{1x5}) is its length: the products' order keeps it a row.
+    sizes = {v.name: int(v.value[-1]) for v in model.values
+             if v.kind == "size" and (len(v.value) == 1 or (len(v.value) == 2 and v.value[0] == 1))}
     params = {n: _plain(g.params[n].tolist()) for n in model.parameters if n in g.params}
     initial = {(n, s): _plain(a.tolist()) for n, by in g.initial.items() for s, a in sorted(by.items())}
     inputs = {}
@@ -223,11 +226,22 @@ def default_wrt(model: Model) -> str | None:
     return model.parameters[0] if model.parameters else None
 
 
-def _degenerate(model: Model, *, grad: tuple[str, str] | None) -> str | None:
+def _degenerate(model: Model, *, grad: tuple[str, str] | None, loss: list[str] | None = None) -> str | None:
     """Why a drawn variant is no good for a hand calculation, or None."""
     from ..numeric.forward_pass import forward
 
     trace = forward(model)
+    if loss is not None and model.totals:
+        import numpy as np
+
+        from ..numeric.grad import gradients
+        from .counting import loss_weights
+
+        total, per = model.totals[0]
+        g = gradients(model, trace, f"sum({per})").named()
+        for w in loss or loss_weights(model):
+            if w in g and not np.any(np.abs(np.asarray(g[w])) > 1e-9):
+                return f"d{total}/d{w} is 0"
     try:
         run = ScalarPass.from_model(model, trace=trace, seeds=[grad[1]] if grad else ())
     except NotScalar:
@@ -270,15 +284,18 @@ def _target(model: Model, text: str) -> tuple[str, int]:
     return tgt.name, tgt.step or 1
 
 
-def file_variant(model: Model, *, seed: int = 0, steps: int = 3) -> Variant:
+def file_variant(model: Model, *, seed: int = 0, steps: int = 3, numbers: bool = True) -> Variant:
     """The file's own values, with a hand-sized value drawn for each one it does not give.
 
     A model whose sizes are not known (a GRU of concatenations without ``dim`` lines)
-    keeps only its own values: drawing and naming the gates need no numbers.
+    keeps only its own values: drawing and naming the gates need no numbers. Without
+    ``numbers`` (a sheet that draws, counts or names, and computes nothing) none is drawn.
     """
     rng = random.Random(f"{seed}:file")
     try:
-        values = _complete(model, _given(model), rng, value_style(model), redraw=False, steps=steps)
+        values = _given(model)
+        if numbers:
+            values = _complete(model, values, rng, value_style(model), redraw=False, steps=steps)
     except RnnvizError:
         values = _given(model)
     source = source_text(model, values)
@@ -321,12 +338,16 @@ def _draw_sizes(model: Model, base: dict, rng: random.Random) -> dict:
 
 
 def draw_variants(model: Model, count: int, *, seed: int = 0, rename_gates: bool = False,
-                  grad: tuple[str, str] | None = None, steps: int = 3, sizes: bool = False) -> list[Variant]:
+                  grad: tuple[str, str] | None = None, steps: int = 3, sizes: bool = False,
+                  numbers: bool = True, loss: list[str] | None = None) -> list[Variant]:
     """``count`` distinct, non-degenerate variants with drawn values (and gate names).
 
     ``grad`` is ``(target, wrt)`` of a derivative the sheet asks for; a variant where
     it is 0 is drawn again. With ``sizes``, the sizes are drawn too (2 to 6 for an
-    input, 2 to 8 for a variable), so that counting the parameters differs by variant.
+    input, 2 to 8 for a variable), so that counting the parameters differs by variant;
+    without ``numbers`` only the sizes are (a counting sheet lists no weights). ``loss``
+    lists the weights a loss task differentiates the summed loss by (``[]``: every weight);
+    a variant where one of those derivatives is 0 is drawn again.
 
     Raises:
         UsageError: no non-degenerate variant after :data:`MAX_TRIES` draws.
@@ -351,20 +372,28 @@ def draw_variants(model: Model, count: int, *, seed: int = 0, rename_gates: bool
                 except RnnvizError as err:
                     why = f"sizes that do not fit ({err.message})"
                     continue
-            values = _complete(sized, start, rng, style, redraw=True, steps=steps)
+            if numbers:
+                values = _complete(sized, start, rng, style, redraw=True, steps=steps)
+            else:
+                values = {"sizes": start["sizes"]} if sizes else _given(model)
             source = source_text(model, values, rename=rename, order=order)
             key = source_text(model, values)
             if key in seen:
                 why = "a repeat of an earlier variant"
                 continue
             vmodel = load_model(source, model.file)
+            if not numbers:  # nothing computed: no number can be degenerate
+                seen.add(key)
+                out.append(Variant(index, source, vmodel, True, rename))
+                break
             g = None
             if grad:
                 from ..numeric.forward_pass import forward
 
                 tgt = grad[0] or default_target(vmodel, forward(vmodel).steps)
                 g = (_renamed_target(tgt, rename) if grad[0] else tgt, rename.get(grad[1], grad[1]))
-            why = _degenerate(vmodel, grad=g) or ""
+            why = _degenerate(vmodel, grad=g, loss=None if loss is None else
+                              [rename.get(w, w) for w in loss]) or ""
             if why:
                 continue
             seen.add(key)

@@ -162,13 +162,61 @@ def test_every_bundled_example_answer_key_passes(example_path):
     from rnnviz.teaching.sheet import answer_key, build_sheet
 
     model = load(str(example_path))
-    if model.backward:
-        pytest.skip("the expansion of a gradient over time is written for chains that run forward")
     if model.phases is not None:
         pytest.skip("exercise sheets are written for one sequence; an encoder-decoder runs two")
     try:
-        sheet = build_sheet(model, [t for t in _default_tasks(model) if t in ("forward", "params", "grad", "gates")])
+        tasks = [t for t in _default_tasks(model) if t in ("forward", "params", "grad", "gates", "loss")]
+        sheet = build_sheet(model, tasks)
     except ShapeError:
         pytest.skip("the example gives no sizes its concatenations need")
     report = check_text(answer_key(sheet, sheet.variants[0]), "key.txt")
     assert report.ok, report.describe()
+
+
+def test_a_derivative_by_a_computed_value():
+    """dh_3/dh_1 = V·V = 4 (ReLU alive): the steps of a backpropagation by hand are answers too."""
+    text = "h_t = relu(V h_{t-1} + W x_t)\nV = 2, W = 1, h_0 = 0, x = [1, 3, 1]\n"
+    assert check_text(text + "dh_3/dh_1 = 4\ndh_3/dh_2 = 2\n").ok
+    assert not check_text(text + "dh_3/dh_1 = 2\n").ok
+
+
+def test_the_backward_steps_of_the_loss_are_answers():
+    """dL/dh_1 and dL/da_2 of exercise 11 as the loss sheet works them out."""
+    text = r"""a^{(t)} = b + W h^{(t-1)} + U x^{(t)}
+h^{(t)} = \tanh(a^{(t)})
+o^{(t)} = c + V h^{(t)}
+L^{(t)} = \frac{1}{2}(o^{(t)} - y^{(t)})^2
+L = \sum_{t} L^{(t)}
+W = 0.5, U = 1, b = 0, V = 2, c = 0, h^{(0)} = 0
+x = [1, 0], y = [1, 1]
+"""
+    assert check_text(text + "dL/dh_1 = 0.8093\ndL/da_2 = -0.4742\ndL/dh_2 = -0.5464\n").ok
+    assert check_text(text + "dL/dh_1 = 0.5232\n").summary() == "dL/dh_1 should be 0.809254"
+
+
+def test_a_derivative_by_a_computed_vector_is_a_positioned_error():
+    """Where the variables are vectors, dh_2/dh_1 is refused at its place (not checked against a wrong 0)."""
+    text = "h[t] = W h[t-1] + x[t]\nW = [[1, 0], [0, 2]], h_0 = [0, 0], x = [[1, 1], [1, 0]]\n"
+    with pytest.raises(RnnvizError, match="a derivative by a computed value") as err:
+        check_text(text + "dh_2/dh_1 = 1\n", "v.txt")
+    assert err.value.span.line == 3
+
+
+def test_a_backpropagation_by_hand_that_went_astray():
+    """dL/da_2 forgets tanh' (-0.5464 for -0.4742): dL/dh_1 and dL/dW built on it are carried, not new errors."""
+    text = r"""a^{(t)} = b + W h^{(t-1)} + U x^{(t)}
+h^{(t)} = \tanh(a^{(t)})
+o^{(t)} = c + V h^{(t)}
+L^{(t)} = \frac{1}{2}(o^{(t)} - y^{(t)})^2
+L = \sum_{t} L^{(t)}
+W = 0.5, U = 1, b = 0, V = 2, c = 0, h^{(0)} = 0
+x = [1, 0], y = [1, 1]
+"""
+    # Right for dL/da_2 = -0.5464: dL/dh_1 = 0.5232·2 + (-0.5464)·0.5, dL/dW = -0.5464·h_1.
+    sheet = text + "dL/dh_2 = -0.5464\ndL/da_2 = -0.5464\ndL/dh_1 = 0.7732\ndL/dW = -0.4161\ndL/dV = 0.299176\n"
+    report = check_text(sheet)
+    assert report.summary() == "dL/da_2 should be -0.474245; dL/dh_1 = 0.7732, dL/dW = -0.4161 build on it"
+    assert [v.right for v in report.verdicts] == [True, False, False, False, True]
+    # an independent slip is not carried
+    report = check_text(sheet.replace("dL/dW = -0.4161", "dL/dW = 0.1"))
+    assert report.summary() == "dL/da_2 should be -0.474245; dL/dh_1 = 0.7732 builds on it"

@@ -13,7 +13,7 @@ import pytest
 
 from rnnviz import load_model
 from rnnviz.cli import main
-from rnnviz.teaching.moodle import TOLERANCE, moodle_xml
+from rnnviz.teaching.moodle import TOLERANCE, moodle_xml, tolerance
 from rnnviz.teaching.sheet import build_sheet
 
 RELU = "h_t = \\text{ReLU}(V h_{t-1} + W x_t)\nV = -3, W = 3, h_0 = 0, x = [2, 3, 1]\n"
@@ -89,7 +89,7 @@ def test_moodle_xml_parses_and_holds_each_variants_numbers():
         assert [v for v, _ in got] == pytest.approx(expected, abs=1e-6)
         for (v, tol), a in zip(got, sv.parts[0].answers):
             whole = isinstance(a.value, Fraction) and a.value.denominator == 1
-            assert tol == (0 if whole else TOLERANCE)
+            assert tol == (0 if whole else tolerance(a.value))
     params = [q for q in questions if q.get("type") == "numerical" and "parameters" in q.find("name/text").text]
     assert len(params) == 5
     draw = [q for q in questions if q.get("type") == "essay"]
@@ -169,3 +169,77 @@ def test_wrt_names_a_parameter(tmp_path, capsys):
     (tmp_path / "relu.rnn").write_text(RELU)
     assert main(["exercise", str(tmp_path / "relu.rnn"), "--tasks", "grad", "--wrt", "X"]) == 2
     assert "--wrt: 'X' is not a parameter" in capsys.readouterr().err
+
+
+BIDIRECTIONAL = r"""h^{(t)} = \tanh(W h^{(t-1)} + U x^{(t)} + b)
+g^{(t)} = \tanh(R g^{(t+1)} + S x^{(t)} + c)
+o^{(t)} = V h^{(t)} + Q g^{(t)} + d
+W = 0.5, U = 1, b = 0, R = -0.5, S = 1, c = 0, V = 1, Q = 1, d = 0
+h^{(0)} = 0, g^{(4)} = 0, x = [1, 0, -1]
+"""
+DEEP = r"""H_t^{(0)} = X_t
+H_t^{(l)} = \tanh(H_t^{(l-1)} W_{xh}^{(l)} + H_{t-1}^{(l)} W_{hh}^{(l)} + b_h^{(l)})
+O_t = H_t^{(L)} W_{hq} + b_q
+L = 3, X_t \in \mathbb{R}^{1 \times 5}, H_t^{(l)} \in \mathbb{R}^{1 \times 8}, O_t \in \mathbb{R}^{1 \times 2}
+"""
+LOSS = r"""a^{(t)} = b + W h^{(t-1)} + U x^{(t)}
+h^{(t)} = \tanh(a^{(t)})
+o^{(t)} = c + V h^{(t)}
+L^{(t)} = \frac{1}{2}(o^{(t)} - y^{(t)})^2
+L = \sum_{t} L^{(t)}
+W = 0.5, U = 1, b = 0, V = 2, c = 0, h^{(0)} = 0
+x = [1, 0], y = [1, 1]
+"""
+
+SMALL_VECTORS = r"""h_t = \tanh(W h_{t-1} + U x_t + b)
+y_t = V h_t
+W = [[0.5, -1], [0, 0.5]], U = [[1, 0], [0.5, 1]], b = [0, 0.1], V = [[1, 2]]
+h_0 = [0, 1], x = [[1, -1], [0, 2]]
+"""
+
+
+@pytest.mark.parametrize("text, task", [(BIDIRECTIONAL, "forward"), (DEEP, "params"), (LOSS, "loss")],
+                         ids=["backward-chain", "layer-counts", "loss"])
+def test_moodle_xml_holds_each_variants_numbers_of_the_new_tasks(text, task):
+    """A backward chain's values, the per-layer counts, the loss and its gradient: each variant's numbers are
+    its cloze answers, each within the tolerance its size calls for."""
+    sheet = build_sheet(load_model(text), [task], variants=20, seed=4)
+    questions = _importer_reads(moodle_xml(sheet, category=task))
+    assert len(questions) == 20 and {q.get("type") for q in questions} == {"cloze"}
+    for sv, q in zip(sheet.variants, questions):
+        expected = [a.value for a in sv.parts[0].answers]
+        got = _cloze_numbers(q)
+        assert [v for v, _ in got] == pytest.approx([float(x) for x in expected], rel=1e-5, abs=1e-9)
+        assert [tol for _, tol in got] == pytest.approx([tolerance(x) for x in expected], rel=1e-9)
+
+
+def test_moodle_tolerance_is_relative_where_the_size_calls_for_it():
+    """0.0373 is graded within 0.1% of it (three decimals would pass 0.037 and 0.038 alike, and 0 for 0.0003);
+    1234.5 within 1.23; numbers from 0.1 up to 100 within 0.001; whole numbers exactly."""
+    assert tolerance(Fraction(402)) == 0
+    assert tolerance(0.5622) == TOLERANCE and tolerance(-99.5) == TOLERANCE
+    assert tolerance(0.0373194) == pytest.approx(3.73e-5) and tolerance(-0.0003) == pytest.approx(3e-7)
+    assert tolerance(1234.5) == pytest.approx(1.23)
+    sheet = build_sheet(load_model(LOSS), ["forward"])
+    text = _importer_reads(moodle_xml(sheet, category="loss"))[0].find("questiontext/text").text
+    l2 = next(a for a in sheet.variants[0].parts[0].answers if a.key == "L[2]")
+    assert f"{{1:NUMERICAL:={float(l2.value):.6g}:{tolerance(l2.value)!r}}}" in text
+    assert "numbers below 0.1 or from 100 up to four significant digits" in text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
+@pytest.mark.parametrize("text, tasks", [(BIDIRECTIONAL, "draw,forward,grad,jacobian"), (DEEP, "draw,params"),
+                                         (LOSS, "draw,forward,loss"), (SMALL_VECTORS, "forward,grad")],
+                         ids=["backward-chain", "layers", "loss", "vector-sums"])
+def test_latex_of_the_new_tasks_compiles(tmp_path, text, tasks):
+    """The sheets of exercises 8, 10 and 11 and of a model of small vectors worked with their sums
+    (two variants) compile with pdflatex, with no overfull line."""
+    (tmp_path / "ex.rnn").write_text(text)
+    assert main(["exercise", str(tmp_path / "ex.rnn"), "--tasks", tasks, "--variants", "2", "--format", "tex",
+                 "-o", str(tmp_path / "out")]) == 0
+    for kind in ("exercises", "solutions"):
+        run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"ex.{kind}.tex"],
+                             cwd=tmp_path / "out", capture_output=True, text=True, timeout=180)
+        assert run.returncode == 0, run.stdout[-3000:]
+        assert "Overfull \\hbox" not in (tmp_path / "out" / f"ex.{kind}.log").read_text(errors="replace")

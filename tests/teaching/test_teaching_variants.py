@@ -24,11 +24,19 @@ h_t = g_1 \circ c_t
 W_1 = 0.5, U_1 = 0.1, W_2 = 0.2, U_2 = -0.3, W_3 = 0.4, U_3 = 0.1, W_c = 0.6, U_c = 0.2
 h_0 = 0, c_0 = 0, x = [1, 0.5, -0.5]
 """
+LOSS = r"""a^{(t)} = b + W h^{(t-1)} + U x^{(t)}
+h^{(t)} = \tanh(a^{(t)})
+o^{(t)} = c + V h^{(t)}
+L^{(t)} = \frac{1}{2}(o^{(t)} - y^{(t)})^2
+L = \sum_{t} L^{(t)}
+W = 0.5, U = 1, b = 0, V = 2, c = 0, h^{(0)} = 0
+x = [1, 0], y = [1, 1]
+"""
 N = 20
 
 
 def _model_for(task: str):
-    return load_model(LSTM if task == "gates" else RELU)
+    return load_model({"gates": LSTM, "loss": LOSS}.get(task, RELU))
 
 
 @pytest.mark.parametrize("task", list(TASKS))
@@ -49,13 +57,16 @@ def test_twenty_variants_of_each_task_are_distinct_solvable_and_not_degenerate(t
             continue  # drawn sizes make vectors; counting needs no forward pass
         run = ScalarPass.from_model(model, seeds=["V"] if task != "gates" else ())
         relu_args = [a.v for (target, node, t), a in run.args.items()]
-        if task != "gates":
+        if task not in ("gates", "loss"):  # the ReLU model
             assert any(a > 0 for a in relu_args), f"every ReLU dead in\n{sv.variant.source}"
             # hand-sized: small numbers with small denominators
             for d in run.vals.values():
                 assert abs(d.v) <= 1000 and (not isinstance(d.v, Fraction) or d.v.denominator <= 1000)
         if task == "grad":
             assert part.answers[0].value != 0
+        if task == "loss":  # L, then dL/dW, dL/dU, dL/dV: none of them 0
+            assert [a.key for a in part.answers] == ["L", "d L / d W", "d L / d U", "d L / d V"]
+            assert all(abs(float(a.value)) > 1e-9 for a in part.answers)
 
 
 def test_variants_of_the_gates_task_shuffle_the_names():
@@ -123,3 +134,58 @@ def test_no_relu_model_gets_decimals():
     for sv in sheet.variants:
         assert any(isinstance(n, E.Call) for eq in sv.variant.model.equations for n in E.walk(eq.expr))
         assert "0." in sv.variant.source
+
+
+BIDIRECTIONAL = r"""h^{(t)} = \tanh(W h^{(t-1)} + U x^{(t)} + b)
+g^{(t)} = \tanh(R g^{(t+1)} + S x^{(t)} + c)
+o^{(t)} = V h^{(t)} + Q g^{(t)} + d
+W = 0.5, U = 1, b = 0, R = -0.5, S = 1, c = 0, V = 1, Q = 1, d = 0
+h^{(0)} = 0, g^{(4)} = 0, x = [1, 0, -1]
+"""
+
+
+def test_twenty_variants_of_a_backward_chain_are_distinct_solvable_and_reach_back():
+    """Exercise 8's kind: 20 variants differ, pass check, and each g_t depends on g_{t+1} (the chain is live)."""
+    sheet = build_sheet(load_model(BIDIRECTIONAL), ["forward", "grad"], variants=N, seed=7)
+    assert len({sv.variant.source for sv in sheet.variants}) == N
+    for sv in sheet.variants:
+        report = check_text(answer_key(sheet, sv), "key.txt")
+        assert report.ok, report.describe()
+        assert len(report.verdicts) == 10  # 9 values and the derivative
+        run = ScalarPass.from_model(sv.variant.model, seeds=[("g", 4)] + [("g", t) for t in (2, 3)])
+        for t in (1, 2):
+            step = run.step_partials(t, [("g", t + 1)])["g"].d.get(("g", t + 1), 0)
+            assert step != 0, f"g_{t} does not read g_{t + 1} in\n{sv.variant.source}"
+        assert sv.parts[1].answers[0].value != 0
+        assert run.order.index(("g", 3)) < run.order.index(("g", 2)) < run.order.index(("g", 1))
+
+
+DEEP = r"""H_t^{(0)} = X_t
+H_t^{(l)} = \tanh(H_t^{(l-1)} W_{xh}^{(l)} + H_{t-1}^{(l)} W_{hh}^{(l)} + b_h^{(l)})
+O_t = H_t^{(L)} W_{hq} + b_q
+L = 3, X_t \in \mathbb{R}^{1 \times 5}, H_t^{(l)} \in \mathbb{R}^{1 \times 8}, O_t \in \mathbb{R}^{1 \times 2}
+"""
+
+
+def test_twenty_variants_of_a_layer_count_are_distinct_and_add_up():
+    """Exercise 10's kind: 20 drawn sizes, each layer's count as its sum of fan-in×fan-out terms, adding to the total."""
+    from rnnviz.numeric.shapes import infer_shapes, parameter_count
+
+    sheet = build_sheet(load_model(DEEP), ["params"], variants=N, seed=5)
+    assert len({sv.variant.source for sv in sheet.variants}) == N
+    totals = set()
+    for sv in sheet.variants:
+        model = sv.variant.model
+        shapes = infer_shapes(model)
+        got = {a.key: a.value for a in sv.parts[0].answers}
+        assert list(got) == ["parameters of layer 1", "parameters of layer 2", "parameters of layer 3",
+                             "parameters of O", "parameters"]
+        h = [shapes.of(f"H_{k}")[-1] for k in (1, 2, 3)]
+        x, o = shapes.of("X")[-1], shapes.of("O")[-1]
+        assert got["parameters of layer 1"] == x * h[0] + h[0] * h[0] + h[0]
+        assert got["parameters of layer 3"] == h[1] * h[2] + h[2] * h[2] + h[2]
+        assert got["parameters of O"] == h[2] * o + o
+        assert got["parameters"] == sum(v for k, v in got.items() if k != "parameters") == parameter_count(model)
+        assert check_text(answer_key(sheet, sv), "key.txt").ok
+        totals.add(got["parameters"])
+    assert len(totals) > 10

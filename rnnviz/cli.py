@@ -56,8 +56,13 @@ def _module(name: str):
     return importlib.import_module(f".commands.{COMMANDS[name]}", __package__)
 
 
-def get_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``rnnviz`` with all its subcommands."""
+def get_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of ``rnnviz`` with all its subcommands.
+
+    With ``only`` (a command's name), only that subcommand gets its options: the others
+    are listed (``rnnviz --help``, a mistyped name) but not built, so that running one
+    command imports nothing another command's options need.
+    """
     parser = _Parser(
         prog="rnnviz", formatter_class=_WrappedHelp,
         description="Turn the recurrence equations of recurrent neural networks into folded and "
@@ -73,8 +78,9 @@ def get_parser() -> argparse.ArgumentParser:
             continue  # a command still being written
         p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
                            formatter_class=_Help)
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        if only is None or name == only:
+            mod.add_arguments(p)
+            p.set_defaults(_run=mod.run)
     return parser
 
 
@@ -96,7 +102,8 @@ def _unrecognized(parser: argparse.ArgumentParser, args: argparse.Namespace, ext
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 bad input, 2 bad usage)."""
-    parser = get_parser()
+    words = sys.argv[1:] if argv is None else argv
+    parser = get_parser(words[0] if words and words[0] in COMMANDS else None)
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:

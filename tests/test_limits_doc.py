@@ -21,10 +21,10 @@ CASES = {
                                                                                    ["run"]),
     "'W' would be 100000 x 100000 (10,000,000,000 numbers), more than the 1,000,000 rnnviz allows": (
         RNN + "dim h = 100000, x = 3\n", ["run"]),
-    "100,000 steps of these sizes would keep 180,001,800 numbers, more than the 50,000,000 rnnviz allows": (
+    "100,000 steps of these sizes would keep 180,001,800 numbers, more than the 150,000,000 rnnviz allows": (
         RNN + "dim h = 900, x = 900\n", ["run", "--steps", "100000"]),
     "expected at most 100000 steps, got 200000": (RNN, ["run", "--steps", "200000"]),
-    "at most 500 columns can be drawn": (RNN, ["draw", "--view", "unrolled", "--max-columns", "600",
+    "at most 2000 columns can be drawn": (RNN, ["draw", "--view", "unrolled", "--max-columns", "2001",
                                                "--format", "dot", "-o", "-"]),
     "h[12] written out would be about 5,426,509,443 characters, more than the 1,000,000 rnnviz writes": (
         None, ["formula", "--of", "h[12]"]),
@@ -64,8 +64,8 @@ def test_the_page_lists_every_limit_of_the_module():
     from rnnviz import limits
 
     shown = {"MAX_INPUT_BYTES": "10 MB", "MAX_NESTING": "| 64 |", "MAX_DEPTH": "| 200 |",
-             "MAX_ENTRIES": "| 1,000,000 |", "MAX_HISTORY_ENTRIES": "50,000,000",
-             "MAX_FORMULA_CHARS": "characters of a written-out formula", "MAX_COLUMNS": "| 500 |",
+             "MAX_ENTRIES": "| 1,000,000 |", "MAX_HISTORY_ENTRIES": "150,000,000",
+             "MAX_FORMULA_CHARS": "characters of a written-out formula", "MAX_COLUMNS": "| 2000 |",
              "GRAPHVIZ_TIMEOUT": "60 seconds"}
     assert set(shown) == set(limits.__all__)
     for piece in shown.values():

@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
 from functools import lru_cache
@@ -80,7 +79,32 @@ _UNICODE_SUB = str.maketrans("ₜ₀₁₂₃₄₅₆₇₈₉₋₊ₐₑₒ�
 def _parser() -> Lark:
     # The LALR tables of grammar/rnnviz.lark, built ahead of time by lark's stand-alone
     # generator (scripts/generate_parser.py): no lark import, no grammar to analyse.
-    return Lark_StandAlone(postlex=NewlinesInBrackets())
+    parser = Lark_StandAlone(postlex=NewlinesInBrackets())
+    _use_cached_regexes(parser)
+    return parser
+
+
+def _lexers(parser: Lark) -> list:
+    """The lexers of the parser's contextual lexer (one per set of terminals), its root lexer
+    last; empty if lark's structure is not the one expected."""
+    outer = getattr(getattr(parser, "parser", None), "lexer", None)
+    contextual = getattr(outer, "lexer", outer)
+    found = getattr(contextual, "lexers", None)
+    if not isinstance(found, dict):
+        return []
+    unique = list({id(lexer): lexer for lexer in found.values()}.values())
+    root = getattr(contextual, "root_lexer", None)
+    return unique + ([root] if root is not None else [])
+
+
+def _use_cached_regexes(parser: Lark) -> None:
+    """Let the lexers build their scanners from the regexes compiled ahead of time
+    (:mod:`rnnviz.language.lexer_regex`): the same patterns, without ``re``'s compiler."""
+    from .lexer_regex import CACHED_RE
+
+    for lexer in _lexers(parser):
+        if hasattr(lexer, "re") and getattr(lexer, "_scanner", None) is None:
+            lexer.re = CACHED_RE
 
 
 def _span(file: str, obj, cleaned: Cleaned | None = None) -> Span:
@@ -612,5 +636,7 @@ def parse_file(path: str) -> Program:
 
 def suggest(word: str, choices) -> str | None:
     """The closest of ``choices`` to ``word``, if any is close."""
+    import difflib  # only when a name is not known
+
     found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return found[0] if found else None

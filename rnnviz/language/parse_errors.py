@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from ._lark_parser import Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -128,6 +127,8 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
             if construct is not None:
                 what, hint = construct
                 return ParseError(f"{what} ('{cmd}') is not part of the equation language", span, hint=hint)
+            import difflib  # only for an unknown command
+
             close = difflib.get_close_matches(cmd[1:], KNOWN_COMMANDS, n=3, cutoff=0.6)
             hint = ("the nearest known: " + ", ".join("\\" + c for c in close)) if close else (
                 "rnnviz reads names, functions (\\tanh, \\sigma, \\text{ReLU}), \\cdot, \\odot, \\circ, "

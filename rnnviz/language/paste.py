@@ -145,20 +145,37 @@ class _Text:
 
 # -- the passes -----------------------------------------------------------------
 
-# A Markdown converter that doubled every backslash: `\\sigma_g`, `\\begin{align}`, rows ended by `\\\\`.
-_DOUBLED_CMD = re.compile(r"(?<!\\)\\\\(begin|end|sigma|tanh|circ|odot|cdot|frac|mathbf|boldsymbol|text|textrm|"
-                          r"mathrm|tilde|hat|bar|left|right|quad|theta|phi|alpha|beta|gamma|delta)(?![A-Za-z])")
-_BACKSLASH_RUN = re.compile(r"\\+")
+class _Lazy:
+    """A pattern compiled when first used: text without LaTeX or Markdown needs none of
+    these, and compiling them all cost a short command a few milliseconds."""
 
-_MATH_TAG = re.compile(r"(?m)^[ \t]*:+[ \t]*(?=<math>)|</?math>")
-_RST_MATH = re.compile(r":math:`([^`]*)`")
+    __slots__ = ("_args", "_pattern")
+
+    def __init__(self, *args) -> None:
+        self._args = args
+        self._pattern: re.Pattern | None = None
+
+    def __getattr__(self, name: str):
+        if self._pattern is None:
+            self._pattern = re.compile(*self._args)
+        return getattr(self._pattern, name)
+
+
+
+# A Markdown converter that doubled every backslash: `\\sigma_g`, `\\begin{align}`, rows ended by `\\\\`.
+_DOUBLED_CMD = _Lazy(r"(?<!\\)\\\\(begin|end|sigma|tanh|circ|odot|cdot|frac|mathbf|boldsymbol|text|textrm|"
+                          r"mathrm|tilde|hat|bar|left|right|quad|theta|phi|alpha|beta|gamma|delta)(?![A-Za-z])")
+_BACKSLASH_RUN = _Lazy(r"\\+")
+
+_MATH_TAG = _Lazy(r"(?m)^[ \t]*:+[ \t]*(?=<math>)|</?math>")
+_RST_MATH = _Lazy(r":math:`([^`]*)`")
 
 # Markdown escapes inside math: `\\(`..`\\)`, `\\[`..`\\]`, `\_`, `\*`, `a^{\<t\>}`.
-_MD_DISPLAY = re.compile(r"\\\\\((.*?)\\\\\)|\\\\\[(.*?)\\\\\]", re.S)
-_MD_ESCAPE = re.compile(r"(?<!\\)\\([_*])")
-_MD_ANGLE = re.compile(r"(?<!\\)\\<([^<>\n]*?)\\>")
+_MD_DISPLAY = _Lazy(r"\\\\\((.*?)\\\\\)|\\\\\[(.*?)\\\\\]", re.S)
+_MD_ESCAPE = _Lazy(r"(?<!\\)\\([_*])")
+_MD_ANGLE = _Lazy(r"(?<!\\)\\<([^<>\n]*?)\\>")
 
-_ARRAY_SPEC = re.compile(r"(\\begin\s*\{\s*(?:array|tabular|alignedat|alignat\*?)\s*\})(\s*\{[^{}]*\})")
+_ARRAY_SPEC = _Lazy(r"(\\begin\s*\{\s*(?:array|tabular|alignedat|alignat\*?)\s*\})(\s*\{[^{}]*\})")
 
 # A list marker before an equation: `- `, `* `, `+ `, `• `, `1. `, `2) `.
 _LIST_MARKER = re.compile(r"(?m)^([ \t]*)([-*+•]|\d{1,2}[.)])[ \t]+(?=[^\n]*(?::?=|\\leftarrow|\\gets|←))")
@@ -170,21 +187,21 @@ _ARROW_ASSIGN = re.compile(r"(?m)^([^=\n]*?)(\\leftarrow(?![A-Za-z])|\\gets(?![A
 # \mSigma; also written \Va, \MA.
 _DL_GREEK = ("alpha|beta|gamma|delta|epsilon|eps|zeta|eta|theta|iota|kappa|lambda|mu|nu|xi|pi|rho|sigma|tau|"
              "upsilon|phi|chi|psi|omega")
-_DL_VECTOR = re.compile(r"\\[vV](" + _DL_GREEK + r"|[a-z])(?![A-Za-z])(?!\s*\{)")
-_DL_MATRIX = re.compile(r"\\[mM](Alpha|Beta|Gamma|Delta|Theta|Lambda|Xi|Pi|Sigma|Upsilon|Phi|Psi|Omega|[A-Z])"
+_DL_VECTOR = _Lazy(r"\\[vV](" + _DL_GREEK + r"|[a-z])(?![A-Za-z])(?!\s*\{)")
+_DL_MATRIX = _Lazy(r"\\[mM](Alpha|Beta|Gamma|Delta|Theta|Lambda|Xi|Pi|Sigma|Upsilon|Phi|Psi|Omega|[A-Z])"
                         r"(?![A-Za-z])")
-_DL_ONE = re.compile(r"\\[vV]one(?![A-Za-z])")
+_DL_ONE = _Lazy(r"\\[vV]one(?![A-Za-z])")
 
 # Braces that OCR tools put around a whole cell: `{i_{t}} & {=\sigma(...)} & {\text { (Input gate) }}`.
-_CELL_START = re.compile(r"(?:^|(?<=[&$\n]))[ \t]*\{|(?<=\\\\)[ \t]*\{")
+_CELL_START = _Lazy(r"(?:^|(?<=[&$\n]))[ \t]*\{|(?<=\\\\)[ \t]*\{")
 
 # A word of a sentence: three letters or more (not a command, a subscript or a superscript),
 # letters of another script (Chinese and Korean headings), Markdown bold.
-_PROSE_WORD = re.compile(r"(?<![\\_^A-Za-z])[A-Za-z]{3,}(?![A-Za-z])"
+_PROSE_WORD = _Lazy(r"(?<![\\_^A-Za-z])[A-Za-z]{3,}(?![A-Za-z])"
                          r"|[^\x00-\x7f∘⊙·×σ≔←−ℝ∈ₜ₀-₉₋₊ₐₑₒₓₕₖₗₘₙₚₛ⁰-⁹ˣα-ωΑ-Ωϕϑϵ]+|\*\*")
 _NOT_PROSE = {"tanh", "sigmoid", "sigma", "relu", "ReLU", "softmax", "exp", "log", "identity", "dim", "and",
               "with", "where", "let", "given", "for", "all", "every", "each", "Relu"}
-_DEFINES = re.compile(r"=|\\leftarrow|\\gets|←")
+_DEFINES = _Lazy(r"=|\\leftarrow|\\gets|←")
 
 
 def _halve_backslashes(t: _Text) -> None:
@@ -216,7 +233,7 @@ def _matching_brace(text: str, i: int) -> int | None:
     return None
 
 
-_NAMEISH = re.compile(r"^\s*(?:\\[A-Za-z]+\s*\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9]+|[_^]\{[^{}]*\}|[_^][A-Za-z0-9]"
+_NAMEISH = _Lazy(r"^\s*(?:\\[A-Za-z]+\s*\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9]+|[_^]\{[^{}]*\}|[_^][A-Za-z0-9]"
                       r"|\{[^{}]*\}|\s)+\s*$")
 
 

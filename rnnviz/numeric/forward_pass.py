@@ -114,6 +114,9 @@ class _Skeleton:
         self.hoist_order, self.numbers, self.params, self.reads, self.instrs, self.drop = \
             hoist_order, numbers, params, reads, instrs, drop
         self.instr_of = {i: (fn, a, b, many) for i, fn, a, b, many in instrs}
+        #: The shape of each dropped node's value, taken on the first run (the sizes and the
+        #: batch, which fix them, are part of the key the skeleton is remembered by).
+        self.blank: dict[int, tuple] | None = None
 
 
 def _skeleton(plan: list[PlanNode], model: Model) -> _Skeleton:
@@ -176,18 +179,36 @@ def _skeleton(plan: list[PlanNode], model: Model) -> _Skeleton:
     return _Skeleton(tuple(order), numbers, params, reads, tuple(instrs), drop)
 
 
-def _static(model: Model) -> tuple[dict[str, int], dict[str, int], list[str], list[str], list[str]]:
-    """(max delay of each input and variable, lookahead of each input, parameters, inputs, variables)."""
-    names = model.inputs + model.variables
-    ahead = {}
-    for name in model.inputs:
-        reads = [v.delay for eq in model.equations for v in model.reads(eq) if v.name == name]
-        ahead[name] = max([-d for d in reads] + [0])
-    return ({n: model.max_delay(n) for n in names}, ahead, model.parameters, model.inputs, model.variables)
+class _Static:
+    """What a forward pass reads of the model alone, worked out once per model.
+
+    Attributes:
+        delay: the max delay of each input and variable (how far back it is read).
+        ahead: the lookahead of each input (``x[t+1]`` reads one step ahead).
+        lead: the max lead of each variable (a backward chain's ``g[t+1]``).
+        backward: the variables computed by a backward sweep's chain (they start at T+1).
+        parameters, inputs, variables: the model's names, in its order.
+        abstract: the abstract transitions (``f(h[t-1], x[t])``), which cannot be computed.
+    """
+
+    def __init__(self, model: Model) -> None:
+        names = model.inputs + model.variables
+        self.ahead: dict[str, int] = {}
+        for name in model.inputs:
+            reads = [v.delay for eq in model.equations for v in model.reads(eq) if v.name == name]
+            self.ahead[name] = max([-d for d in reads] + [0])
+        self.delay = {n: model.max_delay(n) for n in names}
+        self.lead = {n: model.max_lead(n) for n in model.variables}
+        self.backward = frozenset(model.backward)
+        self.parameters, self.inputs, self.variables = model.parameters, model.inputs, model.variables
+        self.abstract = tuple(n for eq in model.equations for n in E.walk(eq.expr)
+                              if isinstance(n, E.Call) and n.abstract)
 
 
 def _size_key(given: Given) -> tuple:
     """What shape inference reads of the values: the ``dim`` lines and the shape of every value.
+
+    Values given in another order make another key (worked out once more), never a wrong one.
 
     Example:
         >>> import numpy as np
@@ -195,11 +216,12 @@ def _size_key(given: Given) -> tuple:
         >>> _size_key(g)
         ((('h', (4,)),), (('W', (4, 3)),), (('x', ((1, (3,)),)),), ())
     """
-    def per_step(d: Mapping[str, Mapping[int, np.ndarray]]) -> tuple:
-        return tuple(sorted((name, tuple(sorted((t, np.shape(a)) for t, a in steps.items())))
-                            for name, steps in d.items()))
+    shape = np.shape
 
-    return (tuple(sorted(given.sizes.items())), tuple(sorted((n, np.shape(a)) for n, a in given.params.items())),
+    def per_step(d: Mapping[str, Mapping[int, np.ndarray]]) -> tuple:
+        return tuple((name, tuple([(t, shape(a)) for t, a in steps.items()])) for name, steps in d.items())
+
+    return (tuple(given.sizes.items()), tuple([(n, shape(a)) for n, a in given.params.items()]),
             per_step(given.inputs), per_step(given.initial))
 
 
@@ -213,9 +235,11 @@ def _check_entries(model: Model, name: str, shape: tuple[int, ...]) -> None:
                           hint="a limit of rnnviz; give the variables smaller sizes")
 
 
-def _check_history(model: Model, shapes, steps: int, batch: int | None) -> None:
-    """Refuse, before running, a forward pass that would keep more than MAX_HISTORY_ENTRIES numbers."""
-    per_step = sum(math.prod(shapes.of(n) or (1,)) for n in [*model.inputs, *model.variables])
+def _check_history(model: Model, per_step: int, steps: int, batch: int | None) -> None:
+    """Refuse, before running, a forward pass that would keep more than MAX_HISTORY_ENTRIES numbers.
+
+    ``per_step``: the numbers one step of the inputs and variables holds (one batch entry).
+    """
     total = per_step * (steps + 1) * (batch or 1)
     if total > MAX_HISTORY_ENTRIES:
         eq = model.equations[0]
@@ -237,31 +261,28 @@ class _Runner:
                        for name in model.inputs} if decoder else {}
         # Per model, once: the parameters, inputs and variables, how far back (max delay) and
         # ahead (lookahead) each is read.
-        self.static = model.memo("forward:static", lambda: _static(model))
+        self.static = static = model.memo("forward:static", lambda: _Static(model))
         self.batch = batch
         self.lead = () if batch is None else (batch,)
-        for eq in model.equations:  # before sizes: an abstract transition has none to infer
-            for n in E.walk(eq.expr):
-                if isinstance(n, E.Call) and n.abstract:
-                    self.function_op(n)
+        for n in static.abstract:  # before sizes: an abstract transition has none to infer
+            self.function_op(n)
         given = given_values(model)
         raw = _override(model, given, values, batch) if values else {}
         self.given = given
         # Shapes and the compiled plan follow from the sizes of the values, not from the
         # numbers: worked out once per model and sizes (a teaching-size pass is mostly this).
         sizes = _size_key(given)
-        self.shapes = model.memo(("forward:shapes", sizes), lambda: infer_shapes(model, given))
+        self.shapes, per_step = model.memo(("forward:shapes", sizes), lambda: self.infer_shapes(sizes))
         self.params = {}
         self.drawn: list[str] = []  # what no value gives, drawn from the seeded generator
-        for name in self.static[2]:
+        for name in static.parameters:
             shape = self.shapes.of(name)
-            _check_entries(model, name, shape)
             if name not in given.params:
                 self.drawn.append(name)
             self.params[name] = (np.array(given.params[name], dtype=np.float64) if name in given.params
                                  else random_parameter(name, shape, seed))
         self.steps = self.count_steps(steps)
-        _check_history(model, self.shapes, self.steps, batch)
+        _check_history(model, per_step, self.steps, batch)
         self.history: dict[str, tuple[int, list]] = {}
         self.make_inputs(seed, raw)
         self.make_initial(raw)
@@ -276,6 +297,18 @@ class _Runner:
         self.functions = dict(functions)
         self.keep_nodes = keep_nodes
 
+    def infer_shapes(self, sizes: tuple):
+        """(the shapes, the numbers one step of the inputs and variables holds), once per model and sizes.
+
+        A parameter larger than MAX_ENTRIES is refused here, before anything is allocated.
+        """
+        model = self.model
+        shapes = infer_shapes(model, self.given)
+        for name in self.static.parameters:
+            _check_entries(model, name, shapes.of(name))
+        per_step = sum(math.prod(shapes.of(n) or (1,)) for n in [*model.inputs, *model.variables])
+        return shapes, per_step
+
     # -- values ----------------------------------------------------------------
     def stored(self, name: str) -> tuple[int, ...]:
         """The shape a per-step array of ``name`` is stored with."""
@@ -283,7 +316,7 @@ class _Runner:
         return self.lead + (shape or ((1,) if self.lead else ()))
 
     def lookahead(self, name: str) -> int:
-        return self.static[1][name]
+        return self.static.ahead[name]
 
     def count_steps(self, steps: int | None) -> int:
         m, g = self.model, self.given
@@ -335,8 +368,8 @@ class _Runner:
     def make_inputs(self, seed: int, raw: dict) -> None:
         """One array per input over steps lo..hi; the history holds views of it (no copies)."""
         self.sequences: dict[str, tuple[int, np.ndarray]] = {}
-        for name in self.static[3]:
-            lo = min(1, 1 - self.static[0][name])
+        for name in self.static.inputs:
+            lo = min(1, 1 - self.static.delay[name])
             hi = self.steps + self.lookahead(name)
             shape = self.stored(name)
             given = self.given.inputs.get(name)
@@ -361,22 +394,25 @@ class _Runner:
     def make_initial(self, raw: dict) -> None:
         """Each variable's history over lo..hi, its values outside 1..T set (given, or zero)."""
         T = self.steps
-        for name in self.model.variables:
-            k = self.model.max_delay(name)
-            lo = 1 - k
-            hi = T + self.model.max_lead(name)
+        static = self.static
+        for name in static.variables:
+            lo = 1 - static.delay[name]
+            hi = T + static.lead[name]
+            if lo == 1 and hi == T:  # read at the step it is computed only: nothing to set
+                self.history[name] = (lo, [None] * T)
+                continue
             shape = self.stored(name)
             given = dict(self.given.initial.get(name, {}))
             for j, arr in self.given.final.get(name, {}).items():
                 given[T + j] = arr
             wrong = [t for t in given if 1 <= t <= T or t > hi]
-            if wrong and name in self.model.backward:
+            if wrong and name in static.backward:
                 raise self.model.error(ValueSpecError, f"'{name}' is given at step {wrong[0]}, but it runs backward "
                                        f"over steps {T}..1: its starting value is {name}[{T + 1}] (also written "
                                        f"{name}[T+1])", self.given.span(name))
             hist: list = []
             for t in list(range(lo, 1)) + list(range(T + 1, hi + 1)):
-                if name in raw and t == (0 if name not in self.model.backward else T + 1):
+                if name in raw and t == (0 if name not in static.backward else T + 1):
                     arr = raw[name].reshape(shape)
                 elif t in given:
                     try:
@@ -447,6 +483,9 @@ class _Runner:
         constant). Returns (node index -> constant, node index -> per-step list).
         Every node keeps its per-step value, so the Trace is the same either way.
         """
+        order = self.skeletons[target].hoist_order
+        if not order:
+            return {}, {}
         plan = self.plan[target]
         T, lead = (self.steps - first if count is None else count), self.lead
         consts: dict[int, object] = {}
@@ -454,7 +493,7 @@ class _Runner:
         stacked: dict[int, np.ndarray] = {}
         done: dict[int, object] = {}
         # Children before parents (the skeleton's order); the caller ignores floating-point errors.
-        for i, kind, what in self.skeletons[target].hoist_order:
+        for i, kind, what in order:
             if kind is E.Num:
                 done[i] = what
             elif kind is E.Param:
@@ -496,8 +535,8 @@ class _Runner:
         # each step (the Trace works them out again when asked).
         drop = {eq.target: self.skeletons[eq.target].drop if keep == "backward" else ()
                 for eq in self.model.equations}
-        self.blank_shapes: dict[str, dict[int, tuple]] = {target: {} for target in drop}
-        isfinite, total, finite_number = np.isfinite, np.add.reduce, math.isfinite
+        self.blank_shapes: dict[str, dict[int, tuple]] = {
+            target: (self.skeletons[target].blank or {}) if drop[target] else {} for target in drop}
         # One loop over the steps per sweep: forward t = 1..T, backward t = T..1. Within a
         # sweep, hoisted subtrees are evaluated HOIST_STEPS steps at a time, so that a long
         # sequence never holds every step of every hoisted product at once.
@@ -528,45 +567,74 @@ class _Runner:
                     lo, hist = self.history[name]
                     compiled.append((name, template, fetch, sk.instrs, hist, -lo, fix, drop[name]))
                 del hoisted
+                steps = [t for t in order if first < t <= first + count]
                 with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-                    for t in (t for t in order if first < t <= first + count):
-                        for target, template, fetch, instrs, hist, at, fix, dropped in compiled:
-                            vals = template.copy()
-                            for idx, lst, off in fetch:
-                                vals[idx] = lst[t + off]
-                            try:
-                                for idx, fn, a, b, many in instrs:
-                                    if b >= 0:
-                                        vals[idx] = fn(vals[a], vals[b])
-                                    elif many:
-                                        vals[idx] = fn(*[vals[k] for k in many])
-                                    else:
-                                        vals[idx] = fn(vals[a])
-                            except FloatingPointError:
-                                self.fail(target, t, vals, None)
-                            out = vals[0]
-                            if fix is not None:
-                                out = vals[0] = np.broadcast_to(out, fix).copy()
-                            # The sum is finite exactly when every entry is, unless it overflows: one
-                            # reduction instead of an isfinite array and its all(), on every step.
-                            try:
-                                fine = finite_number(total(out, None))
-                            except FloatingPointError:
-                                fine = False
-                            if not fine and not isfinite(out).all():
-                                self.fail(target, t, vals, out)
-                            hist[t + at] = out
-                            if nodes is not None:
-                                if dropped:
-                                    if not self.blank_shapes[target]:
-                                        self.blank_shapes[target] = {i: np.shape(vals[i]) for i in dropped}
-                                    for i in dropped:
-                                        vals[i] = None
-                                nodes[target][t - 1] = vals
+                    # Checked once per block and variable; a block that goes wrong runs again, checked
+                    # step by step, so that the error names the first step and node as it always did.
+                    if not self.steps_block(compiled, steps, nodes, checked=False):
+                        self.steps_block(compiled, steps, nodes, checked=True)
         trace = Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
                       self.plan, self.functions, refill=self if keep == "backward" else None)
         trace.drawn = tuple(self.drawn)
         return trace
+
+    def steps_block(self, compiled: list, steps: list[int], nodes: dict | None, *, checked: bool) -> bool:
+        """Run ``steps`` of the compiled equations; False when a value went wrong (``checked=False``).
+
+        Unchecked, an overflow or NaN only makes the block return False (it is looked for
+        once at the end, one array per variable); checked, it raises at the first step and
+        node that went wrong. Running a block again gives the same numbers.
+        """
+        isfinite, total, finite_number = np.isfinite, np.add.reduce, math.isfinite
+        for t in steps:
+            for target, template, fetch, instrs, hist, at, fix, dropped in compiled:
+                vals = template.copy()
+                for idx, lst, off in fetch:
+                    vals[idx] = lst[t + off]
+                try:
+                    for idx, fn, a, b, many in instrs:
+                        if b >= 0:
+                            vals[idx] = fn(vals[a], vals[b])
+                        elif many:
+                            vals[idx] = fn(*[vals[k] for k in many])
+                        else:
+                            vals[idx] = fn(vals[a])
+                except FloatingPointError:
+                    if not checked:
+                        return False
+                    self.fail(target, t, vals, None)
+                out = vals[0]
+                if fix is not None:
+                    out = vals[0] = np.broadcast_to(out, fix).copy()
+                if checked:
+                    # The sum is finite exactly when every entry is, unless it overflows: one
+                    # reduction instead of an isfinite array and its all().
+                    try:
+                        fine = finite_number(total(out, None))
+                    except FloatingPointError:
+                        fine = False
+                    if not fine and not isfinite(out).all():
+                        self.fail(target, t, vals, out)
+                hist[t + at] = out
+                if nodes is not None:
+                    if dropped:
+                        if not self.blank_shapes[target]:
+                            sk = self.skeletons[target]
+                            sk.blank = self.blank_shapes[target] = {i: np.shape(vals[i]) for i in dropped}
+                        for i in dropped:
+                            vals[i] = None
+                    nodes[target][t - 1] = vals
+        if checked:
+            return True
+        # Every output of the block at once, one array per variable: a sum is finite exactly
+        # when every entry is (an overflowing sum only sends the block to the checked run).
+        by_shape: dict[tuple, list] = {}  # the variables stored alike checked in one array
+        for _, _, _, _, hist, at, _, _ in compiled:
+            by_shape.setdefault(np.shape(hist[steps[0] + at]), []).extend(hist[t + at] for t in steps)
+        try:
+            return all(finite_number(total(np.array(outs), None)) for outs in by_shape.values())
+        except (FloatingPointError, ValueError):  # an overflowing sum, or ragged after all: check each
+            return False
 
     def refill(self, target: str, t: int, vals: list) -> list:
         """``vals`` (the kept nodes of ``target`` at step t) with the let-go ones worked out again.

@@ -100,7 +100,9 @@ def parse_target(text: str, model: Model, *, option: str = _FILE) -> Target:
         TargetError: unreadable, an unknown name, a parameter or input, a step < 1.
     """
     try:
-        return _parse_target(text, model)
+        # Once per model and text: reading a target parses it (a gradient at teaching size
+        # would otherwise spend much of its time here on every call).
+        return model.memo(("target", text), lambda: _parse_target(text, model))
     except TargetError as err:
         raise relabel(err, option) from None
 

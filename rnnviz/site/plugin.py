@@ -89,6 +89,7 @@ class RnnvizPlugin(BasePlugin):
         fence.CONTEXT.files_root = (base / self.config["files_root"]).resolve()
         fence.CONTEXT.cache_dir = (base / self.config["cache_dir"]) if self.config["cache"] else None
         blocks.forget_code_stamp()  # rnnviz's code may have changed since the last build
+        self._stop_downloads()  # a build stopped half-way (mkdocs serve) leaves nothing behind
         fence.CONTEXT.downloads = {}
         fence.CONTEXT.fullsize = {}
         extra_css = list(_CSS)
@@ -114,6 +115,12 @@ class RnnvizPlugin(BasePlugin):
         fence.CONTEXT.block_lines = fence_lines(markdown)
         fence.CONTEXT.block_seen = {}
         return markdown
+
+    def on_page_content(self, html, page, config, files, **kwargs):
+        # The page's downloads start drawing now, in Graphviz processes on the other core,
+        # while the next pages (and their plots) are built.
+        self._start_downloads()
+        return html
 
     def on_post_template(self, output_content, template_name, config, **kwargs):
         """The pages made from templates alone (404) have no math either."""
@@ -144,65 +151,97 @@ class RnnvizPlugin(BasePlugin):
         self._write_downloads(site / "downloads")
         fence.CONTEXT.page = None
 
-    def _write_downloads(self, folder: Path) -> None:
-        """SVG, PNG and PDF of every block with ``download=NAME`` (cached by content hash).
+    def on_build_error(self, error, **kwargs):
+        self._stop_downloads()
 
-        The diagrams are built one after the other (the parser is shared), then rendered
-        two at a time: each render is a Graphviz process, so two cores draw at once.
+    def _start_downloads(self) -> None:
+        """Start drawing the downloads registered so far (SVG, PNG, PDF; cached by content hash).
+
+        The diagrams are built here, one after the other (the parser is shared); the files
+        are rendered by a pool of two threads, each running a Graphviz process, so that
+        they are drawn on the other core while the pages are built.
         """
-        if not fence.CONTEXT.downloads:
+        state = self.__dict__.setdefault("_downloads", {})
+        if "_failed" in state:
             return
-        folder.mkdir(parents=True, exist_ok=True)
         dpi = self.config["dpi"]
-        jobs = []  # (name, diagram, [(ext, target, cached)])
         for name, (file, text, opts, _page) in sorted(fence.CONTEXT.downloads.items()):
+            if name in state:
+                continue
             key = fence._key(text, {**opts, "dpi": dpi})
-            todo = []
+            files = []  # (ext, cached file, bytes of the cached file or None)
             for ext in ("svg", "png", "pdf"):
                 cached = fence.CONTEXT.cache_dir / f"{key}.{ext}" if fence.CONTEXT.cache_dir else None
-                target = folder / f"{name}.{ext}"
                 if cached is not None and _complete(cached, ext):  # a whole file, not a cut-short copy
-                    write_atomic(target, cached.read_bytes())
+                    files.append((ext, cached, cached.read_bytes()))
                 else:
-                    todo.append((ext, target, cached))
-            if not todo:
+                    files.append((ext, cached, None))
+            state[name] = (files, None)
+            if all(data is not None for _, _, data in files):
                 continue
             try:
                 diagram = fence._diagram(fence._load(file, text), opts)
             except RnnvizError as err:
-                raise PluginError(f"rnnviz: download '{name}': {err.format()}") from None
+                state[name] = (files, err)
+                continue
             except ImportError as err:  # a part of rnnviz this version does not have yet
-                fence.log.info("rnnviz: no download files: %s", err)
+                state["_failed"] = ([], err)
                 return
             except Exception as err:  # a bug: name the download, keep building the rest
-                fence.log.warning("rnnviz: download '%s' failed: %s: %s", name, type(err).__name__, err)
+                state[name] = (files, err)
                 continue
-            jobs.append((name, diagram, todo))
+            if self.__dict__.get("_pool") is None:
+                from concurrent.futures import ThreadPoolExecutor
 
-        def render(job) -> BaseException | None:
-            name, diagram, todo = job
-            for ext, target, cached in todo:
-                try:
-                    diagram.save(str(target), format=ext, dpi=dpi)
-                except Exception as err:  # reported below, in name order
-                    return err
-                if fence.CONTEXT.cache_dir is not None and cached is not None:
-                    fence.cache_write(cached, target.read_bytes())  # whole, or not at all
-            return None
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rnnviz-download")
+            todo = [ext for ext, _, data in files if data is None]
+            state[name] = (files, self._pool.submit(_render_files, diagram, todo, dpi))
 
-        from concurrent.futures import ThreadPoolExecutor
+    def _stop_downloads(self) -> None:
+        pool = self.__dict__.pop("_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self.__dict__.pop("_downloads", None)
 
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            outcomes = list(pool.map(render, jobs))
-        for (name, _, _), err in zip(jobs, outcomes):
-            if err is None:
-                continue
-            if isinstance(err, RnnvizError):
-                raise PluginError(f"rnnviz: download '{name}': {err.format()}") from None
-            if isinstance(err, ImportError):
-                fence.log.info("rnnviz: no download files: %s", err)
+    def _write_downloads(self, folder: Path) -> None:
+        """Write the SVG, PNG and PDF of every block with ``download=NAME``, in name order."""
+        if not fence.CONTEXT.downloads:
+            self._stop_downloads()
+            return
+        self._start_downloads()  # any not started yet
+        state = self.__dict__.get("_downloads", {})
+        try:
+            if "_failed" in state:
+                fence.log.info("rnnviz: no download files: %s", state["_failed"][1])
                 return
-            fence.log.warning("rnnviz: download '%s' failed: %s: %s", name, type(err).__name__, err)
+            folder.mkdir(parents=True, exist_ok=True)
+            for name in sorted(fence.CONTEXT.downloads):
+                files, job = state[name]  # job: None (all cached), the failure, or the rendering
+                try:
+                    if isinstance(job, BaseException):
+                        raise job
+                    rendered = job.result() if job is not None else {}
+                except RnnvizError as err:
+                    raise PluginError(f"rnnviz: download '{name}': {err.format()}") from None
+                except ImportError as err:
+                    fence.log.info("rnnviz: no download files: %s", err)
+                    return
+                except Exception as err:  # a bug: name the download, keep building the rest
+                    fence.log.warning("rnnviz: download '%s' failed: %s: %s", name, type(err).__name__, err)
+                    continue
+                for ext, cached, data in files:
+                    if data is None:
+                        data = rendered[ext]
+                        if cached is not None:
+                            fence.cache_write(cached, data)  # whole, or not at all
+                    write_atomic(folder / f"{name}.{ext}", data)
+        finally:
+            self._stop_downloads()
+
+
+def _render_files(diagram, formats: list[str], dpi: int) -> dict[str, bytes]:
+    """The bytes of ``diagram`` in each of ``formats`` (run in a thread of the download pool)."""
+    return {ext: diagram.render(ext, dpi=dpi) for ext in formats}
 
 
 #: How a whole file of each download format ends (a cut-short copy does not).

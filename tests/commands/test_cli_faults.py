@@ -180,7 +180,7 @@ def test_too_many_columns(rnn, tmp_path, capsys):
     rc = main(["draw", str(rnn), "--view", "unrolled", "--unroll", "100000", "--max-columns", "100000",
                "--format", "dot", "-o", str(tmp_path / "u.dot")])
     assert rc == 2  # a usage error of --max-columns
-    assert "error: at most 500 columns can be drawn (--max-columns), got 100000" in capsys.readouterr().err
+    assert "error: at most 2000 columns can be drawn (--max-columns), got 100000" in capsys.readouterr().err
     assert not (tmp_path / "u.dot").exists()
 
 

@@ -250,3 +250,59 @@ def test_generated_parser_is_up_to_date_with_the_grammar():
     for text in texts:
         want = result(reference, lark.exceptions.UnexpectedInput, text)
         assert result(ours, _lark_parser.UnexpectedInput, text) == want, text
+
+
+def test_lexer_regex_cache_holds_every_pattern_of_the_lexer_as_re_compiles_it():
+    """_regex_cache.py (scripts/generate_parser.py) has every pattern the lexer compiles, each
+    with the code ``re`` gives the engine now; a stale or partial cache would be slower, or,
+    with other code, match differently: run python scripts/generate_parser.py."""
+    import re
+    from re import _compiler
+    from re import _parser as sre_parse
+
+    from rnnviz.language import _lark_parser, _regex_cache, parse
+    from rnnviz.language.lexer_regex import CACHED_RE, engine_key
+    from rnnviz.language.postlex import NewlinesInBrackets
+
+    if _regex_cache.KEY != engine_key():
+        pytest.skip(f"the cache was compiled for {_regex_cache.KEY}, this Python is {engine_key()}")
+    seen = set()
+
+    class Recording:
+        error = re.error
+
+        @staticmethod
+        def compile(pattern, flags=0):
+            seen.add((pattern, int(flags)))
+            return re.compile(pattern, flags)
+
+        @staticmethod
+        def match(pattern, string, flags=0):
+            return Recording.compile(pattern, flags).match(string)
+
+    fresh = _lark_parser.Lark_StandAlone(postlex=NewlinesInBrackets())
+    lexers = parse._lexers(fresh)
+    assert len(lexers) > 10
+    for lexer in lexers:
+        lexer.re = Recording
+        lexer._build_scanner()
+    assert sorted(seen - set(_regex_cache.ENTRIES)) == [], "run python scripts/generate_parser.py"
+    CACHED_RE._load()
+    for (pattern, flags), (final_flags, start, length, groups, groupindex) in _regex_cache.ENTRIES.items():
+        parsed = sre_parse.parse(pattern, flags)
+        assert [int(w) for w in _compiler._code(parsed, flags)] == CACHED_RE._code[start:start + length].tolist()
+        assert (final_flags, groups) == (int(flags | parsed.state.flags), parsed.state.groups - 1)
+        compiled, plain = CACHED_RE.compile(pattern, flags), re.compile(pattern, flags)
+        assert (compiled.pattern, compiled.flags, compiled.groups, compiled.groupindex) == \
+            (plain.pattern, plain.flags, plain.groups, plain.groupindex)
+
+
+def test_lexer_regexes_of_another_python_are_compiled_as_usual(monkeypatch):
+    """A cache made for another engine is not used: the patterns are compiled by ``re``."""
+    from rnnviz.language import lexer_regex
+
+    monkeypatch.setattr(lexer_regex, "engine_key", lambda: ("other", 0, 0, 0, 0))
+    other = lexer_regex._CachedRe()
+    assert other._load() == {}
+    assert other.compile(r"(?P<A>a+)|(?P<B>b)").match("aab").lastgroup == "A"
+    assert other.match(r"b+", "bbc").group(0) == "bb"

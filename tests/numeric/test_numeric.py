@@ -177,6 +177,20 @@ def test_overflow_and_nan_name_variable_and_step(text, variable, step):
     assert info.value.span is not None
 
 
+def test_a_value_that_goes_infinite_and_back_is_named_at_its_step():
+    """inf at g[1] turns finite again in c[1] = tanh(g[1]); the error still names g[1], with
+    later steps that raise nothing (the steps are checked a block at a time, then again
+    step by step when a block went wrong)."""
+    m = load_model("g[t] = 2 c[t-1] + x[t]\nc[t] = tanh(g[t])\nx = [1, 2, 3]")
+    with pytest.raises(NumericError) as info:
+        forward(m, values={"c": np.inf})
+    assert (info.value.variable, info.value.step) == ("g", 1)
+    m = load_model("h[t] = tanh(W h[t-1] + x[t])\nW = 1\nx = [1, 2, 3, 4]")
+    with pytest.raises(NumericError) as info:
+        forward(m, values={"W": 1e308, "x": [0.0, 0.0, 1.0, 1.5e308]})
+    assert (info.value.variable, info.value.step) == ("h", 4)
+
+
 def test_softmax_and_sigmoid_are_stable():
     """Huge pre-activations give finite probabilities, not overflow errors."""
     m = load_model("y[t] = softmax(x[t])\nz[t] = sigmoid(x[t])\nx = [[1000, 1000], [-1000, 0]]")

@@ -326,8 +326,10 @@ def cell_graph(model: Model, *, unrolled: bool = False, steps: int = 3,
             encoder-decoder, whose two cells run over two sequences (not drawn as one cell).
     """
     if model.phases is not None:
+        from ..errors import UsageError
+
         view = "cell-unrolled" if unrolled else "cell"
-        raise ValueSpecError(f"the '{view}' view draws the operations of one cell over one sequence; an "
+        raise UsageError(f"the '{view}' view draws the operations of one cell over one sequence; an "
                              "encoder-decoder has two cells over two sequences, tied by the context",
                              hint="draw the folded or unrolled view (the context between the two chains), or "
                                   "write the encoder's or the decoder's equations alone for its cell")

@@ -413,5 +413,7 @@ def test_tooltips_speak_the_readers_language(stem, unrolled):
 @pytest.mark.parametrize("unrolled", [False, True])
 def test_an_encoder_decoder_is_refused_with_the_reason(unrolled):
     """Two cells over two sequences are not one cell: the cell views say so instead of drawing one."""
-    with pytest.raises(ValueSpecError, match="an encoder-decoder has two cells over two sequences"):
+    from rnnviz.errors import UsageError
+
+    with pytest.raises(UsageError, match="an encoder-decoder has two cells over two sequences"):
         build(load(str(EXAMPLES_DIR / "encoder_decoder.rnn")), unrolled=unrolled, steps=2)

@@ -16,6 +16,14 @@ def example_paths() -> list[Path]:
     return sorted(EXAMPLES.glob("*.rnn"))
 
 
+def one_phase_example_paths() -> list[Path]:
+    """The bundled examples over one sequence: all but the encoder-decoders (two sequences), for
+    what is drawn or written for one (the cell views, the expansion of a gradient over time)."""
+    from rnnviz import load_model
+
+    return [p for p in example_paths() if load_model(p.read_text(encoding="utf-8"), p.name).phases is None]
+
+
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory):
     """The README's commands that install rnnviz into another project, run in a copy of the

@@ -286,6 +286,10 @@ def _run_frames(args: argparse.Namespace) -> int:
         raise UsageError("--frames as PNG writes one file per frame; give -o FILE.png or -o DIR/")
     args.values_file = [v for v in args.values_opt if v]
     model = load_model_from_args(args)
+    if model.phases is not None:
+        raise UsageError("--frames reveals one sequence step by step; an encoder-decoder runs two (the "
+                         "encoder's T steps, then the decoder's T')",
+                         hint="draw --values --view unrolled shows both phases with their numbers")
     trace = forward(model, steps=args.unroll, seed=args.seed)
     kwargs = {"max_columns": args.max_columns} if args.max_columns is not None else {}
     common = dict(precision=args.precision, title=args.title, seed=args.seed, **kwargs)

@@ -39,6 +39,9 @@ target without a component is summed over its entries.
   rnnviz grad relu.rnn --of 'h[3]' --wrt V W --set "relu'(0)=1"
   rnnviz grad vanilla.rnn --of 'sum(y)' --wrt W_hh 'x[1]' --json
 
+An encoder-decoder's target is at a step of its phase (o[3]: step 3 of the
+decoder); backpropagation runs through the decoder, the context and the encoder.
+
 The derivative of ReLU at exactly 0 is 0 (as in PyTorch) unless the file
 says relu'(0) = 1 (or --set "relu'(0)=1").
 """
@@ -120,7 +123,12 @@ def run(args: argparse.Namespace) -> int:
     r0 = model.relu_prime0
     uses_relu = any(p.op is not None and p.op.name == "relu" for plan in trace.plan.values() for p in plan)
     note = f"; relu'(0) = {r0:g}" if uses_relu else ""
-    print(f"d {grads.target} / d ...  ({trace.steps} step{'s' if trace.steps != 1 else ''}{note})")
+    if grads.decoder_steps:  # an encoder-decoder
+        n = grads.decoder_steps
+        print(f"d {grads.target} / d ...  (T = {trace.steps} encoder step{'s' if trace.steps != 1 else ''}, "
+              f"T' = {n} decoder step{'s' if n != 1 else ''}{note})")
+    else:
+        print(f"d {grads.target} / d ...  ({trace.steps} step{'s' if trace.steps != 1 else ''}{note})")
     for n in names:
         text = _format(named[n], precision).replace("\n", "\n" + " " * (width + 5))
         print(f"  {n.ljust(width)} = {text}")

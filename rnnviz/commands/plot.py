@@ -96,6 +96,27 @@ def _make_folder(out: str) -> None:
             raise RenderError(f"cannot create the folder '{folder}' for '{out}': {err.strerror or err}") from None
 
 
+def _one_phase(trace, args: argparse.Namespace):
+    """An encoder-decoder's run of the phase whose variables --vars names (its steps are the x axis)."""
+    ph = trace.model.phases
+    enc = [n for n in trace.encoder.names if n not in ph.encoder.once]
+    dec = [n for n in trace.decoder.names if n not in ph.contexts]
+    hint = f"the encoder's are {', '.join(enc)}; the decoder's are {', '.join(dec)}"
+    if args.grad_norms:
+        raise UsageError("--grad-norms plots one chain over one sequence; an encoder-decoder runs two "
+                         "(T steps, then T'); rnnviz grad and draw --grad follow the gradient through both")
+    if not args.vars:
+        raise UsageError("an encoder-decoder runs two sequences of different lengths (the encoder's T steps, "
+                         "the decoder's T'); choose one phase's variables with --vars", hint=hint)
+    names = _check_vars(trace.model, args.vars)
+    for phase, sub, mine in (("encoder", trace.encoder, enc), ("decoder", trace.decoder, dec)):
+        if all(n in mine for n in names):
+            args.vars = names
+            return sub
+    raise UsageError("--vars names variables of both the encoder and the decoder, whose steps differ; "
+                     "plot one phase at a time", hint=hint)
+
+
 def _check_vars(model, names: list[str]) -> list[str]:
     """The canonical names of the --vars words: ``h1`` and ``h_1`` are both ``h_1``."""
     from ..language.parse import parse_text, suggest
@@ -132,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
 
     refuse_input_as_output(out, [args.file, *(getattr(args, "values_file", None) or [])])
     trace = trace_from_args(args)
+    if getattr(trace, "decoder", None) is not None:
+        trace = _one_phase(trace, args)
     if args.grad_norms:
         from ..numeric.grad import recurrent_spectra, state_grad_norms
 

@@ -51,7 +51,9 @@ the input sequence, or --steps.
   rnnviz run vanilla.rnn --steps 4 --seed 1 --csv
   rnnviz run lstm.rnn --set 'x=[[1,0,0],[0,1,0]]' --json
 
-A total over time (L = \\sum_t L^{(t)}) is printed below the table.
+A total over time (L = \\sum_t L^{(t)}) is printed below the table. An
+encoder-decoder prints the encoder's steps (T), the values computed once at
+its last step (the context), then the decoder's own steps (T').
 
 JSON: {"steps": T, "values": {NAME: [v0, v1, ..., vT]}}; the list index is the
 step, index 0 holds the initial value (null where there is none), scalars are
@@ -59,6 +61,9 @@ numbers and vectors lists (with --batch, one more level for the batch); a total
 over time adds "totals": {NAME: number}.
 CSV: one row per step (and batch entry), one column per scalar or component;
 vector components are numbered from 1 (h.1, h.2, ...).
+An encoder-decoder's JSON is {"encoder": {"steps": T, "values": {...}},
+"context": {NAME: value}, "decoder": {"steps": T', "values": {...}}}; its CSV
+has a first column "phase" (encoder, context, decoder).
 """
 
 __all__ = ["HELP", "DESCRIPTION", "add_arguments", "add_forward_arguments", "trace_from_args", "run",
@@ -131,10 +136,12 @@ def _cell(value, precision: int | None) -> str:
     return format_number(value, precision)
 
 
-def _plain(trace, precision: int | None) -> dict[str, list]:
-    """name -> [v0, ..., vT] as Python numbers and lists (rounded if asked)."""
+def _plain(trace, precision: int | None, names=None) -> dict[str, list]:
+    """name -> [v0, ..., vT] as Python numbers and lists (rounded if asked); all names, or ``names``."""
     out = {}
     for name, series in trace.values.items():
+        if names is not None and name not in names:
+            continue
         row = []
         for v in series:
             if v is None:
@@ -150,9 +157,14 @@ def _round(x, precision: int):
     return [_round(v, precision) for v in x] if isinstance(x, list) else round(x, precision) + 0.0
 
 
-def table(trace, precision: int = 4) -> str:
-    """The per-step table: a row per step, a column per input or variable."""
-    values = _plain(trace, None)
+def table(trace, precision: int = 4, names=None) -> str:
+    """The per-step table: a row per step, a column per input or variable (all, or ``names``).
+
+    An encoder-decoder has a table per phase, with its contexts between them (:func:`phased_table`).
+    """
+    if getattr(trace, "decoder", None) is not None:
+        return phased_table(trace, precision)
+    values = _plain(trace, None, names)
     names = list(values)
     rows = [["t"] + names]
     for t in range(trace.steps + 1):
@@ -187,21 +199,19 @@ def _flat(x) -> list:
     return [y for v in x for y in _flat(v)] if isinstance(x, list) else [x]
 
 
-def csv_text(trace, precision: int | None = None) -> str:
-    """CSV with a row per step (and batch entry) and a column per scalar or vector component."""
-    import csv
-    import io
-
-    values = _plain(trace, None)
-    batched = trace.batch is not None
-    header = ["t"] + (["batch"] if batched else [])
+def _csv_columns(trace, values: dict) -> list[str]:
+    header = []
     for name in values:
         shape = trace.shapes.of(name)
         header += [name] if not shape else [f"{name}.{i + 1}" for i in range(shape[0])]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    for t in range(trace.steps + 1):
+    return header
+
+
+def _csv_rows(trace, values: dict, precision: int | None, steps) -> list[list[str]]:
+    """One row per step of ``steps`` (and batch entry): the step, the batch entry, the values."""
+    batched = trace.batch is not None
+    rows = []
+    for t in steps:
         for b in range(trace.batch or 1):
             row = [str(t)] + ([str(b)] if batched else [])
             for name, series in values.items():
@@ -212,8 +222,61 @@ def csv_text(trace, precision: int | None = None) -> str:
                     continue
                 v = v[b] if batched else v
                 row += [format_number(x, precision) for x in _flat(v)]
-            w.writerow(row)
+            rows.append(row)
+    return rows
+
+
+def csv_text(trace, precision: int | None = None) -> str:
+    """CSV with a row per step (and batch entry) and a column per scalar or vector component.
+
+    An encoder-decoder's CSV has a first column ``phase``: the encoder's rows, one ``context``
+    row at step T, then the decoder's rows (its own steps 0..T'), each filling its own columns.
+    """
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    batch = ["batch"] if trace.batch is not None else []
+    if getattr(trace, "decoder", None) is None:
+        values = _plain(trace, None)
+        w.writerow(["t"] + batch + _csv_columns(trace, values))
+        w.writerows(_csv_rows(trace, values, precision, range(trace.steps + 1)))
+        return buf.getvalue()
+    parts = _phase_names(trace)
+    blocks = [(phase, sub, _plain(sub, None, names)) for phase, sub, names in parts]
+    columns = [_csv_columns(sub, values) for _, sub, values in blocks]
+    w.writerow(["phase", "t"] + batch + [c for cols in columns for c in cols])
+    for i, (phase, sub, values) in enumerate(blocks):
+        steps = [sub.steps] if phase == "context" else range(sub.steps + 1)
+        before = sum(len(c) for c in columns[:i])
+        after = sum(len(c) for c in columns[i + 1:])
+        for row in _csv_rows(sub, values, precision, steps):
+            lead = 1 + len(batch)
+            w.writerow([phase] + row[:lead] + [""] * before + row[lead:] + [""] * after)
     return buf.getvalue()
+
+
+def _phase_names(trace) -> list[tuple[str, object, list[str]]]:
+    """An encoder-decoder's (phase, its trace, the names it shows): encoder, context, decoder."""
+    enc, dec = trace.encoder, trace.decoder
+    once = set(enc.model.once)
+    return [("encoder", enc, [n for n in enc.names if n not in once]),
+            ("context", enc, [n for n in enc.names if n in once]),
+            ("decoder", dec, [n for n in dec.names if n not in trace.model.phases.contexts])]
+
+
+def phased_table(trace, precision: int = 4) -> str:
+    """An encoder-decoder's run: the encoder's steps, the contexts (once, at T), the decoder's steps."""
+    (_, enc, enc_names), (_, _, once), (_, dec, dec_names) = _phase_names(trace)
+    T = enc.steps
+    lines = [f"encoder, t = 1..T (T = {T})", table(enc, precision, enc_names), "",
+             f"computed once, at the encoder's last step (t = T = {T})"]
+    width = max(len(n) for n in once)
+    for n in once:
+        lines.append(f"{n.ljust(width)}  {_cell(enc.value(n, T).tolist(), precision)}")
+    lines += ["", f"decoder, t = 1..T' (T' = {dec.steps})", table(dec, precision, dec_names)]
+    return "\n".join(lines)
 
 
 def json_text(trace, precision: int | None = None) -> str:
@@ -221,6 +284,8 @@ def json_text(trace, precision: int | None = None) -> str:
 
     "drawn" names the parameters and inputs that no value gave, drawn from the seeded generator.
     """
+    if getattr(trace, "decoder", None) is not None:
+        return _phased_json(trace, precision)
     doc: dict = {"steps": trace.steps}
     if trace.batch is not None:
         doc["batch"] = trace.batch
@@ -229,6 +294,27 @@ def json_text(trace, precision: int | None = None) -> str:
     if trace.model.totals:  # L = \sum_t L^{(t)}: {"totals": {"L": 0.17}}
         doc["totals"] = {name: _round(float(total(trace, per_step, name)), precision) if precision is not None
                          else float(total(trace, per_step, name)) for name, per_step in trace.model.totals}
+    return json.dumps(doc)
+
+
+def _totals(trace, precision: int | None) -> dict:
+    return {name: _round(float(total(trace, per_step)), precision) if precision is not None
+            else float(total(trace, per_step)) for name, per_step in trace.model.totals}
+
+
+def _phased_json(trace, precision: int | None) -> str:
+    """{"encoder": {"steps": T, "values": ...}, "context": {NAME: value}, "decoder": {"steps": T', ...}}."""
+    (_, enc, enc_names), (_, _, once), (_, dec, dec_names) = _phase_names(trace)
+    doc: dict = {}
+    if trace.batch is not None:
+        doc["batch"] = trace.batch
+    doc["encoder"] = {"steps": enc.steps, "values": _plain(enc, precision, enc_names)}
+    doc["context"] = {n: _plain(enc, precision, [n])[n][enc.steps] for n in once}
+    doc["decoder"] = {"steps": dec.steps, "values": _plain(dec, precision, dec_names)}
+    doc["drawn"] = list(trace.drawn)
+    totals = {**_totals(enc, precision), **_totals(dec, precision)}
+    if totals:
+        doc["totals"] = totals
     return json.dumps(doc)
 
 

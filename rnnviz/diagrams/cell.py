@@ -323,8 +323,17 @@ def cell_graph(model: Model, *, unrolled: bool = False, steps: int = 3,
     (``collapsed`` in the JSON), as in the variable views.
 
     Raises:
-        ValueSpecError: ``steps`` below 1 in the unrolled view, ``max_columns`` below 3.
+        ValueSpecError: ``steps`` below 1 in the unrolled view, ``max_columns`` below 3; an
+            encoder-decoder, whose two cells run over two sequences (not drawn as one cell).
     """
+    if model.phases is not None:
+        from ..errors import UsageError
+
+        view = "cell-unrolled" if unrolled else "cell"
+        raise UsageError(f"the '{view}' view draws the operations of one cell over one sequence; an "
+                             "encoder-decoder has two cells over two sequences, tied by the context",
+                             hint="draw the folded or unrolled view (the context between the two chains), or "
+                                  "write the encoder's or the decoder's equations alone for its cell")
     if unrolled and steps < 1:
         raise ValueSpecError(f"the unrolled cell view needs at least 1 step, got {steps}")
     if max_columns < 3:

@@ -141,14 +141,32 @@ def _values_mapping(values, model: Model, steps: int) -> dict[Key, object]:
     if hasattr(values, "value") and hasattr(values, "has"):
         trace = values
         out: dict[Key, object] = {}
+        last = max(steps, getattr(trace, "decoder_steps", 0))  # an encoder-decoder: its longer phase
         for name in list(model.inputs) + list(model.variables):
-            for t in range(-max(model.max_delay(name), 1), steps + 2):
+            for t in range(-max(model.max_delay(name), 1), last + 2):
                 if trace.has(name, t):
                     out[(name, t)] = trace.value(name, t)
         return out
     if isinstance(values, Mapping):
         return dict(values)
     raise ValueSpecError("values must map (name, step) to numbers or arrays, or be a forward trace")
+
+
+def _decoder_steps(model: Model, trace) -> int:
+    """An encoder-decoder's T' to unroll: the run's, the file's (T' = 3, or its decoder inputs), else 3."""
+    if model.phases is None:
+        return 0
+    if trace is not None and getattr(trace, "decoder_steps", None):
+        return trace.decoder_steps
+    if model.phases.length is not None:
+        return model.phases.length
+    from ..errors import RnnvizError
+    from ..numeric.forward_pass import decoder_length
+
+    try:
+        return decoder_length(model, model.phases.bind(model)[1], {})
+    except RnnvizError:  # nothing says T': a drawing without numbers shows three steps
+        return 3
 
 
 def _grads_mapping(grads) -> dict[Key, object]:
@@ -235,12 +253,10 @@ def draw(
                                      **({} if max_columns is None else {"max_columns": max_columns}))
         return Diagram(view, dot_text, graph, title=title, alt=alt)
 
-    g = graphmod.build(model, view, steps=steps,
-                       max_columns=graphmod.DEFAULT_MAX_COLUMNS if max_columns is None else max_columns)
     value_map: dict[Key, object] = {}
     grad_map: dict[Key, object] = {}
+    trace = values if hasattr(values, "has") else None
     if view in ("unrolled", "folded"):  # the folded view shows the last step's numbers
-        trace = values if hasattr(values, "has") else None
 
         def run():
             nonlocal trace
@@ -262,6 +278,8 @@ def draw(
             grads = gradients(model, run(), grad_target)
         if grads is not None:
             grad_map = _grads_mapping(grads)
+    columns = graphmod.DEFAULT_MAX_COLUMNS if max_columns is None else max_columns
+    g = graphmod.build(model, view, steps=steps, max_columns=columns, decoder_steps=_decoder_steps(model, trace))
     displays = {n: s.display for n, s in model.symbols.items()}
     text = dotmod.to_dot(g, displays=displays, values=value_map, grads=grad_map, precision=precision, title=title,
                          orient=orient)
@@ -272,7 +290,8 @@ def draw(
         columns = graphmod.DEFAULT_MAX_COLUMNS
         while columns > 4 and steps > 3 and not fits_slide(text):
             columns -= 1
-            g = graphmod.build(model, view, steps=steps, max_columns=columns)
+            g = graphmod.build(model, view, steps=steps, max_columns=columns,
+                               decoder_steps=_decoder_steps(model, trace))
             text = dotmod.to_dot(g, displays=displays, values=value_map, grads=grad_map, precision=precision,
                                  title=title, orient=orient)
     return Diagram(view, text, g.to_json(), title=title, alt=alt)

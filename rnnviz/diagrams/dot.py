@@ -340,16 +340,31 @@ def to_dot(
         # the pinned nodes, in quadratic time. Only the edges are left to draw.
         # Graphviz's obstacle-avoiding router costs far more than linear time, so all but
         # small grids get straight edges, bent by rnnviz round the nodes they would cross.
-        routed = len(graph.nodes) <= ROUTED_MAX_NODES
+        # An encoder-decoder's context fans out over long edges, whose labels are only placed
+        # clear of each other when the edges are the straight lines they are estimated as.
+        routed = len(graph.nodes) <= ROUTED_MAX_NODES and not graph.decoder_steps
         g.update(layout="nop", splines="true" if routed else "line", outputorder="edgesfirst")
     else:
         g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
     if graph.view == "folded" and annotated and title is None:
         # Say which step the numbers are: a folded node stands for every step.
-        title = f"values at t = {max(t for _, t in {**values, **(grads or {})})}"
+        known = {**values, **(grads or {})}
+        phase = {n.name: n.phase for n in graph.nodes}
+        if any(phase.values()):  # an encoder-decoder: each phase's last step
+            last_of = {p: max((t for name, t in known if phase.get(name) == p), default=None)
+                       for p in ("encoder", "decoder")}
+            title = (f"values at the last steps: t = T = {last_of['encoder']} (encoder), "
+                     f"t = T' = {last_of['decoder']} (decoder)")
+        else:
+            title = f"values at t = {max(t for _, t in known)}"
     lines.extend(graph_header(g, title))
 
-    level = levels(graph)
+    if graph.decoder_steps:  # an encoder-decoder: each phase's rows and columns (Fig. 10.12)
+        from . import phased
+
+        level = phased.levels(graph)
+    else:
+        level = levels(graph)
     row_order = {name: i for i, name in enumerate(dict.fromkeys(n.name for n in graph.nodes))}
     pinned: dict[str, tuple[float, float]] = {}
 
@@ -357,8 +372,11 @@ def to_dot(
         return style.node_attrs(n.role, carried=n.carried)
 
     extent: dict[str, tuple[float, float]] = {}  # node id -> estimated width, height (inches)
-    found = fans(graph)
-    rows, moved = gated_rows(graph, level, found)
+    if graph.decoder_steps:  # an encoder-decoder's rows are its phases' own; no junctions across them
+        found, rows, moved = [], {k: float(v) for k, v in level.items()}, set()
+    else:
+        found = fans(graph)
+        rows, moved = gated_rows(graph, level, found)
     row_size: dict[float, tuple[float, float]] = {}  # row -> the largest node in it (inches)
     if graph.view == "unrolled":
         sizes: dict[str, tuple[float, float]] = {}
@@ -374,7 +392,10 @@ def to_dot(
             sizes[n.name] = (max(w, old_w), max(h, old_h))
         # Turned a quarter, a slot along a row is as tall as its node, and rows as far apart as nodes are wide.
         laid = {k: (h, w) for k, (w, h) in sizes.items()} if orient == "vertical" else sizes
-        pinned = positions(graph, rows, row_order, annotated, laid, moved=moved, found=found)
+        if graph.decoder_steps:
+            pinned = phased.positions(graph, level, annotated, laid)
+        else:
+            pinned = positions(graph, rows, row_order, annotated, laid, moved=moved, found=found)
         if orient == "vertical":
             # Turned a quarter: each step is a row (time runs down), inputs on the left.
             pinned = {k: (y, round(-x, 2)) for k, (x, y) in pinned.items()}

@@ -19,15 +19,15 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import ValueSpecError
 from ..language import Model
 from ..language import expr as E
 from ..language.syntax import Name
 
-__all__ = ["Node", "Edge", "Graph", "Read", "build", "folded", "unrolled", "reads_of", "levels",
-           "carried_outputs",
+__all__ = ["Node", "Edge", "Graph", "Read", "build", "folded", "unrolled", "phased_folded", "phased_unrolled",
+           "reads_of", "levels", "carried_outputs",
            "DEFAULT_MAX_COLUMNS", "VIEWS"]
 
 #: Beyond this many time steps the unrolled view collapses its middle steps.
@@ -58,9 +58,14 @@ class Node:
     #: An output that is the state its own step carries on (the LSTM's h): drawn as a state
     #: with the output's mark (see :func:`carried_outputs`).
     carried: bool = False
+    #: An encoder-decoder's phase: ``encoder``, ``context`` or ``decoder`` (``time`` is the
+    #: step within it); ``""`` for a model of one phase.
+    phase: str = ""
 
     def to_json(self) -> dict:
         out = {"id": self.id, "name": self.name, "time": self.time, "role": self.role}
+        if self.phase:
+            out["phase"] = self.phase
         if self.ellipsis:
             out["ellipsis"] = True
         if self.backward:
@@ -100,6 +105,9 @@ class Graph:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     collapsed: tuple[int, int] | None = None
+    #: An encoder-decoder's decoder steps (``steps`` are the encoder's), and its collapsed ones.
+    decoder_steps: int = 0
+    decoder_collapsed: tuple[int, int] | None = None
 
     def node(self, node_id: str) -> Node:
         for n in self.nodes:
@@ -117,6 +125,10 @@ class Graph:
         }
         if self.collapsed is not None:
             out["collapsed"] = list(self.collapsed)
+        if self.decoder_steps:
+            out["decoder_steps"] = self.decoder_steps
+            if self.decoder_collapsed is not None:
+                out["decoder_collapsed"] = list(self.decoder_collapsed)
         return out
 
 
@@ -379,14 +391,88 @@ def _column_key(node: Node, collapsed: tuple[int, int] | None) -> float:
     return float(node.time if node.time is not None else 0)
 
 
-def build(model: Model, view: str = "folded", *, steps: int = 3, max_columns: int = DEFAULT_MAX_COLUMNS) -> Graph:
+def build(model: Model, view: str = "folded", *, steps: int = 3, max_columns: int = DEFAULT_MAX_COLUMNS,
+          decoder_steps: int = 3) -> Graph:
     """The graph of one variable view: ``folded`` or ``unrolled``.
+
+    An encoder-decoder unrolls its encoder over ``steps`` and its decoder over ``decoder_steps``
+    (:func:`phased_unrolled`); its folded graph is :func:`phased_folded`'s.
 
     Raises:
         ValueSpecError: an unknown view, or bad ``steps``/``max_columns``.
     """
+    if model.phases is not None and view in VIEWS:  # an encoder-decoder (Fig. 10.12)
+        if view == "folded":
+            return phased_folded(model)
+        if decoder_steps < 1:
+            raise ValueSpecError(f"the number of decoder steps to unroll must be at least 1, got {decoder_steps}")
+        return phased_unrolled(model, steps, decoder_steps, max_columns=max_columns)
     if view == "folded":
         return folded(model)
     if view == "unrolled":
         return unrolled(model, steps, max_columns=max_columns)
     raise ValueSpecError(f"unknown view '{view}'; the variable views are folded and unrolled")
+
+
+# -- an encoder-decoder (Goodfellow et al., Fig. 10.12) --------------------------------------
+#
+# Unrolled: the encoder's columns (steps 0..T), one column with the context (computed once, at
+# the encoder's step T), then the decoder's columns (its own steps 0..T'). The context's edges
+# fan into every decoder step that reads it and into the decoder's start (s_0 = tanh(D c) is
+# the edge c -> s^{(0)} labelled D). Folded, the start is a node of its own whose value enters
+# its chain one step later, through a delay square. Nodes carry their phase; ``time`` is the
+# step within it. rnnviz.diagrams.phased lays the unrolled graph out.
+
+def phased_folded(model: Model) -> Graph:
+    """The folded graph, with each decoder start entering its chain one step later."""
+    g = folded(model)
+    ph = model.phases
+    starts = dict(ph.starts)
+    phase = {n: "context" for n in ph.encoder.once}
+    phase.update({n: "decoder" for n in ph.decoder.symbols if n not in phase and n in model.symbols
+                  and model.symbols[n].kind != "parameter"})
+    nodes = tuple(replace(n, phase=phase.get(n.name, "encoder"),
+                          role="state" if n.name in starts.values() else n.role) for n in g.nodes)
+    edges = g.edges + tuple(Edge(start, chain, None, 1) for chain, start in ph.starts)
+    return Graph("folded", 0, nodes, edges)
+
+
+def phased_unrolled(model: Model, steps: int = 3, decoder_steps: int = 3, *,
+                    max_columns: int = DEFAULT_MAX_COLUMNS) -> Graph:
+    """The unrolled graph: the encoder over ``steps`` steps, the context, the decoder over ``decoder_steps``."""
+    ph = model.phases
+    starts = dict(ph.starts)
+    start_names = set(starts.values())
+    contexts = set(ph.encoder.once)
+    enc = unrolled(ph.encoder, steps, max_columns=max_columns)
+    dec = unrolled(ph.decoder, decoder_steps, max_columns=max_columns)
+    syms = model.symbols
+    nodes: list[Node] = []
+    for n in enc.nodes:
+        if n.name in start_names:
+            continue
+        nodes.append(replace(n, phase="context" if n.name in contexts else "encoder",
+                             role=syms[n.name].role, display=syms[n.name].display))
+    read = {e.source for e in dec.edges}
+    for n in dec.nodes:
+        if n.name in ph.contexts:
+            continue  # the context is read from its one node
+        if n.role == "input" and n.id not in read and not n.ellipsis:
+            continue  # y at T' when the decoder reads y_{t-1}: nothing reads it
+        nodes.append(replace(n, phase="decoder"))
+    edges: dict[Edge, None] = {}
+    for e in enc.edges:
+        if e.target.split("@")[0] not in start_names:
+            edges[e] = None
+    last = f"@{steps}"
+    for chain, start in ph.starts:  # s_0 = tanh(D c): edges from what it reads into s at step 0
+        for r in reads_of(ph.encoder.equation(start).expr):
+            edges[Edge(r.name + last, f"{chain}@0", " ".join(r.params) or None, 0)] = None
+    for e in dec.edges:
+        name, _, _ = e.source.partition("@")
+        if name in ph.contexts:
+            edges[Edge(name + last, e.target, e.param, 0)] = None
+        else:
+            edges[e] = None
+    return Graph("unrolled", steps, tuple(nodes), tuple(edges), enc.collapsed,
+                 decoder_steps=decoder_steps, decoder_collapsed=dec.collapsed)

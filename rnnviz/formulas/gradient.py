@@ -234,6 +234,11 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
         TargetError: a bad target, or ``wrt`` that is not a parameter.
     """
     tgt = parse_target(target, model) if isinstance(target, str) else target
+    if model.phases is not None:
+        raise _error("the expansion over time is written for one sequence; an encoder-decoder runs two "
+                     "(the encoder's T steps, then the decoder's T')", wrt, file="--grad",
+                     hint="rnnviz grad computes the gradient by backpropagation through both phases; "
+                          "rnnviz formula --of writes a decoder step out")
     if tgt.step is None and tgt.name in model.once:  # o = V h_T + c: one value, at step T
         from .unrolled import _steps_given
 

@@ -238,6 +238,8 @@ def unrolled_formula(model: Model, target: str | Target, *, latex: bool = False,
     from ..numeric.target import _error
 
     tgt = parse_target(target, model) if isinstance(target, str) else target
+    if model.phases is not None:
+        return _phased_formula(model, tgt, str(target), latex=latex, depth=depth, steps=steps)
     if tgt.step is None and tgt.name in model.once:  # o = V h_T + c: its one value, at step T
         last = steps if steps is not None else _steps_given(model)
         if last is None:
@@ -265,6 +267,55 @@ def unrolled_formula(model: Model, target: str | Target, *, latex: bool = False,
     except RecursionError:  # one level of Python's stack per step and operation
         raise _too_large(f"{tgt} nests too many steps to write out in full", str(target), hint=hint) from None
     return f"{p.name(tgt.name, tgt.step)} = {body}"
+
+
+def _named(e: E.Expr, names: set[str]) -> E.Expr:
+    """``e`` with the variables ``names`` (an encoder-decoder's contexts) as plain names, at no step."""
+    if isinstance(e, (At, E.Var)) and e.name in names:
+        return E.Param(e.name)
+    return _rebuild(e, lambda c: _named(c, names))
+
+
+def _phased_formula(model: Model, tgt: Target, text: str, *, latex: bool, depth: int | None,
+                    steps: int | None) -> str:
+    """An encoder-decoder's target: a decoder step written out in its inputs, the contexts and the
+    starts, then each start and context written out in the encoder (its T steps).
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> m = load_model("h_t = tanh(W h_{t-1} + U x_t)\\nc = h_T\\ns_0 = tanh(D c)\\n"
+        ...                "s_t = tanh(A s_{t-1} + C c)\\nx = [1, 2]")
+        >>> print(unrolled_formula(m, "s[2]"))
+        s_2 = tanh(A tanh(A s_0 + C c) + C c)
+        s_0 = tanh(D c)
+        c = h_2 = tanh(W tanh(W h_0 + U x_1) + U x_2)
+    """
+    from ..numeric.target import _error
+
+    phases = model.phases
+    encoder, decoder = phases.bind(model)
+    if phases.phase_of(tgt.name) == "encoder":
+        return unrolled_formula(encoder, tgt, latex=latex, depth=depth, steps=steps)
+    if tgt.step is None:
+        raise _error(f"'{tgt}' adds every step; unroll one step, as in {tgt.name}[3]", text)
+    contexts = set(phases.contexts)
+    p = Printer(decoder, latex=latex)
+    tree = _named(unroll(decoder, tgt.name, tgt.step, depth=depth), contexts)
+    if printed_size(tree) > MAX_FORMULA_CHARS:
+        raise _too_large(f"{tgt} written out would be more than the {MAX_FORMULA_CHARS:,} characters rnnviz "
+                         "writes", text, hint="--depth K (depth=K) substitutes only the last K+1 steps")
+    lines = [f"{p.name(tgt.name, tgt.step)} = {p.expr(tree)}"]
+    pe = Printer(encoder, latex=latex)
+    T = steps if steps is not None else _steps_given(encoder)
+    for chain, start in phases.starts:
+        lines.append(f"{p.name(chain, 0)} = {pe.expr(_named(encoder.equation(start).expr, contexts))}")
+    for c in phases.contexts:
+        expr = encoder.equation(c).expr
+        step = T if T is not None else "T"
+        last = f"{pe.name(expr.name, step)} = " if isinstance(expr, E.Var) and expr.delay == 0 else ""
+        body = unroll(encoder, c, T, depth=depth) if T is not None else at_steps(expr, "T")
+        lines.append(f"{pe.name(c)} = {last}{pe.expr(body)}")
+    return (",\\quad " if latex else "\n").join(lines)
 
 
 def _steps_given(model: Model) -> int | None:

@@ -48,6 +48,9 @@ class Sweep:
     targets: tuple[str, ...]
     #: The targets that read themselves (or their group) at another step: the chain of this sweep.
     chains: tuple[str, ...] = ()
+    #: ``""`` for the one phase of most models; ``"decoder"`` for the sweeps of an encoder-decoder's
+    #: decoder, which run over the output sequence's steps (see :mod:`rnnviz.language.phases`).
+    phase: str = ""
 
     def steps(self, T: int) -> range:
         """The steps of this sweep, in the order it computes them (``end``: the last step only)."""

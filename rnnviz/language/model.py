@@ -16,17 +16,18 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from ..errors import RnnvizError, Span
 from . import expr as E
 from . import syntax as S
 from .directions import BACKWARD, FORWARD, Sweep
+from .phases import decoder_length_line
 from .model_syntax import FUNCTION_ALIASES
 from .value_lines import Value, ValueLines, parse_assignment
 
-__all__ = ["Symbol", "Equation", "Value", "Model", "FUNCTION_ALIASES", "parse_assignment"]
+__all__ = ["Symbol", "Equation", "Value", "Model", "Phases", "FUNCTION_ALIASES", "parse_assignment"]
 
 # Keys of Model.memo's own bookkeeping.
 _BUILT_FROM = object()
@@ -81,6 +82,8 @@ class Model:
     totals: tuple[tuple[str, str], ...] = ()
     #: The totals that are averages over the steps, ``L = \frac{1}{T} \sum_t L^{(t)}``.
     means: tuple[str, ...] = ()
+    #: An encoder-decoder's two phases (:class:`Phases`), or None for a model of one phase.
+    phases: "Phases | None" = None
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def memo(self, key: object, make):
@@ -261,16 +264,72 @@ class Model:
         """A copy with more values (a second file, ``--set``); later ones win."""
         values = list(self.values)
         sources = dict(self.sources)
+        phases = self.phases
         for prog in programs:
             sources[prog.file] = prog.source
             builder = ValueLines(prog.file, prog.source, sources)
             if builder.has_equations(prog):
                 first = next(s for s in prog.statements if isinstance(s, S.Assign))
                 raise builder.err("a values file holds values only, but this line is an equation", first.span)
-            values.extend(builder.values_of(prog.statements, self))
+            statements = list(prog.statements)
+            if phases is not None:  # T' = 5 (--set "T'=5"): the decoder's length
+                length, span = decoder_length_line(statements, builder.err)
+                if length is not None:
+                    phases = replace(phases, length=length, length_span=span)
+            values.extend(builder.values_of(statements, self))
         notes = list(self.notes) + [n for prog in programs for n in prog.notes]
         return Model(self.equations, self.symbols, tuple(values), self.file, self.source, sources, notes,
-                     self.sweep_list, self.totals, self.means)
+                     self.sweep_list, self.totals, self.means, phases)
+
+
+@dataclass(frozen=True)
+class Phases:
+    """An encoder-decoder (see :mod:`rnnviz.language.phases`): two models that run one after the other.
+
+    ``encoder`` computes the encoder's variables over the input sequence (steps 1..T) and then,
+    once at step T, the contexts and the decoder's starts; ``decoder`` runs over the output
+    sequence (steps 1..T'), reading each context as an input that is the same at every step
+    and starting each chain of ``starts`` from the variable that starts it. Both are built
+    without values: :meth:`bind` gives each the values that concern it.
+    """
+
+    encoder: Model
+    decoder: Model
+    #: The variables computed once that the decoder reads at every step (``c`` of ``c = h_T``).
+    contexts: tuple[str, ...]
+    #: (decoder chain, the variable computed once that is its value at step 0): ``("s", "s_0")``.
+    starts: tuple[tuple[str, str], ...] = ()
+    #: T', when a value line gives it (``T' = 3``, ``n_y = 3``); else the decoder's inputs say it.
+    length: int | None = None
+    length_span: Span | None = field(default=None, compare=False)
+
+    @property
+    def start_of(self) -> dict[str, str]:
+        return dict(self.starts)
+
+    def phase_of(self, name: str) -> str:
+        """``encoder`` or ``decoder``: the phase whose model has ``name``."""
+        if name in self.contexts or name in self.start_of.values():
+            return "encoder"
+        if name in self.decoder.symbols and self.decoder.symbols[name].kind != "parameter":
+            return "decoder"
+        return "encoder"
+
+    def bind(self, model: Model) -> tuple[Model, Model]:
+        """The encoder and the decoder with the values of ``model`` that concern each."""
+        def values_for(sub: Model, skip: set[str]) -> tuple[Value, ...]:
+            return tuple(v for v in model.values
+                         if v.kind == "relu_deriv" or v.name in sub.symbols and v.name not in skip)
+
+        def with_values(sub: Model, values: tuple[Value, ...]) -> Model:
+            return Model(sub.equations, sub.symbols, values, model.file, model.source, dict(model.sources),
+                         [], sub.sweep_list, sub.totals, sub.means)
+
+        def make() -> tuple[Model, Model]:
+            return (with_values(self.encoder, values_for(self.encoder, set())),
+                    with_values(self.decoder, values_for(self.decoder, set(self.contexts))))
+
+        return model.memo("phases:bind", make)
 
 
 class _Index:

@@ -24,7 +24,7 @@ from .ahead import one_step_ahead
 from .cell_form import rewrite_cell_form
 from .directions import END, FORWARD, Sweep, check_reads_ahead, concatenations, sweeps_of
 from .layers import expand_layers
-from .model import Equation, Model, Symbol
+from .model import Equation, Model, Phases, Symbol
 from .model_syntax import (
     FUNCTION_ALIASES,
     can_be_generic,
@@ -36,6 +36,7 @@ from .model_syntax import (
     refs,
 )
 from .parse import parse_text, suggest
+from .phases import DECODER, LENGTH_NAMES, decoder_length_line, split_phases, start_lhs, with_context_at_t
 from .unit_index import rewrite_unit_index, rewrite_unit_superscript
 from .value_lines import ValueLines
 
@@ -73,13 +74,19 @@ class ModelBuilder(ValueLines):
                     pending.remove(s)
                     changed = True
         # `o = V h_T + c` (Fig. 10.5): computed once, at the last step.
+        # What reads such a variable is computed once too (`s_0 = \tanh(D c)` after `c = h_T`).
         self.once_ids = set()
-        for s in list(pending):
-            if any(self.end_read(n, targets) is not None for n, _ in refs(s.rhs)):
-                eqs.append(s)
-                targets.add(s.lhs.canonical)
-                self.once_ids.add(s.lhs.canonical)
-                pending.remove(s)
+        changed = True
+        while changed:
+            changed = False
+            for s in list(pending):
+                if any(self.end_read(n, targets) is not None or n.time is None and n.canonical in self.once_ids
+                       for n, _ in refs(s.rhs)):
+                    eqs.append(s)
+                    targets.add(s.lhs.canonical)
+                    self.once_ids.add(s.lhs.canonical)
+                    pending.remove(s)
+                    changed = True
         eq_ids = {id(s) for s in eqs}
         eqs = [s for s in stmts if id(s) in eq_ids]  # file order
         others = [s for s in stmts if id(s) not in eq_ids]
@@ -116,6 +123,8 @@ class ModelBuilder(ValueLines):
         # A note with a position already names the file (FILE:LINE:COL: ...).
         self.notes += [n if n.startswith(f"{self.file}:") else f"{self.file}: {n}" for n in layer_notes]
         totals, statements = self.totals(prog.statements)
+        statements = [start_lhs(s) if isinstance(s, S.Assign) and not is_constant(s.rhs) else s
+                      for s in statements]
         self.timed_names = {n.canonical for s in statements if isinstance(s, S.Assign)
                             for n, _ in refs(s.rhs) if n.time is not None and not n.time.absolute}
         self.timed_names |= {s.lhs.canonical for s in statements if is_equation(s)}
@@ -168,6 +177,9 @@ class ModelBuilder(ValueLines):
             first_at[name] = s
         eq_stmts = [s for s in eq_stmts if not any(s is a for a in again)]
         targets = set(first_at)
+        split = split_phases(eq_stmts, self.once_ids, self.end_name, lambda message, span: self.err(message, span))
+        if split is not None:
+            return self.build_phased(prog, split, value_stmts)
         joined = concatenations(eq_stmts, targets)
         targets |= set(joined)
         # Names used without time and not computed, and names used with time.
@@ -251,7 +263,9 @@ class ModelBuilder(ValueLines):
             for v in E.walk(eq.expr):
                 if isinstance(v, E.Var) and v.name in once and not eq.once:
                     raise self.err(f"'{v.name}' is computed once, at the last step, so an equation at every step "
-                                   "cannot read it", v.span)
+                                   "cannot read it at a step", v.span,
+                                   hint=f"a decoder reads a context without a time, the same at each of its "
+                                        f"steps: write {v.name}, as in s_t = \\tanh(A s_{{t-1}} + C {v.name})")
         ordered = self.order(equations)
         per_step = [eq for eq in ordered if not eq.once]
         sweeps = sweeps_of(per_step, lambda message, span: self.err(message, span)) if per_step else []
@@ -273,8 +287,49 @@ class ModelBuilder(ValueLines):
                       list(prog.notes) + self.notes,
                       tuple(sweeps) if len(sweeps) > 1 or sweeps[0].direction != FORWARD else (),
                       tuple((name, per_step) for name, (per_step, _) in totals.items()), tuple(self.means))
+        for s in value_stmts:
+            if isinstance(s, S.Assign) and s.lhs.canonical in LENGTH_NAMES and s.lhs.time is None \
+                    and s.lhs.canonical not in symbols:
+                raise self.err(f"{'T' + chr(39) if s.lhs.canonical == 'T^prime' else s.lhs} is the length of an "
+                               "encoder-decoder's output sequence, but these equations have no decoder", s.lhs.span,
+                               hint="a decoder reads a context computed once at the encoder's end (c = h_T) at "
+                                    "every step, or starts from it (s_0 = \\tanh(D c)); the input's length T is "
+                                    "that of x, or --steps")
         values = self.values_of(value_stmts, model)
         model.values = tuple(values)
+        return model
+
+    def end_name(self, name: S.Name) -> str | None:
+        """The variable a read of the last step names (``h_T``, ``h[T]`` -> ``h``), else None."""
+        if self.end_read(name, self.timed_names) is None:
+            return None
+        return name.canonical if name.time is not None else name.without_last_sub().canonical
+
+    def build_phased(self, prog: S.Program, split, value_stmts: list) -> Model:
+        """An encoder-decoder: each phase built as a model of its own, then the two side by side."""
+        sums = [s for s in prog.statements if isinstance(s, S.Assign) and isinstance(s.rhs, S.SumTime)]
+        decoder_targets = {s.lhs.canonical for s in split.decoder}
+
+        def sub(stmts, sums_of) -> Model:
+            mine = [s for s in sums if isinstance(s.rhs.body, S.Ref) and s.rhs.body.name.canonical in sums_of]
+            program = S.Program(tuple(stmts) + tuple(mine), self.file, self.source, ())
+            return ModelBuilder(self.file, self.source, self.sources).build(program)
+
+        contexts = set(split.contexts)
+        encoder = sub(split.encoder + split.context, {s.lhs.canonical for s in split.encoder})
+        decoder = sub([with_context_at_t(s, contexts) for s in split.decoder], decoder_targets)
+        rest = list(value_stmts)
+        length, length_span = decoder_length_line(rest, self.err)
+        symbols = dict(encoder.symbols)
+        for name, sym in decoder.symbols.items():
+            symbols.setdefault(name, sym)
+        sweeps = tuple(encoder.sweeps) + tuple(Sweep(sw.direction, sw.targets, sw.chains, DECODER)
+                                               for sw in decoder.sweeps)
+        phases = Phases(encoder, decoder, split.contexts, tuple(split.starts.items()), length, length_span)
+        model = Model(encoder.equations + decoder.equations, symbols, (), self.file, self.source, dict(self.sources),
+                      list(prog.notes) + self.notes, sweeps, encoder.totals + decoder.totals,
+                      encoder.means + decoder.means, phases)
+        model.values = tuple(self.values_of(rest, model))
         return model
 
     # Function words that never name a number: `tanh c^{<t>}` is tanh applied to c (σ may be a scalar).

@@ -29,11 +29,12 @@ from ..language import Model
 from ..language import expr as E
 from ..limits import MAX_ENTRIES, MAX_HISTORY_ENTRIES
 from .ops import FUNCTION_OPS, OPS, Op
-from .shapes import infer_shapes, product_kind
+from .shapes import Shapes, infer_shapes, product_kind
 from .trace import PlanNode, Trace
 from .values import Given, given_values
 
-__all__ = ["forward", "Trace", "PlanNode", "DEFAULT_STEPS", "random_parameter"]
+__all__ = ["forward", "Trace", "PlanNode", "DEFAULT_STEPS", "random_parameter", "PhasedTrace",
+           "forward_phased", "decoder_length"]
 
 #: Steps run when no input sequence and no ``steps`` say how many.
 DEFAULT_STEPS = 5
@@ -270,8 +271,14 @@ def _check_history(model: Model, per_step: int, steps: int, batch: int | None) -
 class _Runner:
     """Builds the histories and the plan, then runs the steps."""
 
-    def __init__(self, model: Model, *, steps, seed, batch, values, keep_nodes) -> None:
+    def __init__(self, model: Model, *, steps, seed, batch, values, keep_nodes, decoder: bool = False) -> None:
         self.model = model
+        # A decoder's input read only at earlier steps (y[t-1], teacher forcing) makes one step per
+        # value given: y_0, y_1, y_2 make three steps (as y = [1, 2, 3] does, with y_0 zero).
+        # Elsewhere a sequence counts from step 1, as it always has.
+        self.behind = {name: max(0, min(v.delay for eq in model.equations for v in model.reads(eq)
+                                        if v.name == name))
+                       for name in model.inputs} if decoder else {}
         # Per model, once: the parameters, inputs and variables, how far back (max delay) and
         # ahead (lookahead) each is read.
         self.static = static = model.memo("forward:static", lambda: _Static(model))
@@ -344,7 +351,7 @@ class _Runner:
             if extra:
                 raise m.error(ValueSpecError, f"'{name}' is given at step {min(extra)} but not at step {n + 1}",
                               g.span(name))
-            available[name] = n - self.lookahead(name)
+            available[name] = n - self.lookahead(name) + (1 if self.behind.get(name) and 0 in given_steps else 0)
         if steps is None and len(set(available.values())) > 1:
             # Cutting the longer sequences to the shortest would drop given numbers unsaid.
             short, long = min(available, key=available.get), max(available, key=available.get)
@@ -364,6 +371,14 @@ class _Runner:
         if steps < 1:
             raise ValueSpecError(f"the number of steps must be at least 1, not {steps}")
         for name, n in available.items():
+            if n < steps and self.behind.get(name):
+                b = self.behind[name]
+                last = max(g.inputs[name], default=0)
+                if last < steps - b:
+                    raise m.error(ValueSpecError, f"'{name}' is given up to step {last}, but {steps} decoder steps "
+                                  f"read {name}[{1 - b}..{steps - b}]", g.span(name),
+                                  hint=f"give a longer sequence, or a shorter decoder (T' = {max(n, 1)})")
+                continue
             if n < steps:
                 have = n + self.lookahead(name)
                 raise m.error(ValueSpecError, f"'{name}' has {have} step{'s' * (have != 1)} but {steps} steps need "
@@ -754,4 +769,145 @@ def forward(model: Model, *, steps: int | None = None, seed: int = 0, batch: int
         raise ValueSpecError(f"the batch size must be at least 1, not {batch}")
     if keep_nodes not in (True, False, "backward"):
         raise ValueError(f"keep_nodes is True, False or 'backward', not {keep_nodes!r}")
+    if model.phases is not None:  # an encoder-decoder: the encoder's run, then the decoder's
+        return forward_phased(model, steps=steps, seed=seed, batch=batch, values=values or {},
+                              keep_nodes=keep_nodes)
     return _Runner(model, steps=steps, seed=seed, batch=batch, values=values or {}, keep_nodes=keep_nodes).run()
+
+
+# -- an encoder-decoder: two runs, tied by the context ---------------------------------------
+#
+# The encoder runs over the input sequence (steps 1..T) and computes, once at step T, the
+# contexts (c = h_T) and the decoder's starts (s_0 = tanh(D c)). The decoder then runs over
+# the output sequence (steps 1..T'), reading each context as the same number at every step
+# and starting each chain from its start (see rnnviz.language.phases). T' is a value line's
+# (T' = 3, also n_y = 3) or, without one, as many steps as the decoder's inputs are given for.
+
+class PhasedTrace:
+    """The two runs of an encoder-decoder.
+
+    Attributes:
+        model: the encoder-decoder (a :class:`~rnnviz.language.Model` with ``phases``).
+        encoder, decoder: the :class:`~rnnviz.numeric.trace.Trace` of each phase; the
+            encoder's holds the contexts and starts at step T, the decoder's the contexts as
+            inputs at each of its steps and each start as its chain's value at step 0.
+        steps: T, the encoder's steps; ``decoder_steps``: T', the decoder's.
+    """
+
+    def __init__(self, model: Model, encoder: Trace, decoder: Trace) -> None:
+        self.model, self.encoder, self.decoder = model, encoder, decoder
+        phases = model.phases
+        self.contexts = phases.contexts
+        self.steps, self.decoder_steps = encoder.steps, decoder.steps
+        self.batch = encoder.batch
+        self.params = {**decoder.params, **encoder.params}
+        self.plan = {**encoder.plan, **decoder.plan}
+        self.functions = {**decoder.functions, **encoder.functions}
+        self.shapes = Shapes({**decoder.shapes.symbols, **encoder.shapes.symbols},
+                             {**encoder.shapes.nodes, **decoder.shapes.nodes})
+        self.drawn = tuple(dict.fromkeys(encoder.drawn + tuple(n for n in decoder.drawn if n not in self.contexts)))
+
+    @property
+    def names(self) -> list[str]:
+        """The encoder's inputs and variables, then the decoder's (a context once, as the encoder's)."""
+        return self.encoder.names + [n for n in self.decoder.names if n not in self.contexts]
+
+    @property
+    def values(self) -> dict[str, list]:
+        """name -> [v0, v1, ...] over the steps of its phase (0..T or 0..T'), as :attr:`Trace.values`."""
+        out = dict(self.encoder.values)
+        out.update({n: v for n, v in self.decoder.values.items() if n not in self.contexts})
+        return out
+
+    def trace_of(self, name: str) -> Trace:
+        """The run that computes (or reads) ``name``."""
+        return self.decoder if self.model.phases.phase_of(name) == "decoder" else self.encoder
+
+    def has(self, name: str, t: int) -> bool:
+        return self.trace_of(name).has(name, t)
+
+    def value(self, name: str, t: int) -> np.ndarray:
+        """``name`` at step ``t`` of its phase (a context and a start: at the encoder's step T)."""
+        return self.trace_of(name).value(name, t)
+
+
+def decoder_length(model: Model, decoder: Model, values: Mapping[str, object]) -> int:
+    """T': the value line's, else as many steps as every decoder input is given for."""
+    phases = model.phases
+    if phases.length is not None:
+        return phases.length
+    given = given_values(decoder)
+    found: dict[str, int] = {}
+    for name in decoder.inputs:
+        if name in phases.contexts:
+            continue
+        steps = set(given.inputs.get(name, {}))
+        if name in values:
+            steps |= set(range(1, len(np.atleast_1d(np.asarray(values[name], dtype=float))) + 1))
+        if not steps:
+            continue
+        reads = [v.delay for eq in decoder.equations for v in decoder.reads(eq) if v.name == name]
+        n = 0
+        while n + 1 in steps:
+            n += 1
+        # Read only at earlier steps (y[t-1]): one decoder step per value given, y_0 included.
+        found[name] = n + (1 if min(reads) >= 1 and 0 in steps else 0) - max(0, -min(reads))
+    if len(set(found.values())) > 1:
+        short, long = min(found, key=found.get), max(found, key=found.get)
+        raise model.error(ValueSpecError, f"the decoder's inputs give different lengths: '{long}' is given for "
+                          f"{found[long]} decoder steps but '{short}' for {found[short]}", given.span(short),
+                          hint=f"give them for the same steps, or the decoder's length (T' = {found[short]})")
+    if not found or min(found.values()) < 1:
+        eq = phases.decoder.equations[0]
+        raise model.error(ValueSpecError, "the decoder's length is not known: no decoder input is given "
+                          "values, so nothing says how many output steps to run", eq.lhs_span or eq.span,
+                          hint="give it on a line of its own, as in T' = 3 (also n_y = 3), or give the "
+                               "decoder's inputs (y_0, y_1, ...)")
+    return min(found.values())
+
+
+def forward_phased(model: Model, *, steps: int | None = None, seed: int = 0, batch: int | None = None,
+                   values: Mapping[str, object] | None = None, keep_nodes: bool | str = "backward") -> PhasedTrace:
+    """Run the encoder for t = 1..T, its contexts once, then the decoder for t = 1..T'.
+
+    The arguments are :func:`rnnviz.numeric.forward_pass.forward`'s; ``steps`` is T, the
+    encoder's. A value of ``values`` goes to the phase whose equations use it.
+
+    Example:
+        >>> from rnnviz import load_model
+        >>> m = load_model("h_t = tanh(W h_{t-1} + U x_t)\\nc = h_T\\ns_t = tanh(A s_{t-1} + B y_{t-1} + C c)\\n"
+        ...                "W = 0.5, U = 1, A = 0.5, B = 1, C = 1, x = [1, -1], y_0 = 0, y_1 = 1")
+        >>> tr = forward_phased(m)
+        >>> tr.steps, tr.decoder_steps, round(float(tr.value("c", 2)), 6)
+        (2, 2, -0.550573)
+    """
+    values = dict(values or {})
+    phases = model.phases
+    encoder, decoder = phases.bind(model)
+    enc_values = {k: v for k, v in values.items() if k in encoder.symbols}
+    dec_values = {k: v for k, v in values.items() if k in decoder.symbols and k not in phases.contexts}
+    for k in values:
+        if k not in encoder.symbols and k not in decoder.symbols:
+            raise ValueSpecError(f"a value for '{k}', which the equations never use")
+    enc = _Runner(encoder, steps=steps, seed=seed, batch=batch, values=enc_values, keep_nodes=keep_nodes).run()
+    T = enc.steps
+    n = decoder_length(model, decoder, dec_values)
+    for c in phases.contexts:
+        v = np.asarray(enc.value(c, T), dtype=np.float64)
+        dec_values[c] = np.broadcast_to(v[None], (n,) + v.shape).copy()
+    for chain, start in phases.starts:
+        dec_values[chain] = np.asarray(enc.value(start, T), dtype=np.float64)
+    dec = _Runner(decoder, steps=n, seed=seed, batch=batch, values=dec_values, keep_nodes=keep_nodes,
+                  decoder=True).run()
+    # An input read one step back (y[t-1]) is read at steps 0..T'-1 only: a step after those that
+    # no value gives is not shown (it would be a zero nothing reads).
+    given = given_values(decoder).inputs
+    for name in decoder.inputs:
+        reads = [v.delay for eq in decoder.equations for v in decoder.reads(eq) if v.name == name]
+        lo, hist = dec._history[name]
+        keep = len(hist)
+        while min(reads) > 0 and lo + keep - 1 > n - min(reads) and lo + keep - 1 not in given.get(name, {}) \
+                and name not in dec_values:
+            keep -= 1
+        dec._history[name] = (lo, hist[:keep])
+    return PhasedTrace(model, enc, dec)

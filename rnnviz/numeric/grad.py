@@ -38,7 +38,8 @@ from ..language.parse import parse_text, suggest
 from .ops import unbroadcast
 from .target import Target, TargetError, _error, parse_target, relabel
 
-__all__ = ["Gradients", "gradients", "backprop", "state_grad_norms", "recurrent_spectra", "select"]
+__all__ = ["Gradients", "gradients", "gradients_phased", "backprop", "state_grad_norms", "recurrent_spectra",
+           "select"]
 
 Key = tuple[str, int]
 
@@ -63,8 +64,10 @@ class Gradients:
     inputs: dict[Key, np.ndarray] = field(default_factory=dict)
     initial: dict[Key, np.ndarray] = field(default_factory=dict)
     nodes: dict[Key, np.ndarray] = field(default_factory=dict)
-    #: T, the steps of the run.
+    #: T, the steps of the run (an encoder-decoder's: the encoder's).
     steps: int = 0
+    #: T', an encoder-decoder's decoder steps (0 for a model of one phase).
+    decoder_steps: int = 0
 
     def named(self) -> dict[str, np.ndarray]:
         """Every gradient by its canonical name: ``W``, ``x[1]``, ``h[0]``."""
@@ -176,6 +179,8 @@ def gradients(model: Model, trace, target: str | Target, *, option: str = "--of"
         TargetError: an unknown variable, a step beyond the run, a component out of range;
             it points into ``option``, the command-line option the target came with.
     """
+    if model.phases is not None:  # an encoder-decoder: through the decoder, the context, the encoder
+        return gradients_phased(model, trace, target, option=option)
     try:
         return _gradients(model, trace, target)
     except TargetError as err:
@@ -351,4 +356,109 @@ def recurrent_spectra(model: Model, trace) -> dict[str, tuple[float, float]]:
                 rho = float(np.max(np.abs(np.linalg.eigvals(M))))
                 sigma = float(np.linalg.norm(M, 2))
                 out[key] = (rho, sigma)
+    return out
+
+
+# -- an encoder-decoder: through the decoder's steps, the context and the encoder's -----------
+
+def _stored(trace: Trace, name: str, t: int, g: np.ndarray) -> np.ndarray:
+    lo, hist = trace._history[name]
+    return np.reshape(g, np.shape(hist[t - lo]))
+
+
+def _collect(model: Model, trace: Trace, adj: dict, out: Gradients, skip_inputs=(), skip_initial=()) -> None:
+    """Put the adjoints of one run into ``out``, as :func:`rnnviz.numeric.grad.gradients` does."""
+    def grad_of(name: str, t: int) -> np.ndarray:
+        lo, hist = trace._history[name]
+        g = adj.get((name, t))
+        return trace._unbatch(name, g if g is not None else np.zeros_like(hist[t - lo]))
+
+    for name in model.inputs:
+        if name in skip_inputs:
+            continue
+        lo, hist = trace._history[name]
+        for t in range(max(lo, 1), lo + len(hist)):
+            out.inputs[(name, t)] = out.nodes[(name, t)] = grad_of(name, t)
+    for name in model.variables:
+        lo, hist = trace._history[name]
+        for t in range(lo, lo + len(hist)):
+            if hist[t - lo] is None:  # a variable computed once has no value before step T
+                continue
+            g = out.nodes[(name, t)] = grad_of(name, t)
+            if (t <= 0 or t > trace.steps) and name not in skip_initial:
+                out.initial[(name, t)] = g
+
+
+def gradients_phased(model: Model, trace: PhasedTrace, target: str | Target, *, option: str = "--of") -> Gradients:
+    """d target / d everything: through the decoder's steps, the context and the encoder's steps.
+
+    A target in the encoder (``h[2]``, ``c``) reaches the encoder only; one in the decoder
+    (``o[3]``, the total loss) reaches both. ``Gradients.steps`` is T and
+    ``Gradients.decoder_steps`` T'.
+    """
+    phases = model.phases
+    encoder, decoder = trace.encoder.model, trace.decoder.model
+    try:
+        tgt = parse_target(target, model) if isinstance(target, str) else target
+    except TargetError as err:
+        raise relabel(err, option) from None
+    text = target if isinstance(target, str) else str(target)
+    T, n = trace.steps, trace.decoder_steps
+    chains = {chain for chain, _ in phases.starts}
+    out = Gradients(tgt, steps=T, decoder_steps=n)
+    if phases.phase_of(tgt.name) == "decoder":
+        if tgt.step is not None and tgt.step > n:
+            raise relabel(_error(f"'{tgt}' is beyond the decoder's last step: it runs {n} step{'s' * (n != 1)} "
+                                 f"(t = 1..{n})", text, hint=f"use a step from 1 to {n}, or a longer decoder "
+                                 f"(T' = {tgt.step}, or more decoder inputs)"), option)
+        gd = gradients(decoder, trace.decoder, tgt if isinstance(target, Target) else text, option=option)
+        with np.errstate(over="ignore", invalid="ignore"):
+            _, dec_adj = backprop(trace.decoder, _seed(trace.decoder, tgt, text))
+        seeds = {}
+        for c in phases.contexts:
+            total = sum(gd.inputs[(c, t)] for t in range(1, n + 1))
+            seeds[(c, T)] = _stored(trace.encoder, c, T, np.asarray(total, dtype=np.float64))
+        for chain, start in phases.starts:
+            seeds[(start, T)] = _stored(trace.encoder, start, T, np.asarray(gd.initial[(chain, 0)]))
+        dec_params = gd.params
+        dec_nodes = gd
+        # The decoder's first input is read at step 0 (y_0, the start of the targets): its
+        # derivative is as much a part of the answer as y_1's.
+        for name in decoder.inputs:
+            if name in phases.contexts or (name, 0) not in dec_adj:
+                continue
+            g = trace.decoder._unbatch(name, dec_adj[(name, 0)])
+            gd.inputs[(name, 0)] = gd.nodes[(name, 0)] = g
+    else:
+        gd = None
+        dec_params = {p: np.zeros_like(np.asarray(v, dtype=np.float64)) for p, v in trace.decoder.params.items()}
+        seeds = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        if seeds is None:
+            ge = gradients(encoder, trace.encoder, tgt if isinstance(target, Target) else text, option=option)
+            enc_params, adj = ge.params, None
+        else:
+            enc_params, adj = backprop(trace.encoder, seeds)
+    bad = [k for k, v in list(enc_params.items()) + list((adj or {}).items()) if not np.isfinite(v).all()]
+    if bad:
+        what = bad[0] if isinstance(bad[0], str) else f"{bad[0][0]}[{bad[0][1]}]"
+        raise NumericError(f"the gradient of {tgt} overflowed (or became NaN) at {what}",
+                           hint="smaller weights or inputs, or fewer steps, keep the gradients finite")
+    params = dict(enc_params)
+    for p, g in dec_params.items():
+        params[p] = params[p] + g if p in params else g
+    # Parameters in the models' order: the encoder's, then the decoder's.
+    out.params = {p: params[p] for p in model.parameters if p in params}
+    if adj is None:
+        out.inputs.update(ge.inputs)
+        out.initial.update(ge.initial)
+        out.nodes.update(ge.nodes)
+    else:
+        _collect(encoder, trace.encoder, adj, out)
+    if gd is not None:
+        out.inputs.update({k: v for k, v in sorted(dec_nodes.inputs.items()) if k[0] not in phases.contexts})
+        out.initial.update({k: v for k, v in dec_nodes.initial.items() if k[0] not in chains})
+        out.nodes.update({k: v for k, v in dec_nodes.nodes.items() if k[0] not in phases.contexts})
+    else:
+        _collect(decoder, trace.decoder, {}, out, skip_inputs=phases.contexts, skip_initial=chains)
     return out

@@ -93,6 +93,8 @@ class Trace:
         self._refill = refill
 
     def _unbatch(self, name: str, arr):
+        if arr is None:  # a variable computed once has no value before the last step
+            return None
         if self.batch is not None and self.shapes.of(name) == ():
             return arr.reshape(arr.shape[:-1])
         return arr

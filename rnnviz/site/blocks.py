@@ -237,6 +237,10 @@ def render(model, opts: dict) -> str:
         from ..numeric.forward_pass import forward
 
         trace = forward(model, steps=opts.get("unroll"), seed=int(opts.get("seed", 0)))
+        if model.phases is not None and show != "table":
+            raise BlockOptionError(f"show={show} plots one sequence; an encoder-decoder runs two (the encoder's "
+                                   "T steps, then the decoder's T'): show=table prints both, and view=unrolled "
+                                   "with values or grad=TARGET draws them")
         if show == "table":
             return htmlblocks.table_html(model, trace, precision=precision)
         if show == "gradnorms":
@@ -260,7 +264,7 @@ def render(model, opts: dict) -> str:
 
     drawn = diagram(model, opts)
     svg = drawn.svg()
-    if drawn.view == "unrolled":  # each step marked, for the page's step slider
+    if drawn.view == "unrolled" and model.phases is None:  # each step marked, for the page's step slider
         from ..diagrams.frames import stepped_svg
 
         svg = stepped_svg(svg)

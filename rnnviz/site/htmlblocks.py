@@ -77,6 +77,8 @@ def latex_expr(e: E.Expr, model: Model, _parent: int = 0) -> str:
     if isinstance(e, E.Num):
         return str(int(e.value)) if float(e.value).is_integer() else repr(e.value)
     if isinstance(e, E.Var):
+        if model.phases is not None and e.name in model.phases.encoder.once:
+            return latex_name(name(e.name))  # a context: one value, read without a time (C c)
         return latex_name(name(e.name), _time(e.delay))
     if isinstance(e, E.Param):
         return latex_name(name(e.name))
@@ -160,9 +162,15 @@ def _target_tex(model: Model, target: str) -> str:
     return _name_tex(model, m.group(1), m.group(2))
 
 
-def table_html(model: Model, trace, *, precision: int = 3) -> str:
-    """The forward pass as a table: one row per step, one column per input and variable."""
-    names = [n for n in model.inputs + model.variables]
+def table_html(model: Model, trace, *, precision: int = 3, names=None, caption: str | None = None) -> str:
+    """The forward pass as a table: one row per step, one column per input and variable.
+
+    An encoder-decoder has two tables, the encoder's steps and the decoder's, with the values
+    computed once at the encoder's last step between them.
+    """
+    if getattr(trace, "decoder", None) is not None:
+        return _phased_table_html(model, trace, precision)
+    names = names if names is not None else [n for n in model.inputs + model.variables]
     head = "".join(f"<th>{_name_math(model, n, 't')}</th>" for n in names)
     rows = []
     for t in range(0, trace.steps + 1):
@@ -174,8 +182,25 @@ def table_html(model: Model, trace, *, precision: int = 3) -> str:
                 v = None
             cells.append("<td></td>" if v is None else f"<td>{_fmt(v, precision)}</td>")
         rows.append(f"<tr><th>{t}</th>{''.join(cells)}</tr>")
-    return (f'<table class="rnnviz-table rnnviz-forward"><thead><tr><th>t</th>{head}</tr></thead>'
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return (f'<table class="rnnviz-table rnnviz-forward">{cap}<thead><tr><th>t</th>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _phased_table_html(model: Model, trace, precision: int) -> str:
+    ph = model.phases
+    enc, dec = trace.encoder, trace.decoder
+    once = ph.encoder.once
+    T = enc.steps
+    first = table_html(model, enc, precision=precision, names=[n for n in enc.names if n not in once],
+                       caption=f"encoder, t = 1..T (T = {T})")
+    cells = "".join(f"<tr><td>{_name_math(model, n)}</td><td>{_fmt(enc.value(n, T), precision)}</td></tr>"
+                    for n in once)
+    middle = (f'<table class="rnnviz-table rnnviz-context"><caption>computed once, at the encoder\'s last '
+              f"step (t = T = {T})</caption><tbody>{cells}</tbody></table>")
+    last = table_html(model, dec, precision=precision, names=[n for n in dec.names if n not in ph.contexts],
+                      caption=f"decoder, t = 1..T\u2032 (T\u2032 = {dec.steps})")
+    return first + middle + last
 
 
 def params_html(model: Model, shapes: dict[str, tuple[int, ...]]) -> str:

@@ -71,6 +71,10 @@ def build_sheet(model: Model, tasks: list[str], *, variants: int | None = None, 
     """The sheet of ``tasks`` for the file's values (``variants`` None) or ``variants`` drawn ones."""
     from .variants import default_wrt
 
+    if model.phases is not None:
+        raise UsageError("exercise sheets are written for one sequence; an encoder-decoder runs two (the "
+                         "encoder's T steps, then the decoder's T')",
+                         hint="rnnviz run, grad, formula and draw work on it")
     if wrt is not None and wrt not in model.parameters:
         from ..language.parse import suggest
 

@@ -21,8 +21,10 @@ from rnnviz.diagrams.cell_layout import levels
 from rnnviz.errors import ValueSpecError
 from rnnviz.language import expr as E
 from tests.conftest import EXAMPLES as EXAMPLES_DIR
+from tests.conftest import one_phase_example_paths
 
-EXAMPLES = sorted(EXAMPLES_DIR.glob("*.rnn"))
+#: The cell views draw one cell over one sequence; an encoder-decoder refuses them (tested below).
+EXAMPLES = one_phase_example_paths()
 GOLDEN = Path(__file__).parent / "golden"
 MODEL_ROLES = {"input", "state", "hidden", "output"}
 
@@ -441,3 +443,12 @@ def test_a_single_sum_keeps_its_products():
     """Nothing to join when one sum alone reads the values: the Elman cell keeps its products."""
     text = to_dot(cell_graph(load_model("h[t] = tanh(W h[t-1] + U x[t] + b)")))
     assert "join." not in text and '"h.2" [' in text
+
+
+@pytest.mark.parametrize("unrolled", [False, True])
+def test_an_encoder_decoder_is_refused_with_the_reason(unrolled):
+    """Two cells over two sequences are not one cell: the cell views say so instead of drawing one."""
+    from rnnviz.errors import UsageError
+
+    with pytest.raises(UsageError, match="an encoder-decoder has two cells over two sequences"):
+        build(load(str(EXAMPLES_DIR / "encoder_decoder.rnn")), unrolled=unrolled, steps=2)

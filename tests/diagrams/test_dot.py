@@ -19,7 +19,7 @@ from rnnviz.diagrams.dot import format_number, format_value, to_dot
 from rnnviz.diagrams.graph import Edge, Graph, Node
 from rnnviz.language import load_model
 from rnnviz.language.syntax import Name
-from tests.conftest import EXAMPLES, example_paths
+from tests.conftest import EXAMPLES, example_paths, one_phase_example_paths
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("RNNVIZ_REGEN_GOLDEN") == "1"
@@ -85,7 +85,7 @@ def test_folded_puts_inputs_below_outputs(path):
 
 
 @needs_dot
-@pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", one_phase_example_paths(), ids=lambda p: p.stem)
 def test_unrolled_columns_look_alike(path):
     """Unrolled: time runs left to right and column t+1 is column t shifted by one fixed step."""
     model = _model(path)

@@ -10,7 +10,7 @@ from rnnviz.diagrams.graph import ELLIPSIS, build, folded, levels, reads_of, unr
 from rnnviz.errors import ValueSpecError
 from rnnviz.language import expr as E
 from rnnviz.language import load_model
-from tests.conftest import EXAMPLES, example_paths
+from tests.conftest import EXAMPLES, example_paths, one_phase_example_paths
 
 EXERCISE_1 = (r"$$\begin{aligned}h_1^{(t)} &= \tanh(U x^{(t)} + V h_1^{(t-1)} + W h_2^{(t-1)} + b) \\"
               r"h_2^{(t)} &= \tanh(R h_1^{(t)} + S h_2^{(t-1)} + T y^{(t-1)} + c) \\"
@@ -69,7 +69,7 @@ def test_folded_graph_has_a_node_per_variable_and_an_edge_per_read(path):
     assert all(n.time is None for n in g.nodes)
 
 
-@pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", one_phase_example_paths(), ids=lambda p: p.stem)
 @pytest.mark.parametrize("steps", [1, 3, 5])
 def test_unrolled_edges_go_from_t_minus_k_to_t(path, steps):
     """An unrolled edge of delay k joins step t-k to step t, and every folded edge appears at every step."""

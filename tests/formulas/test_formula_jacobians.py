@@ -24,6 +24,7 @@ from rnnviz.formulas.jacobian import (
 from rnnviz.language import expr as E
 from rnnviz.numeric.forward_pass import forward
 from rnnviz.numeric.ops import sigmoid
+from tests.conftest import one_phase_example_paths
 
 
 class Evaluator:
@@ -91,7 +92,8 @@ class Evaluator:
         raise NotImplementedError(type(x).__name__)
 
 
-MODELS = sorted(glob.glob("examples/*.rnn")) + [
+# The Jacobians are written for one sequence (an encoder-decoder has two).
+MODELS = [str(p.relative_to(p.parents[1])) for p in one_phase_example_paths()] + [
     "h[t] = tanh(h[t-1] W + x[t] U)\ndim x = 3, h = 4",
     "h[t] = tanh(K (W h[t-1]) + U x[t] - h[t-1] c)\nK = 0.7, c = 0.3\ndim x = 3, h = 4",
     "y[t] = softmax(W y[t-1] + U x[t])\ndim x = 3, y = 4",

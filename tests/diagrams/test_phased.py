@@ -1,0 +1,100 @@
+"""The encoder-decoder's diagrams: Fig. 10.12's layout, the context between the two chains.
+
+Unrolled: the encoder's columns, the context's column, then the decoder's, each phase's
+columns alike, the two chains on one baseline, the context's edges fanning into the decoder.
+Folded: the start enters its chain through a delay square. Numbers and gradients land on the
+nodes of their own phase's steps.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from rnnviz.diagrams.diagram import draw
+from rnnviz.language import load_model
+from rnnviz.numeric.forward_pass import forward
+from rnnviz.numeric.grad import gradients
+from tests.conftest import EXAMPLES
+
+DOT = shutil.which("dot")
+needs_dot = pytest.mark.skipif(DOT is None, reason="Graphviz dot not installed")
+
+
+def _model(stem: str):
+    path = EXAMPLES / f"{stem}.rnn"
+    return load_model(path.read_text(encoding="utf-8"), path.name)
+
+
+def _layout(dot_text: str) -> dict[str, tuple[float, float, float, float]]:
+    """Node id -> (x, y, width, height) in inches, as Graphviz lays the DOT out."""
+    out = subprocess.run([DOT, "-Tplain"], input=dot_text, capture_output=True, text=True, check=True).stdout
+    pos = {}
+    for line in out.splitlines():
+        if line.startswith("node "):
+            parts = [p.strip('"') for p in re.findall(r'"[^"]*"|\S+', line)]
+            pos[parts[1]] = tuple(float(v) for v in parts[2:6])
+    return pos
+
+
+def test_the_unrolled_graph_has_each_phase_on_its_own_steps():
+    g = draw(_model("encoder_decoder"), "unrolled", 2).graph
+    assert g["steps"] == 2 and g["decoder_steps"] == 3
+    phase = {n["id"]: n.get("phase") for n in g["nodes"]}
+    assert {i for i, p in phase.items() if p == "encoder"} == {"x@1", "x@2", "h@0", "h@1", "h@2"}
+    assert {i for i, p in phase.items() if p == "context"} == {"c@2"}
+    assert {i for i, p in phase.items() if p == "decoder"} == {
+        "y@0", "y@1", "y@2", "s@0", "s@1", "s@2", "s@3", "o@1", "o@2", "o@3"}
+    edges = {(e["source"], e["target"], e["param"]) for e in g["edges"]}
+    # The context feeds the start (s_0 = tanh(D c)) and every decoder step (C c).
+    assert {("c@2", "s@0", "D"), ("c@2", "s@1", "C"), ("c@2", "s@2", "C"), ("c@2", "s@3", "C")} <= edges
+    assert ("h@2", "c@2", None) in edges and ("y@0", "s@1", "B") in edges and ("s@0", "s@1", "A") in edges
+    # Nothing of the decoder reads the encoder at a step.
+    assert not {(a, b) for a, b, _ in edges if phase[a] == "encoder" and phase[b] == "decoder"}
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", ["encoder_decoder", "seq2seq_gru"])
+@pytest.mark.parametrize("steps", [2, 4])
+def test_encoder_context_decoder_side_by_side_on_one_baseline(stem, steps):
+    m = _model(stem)
+    ph = m.phases
+    pos = _layout(draw(m, "unrolled", steps).dot())
+    T, n = steps, draw(m, "unrolled", steps).graph["decoder_steps"]
+    enc_chain, dec_chain = "h", "s"
+    enc = [pos[f"{enc_chain}@{t}"] for t in range(0, T + 1)]
+    dec = [pos[f"{dec_chain}@{t}"] for t in range(0, n + 1)]
+    # Each phase's columns alike: one fixed shift from step to step, the chain on one row.
+    for chain in (enc, dec):
+        assert len({round(b[0] - a[0], 2) for a, b in zip(chain, chain[1:])}) == 1
+        assert len({round(p[1], 2) for p in chain}) == 1
+    assert round(enc[0][1], 2) == round(dec[0][1], 2)  # one baseline for both chains
+    context = [pos[f"{c}@{T}"] for c in ph.contexts]
+    for c in context:  # between the encoder's last column and the decoder's first, above the chains
+        assert enc[-1][0] < c[0] < dec[0][0] and c[1] > enc[0][1]
+    # No two nodes overlap.
+    boxes = list(pos.values())
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert abs(a[0] - b[0]) >= (a[2] + b[2]) / 2 or abs(a[1] - b[1]) >= (a[3] + b[3]) / 2, (a, b)
+
+
+def test_the_folded_start_enters_its_chain_one_step_later():
+    g = draw(_model("encoder_decoder"), "folded").graph
+    edges = {(e["source"], e["target"], e["param"], e["delay"]) for e in g["edges"]}
+    assert ("c", "s_0", "D", 0) in edges and ("s_0", "s", None, 1) in edges and ("c", "s", "C", 0) in edges
+    roles = {n["id"]: (n["role"], n["phase"]) for n in g["nodes"]}
+    assert roles["c"] == ("hidden", "context") and roles["s_0"] == ("state", "context")
+    assert roles["s"][1] == roles["o"][1] == "decoder" and roles["h"][1] == "encoder"
+
+
+def test_values_and_gradients_sit_on_their_phases_steps():
+    m = _model("encoder_decoder")
+    tr = forward(m, keep_nodes=True)
+    dot = draw(m, "unrolled", tr.steps, values=tr, grads=gradients(m, tr, "o[3]")).dot()
+    node = {i: attrs for i, attrs in re.findall(r'^  "([^"]+)" \[(.*)\];$', dot, re.M)}
+    assert "−0.551" in node["c@2"] and "−0.501" in node["s@0"] and "−0.912" in node["o@3"]
+    assert "∇ 0.218" in node["y@0"] and "∇ 1" in node["o@3"] and "∇ 0" in node["o@1"]

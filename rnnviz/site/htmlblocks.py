@@ -298,6 +298,8 @@ def legend_html(model: Model) -> str:
                      "the step before", ""))
     rows.append((_glyph("line", "none", style.EDGE_COLOR), "a read; the parameter on it multiplies the value "
                  "it carries", names(model.parameters[:4]) + (", …" if len(model.parameters) > 4 else "")))
+    if model.phases is not None:  # an encoder-decoder has no cell views: nothing of theirs to explain
+        return _legend_table(rows)
     cell = [(look("gate"), "gate activation (cell views)", "σ")] if gates else []
     cell += [(look("function"), "function (cell views)", "tanh, softmax"),
             (look("operation"), "operation (cell views)", "+, ⊙, ·"),
@@ -314,6 +316,10 @@ def legend_html(model: Model) -> str:
         cell.append((_glyph("line", "none", style.PALETTE["state"].stroke, 3.6), f"{what} (cell views)",
                      names(list(found.highways))))
     rows.extend(cell)
+    return _legend_table(rows)
+
+
+def _legend_table(rows: list[tuple[str, str, str]]) -> str:
     body = "".join(f"<tr><td>{g}</td><td>{html.escape(what)}</td><td>{who}</td></tr>" for g, what, who in rows)
     return ('<table class="rnnviz-table rnnviz-legend"><thead><tr><th>shape</th><th>is</th><th>here</th>'
             f"</tr></thead><tbody>{body}</tbody></table>")

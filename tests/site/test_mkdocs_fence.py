@@ -338,3 +338,7 @@ def test_legend_lists_the_roles_of_the_model_in_the_diagrams_colours(monkeypatch
     assert "<td>output (the double ring)" not in lstm  # its only output is the state h
     gru = convert("```rnnviz {show=legend file=examples/gru.rnn}\n```")
     assert "wires joining" in gru  # h[t-1] and x[t] join on their way into W_r · [ , ] and W_z · [ , ]
+    for example in ("encoder_decoder", "seq2seq_gru"):  # no cell views, so no cell rows, and no error
+        seq2seq = convert(f"```rnnviz {{show=legend file=examples/{example}.rnn}}\n```")
+        assert "rnnviz-legend" in seq2seq and "one-step delay" in seq2seq and "rnnviz-error" not in seq2seq
+        assert "(cell views)" not in seq2seq

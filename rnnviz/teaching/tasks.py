@@ -711,58 +711,6 @@ def task_loss(ctx: Context) -> Part:
         answers.append(Answer("grad", f"d {total} / d {w}", _d(ctx, total, w, total=True), grads[w],
                               isinstance(grads[w], Fraction)))
     return Part("loss", TASKS["loss"], q, s, answers)
-    # Forward: each step worked, then the losses added.
-    s.append(Para(("Forward, each step with its numbers:",)))
-    for n, t in run.order:
-        w = run.worked(n, t)
-        lp, pp = w.latex.split(" = "), w.plain.split(" = ")
-        s.append(Chain(Math(lp[0], pp[0]), tuple(Math(a, b) for a, b in zip(lp[1:], pp[1:]))))
-    losses = [run.value(per, t) for t in range(1, T + 1)]
-    value: Number = Fraction(0)
-    for x in losses:
-        value = value + x
-    s.append(Chain(label_total, (Math(sum_l, sum_p),
-                                 Math(" + ".join(fmt(x, latex=True, fractions=fr) for x in losses),
-                                      " + ".join(fmt(x, fractions=fr) for x in losses)),
-                                 Math(fmt(value, latex=True, fractions=fr), fmt(value, fractions=fr)))))
-    answers.append(Answer("total", total, label_total, value, isinstance(value, Fraction)))
-    # Backward: the derivative of L by each computed value, last computed first; each collects the
-    # paths through the values that read it (their derivative times the local partial).
-    local = {k: run.local_partials(*k) for k in run.order}
-    readers: dict = {}
-    for k in run.order:
-        for src in local[k]:
-            if isinstance(src, tuple):
-                readers.setdefault(src, []).append(k)
-    adj: dict = {}
-    s.append(Para(tuple(["Backward, from t = " + str(T) + " down to 1: the derivative of ", label_total,
-                         " by each value collects the paths through the values that read it."])))
-    for k in reversed(run.order):
-        name, t = k
-        if name == per:
-            adj[k] = Fraction(1)
-            s.append(Chain(_d(ctx, total, k, total=True), (Math("1", "1"),)))
-            continue
-        terms = [(_d(ctx, total, r, total=True), _local(ctx, r, k), adj[r], local[r][k])
-                 for r in readers.get(k, []) if r in adj]
-        if not terms:
-            adj[k] = Fraction(0)
-            continue
-        chain, adj[k] = _sum_chain(ctx, _d(ctx, total, k, total=True), terms)
-        s.append(chain)
-    from ..numeric.grad import gradients
-
-    reference = gradients(ctx.model, ctx.trace, f"sum({per})").named()  # a cross-check, not the answer
-    s.append(Para(("The weights: each step that uses one adds its share.",)))
-    for w in wrts:
-        terms = [(_d(ctx, total, r, total=True), _local(ctx, r, w), adj[r], local[r][w])
-                 for r in run.order if w in local[r]]
-        chain, g = _sum_chain(ctx, _d(ctx, total, w, total=True), terms)
-        if not math.isclose(float(g), float(reference[w]), rel_tol=1e-9, abs_tol=1e-12):
-            raise AssertionError(f"the worked d{total}/d{w} = {g}, numpy's backpropagation gives {reference[w]}")
-        s.append(chain)
-        answers.append(Answer("grad", f"d {total} / d {w}", _d(ctx, total, w, total=True), g, isinstance(g, Fraction)))
-    return Part("loss", TASKS["loss"], q, s, answers)
 
 
 def task_gates(ctx: Context) -> Part:

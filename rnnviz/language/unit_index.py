@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ..errors import ParseError
 from . import syntax as S
+from .model_syntax import refs
 
 __all__ = ["UNIT_INDICES", "rewrite_unit_index", "rewrite_unit_superscript"]
 
@@ -194,24 +195,6 @@ def rewrite_unit_index(stmts) -> tuple[list, list[str]]:
     return out, notes
 
 
-def _names_in(node: S.Node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, S.Ref):
-            yield n.name
-        elif isinstance(n, S.BinOp):
-            stack += [n.left, n.right]
-        elif isinstance(n, S.Call):
-            stack.append(n.arg)
-        elif isinstance(n, S.Apply):
-            stack += list(n.args + n.params)
-        elif isinstance(n, S.Neg):
-            stack.append(n.operand)
-        elif isinstance(n, S.Bracket):
-            stack += list(n.items)
-
-
 def _drop_sup(node: S.Node, base: str, unit: str) -> S.Node:
     """``node`` with the unit superscript taken off every ``base^{(unit)}``."""
     if isinstance(node, S.Ref):
@@ -249,7 +232,7 @@ def rewrite_unit_superscript(stmts) -> tuple[list, list[str]]:
             out.append(s)
             continue
         unit = lhs.sups[0]
-        names = list(_names_in(s.rhs))
+        names = [n for n, is_call in refs(s.rhs) if not is_call]
         marked = [n for n in names if n.base == lhs.base and n.sups == (unit,) and n.subs == lhs.subs]
         bare = [n for n in names if n.base == lhs.base and not n.sups and n.subs == lhs.subs and n.time is not None]
         if not (marked and bare):

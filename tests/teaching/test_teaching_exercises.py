@@ -13,6 +13,7 @@ from rnnviz.numeric.grad import gradients
 from rnnviz.teaching.check import check_text
 from rnnviz.teaching.document import Chain, Figure, Para, plain_text
 from rnnviz.teaching.sheet import answer_key, build_sheet, sheet_markdown
+from tests.teaching.sheet_models import SMALL_VECTORS
 
 EXERCISE_1 = (r"$$\begin{aligned}h_1^{(t)} &= \tanh(U x^{(t)} + V h_1^{(t-1)} + W h_2^{(t-1)} + b) \\"
               r"h_2^{(t)} &= \tanh(R h_1^{(t)} + S h_2^{(t-1)} + T y^{(t-1)} + c) \\"
@@ -391,13 +392,6 @@ def test_exercise_9_encoder_decoder_outputs():
     assert [round(float(got[f"s[{t}]"]), 6) for t in (1, 2, 3)] == [-0.664622, 0.116584, -0.456025]
     assert [round(float(got[f"o[{t}]"]), 6) for t in (1, 2, 3)] == [-1.329244, 0.233167, -0.912050]
     assert check_text(answer_key(sheet, sheet.variants[0])).ok
-
-
-SMALL_VECTORS = r"""h_t = \tanh(W h_{t-1} + U x_t + b)
-y_t = V h_t
-W = [[0.5, -1], [0, 0.5]], U = [[1, 0], [0.5, 1]], b = [0, 0.1], V = [[1, 2]]
-h_0 = [0, 1], x = [[1, -1], [0, 2]]
-"""
 
 
 def test_vector_steps_are_worked_with_their_sums():

@@ -15,17 +15,8 @@ from rnnviz import load_model
 from rnnviz.cli import main
 from rnnviz.teaching.moodle import TOLERANCE, moodle_xml, tolerance
 from rnnviz.teaching.sheet import build_sheet
+from tests.teaching.sheet_models import RELU, LSTM, BIDIRECTIONAL, DEEP, LOSS, SMALL_VECTORS
 
-RELU = "h_t = \\text{ReLU}(V h_{t-1} + W x_t)\nV = -3, W = 3, h_0 = 0, x = [2, 3, 1]\n"
-LSTM = r"""g_1 = \sigma(W_1 x_t + U_1 h_{t-1})
-g_2 = \sigma(W_2 x_t + U_2 h_{t-1})
-g_3 = \sigma(W_3 x_t + U_3 h_{t-1})
-\tilde{c}_t = \tanh(W_c x_t + U_c h_{t-1})
-c_t = g_2 \circ c_{t-1} + g_3 \circ \tilde{c}_t
-h_t = g_1 \circ c_t
-W_1 = 0.5, U_1 = 0.1, W_2 = 0.2, U_2 = -0.3, W_3 = 0.4, U_3 = 0.1, W_c = 0.6, U_c = 0.2
-h_0 = 0, c_0 = 0, x = [1, 0.5, -0.5]
-"""
 _CLOZE = re.compile(r"\{(\d*):(NUMERICAL|NM|MULTICHOICE|MC|SHORTANSWER|SA):([^{}]*)\}")
 _TYPES = {"category", "numerical", "cloze", "essay", "multichoice", "shortanswer", "truefalse", "description"}
 
@@ -169,33 +160,6 @@ def test_wrt_names_a_parameter(tmp_path, capsys):
     (tmp_path / "relu.rnn").write_text(RELU)
     assert main(["exercise", str(tmp_path / "relu.rnn"), "--tasks", "grad", "--wrt", "X"]) == 2
     assert "--wrt: 'X' is not a parameter" in capsys.readouterr().err
-
-
-BIDIRECTIONAL = r"""h^{(t)} = \tanh(W h^{(t-1)} + U x^{(t)} + b)
-g^{(t)} = \tanh(R g^{(t+1)} + S x^{(t)} + c)
-o^{(t)} = V h^{(t)} + Q g^{(t)} + d
-W = 0.5, U = 1, b = 0, R = -0.5, S = 1, c = 0, V = 1, Q = 1, d = 0
-h^{(0)} = 0, g^{(4)} = 0, x = [1, 0, -1]
-"""
-DEEP = r"""H_t^{(0)} = X_t
-H_t^{(l)} = \tanh(H_t^{(l-1)} W_{xh}^{(l)} + H_{t-1}^{(l)} W_{hh}^{(l)} + b_h^{(l)})
-O_t = H_t^{(L)} W_{hq} + b_q
-L = 3, X_t \in \mathbb{R}^{1 \times 5}, H_t^{(l)} \in \mathbb{R}^{1 \times 8}, O_t \in \mathbb{R}^{1 \times 2}
-"""
-LOSS = r"""a^{(t)} = b + W h^{(t-1)} + U x^{(t)}
-h^{(t)} = \tanh(a^{(t)})
-o^{(t)} = c + V h^{(t)}
-L^{(t)} = \frac{1}{2}(o^{(t)} - y^{(t)})^2
-L = \sum_{t} L^{(t)}
-W = 0.5, U = 1, b = 0, V = 2, c = 0, h^{(0)} = 0
-x = [1, 0], y = [1, 1]
-"""
-
-SMALL_VECTORS = r"""h_t = \tanh(W h_{t-1} + U x_t + b)
-y_t = V h_t
-W = [[0.5, -1], [0, 0.5]], U = [[1, 0], [0.5, 1]], b = [0, 0.1], V = [[1, 2]]
-h_0 = [0, 1], x = [[1, -1], [0, 2]]
-"""
 
 
 @pytest.mark.parametrize("text, task", [(BIDIRECTIONAL, "forward"), (DEEP, "params"), (LOSS, "loss")],

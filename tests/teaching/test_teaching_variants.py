@@ -13,25 +13,8 @@ from rnnviz.teaching.check import check_text
 from rnnviz.teaching.scalar import ScalarPass
 from rnnviz.teaching.sheet import answer_key, build_sheet
 from rnnviz.teaching.tasks import TASKS
+from tests.teaching.sheet_models import RELU, LSTM, BIDIRECTIONAL, DEEP, LOSS
 
-RELU = "h_t = \\text{ReLU}(V h_{t-1} + W x_t)\nV = -3, W = 3, h_0 = 0, x = [2, 3, 1]\n"
-LSTM = r"""g_1 = \sigma(W_1 x_t + U_1 h_{t-1})
-g_2 = \sigma(W_2 x_t + U_2 h_{t-1})
-g_3 = \sigma(W_3 x_t + U_3 h_{t-1})
-\tilde{c}_t = \tanh(W_c x_t + U_c h_{t-1})
-c_t = g_2 \circ c_{t-1} + g_3 \circ \tilde{c}_t
-h_t = g_1 \circ c_t
-W_1 = 0.5, U_1 = 0.1, W_2 = 0.2, U_2 = -0.3, W_3 = 0.4, U_3 = 0.1, W_c = 0.6, U_c = 0.2
-h_0 = 0, c_0 = 0, x = [1, 0.5, -0.5]
-"""
-LOSS = r"""a^{(t)} = b + W h^{(t-1)} + U x^{(t)}
-h^{(t)} = \tanh(a^{(t)})
-o^{(t)} = c + V h^{(t)}
-L^{(t)} = \frac{1}{2}(o^{(t)} - y^{(t)})^2
-L = \sum_{t} L^{(t)}
-W = 0.5, U = 1, b = 0, V = 2, c = 0, h^{(0)} = 0
-x = [1, 0], y = [1, 1]
-"""
 N = 20
 
 
@@ -136,14 +119,6 @@ def test_no_relu_model_gets_decimals():
         assert "0." in sv.variant.source
 
 
-BIDIRECTIONAL = r"""h^{(t)} = \tanh(W h^{(t-1)} + U x^{(t)} + b)
-g^{(t)} = \tanh(R g^{(t+1)} + S x^{(t)} + c)
-o^{(t)} = V h^{(t)} + Q g^{(t)} + d
-W = 0.5, U = 1, b = 0, R = -0.5, S = 1, c = 0, V = 1, Q = 1, d = 0
-h^{(0)} = 0, g^{(4)} = 0, x = [1, 0, -1]
-"""
-
-
 def test_twenty_variants_of_a_backward_chain_are_distinct_solvable_and_reach_back():
     """Exercise 8's kind: 20 variants differ, pass check, and each g_t depends on g_{t+1} (the chain is live)."""
     sheet = build_sheet(load_model(BIDIRECTIONAL), ["forward", "grad"], variants=N, seed=7)
@@ -158,13 +133,6 @@ def test_twenty_variants_of_a_backward_chain_are_distinct_solvable_and_reach_bac
             assert step != 0, f"g_{t} does not read g_{t + 1} in\n{sv.variant.source}"
         assert sv.parts[1].answers[0].value != 0
         assert run.order.index(("g", 3)) < run.order.index(("g", 2)) < run.order.index(("g", 1))
-
-
-DEEP = r"""H_t^{(0)} = X_t
-H_t^{(l)} = \tanh(H_t^{(l-1)} W_{xh}^{(l)} + H_{t-1}^{(l)} W_{hh}^{(l)} + b_h^{(l)})
-O_t = H_t^{(L)} W_{hq} + b_q
-L = 3, X_t \in \mathbb{R}^{1 \times 5}, H_t^{(l)} \in \mathbb{R}^{1 \times 8}, O_t \in \mathbb{R}^{1 \times 2}
-"""
 
 
 def test_twenty_variants_of_a_layer_count_are_distinct_and_add_up():

@@ -60,16 +60,32 @@ class Diagram:
         """The DOT text (deterministic: same model and options, same bytes)."""
         return self._dot
 
-    def svg(self) -> str:
+    @property
+    def alt(self) -> str:
+        """The text of the SVG's ``<title>`` (the caption, or what the diagram shows)."""
+        return self._alt
+
+    def svg(self, memo: dict | None = None) -> str:
         """The SVG, ready to inline in HTML (no prolog, unique ids, a ``<title>``).
+
+        Args:
+            memo: a dict that several diagrams share (a site build): a diagram whose DOT text
+                and title are already in it takes its SVG from there instead of running
+                Graphviz again, and one that is not puts its SVG there.
 
         Raises:
             RenderError: Graphviz is missing or fails.
         """
         if self._svg is None:
-            from .render import render_svg
+            key = (self._dot, self.alt)
+            if memo is not None and key in memo:
+                self._svg = memo[key]
+            else:
+                from .render import render_svg
 
-            self._svg = render_svg(self._dot, title=self._alt)
+                self._svg = render_svg(self._dot, title=self._alt)
+                if memo is not None:
+                    memo[key] = self._svg
         return self._svg
 
     def _repr_svg_(self) -> str:

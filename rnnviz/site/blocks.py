@@ -201,6 +201,12 @@ def forget_code_stamp() -> None:
     _STAMP[0] = None
 
 
+#: While a site builds, the SVG of every diagram drawn so far (:meth:`Diagram.svg`'s ``memo``):
+#: a page and its download files, or two pages, that show one picture run Graphviz for it once.
+#: None outside a build; the MkDocs plugin sets and clears it.
+SVG_MEMO: dict | None = None
+
+
 def cache_key(text: str, opts: dict) -> str:
     """A hash of everything that decides a block's HTML: rnnviz's version and code, text, options."""
     blob = json.dumps([version(), _code_stamp(), text, sorted((k, str(v)) for k, v in opts.items())])
@@ -263,7 +269,7 @@ def render(model, opts: dict) -> str:
     from ..diagrams.svginline import inline_svg
 
     drawn = diagram(model, opts)
-    svg = drawn.svg()
+    svg = drawn.svg(SVG_MEMO)
     if drawn.view == "unrolled" and model.phases is None:  # each step marked, for the page's step slider
         from ..diagrams.frames import stepped_svg
 

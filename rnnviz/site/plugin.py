@@ -89,6 +89,7 @@ class RnnvizPlugin(BasePlugin):
         fence.CONTEXT.files_root = (base / self.config["files_root"]).resolve()
         fence.CONTEXT.cache_dir = (base / self.config["cache_dir"]) if self.config["cache"] else None
         blocks.forget_code_stamp()  # rnnviz's code may have changed since the last build
+        blocks.SVG_MEMO = {}  # each picture drawn once in this build
         self._stop_downloads()  # a build stopped half-way (mkdocs serve) leaves nothing behind
         fence.CONTEXT.downloads = {}
         fence.CONTEXT.fullsize = {}
@@ -150,16 +151,19 @@ class RnnvizPlugin(BasePlugin):
                 (full / name).write_text(svg, encoding="utf-8")
         self._write_downloads(site / "downloads")
         fence.CONTEXT.page = None
+        blocks.SVG_MEMO = None
 
     def on_build_error(self, error, **kwargs):
         self._stop_downloads()
+        blocks.SVG_MEMO = None
 
     def _start_downloads(self) -> None:
         """Start drawing the downloads registered so far (SVG, PNG, PDF; cached by content hash).
 
         The diagrams are built here, one after the other (the parser is shared); the files
         are rendered by a pool of two threads, each running a Graphviz process, so that
-        they are drawn on the other core while the pages are built.
+        they are drawn on the other core while the pages are built. A download showing a
+        diagram of a page takes that SVG, and two downloads of one picture render it once.
         """
         state = self.__dict__.setdefault("_downloads", {})
         if "_failed" in state:
@@ -195,7 +199,11 @@ class RnnvizPlugin(BasePlugin):
 
                 self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rnnviz-download")
             todo = [ext for ext, _, data in files if data is None]
-            state[name] = (files, self._pool.submit(_render_files, diagram, todo, dpi))
+            jobs = state.setdefault("_jobs", {})  # (DOT, title, formats) -> the rendering
+            same = (diagram.dot(), diagram.alt, tuple(todo))
+            if same not in jobs:
+                jobs[same] = self._pool.submit(_render_files, diagram, todo, dpi, blocks.SVG_MEMO)
+            state[name] = (files, jobs[same])
 
     def _stop_downloads(self) -> None:
         pool = self.__dict__.pop("_pool", None)
@@ -239,8 +247,11 @@ class RnnvizPlugin(BasePlugin):
             self._stop_downloads()
 
 
-def _render_files(diagram, formats: list[str], dpi: int) -> dict[str, bytes]:
-    """The bytes of ``diagram`` in each of ``formats`` (run in a thread of the download pool)."""
+def _render_files(diagram, formats: list[str], dpi: int, memo: dict | None = None) -> dict[str, bytes]:
+    """The bytes of ``diagram`` in each of ``formats`` (run in a thread of the download pool);
+    its SVG comes from ``memo`` when a page has drawn it."""
+    if "svg" in formats:
+        diagram.svg(memo)
     return {ext: diagram.render(ext, dpi=dpi) for ext in formats}
 
 

@@ -309,9 +309,9 @@ def dot_attrs(d) -> str:
         if isinstance(v, HtmlLabel):
             parts.append(f"{k}={v}")
         elif k in _EXPANDED_TWICE:
-            parts.append(f"{k}={escape_dot(str(v).replace(chr(92), chr(92) * 2))}")
-        else:
-            parts.append(f"{k}={escape_dot(v)}")
+            parts.append(f"{k}={_quoted(str(v).replace(chr(92), chr(92) * 2))}")
+        else:  # escape_dot(v), called for every attribute of every node and edge
+            parts.append(f"{k}={_quoted(v if type(v) is str else str(v))}")
     return "[" + ", ".join(parts) + "]"
 
 

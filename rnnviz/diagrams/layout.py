@@ -305,12 +305,21 @@ class Router:
 
     def _near(self, a: tuple[float, float], b: tuple[float, float], skip: tuple[str, str]) -> bool:
         """Whether the segment a-b passes within the node radius of a node other than its ends."""
-        lo, hi = sorted((a[0], b[0]))
+        lo, hi = (a[0], b[0]) if a[0] <= b[0] else (b[0], a[0])
         i = bisect.bisect_left(self.xs, lo - 1.0)
         j = bisect.bisect_right(self.xs, hi + 1.0)
+        # distance() written out, with the segment's part worked out once for all nodes.
+        ax, ay = a
+        dx, dy = b[0] - ax, b[1] - ay
+        denom = dx * dx + dy * dy
+        pos, radius, hypot = self.pos, self.radius, math.hypot
         for x in self.xs[i:j]:
             for nid in self.by_x[x]:
-                if nid not in skip and distance(self.pos[nid], a, b) < self.radius:
+                if nid in skip:
+                    continue
+                px, py = pos[nid]
+                u = 0.0 if denom == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / denom))
+                if hypot(px - (ax + u * dx), py - (ay + u * dy)) < radius:
                     return True
         return False
 
@@ -412,11 +421,22 @@ def head_label_spots(edges: list[tuple],
             # A few points of slack: the estimate of sizes and of the edge's end is rough.
             loose = (box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2)
             # The head gets no slack: the label is meant to sit close to the node it feeds.
-            near = order[bisect.bisect_left(xs, cx - reach):bisect.bisect_right(xs, cx + reach)]
-            clashes = sum(_box_meets_ellipse(box if n == head else loose, pts[n], halves[n]) for n in near)
+            # (_box_meets_ellipse written out: this loop runs for every label, spot and
+            # node within reach, tens of thousands of times on a long unrolled view.)
+            clashes = 0
+            for n in order[bisect.bisect_left(xs, cx - reach):bisect.bisect_right(xs, cx + reach)]:
+                x0, y0, x1, y1 = box if n == head else loose
+                px, py = pts[n]
+                ha, hb = halves[n]
+                x = min(max(px, x0), x1)
+                y = min(max(py, y0), y1)
+                if ((x - px) / ha) ** 2 + ((y - py) / hb) ** 2 < 1:
+                    clashes += 1
             bucket = int(cx // 100)
-            clashes += sum(min(box[2], p[2]) > max(box[0], p[0]) and min(box[3], p[3]) > max(box[1], p[1])
-                           for k in (bucket - 1, bucket, bucket + 1) for p in placed.get(k, ()))
+            for k in (bucket - 1, bucket, bucket + 1):
+                for p in placed.get(k, ()):
+                    if min(box[2], p[2]) > max(box[0], p[0]) and min(box[3], p[3]) > max(box[1], p[1]):
+                        clashes += 1
             if best is None or clashes < best[0]:
                 best = (clashes, angle, dist, box)
             if clashes == 0:

@@ -52,10 +52,16 @@ def cases(quick: bool) -> list[tuple[str, list[str]]]:
     return out
 
 
+class Refused(str):
+    """The message of a view that rnnviz refuses for a model (an encoder-decoder's cell view)."""
+
+
 def draw(tree: Path, args: list[str]) -> str:
     env = dict(os.environ, PYTHONPATH=str(tree))
     proc = subprocess.run([sys.executable, "-m", "rnnviz", "draw", *args, "--format", "svg", "-o", "-"],
                           capture_output=True, text=True, env=env, cwd=tree)
+    if proc.returncode == 2 and proc.stderr.startswith("error:"):  # a clear refusal, not a crash
+        return Refused(proc.stderr.splitlines()[0])
     if proc.returncode != 0:
         raise SystemExit(f"rnnviz draw {' '.join(args)} failed in {tree}:\n{proc.stderr}")
     return proc.stdout
@@ -96,6 +102,13 @@ def main() -> int:
     failed = 0
     overall = 0.0
     for (name, _), before, after in zip(todo, befores, afters):
+        if isinstance(before, Refused) or isinstance(after, Refused):
+            # A view refused by both revisions is no picture to compare; refused by one only is a change.
+            same = isinstance(before, Refused) and isinstance(after, Refused)
+            print(f"{name:<34} refused {'by both' if same else 'by one revision only'}: "
+                  f"{after if isinstance(after, Refused) else before}")
+            failed += not same
+            continue
         worst, problems = compare(before, after)
         overall = max(overall, worst)
         status = "ok" if not problems else "MOVED"

@@ -44,14 +44,19 @@ out = {}
 for name, (text, batch, steps) in cases.items():
     model = load_model(text)
     trace = forward(model, batch=batch, steps=steps, seed=3)
-    for v in model.variables + model.inputs:
-        for t in range(-2, trace.steps + 2):
-            if trace.has(v, t):
-                out[(name, "value", v, t)] = np.asarray(trace.value(v, t))
-    for eq in model.equations:
-        for t in range(1, trace.steps + 1):
-            for i, node in enumerate(trace.nodes(eq.target, t)):
-                out[(name, "node", eq.target, t, i)] = np.asarray(node)
+    # An encoder-decoder is two runs, each a trace of its own phase's model.
+    runs = [("encoder", trace.encoder), ("decoder", trace.decoder)] if model.phases else [("", trace)]
+    for phase, run in runs:
+        for v in run.model.variables + run.model.inputs:
+            for t in range(-2, run.steps + 2):
+                if run.has(v, t):
+                    out[(name, phase, "value", v, t)] = np.asarray(run.value(v, t))
+        for eq in run.model.equations:
+            if eq.target in getattr(run.model, "once", ()):  # a context: computed once, at step T
+                continue
+            for t in range(1, run.steps + 1):
+                for i, node in enumerate(run.nodes(eq.target, t)):
+                    out[(name, phase, "node", eq.target, t, i)] = np.asarray(node)
     last = model.variables[-1]
     g = gradients(model, trace, f"sum({last})")
     for k, v in g.params.items():

@@ -257,6 +257,10 @@ def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
         attrs.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="20">⋯</FONT>'),
                      width="0.3", height="0.3", tooltip=f"{n.name} at the steps left out")
         return attrs
+    if n.role == "context":
+        # Where an encoder-decoder's context enters a decoder cell (the context node feeds it).
+        return {**_RELAY, "color": style.PALETTE["hidden"].stroke, "fillcolor": style.PALETTE["hidden"].stroke,
+                "tooltip": f"the context {plain_label(_display(g, n.name))}, read" + _when(n, folded)}
     if n.role == "parameter":
         attrs = style.node_attrs("parameter")
         attrs.update(label=dot_html(html_label(_display(g, n.name))), fontsize="13", margin="0.04,0.02",
@@ -308,8 +312,9 @@ def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
 # -- DOT --------------------------------------------------------------------
 
 
-def to_dot(g: CellGraph, *, title: str | None = None) -> str:
-    """DOT text of a cell graph (folded or unrolled)."""
+def to_dot(g: CellGraph, *, title: str | None = None, anchor: str = "anchor") -> str:
+    """DOT text of a cell graph (folded or unrolled); ``anchor`` names its invisible anchors
+    (two cell graphs in one picture, an encoder-decoder's, name theirs apart)."""
     folded = g.view == "cell"
     template = g if folded else cell_graph(g.model, unrolled=False)
     rows = levels(template)
@@ -400,7 +405,7 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
     for (src, _step), rid in relays.items():
         lines.append(f"  {_q(rid)} {dot_attrs({**_RELAY, 'tooltip': _reader_text(g, g.nodes[src], folded)})};")
     if level is not None:
-        lines.extend(_rows(g, level, attached, relays, folded, edges))
+        lines.extend(_rows(g, level, attached, relays, folded, edges, anchor))
     lines.extend(_edges(g, edges, level, relays, folded,
                         ported=ported))
     lines.append("}")
@@ -414,7 +419,7 @@ _RELAY = {"shape": "point", "width": "0.07", "height": "0.07", "color": style.ED
 
 
 def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict, folded: bool,
-          edges: list) -> list[str]:
+          edges: list, anchor: str = "anchor") -> list[str]:
     """``rank=same`` groups, one per row, each in a fixed left-to-right order."""
     lines = []
     key = order_keys(g)
@@ -458,21 +463,21 @@ def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict,
     # c[t-1] on the left and c[t] on the right.
     if g.report.highways and 0 in by_row:
         bottom = by_row[0]
-        anchor = {"style": "invis", "shape": "point", "width": "0.01", "height": "0.01"}
-        lines.append(f"  {_q('anchor_left')} {dot_attrs(anchor)};")
-        lines.append(f"  {_q('anchor_right')} {dot_attrs(anchor)};")
-        lines.append(f"  {{ rank=same; {_q('anchor_left')}; {_q('anchor_right')}; }}")
-        lines.append(f"  {_q('anchor_left')} -> {_q(bottom[0])} [style=invis];")
-        lines.append(f"  {_q(bottom[-1])} -> {_q('anchor_right')} [style=invis];")
+        invisible = {"style": "invis", "shape": "point", "width": "0.01", "height": "0.01"}
+        lines.append(f"  {_q(f'{anchor}_left')} {dot_attrs(invisible)};")
+        lines.append(f"  {_q(f'{anchor}_right')} {dot_attrs(invisible)};")
+        lines.append(f"  {{ rank=same; {_q(f'{anchor}_left')}; {_q(f'{anchor}_right')}; }}")
+        lines.append(f"  {_q(f'{anchor}_left')} -> {_q(bottom[0])} [style=invis];")
+        lines.append(f"  {_q(bottom[-1])} -> {_q(f'{anchor}_right')} [style=invis];")
         for lane in g.report.highways:
             ends = sorted((n for n in g.nodes.values() if n.lane == lane and n.role != "op"), key=step_of)
             if len(ends) < 2:
                 continue
-            lines.append(f"  {_q('anchor_left')} -> {_q(ends[0].id)} [style=invis];")
+            lines.append(f"  {_q(f'{anchor}_left')} -> {_q(ends[0].id)} [style=invis];")
             for n in ends[1:]:
                 # Each later value of the path sits above the start of the next step.
                 after = [b for b in bottom if key_of[b][0] > step_of(n)]
-                pin = after[0] if after and not folded else "anchor_right"
+                pin = after[0] if after and not folded else f"{anchor}_right"
                 lines.append(f"  {_q(pin)} -> {_q(n.id)} [style=invis];")
     return lines
 
@@ -545,10 +550,17 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
 
 
 def build(model: Model, *, unrolled: bool, steps: int, max_columns: int = DEFAULT_MAX_CELLS,
-          title: str | None = None) -> tuple[str, dict]:
+          title: str | None = None, decoder_steps: int = 0) -> tuple[str, dict]:
     """DOT text and JSON graph of the ``cell`` (folded) or ``cell-unrolled`` view (``title``: its caption).
 
+    An encoder-decoder is drawn by :mod:`rnnviz.diagrams.cell_phased`: ``steps`` encoder cells,
+    the context, ``decoder_steps`` decoder cells (0: as many as ``steps``).
     This is what ``rnnviz.diagrams.diagram.draw(model, view="cell" | "cell-unrolled")`` calls.
     """
+    if model.phases is not None:
+        from . import cell_phased
+
+        return cell_phased.build(model, unrolled=unrolled, steps=steps, decoder_steps=decoder_steps or steps,
+                                 max_columns=max_columns, title=title)
     g = cell_graph(model, unrolled=unrolled, steps=steps, max_columns=max_columns)
     return to_dot(g, title=title), g.to_json()

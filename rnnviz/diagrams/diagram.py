@@ -250,7 +250,8 @@ def draw(
         except ImportError:
             raise ValueSpecError(f"the '{view}' view is not available in this version of rnnviz") from None
         dot_text, graph = cell_dot.build(model, unrolled=view == "cell-unrolled", steps=steps, title=title,
-                                     **({} if max_columns is None else {"max_columns": max_columns}))
+                                         decoder_steps=_decoder_steps(model, None),
+                                         **({} if max_columns is None else {"max_columns": max_columns}))
         return Diagram(view, dot_text, graph, title=title, alt=alt)
 
     value_map: dict[Key, object] = {}

@@ -42,6 +42,7 @@ from .jacobian import (
     Scale,
     Stack,
     Sum,
+    RowD,
     XentD,
     Zero,
     cross_entropy_parts,
@@ -133,6 +134,13 @@ class _JPrinter:
                         else f"-logsoftmax({o})^T")
             return (f"\\left(\\mathrm{{softmax}}\\left({o}\\right) - \\operatorname{{onehot}}\\left({y}\\right)"
                     f"\\right)^{{\\top}}" if L else f"(softmax({o}) - onehot({y}))^T")
+        if isinstance(x, RowD):
+            if x.kind == "sum":
+                return "\\mathbf{1}^{\\top}" if L else "1^T"
+            inner = P.expr(at_steps(x.expr, idx))  # type: ignore[arg-type]
+            if x.kind == "pick":
+                return (f"\\operatorname{{onehot}}\\left({inner}\\right)^{{\\top}}" if L else f"onehot({inner})^T")
+            return f"2\\left({inner}\\right)^{{\\top}}" if L else f"2 ({inner})^T"
         if isinstance(x, Partial):
             return self.d(P.name(x.var, idx), wrt, plus)
         if isinstance(x, ParamD):
@@ -253,20 +261,6 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
         raise _error(f"the expansion over time is written for chains that run forward; "
                      f"{', '.join(model.backward)} runs backward (from T down to 1)", wrt, file="--grad",
                      hint="rnnviz grad computes the gradient by backpropagation through both directions")
-    # A cross-entropy's sum has its own derivative, (softmax(o) - onehot(y))^T; other sums do not
-    # reduce to element-wise steps.
-    xent_sums = {id(n.operand) for eq in model.equations for n in E.walk(eq.expr) if cross_entropy_parts(n)}
-    if any(isinstance(n, E.Call) and n.func in E.REDUCTIONS and not n.generic and id(n) not in xent_sums
-           for eq in model.equations for n in E.walk(eq.expr)):
-        what = next(n.func for eq in model.equations for n in E.walk(eq.expr)
-                    if isinstance(n, E.Call) and n.func in E.REDUCTIONS and not n.generic and id(n) not in xent_sums)
-        what = ("a squared norm ||.||^2" if what == "sumsq" else "an entry picked by a target (\\hat{y}_{y_t})") \
-            + " sums the entries of a vector"
-        raise _error(f"the expansion over time covers element-wise steps; {what}, which it does not write out",
-                     wrt, file="--grad",
-                     hint="rnnviz grad computes the gradient by backpropagation" + (
-                         "; written as cross_entropy(o_t, y_t), the loss's derivative (softmax(o_t) - "
-                         "onehot(y_t))^T is written out" if what.startswith("an entry") else ""))
     if wrt not in model.parameters:
         at = _variable_at(model, wrt)
         if at is None:
@@ -434,7 +428,7 @@ def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states
         return "\n".join(lines + (["\\text{where}"] + [d + " \\\\" for d in defs] if defs else []))
     note = [f"d({V} u)/d{V}: the entries d({V} u)_i/d{V}_il = u_l; for a scalar loss L, "
             f"dL/d{V} = g u^T with g = dL/d({V} u)"] if V and any("d(" in d for d in defs) else []
-    if any("onehot(" in d for d in defs):
+    if any("onehot(" in d and "softmax(" in d for d in defs):
         note.append("(softmax(o) - onehot(y))^T: the derivative of cross_entropy(o, y) with respect to its scores o, "
                     "for a target whose entries sum to 1 (a class index, a one-hot vector, probabilities)")
     if products:

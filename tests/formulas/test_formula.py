@@ -221,3 +221,12 @@ def test_gradient_formula_lstm_initial_cell():
     assert "dc_j/dc_{j-1} = diag(f_j)" in text
     latex = gradient_formula(rnnviz.load("examples/lstm.rnn"), "h[3]", "c[0]", latex=True)
     assert latex.count("{") == latex.count("}") and "\\right]" in latex
+
+
+def test_gradient_formula_of_a_squared_norm_loss():
+    """||o_t - y_t||^2 differentiates to the row 2 (o_t - y_t)^T, chained with do_t/dh_t."""
+    m = rnnviz.load_model("h_t = tanh(W h_{t-1} + U x_t)\no_t = V h_t\nL_t = \\|o_t - y_t\\|^2\nL = \\sum_t L_t\n"
+                   "dim x = 2, h = 3, o = 2")
+    text = gradient_formula(m, "L", "W")
+    assert "dL_t/dh_t = 2 (o_t - y_t)^T do_t/dh_t" in text
+    assert r"2\left(o_{t} - y_{t}\right)^{\top}" in gradient_formula(m, "L", "W", latex=True)

@@ -241,6 +241,8 @@ def _tooltip(node: Node, value, grad, precision: int, step: int | None = None) -
     """What a reader sees on hovering a node: "h1 at t = 2: 0.42", never an internal id."""
     time = node.time if node.time is not None else step
     text = _plain_name(node.display) + ("" if time is None else f" at t = {time}")
+    if node.phase == "context" and time is not None:
+        text = f"{_plain_name(node.display)}, computed once at the encoder's last step t = T = {time}"
     if value is not None:
         text += ": " + value_text(value, precision)
     if grad is not None:
@@ -263,7 +265,8 @@ def _edge_tooltip(src: Node, dst: Node, param: str | None) -> str:
 
 
 def _time_label(node: Node) -> str | None:
-    return None if node.time is None else str(node.time)
+    # An encoder-decoder's context is one value, named as the equations write it (C, not C^(2)).
+    return None if node.time is None or node.phase == "context" else str(node.time)
 
 
 def _node_label(node: Node, value_html: str | None, grad_html: str | None) -> str:

@@ -98,3 +98,13 @@ def test_values_and_gradients_sit_on_their_phases_steps():
     node = {i: attrs for i, attrs in re.findall(r'^  "([^"]+)" \[(.*)\];$', dot, re.M)}
     assert "−0.551" in node["c@2"] and "−0.501" in node["s@0"] and "−0.912" in node["o@3"]
     assert "∇ 0.218" in node["y@0"] and "∇ 1" in node["o@3"] and "∇ 0" in node["o@1"]
+
+
+def test_the_context_is_named_without_a_step():
+    """Fig. 10.12 writes C, not C^(2): the context is one value, computed once at T; its
+    tooltip says when."""
+    for stem in ("encoder_decoder", "seq2seq_gru"):
+        text = draw(_model(stem), "unrolled", 2).dot()
+        (line,) = [ln for ln in text.splitlines() if ln.startswith('  "c@2" [')]
+        assert "label=<<I>c</I>>" in line and "<SUP>" not in line
+        assert "computed once at the encoder's last step t = T = 2" in line

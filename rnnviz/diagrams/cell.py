@@ -338,11 +338,6 @@ def cell_graph(model: Model, *, unrolled: bool = False, steps: int = 3,
 
 def graph(model: Model, *, unrolled: bool = False, steps: int = 3, max_columns: int = DEFAULT_MAX_CELLS) -> dict:
     """The JSON graph of a cell view (see the module docstring; an encoder-decoder's is
-    :mod:`rnnviz.diagrams.cell_phased`'s, over ``steps`` cells of each phase)."""
-    if model.phases is not None:
-        from . import cell_phased
-
-        return cell_phased.build(model, unrolled=unrolled, steps=steps, decoder_steps=steps,
-                                 max_columns=max_columns)[1]
+    :func:`rnnviz.diagrams.cell_phased.build`'s)."""
     return cell_graph(model, unrolled=unrolled, steps=steps, max_columns=max_columns).to_json()
 

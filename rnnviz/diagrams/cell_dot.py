@@ -550,17 +550,11 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
 
 
 def build(model: Model, *, unrolled: bool, steps: int, max_columns: int = DEFAULT_MAX_CELLS,
-          title: str | None = None, decoder_steps: int = 0) -> tuple[str, dict]:
+          title: str | None = None) -> tuple[str, dict]:
     """DOT text and JSON graph of the ``cell`` (folded) or ``cell-unrolled`` view (``title``: its caption).
 
-    An encoder-decoder is drawn by :mod:`rnnviz.diagrams.cell_phased`: ``steps`` encoder cells,
-    the context, ``decoder_steps`` decoder cells (0: as many as ``steps``).
+    An encoder-decoder's are :func:`rnnviz.diagrams.cell_phased.build`'s.
     This is what ``rnnviz.diagrams.diagram.draw(model, view="cell" | "cell-unrolled")`` calls.
     """
-    if model.phases is not None:
-        from . import cell_phased
-
-        return cell_phased.build(model, unrolled=unrolled, steps=steps, decoder_steps=decoder_steps or steps,
-                                 max_columns=max_columns, title=title)
     g = cell_graph(model, unrolled=unrolled, steps=steps, max_columns=max_columns)
     return to_dot(g, title=title), g.to_json()

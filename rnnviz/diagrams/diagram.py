@@ -249,9 +249,15 @@ def draw(
             from . import cell_dot
         except ImportError:
             raise ValueSpecError(f"the '{view}' view is not available in this version of rnnviz") from None
-        dot_text, graph = cell_dot.build(model, unrolled=view == "cell-unrolled", steps=steps, title=title,
-                                         decoder_steps=_decoder_steps(model, None),
-                                         **({} if max_columns is None else {"max_columns": max_columns}))
+        columns = {} if max_columns is None else {"max_columns": max_columns}
+        if model.phases is not None:  # the encoder's cells, the context, the decoder's cells
+            from . import cell_phased
+
+            dot_text, graph = cell_phased.build(model, unrolled=view == "cell-unrolled", steps=steps,
+                                                decoder_steps=_decoder_steps(model, None), title=title, **columns)
+        else:
+            dot_text, graph = cell_dot.build(model, unrolled=view == "cell-unrolled", steps=steps, title=title,
+                                             **columns)
         return Diagram(view, dot_text, graph, title=title, alt=alt)
 
     value_map: dict[Key, object] = {}

@@ -18,6 +18,7 @@ from rnnviz import load, load_model
 from rnnviz.diagrams.cell import OPS, cell_graph, graph
 from rnnviz.diagrams.cell_dot import build, to_dot
 from rnnviz.diagrams.cell_layout import levels
+from rnnviz.diagrams.cell_phased import build as build_phased
 from rnnviz.errors import ValueSpecError
 from rnnviz.language import expr as E
 from tests.conftest import EXAMPLES as EXAMPLES_DIR
@@ -453,7 +454,7 @@ PHASED = [p for p in sorted(EXAMPLES_DIR.glob("*.rnn")) if p not in EXAMPLES]
 @pytest.mark.parametrize("unrolled", [False, True], ids=["cell", "cell_unrolled"])
 def test_golden_dot_of_an_encoder_decoder(path, unrolled):
     """An encoder-decoder's cell views (the encoder's cells, the context, the decoder's cells) equal their golden files."""
-    text, _ = build(load(str(path)), unrolled=unrolled, steps=2, decoder_steps=3)
+    text, _ = build_phased(load(str(path)), unrolled=unrolled, steps=2, decoder_steps=3)
     golden = GOLDEN / f"{'cell_unrolled' if unrolled else 'cell'}.{path.stem}.dot"
     if os.environ.get("RNNVIZ_REGEN_GOLDEN"):
         golden.write_text(text, encoding="utf-8")
@@ -466,7 +467,7 @@ def test_an_encoder_decoder_draws_both_cells_and_the_context_between(path):
     """Unrolled: T encoder cells, T' decoder cells, one context computed from h at T that feeds
     every decoder cell from below, and the start ending in the decoder's step 0."""
     model = load(str(path))
-    text, data = build(model, unrolled=True, steps=2, decoder_steps=3)
+    text, data = build_phased(model, unrolled=True, steps=2, decoder_steps=3)
     nodes = {n["id"]: n for n in data["nodes"]}
     assert len(nodes) == len(data["nodes"])
     assert all(e["source"] in nodes and e["target"] in nodes for e in data["edges"])
@@ -495,7 +496,7 @@ def test_encoder_band_context_decoder_band_left_to_right(path, unrolled):
     two nodes on top of each other."""
     from tests.svg_geometry import node_clashes, parse, render_svg
 
-    text, data = build(load(str(path)), unrolled=unrolled, steps=2, decoder_steps=2)
+    text, data = build_phased(load(str(path)), unrolled=unrolled, steps=2, decoder_steps=2)
     pic = parse(render_svg(text))
     phase = {n["id"]: n["phase"] for n in data["nodes"]}
     centre = {i: (b[0] + b[2]) / 2 for i, b in pic.nodes.items()}

@@ -88,7 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--values", dest="values_opt", metavar="VALUES_FILE", nargs="?", action="append",
                         const="", default=[],
                         help="write forward-pass values under the nodes of the unrolled view (the last "
-                             "step's in the folded view; the cell views refuse it); with a file, "
+                             "step's in the folded and the cell view; under the variables of cell-unrolled); with a file, "
                              "also read values (parameters, initial states, inputs, sizes) from it. "
                              "Parameters and inputs no value gives are drawn from --seed. Put FILE first "
                              "or write --values=VALUES_FILE")
@@ -99,7 +99,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="significant digits of the numbers shown (default 3)")
     parser.add_argument("--grad", metavar="TARGET", default=None,
                         help="show the gradient of TARGET (e.g. 'y[3]', 'h[2][0]', 'sum(y)') at every node of "
-                             "the unrolled view (the last step's in the folded view); edge width and color follow its size, so vanishing "
+                             "the unrolled view (the last step's in the folded view; its norm under the variables of the cell "
+                             "views); edge width and color follow its size, so vanishing "
                              "gradients show; a zero gradient is drawn as a dashed, grey cut path")
     parser.add_argument("--seed", metavar="N", type=seed, default=0,
                         help="seed of the parameters and inputs no value gives (default 0)")
@@ -199,8 +200,6 @@ def run(args: argparse.Namespace) -> int:
     views = ["folded", "unrolled"] if view == "both" else [view]
     if args.orient == "vertical" and view in ("cell", "cell-unrolled"):
         raise UsageError(f"--orient vertical turns the unrolled view, not --view {view}")
-    if annotate and view in ("cell", "cell-unrolled"):
-        raise UsageError(f"--values and --grad are drawn in the folded and unrolled views, not in --view {view}")
 
     if args.output is not None and single and args.output != "-":
         fmt = args.format or format_of(args.output)

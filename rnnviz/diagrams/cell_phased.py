@@ -30,12 +30,13 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from ..language import Model
 from . import style
 from .cell import DEFAULT_MAX_CELLS, CellEdge, CellGraph, CellNode, _Builder, cell_graph
-from .cell_dot import _display, _merged_attrs, _node_attrs, _q, _reader_text, to_dot
+from .cell_dot import Numbers, _display, _merged_attrs, _node_attrs, _q, _reader_text, _with_numbers, to_dot
 from .labels import dot_attrs, dot_html, escape_html, graph_header, html_label, plain_label
 
 __all__ = ["build", "CONTEXT_ENTRY"]
@@ -90,11 +91,14 @@ def _bottom_row(body: list[str]) -> list[str]:
 
 
 def build(model: Model, *, unrolled: bool, steps: int, decoder_steps: int,
-          max_columns: int = DEFAULT_MAX_CELLS, title: str | None = None) -> tuple[str, dict]:
+          max_columns: int = DEFAULT_MAX_CELLS, title: str | None = None, values: Mapping | None = None,
+          grads: Mapping | None = None, precision: int = 3) -> tuple[str, dict]:
     """DOT text and JSON graph of an encoder-decoder's ``cell`` or ``cell-unrolled`` view.
 
     ``steps`` is T (the encoder's cells), ``decoder_steps`` T' (the decoder's); a long unroll
-    of either collapses its middle cells into an ellipsis, as in one phase's view.
+    of either collapses its middle cells into an ellipsis, as in one phase's view. ``values``
+    and ``grads`` map (name, step) to arrays, each phase's variables at its own steps (the
+    context at T); the folded view shows the encoder's step T and the decoder's T'.
     """
     phases = model.phases
     assert phases is not None
@@ -113,8 +117,10 @@ def build(model: Model, *, unrolled: bool, steps: int, decoder_steps: int,
     ga.update(rankdir="BT", newrank="true", outputorder="edgesfirst", ranksep="0.32",
               nodesep="0.22" if folded else "0.14")
     lines.extend(graph_header(ga, title))
-    enc_lines = _body(to_dot(enc, anchor="enc_anchor"))
-    dec_lines = _body(to_dot(dec, anchor="dec_anchor"))
+    enc_numbers = Numbers(values, grads, precision, last=steps)
+    dec_numbers = Numbers(values, grads, precision, last=decoder_steps)
+    enc_lines = _body(to_dot(enc, anchor="enc_anchor", numbers=enc_numbers))
+    dec_lines = _body(to_dot(dec, anchor="dec_anchor", numbers=dec_numbers))
     lines.extend(enc_lines)
     lines.extend(dec_lines)
 
@@ -145,6 +151,11 @@ def build(model: Model, *, unrolled: bool, steps: int, decoder_steps: int,
             attrs.update(label=dot_html(html_label(_display(once, n.name))), margin="0.03", width="0.5",
                          height="0.5", tooltip=f"{_reader_text(once, replace(n, time=None), folded)}, computed "
                                                "once at the encoder's last step")
+            at_t = replace(n, time=steps, ellipsis=False)  # its numbers are step T's
+            rows = enc_numbers.rows(at_t, False)
+            if rows:
+                _with_numbers(attrs, html_label(_display(once, n.name)), rows)
+                attrs["tooltip"] += enc_numbers.tooltip(at_t, False)
         lines.append(f"  {_q(nid)} {dot_attrs(attrs)};")
     json_edges = [e.to_json() for e in once.edges if e.attached]
     for e in once.edges:
@@ -177,6 +188,10 @@ def build(model: Model, *, unrolled: bool, steps: int, decoder_steps: int,
             json_edges.append(CellEdge(src, nid).to_json())
     # The encoder's band left of the decoder's, on one baseline; the contexts under the gap.
     enc_row, dec_row = _bottom_row(enc_lines), _bottom_row(dec_lines)
+    # The steps of each band left to right: its bottom row chained (the cell view's own chain
+    # does not pull across steps, and beside the other band a band could come out mirrored).
+    for row in (enc_row, dec_row):
+        lines.extend(f"  {a} -> {b} [style=invis];" for a, b in zip(row, row[1:]))
     if enc_row and dec_row:
         lines.append(f"  {{ rank=same; {enc_row[-1]}; {dec_row[0]}; }}")
         lines.append(f"  {enc_row[-1]} -> {dec_row[0]} [style=invis];")

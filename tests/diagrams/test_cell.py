@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rnnviz import load, load_model
@@ -498,7 +499,8 @@ def test_encoder_band_context_decoder_band_left_to_right(path, unrolled):
 
     text, data = build_phased(load(str(path)), unrolled=unrolled, steps=2, decoder_steps=2)
     pic = parse(render_svg(text))
-    phase = {n["id"]: n["phase"] for n in data["nodes"]}
+    # The points where the context enters the decoder sit at its edge, beside the context.
+    phase = {n["id"]: n["phase"] for n in data["nodes"] if n["role"] != "context"}
     centre = {i: (b[0] + b[2]) / 2 for i, b in pic.nodes.items()}
     ctx = [i for i, n in phase.items() if n == "context" and i in pic.nodes]
     enc = [i for i, n in phase.items() if n == "encoder" and i in pic.nodes]
@@ -506,3 +508,57 @@ def test_encoder_band_context_decoder_band_left_to_right(path, unrolled):
     c = next(i for i in ctx if i.split("@")[0] == "c")
     assert max(centre[i] for i in enc) < centre[c] < min(centre[i] for i in dec)
     assert node_clashes(pic) == []
+
+
+def _label_of(text: str, node_id: str) -> str:
+    (line,) = [ln for ln in text.splitlines() if ln.startswith(f'  "{node_id}" [')]
+    return line
+
+
+@pytest.mark.parametrize("stem", ["gru", "vanilla", "lstm"])
+def test_values_and_gradients_under_the_variables_of_the_cells(stem):
+    """--values and --grad in the cell views: each variable of a cell carries its value at its
+    step and the norm of its gradient, the numbers of the forward pass and of backprop."""
+    from rnnviz.diagrams.diagram import draw
+    from rnnviz.diagrams.dot import format_number, format_value
+    from rnnviz.numeric.forward_pass import forward
+    from rnnviz.numeric.grad import gradients
+
+    model = load(str(EXAMPLES_DIR / f"{stem}.rnn"))
+    trace = forward(model, steps=3, seed=0)
+    state = model.recurrent[0]
+    grads = gradients(model, trace, f"{state}[3]")
+    text = draw(model, "cell-unrolled", 3, values=trace, grads=grads).dot()
+    for t in (1, 2, 3):
+        line = _label_of(text, f"{state}@{t}")
+        assert format_value(trace.value(state, t), 3) in line
+        norm = float(np.linalg.norm(np.ravel(grads.nodes[(state, t)])))
+        assert f"∇ {format_number(norm, 3)}" in line
+    x = model.inputs[0]
+    assert format_value(trace.value(x, 2), 3) in _label_of(text, f"{x}@2")
+    # Folded: the last step's numbers, and the caption says which step.
+    folded = draw(model, "cell", 3, values=trace).dot()
+    assert format_value(trace.value(state, 3), 3) in _label_of(folded, state)
+    assert format_value(trace.value(state, 2), 3) in _label_of(folded, f"{state}@t-1")
+    assert "values at t = 3" in folded
+
+
+def test_values_in_the_cells_of_an_encoder_decoder():
+    """Each phase's cells carry their own steps' values, the context its value at T."""
+    from rnnviz.diagrams.diagram import draw
+    from rnnviz.diagrams.dot import format_value
+    from rnnviz.numeric.forward_pass import forward
+    from rnnviz.numeric.grad import gradients
+
+    model = load(str(EXAMPLES_DIR / "encoder_decoder.rnn"))
+    trace = forward(model)
+    text = draw(model, "cell-unrolled", trace.steps, values=trace,
+                grads=gradients(model, trace, "o[3]")).dot()
+    assert "−0.551" in _label_of(text, "c@2") and "−0.551" in _label_of(text, "h@2")  # c = h_2, exercise 9
+    for t, want in ((1, "−0.665"), (2, "0.117"), (3, "−0.456")):
+        assert want in _label_of(text, f"s@{t}")
+    assert format_value(trace.value("o", 3), 3) in _label_of(text, "o@3")
+    assert "∇" in _label_of(text, "c@2") and "∇" in _label_of(text, "x@1")  # the gradient reaches the encoder
+    folded = draw(model, "cell", trace.steps, values=trace).dot()
+    assert "2 (encoder), t = T&#39; = 3 (decoder)" in folded  # the caption says which steps
+    assert "−0.456" in _label_of(folded, "s") and "−0.551" in _label_of(folded, "h")

@@ -50,7 +50,9 @@ time: frame k shows steps 1..k with their values and the later steps faint
 \\includegraphics[page=k]{relu.pdf}); as PNG, numbered files (relu-01.png,
 ...); as SVG, one picture whose nodes and edges carry data-step="k" and the
 classes rnnviz-step rnnviz-step-k, for reveal.js fragments or a page script.
-The default is STEM.frames.pdf next to FILE.
+An encoder-decoder's frames reveal the encoder's steps, then the context (and
+the decoder's start), then the decoder's steps; the gradient goes back the same
+way. The default is STEM.frames.pdf next to FILE.
 """
 
 __all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
@@ -285,10 +287,6 @@ def _run_frames(args: argparse.Namespace) -> int:
         raise UsageError("--frames as PNG writes one file per frame; give -o FILE.png or -o DIR/")
     args.values_file = [v for v in args.values_opt if v]
     model = load_model_from_args(args)
-    if model.phases is not None:
-        raise UsageError("--frames reveals one sequence step by step; an encoder-decoder runs two (the "
-                         "encoder's T steps, then the decoder's T')",
-                         hint="draw --values --view unrolled shows both phases with their numbers")
     trace = forward(model, steps=args.unroll, seed=args.seed)
     kwargs = {"max_columns": args.max_columns} if args.max_columns is not None else {}
     common = dict(precision=args.precision, title=args.title, seed=args.seed, **kwargs)
@@ -301,7 +299,7 @@ def _run_frames(args: argparse.Namespace) -> int:
                      grads=gradients(model, trace, args.grad, option="--grad"), **common)
     folder, stem = (Path(out), _stem(args.file)[1]) if out and not single and out != "-" else _stem(args.file)
     if fmt == "svg":
-        data = stepped_svg((grads or base).render("svg").decode("utf-8"))
+        data = stepped_svg((grads or base).render("svg").decode("utf-8"), base.graph)
         if out == "-":
             write_output("-", data)
             return 0

@@ -255,6 +255,8 @@ def _node_text(node: Node) -> str:
         return f"the gates at t = {node.time}"
     if node.ellipsis:
         return f"{_plain_name(node.display)} at the steps left out"
+    if node.phase == "context":  # one value, computed once at the encoder's last step
+        return _plain_name(node.display)
     return _plain_name(node.display) + ("" if node.time is None else f" at t = {node.time}")
 
 
@@ -551,6 +553,19 @@ def to_dot(
     if router is not None:
         for i, (e, _) in enumerate(wires):
             bends_of[i] = router.waypoints(e.source, e.target)
+    if graph.view == "unrolled" and graph.decoder_steps and orient == "horizontal":
+        # An encoder-decoder's context reaches the decoder's chain along one bus, as a wire on a
+        # circuit: down from the context to a line between the chain and the outputs, along
+        # it, and into each step from its upper left (Fig. 10.12). Straight lines fanned out of
+        # the context crossed the outputs of the earlier steps and were bent round them. (Reads
+        # below the chain, a gated decoder's gates, keep their straight or detoured lines.)
+        for i, (e, _) in enumerate(wires):
+            src, dst = node_by_id[e.source], node_by_id[e.target]
+            if (src.phase == "context" and dst.phase == "decoder" and dst.role == "state" and not dst.ellipsis
+                    and (dst.time or 0) >= 1):
+                (xc, yc), (xd, yd) = pinned[src.id], pinned[dst.id]
+                bus = round(yd + 0.6 * (yc - yd), 2)
+                bends_of[i] = [(xc, bus), (round(xd - 0.45, 2), bus)]
     spots: dict[int, tuple[int, float]] = {}
     if graph.view == "unrolled":
         # Each parameter by its arrowhead, in the first nearby spot clear of nodes and other

@@ -50,7 +50,9 @@ time: frame k shows steps 1..k with their values and the later steps faint
 \\includegraphics[page=k]{relu.pdf}); as PNG, numbered files (relu-01.png,
 ...); as SVG, one picture whose nodes and edges carry data-step="k" and the
 classes rnnviz-step rnnviz-step-k, for reveal.js fragments or a page script.
-The default is STEM.frames.pdf next to FILE.
+An encoder-decoder's frames reveal the encoder's steps, then the context (and
+the decoder's start), then the decoder's steps; the gradient goes back the same
+way. The default is STEM.frames.pdf next to FILE.
 """
 
 __all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
@@ -88,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--values", dest="values_opt", metavar="VALUES_FILE", nargs="?", action="append",
                         const="", default=[],
                         help="write forward-pass values under the nodes of the unrolled view (the last "
-                             "step's in the folded view; the cell views refuse it); with a file, "
+                             "step's in the folded and the cell view; under the variables of cell-unrolled); with a file, "
                              "also read values (parameters, initial states, inputs, sizes) from it. "
                              "Parameters and inputs no value gives are drawn from --seed. Put FILE first "
                              "or write --values=VALUES_FILE")
@@ -99,7 +101,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="significant digits of the numbers shown (default 3)")
     parser.add_argument("--grad", metavar="TARGET", default=None,
                         help="show the gradient of TARGET (e.g. 'y[3]', 'h[2][0]', 'sum(y)') at every node of "
-                             "the unrolled view (the last step's in the folded view); edge width and color follow its size, so vanishing "
+                             "the unrolled view (the last step's in the folded view; its norm under the variables of the cell "
+                             "views); edge width and color follow its size, so vanishing "
                              "gradients show; a zero gradient is drawn as a dashed, grey cut path")
     parser.add_argument("--seed", metavar="N", type=seed, default=0,
                         help="seed of the parameters and inputs no value gives (default 0)")
@@ -199,8 +202,6 @@ def run(args: argparse.Namespace) -> int:
     views = ["folded", "unrolled"] if view == "both" else [view]
     if args.orient == "vertical" and view in ("cell", "cell-unrolled"):
         raise UsageError(f"--orient vertical turns the unrolled view, not --view {view}")
-    if annotate and view in ("cell", "cell-unrolled"):
-        raise UsageError(f"--values and --grad are drawn in the folded and unrolled views, not in --view {view}")
 
     if args.output is not None and single and args.output != "-":
         fmt = args.format or format_of(args.output)
@@ -286,10 +287,6 @@ def _run_frames(args: argparse.Namespace) -> int:
         raise UsageError("--frames as PNG writes one file per frame; give -o FILE.png or -o DIR/")
     args.values_file = [v for v in args.values_opt if v]
     model = load_model_from_args(args)
-    if model.phases is not None:
-        raise UsageError("--frames reveals one sequence step by step; an encoder-decoder runs two (the "
-                         "encoder's T steps, then the decoder's T')",
-                         hint="draw --values --view unrolled shows both phases with their numbers")
     trace = forward(model, steps=args.unroll, seed=args.seed)
     kwargs = {"max_columns": args.max_columns} if args.max_columns is not None else {}
     common = dict(precision=args.precision, title=args.title, seed=args.seed, **kwargs)
@@ -302,7 +299,7 @@ def _run_frames(args: argparse.Namespace) -> int:
                      grads=gradients(model, trace, args.grad, option="--grad"), **common)
     folder, stem = (Path(out), _stem(args.file)[1]) if out and not single and out != "-" else _stem(args.file)
     if fmt == "svg":
-        data = stepped_svg((grads or base).render("svg").decode("utf-8"))
+        data = stepped_svg((grads or base).render("svg").decode("utf-8"), base.graph)
         if out == "-":
             write_output("-", data)
             return 0

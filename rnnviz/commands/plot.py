@@ -35,6 +35,10 @@ the spectral radius and the largest singular value of each recurrent weight
 matrix: a vanishing or exploding gradient shows as a straight falling or
 rising line.
 
+An encoder-decoder is drawn as its two phases side by side, each over its own
+steps: the encoder's t = 1..T on the left, the decoder's t = 1..T' on the
+right (with --grad-norms, each phase's states over t = 0..T and t = 0..T').
+
 The format follows the extension of -o (svg, png, pdf) unless --format says
 otherwise. Without -o the plot is written next to FILE as STEM.steps.svg
 (STEM.grad-norms.svg with --grad-norms); -o - writes to standard output.
@@ -96,27 +100,6 @@ def _make_folder(out: str) -> None:
             raise RenderError(f"cannot create the folder '{folder}' for '{out}': {err.strerror or err}") from None
 
 
-def _one_phase(trace, args: argparse.Namespace):
-    """An encoder-decoder's run of the phase whose variables --vars names (its steps are the x axis)."""
-    ph = trace.model.phases
-    enc = [n for n in trace.encoder.names if n not in ph.encoder.once]
-    dec = [n for n in trace.decoder.names if n not in ph.contexts]
-    hint = f"the encoder's are {', '.join(enc)}; the decoder's are {', '.join(dec)}"
-    if args.grad_norms:
-        raise UsageError("--grad-norms plots one chain over one sequence; an encoder-decoder runs two "
-                         "(T steps, then T'); rnnviz grad and draw --grad follow the gradient through both")
-    if not args.vars:
-        raise UsageError("an encoder-decoder runs two sequences of different lengths (the encoder's T steps, "
-                         "the decoder's T'); choose one phase's variables with --vars", hint=hint)
-    names = _check_vars(trace.model, args.vars)
-    for phase, sub, mine in (("encoder", trace.encoder, enc), ("decoder", trace.decoder, dec)):
-        if all(n in mine for n in names):
-            args.vars = names
-            return sub
-    raise UsageError("--vars names variables of both the encoder and the decoder, whose steps differ; "
-                     "plot one phase at a time", hint=hint)
-
-
 def _check_vars(model, names: list[str]) -> list[str]:
     """The canonical names of the --vars words: ``h1`` and ``h_1`` are both ``h_1``."""
     from ..language.parse import parse_text, suggest
@@ -141,8 +124,7 @@ def _check_vars(model, names: list[str]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Draw the plot, then write it in one go."""
-    from ..diagrams.plot import figure_bytes, plot_grad_norms, plot_steps
-    from ..io import write_output
+    from ..diagrams.plot import plot_grad_norms, plot_steps
 
     if args.grad_norms and not args.of:
         raise UsageError("--grad-norms needs --of TARGET, e.g. --of 'h[5]'")
@@ -153,8 +135,18 @@ def run(args: argparse.Namespace) -> int:
 
     refuse_input_as_output(out, [args.file, *(getattr(args, "values_file", None) or [])])
     trace = trace_from_args(args)
-    if getattr(trace, "decoder", None) is not None:
-        trace = _one_phase(trace, args)
+    if getattr(trace, "decoder", None) is not None:  # an encoder-decoder: its two phases side by side
+        from ..diagrams.plot import plot_grad_norms_phased, plot_phases
+        from ..numeric.grad import phased_state_grad_norms, recurrent_spectra
+
+        if args.grad_norms:
+            spectra = recurrent_spectra(trace.model, trace)
+            fig = plot_grad_norms_phased(phased_state_grad_norms(trace.model, trace, args.of), args.of, trace,
+                                         spectra)
+        else:
+            fig = plot_phases(trace, _check_vars(trace.model, args.vars) if args.vars else None, style=args.style)
+            spectra = None
+        return _write(fig, out, fmt, args, spectra)
     if args.grad_norms:
         from ..numeric.grad import recurrent_spectra, state_grad_norms
 
@@ -165,6 +157,14 @@ def run(args: argparse.Namespace) -> int:
         names = _check_vars(trace.model, args.vars) if args.vars else None
         fig = plot_steps(trace, names, style=args.style)
         spectra = None
+    return _write(fig, out, fmt, args, spectra)
+
+
+def _write(fig, out: str, fmt: str, args: argparse.Namespace, spectra) -> int:
+    """Write the figure in one go; print the spectra of --grad-norms and where it went."""
+    from ..diagrams.plot import figure_bytes
+    from ..io import write_output
+
     data = figure_bytes(fig, fmt, dpi=args.dpi)
     if out != "-":
         _make_folder(out)

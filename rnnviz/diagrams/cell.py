@@ -324,16 +324,11 @@ def cell_graph(model: Model, *, unrolled: bool = False, steps: int = 3,
 
     Raises:
         ValueSpecError: ``steps`` below 1 in the unrolled view, ``max_columns`` below 3; an
-            encoder-decoder, whose two cells run over two sequences (not drawn as one cell).
+            encoder-decoder, whose two cells are drawn by :mod:`rnnviz.diagrams.cell_phased`.
     """
     if model.phases is not None:
-        from ..errors import UsageError
-
-        view = "cell-unrolled" if unrolled else "cell"
-        raise UsageError(f"the '{view}' view draws the operations of one cell over one sequence; an "
-                             "encoder-decoder has two cells over two sequences, tied by the context",
-                             hint="draw the folded or unrolled view (the context between the two chains), or "
-                                  "write the encoder's or the decoder's equations alone for its cell")
+        raise ValueSpecError("an encoder-decoder has two cells over two sequences: its cell views are drawn by "
+                             "rnnviz.diagrams.cell_phased.build (the encoder's cells, the context, the decoder's)")
     if unrolled and steps < 1:
         raise ValueSpecError(f"the unrolled cell view needs at least 1 step, got {steps}")
     if max_columns < 3:
@@ -342,6 +337,7 @@ def cell_graph(model: Model, *, unrolled: bool = False, steps: int = 3,
 
 
 def graph(model: Model, *, unrolled: bool = False, steps: int = 3, max_columns: int = DEFAULT_MAX_CELLS) -> dict:
-    """The JSON graph of a cell view (see the module docstring)."""
+    """The JSON graph of a cell view (see the module docstring; an encoder-decoder's is
+    :func:`rnnviz.diagrams.cell_phased.build`'s)."""
     return cell_graph(model, unrolled=unrolled, steps=steps, max_columns=max_columns).to_json()
 

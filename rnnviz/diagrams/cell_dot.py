@@ -47,7 +47,7 @@ from .labels import (
     plain_label,
 )
 
-__all__ = ["to_dot", "build", "joins_reads"]
+__all__ = ["to_dot", "build", "joins_reads", "Numbers"]
 
 #: Symbols drawn in the round operation nodes.
 _OP_SYMBOL = {"mul": "⊙", "add": "+", "sub": "−", "neg": "−", "one_minus": "1−",
@@ -251,12 +251,24 @@ def _affine_attrs(g: CellGraph, n: CellNode, products: list[CellNode], bias: lis
             "tooltip": f"{_reader_text(g, n, g.view == 'cell')} ({' + '.join(terms)})"}
 
 
+def _name_html(g: CellGraph, n: CellNode, folded: bool) -> str:
+    """A variable's name as its node shows it (with its gate role under a gate)."""
+    label = html_label(_display(g, n.name), _time_text(n, folded))
+    if n.role == "hidden" and n.gate:
+        label += "<BR/>" + _small(GATE_ROLES[n.gate], style.PALETTE["gate"].stroke)
+    return label
+
+
 def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
     if n.ellipsis:
         attrs = style.node_attrs("ellipsis")
         attrs.update(label=dot_html(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="20">⋯</FONT>'),
                      width="0.3", height="0.3", tooltip=f"{n.name} at the steps left out")
         return attrs
+    if n.role == "context":
+        # Where an encoder-decoder's context enters a decoder cell (the context node feeds it).
+        return {**_RELAY, "color": style.PALETTE["hidden"].stroke, "fillcolor": style.PALETTE["hidden"].stroke,
+                "tooltip": f"the context {plain_label(_display(g, n.name))}, read" + _when(n, folded)}
     if n.role == "parameter":
         attrs = style.node_attrs("parameter")
         attrs.update(label=dot_html(html_label(_display(g, n.name))), fontsize="13", margin="0.04,0.02",
@@ -308,8 +320,75 @@ def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
 # -- DOT --------------------------------------------------------------------
 
 
-def to_dot(g: CellGraph, *, title: str | None = None) -> str:
-    """DOT text of a cell graph (folded or unrolled)."""
+class Numbers:
+    """The forward pass's values and the gradient norms drawn under the variables of a cell view.
+
+    ``values`` and ``grads`` map (name, step) to arrays; ``last`` is the step the folded cell
+    shows (its t; t-1 is the step before).
+    """
+
+    def __init__(self, values: Mapping | None = None, grads: Mapping | None = None, precision: int = 3,
+                 last: int = 0) -> None:
+        from .dot import _grad_scale
+
+        self.values, self.grads = dict(values or {}), dict(grads or {})
+        self.norms, self.top = _grad_scale(self.grads)
+        self.precision, self.last = precision, last
+
+    def __bool__(self) -> bool:
+        return bool(self.values or self.grads)
+
+    def key(self, n: CellNode, folded: bool) -> tuple[str, int] | None:
+        if n.time is None or n.ellipsis:
+            return None
+        return (n.name, self.last + n.time) if folded else (n.name, n.time)
+
+    def rows(self, n: CellNode, folded: bool) -> list[str]:
+        """The HTML rows under the node's name: its value, then ∇ and its gradient's norm."""
+        from .dot import _flat, _grad_strength, _grad_text_color, format_number, format_value
+
+        key = self.key(n, folded)
+        out = []
+        if key in self.values:
+            out.append(format_value(self.values[key], self.precision))
+        if key in self.norms:
+            flat = _flat(self.grads[key])
+            shown = flat[0] if len(flat) == 1 else self.norms[key]  # a scalar keeps its sign
+            out.append(f'<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}" '
+                       f'COLOR="{_grad_text_color(_grad_strength(self.norms[key], self.top))}">'
+                       f"∇ {escape_html(format_number(shown, self.precision))}</FONT>")
+        return out
+
+    def tooltip(self, n: CellNode, folded: bool) -> str:
+        from .dot import value_text
+
+        key = self.key(n, folded)
+        text = ""
+        if key in self.values:
+            text += ": " + value_text(self.values[key], self.precision)
+        if key in self.grads:
+            text += "; gradient " + value_text(self.grads[key], self.precision)
+        if text and folded:
+            text = f" (t = {key[1]})" + text  # type: ignore[index]
+        return text
+
+
+def _with_numbers(attrs: dict[str, str], name_html: str, rows: list[str]) -> None:
+    """A node's label with its numbers under the name; a circle becomes a rounded box round them."""
+    body = "".join(f"<TR><TD>{r}</TD></TR>" for r in [name_html, *rows])
+    attrs["label"] = dot_html(f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{body}</TABLE>')
+    if attrs.get("shape") in ("circle", "doublecircle"):
+        if attrs["shape"] == "doublecircle":
+            attrs["peripheries"] = "2"
+        attrs.update(shape="box", style=attrs.get("style", "filled") + ",rounded", margin="0.05,0.03")
+        attrs.pop("width", None)
+        attrs.pop("height", None)
+
+
+def to_dot(g: CellGraph, *, title: str | None = None, anchor: str = "anchor", numbers: Numbers | None = None) -> str:
+    """DOT text of a cell graph (folded or unrolled); ``anchor`` names its invisible anchors
+    (two cell graphs in one picture, an encoder-decoder's, name theirs apart); ``numbers``: the
+    values and gradients to write under the variables."""
     folded = g.view == "cell"
     template = g if folded else cell_graph(g.model, unrolled=False)
     rows = levels(template)
@@ -386,6 +465,9 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
             attrs = _merged_attrs(g, n, attached_to[n.id], concat=n.id in concat_of)
         else:
             attrs = _node_attrs(g, n, folded)
+            if numbers and n.role in ("input", "state", "hidden", "output") and numbers.rows(n, folded):
+                _with_numbers(attrs, _name_html(g, n, folded), numbers.rows(n, folded))
+                attrs["tooltip"] += numbers.tooltip(n, folded)
         lines.append(f"  {_q(n.id)} {dot_attrs(attrs)};")
     relays = find_relays(g, edges, level) if level is not None else {}
     bands = {level[n.id] for n in g.nodes.values() if n.role == "junction"} if level is not None else set()
@@ -400,7 +482,7 @@ def to_dot(g: CellGraph, *, title: str | None = None) -> str:
     for (src, _step), rid in relays.items():
         lines.append(f"  {_q(rid)} {dot_attrs({**_RELAY, 'tooltip': _reader_text(g, g.nodes[src], folded)})};")
     if level is not None:
-        lines.extend(_rows(g, level, attached, relays, folded, edges))
+        lines.extend(_rows(g, level, attached, relays, folded, edges, anchor))
     lines.extend(_edges(g, edges, level, relays, folded,
                         ported=ported))
     lines.append("}")
@@ -414,7 +496,7 @@ _RELAY = {"shape": "point", "width": "0.07", "height": "0.07", "color": style.ED
 
 
 def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict, folded: bool,
-          edges: list) -> list[str]:
+          edges: list, anchor: str = "anchor") -> list[str]:
     """``rank=same`` groups, one per row, each in a fixed left-to-right order."""
     lines = []
     key = order_keys(g)
@@ -458,21 +540,21 @@ def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict,
     # c[t-1] on the left and c[t] on the right.
     if g.report.highways and 0 in by_row:
         bottom = by_row[0]
-        anchor = {"style": "invis", "shape": "point", "width": "0.01", "height": "0.01"}
-        lines.append(f"  {_q('anchor_left')} {dot_attrs(anchor)};")
-        lines.append(f"  {_q('anchor_right')} {dot_attrs(anchor)};")
-        lines.append(f"  {{ rank=same; {_q('anchor_left')}; {_q('anchor_right')}; }}")
-        lines.append(f"  {_q('anchor_left')} -> {_q(bottom[0])} [style=invis];")
-        lines.append(f"  {_q(bottom[-1])} -> {_q('anchor_right')} [style=invis];")
+        invisible = {"style": "invis", "shape": "point", "width": "0.01", "height": "0.01"}
+        lines.append(f"  {_q(f'{anchor}_left')} {dot_attrs(invisible)};")
+        lines.append(f"  {_q(f'{anchor}_right')} {dot_attrs(invisible)};")
+        lines.append(f"  {{ rank=same; {_q(f'{anchor}_left')}; {_q(f'{anchor}_right')}; }}")
+        lines.append(f"  {_q(f'{anchor}_left')} -> {_q(bottom[0])} [style=invis];")
+        lines.append(f"  {_q(bottom[-1])} -> {_q(f'{anchor}_right')} [style=invis];")
         for lane in g.report.highways:
             ends = sorted((n for n in g.nodes.values() if n.lane == lane and n.role != "op"), key=step_of)
             if len(ends) < 2:
                 continue
-            lines.append(f"  {_q('anchor_left')} -> {_q(ends[0].id)} [style=invis];")
+            lines.append(f"  {_q(f'{anchor}_left')} -> {_q(ends[0].id)} [style=invis];")
             for n in ends[1:]:
                 # Each later value of the path sits above the start of the next step.
                 after = [b for b in bottom if key_of[b][0] > step_of(n)]
-                pin = after[0] if after and not folded else "anchor_right"
+                pin = after[0] if after and not folded else f"{anchor}_right"
                 lines.append(f"  {_q(pin)} -> {_q(n.id)} [style=invis];")
     return lines
 
@@ -545,10 +627,12 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
 
 
 def build(model: Model, *, unrolled: bool, steps: int, max_columns: int = DEFAULT_MAX_CELLS,
-          title: str | None = None) -> tuple[str, dict]:
-    """DOT text and JSON graph of the ``cell`` (folded) or ``cell-unrolled`` view (``title``: its caption).
+          title: str | None = None, numbers: Numbers | None = None) -> tuple[str, dict]:
+    """DOT text and JSON graph of the ``cell`` (folded) or ``cell-unrolled`` view (``title``: its caption;
+    ``numbers``: values and gradients under the variables, the folded cell showing step ``numbers.last``).
 
+    An encoder-decoder's are :func:`rnnviz.diagrams.cell_phased.build`'s.
     This is what ``rnnviz.diagrams.diagram.draw(model, view="cell" | "cell-unrolled")`` calls.
     """
     g = cell_graph(model, unrolled=unrolled, steps=steps, max_columns=max_columns)
-    return to_dot(g, title=title), g.to_json()
+    return to_dot(g, title=title, numbers=numbers), g.to_json()

@@ -220,7 +220,8 @@ def draw(
         values: (name, step) -> number or array (step 0 = initial values), a
             forward trace (:func:`rnnviz.numeric.forward_pass.forward`), or ``True`` to run
             the forward pass; drawn under the names in the unrolled view (the
-            last step's in the folded view; the cell views refuse them).
+            last step's in the folded view and the ``cell`` view, under the variables of the
+            ``cell-unrolled`` view).
         grads: (name, step) -> gradient array of a scalar target, or the object
             :func:`rnnviz.numeric.grad.gradients` returns; drawn as norms, with edge
             width and color by magnitude (log scale) in the unrolled view.
@@ -256,44 +257,54 @@ def draw(
     if orient == "vertical" and view in ("cell", "cell-unrolled"):
         raise ValueSpecError(f"only the unrolled view turns vertical (the folded view stands upright "
                              f"either way), not the '{view}' view")
-    if view in ("cell", "cell-unrolled") and (values not in (None, False) or grads is not None or grad_target):
-        # Never a silently unchanged picture: the operation views have no numbers yet.
-        raise ValueSpecError(f"the '{view}' view does not show values or gradients; "
-                             "use the unrolled view (numbers per step) or the folded view (the last step)")
+    value_map: dict[Key, object] = {}
+    grad_map: dict[Key, object] = {}
+    trace = values if hasattr(values, "has") else None
+    # Every view shows the numbers asked for (a folded one the last step's).
+
+    def run():
+        nonlocal trace
+        if trace is None:
+            from ..numeric.forward_pass import (
+                forward,  # numpy only when numbers are asked for
+            )
+
+            trace = forward(model, steps=steps, seed=seed)
+        return trace
+
+    if values is True:
+        value_map = _values_mapping(run(), model, steps)
+    elif values is not None and values is not False:
+        value_map = _values_mapping(values, model, steps)
+    if grads is None and grad_target:
+        from ..numeric.grad import gradients
+
+        grads = gradients(model, run(), grad_target)
+    if grads is not None:
+        grad_map = _grads_mapping(grads)
     if view in ("cell", "cell-unrolled"):
         try:
             from . import cell_dot
         except ImportError:
             raise ValueSpecError(f"the '{view}' view is not available in this version of rnnviz") from None
-        dot_text, graph = cell_dot.build(model, unrolled=view == "cell-unrolled", steps=steps, title=title,
-                                     **({} if max_columns is None else {"max_columns": max_columns}))
+        columns = {} if max_columns is None else {"max_columns": max_columns}
+        last = getattr(trace, "steps", None) or steps
+        if view == "cell" and (value_map or grad_map) and title is None:
+            # Say which step the numbers are: the folded cell stands for every step.
+            title = (f"values at the last steps: t = T = {last} (encoder), t = T' = "
+                     f"{_decoder_steps(model, trace)} (decoder)" if model.phases is not None
+                     else f"values at t = {last}")
+        if model.phases is not None:  # the encoder's cells, the context, the decoder's cells
+            from . import cell_phased
+
+            dot_text, graph = cell_phased.build(model, unrolled=view == "cell-unrolled", steps=last,
+                                                decoder_steps=_decoder_steps(model, trace), title=title,
+                                                values=value_map, grads=grad_map, precision=precision, **columns)
+        else:
+            numbers = cell_dot.Numbers(value_map, grad_map, precision, last=last)
+            dot_text, graph = cell_dot.build(model, unrolled=view == "cell-unrolled", steps=steps, title=title,
+                                             numbers=numbers, **columns)
         return Diagram(view, dot_text, graph, title=title, alt=alt)
-
-    value_map: dict[Key, object] = {}
-    grad_map: dict[Key, object] = {}
-    trace = values if hasattr(values, "has") else None
-    if view in ("unrolled", "folded"):  # the folded view shows the last step's numbers
-
-        def run():
-            nonlocal trace
-            if trace is None:
-                from ..numeric.forward_pass import (
-                    forward,  # numpy only when numbers are asked for
-                )
-
-                trace = forward(model, steps=steps, seed=seed)
-            return trace
-
-        if values is True:
-            value_map = _values_mapping(run(), model, steps)
-        elif values is not None and values is not False:
-            value_map = _values_mapping(values, model, steps)
-        if grads is None and grad_target:
-            from ..numeric.grad import gradients
-
-            grads = gradients(model, run(), grad_target)
-        if grads is not None:
-            grad_map = _grads_mapping(grads)
     columns = graphmod.DEFAULT_MAX_COLUMNS if max_columns is None else max_columns
     g = graphmod.build(model, view, steps=steps, max_columns=columns, decoder_steps=_decoder_steps(model, trace))
     displays = {n: s.display for n, s in model.symbols.items()}

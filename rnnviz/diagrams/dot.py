@@ -241,6 +241,8 @@ def _tooltip(node: Node, value, grad, precision: int, step: int | None = None) -
     """What a reader sees on hovering a node: "h1 at t = 2: 0.42", never an internal id."""
     time = node.time if node.time is not None else step
     text = _plain_name(node.display) + ("" if time is None else f" at t = {time}")
+    if node.phase == "context" and time is not None:
+        text = f"{_plain_name(node.display)}, computed once at the encoder's last step t = T = {time}"
     if value is not None:
         text += ": " + value_text(value, precision)
     if grad is not None:
@@ -253,6 +255,8 @@ def _node_text(node: Node) -> str:
         return f"the gates at t = {node.time}"
     if node.ellipsis:
         return f"{_plain_name(node.display)} at the steps left out"
+    if node.phase == "context":  # one value, computed once at the encoder's last step
+        return _plain_name(node.display)
     return _plain_name(node.display) + ("" if node.time is None else f" at t = {node.time}")
 
 
@@ -263,7 +267,8 @@ def _edge_tooltip(src: Node, dst: Node, param: str | None) -> str:
 
 
 def _time_label(node: Node) -> str | None:
-    return None if node.time is None else str(node.time)
+    # An encoder-decoder's context is one value, named as the equations write it (C, not C^(2)).
+    return None if node.time is None or node.phase == "context" else str(node.time)
 
 
 def _node_label(node: Node, value_html: str | None, grad_html: str | None) -> str:
@@ -548,6 +553,19 @@ def to_dot(
     if router is not None:
         for i, (e, _) in enumerate(wires):
             bends_of[i] = router.waypoints(e.source, e.target)
+    if graph.view == "unrolled" and graph.decoder_steps and orient == "horizontal":
+        # An encoder-decoder's context reaches the decoder's chain along one bus, as a wire on a
+        # circuit: down from the context to a line between the chain and the outputs, along
+        # it, and into each step from its upper left (Fig. 10.12). Straight lines fanned out of
+        # the context crossed the outputs of the earlier steps and were bent round them. (Reads
+        # below the chain, a gated decoder's gates, keep their straight or detoured lines.)
+        for i, (e, _) in enumerate(wires):
+            src, dst = node_by_id[e.source], node_by_id[e.target]
+            if (src.phase == "context" and dst.phase == "decoder" and dst.role == "state" and not dst.ellipsis
+                    and (dst.time or 0) >= 1):
+                (xc, yc), (xd, yd) = pinned[src.id], pinned[dst.id]
+                bus = round(yd + 0.6 * (yc - yd), 2)
+                bends_of[i] = [(xc, bus), (round(xd - 0.45, 2), bus)]
     spots: dict[int, tuple[int, float]] = {}
     if graph.view == "unrolled":
         # Each parameter by its arrowhead, in the first nearby spot clear of nodes and other

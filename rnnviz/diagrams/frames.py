@@ -5,7 +5,8 @@ Built on the DOT text of :func:`rnnviz.diagrams.diagram.draw` (nodes ``"h@2"``, 
 pinned positions, so the pictures stand still while the steps appear.
 
 - forward frame k (k = 1..T): steps 0..k with their values; later steps faint, their
-  values ``?``;
+  values ``?``; an encoder-decoder's frames reveal the encoder's steps, then the context
+  (with the decoder's start), then the decoder's steps;
 - gradient frame k (k = 0..T, with a gradient): the gradient has reached steps
   T-k..T; the edges and nodes before it are faint, their gradients ``∇ ?``.
 
@@ -38,6 +39,7 @@ FAINT = {"fillcolor": "#f4f4f4", "color": "#cfcfcf", "fontcolor": "#b4b4b4"}
 
 _NODE = re.compile(r'^(\s*)"([^"@]+)@(-?\d+)" \[(.*)\];$')
 _EDGE = re.compile(r'^(\s*)"([^"@]+)@(-?\d+)" -> "([^"@]+)@(-?\d+)" \[(.*)\];$')
+_ANY_EDGE = re.compile(r'^(\s*)"([^"]+)" -> "([^"]+)" \[(.*)\];$')
 # The value and gradient texts as rnnviz.diagrams.dot writes them (font and size from the style).
 _VALUE = re.compile(rf'(<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}">)([^<]*)(</FONT>)')
 _GRAD = re.compile(rf'(<FONT FACE="{style.FONT_TEXT}" POINT-SIZE="{style.VALUE_FONT_SIZE}" COLOR="[^"]*">)∇[^<]*(</FONT>)')
@@ -49,18 +51,69 @@ def _faint(attrs: str, *, edge: bool = False) -> str:
     return attrs + "".join(f', {k}="{v}"' for k, v in extra.items())
 
 
-def _steps(dot: str) -> list[int]:
-    return sorted({int(m.group(3)) for line in dot.splitlines() if (m := _NODE.match(line))})
+def _order(graph: dict | None):
+    """(name, step) -> the frame it appears in. One sequence: its step. An encoder-decoder: the
+    encoder's steps 0..T, then the context and the decoder's start at T + 1, then the decoder's
+    step t at T + 1 + t."""
+    nodes = (graph or {}).get("nodes", [])
+    phase = {n["name"]: n.get("phase") for n in nodes}
+    if not any(phase.values()):
+        return lambda name, step: step
+    T = int(graph["steps"])  # type: ignore[index]
+
+    def order(name: str, step: int) -> int:
+        p = phase.get(name)
+        return T + 1 if p == "context" else T + 1 + step if p == "decoder" else step
+
+    return order
 
 
-def _frame(dot: str, *, shown: int | None = None, reached: int | None = None) -> str:
+def _steps(dot: str, order=lambda name, step: step) -> list[int]:
+    return sorted({order(m.group(2), int(m.group(3))) for line in dot.splitlines() if (m := _NODE.match(line))})
+
+
+def _detours(dot: str) -> tuple[dict[str, str], dict[str, str]]:
+    """An edge routed round a node runs through invisible points (``"h@1" -> "bend_0" -> "s@2"``):
+    each point's first tail and last head, so that every run of it fades with the edge."""
+    nxt, prev = {}, {}
+    for line in dot.splitlines():
+        m = _ANY_EDGE.match(line)
+        if m:
+            a, b = m.group(2), m.group(3)
+            if b.startswith("bend_"):
+                prev[b] = a
+            if a.startswith("bend_"):
+                nxt[a] = b
+
+    def end(point: str, step: dict[str, str]) -> str:
+        while point in step:
+            point = step[point]
+        return point
+
+    return ({p: end(p, prev) for p in set(prev) | set(nxt)}, {p: end(p, nxt) for p in set(prev) | set(nxt)})
+
+
+def _frame(dot: str, *, shown: int | None = None, reached: int | None = None, order=lambda name, step: step) -> str:
     """One frame: steps after ``shown`` hidden (faint, values ``?``); gradients before ``reached`` not yet there."""
     out = []
+    first, last = _detours(dot)
     for line in dot.splitlines():
+        m = _ANY_EDGE.match(line)
+        if m and (m.group(2) in first or m.group(3) in last):
+            indent, a, b, attrs = m.groups()
+            ends = [first.get(a, a), last.get(b, b)]
+            if all("@" in e for e in ends):  # a run of a detour: the steps of the edge it belongs to
+                (na, sa), (nb, sb) = (e.rsplit("@", 1) for e in ends)
+                if sa.lstrip("-").isdigit() and sb.lstrip("-").isdigit():
+                    head, tail = order(nb, int(sb)), order(na, int(sa))
+                    if (shown is not None and head > shown) or (reached is not None and tail < reached):
+                        line = f'{indent}"{a}" -> "{b}" [{_faint(attrs, edge=True)}];'
+            out.append(line)
+            continue
         m = _EDGE.match(line)
         if m:
             indent, a, sa, b, sb, attrs = m.groups()
-            head, tail = int(sb), int(sa)
+            head, tail = order(b, int(sb)), order(a, int(sa))
             if (shown is not None and head > shown) or (reached is not None and tail < reached):
                 line = f'{indent}"{a}@{sa}" -> "{b}@{sb}" [{_faint(attrs, edge=True)}];'
             out.append(line)
@@ -68,7 +121,7 @@ def _frame(dot: str, *, shown: int | None = None, reached: int | None = None) ->
         m = _NODE.match(line)
         if m:
             indent, name, step, attrs = m.groups()
-            s = int(step)
+            s = order(name, int(step))
             if shown is not None and s > shown:
                 attrs = _faint(_VALUE.sub(r"\1?\3", attrs))
             elif reached is not None and s < reached:
@@ -81,14 +134,15 @@ def _frame(dot: str, *, shown: int | None = None, reached: int | None = None) ->
 def frame_dots(values_diagram, grad_diagram=None) -> list[str]:
     """The DOT of every frame: the forward pass step by step, then (with a gradient) the gradient back."""
     dot = values_diagram.dot()
-    steps = [s for s in _steps(dot) if s >= 1]
+    order = _order(values_diagram.graph)
+    steps = [s for s in _steps(dot, order) if s >= 1]
     if not steps:
         raise RenderError("the unrolled diagram has no steps to reveal")
-    frames = [_frame(dot, shown=k) for k in steps]
+    frames = [_frame(dot, shown=k, order=order) for k in steps]
     if grad_diagram is not None:
         gdot = grad_diagram.dot()
         last = max(steps)
-        frames += [_frame(gdot, reached=last - k) for k in range(0, last + 1)]
+        frames += [_frame(gdot, reached=last - k, order=order) for k in range(0, last + 1)]
     return frames
 
 
@@ -113,20 +167,24 @@ def frames_pdf(dots: list[str]) -> bytes:
 _G = re.compile(r'<g id="([^"]*)" class="(node|edge)">\s*<title>([^<]*)</title>')
 
 
-def stepped_svg(svg: str) -> str:
+def stepped_svg(svg: str, graph: dict | None = None) -> str:
     """The SVG with each node and edge marked by its step: ``data-step="2" class="node rnnviz-step rnnviz-step-2"``.
 
     An edge belongs to the step of its head (the value it feeds). Steps 0 and below
-    (initial states) are marked too, so a script can show them from the start.
+    (initial states) are marked too, so a script can show them from the start. With the
+    diagram's ``graph``, an encoder-decoder's decoder steps count on after the encoder's
+    and the context (see :func:`frame_dots`).
     """
+    order = _order(graph)
+
     def mark(m: re.Match) -> str:
         gid, kind, title = m.groups()
         title_text = title.replace("&#45;", "-").replace("&gt;", ">")
         head = title_text.split("->")[-1]
-        step = re.search(r"@(-?\d+)\s*$", head)
+        step = re.search(r"([^\s@]+)@(-?\d+)\s*$", head.strip())
         if step is None:
             return m.group(0)
-        k = step.group(1)
+        k = order(step.group(1), int(step.group(2)))
         return (f'<g id="{gid}" class="{kind} rnnviz-step rnnviz-step-{k}" data-step="{k}">\n'
                 f"<title>{title}</title>")
 

@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 
 from ..language.syntax import GREEK_LETTERS, Name
 
-__all__ = ["mathtext", "target_mathtext", "plot_steps", "plot_grad_norms", "figure_bytes", "FORMATS", "MAX_LINES"]
+__all__ = ["mathtext", "target_mathtext", "plot_steps", "plot_phases", "plot_grad_norms", "plot_grad_norms_phased",
+           "figure_bytes", "FORMATS", "MAX_LINES"]
 
 #: Output formats matplotlib writes for us.
 FORMATS = ("svg", "png", "pdf")
@@ -91,9 +92,7 @@ def plot_steps(trace, names: Sequence[str] | None = None, *, style: str = "auto"
         batch_index: which batch entry to draw when the trace has a batch.
     """
     import matplotlib
-    import numpy as np
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
 
     names = list(names) if names else trace.names
     with matplotlib.rc_context(_STYLE):
@@ -101,51 +100,90 @@ def plot_steps(trace, names: Sequence[str] | None = None, *, style: str = "auto"
         nrows = math.ceil(len(names) / ncols)
         width = max(7.0, min(14.0, 4.5 + 0.35 * trace.steps)) * (0.75 if ncols == 2 else 1.0)
         fig = Figure(figsize=(width * ncols, 3.4 * nrows), layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=False)
-        for ax in axes.flat[len(names):]:
-            ax.set_visible(False)
-        # Every panel spans the same steps, so that one step lines up down the figure.
-        values = trace.values
-        first = min(min(t for t, v in enumerate(values[n]) if v is not None) for n in names)
-        for ax, name in zip(axes.flat, names):
-            steps = [t for t, v in enumerate(values[name]) if v is not None]
-            data = np.array([np.asarray(values[name][t], dtype=float) for t in steps])
-            if trace.batch is not None:
-                data = data[:, batch_index]
-            disp = _display(trace, name)
-            ax.set_title(mathtext(disp), loc="left")
-            n = 1 if data.ndim == 1 else data.shape[1]
-            marker = "o" if len(steps) <= 40 else None  # dots on a long run are just noise
-            heat = data.ndim == 2 and (style == "heatmap" or (style == "auto" and n > MAX_LINES))
-            if heat:
-                lim = float(np.abs(data).max()) or 1.0
-                im = ax.imshow(data.T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, origin="lower",
-                               interpolation="nearest", extent=(steps[0] - 0.5, steps[-1] + 0.5, 0.5, n + 0.5))
-                ax.set_ylabel("component")
-                ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
-                # An inset beside the panel: `ax=ax` would put the bar past the legends of the
-                # line panels above, far from the map it reads.
-                fig.colorbar(im, cax=ax.inset_axes((1.01, 0.0, 0.015, 1.0)))
-            elif data.ndim == 1:
-                ax.plot(steps, data, marker=marker, color="#1f4e9c")
-                ax.axhline(0.0, color="#999999", linewidth=0.8, zorder=0)
-                if len(steps) <= MAX_LABELLED_STEPS:  # a sheet's answer: the numbers next to the points
-                    for t, v in zip(steps, data):
-                        ax.annotate(f"{v:.3g}", (t, v), textcoords="offset points", xytext=(0, 9),
-                                    ha="center", fontsize=12, color="#333333")
-                    ax.margins(y=0.18)
-            else:
-                for j in range(n):
-                    ax.plot(steps, data[:, j], marker=marker, label=mathtext(disp, component=j + 1))
-                ax.axhline(0.0, color="#999999", linewidth=0.8, zorder=0)
-                ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
-                          ncols=1 if n <= 8 else 2)
-            ax.set_xlabel("$t$")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_xlim(first - 0.5, trace.steps + 0.5)
-            if not heat:
-                ax.grid(axis="y", alpha=0.3)
+        _panels(fig, trace, names, style, batch_index, ncols)
     return fig
+
+
+def plot_phases(trace, names: Sequence[str] | None = None, *, style: str = "auto", batch_index: int = 0):
+    """An encoder-decoder's run: the encoder's inputs and variables against its steps t = 1..T
+    on the left, the decoder's against its own steps t = 1..T' on the right, each side titled.
+
+    Args:
+        trace: a :class:`rnnviz.numeric.forward_pass.PhasedTrace`.
+        names: which inputs and variables (canonical names, of either phase); default all.
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    ph = trace.model.phases
+    sides = [("encoder", trace.encoder, [n for n in trace.encoder.names if n not in ph.encoder.once]),
+             ("decoder", trace.decoder, [n for n in trace.decoder.names if n not in ph.contexts])]
+    if names:
+        sides = [(phase, sub, [n for n in mine if n in names]) for phase, sub, mine in sides]
+    sides = [side for side in sides if side[2]]
+    with matplotlib.rc_context(_STYLE):
+        nrows = max(len(mine) for _, _, mine in sides)
+        widths = [max(5.5, min(10.0, 4.0 + 0.35 * sub.steps)) for _, sub, _ in sides]
+        fig = Figure(figsize=(sum(widths), 3.4 * nrows + 0.5), layout="constrained")
+        subs = fig.subfigures(1, len(sides), width_ratios=widths, squeeze=False)[0]
+        for sf, (phase, sub, mine) in zip(subs, sides):
+            length = "T" if phase == "encoder" else "T'"
+            sf.suptitle(f"{phase}: $t = 1, \\ldots, {length}$ ({length} = {sub.steps})", x=0.02, ha="left",
+                        fontsize=15)
+            _panels(sf, sub, mine, style, batch_index, 1, rows=nrows)
+    return fig
+
+
+def _panels(fig, trace, names: list[str], style: str, batch_index: int, ncols: int, rows: int | None = None) -> None:
+    """One panel per variable of ``trace`` in ``fig`` (a figure or a subfigure)."""
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
+
+    nrows = rows or math.ceil(len(names) / ncols)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    # Every panel spans the same steps, so that one step lines up down the figure.
+    values = trace.values
+    first = min(min(t for t, v in enumerate(values[n]) if v is not None) for n in names)
+    for ax, name in zip(axes.flat, names):
+        steps = [t for t, v in enumerate(values[name]) if v is not None]
+        data = np.array([np.asarray(values[name][t], dtype=float) for t in steps])
+        if trace.batch is not None:
+            data = data[:, batch_index]
+        disp = _display(trace, name)
+        ax.set_title(mathtext(disp), loc="left")
+        n = 1 if data.ndim == 1 else data.shape[1]
+        marker = "o" if len(steps) <= 40 else None  # dots on a long run are just noise
+        heat = data.ndim == 2 and (style == "heatmap" or (style == "auto" and n > MAX_LINES))
+        if heat:
+            lim = float(np.abs(data).max()) or 1.0
+            im = ax.imshow(data.T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, origin="lower",
+                           interpolation="nearest", extent=(steps[0] - 0.5, steps[-1] + 0.5, 0.5, n + 0.5))
+            ax.set_ylabel("component")
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+            # An inset beside the panel: `ax=ax` would put the bar past the legends of the
+            # line panels above, far from the map it reads.
+            fig.colorbar(im, cax=ax.inset_axes((1.01, 0.0, 0.015, 1.0)))
+        elif data.ndim == 1:
+            ax.plot(steps, data, marker=marker, color="#1f4e9c")
+            ax.axhline(0.0, color="#999999", linewidth=0.8, zorder=0)
+            if len(steps) <= MAX_LABELLED_STEPS:  # a sheet's answer: the numbers next to the points
+                for t, v in zip(steps, data):
+                    ax.annotate(f"{v:.3g}", (t, v), textcoords="offset points", xytext=(0, 9),
+                                ha="center", fontsize=12, color="#333333")
+                ax.margins(y=0.18)
+        else:
+            for j in range(n):
+                ax.plot(steps, data[:, j], marker=marker, label=mathtext(disp, component=j + 1))
+            ax.axhline(0.0, color="#999999", linewidth=0.8, zorder=0)
+            ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
+                      ncols=1 if n <= 8 else 2)
+        ax.set_xlabel("$t$")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(first - 0.5, trace.steps + 0.5)
+        if not heat:
+            ax.grid(axis="y", alpha=0.3)
 
 
 def target_mathtext(target: str, trace=None) -> str:
@@ -183,33 +221,68 @@ def plot_grad_norms(norms: Mapping[str, Sequence[float]], target: str, trace=Non
     with matplotlib.rc_context(_STYLE):
         fig = Figure(figsize=(9, 4.8), layout="constrained")
         ax = fig.subplots()
-        any_positive = False
-        for name, values in norms.items():
-            v = np.asarray(values, dtype=float)
-            t = np.arange(len(v))
-            disp = _display(trace, name) if trace is not None else Name(name)
-            label = (r"$\Vert\partial\,$" + target_mathtext(target, trace) + r"$\,/\,\partial\,$"
-                     + mathtext(disp) + r"$\Vert$")
-            positive = v > 0
-            any_positive |= bool(positive.any())
-            (line,) = ax.plot(t[positive], v[positive], marker="o", label=label)
-            if (~positive).any():
-                ax.plot(t[~positive], np.full((~positive).sum(), 0.0), linestyle="none", marker="x",
-                        color=line.get_color(), clip_on=False, transform=ax.get_xaxis_transform())
-        if any_positive:
-            ax.set_yscale("log")
-        ax.set_xlabel("$t$")
-        ax.set_ylabel("gradient norm")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _norm_lines(ax, norms, target, trace)
         ax.set_title(f"How much {target_mathtext(target, trace)} depends on the state at step $t$", loc="left")
-        ax.grid(alpha=0.3, which="major")
-        ax.legend(frameon=True, framealpha=0.9, edgecolor="#bbbbbb", loc="best")
-        if spectra:
-            lines = [f"{mathtext(_display(trace, n) if trace else Name(n), None)}:  "
-                     f"$\\rho$ = {r:.3g},  $\\sigma_{{\\max}}$ = {sv:.3g}" for n, (r, sv) in spectra.items()]
-            ax.text(0.99, 0.03, "\n".join(lines), transform=ax.transAxes, ha="right", va="bottom",
-                    fontsize=13, bbox=dict(boxstyle="round", facecolor="white", edgecolor="#bbbbbb"))
+        _spectra_box(ax, spectra, trace)
     return fig
+
+
+def plot_grad_norms_phased(norms: Mapping[str, Mapping[str, Sequence[float]]], target: str, trace=None,
+                           spectra: Mapping[str, tuple[float, float]] | None = None):
+    """An encoder-decoder's gradient norms: the encoder's states against its steps t = 0..T on
+    the left, the decoder's against its own t = 0..T' on the right, on one log scale.
+
+    ``norms`` maps ``"encoder"`` and ``"decoder"`` to what :func:`plot_grad_norms` takes.
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    sides = [(phase, norms[phase]) for phase in ("encoder", "decoder") if norms.get(phase)]
+    with matplotlib.rc_context(_STYLE):
+        fig = Figure(figsize=(6.5 * len(sides), 4.8), layout="constrained")
+        axes = fig.subplots(1, len(sides), sharey=True, squeeze=False)[0]
+        for ax, (phase, mine) in zip(axes, sides):
+            length = "T" if phase == "encoder" else "T'"
+            _norm_lines(ax, mine, target, trace)
+            ax.set_title(f"{phase}: $t = 0, \\ldots, {length}$", loc="left")
+        fig.suptitle(f"How much {target_mathtext(target, trace)} depends on each phase's state at step $t$",
+                     x=0.02, ha="left", fontsize=15)
+        _spectra_box(axes[-1], spectra, trace)
+    return fig
+
+
+def _norm_lines(ax, norms: Mapping[str, Sequence[float]], target: str, trace) -> None:
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
+
+    any_positive = False
+    for name, values in norms.items():
+        v = np.asarray(values, dtype=float)
+        t = np.arange(len(v))
+        disp = _display(trace, name) if trace is not None else Name(name)
+        label = (r"$\Vert\partial\,$" + target_mathtext(target, trace) + r"$\,/\,\partial\,$"
+                 + mathtext(disp) + r"$\Vert$")
+        positive = v > 0
+        any_positive |= bool(positive.any())
+        (line,) = ax.plot(t[positive], v[positive], marker="o", label=label)
+        if (~positive).any():
+            ax.plot(t[~positive], np.full((~positive).sum(), 0.0), linestyle="none", marker="x",
+                    color=line.get_color(), clip_on=False, transform=ax.get_xaxis_transform())
+    if any_positive:
+        ax.set_yscale("log")
+    ax.set_xlabel("$t$")
+    ax.set_ylabel("gradient norm")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3, which="major")
+    ax.legend(frameon=True, framealpha=0.9, edgecolor="#bbbbbb", loc="best")
+
+
+def _spectra_box(ax, spectra, trace) -> None:
+    if spectra:
+        lines = [f"{mathtext(_display(trace, n) if trace else Name(n), None)}:  "
+                 f"$\\rho$ = {r:.3g},  $\\sigma_{{\\max}}$ = {sv:.3g}" for n, (r, sv) in spectra.items()]
+        ax.text(0.99, 0.03, "\n".join(lines), transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=13, bbox=dict(boxstyle="round", facecolor="white", edgecolor="#bbbbbb"))
 
 
 def figure_bytes(fig, fmt: str, *, dpi: int = 150) -> bytes:

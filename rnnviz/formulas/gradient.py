@@ -26,6 +26,8 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..language import Model
 from ..language import expr as E
 from ..numeric.target import Target, _error, parse_target
@@ -42,6 +44,7 @@ from .jacobian import (
     Scale,
     Stack,
     Sum,
+    RowD,
     XentD,
     Zero,
     cross_entropy_parts,
@@ -133,6 +136,13 @@ class _JPrinter:
                         else f"-logsoftmax({o})^T")
             return (f"\\left(\\mathrm{{softmax}}\\left({o}\\right) - \\operatorname{{onehot}}\\left({y}\\right)"
                     f"\\right)^{{\\top}}" if L else f"(softmax({o}) - onehot({y}))^T")
+        if isinstance(x, RowD):
+            if x.kind == "sum":
+                return "\\mathbf{1}^{\\top}" if L else "1^T"
+            inner = P.expr(at_steps(x.expr, idx))  # type: ignore[arg-type]
+            if x.kind == "pick":
+                return (f"\\operatorname{{onehot}}\\left({inner}\\right)^{{\\top}}" if L else f"onehot({inner})^T")
+            return f"2\\left({inner}\\right)^{{\\top}}" if L else f"2 ({inner})^T"
         if isinstance(x, Partial):
             return self.d(P.name(x.var, idx), wrt, plus)
         if isinstance(x, ParamD):
@@ -235,10 +245,7 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
     """
     tgt = parse_target(target, model) if isinstance(target, str) else target
     if model.phases is not None:
-        raise _error("the expansion over time is written for one sequence; an encoder-decoder runs two "
-                     "(the encoder's T steps, then the decoder's T')", wrt, file="--grad",
-                     hint="rnnviz grad computes the gradient by backpropagation through both phases; "
-                          "rnnviz formula --of writes a decoder step out")
+        return _phased_gradient(model, tgt, wrt, latex=latex, text=str(target))
     if tgt.step is None and tgt.name in model.once:  # o = V h_T + c: one value, at step T
         from .unrolled import _steps_given
 
@@ -253,20 +260,6 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
         raise _error(f"the expansion over time is written for chains that run forward; "
                      f"{', '.join(model.backward)} runs backward (from T down to 1)", wrt, file="--grad",
                      hint="rnnviz grad computes the gradient by backpropagation through both directions")
-    # A cross-entropy's sum has its own derivative, (softmax(o) - onehot(y))^T; other sums do not
-    # reduce to element-wise steps.
-    xent_sums = {id(n.operand) for eq in model.equations for n in E.walk(eq.expr) if cross_entropy_parts(n)}
-    if any(isinstance(n, E.Call) and n.func in E.REDUCTIONS and not n.generic and id(n) not in xent_sums
-           for eq in model.equations for n in E.walk(eq.expr)):
-        what = next(n.func for eq in model.equations for n in E.walk(eq.expr)
-                    if isinstance(n, E.Call) and n.func in E.REDUCTIONS and not n.generic and id(n) not in xent_sums)
-        what = ("a squared norm ||.||^2" if what == "sumsq" else "an entry picked by a target (\\hat{y}_{y_t})") \
-            + " sums the entries of a vector"
-        raise _error(f"the expansion over time covers element-wise steps; {what}, which it does not write out",
-                     wrt, file="--grad",
-                     hint="rnnviz grad computes the gradient by backpropagation" + (
-                         "; written as cross_entropy(o_t, y_t), the loss's derivative (softmax(o_t) - "
-                         "onehot(y_t))^T is written out" if what.startswith("an entry") else ""))
     if wrt not in model.parameters:
         at = _variable_at(model, wrt)
         if at is None:
@@ -434,7 +427,7 @@ def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states
         return "\n".join(lines + (["\\text{where}"] + [d + " \\\\" for d in defs] if defs else []))
     note = [f"d({V} u)/d{V}: the entries d({V} u)_i/d{V}_il = u_l; for a scalar loss L, "
             f"dL/d{V} = g u^T with g = dL/d({V} u)"] if V and any("d(" in d for d in defs) else []
-    if any("onehot(" in d for d in defs):
+    if any("onehot(" in d and "softmax(" in d for d in defs):
         note.append("(softmax(o) - onehot(y))^T: the derivative of cross_entropy(o, y) with respect to its scores o, "
                     "for a target whose entries sum to 1 (a class index, a one-hot vector, probabilities)")
     if products:
@@ -454,3 +447,86 @@ def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states
     plus = any("^+" in line for line in lines + defs)
     where = "where (^+ : the immediate derivative, earlier steps held fixed)" if plus else "where"
     return "\n".join(lines + [where] + ["  " + d for d in defs + note])
+
+
+def _phased_gradient(model: Model, tgt: Target, wrt: str, *, latex: bool, text: str) -> str:
+    """An encoder-decoder's derivative: the decoder's expansion (each context read at every step
+    as one value, each start as its chain's step 0), and, for what the encoder computes, the
+    encoder's expansion of each context and start at its last step T, joined by the chain rule:
+    the encoder reaches the decoder only through them.
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> m = load_model("h_t = tanh(W h_{t-1} + U x_t)\\nc = h_T\\ns_t = tanh(A s_{t-1} + C c)\\n"
+        ...                "s_0 = c\\nx = [1, 2]")
+        >>> print(gradient_formula(m, "s[2]", "W").splitlines()[0])
+        ds_2/dW = ds_2/dc dc/dW + ds_2/ds_0 ds_0/dW
+    """
+    from .unrolled import _named, _steps_given
+
+    ph = model.phases
+    encoder, decoder = ph.bind(model)
+    once = [c for c in ph.contexts] + [start for _, start in ph.starts]
+    if ph.phase_of(tgt.name) == "encoder" and tgt.name not in once:
+        return gradient_formula(encoder, tgt, wrt, latex=latex)
+    big_t = _steps_given(encoder)
+    if tgt.name in once or wrt in encoder.parameters or _variable_at(encoder, wrt) is not None:
+        if big_t is None:
+            raise _error("the encoder's part is expanded over its T steps: give the input sequence "
+                         "(x = [...]) so that T is known", text)
+    if tgt.name in once:  # the context or a start: computed once, at the encoder's step T
+        return _without_steps(gradient_formula(encoder, Target(tgt.name, big_t, tgt.component, False), wrt,
+                                               latex=latex), encoder, once, big_t, latex)
+    # The decoder reads each context as one value, the same at every step: a constant of its
+    # own, as a parameter is; each start is its chain's value at step 0.
+    consts = set(ph.contexts)
+    symbols = {n: (replace(s, kind="parameter", role="parameter") if n in consts else s)
+               for n, s in decoder.symbols.items()}
+    equations = tuple(replace(eq, expr=_named(eq.expr, consts)) for eq in decoder.equations)
+    dec = Model(equations, symbols, decoder.values, decoder.file, decoder.source, decoder.sources, [],
+                decoder.sweep_list, decoder.totals, decoder.means)
+    in_encoder = wrt in encoder.parameters or _variable_at(encoder, wrt) is not None
+    if not in_encoder:
+        return gradient_formula(dec, tgt, wrt, latex=latex)
+    if wrt in dec.parameters and wrt not in consts:
+        raise _error(f"'{wrt}' is a parameter of both the encoder and the decoder; the expansion is written "
+                     "for a parameter of one phase", wrt, file="--grad",
+                     hint="rnnviz grad computes its gradient by backpropagation through both phases")
+    P = Printer(dec, latex=latex)
+    jp = _JPrinter(dec, latex)
+    at = _variable_at(encoder, wrt)
+    V = Printer(encoder, latex=latex).name(wrt) if at is None else Printer(encoder, latex=latex).name(at[0], str(at[1]))
+    big = P.name(tgt.name, "t" if tgt.step is None else str(tgt.step))
+    ways = [(c, c) for c in ph.contexts] + [(f"{chain}[0]", start) for chain, start in ph.starts]
+    terms, blocks = [], []
+    for dec_wrt, enc_name in ways:
+        via = P.name(enc_name) if dec_wrt == enc_name else P.name(dec_wrt.split("[")[0], "0")
+        terms.append(f"{jp.d(big, via)} {jp.d(via, V)}")
+        blocks.append(gradient_formula(dec, tgt, dec_wrt, latex=latex))
+        enc_block = gradient_formula(encoder, Target(enc_name, big_t, None, False), wrt, latex=latex)
+        blocks.append(_without_steps(enc_block, encoder, once, big_t, latex))
+    head = f"{jp.d(big, V)} = " + " + ".join(terms)
+    names = ", ".join(P.name(n) for _, n in ways)
+    note = f"the encoder reaches the decoder only through {names}, computed once at its last step T = {big_t}"
+    if latex:
+        said = (f"\\text{{(the encoder reaches the decoder only through }}{names}"
+                f"\\text{{, computed once at its last step }}T = {big_t}\\text{{)}}")
+        return "\n".join([head, said, *blocks])
+    lines, said = [head, f"  ({note})"], set()
+    for line in (line for b in blocks for line in b.splitlines()):
+        general = line.startswith(("  why it vanishes", "  d(")) and "the entries" in line or "why it" in line
+        if general and line in said:
+            continue  # a note that every block ends with, said once
+        said.add(line)
+        lines.append("  " + line)
+    return "\n".join(lines)
+
+
+def _without_steps(text: str, encoder: Model, once: list[str], big_t: int, latex: bool) -> str:
+    """An encoder block with its once-computed values named as the equations write them: ``c``,
+    not ``c_2`` (one value, computed at the encoder's step T)."""
+    P = Printer(encoder, latex=latex)
+    for name in once:
+        for idx in (str(big_t), "j", "k", "t"):
+            text = text.replace(P.name(name, idx), P.name(name))
+    return text

@@ -25,7 +25,8 @@ from ..language import Model
 from ..language import expr as E
 
 __all__ = ["J", "Zero", "Ident", "Mat", "Diag", "Scale", "FPrime", "Partial", "ParamD", "XentD", "Mul", "Sum",
-           "Stack", "ZERO", "IDENT", "mul", "add", "Deriv", "jacobian_blocks", "partials", "cross_entropy_parts"]
+           "Stack", "ZERO", "IDENT", "mul", "add", "Deriv", "jacobian_blocks", "partials", "cross_entropy_parts",
+           "RowD", "pick_parts"]
 
 
 # -- Jacobian expressions -------------------------------------------------------
@@ -96,6 +97,24 @@ class XentD(J):
     scores: E.Expr
     target: E.Expr
     of_target: bool = False
+
+
+@dataclass(frozen=True)
+class RowD(J):
+    """The derivative of a reduction to a number, a row: of a squared norm ``||z||^2``, ``2 z^T``;
+    of a sum ``sum(v)``, ``1^T``; of an entry picked by a class index ``sum(onehot(y) * v)``
+    (the book's ``\\hat{y}_{y}``), ``onehot(y)^T``."""
+
+    kind: str  # "sumsq", "sum" or "pick"
+    expr: E.Expr | None = None  # z of ||z||^2, y of the pick
+
+
+def pick_parts(e: E.Expr) -> tuple[E.Expr, E.Expr] | None:
+    """(class index, vector) of ``sum(onehot(y) * v)``, the tree ``\\hat{y}_{y_t}`` is read as."""
+    if (isinstance(e, E.Call) and e.func == "sum" and not e.generic and isinstance(e.arg, E.EMul)
+            and isinstance(e.arg.left, E.Call) and e.arg.left.func == "onehot" and not e.arg.left.generic):
+        return e.arg.left.arg, e.arg.right
+    return None
 
 
 def cross_entropy_parts(e: E.Expr) -> tuple[E.Expr, E.Expr] | None:
@@ -209,6 +228,14 @@ class Deriv:
                        (1, mul(XentD(scores, target, True), self.d(target))))
         if isinstance(e, E.Neg):
             return add((-1, self.d(e.operand)))
+        picked = pick_parts(e)
+        if picked is not None:  # d/dv of v_y (a class index y picks an entry) is onehot(y)^T
+            index, v = picked
+            inner = self.d(v)
+            return ZERO if isinstance(inner, Zero) else mul(RowD("pick", index), inner)
+        if isinstance(e, E.Call) and e.func in ("sumsq", "sum") and not e.generic:
+            inner = self.d(e.arg)  # d||z||^2/dz = 2 z^T, d sum(v)/dv = 1^T
+            return ZERO if isinstance(inner, Zero) else mul(RowD(e.func, e.arg if e.func == "sumsq" else None), inner)
         if isinstance(e, E.Call) and e.abstract:
             raise ModelError(f"'{E.to_text(e)}' is an abstract transition: {e.func} has no derivative until "
                              "it is written out", e.span)

@@ -38,8 +38,8 @@ from ..language.parse import parse_text, suggest
 from .ops import unbroadcast
 from .target import Target, TargetError, _error, parse_target, relabel
 
-__all__ = ["Gradients", "gradients", "gradients_phased", "backprop", "state_grad_norms", "recurrent_spectra",
-           "select"]
+__all__ = ["Gradients", "gradients", "gradients_phased", "backprop", "state_grad_norms", "phased_state_grad_norms",
+           "recurrent_spectra", "select"]
 
 Key = tuple[str, int]
 
@@ -288,6 +288,28 @@ def state_grad_norms(model: Model, trace, target: str | Target) -> dict[str, lis
     g = gradients(model, trace, target)
     return {name: [_norm(g.nodes[(name, t)]) for t in range(trace.steps + 1) if (name, t) in g.nodes]
             for name in model.recurrent}
+
+
+def phased_state_grad_norms(model: Model, trace, target: str | Target) -> dict[str, dict[str, list[float]]]:
+    """An encoder-decoder's :func:`state_grad_norms`: for ``"encoder"`` and ``"decoder"``, the norm
+    of d target / d (state at step t) of each of the phase's recurrent variables over its own
+    steps (the encoder's t = 0..T, the decoder's t = 0..T').
+
+    Example:
+        >>> from rnnviz import load_model
+        >>> from rnnviz.numeric.forward_pass import forward
+        >>> m = load_model("h_t = tanh(w h_{t-1} + x_t)\\nc = h_T\\ns_t = tanh(a s_{t-1} + y_{t-1} + c)\\n"
+        ...                "w = 0.5, a = 0.5, h_0 = 0, s_0 = 0, x = [1, -1], y = [0, 1]")
+        >>> {p: {n: len(v) for n, v in d.items()} for p, d in phased_state_grad_norms(m, forward(m), "s[2]").items()}
+        {'encoder': {'h': 3}, 'decoder': {'s': 3}}
+    """
+    g = gradients(model, trace, target)
+    ph = model.phases
+    out: dict[str, dict[str, list[float]]] = {}
+    for phase, sub, steps in (("encoder", ph.encoder, trace.steps), ("decoder", ph.decoder, trace.decoder_steps)):
+        out[phase] = {name: [_norm(g.nodes[(name, t)]) for t in range(steps + 1) if (name, t) in g.nodes]
+                      for name in sub.recurrent}
+    return out
 
 
 def _norm(value) -> float:

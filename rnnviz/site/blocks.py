@@ -243,10 +243,14 @@ def render(model, opts: dict) -> str:
         from ..numeric.forward_pass import forward
 
         trace = forward(model, steps=opts.get("unroll"), seed=int(opts.get("seed", 0)))
-        if model.phases is not None and show != "table":
-            raise BlockOptionError(f"show={show} plots one sequence; an encoder-decoder runs two (the encoder's "
-                                   "T steps, then the decoder's T'): show=table prints both, and view=unrolled "
-                                   "with values or grad=TARGET draws them")
+        if model.phases is not None and show == "gradnorms":
+            raise BlockOptionError("show=gradnorms tabulates one sequence's steps; an encoder-decoder runs two (the "
+                                   "encoder's T steps, then the decoder's T'): rnnviz plot --grad-norms draws "
+                                   "each phase's, and view=unrolled with grad=TARGET the gradient through both")
+        if model.phases is not None and show == "plot":
+            from ..diagrams.plot import plot_phases
+
+            return htmlblocks.plot_html(plot_phases(trace), PLACEHOLDER)
         if show == "table":
             return htmlblocks.table_html(model, trace, precision=precision)
         if show == "gradnorms":

@@ -298,8 +298,6 @@ def legend_html(model: Model) -> str:
                      "the step before", ""))
     rows.append((_glyph("line", "none", style.EDGE_COLOR), "a read; the parameter on it multiplies the value "
                  "it carries", names(model.parameters[:4]) + (", …" if len(model.parameters) > 4 else "")))
-    if model.phases is not None:  # an encoder-decoder has no cell views: nothing of theirs to explain
-        return _legend_table(rows)
     cell = [(look("gate"), "gate activation (cell views)", "σ")] if gates else []
     cell += [(look("function"), "function (cell views)", "tanh, softmax"),
             (look("operation"), "operation (cell views)", "+, ⊙, ·"),
@@ -308,7 +306,12 @@ def legend_html(model: Model) -> str:
     from ..diagrams.cell import cell_graph
     from ..diagrams.cell_dot import joins_reads
 
-    if joins_reads(cell_graph(model)):
+    # An encoder-decoder's cell views draw the encoder's cell and the decoder's.
+    cells = [model] if model.phases is None else [model.phases.encoder, model.phases.decoder]
+    if model.phases is not None:
+        rows.append((_glyph("join", "none", style.PALETTE["hidden"].stroke), "where the context enters a "
+                     "decoder cell (cell views)", names(list(model.phases.contexts))))
+    if any(joins_reads(cell_graph(m)) for m in cells):
         cell.append((_glyph("join", "none", style.EDGE_COLOR), "wires joining: the values every gate reads, "
                      "each through its own matrices (cell views)", ""))
     if found.highways:  # the LSTM's cell state, the GRU's interpolated h

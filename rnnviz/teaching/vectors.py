@@ -101,12 +101,19 @@ def evaluate(model: Model, trace, e: E.Expr, t: int) -> np.ndarray:
         return -evaluate(model, trace, e.operand, t)
     if isinstance(e, E.Concat):
         return np.concatenate([np.atleast_1d(evaluate(model, trace, i, t)) for i in e.items])
+    if isinstance(e, E.EMul) and isinstance(e.left, E.Call) and e.left.func == "onehot" and not e.left.generic:
+        # A cross-entropy's target (``-sum(onehot(y) * logsoftmax(o))``): a class index picks its
+        # entry of the vector beside it; a vector over the classes is that vector.
+        scores = np.atleast_1d(evaluate(model, trace, e.right, t))
+        y = np.asarray(evaluate(model, trace, e.left.arg, t), dtype=float)
+        return (np.eye(scores.size)[int(y.ravel()[0])] if y.size == 1 else y) * scores
     if isinstance(e, E.Call):
         x = evaluate(model, trace, e.arg, t)
         func = trace.functions.get(e.func, e.func) if e.generic else e.func
         table = {"tanh": np.tanh, "sigmoid": sigmoid, "relu": lambda v: np.maximum(v, 0.0), "exp": np.exp,
                  "log": np.log, "identity": lambda v: v, "square": np.square, "softmax": softmax,
-                 "sumsq": lambda v: np.asarray(np.sum(np.square(v)))}
+                 "sumsq": lambda v: np.asarray(np.sum(np.square(v))), "sum": lambda v: np.asarray(np.sum(v)),
+                 "logsoftmax": lambda v: np.log(softmax(v))}
         return np.asarray(table[func](x))
     a, b = evaluate(model, trace, e.left, t), evaluate(model, trace, e.right, t)
     if isinstance(e, E.Add):

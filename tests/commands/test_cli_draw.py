@@ -215,11 +215,22 @@ def test_bad_option_values_are_named(tmp_path, capsys, args, code, words):
 
 @pytest.mark.parametrize("view", ["cell", "cell-unrolled"])
 @pytest.mark.parametrize("option", [["--values"], ["--grad", "h[3]"]])
-def test_cell_views_refuse_numbers(view, option, tmp_path, capsys):
-    """--values or --grad with a cell view is a usage error, never a silently unchanged picture."""
-    out = tmp_path / "x.svg"
-    assert main(["draw", str(EXAMPLES / "relu_1d.rnn"), "--view", view, *option, "-o", str(out)]) == 2
-    assert "--view " + view in capsys.readouterr().err and not out.exists()
+def test_cell_views_show_numbers(view, option, capsys):
+    """--values or --grad with a cell view writes the numbers under the variables (exercise 2:
+    h3 = 3; the gradient of h[3] with respect to itself is 1)."""
+    assert main(["draw", str(EXAMPLES / "relu_1d.rnn"), "--view", view, *option, "--format", "dot", "-o", "-"]) == 0
+    text = capsys.readouterr().out
+    h3 = next(ln for ln in text.splitlines() if ln.startswith('  "h@3" [' if view == "cell-unrolled" else '  "h" ['))
+    assert (">3</FONT>" in h3) if option == ["--values"] else ("∇ 1</FONT>" in h3)
+
+
+def test_cell_views_of_an_encoder_decoder_show_its_numbers(capsys):
+    """Exercise 9 in the cell views: the context -0.551, the decoder's s_3 = -0.456."""
+    assert main(["draw", str(EXAMPLES / "encoder_decoder.rnn"), "--view", "cell-unrolled", "--values",
+                 "--format", "dot", "-o", "-"]) == 0
+    text = capsys.readouterr().out
+    assert "−0.551" in next(ln for ln in text.splitlines() if ln.startswith('  "c@2" ['))
+    assert "−0.456" in next(ln for ln in text.splitlines() if ln.startswith('  "s@3" ['))
 
 
 def test_folded_view_shows_the_last_steps_values(capsys):

@@ -12,20 +12,23 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rnnviz import load, load_model
 from rnnviz.diagrams.cell import OPS, cell_graph, graph
 from rnnviz.diagrams.cell_dot import build, to_dot
 from rnnviz.diagrams.cell_layout import levels
+from rnnviz.diagrams.cell_phased import build as build_phased
 from rnnviz.errors import ValueSpecError
 from rnnviz.language import expr as E
 from tests.conftest import EXAMPLES as EXAMPLES_DIR
 from tests.conftest import one_phase_example_paths
 
-#: The cell views draw one cell over one sequence; an encoder-decoder refuses them (tested below).
+#: The examples over one sequence; an encoder-decoder's two cells are tested below.
 EXAMPLES = one_phase_example_paths()
 GOLDEN = Path(__file__).parent / "golden"
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
 MODEL_ROLES = {"input", "state", "hidden", "output"}
 
 GRU_SEPARATE = """
@@ -445,10 +448,117 @@ def test_a_single_sum_keeps_its_products():
     assert "join." not in text and '"h.2" [' in text
 
 
-@pytest.mark.parametrize("unrolled", [False, True])
-def test_an_encoder_decoder_is_refused_with_the_reason(unrolled):
-    """Two cells over two sequences are not one cell: the cell views say so instead of drawing one."""
-    from rnnviz.errors import UsageError
+PHASED = [p for p in sorted(EXAMPLES_DIR.glob("*.rnn")) if p not in EXAMPLES]
 
-    with pytest.raises(UsageError, match="an encoder-decoder has two cells over two sequences"):
-        build(load(str(EXAMPLES_DIR / "encoder_decoder.rnn")), unrolled=unrolled, steps=2)
+
+@pytest.mark.parametrize("path", PHASED, ids=[p.stem for p in PHASED])
+@pytest.mark.parametrize("unrolled", [False, True], ids=["cell", "cell_unrolled"])
+def test_golden_dot_of_an_encoder_decoder(path, unrolled):
+    """An encoder-decoder's cell views (the encoder's cells, the context, the decoder's cells) equal their golden files."""
+    text, _ = build_phased(load(str(path)), unrolled=unrolled, steps=2, decoder_steps=3)
+    golden = GOLDEN / f"{'cell_unrolled' if unrolled else 'cell'}.{path.stem}.dot"
+    if os.environ.get("RNNVIZ_REGEN_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"no golden file {golden.name}; run with RNNVIZ_REGEN_GOLDEN=1"
+    assert text == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", PHASED, ids=[p.stem for p in PHASED])
+def test_an_encoder_decoder_draws_both_cells_and_the_context_between(path):
+    """Unrolled: T encoder cells, T' decoder cells, one context computed from h at T that feeds
+    every decoder cell from below, and the start ending in the decoder's step 0."""
+    model = load(str(path))
+    text, data = build_phased(model, unrolled=True, steps=2, decoder_steps=3)
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert len(nodes) == len(data["nodes"])
+    assert all(e["source"] in nodes and e["target"] in nodes for e in data["edges"])
+    enc_steps = {n["time"] for n in nodes.values() if n["phase"] == "encoder" and n["role"] == "state"}
+    dec_steps = {n["time"] for n in nodes.values() if n["phase"] == "decoder" and n["role"] == "state"}
+    assert enc_steps == {0, 1, 2} and dec_steps == {0, 1, 2, 3}
+    (ctx,) = [i for i, n in nodes.items() if n["phase"] == "context" and n["name"] == "c"]
+    assert nodes[ctx]["time"] is None  # one value, named as the equations write it
+    assert ("h@2", ctx) in {(e["source"], e["target"]) for e in data["edges"]}
+    entries = sorted(e["target"] for e in data["edges"] if e["source"] == ctx and nodes[e["target"]]["role"] == "context")
+    assert entries == ["c.in@1", "c.in@2", "c.in@3"]
+    # Each entry feeds its own decoder cell.
+    for k, entry in enumerate(entries, start=1):
+        assert {nodes[e["target"]]["time"] for e in data["edges"] if e["source"] == entry} == {k}
+    assert any(e["target"] == "s@0" and nodes[e["source"]]["phase"] == "context" for e in data["edges"])
+    # The context's label has no step: "c", not c^(2).
+    (line,) = [ln for ln in text.splitlines() if ln.startswith(f'  "{ctx}" [')]
+    assert "<SUP>" not in line and "<I>c</I>" in line
+
+
+@needs_dot
+@pytest.mark.parametrize("path", PHASED, ids=[p.stem for p in PHASED])
+@pytest.mark.parametrize("unrolled", [False, True], ids=["cell", "cell_unrolled"])
+def test_encoder_band_context_decoder_band_left_to_right(path, unrolled):
+    """Rendered: every encoder node left of the context, every decoder cell right of it, and no
+    two nodes on top of each other."""
+    from tests.svg_geometry import node_clashes, parse, render_svg
+
+    text, data = build_phased(load(str(path)), unrolled=unrolled, steps=2, decoder_steps=2)
+    pic = parse(render_svg(text))
+    # The points where the context enters the decoder sit at its edge, beside the context.
+    phase = {n["id"]: n["phase"] for n in data["nodes"] if n["role"] != "context"}
+    centre = {i: (b[0] + b[2]) / 2 for i, b in pic.nodes.items()}
+    ctx = [i for i, n in phase.items() if n == "context" and i in pic.nodes]
+    enc = [i for i, n in phase.items() if n == "encoder" and i in pic.nodes]
+    dec = [i for i, n in phase.items() if n == "decoder" and i in pic.nodes and not i.startswith("s@")]
+    c = next(i for i in ctx if i.split("@")[0] == "c")
+    assert max(centre[i] for i in enc) < centre[c] < min(centre[i] for i in dec)
+    assert node_clashes(pic) == []
+
+
+def _label_of(text: str, node_id: str) -> str:
+    (line,) = [ln for ln in text.splitlines() if ln.startswith(f'  "{node_id}" [')]
+    return line
+
+
+@pytest.mark.parametrize("stem", ["gru", "vanilla", "lstm"])
+def test_values_and_gradients_under_the_variables_of_the_cells(stem):
+    """--values and --grad in the cell views: each variable of a cell carries its value at its
+    step and the norm of its gradient, the numbers of the forward pass and of backprop."""
+    from rnnviz.diagrams.diagram import draw
+    from rnnviz.diagrams.dot import format_number, format_value
+    from rnnviz.numeric.forward_pass import forward
+    from rnnviz.numeric.grad import gradients
+
+    model = load(str(EXAMPLES_DIR / f"{stem}.rnn"))
+    trace = forward(model, steps=3, seed=0)
+    state = model.recurrent[0]
+    grads = gradients(model, trace, f"{state}[3]")
+    text = draw(model, "cell-unrolled", 3, values=trace, grads=grads).dot()
+    for t in (1, 2, 3):
+        line = _label_of(text, f"{state}@{t}")
+        assert format_value(trace.value(state, t), 3) in line
+        norm = float(np.linalg.norm(np.ravel(grads.nodes[(state, t)])))
+        assert f"∇ {format_number(norm, 3)}" in line
+    x = model.inputs[0]
+    assert format_value(trace.value(x, 2), 3) in _label_of(text, f"{x}@2")
+    # Folded: the last step's numbers, and the caption says which step.
+    folded = draw(model, "cell", 3, values=trace).dot()
+    assert format_value(trace.value(state, 3), 3) in _label_of(folded, state)
+    assert format_value(trace.value(state, 2), 3) in _label_of(folded, f"{state}@t-1")
+    assert "values at t = 3" in folded
+
+
+def test_values_in_the_cells_of_an_encoder_decoder():
+    """Each phase's cells carry their own steps' values, the context its value at T."""
+    from rnnviz.diagrams.diagram import draw
+    from rnnviz.diagrams.dot import format_value
+    from rnnviz.numeric.forward_pass import forward
+    from rnnviz.numeric.grad import gradients
+
+    model = load(str(EXAMPLES_DIR / "encoder_decoder.rnn"))
+    trace = forward(model)
+    text = draw(model, "cell-unrolled", trace.steps, values=trace,
+                grads=gradients(model, trace, "o[3]")).dot()
+    assert "−0.551" in _label_of(text, "c@2") and "−0.551" in _label_of(text, "h@2")  # c = h_2, exercise 9
+    for t, want in ((1, "−0.665"), (2, "0.117"), (3, "−0.456")):
+        assert want in _label_of(text, f"s@{t}")
+    assert format_value(trace.value("o", 3), 3) in _label_of(text, "o@3")
+    assert "∇" in _label_of(text, "c@2") and "∇" in _label_of(text, "x@1")  # the gradient reaches the encoder
+    folded = draw(model, "cell", trace.steps, values=trace).dot()
+    assert "2 (encoder), t = T&#39; = 3 (decoder)" in folded  # the caption says which steps
+    assert "−0.456" in _label_of(folded, "s") and "−0.551" in _label_of(folded, "h")

@@ -286,14 +286,13 @@ def test_scalar_gradient_keeps_its_sign_and_zero_reads():
 
 
 @pytest.mark.parametrize("view", ["cell", "cell-unrolled"])
-def test_cell_views_refuse_values_and_gradients(view):
-    """draw() with values or a gradient target in a cell view raises instead of ignoring them."""
-    from rnnviz.errors import ValueSpecError
-
+def test_cell_views_draw_values_and_gradients(view):
+    """draw() with values or a gradient target in a cell view writes them, never an unchanged picture."""
     model = _model(EXAMPLES / "vanilla.rnn")
+    plain = draw(model, view, 3).dot()
     for kw in ({"values": True}, {"grad_target": "y[3]"}):
-        with pytest.raises(ValueSpecError, match=view):
-            draw(model, view, 3, **kw)
+        text = draw(model, view, 3, **kw).dot()
+        assert text != plain and ("∇" in text) == ("grad_target" in kw)
 
 
 def _node_line(dot: str, node: str) -> str:

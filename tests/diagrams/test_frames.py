@@ -84,3 +84,48 @@ def test_frames_refuse_other_views_and_formats(tmp_path, capsys):
     assert main(["draw", str(src), "--frames", "--view", "folded"]) == 2
     assert main(["draw", str(src), "--frames", "--format", "dot"]) == 2
     assert "--frames writes pdf, png or svg" in capsys.readouterr().err
+
+
+def _node_attrs(dot: str, node: str) -> str:
+    return next(ln for ln in dot.splitlines() if ln.startswith(f'  "{node}" ['))
+
+
+def _faint(dot: str, node: str) -> bool:
+    return 'fillcolor="#f4f4f4"' in _node_attrs(dot, node)
+
+
+def test_an_encoder_decoder_reveals_the_encoder_then_the_context_then_the_decoder():
+    """Exercise 9: frames 1-2 the encoder's steps, frame 3 the context with the decoder's start,
+    frames 4-6 the decoder's steps; then the gradient of o[3] goes back the same way (7 frames).
+    An edge drawn round a node (through invisible points) fades with the edge it belongs to."""
+    from rnnviz.numeric.forward_pass import forward
+    from rnnviz.numeric.grad import gradients
+    from tests.conftest import EXAMPLES
+
+    model = load_model((EXAMPLES / "encoder_decoder.rnn").read_text(encoding="utf-8"))
+    trace = forward(model)
+    base = draw(model, "unrolled", trace.steps, values=trace)
+    grads = draw(model, "unrolled", trace.steps, values=trace, grads=gradients(model, trace, "o[3]"))
+    dots = frame_dots(base, grads)
+    assert len(dots) == 6 + 7
+    first, context, last = dots[1], dots[2], dots[5]
+    assert not _faint(first, "h@2") and _faint(first, "c@2") and _faint(first, "s@0")
+    assert not _faint(context, "c@2") and not _faint(context, "s@0") and _faint(context, "s@1")
+    assert "−0.551" in _node_attrs(context, "c@2") and ">?<" in _node_attrs(context, "o@1")
+    assert not any(_faint(last, n) for n in ("h@1", "c@2", "s@3", "o@3"))
+    detour = [ln for ln in first.splitlines() if '"bend_' in ln and "->" in ln]
+    assert detour and all('color="#cfcfcf"' in ln for ln in detour)  # c -> s[2] goes round o[1]: not yet
+    # The third gradient frame: it has come back to the decoder's step 1, not yet to the context.
+    back = dots[6 + 2]
+    assert "∇ ?" in _node_attrs(back, "c@2") and "∇ ?" not in _node_attrs(back, "s@1")
+    assert "∇ ?" not in _node_attrs(dots[-1], "x@1")
+    svg = stepped_svg(grads.render("svg").decode("utf-8"), base.graph)
+    assert 'data-step="3"' in svg and 'data-step="6"' in svg  # the context, the decoder's last step
+
+
+def test_frames_of_an_encoder_decoder_on_the_command_line(tmp_path, capsys):
+    from tests.conftest import EXAMPLES
+
+    out = tmp_path / "ed.png"
+    assert main(["draw", str(EXAMPLES / "encoder_decoder.rnn"), "--frames", "-o", str(out)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"ed-{k:02d}.png" for k in range(1, 7)]

@@ -75,8 +75,8 @@ def test_encoder_context_decoder_side_by_side_on_one_baseline(stem, steps):
     context = [pos[f"{c}@{T}"] for c in ph.contexts]
     for c in context:  # between the encoder's last column and the decoder's first, above the chains
         assert enc[-1][0] < c[0] < dec[0][0] and c[1] > enc[0][1]
-    # No two nodes overlap.
-    boxes = list(pos.values())
+    # No two nodes overlap (the invisible corners of the context's bus are not nodes).
+    boxes = [b for k, b in pos.items() if not k.startswith("bend_")]
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             assert abs(a[0] - b[0]) >= (a[2] + b[2]) / 2 or abs(a[1] - b[1]) >= (a[3] + b[3]) / 2, (a, b)
@@ -98,3 +98,36 @@ def test_values_and_gradients_sit_on_their_phases_steps():
     node = {i: attrs for i, attrs in re.findall(r'^  "([^"]+)" \[(.*)\];$', dot, re.M)}
     assert "−0.551" in node["c@2"] and "−0.501" in node["s@0"] and "−0.912" in node["o@3"]
     assert "∇ 0.218" in node["y@0"] and "∇ 1" in node["o@3"] and "∇ 0" in node["o@1"]
+
+
+def test_the_context_is_named_without_a_step():
+    """Fig. 10.12 writes C, not C^(2): the context is one value, computed once at T; its
+    tooltip says when."""
+    for stem in ("encoder_decoder", "seq2seq_gru"):
+        text = draw(_model(stem), "unrolled", 2).dot()
+        (line,) = [ln for ln in text.splitlines() if ln.startswith('  "c@2" [')]
+        assert "label=<<I>c</I>>" in line and "<SUP>" not in line
+        assert "computed once at the encoder's last step t = T = 2" in line
+
+
+@needs_dot
+@pytest.mark.parametrize("values", [False, True], ids=["plain", "values"])
+def test_the_context_reaches_the_chain_along_one_bus(values):
+    """Fig. 10.12's context feeds every decoder step: its edges run down from it to one bus
+    between the chain and the outputs, along it and into each step, never through a node;
+    no two labels touch (C beside A at the last step) and no label lies on a node."""
+    from tests.svg_geometry import label_clashes, labels_on_nodes, parse
+
+    model = _model("encoder_decoder")
+    trace = forward(model)
+    d = draw(model, "unrolled", trace.steps, values=trace if values else None)
+    text = d.dot()
+    bends = [ln for ln in text.splitlines() if ln.startswith('  "bend_') and "->" not in ln]
+    pos = {m.group(1): tuple(float(v) / 72 for v in m.group(2, 3))
+           for m in re.finditer(r'^  "([^"]+)" \[.*pos="([-\d.]+),([-\d.]+)!"', text, re.M)}
+    ys = {round(pos[b.split('"')[1]][1], 2) for b in bends}
+    assert len(bends) == 2 * 3 and len(ys) == 1  # two corners per decoder step, all on one line
+    (bus,) = ys
+    assert pos["s@1"][1] < bus < pos["o@1"][1] and bus < pos["c@2"][1]
+    pic = parse(d.svg())
+    assert label_clashes(pic) == [] and labels_on_nodes(pic) == []

@@ -140,3 +140,50 @@ def test_cli_grad_norms(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "W_hh: spectral radius" in text and "largest singular value" in text
     assert out.read_bytes().startswith(b"<?xml")
+
+
+def _phased():
+    from tests.conftest import EXAMPLES
+
+    return forward(load_model((EXAMPLES / "encoder_decoder.rnn").read_text(encoding="utf-8")))
+
+
+def test_an_encoder_decoder_plots_its_two_phases_side_by_side():
+    """The encoder's panels over t = 1..T on the left, the decoder's over its own t = 1..T' on the
+    right, each side titled with its phase; the points are the run's numbers (exercise 9)."""
+    from rnnviz.diagrams.plot import plot_phases
+
+    tr = _phased()
+    fig = plot_phases(tr)
+    left, right = fig.subfigs
+    assert left._suptitle.get_text().startswith("encoder") and "T = 2" in left._suptitle.get_text()
+    assert right._suptitle.get_text().startswith("decoder") and "T' = 3" in right._suptitle.get_text()
+    titles = lambda sf: [ax.get_title(loc="left") for ax in sf.axes if ax.get_visible()]  # noqa: E731
+    assert titles(left) == ["$x^{(t)}$", "$h^{(t)}$"] and titles(right) == ["$y^{(t)}$", "$s^{(t)}$", "$o^{(t)}$"]
+    (s_line,) = [ax for ax in right.axes if ax.get_title(loc="left") == "$s^{(t)}$"][0].get_lines()[:1]
+    assert list(s_line.get_xdata()) == [0, 1, 2, 3]
+    assert [round(float(v), 6) for v in s_line.get_ydata()] == [-0.500949, -0.664622, 0.116584, -0.456025]
+    only = plot_phases(tr, ["h", "o"])  # --vars of both phases: each on its own side
+    assert [titles(sf) for sf in only.subfigs] == [["$h^{(t)}$"], ["$o^{(t)}$"]]
+
+
+def test_an_encoder_decoder_plots_the_gradient_norms_of_each_phase(tmp_path, capsys):
+    """plot --grad-norms: each phase's states over its own steps, the norms of backprop's gradients."""
+    import numpy as np
+
+    from rnnviz.numeric.grad import gradients
+
+    from tests.conftest import EXAMPLES
+
+    out = tmp_path / "flow.svg"
+    assert main(["plot", str(EXAMPLES / "encoder_decoder.rnn"), "--grad-norms", "--of", "o[3]", "-o", str(out)]) == 0
+    assert "W: spectral radius 0.5" in capsys.readouterr().out and out.read_bytes().startswith(b"<?xml")
+    from rnnviz.numeric.grad import phased_state_grad_norms
+
+    tr = _phased()
+    norms = phased_state_grad_norms(tr.model, tr, "o[3]")
+    g = gradients(tr.model, tr, "o[3]")
+    assert len(norms["encoder"]["h"]) == 3 and len(norms["decoder"]["s"]) == 4
+    assert norms["decoder"]["s"][3] == pytest.approx(float(np.abs(g.nodes[("s", 3)])))
+    assert norms["encoder"]["h"][0] == pytest.approx(float(np.abs(g.nodes[("h", 0)])))
+    assert main(["plot", str(EXAMPLES / "seq2seq_gru.rnn"), "--vars", "h", "s", "-o", str(tmp_path / "p.png")]) == 0

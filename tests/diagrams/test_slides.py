@@ -54,12 +54,6 @@ def _png(data: bytes):
 @_needs("pdfinfo")
 def test_pdf_page_fits_the_drawing(path, view, tmp_path):
     """The PDF page is the drawing plus its small pad (no 36 pt Graphviz margin), so \\includegraphics fits it."""
-    if view.startswith("cell") and path not in one_phase_example_paths():
-        from rnnviz.errors import UsageError
-
-        with pytest.raises(UsageError, match="two cells over two sequences"):  # refused, not drawn wrong
-            draw(_model(path), view, 3)
-        return
     d = draw(_model(path), view, 3)
     w, h = _svg_size_pt(d.svg())
     out = d.save(tmp_path / "x.pdf")

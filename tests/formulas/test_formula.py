@@ -16,7 +16,7 @@ from tests.conftest import one_phase_example_paths
 VANILLA = "h[t] = f(W h[t-1] + U x[t])"
 TWO_LAYER = "examples/two_layer.rnn"
 EXAMPLES = sorted(glob.glob("examples/*.rnn"))
-#: The expansion over time is written for one sequence (an encoder-decoder refuses it).
+#: The expansions of one sequence (an encoder-decoder's is tested on its own below).
 ONE_PHASE = [str(p.relative_to(p.parents[1])) for p in one_phase_example_paths()]
 
 
@@ -221,3 +221,57 @@ def test_gradient_formula_lstm_initial_cell():
     assert "dc_j/dc_{j-1} = diag(f_j)" in text
     latex = gradient_formula(rnnviz.load("examples/lstm.rnn"), "h[3]", "c[0]", latex=True)
     assert latex.count("{") == latex.count("}") and "\\right]" in latex
+
+
+def test_gradient_formula_of_a_squared_norm_loss():
+    """||o_t - y_t||^2 differentiates to the row 2 (o_t - y_t)^T, chained with do_t/dh_t."""
+    m = rnnviz.load_model("h_t = tanh(W h_{t-1} + U x_t)\no_t = V h_t\nL_t = \\|o_t - y_t\\|^2\nL = \\sum_t L_t\n"
+                   "dim x = 2, h = 3, o = 2")
+    text = gradient_formula(m, "L", "W")
+    assert "dL_t/dh_t = 2 (o_t - y_t)^T do_t/dh_t" in text
+    assert r"2\left(o_{t} - y_{t}\right)^{\top}" in gradient_formula(m, "L", "W", latex=True)
+
+
+def test_gradient_formula_of_an_encoder_decoder_evaluates_to_the_finite_difference():
+    """Exercise 9: formula --of o[3] --grad W prints the chain through the context and the start,
+    do_3/dW = do_3/dc dc/dW + do_3/ds_0 ds_0/dW, each factor expanded in its own phase. Evaluated
+    with the run's numbers (every factor is a number here), the printed lines give the finite
+    difference of o_3 with respect to W."""
+    import math
+
+    from rnnviz.numeric.forward_pass import forward
+    from tests.conftest import EXAMPLES
+
+    model = rnnviz.load(str(EXAMPLES / "encoder_decoder.rnn"))
+    text = gradient_formula(model, "o[3]", "W")
+    for line in ("do_3/dW = do_3/dc dc/dW + do_3/ds_0 ds_0/dW",
+                 "do_3/dc = do_3/ds_3 ds_3/dc", "with ds_3/dc = sum_{k=1}^{3} (prod_{j=k+1}^{3} ds_j/ds_{j-1}) ds_k^+/dc",
+                 "do_3/ds_3 = E", "ds_j/ds_{j-1} = diag(tanh'(a_j)) A", "ds_k^+/dc = diag(tanh'(a_k)) C",
+                 "a_j = A s_{j-1} + B y_{j-1} + C c", "dc/dW = dc/dh_2 dh_2/dW", "dc/dh_2 = I",
+                 "dh_j/dh_{j-1} = diag(tanh'(a^h_j)) W", "dh_k^+/dW = diag(tanh'(a^h_k)) d(W h_{k-1})/dW",
+                 "do_3/ds_0 = do_3/ds_3 [prod_{j=1}^{3} ds_j/ds_{j-1}]", "ds_0/dh_2 = diag(tanh'(a^s_0_2)) D dc/dh_2"):
+        assert line in text, line
+    tr = forward(model)
+    v = {n: float(tr.params[n]) for n in "WUABCDE"}
+    h = [float(tr.value("h", t)) for t in range(3)]
+    x = [None] + [float(tr.value("x", t)) for t in (1, 2)]
+    s = [float(tr.value("s", t)) for t in range(4)]
+    y = [float(tr.value("y", t)) for t in range(3)]
+    c = float(tr.value("c", 2))
+    tp = lambda a: 1 - math.tanh(a) ** 2  # noqa: E731  tanh'
+    a = [None] + [v["A"] * s[j - 1] + v["B"] * y[j - 1] + v["C"] * c for j in (1, 2, 3)]  # a_j, as printed
+    ah = [None] + [v["W"] * h[j - 1] + v["U"] * x[j] for j in (1, 2)]  # a^h_j
+    step = lambda j: tp(a[j]) * v["A"]  # noqa: E731  ds_j/ds_{j-1}
+    prod = lambda lo, hi, f: math.prod(f(j) for j in range(lo, hi + 1))  # noqa: E731
+    do3_dc = v["E"] * sum(prod(k + 1, 3, step) * tp(a[k]) * v["C"] for k in (1, 2, 3))
+    dh2_dW = sum(prod(k + 1, 2, lambda j: tp(ah[j]) * v["W"]) * tp(ah[k]) * h[k - 1] for k in (1, 2))
+    dc_dW = 1.0 * dh2_dW
+    do3_ds0 = v["E"] * prod(1, 3, step)
+    ds0_dW = tp(v["D"] * c) * v["D"] * 1.0 * dh2_dW
+    printed = do3_dc * dc_dW + do3_ds0 * ds0_dW
+
+    def o3(w: float) -> float:
+        return float(forward(model, values={"W": w}).value("o", 3))
+
+    eps = 1e-6
+    assert printed == pytest.approx((o3(v["W"] + eps) - o3(v["W"] - eps)) / (2 * eps), abs=1e-7)

@@ -16,8 +16,10 @@ from rnnviz.formulas.jacobian import (
     Mat,
     Mul,
     Partial,
+    RowD,
     Scale,
     Sum,
+    XentD,
     Zero,
     jacobian_blocks,
 )
@@ -79,6 +81,23 @@ class Evaluator:
             return np.diag(self.val(x.expr))
         if isinstance(x, FPrime):
             return self.fprime(x.call)
+        if isinstance(x, RowD):  # a row: 2 z^T, 1^T, onehot(y)^T
+            if x.kind == "sumsq":
+                return 2 * self.val(x.expr)[None, :]
+            if x.kind == "pick":
+                hot = next(p.expr for plan in self.trace.plan.values() for p in plan
+                           if isinstance(p.expr, E.Call) and p.expr.func == "onehot" and p.expr.arg == x.expr)
+                return self.val(hot)[None, :]
+            n = next(self.val(e.arg).size for plan in self.trace.plan.values() for p in plan
+                     for e in [p.expr] if isinstance(e, E.Call) and e.func == "sum")
+            return np.ones((1, n))
+        if isinstance(x, XentD):
+            o = self.val(x.scores)
+            p = np.exp(o - o.max())
+            p /= p.sum()
+            hot = next(p_.expr for plan in self.trace.plan.values() for p_ in plan
+                       if isinstance(p_.expr, E.Call) and p_.expr.func == "onehot" and p_.expr.arg == x.target)
+            return (-np.log(p) if x.of_target else p - self.val(hot))[None, :]
         if isinstance(x, Partial):
             return self.ev(self.blocks[(x.var, self.wrt)])
         if isinstance(x, Mul):
@@ -98,6 +117,11 @@ MODELS = [str(p.relative_to(p.parents[1])) for p in one_phase_example_paths()] +
     "h[t] = tanh(K (W h[t-1]) + U x[t] - h[t-1] c)\nK = 0.7, c = 0.3\ndim x = 3, h = 4",
     "y[t] = softmax(W y[t-1] + U x[t])\ndim x = 3, y = 4",
     "h[t] = f(W [h[t-1], x[t]])\nf = tanh\ndim x = 2, h = 3",
+    # The losses: a squared norm, the book's entry picked by a class index, a cross-entropy.
+    "h_t = tanh(W h_{t-1} + U x_t)\no_t = V h_t\nL_t = \\|o_t - y_t\\|^2\ndim x = 2, h = 3, o = 2",
+    "h^{(t)} = \\tanh(W h^{(t-1)} + U x^{(t)})\no^{(t)} = V h^{(t)}\n\\hat{y}^{(t)} = \\mathrm{softmax}(o^{(t)})\n"
+    "L^{(t)} = -\\log \\hat{y}^{(t)}_{y^{(t)}}\ndim x = 2, h = 3, o = 4",
+    "h[t] = tanh(W h[t-1] + U x[t])\no[t] = V h[t]\nL[t] = cross_entropy(o[t], y[t])\ndim x = 2, h = 3, o = 4",
 ]
 
 

@@ -205,7 +205,38 @@ def test_the_gradient_formula_of_a_cross_entropy_is_softmax_minus_the_target(wri
     code, out, _ = run_cli(capsys, "formula", path, "--of", "L[2]", "--grad", "W", "--latex")
     assert code == 0 and r"\left(\mathrm{softmax}\left(o_{2}\right) - \operatorname{onehot}\left(y_{2}\right)" \
                          r"\right)^{\top}" in out
-    # The book's pick by a target is not expanded; the message says how to get the formula.
+    # The book's pick by a target: the derivative of the picked entry is onehot(y_t)^T, then the log's.
     book = write(BOOK + f"y = {CLASSES}\n", "book.rnn")
-    code, _, err = run_cli(capsys, "formula", book, "--of", "L", "--grad", "V")
-    assert code != 0 and "an entry picked by a target" in err and "cross_entropy(o_t, y_t)" in err
+    code, out, _ = run_cli(capsys, "formula", book, "--of", "L", "--grad", "V")
+    assert code == 0 and "onehot(y_t)^T" in out and "diag(log'(" in out, out
+
+
+def test_the_character_level_example_against_nn_rnn_and_cross_entropy_loss():
+    """examples/char_rnn.rnn ("hell" -> "ello") is nn.RNN, nn.Linear and nn.CrossEntropyLoss(reduction="sum"):
+    the same total loss and the same gradients of every parameter, float64, within 1e-10."""
+    torch = pytest.importorskip("torch")
+    from tests.conftest import EXAMPLES
+
+    model = rnnviz.load(str(EXAMPLES / "char_rnn.rnn"))
+    trace = forward(model)
+    P = {n: np.asarray(v, dtype=np.float64) for n, v in trace.params.items()}
+    rnn = torch.nn.RNN(4, 3, nonlinearity="tanh", dtype=torch.float64)
+    out = torch.nn.Linear(3, 4, dtype=torch.float64)
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(torch.tensor(P["W_xh"]))
+        rnn.weight_hh_l0.copy_(torch.tensor(P["W_hh"]))
+        rnn.bias_ih_l0.copy_(torch.tensor(P["b_h"]))
+        rnn.bias_hh_l0.zero_()
+        out.weight.copy_(torch.tensor(P["W_hy"]))
+        out.bias.copy_(torch.tensor(P["b_y"]))
+    x = torch.tensor(np.stack([np.asarray(trace.value("x", t), dtype=np.float64) for t in range(1, 5)]))
+    y = torch.tensor([int(trace.value("y", t)) for t in range(1, 5)])
+    states, _ = rnn(x.unsqueeze(1))
+    loss = torch.nn.CrossEntropyLoss(reduction="sum")(out(states.squeeze(1)), y)
+    loss.backward()
+    assert abs(sum(float(trace.value("L", t)) for t in range(1, 5)) - loss.item()) < 1e-10
+    g = gradients(model, trace, "L")
+    want = {"W_xh": rnn.weight_ih_l0.grad, "W_hh": rnn.weight_hh_l0.grad, "b_h": rnn.bias_ih_l0.grad,
+            "W_hy": out.weight.grad, "b_y": out.bias.grad}
+    for name, grad in want.items():
+        np.testing.assert_allclose(np.asarray(g.params[name]), grad.numpy(), atol=1e-10, err_msg=name)

@@ -271,7 +271,8 @@ def _naive(model, tr):
 
     funcs = {"tanh": np.tanh, "sigmoid": sigmoid, "relu": lambda v: np.maximum(v, 0), "softmax": softmax,
              "exp": np.exp, "log": np.log, "identity": lambda v: v, "square": lambda v: v * v,
-             "sumsq": lambda v: np.sum(np.asarray(v) ** 2)}
+             "sumsq": lambda v: np.sum(np.asarray(v) ** 2), "sum": np.sum,
+             "logsoftmax": lambda v: np.log(softmax(v))}
     hist = {n: dict(steps) for n, steps in tr.inputs.items()}
     hist.update({n: dict(steps) for n, steps in tr.initial.items()})
 
@@ -288,6 +289,10 @@ def _naive(model, tr):
             return np.concatenate([np.atleast_1d(ev(i, t)) for i in e.items])
         if isinstance(e, X.Neg):
             return -ev(e.operand, t)
+        if isinstance(e, X.EMul) and isinstance(e.left, X.Call) and e.left.func == "onehot":
+            # A cross-entropy's target: a class index picks its entry of the vector beside it.
+            scores, y = np.atleast_1d(ev(e.right, t)), np.asarray(ev(e.left.arg, t))
+            return (np.eye(scores.size)[int(y.ravel()[0])] if y.size == 1 else y) * scores
         a, b = ev(e.left, t), ev(e.right, t)
         if isinstance(e, X.Add):
             return a + b

@@ -1,4 +1,4 @@
-"""The fence on an encoder-decoder: the math as the book writes it, both phases' tables, plots refused."""
+"""The fence on an encoder-decoder: the math as the book writes it, both phases' tables and plots."""
 
 from __future__ import annotations
 
@@ -28,7 +28,12 @@ def test_the_table_shows_the_encoder_the_context_and_the_decoder(model):
     assert "<td>-0.500949</td>" in html and "<td>-0.456025</td>" in html
 
 
-@pytest.mark.parametrize("show", ["plot", "gradnorms"])
-def test_plots_of_one_sequence_are_refused(model, show):
+def test_the_plot_shows_both_phases(model):
+    """show=plot: the encoder's panels and the decoder's, each over its own steps."""
+    html = blocks.render(model, {"show": "plot"})
+    assert "rnnviz-plot" in html and "rnnviz-error" not in html  # its panels: tests/diagrams/test_plot.py
+
+
+def test_a_table_of_gradient_norms_over_one_sequence_is_refused(model):
     with pytest.raises(blocks.BlockOptionError, match="an encoder-decoder runs two"):
-        blocks.render(model, {"show": show, "grad": "o[3]"})
+        blocks.render(model, {"show": "gradnorms", "grad": "o[3]"})

@@ -338,7 +338,8 @@ def test_legend_lists_the_roles_of_the_model_in_the_diagrams_colours(monkeypatch
     assert "<td>output (the double ring)" not in lstm  # its only output is the state h
     gru = convert("```rnnviz {show=legend file=examples/gru.rnn}\n```")
     assert "wires joining" in gru  # h[t-1] and x[t] join on their way into W_r · [ , ] and W_z · [ , ]
-    for example in ("encoder_decoder", "seq2seq_gru"):  # no cell views, so no cell rows, and no error
+    for example in ("encoder_decoder", "seq2seq_gru"):  # both cells' rows, and where the context enters
         seq2seq = convert(f"```rnnviz {{show=legend file=examples/{example}.rnn}}\n```")
         assert "rnnviz-legend" in seq2seq and "one-step delay" in seq2seq and "rnnviz-error" not in seq2seq
-        assert "(cell views)" not in seq2seq
+        assert "where the context enters a decoder cell (cell views)" in seq2seq
+        assert ("wires joining" in seq2seq) == (example == "seq2seq_gru")  # [y_{t-1}; c] into the GRU's gates

@@ -105,7 +105,7 @@ def _diagram_available() -> bool:
 def test_gallery_has_every_cell_with_its_numbers(site):
     """Every gallery page shows diagrams, a forward-pass table, parameters and a gradient view;
     every download exists as SVG, PNG and PDF that are what they say."""
-    for cell in ("vanilla", "two-layer", "lstm", "lstm-goodfellow", "gru", "relu-1d", "encoder-decoder"):
+    for cell in ("vanilla", "two-layer", "lstm", "lstm-goodfellow", "gru", "relu-1d", "encoder-decoder", "char-rnn"):
         page = parse(site / "gallery" / cell / "index.html")
         html = (site / "gallery" / cell / "index.html").read_text(encoding="utf-8")
         assert len(page.svgs) >= 3, cell

@@ -22,6 +22,7 @@ from . import expr as E
 from . import syntax as S
 from .ahead import one_step_ahead
 from .cell_form import rewrite_cell_form
+from .glued import split_glued_products
 from .directions import END, FORWARD, Sweep, check_reads_ahead, concatenations, sweeps_of
 from .layers import expand_layers
 from .model import Equation, Model, Phases, Symbol
@@ -177,6 +178,12 @@ class ModelBuilder(ValueLines):
             first_at[name] = s
         eq_stmts = [s for s in eq_stmts if not any(s is a for a in again)]
         targets = set(first_at)
+        # `Ux_t`, `Wh_{t-1}`: LaTeX sets the index on the last letter; read as the product, or refused.
+        declared = {s.name.canonical for s in value_stmts if isinstance(s, S.Size) and s.name.time is not None}
+        eq_stmts, notes = split_glued_products(eq_stmts, targets, declared,
+                                               lambda message, span, **kw: self.err(message, span, **kw),
+                                               self.spelled)
+        self.notes += notes
         split = split_phases(eq_stmts, self.once_ids, self.end_name, lambda message, span: self.err(message, span))
         if split is not None:
             return self.build_phased(prog, split, value_stmts)
@@ -246,8 +253,8 @@ class ModelBuilder(ValueLines):
                 raise self.err(f"'{name}' is read with a time index elsewhere ({t}), but here without one; "
                                f"write {name}[t] or {name}[t-1]", n.span)
 
-        # LaTeX `Uh_{t-1}` is one name `Uh` to the parser; if its tail is a computed
-        # variable, the sheet almost surely meant the product `U h_{t-1}`.
+        # `Uh[t-1]` (a time in brackets indexes the whole name, so split_glued_products leaves it)
+        # is one name `Uh`; if its tail is a computed variable, the sheet almost surely meant `U h[t-1]`.
         for name, n in timed_used.items():
             if name in targets or n.subs or n.sups or n.accent or len(n.base) < 2:
                 continue
@@ -298,6 +305,13 @@ class ModelBuilder(ValueLines):
         values = self.values_of(value_stmts, model)
         model.values = tuple(values)
         return model
+
+    def spelled(self, span: Span | None) -> str | None:
+        """The text of the input that a one-line span covers, else None."""
+        if span is None or span.line != span.end_line or span.file not in self.sources:
+            return None
+        lines = self.sources[span.file].splitlines()
+        return lines[span.line - 1][span.column - 1:span.end_column - 1] if span.line <= len(lines) else None
 
     def end_name(self, name: S.Name) -> str | None:
         """The variable a read of the last step names (``h_T``, ``h[T]`` -> ``h``), else None."""

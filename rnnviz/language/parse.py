@@ -230,11 +230,12 @@ class _ToSyntax(Transformer):
         return _span(self.file, obj, self.cleaned)
 
     # -- names -------------------------------------------------------------
-    def plain(self, tok):
+    def plain(self, tok, *, italic: bool = True):
         m = re.match(r"^([A-Za-z]+?)(\d+)$", str(tok))
         if m:
             return Name(m.group(1), subs=(m.group(2),), span=self._sp(tok))
-        return Name(str(tok), span=self._sp(tok))
+        # Italic letters written together (not `\text{Ux}`): a time script may sit on the last one only.
+        return Name(str(tok), span=self._sp(tok), glued=italic and len(str(tok)) > 1)
 
     def greek(self, tok):
         text = str(tok)
@@ -248,7 +249,8 @@ class _ToSyntax(Transformer):
 
     def textword(self, tok):
         inner = str(tok)[str(tok).index("{") + 1 : -1].strip()
-        return self.plain(Token("NAME", inner, tok.start_pos, tok.line, tok.column, tok.end_line, tok.end_column))
+        return self.plain(Token("NAME", inner, tok.start_pos, tok.line, tok.column, tok.end_line, tok.end_column),
+                          italic=False)
 
     def accent(self, tok, name):
         name = _single(name)
@@ -296,6 +298,7 @@ class _ToSyntax(Transformer):
         subs, sups, time = list(core.subs), list(core.sups), core.time
         accent = core.accent
         layer_at: int | None = None
+        scripted = False  # the time is written as a LaTeX sub- or superscript
         picked: Name | None = None
         for kind, tok in suffixes:
             span = self._sp(tok)
@@ -381,12 +384,14 @@ class _ToSyntax(Transformer):
                 if time is not None:
                     raise ParseError(f"'{core.canonical}' has two time indices", span)
                 time = found
+                scripted = kind in ("sub", "sup")
         start = core.span
         end = suffixes[-1][1] if suffixes else None
         span = start
         if start is not None and end is not None:
             span = Span(self.file, start.line, start.column, end.end_line, end.end_column)
-        out = Name(core.base, accent, tuple(subs), tuple(sups), time, core.bold, span)
+        out = Name(core.base, accent, tuple(subs), tuple(sups), time, core.bold, span,
+                   core.glued and scripted and time is not None and not subs and not sups and not accent)
         if picked is not None:
             if time is None or time.absolute:
                 # `E_{x_t}` (an embedding's column): only a vector at step t is indexed by a target.

@@ -94,6 +94,10 @@ class Name:
     time: Time | None = None
     bold: bool = False
     span: Span | None = field(**_SPAN)
+    #: Italic letters written together with their time as a LaTeX script, ``Ux_t``, ``Wh^{(t-1)}``:
+    #: LaTeX sets the script on the last letter only, so the name may be a product (see glued.py).
+    #: Not set for ``\mathrm{Ux}_t``, ``\text{Ux}_t`` or ``Ux[t]``, which index the whole name.
+    glued: bool = field(default=False, compare=False, repr=False)
 
     @property
     def canonical(self) -> str:
@@ -118,7 +122,7 @@ class Name:
         return Name(self.base, self.accent, self.subs[:-1], self.sups, None, self.bold, self.span)
 
     def with_time(self, time: Time | None) -> "Name":
-        return Name(self.base, self.accent, self.subs, self.sups, time, self.bold, self.span)
+        return Name(self.base, self.accent, self.subs, self.sups, time, self.bold, self.span, self.glued)
 
     def __str__(self) -> str:
         return self.canonical if self.time is None else f"{self.canonical}[{self.time}]"

@@ -89,6 +89,12 @@ h_t & = o_t \odot \tanh(c_t) &
     "f_tc_{t-1}: a gate and a state written together": (
         "c_t = f_tc_{t-1} + i_t g_t\nf_t = sigmoid(W_f x_t)\ni_t = sigmoid(W_i x_t)\ng_t = tanh(W_g x_t)",
         "c[t] = f[t] c[t-1] + i[t] g[t]\nf[t] = sigmoid(W_f x[t])\ni[t] = sigmoid(W_i x[t])\ng[t] = tanh(W_g x[t])"),
+    "a matrix written against its timed vector (a student's notes)": (
+        "$ h_t = tanh(Ux_t + Wh_{t - 1} + b_h) $\n$ y_t = Vh_t + b_o $",
+        "h[t] = tanh(U x[t] + W h[t-1] + b_h)\ny[t] = V h[t] + b_o"),
+    "a matrix against a timed superscript, and against a capital input": (
+        r"h^{(t)} = \tanh(Wh^{(t-1)} + UX^{(t)})", "h[t] = tanh(W h[t-1] + U X[t])"),
+    "a head that is a parameter elsewhere": ("h_t = tanh(wh_{t-1} + ux_t + u)", "h[t] = tanh(w h[t-1] + u x[t] + u)"),
     "a chain read by its last side": (r"y_t = \sigma(o_t) = \sigma(V h_t + c)" "\nh_t = \\tanh(W h_{t-1} + U x_t)",
                                       "y[t] = sigmoid(V h[t] + c)\nh[t] = tanh(W h[t-1] + U x[t])"),
     "tanh without parentheses": ("h_t = o_t * tanh c_t\nc_t = c_{t-1} + x_t\no_t = sigmoid(W x_t)",
@@ -115,6 +121,11 @@ def test_array_caption_is_kept():
 
 NOTED = {
     "letters written together": ("h_t = tanh(W_hh_{t-1} + U x_t)", "1:12", "is read as W_h h_{t-1}"),
+    "a matrix glued to its input": ("h_t = tanh(Ux_t + W h_{t-1})", "1:12", "'Ux_t' is read as U x_t, a product"),
+    "a matrix glued to the state": ("h_t = tanh(U x_t + Wh_{t - 1})", "1:20", "write W h_{t - 1} to say so, or "
+                                    "\\mathrm{Wh}_{t - 1} for one input"),
+    "a long name that splits into no symbols": ("h_t = tanh(emb_t + W h_{t-1})", "1:12",
+                                                "'emb_t' is read as one input named emb"),
     "a chain": ("y_t = g(o_t) = g(V h_t)\nh_t = tanh(W h_{t-1} + x_t)", "1:1", "the last one defines it"),
     "tanh without parentheses": ("h_t = tanh h_{t-1} + x_t", "1:7", "without parentheses is read as tanh"),
     "a weight times a vector with *": ("h_t = tanh(w * h_{t-1} + x_t)", "1:12", "element-wise product"),
@@ -143,6 +154,12 @@ REFUSED = {
     "h^{(T)}": ("h^{(t)} = tanh(W h^{(t-1)} + U x^{(t)})\no^{(t)} = V h^{(T)}", (2, 13), "last step T"),
     "x_T of an input": ("h_t = tanh(W h_{t-1} + U x_t + V x_T)", (1, 34), "last step T"),
     "letters that split two ways": ("h_t = tanh(W_xhh_{t-1})", (1, 13), "can be read as"),
+    "two lowercase letters glued": ("h_t = tanh(ux_t + W h_{t-1})", (1, 12), "read as u x_t (a product), or as "
+                                                                        "one input named ux"),
+    "a glued tail that is the state after a head that is no symbol": ("h_t = tanh(Whh_{t-1} + U x_t)", (1, 12),
+                                                                      "read as Wh h_{t-1}"),
+    "a glued name that splits two ways into symbols": ("h_t = tanh(Uxh_{t} + x_t + U)\nxh_t = x_t", (1, 12),
+                                                       "U xh_{t} or as Ux h_{t}"),
     "glued name on a left side": ("W_hh_{t} = tanh(x_t)", (1, 1), "letters written together"),
     "tanh with nothing after it": ("h_t = tanh + x_t", (1, 7), "write its argument in parentheses"),
     "a chain in a value line": ("h_t = tanh(W h_{t-1})\nW = 1 b = 2", (2, 11), "one '=' per value"),
@@ -155,6 +172,14 @@ def test_unclear_readings_are_positioned_errors(text, where, words):
         rnnviz.load_model(text, "s.rnn")
     assert (info.value.span.line, info.value.span.column) == where, info.value.format()
     assert words in info.value.format()
+
+
+@pytest.mark.parametrize("spelling", [r"\mathrm{Ux}_t", r"\text{Ux}_t", r"\operatorname{Ux}_t", "Ux[t]",
+                                      r"\mathrm{Ux}^{(t)}"])
+def test_a_multi_letter_input_stays_writable(spelling):
+    """Upright letters, or a time in brackets, index the whole name: one input, read without a note."""
+    m = rnnviz.load_model(f"h_t = \\tanh({spelling} + W h_{{t-1}})")
+    assert m.inputs == ["Ux"] and m.parameters == ["W"] and m.notes == []
 
 
 def test_a_subscript_T_of_a_parameter_stays_a_name():

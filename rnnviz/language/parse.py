@@ -517,13 +517,27 @@ class _ToSyntax(Transformer):
     # -- statements --------------------------------------------------------
     @v_args(meta=True, inline=True)
     def assign(self, meta, lhs, *sides):
-        caption = sides[-1] if isinstance(sides[-1], Token) else None
+        caption = sides[-1] if isinstance(sides[-1], Token) and sides[-1].type == "CAPTION" else None
         sides = sides[:-1] if caption is not None else sides
+        space = sides[-1] if isinstance(sides[-1], Token) else None
+        sides = sides[:-1] if space is not None else sides
         earlier, rhs = tuple(sides[:-1]), sides[-1]
         cap = None
         if caption is not None:
             cap = str(caption)[str(caption).index("{") + 1 : -1].strip().strip("()").strip() or None
-        return Assign(_single(lhs), rhs, cap, self._meta_span(meta), earlier)
+        stmt = Assign(_single(lhs), rhs, cap, self._meta_span(meta), earlier)
+        if space is None:
+            return stmt
+        # `h_0 = 0 \in \mathbb{R}^{1*hidden-size}`: the value, and its size where the space gives numbers.
+        try:
+            size = self.in_stmt(meta, lhs, space)
+        except ParseError:
+            named = stmt.lhs.without_last_sub() if stmt.lhs.numeric_sub is not None else stmt.lhs
+            self.notes.append((self._sp(space), f"'{space}' after '{stmt.lhs}' is the space it lies in, with a "
+                                                "size rnnviz cannot read: not read (give a size as dim "
+                                                f"{named.canonical} = 3)"))
+            return stmt
+        return [stmt, size] if size.dims else stmt
 
     @v_args(meta=True, inline=True)
     def assign_of(self, meta, lhs, args, *sides):

@@ -126,6 +126,8 @@ NOTED = {
                                     "\\mathrm{Wh}_{t - 1} for one input"),
     "a long name that splits into no symbols": ("h_t = tanh(emb_t + W h_{t-1})", "1:12",
                                                 "'emb_t' is read as one input named emb"),
+    "a space with a size in words": ("h_t = tanh(W h_{t-1} + x_t)\nh_0 = 0 \\in \\mathbb{R}^{1*hidden-size}", "2:13",
+                                     "the space it lies in, with a size rnnviz cannot read"),
     "a chain": ("y_t = g(o_t) = g(V h_t)\nh_t = tanh(W h_{t-1} + x_t)", "1:1", "the last one defines it"),
     "tanh without parentheses": ("h_t = tanh h_{t-1} + x_t", "1:7", "without parentheses is read as tanh"),
     "a weight times a vector with *": ("h_t = tanh(w * h_{t-1} + x_t)", "1:12", "element-wise product"),
@@ -180,6 +182,16 @@ def test_a_multi_letter_input_stays_writable(spelling):
     """Upright letters, or a time in brackets, index the whole name: one input, read without a note."""
     m = rnnviz.load_model(f"h_t = \\tanh({spelling} + W h_{{t-1}})")
     assert m.inputs == ["Ux"] and m.parameters == ["W"] and m.notes == []
+
+
+def test_a_value_with_its_space_gives_the_size():
+    """`h_0 = 0 \\in \\mathbb{R}^5` is the initial value and the size of h, as `dim h = 5` with `h_0 = 0`."""
+    from rnnviz.numeric import parameter_count
+
+    eq = "h_t = \\tanh(W h_{t-1} + U x_t) \\in \\mathbb{R}^5\ndim x = 3\n"
+    spaced = rnnviz.load_model(eq + "h_0 = 0 \\in \\mathbb{R}^{5}")
+    assert parameter_count(spaced) == parameter_count(rnnviz.load_model(eq + "dim h = 5\nh_0 = 0")) == 25 + 15
+    assert spaced.notes == []
 
 
 def test_a_subscript_T_of_a_parameter_stays_a_name():

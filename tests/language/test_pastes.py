@@ -53,6 +53,9 @@ KNOWN_UNREAD = {
                                       "notation for an affine map of its own at each use (two different maps "
                                       "written alike): one shared matrix is not what it means",
                                       "an arrow between states ('\\to') is not part of the"),
+    "58-student-notebook-rnn-structure.txt": ("the output is a conditional P(y_t | X_t, h_{t-1}) = softmax(O_t) "
+                                              "(the rest reads: UX_t as U X_t, with a note)",
+                                              "a condition 'p(y | x)' is not part of the"),
     "55-pytorch-lstm-multilayer-rst.txt": ("prose about a stacked LSTM with dropout; no equation",
                                            "the text reads like prose and holds no equation"),
 }

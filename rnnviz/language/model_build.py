@@ -38,7 +38,7 @@ from .model_syntax import (
 )
 from .parse import parse_text, suggest
 from .phases import DECODER, LENGTH_NAMES, decoder_length_line, split_phases, start_lhs, with_context_at_t
-from .unit_index import rewrite_unit_index, rewrite_unit_superscript
+from .unit_index import rewrite_class_sums, rewrite_unit_index, rewrite_unit_superscript
 from .value_lines import ValueLines
 
 __all__ = ["ModelBuilder", "build_model", "load_model"]
@@ -50,6 +50,28 @@ CROSS_ENTROPY = ("cross_entropy", "crossentropy", "CrossEntropy", "CE", "cross_e
 
 #: Cells that texts call as functions of their arguments, LSTM(x_t, h_{t-1}): abstract transitions.
 CELL_NAMES = ("LSTM", "GRU", "RNN", "biLSTM", "BiLSTM", "LSTMCell", "GRUCell", "RNNCell", "biRNN", "BiRNN")
+
+
+def _nodes(node: S.Node):
+    """Every node of a syntax expression."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, S.BinOp):
+            stack += [n.left, n.right]
+        elif isinstance(n, S.Call):
+            stack.append(n.arg)
+        elif isinstance(n, S.Apply):
+            stack += list(n.args + n.params)
+        elif isinstance(n, S.Neg):
+            stack.append(n.operand)
+        elif isinstance(n, S.Bracket):
+            stack += list(n.items)
+        elif isinstance(n, S.Frac):
+            stack += [n.num, n.den]
+        elif isinstance(n, (S.UnitSum, S.Component, S.SumTime)):
+            stack.append(n.body)
 
 
 class ModelBuilder(ValueLines):
@@ -111,6 +133,8 @@ class ModelBuilder(ValueLines):
         self.notes: list[str] = []
         stmts = self.sequence_statements(prog.statements)
         stmts = self.backward_arrows(stmts)
+        stmts, notes = rewrite_class_sums(stmts)
+        self.notes += notes
         stmts, self.loss_functions = self.function_lhs(stmts)
         stmts = self.stacked(stmts)
         stmts, notes = rewrite_unit_index(stmts)
@@ -237,9 +261,13 @@ class ModelBuilder(ValueLines):
             # -\log \hat{y}_{y_t}, is the target of that prediction, not a misspelling of it.
             beside = {r.canonical for s in eq_stmts for r, _ in refs(s.rhs)
                       if any(q.canonical == name for q, _ in refs(s.rhs))}
+            # The target of a cross-entropy, cross_entropy(V h_t, y_t) beside \hat{y}_t = softmax(V h_t), likewise.
+            ce_target = any(isinstance(node, S.Apply) and node.func.canonical in CROSS_ENTROPY
+                            and any(r.canonical == name for a in node.args[1:] for r, _ in refs(a))
+                            for s in eq_stmts for node in _nodes(s.rhs))
             decorated = [t for t in targets if t != name and self.display.get(t) is not None
                          and self.display[t].base == n.base and not n.subs and not n.sups and not n.accent
-                         and not (self.display[t].accent == "hat" and t in beside)]
+                         and not (self.display[t].accent == "hat" and (t in beside or ce_target))]
             if decorated:
                 other = decorated[0]
                 raise self.err(f"'{name}' is read at a time ({n}) but computed nowhere, while '{other}' is "
@@ -399,10 +427,16 @@ class ModelBuilder(ValueLines):
                 out.append(s)
                 continue
             lhs = s.lhs
+            timed = [a for a in s.args if any(n.time is not None for n, _ in refs(a))]
             if lhs.time is not None:
-                raise self.err(f"'{lhs}' has a time index and arguments; write {lhs.canonical}_t = ... for the "
-                               "value at each step", lhs.span)
-            timed = [a for a in s.args if isinstance(a, S.Ref) and a.name.time is not None]
+                if timed:
+                    raise self.err(f"'{lhs}' has a time index and arguments at a time; write "
+                                   f"{lhs.canonical}_t = ... for the value at each step", lhs.span)
+                # `J^{(t)}(\theta) = ...` (CS224n): the loss at step t, as a function of the parameters.
+                self.notes.append(f"{lhs.span}: the arguments of '{lhs.canonical}^{{(t)}}(...)' say what the loss "
+                                  "at each step depends on; they are not read")
+                out.append(S.Assign(lhs, s.rhs, s.caption, s.span, s.earlier))
+                continue
             if timed:
                 off = next((a for a in timed if a.name.time.absolute or a.name.time.offset != 0), None)
                 if off is not None:
@@ -559,9 +593,10 @@ class ModelBuilder(ValueLines):
             return None
         return parts
 
-    def per_step_loss(self, total: S.Assign, body: S.Node) -> tuple[S.Name, S.Assign | None]:
+    def per_step_loss(self, total: S.Assign, body: S.Node, statements) -> tuple[S.Name, S.Assign | None]:
         """What a total sums at step t: a variable (``L^{(t)}``), a loss written as a function and called
-        with its arguments, or an expression (``l(y_t, o_t)``), which becomes the loss at each step."""
+        with its arguments, the right side of the loss at each step written out again, or an expression
+        (``l(y_t, o_t)``), which becomes the loss at each step."""
         if isinstance(body, S.Ref):
             return body.name, None
         func = body.func if isinstance(body, (S.Apply, S.Call)) else None
@@ -573,6 +608,14 @@ class ModelBuilder(ValueLines):
                                "others", body.span)
             return func.with_time(S.Time(0)), None
         name = total.lhs.with_time(S.Time(0))
+        same = next((o for o in statements if isinstance(o, S.Assign) and o.rhs == body and o.lhs.time == S.Time(0)),
+                    None)
+        if same is not None:
+            # J(\theta) = \frac{1}{T} \sum_t -\log \hat{y}_{x_{t+1}} beside J^{(t)} = -\log \hat{y}_{x_{t+1}}
+            # (CS224n): the body is that loss's right side again, so the total adds that loss.
+            self.notes.append(f"{body.span or total.span}: the sum's body is the right side of {same.lhs.canonical}_t "
+                              f"(line {same.span.line if same.span else '?'}) again; the total adds that loss")
+            return same.lhs, None
         self.notes.append(f"{body.span or total.span}: the sum's body is read as the loss at each step, "
                           f"{total.lhs.canonical}_t = ...; the total {total.lhs.canonical} adds it over the steps")
         return name, S.Assign(name, body, None, total.span)
@@ -583,6 +626,11 @@ class ModelBuilder(ValueLines):
         self.means: list[str] = []
         rest = []
         for s in statements:
+            if isinstance(s, S.Assign) and self._negated_total(s.rhs):
+                s = S.Assign(s.lhs, s.rhs.operand, s.caption, s.span, s.earlier, s.args)
+                negated = True
+            else:
+                negated = False
             mean = isinstance(s, S.Assign) and self._mean_of(s.rhs)
             if not (isinstance(s, S.Assign) and (isinstance(s.rhs, S.SumTime) or mean)):
                 rest.append(s)
@@ -590,10 +638,12 @@ class ModelBuilder(ValueLines):
             if mean:
                 self.means.append(s.lhs.canonical)
             body = s.rhs.right.body if mean else s.rhs.body
+            if negated:
+                body = S.Neg(body, body.span)  # `-\frac{1}{T} \sum_t X` adds -X over the steps
             if s.lhs.time is not None:
                 raise self.err(f"a sum over time is one number for the whole sequence: write {s.lhs.canonical} = "
                                f"\\sum_t ..., without a time on the left", s.lhs.span)
-            name, made = self.per_step_loss(s, body)
+            name, made = self.per_step_loss(s, body, statements)
             if not (name.time is not None and not name.time.absolute and name.time.offset == 0):
                 raise self.err("\\sum_t adds a loss over every step: it takes one variable at step t, as in "
                                "L = \\sum_t L^{(t)}", body.span or s.span)
@@ -605,6 +655,10 @@ class ModelBuilder(ValueLines):
                 rest.append(made)
             found[s.lhs.canonical] = (name.canonical, s.span)
         return found, rest
+
+    def _negated_total(self, rhs: S.Node) -> bool:
+        """``-\\frac{1}{T} \\sum_t X`` or ``-\\sum_t X``: a total of -X."""
+        return isinstance(rhs, S.Neg) and (isinstance(rhs.operand, S.SumTime) or self._mean_of(rhs.operand))
 
     @staticmethod
     def _mean_of(rhs: S.Node) -> bool:

@@ -199,10 +199,12 @@ class _Picked:
                     self.span)
 
 
-# A subscript that is a target at step t: `_{y^{(t)}}`, `_{y_t}`, `_{y^{<t>}}`, `_{y[t]}`.
+# A subscript that is a target at step t: `_{y^{(t)}}`, `_{y_t}`, `_{y^{<t>}}`, `_{y[t]}`; also a step
+# away, as CS224n picks the next word: `\hat{y}^{(t)}_{x_{t+1}}`.
+_PICK_OFF = r"\s*((?:[+\-−]\s*\d+)?)\s*"
 _PICK_RE = re.compile(r"^\s*(?:\\(?:mathbf|boldsymbol|bm)\s*\{\s*([A-Za-z])\s*\}|([A-Za-z]))\s*"
-                      r"(?:\^\s*\{?\s*(?:\(\s*t\s*\)|<\s*t\s*>|\\langle\s*t\s*\\rangle)\s*\}?"
-                      r"|_\s*\{?\s*t\s*\}?|\[\s*t\s*\])\s*$")
+                      rf"(?:\^\s*\{{?\s*(?:\(\s*t{_PICK_OFF}\)|<\s*t{_PICK_OFF}>|\\langle\s*t{_PICK_OFF}\\rangle)\s*\}}?"
+                      rf"|_\s*\{{?\s*t{_PICK_OFF}\}}?|\[\s*t{_PICK_OFF}\])\s*$")
 
 
 def _single(name) -> Name:
@@ -318,7 +320,8 @@ class _ToSyntax(Transformer):
                 pick = _PICK_RE.match(body) if text.startswith("_") else None
                 if pick and picked is None:
                     # `\hat{y}^{(t)}_{y^{(t)}}`: the entry that the target y_t picks.
-                    picked = Name(pick.group(1) or pick.group(2), time=Time(0), bold=pick.group(1) is not None,
+                    offset = next((g for g in pick.groups()[2:] if g), "0").replace("−", "-").replace(" ", "")
+                    picked = Name(pick.group(1) or pick.group(2), time=Time(int(offset)), bold=pick.group(1) is not None,
                                   span=span)
                     continue
                 # `h_{(t-1)}` (PyTorch's docs), `x_{[t]}`: a time in brackets inside the subscript.
@@ -398,9 +401,10 @@ class _ToSyntax(Transformer):
                 raise ParseError(f"'{out}' indexed by {picked} is read only for a variable at step t, as the "
                                  f"book writes -\\log \\hat{{y}}^{{(t)}}_{{y^{{(t)}}}}", picked.span,
                                  hint="write the product, as in E x_t with x_t a one-hot vector")
+            by = f"{picked.base}_t" if picked.time.offset == 0 else f"{picked.base}_{{{picked.time}}}"
+            who = "the class index" if picked.time.offset == 0 else "the target (a class index or a one-hot vector)"
             self.notes.append((span, f"'{out}' indexed by {picked} is read as the entry of {out.canonical} that "
-                                     f"the class index {picked.base}_t picks: sum(onehot({picked.base}_t) * "
-                                     f"{out.canonical}_t)"))
+                                     f"{who} {by} picks: sum(onehot({by}) * {out.canonical}_t)"))
             return _Picked(out, picked, span)
         return out
 
@@ -496,6 +500,12 @@ class _ToSyntax(Transformer):
     @v_args(meta=True, inline=True)
     def sum_time(self, meta, _tok, body):
         return SumTime(body, self._meta_span(meta))
+
+    @v_args(meta=True, inline=True)
+    def sum_time_neg(self, meta, _tok, body):
+        """``\\sum_{t=1}^{T}-\\log \\hat{y}_t`` (CS224n): the sum of a negated term."""
+        span = self._meta_span(meta)
+        return SumTime(Neg(body, body.span), span)
 
     def _bin(op):  # noqa: N805 - a factory used in the class body
         @v_args(meta=True, inline=True)

@@ -246,6 +246,10 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
             return ParseError(f"'{o}' is never closed; expected '{closer}' before the end of line {o.line}",
                               Span(file, o.line, o.column, o.line, o.column + 1))
         if tok.type == "_EQ" and "_EQ" not in err.expected:
+            # `\hat p(x_{t+1}=v_j|x_t, ...)`: an event inside a conditional, not a second left side.
+            named = _construct_on_line(text, span.line, file)
+            if named is not None:
+                return named
             return ParseError("unexpected '='; an equation has one name on the left, "
                               "as in h[t] = tanh(W h[t-1] + U x[t])", span)
         named = _construct_on_line(text, span.line, file)

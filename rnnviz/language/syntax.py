@@ -42,7 +42,7 @@ __all__ = [
 
 _SPAN = dict(default=None, compare=False, repr=False)
 
-#: LaTeX name -> Unicode letter, for every Greek letter the language knows.
+#: LaTeX name -> Unicode letter, for every Greek letter the language knows (and ``\\ell``).
 GREEK_LETTERS: dict[str, str] = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε",
     "varepsilon": "ε", "zeta": "ζ", "eta": "η", "theta": "θ", "vartheta": "ϑ",
@@ -52,6 +52,7 @@ GREEK_LETTERS: dict[str, str] = {
     "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ",
     "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ",
     "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+    "ell": "ℓ",  # not Greek: the script l that texts name a loss with (\ell = -\frac{1}{T} ...)
 }
 
 

@@ -56,6 +56,9 @@ KNOWN_UNREAD = {
     "58-student-notebook-rnn-structure.txt": ("the output is a conditional P(y_t | X_t, h_{t-1}) = softmax(O_t) "
                                               "(the rest reads: UX_t as U X_t, with a note)",
                                               "a condition 'p(y | x)' is not part of the"),
+    "61-cs224n-blog-lm-output-conditional.txt": ("the second row is a conditional probability of an event, "
+                                                 "p(x_{t+1} = v_j | x_t, ..., x_1) = yhat_{t,j}",
+                                                 "a condition such as p(y | x) ('|') is not part of the"),
     "55-pytorch-lstm-multilayer-rst.txt": ("prose about a stacked LSTM with dropout; no equation",
                                            "the text reads like prose and holds no equation"),
 }

@@ -29,13 +29,14 @@ computes, is read (:func:`split_glued_products`):
   u x_t or one input ux);
 - otherwise as one input of that name, with a note (``emb_t``).
 
-``\mathrm{Ux}_t``, ``\text{Ux}_t`` and ``Ux[t]`` index the whole name: one input, no note.
+Bold letters written together (``\mathbf{Wh}_{t-1}``) are read alike. ``\mathrm{Ux}_t``, ``\text{Ux}_t``
+and ``Ux[t]`` index the whole name: one input, no note.
 
     >>> m = load_model("h_t = tanh(Ux_t + Wh_{t - 1} + b_h)")
     >>> sorted(m.parameters), m.inputs
     (['U', 'W', 'b_h'], ['x'])
     >>> print(m.notes[0])
-    <input>:1:12: 'Ux_t' is read as U x_t, a product, as LaTeX typesets it (the time index sits on the last letter); write U x_t to say so, or \mathrm{Ux}_t for one input named Ux
+    <input>:1:12: 'Ux_t' is read as U x_t, a product of letters written together; write U x_t to say so, or \mathrm{Ux}_t for one input named Ux
     >>> load_model("h_t = tanh(\\mathrm{Ux}_t + W h_{t-1})").inputs
     ['Ux']
 """
@@ -137,16 +138,17 @@ def split_glued_products(stmts: list[S.Assign], targets: set[str], declared: set
     notes: list[str] = []
     cuts: dict[str, int] = {}
     for base, n in first.items():
-        text = spelled(n.span) or f"{base}_{{{n.time}}}"
-        index = text[len(base):] if text.startswith(base) else f"_{{{n.time}}}"
+        text = spelled(n.span) or ""
+        # `\mathbf{Wh}_{t-1}`: the group's brace stands between the letters and the index.
+        index = text[len(base):].lstrip("} ") if text.startswith(base) else f"_{{{n.time}}}"
+        text = base + index
         backed, possible = _readings(base, timed - {base}, params)
         one = f"\\mathrm{{{base}}}{index}"
         if len(backed) == 1 and not possible:
             head, tail = backed[0]
             cuts[base] = len(head)
-            notes.append(f"{n.span}: '{text}' is read as {head} {tail}{index}, a product, as LaTeX typesets it "
-                         f"(the time index sits on the last letter); write {head} {tail}{index} to say so, or "
-                         f"{one} for one input named {base}")
+            notes.append(f"{n.span}: '{text}' is read as {head} {tail}{index}, a product of letters written "
+                         f"together; write {head} {tail}{index} to say so, or {one} for one input named {base}")
             continue
         shown = [f"{h} {t}{index}" for h, t in backed + possible] or \
             ([f"{base[0]} {base[1]}{index}"] if len(base) == 2 else [])

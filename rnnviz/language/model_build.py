@@ -208,6 +208,7 @@ class ModelBuilder(ValueLines):
                                                lambda message, span, **kw: self.err(message, span, **kw),
                                                self.spelled)
         self.notes += notes
+        eq_stmts = self.transposes(eq_stmts, targets)
         split = split_phases(eq_stmts, self.once_ids, self.end_name, lambda message, span: self.err(message, span))
         if split is not None:
             return self.build_phased(prog, split, value_stmts)
@@ -333,6 +334,67 @@ class ModelBuilder(ValueLines):
         values = self.values_of(value_stmts, model)
         model.values = tuple(values)
         return model
+
+    def transposes(self, eq_stmts: list[S.Assign], targets: set[str]) -> list[S.Assign]:
+        """``x_t^T W_{xh}``, ``h_{t-1}^\\top U`` (row-vector forms): the vector, with a note, since the order of
+        a product already says how it multiplies. A transpose anywhere else, and a matrix read both as
+        ``W`` and as ``W^T`` (the language has no transpose of a matrix), are errors."""
+        plain = {n.canonical for s in eq_stmts for n, called in refs(s.rhs) if n.time is None and not called}
+        for s in eq_stmts:
+            for n, _ in refs(s.rhs):
+                if n.time is None and n.sups and n.sups[-1] == "T" and n.canonical not in targets:
+                    bare = S.Name(n.base, n.accent, n.subs, n.sups[:-1], None, n.bold).canonical
+                    if bare in plain:
+                        raise self.err(f"'{n.canonical}' is the transpose of {bare}, which the equations also read; "
+                                       "the language has no transpose of a matrix", n.span,
+                                       hint=f"name a matrix of its own apart (as in V), or write the product in the "
+                                            f"other order: h^T {bare} is the row vector h times {bare}")
+        noted: set[str] = set()
+
+        def transposed(node: S.Node) -> bool:
+            return isinstance(node, S.Ref) and node.name.time is not None and not node.name.time.absolute \
+                and node.name.sups[-1:] == ("T",) and node.name.canonical not in targets
+
+        def vector(ref: S.Ref) -> S.Ref:
+            n = ref.name
+            v = S.Name(n.base, n.accent, n.subs, n.sups[:-1], n.time, n.bold, n.span)
+            if v.canonical not in noted:
+                noted.add(v.canonical)
+                self.notes.append(f"{n.span}: '{self.spelled(n.span) or n}' (a transposed vector) is read as "
+                                  f"{v.canonical}[{n.time}] before the matrix: the order of a product says how it "
+                                  f"multiplies (x W is the row vector x times W)")
+            return S.Ref(v, ref.span)
+
+        def first(node: S.Node) -> S.Node:
+            while isinstance(node, S.BinOp) and node.op == "prod":
+                node = node.left
+            return node
+
+        def walk(node: S.Node) -> S.Node:
+            if isinstance(node, S.BinOp):
+                if node.op == "prod" and transposed(node.left):
+                    right = first(node.right)
+                    if isinstance(right, S.Ref) and right.name.time is None:
+                        return S.BinOp("prod", vector(node.left), walk(node.right), node.span)
+                return S.BinOp(node.op, walk(node.left), walk(node.right), node.span)
+            if transposed(node):
+                raise self.err(f"'{self.spelled(node.span) or node.name}' transposes a vector; rnnviz reads a "
+                               "transposed vector only before a matrix, as in x_t^T W", node.span,
+                               hint="an inner product of two vectors (a score, as attention computes) is not "
+                                    "part of the equation language")
+            if isinstance(node, S.Call):
+                return S.Call(node.func, walk(node.arg), node.span)
+            if isinstance(node, S.Apply):
+                return S.Apply(node.func, tuple(map(walk, node.args)), tuple(map(walk, node.params)), node.span)
+            if isinstance(node, S.Neg):
+                return S.Neg(walk(node.operand), node.span)
+            if isinstance(node, S.Bracket):
+                return S.Bracket(tuple(map(walk, node.items)), node.span)
+            if isinstance(node, S.Frac):
+                return S.Frac(walk(node.num), walk(node.den), node.span)
+            return node
+
+        return [S.Assign(s.lhs, walk(s.rhs), s.caption, s.span, s.earlier, s.args) for s in eq_stmts]
 
     def spelled(self, span: Span | None) -> str | None:
         """The text of the input that a one-line span covers, else None."""

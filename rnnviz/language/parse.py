@@ -264,7 +264,9 @@ class _ToSyntax(Transformer):
     def font(self, tok, name):
         name = _single(name)
         bold = str(tok)[1:] not in ("mathit", "mathcal", "mathscr")
-        return Name(name.base, name.accent, name.subs, name.sups, name.time, name.bold or bold, name.span)
+        # `\mathbf{Wh}_{t-1}`: bold letters written together are letters written together.
+        return Name(name.base, name.accent, name.subs, name.sups, name.time, name.bold or bold, name.span,
+                    name.glued and bold)
 
     def sub(self, tok):
         return ("sub", tok)
@@ -377,6 +379,10 @@ class _ToSyntax(Transformer):
                 if found is None:
                     word = _word(inner)
                     if not word:
+                        if _LAYER_RE.match(inner.strip()):  # `h_t^{l-1}`, as Zaremba et al. write layers
+                            layer = re.sub(r"[{}\s]", "", inner)
+                            raise ParseError(f"cannot read the superscript '{text}': a layer index is written in "
+                                             f"parentheses, as in h_t^{{({layer})}}", span)
                         raise ParseError(f"cannot read the superscript '{text}'", span,
                                          hint="write a time such as (t) or (t-1), or letters")
                     sups.append(word)
@@ -393,8 +399,11 @@ class _ToSyntax(Transformer):
         span = start
         if start is not None and end is not None:
             span = Span(self.file, start.line, start.column, end.end_line, end.end_column)
+        # Letters written together: a time written as a script sits on the last one (a bare `Ux` keeps the
+        # mark, for `\mathbf{Ux}_t`).
         out = Name(core.base, accent, tuple(subs), tuple(sups), time, core.bold, span,
-                   core.glued and scripted and time is not None and not subs and not sups and not accent)
+                   core.glued and (scripted if time is not None else not suffixes) and not subs and not sups
+                   and not accent)
         if picked is not None:
             if time is None or time.absolute:
                 # `E_{x_t}` (an embedding's column): only a vector at step t is indexed by a target.

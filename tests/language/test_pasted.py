@@ -95,6 +95,13 @@ h_t & = o_t \odot \tanh(c_t) &
     "a matrix against a timed superscript, and against a capital input": (
         r"h^{(t)} = \tanh(Wh^{(t-1)} + UX^{(t)})", "h[t] = tanh(W h[t-1] + U X[t])"),
     "a head that is a parameter elsewhere": ("h_t = tanh(wh_{t-1} + ux_t + u)", "h[t] = tanh(w h[t-1] + u x[t] + u)"),
+    "transposed vectors before matrices (the row form)": (
+        r"h_t = \tanh(x_t^\top W_{xh} + h_{t-1}^\top W_{hh} + b_h)", "h[t] = tanh(x[t] W_xh + h[t-1] W_hh + b_h)"),
+    "x_t^T W": (r"h_t = \tanh(x_t^T W + h_{t-1}^{T} U)", "h[t] = tanh(x[t] W + h[t-1] U)"),
+    "bold letters written together": (r"\mathbf{h}_t = \tanh(\mathbf{Wh}_{t-1} + \mathbf{Ux}_t)",
+                                      r"\mathbf{h}_t = \tanh(\mathbf{W} \mathbf{h}_{t-1} + \mathbf{U} \mathbf{x}_t)"),
+    "a number before letters written together": (r"h_t = \tanh(2Wh_{t-1} + 0.5x_t)",
+                                                 "h[t] = tanh(2 W h[t-1] + 0.5 x[t])"),
     "a chain read by its last side": (r"y_t = \sigma(o_t) = \sigma(V h_t + c)" "\nh_t = \\tanh(W h_{t-1} + U x_t)",
                                       "y[t] = sigmoid(V h[t] + c)\nh[t] = tanh(W h[t-1] + U x[t])"),
     "tanh without parentheses": ("h_t = o_t * tanh c_t\nc_t = c_{t-1} + x_t\no_t = sigmoid(W x_t)",
@@ -121,13 +128,14 @@ def test_array_caption_is_kept():
 
 NOTED = {
     "letters written together": ("h_t = tanh(W_hh_{t-1} + U x_t)", "1:12", "is read as W_h h_{t-1}"),
-    "a matrix glued to its input": ("h_t = tanh(Ux_t + W h_{t-1})", "1:12", "'Ux_t' is read as U x_t, a product"),
+    "a matrix glued to its input": ("h_t = tanh(Ux_t + W h_{t-1})", "1:12", "'Ux_t' is read as U x_t, a product of letters"),
     "a matrix glued to the state": ("h_t = tanh(U x_t + Wh_{t - 1})", "1:20", "write W h_{t - 1} to say so, or "
                                     "\\mathrm{Wh}_{t - 1} for one input"),
     "a long name that splits into no symbols": ("h_t = tanh(emb_t + W h_{t-1})", "1:12",
                                                 "'emb_t' is read as one input named emb"),
     "a space with a size in words": ("h_t = tanh(W h_{t-1} + x_t)\nh_0 = 0 \\in \\mathbb{R}^{1*hidden-size}", "2:13",
                                      "the space it lies in, with a size rnnviz cannot read"),
+    "a transposed vector": ("h_t = tanh(x_t^T W + h_{t-1})", "1:12", "'x_t^T' (a transposed vector) is read as x[t]"),
     "a chain": ("y_t = g(o_t) = g(V h_t)\nh_t = tanh(W h_{t-1} + x_t)", "1:1", "the last one defines it"),
     "tanh without parentheses": ("h_t = tanh h_{t-1} + x_t", "1:7", "without parentheses is read as tanh"),
     "a weight times a vector with *": ("h_t = tanh(w * h_{t-1} + x_t)", "1:12", "element-wise product"),
@@ -162,6 +170,11 @@ REFUSED = {
                                                                       "read as Wh h_{t-1}"),
     "a glued name that splits two ways into symbols": ("h_t = tanh(Uxh_{t} + x_t + U)\nxh_t = x_t", (1, 12),
                                                        "U xh_{t} or as Ux h_{t}"),
+    "a matrix and its transpose": ("h_t = tanh(W h_{t-1} + W^T x_t)", (1, 24), "'W^T' is the transpose of W"),
+    "tied output weights": ("h_t = \\tanh(W h_{t-1} + U x_t)\ny_t = W^\\top h_t", (2, 7), "no transpose of a matrix"),
+    "an inner product of two vectors": ("s_t = h_{t-1}^T h_{t-1} + x_t", (1, 7), "transposes a vector"),
+    "a layer index without parentheses": ("h_t^{l} = tanh(W h_t^{l-1} + U h_{t-1}^{l})", (1, 21),
+                                          "a layer index is written in parentheses, as in h_t^{(l-1)}"),
     "glued name on a left side": ("W_hh_{t} = tanh(x_t)", (1, 1), "letters written together"),
     "tanh with nothing after it": ("h_t = tanh + x_t", (1, 7), "write its argument in parentheses"),
     "a chain in a value line": ("h_t = tanh(W h_{t-1})\nW = 1 b = 2", (2, 11), "one '=' per value"),
@@ -192,6 +205,19 @@ def test_a_value_with_its_space_gives_the_size():
     spaced = rnnviz.load_model(eq + "h_0 = 0 \\in \\mathbb{R}^{5}")
     assert parameter_count(spaced) == parameter_count(rnnviz.load_model(eq + "dim h = 5\nh_0 = 0")) == 25 + 15
     assert spaced.notes == []
+
+
+@pytest.mark.parametrize("text, parameters, inputs", [
+    # W^T alone is a matrix of its own (its shape is the transpose's): the model is the same, renamed.
+    ("h_t = \\tanh(W^\\top h_{t-1} + U x_t)", ["U", "W^T"], ["x"]),
+    # A subscript t is a time: W_t is an input that changes with t, as X_t is in d2l.ai.
+    ("h_t = \\tanh(W_t h_{t-1} + U x_t)", ["U"], ["W", "x"]),
+    # \cdot between two vectors of one size is their element-wise product, as books write f_t s_{t-1}.
+    ("c_t = f_t \\cdot c_{t-1} + x_t\nf_t = \\sigma(W_f x_t)", ["W_f"], ["x"]),
+])
+def test_adversarial_spellings_read_as_the_language_says(text, parameters, inputs):
+    model = rnnviz.load_model(text)
+    assert sorted(model.parameters) == parameters and model.inputs == inputs
 
 
 def test_a_subscript_T_of_a_parameter_stays_a_name():

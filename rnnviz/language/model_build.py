@@ -17,6 +17,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from ..errors import ParseError, Span, ValueSpecError
 from . import expr as E
 from . import syntax as S
@@ -50,6 +52,10 @@ CROSS_ENTROPY = ("cross_entropy", "crossentropy", "CrossEntropy", "CE", "cross_e
 
 #: Cells that texts call as functions of their arguments, LSTM(x_t, h_{t-1}): abstract transitions.
 CELL_NAMES = ("LSTM", "GRU", "RNN", "biLSTM", "BiLSTM", "LSTMCell", "GRUCell", "RNNCell", "biRNN", "BiRNN")
+
+
+#: A name as written, with its sub- and superscripts (and a font group's closing brace).
+_SPELLED = re.compile(r"[A-Za-z]+\}?(?:\s*[_^]\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|[A-Za-z0-9]))+")
 
 
 def _nodes(node: S.Node):
@@ -401,7 +407,13 @@ class ModelBuilder(ValueLines):
         if span is None or span.line != span.end_line or span.file not in self.sources:
             return None
         lines = self.sources[span.file].splitlines()
-        return lines[span.line - 1][span.column - 1:span.end_column - 1] if span.line <= len(lines) else None
+        if span.line > len(lines):
+            return None
+        line = lines[span.line - 1]
+        # A name with its scripts (`Ws_{t-1}`, `x_t^\top`), read from the text: after clean-up the
+        # span's end may fall short of them.
+        m = _SPELLED.match(line, span.column - 1)
+        return m.group(0) if m else line[span.column - 1:span.end_column - 1]
 
     def end_name(self, name: S.Name) -> str | None:
         """The variable a read of the last step names (``h_T``, ``h[T]`` -> ``h``), else None."""
@@ -509,7 +521,7 @@ class ModelBuilder(ValueLines):
                                   f"{lhs}^{{(t)}}")
                 out.append(S.Assign(lhs.with_time(S.Time(0)), s.rhs, s.caption, s.span, s.earlier))
                 continue
-            if not (isinstance(s.rhs, S.SumTime) or self._mean_of(s.rhs)):
+            if not (isinstance(s.rhs, S.SumTime) or self._mean_of(s.rhs) or self._negated_total(s.rhs)):
                 raise self.err(f"'{lhs}(...) = ...' defines a function of its arguments, which is not part of the "
                                "equation language", lhs.span,
                                hint=f"write the variable at each step, as in {lhs.canonical}_t = ..., or a total "

@@ -71,6 +71,7 @@ _WORD_RE = re.compile(r"^[A-Za-z0-9]+$")
 _TEXT_CMD_RE = re.compile(r"\\(?:text|textrm|mathrm|mathit|textit|operatorname|textsf|mathsf|mathbf|rm|bf)\s*\{\s*([^{}]*?)\s*\}")
 _BARE_RM_RE = re.compile(r"\\(?:rm|bf|it)\s+")
 _GREEK_CMD_RE = re.compile(r"\\([A-Za-z]+)")
+_SCRIPT_ACCENT_RE = re.compile(r"\\(tilde|hat|bar)\s*\{\s*([A-Za-z])\s*\}")
 _TRANSPOSE_RE = re.compile(r"\\(?:top|intercal)(?![A-Za-z])")  # W^\top is the name W^T
 _UNICODE_SUP = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹ˣ", "0123456789x")
 _UNICODE_SUB = str.maketrans("ₜ₀₁₂₃₄₅₆₇₈₉₋₊ₐₑₒₓₕₖₗₘₙₚₛ", "t0123456789-+aeoxhklmnps")
@@ -154,6 +155,8 @@ def _strip_braces(text: str) -> str:
 def _word(text: str) -> str | None:
     """Letters of a sub- or superscript: `hh`, `\\text{xh}`, `\\theta`, `\\mathrm{c}`."""
     text = _TEXT_CMD_RE.sub(lambda m: m.group(1), text)
+    # `W^{(\tilde{h})}`: the gate of the candidate h~, written with its accent (named `htilde`).
+    text = _SCRIPT_ACCENT_RE.sub(lambda m: m.group(2) + _ACCENTS[m.group(1)], text)
     text = _TRANSPOSE_RE.sub("T", text)
     text = _BARE_RM_RE.sub("", text)
     text = _GREEK_CMD_RE.sub(lambda m: m.group(1) if m.group(1) in GREEK_LETTERS else m.group(0), text)

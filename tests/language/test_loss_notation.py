@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 import rnnviz
@@ -106,3 +108,14 @@ def test_a_sum_over_time_of_a_negated_term_picked_by_the_next_input():
     assert any("the target (a class index or a one-hot vector) x_{t+1} picks" in n for n in model.notes)
     a, b = forward(model, steps=3), forward(plain, steps=3)
     assert [float(a.value("J", t)) for t in (1, 2, 3)] == [float(b.value("J", t)) for t in (1, 2, 3)]
+
+
+def test_a_negated_total_written_as_a_function_adds_every_entry():
+    """E(y, yhat) = -sum_t y_t log(yhat_t): the total of -(y_t * log yhat_t) over the steps and the entries,
+    which for one-hot y_t is the cross-entropy the notes mean."""
+    text = r"E(y,\hat{y}) = -\sum_{t} y_t log(\hat{y_t})" "\n" + "y = [[0, 1], [1, 0]]\n\\hat{y} = [[0.2, 0.8], [0.6, 0.4]]"
+    model = rnnviz.load_model(text, "m.rnn")
+    assert model.totals == (("E", "E"),) and model.means == ()
+    trace = forward(model)
+    total = sum(float(trace.value("E", t).sum()) for t in (1, 2))
+    assert total == pytest.approx(-(math.log(0.8) + math.log(0.6)))

@@ -59,6 +59,8 @@ KNOWN_UNREAD = {
     "61-cs224n-blog-lm-output-conditional.txt": ("the second row is a conditional probability of an event, "
                                                  "p(x_{t+1} = v_j | x_t, ..., x_1) = yhat_{t,j}",
                                                  "a condition such as p(y | x) ('|') is not part of the"),
+    "69-blog-gru-dot-product-function-time.txt": ("a '.' written for the product, W_r . [h(t-1), x_t]",
+                                                  "a '.' between two factors is not a product"),
     "55-pytorch-lstm-multilayer-rst.txt": ("prose about a stacked LSTM with dropout; no equation",
                                            "the text reads like prose and holds no equation"),
 }
@@ -70,6 +72,8 @@ ROLES_NOT_IN_THE_EQUATIONS = {
     "10-d2l-gru-gates.txt": "a block of gates only: no equation uses them, so their roles are not in it",
     "44-goodfellow-summary-gru-unit-index.txt": "only the state update (eq. 10.45) is in the block: u and r are "
                                                 "read, not computed, so they are inputs here",
+    "72-chinese-blog-gru-without-interpolation.txt": "as written, z_t and r_t both scale the new state (the GRU's "
+                                                     "interpolation is missing), so by their place both are output gates",
     "27-pytorch-old-gru.txt": "the early docstring calls the interpolating gate 'input gate'; by its place "
                               "in h_t = (1 - i_t) * n_t + i_t * h_{t-1} it is the update gate",
 }

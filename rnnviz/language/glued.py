@@ -65,7 +65,7 @@ def glued_split(suffixes, span_of):
     """``(k, head_suffixes, tail_text, tail_token)`` if the name's letters are written together, else None.
 
     ``suffixes`` are the (kind, token) pairs of a name; the k-th is an unbraced subscript of
-    several letters followed by another subscript. The head keeps the first letter as its
+    several letters followed by another subscript, or the time t followed by a capital (``x_tW``). The head keeps the first letter as its
     subscript; the tail is a new name made of the other letters, followed by the remaining
     suffixes.
 
@@ -73,12 +73,14 @@ def glued_split(suffixes, span_of):
         ParseError: the letters after the first could be one name or several.
     """
     for k, (kind, tok) in enumerate(suffixes):
-        if kind != "sub" or k + 1 >= len(suffixes) or suffixes[k + 1][0] != "sub":
-            continue
-        m = _UNBRACED.match(str(tok))
+        m = _UNBRACED.match(str(tok)) if kind == "sub" else None
         if not m or tok.line is None:
             continue
         first, rest = m.group(1), m.group(2)
+        # `x_tW + h_{t-1}U` (the row form): LaTeX sets x_t W; a capital after the time is a new name.
+        timed_then_name = first == "t" and rest[0].isupper()
+        if not timed_then_name and (k + 1 >= len(suffixes) or suffixes[k + 1][0] != "sub"):
+            continue
         head_tok = _token("SUB", "_" + first, tok.line, tok.column)
         tail_tok = _token("NAME", rest, tok.line, tok.column + 2)
         if len(rest) > 1:

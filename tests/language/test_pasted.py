@@ -104,6 +104,10 @@ h_t & = o_t \odot \tanh(c_t) &
                                                  "h[t] = tanh(2 W h[t-1] + 0.5 x[t])"),
     "a gate superscript with an accent": (r"g_t = \tanh(W^{(\tilde{h})} x_t + U^{\tilde{h}} s_{t-1})",
                                           "g[t] = tanh(W^{htilde} x[t] + U^{htilde} s[t-1])"),
+    "a time glued to the matrix after it (the row form)": (r"h_t = \tanh(x_tW + h_{t-1}U)",
+                                                           "h[t] = tanh(x[t] W + h[t-1] U)"),
+    "a stacked vector in a bmatrix": (r"h_t = \tanh(W \begin{bmatrix} h_{t-1} \\ x_t \end{bmatrix})",
+                                      "h[t] = tanh(W [h[t-1]; x[t]])"),
     "a chain read by its last side": (r"y_t = \sigma(o_t) = \sigma(V h_t + c)" "\nh_t = \\tanh(W h_{t-1} + U x_t)",
                                       "y[t] = sigmoid(V h[t] + c)\nh[t] = tanh(W h[t-1] + U x[t])"),
     "tanh without parentheses": ("h_t = o_t * tanh c_t\nc_t = c_{t-1} + x_t\no_t = sigmoid(W x_t)",
@@ -178,6 +182,7 @@ REFUSED = {
     "a layer index without parentheses": ("h_t^{l} = tanh(W h_t^{l-1} + U h_{t-1}^{l})", (1, 21),
                                           "a layer index is written in parentheses, as in h_t^{(l-1)}"),
     "a full stop for a product": ("h_t = tanh(W . [h_{t-1}, x_t])", (1, 14), "a '.' between two factors"),
+    "a time glued to two letters": (r"h_t = \tanh(x_tWh + h_{t-1}U)", (1, 14), "…_t Wh or as …_t W h"),
     "glued name on a left side": ("W_hh_{t} = tanh(x_t)", (1, 1), "letters written together"),
     "tanh with nothing after it": ("h_t = tanh + x_t", (1, 7), "write its argument in parentheses"),
     "a chain in a value line": ("h_t = tanh(W h_{t-1})\nW = 1 b = 2", (2, 11), "one '=' per value"),
@@ -221,6 +226,16 @@ def test_a_value_with_its_space_gives_the_size():
 def test_adversarial_spellings_read_as_the_language_says(text, parameters, inputs):
     model = rnnviz.load_model(text)
     assert sorted(model.parameters) == parameters and model.inputs == inputs
+
+
+def test_a_bmatrix_is_a_stacked_vector_or_a_matrix_value():
+    """`\\begin{bmatrix} h_{t-1} \\\\ x_t \\end{bmatrix}` stacks (it was once layout, so the rows became a
+    product h_{t-1} x_t); rows of several entries are a matrix."""
+    m = rnnviz.load_model("h_t = \\tanh(W \\begin{pmatrix} h_{t-1} \\\\ x_t \\end{pmatrix})\n"
+                          "W = \\begin{bmatrix} 1 & 2 & 0 \\\\ 3 & 4 & 1 \\end{bmatrix}\n"
+                          "h_0 = \\begin{bmatrix} 0.5 \\\\ -1 \\end{bmatrix}")
+    assert [(v.name, v.value) for v in m.values] == [("W", [[1.0, 2.0, 0.0], [3.0, 4.0, 1.0]]), ("h", [0.5, -1.0])]
+    assert rnnviz.load_model("h[t] = tanh(W [h[t-1]; x[t]])").equations[0].expr == m.equations[0].expr
 
 
 def test_a_subscript_T_of_a_parameter_stays_a_name():

@@ -62,6 +62,8 @@ _ACCENTS = {
     "overrightarrow": "fwd", "overleftarrow": "bwd",
 }
 _TIME_RE = re.compile(r"^\s*t\s*(?:([+\-−])\s*(\d+))?\s*$")
+# `t^\prime`, `t^{\prime}`, `t'`, with an offset: the time of a second sequence (a decoder's).
+_PRIMED_TIME_RE = re.compile(r"^\s*t\s*(?:\^\s*\{?\s*\\prime\s*\}?|')\s*((?:[+\-−]\s*\d+)?)\s*$")
 _ABS_RE = re.compile(r"^\s*([+\-−]?)\s*(\d+)\s*$")
 # A layer index in a superscript: `(l)`, `(l-1)`, `(L)` (deep RNNs, d2l.ai and Goodfellow et al.).
 _LAYER_RE = re.compile(r"^\s*(?:l\s*(?:[+\-−]\s*\d+)?|L)\s*$")
@@ -230,6 +232,9 @@ class _ToSyntax(Transformer):
         self.file = file
         self.cleaned = cleaned
         self.notes: list[tuple[Span, str]] = []
+        # Where a time was written t' (`s_{t^\prime}`, d2l.ai's decoder) and where it was t.
+        self.primed: list[Span] = []
+        self.unprimed: list[Span] = []
 
     def _sp(self, obj) -> Span:
         return _span(self.file, obj, self.cleaned)
@@ -306,6 +311,7 @@ class _ToSyntax(Transformer):
         accent = core.accent
         layer_at: int | None = None
         scripted = False  # the time is written as a LaTeX sub- or superscript
+        primed_here = False  # ... as t' (see _PRIMED_TIME_RE)
         picked: Name | None = None
         for kind, tok in suffixes:
             span = self._sp(tok)
@@ -333,6 +339,10 @@ class _ToSyntax(Transformer):
                 bracketed = re.match(r"^\s*(?:\((.*)\)|\[(.*)\])\s*$", body)
                 if bracketed and _TIME_RE.match(next(g for g in bracketed.groups() if g is not None)):
                     body = next(g for g in bracketed.groups() if g is not None)
+                primed = _PRIMED_TIME_RE.match(body)
+                if primed:  # `s_{t^\prime}`, `y_{t'-1}`: the time t' of its own sequence
+                    body = "t" + (primed.group(1) or "")
+                    primed_here = True
                 for part in body.split(","):
                     t = _TIME_RE.match(part)
                     end = _end_of(part) if part.strip() != "T" else None  # `W_T` may be a name
@@ -404,6 +414,8 @@ class _ToSyntax(Transformer):
             span = Span(self.file, start.line, start.column, end.end_line, end.end_column)
         # Letters written together: a time written as a script sits on the last one (a bare `Ux` keeps the
         # mark, for `\mathbf{Ux}_t`).
+        if time is not None and not time.absolute:
+            (self.primed if primed_here else self.unprimed).append(span)
         out = Name(core.base, accent, tuple(subs), tuple(sups), time, core.bold, span,
                    core.glued and (scripted if time is not None else not suffixes) and not subs and not sups
                    and not accent)
@@ -650,6 +662,17 @@ def parse_text(text: str, file: str = "<input>") -> Program:
         raise _remap(_too_deep(tree, file, text), cleaned) from None
     for stmt in stmts:
         _check_depth(stmt, text)
+    if transformer.primed:
+        first = transformer.primed[0]
+        if transformer.unprimed:
+            # An encoder over t and a decoder over t' (d2l.ai): two sequences, which the language
+            # relates through a context read at the encoder's last step, not through two time letters.
+            raise ParseError("these equations run over two times, t and t' (an encoder's and a decoder's "
+                             "sequence); rnnviz reads one time letter, t", first,
+                             hint="write the decoder with t as well: it reads the encoder's context "
+                                  "c = h_T, as in s_t = g(y_{t-1}, c, s_{t-1})").with_source(text)
+        transformer.notes.append((first, "t' is the time of these equations (the only one they use): read "
+                                         "as t"))
     notes = [f"{file}:{line}:{col}: {msg}"
              for line, col, msg in ((*cleaned.original_position(off), msg) for off, msg in cleaned.notes)]
     notes += [f"{sp}: {msg}" for sp, msg in transformer.notes]

@@ -28,7 +28,6 @@ CASES = json.loads((PASTES / "expected.json").read_text(encoding="utf-8"))
 KNOWN_UNREAD = {
     "15-d2l-seq2seq-encoder.txt": ("an encoder with an abstract f and a context q(h_1, ..., h_T) of every step",
                                    "an elided list"),
-    "16-d2l-seq2seq-decoder.txt": ("a decoder over its own time t' with an abstract g", "cannot read the subscript"),
     "28-lilianweng-attention-birnn-concat.txt": ("an encoder's annotation h_i over positions i = 1..n (attention's "
                                                  "input), written as the transpose of a bracket of transposes",
                                                  "a transpose of a bracket (']^\\top') is not part of the"),

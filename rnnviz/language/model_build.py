@@ -40,7 +40,7 @@ from .model_syntax import (
 )
 from .parse import parse_text, suggest
 from .phases import DECODER, LENGTH_NAMES, decoder_length_line, split_phases, start_lhs, with_context_at_t
-from .unit_index import rewrite_class_sums, rewrite_unit_index, rewrite_unit_superscript
+from .unit_index import refused_sum, rewrite_class_sums, rewrite_unit_index, rewrite_unit_superscript
 from .value_lines import ValueLines
 
 __all__ = ["ModelBuilder", "build_model", "load_model"]
@@ -791,6 +791,10 @@ class ModelBuilder(ValueLines):
             if len(node.items) == 1:
                 return self.expr(node.items[0], shift)
             return E.Concat(tuple(self.expr(i, shift) for i in node.items), sp)
+        if isinstance(node, (S.UnitSum, S.Component)):
+            # Left by the rewrites: inside the body of a loss total (`\frac{1}{T}\sum_t \sum_j ...`)
+            # that is not the cross-entropy over the classes, or not in unit-index notation.
+            raise refused_sum(node)
         raise AssertionError(node)  # pragma: no cover
 
     def ref(self, name: S.Name, shift: int) -> E.Expr:

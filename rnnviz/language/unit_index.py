@@ -22,7 +22,7 @@ from ..errors import ParseError
 from . import syntax as S
 from .model_syntax import FUNCTION_ALIASES, is_function_word, refs
 
-__all__ = ["UNIT_INDICES", "rewrite_unit_index", "rewrite_unit_superscript", "rewrite_class_sums"]
+__all__ = ["UNIT_INDICES", "refused_sum", "rewrite_unit_index", "rewrite_unit_superscript", "rewrite_class_sums"]
 
 #: Letters that texts use for a unit index.
 UNIT_INDICES = ("i", "j", "k")
@@ -56,7 +56,7 @@ def _drop_sub(name: S.Name, count: int = 1) -> S.Name:
                   name.span)
 
 
-def _refused_sum(node: S.Node) -> ParseError:
+def refused_sum(node: S.Node) -> ParseError:
     if isinstance(node, S.Component):
         return ParseError(f"a component [...]_{node.index} belongs to unit-index notation, where the left side "
                           f"carries the same index, as in h_{node.index} = ...", node.span)
@@ -115,7 +115,7 @@ class _Rewriter:
     def sum(self, node: S.UnitSum) -> S.Node:
         j, i = node.index, self.free
         if j == "t":
-            raise _refused_sum(node)
+            raise refused_sum(node)
         if j == i or j not in UNIT_INDICES:
             raise ParseError(f"\\sum_{j} sums over the free index of the left side; sum over another index, "
                              f"as in \\sum_j U_{{{i},j}} x_j", node.span)
@@ -180,7 +180,7 @@ def rewrite_unit_index(stmts) -> tuple[list, list[str]]:
                 for node in (s.rhs, *s.earlier):
                     found = _has(node, (S.UnitSum, S.Component))
                     if found is not None:
-                        raise _refused_sum(found)
+                        raise refused_sum(found)
             out.append(s)
             continue
         r = _Rewriter(s.lhs.subs[-1])

@@ -51,6 +51,9 @@ def test_two_pieces_of_math_on_one_line_are_two_equations():
     (RNN + "L(o_t, y_t) = (o_t - y_t)^2\nJ = \\sum_t L(o_t, x_t)", 4, 12, "the sum calls it with others"),
     (RNN + "L_t = (o_t - y_t)^2\nL = \\sum_t \\frac{1}{2}(o_t - y_t)^2", 4, 12, "computes L_t already"),
     (RNN + "L_t = -\\sum_{w \\in V} y_{t,w} V_{w}", 3, 8, "over components is not part of the equation language"),
+    # Inside a mean over time, a sum over the classes that is no cross-entropy (a glued \hat{y}h): refused, no traceback.
+    ("\\[\\hat{y}_t = \\tanh(W x_t)\\]\n\\[\\ell=-\\frac{1}{T}\\sum_{t=1}^T\\sum_{j=1}^{|V|}{y_{t,j}\\log "
+     "\\hat{y}h_{t,j}}\\]", 2, 32, "is not part of the equation language"),
 ])
 def test_misused_loss_notation_is_an_error_with_a_position(text, line, column, words):
     assert_error_at(text, line, column, words)

@@ -58,6 +58,10 @@ CELL_NAMES = ("LSTM", "GRU", "RNN", "biLSTM", "BiLSTM", "LSTMCell", "GRUCell", "
 _SPELLED = re.compile(r"[A-Za-z]+\}?(?:\s*[_^]\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|[A-Za-z0-9]))+")
 
 
+#: Names texts give the context of an encoder-decoder (Cho et al. 2014, d2l.ai, the Deep Learning book).
+CONTEXT_NAMES = frozenset({"c", "C", "context"})
+
+
 def _nodes(node: S.Node):
     """Every node of a syntax expression."""
     stack = [node]
@@ -239,6 +243,13 @@ class ModelBuilder(ValueLines):
         self.display: dict[str, S.Name] = {}
         self.first_span: dict[str, Span | None] = {}
 
+        self.given_noted: set[str] = set()
+        # `s_t = \tanh(W s_{t-1} + C c)`: a context that a matrix reads, computed nowhere, is a parameter.
+        for s in eq_stmts:
+            for node in _nodes(s.rhs):
+                if isinstance(node, S.BinOp) and node.op == "prod" and isinstance(node.right, S.Ref) \
+                        and node.right.name.base in CONTEXT_NAMES and not isinstance(node.left, S.Num):
+                    self.given_argument(node.right.name)
         self.ahead = one_step_ahead(eq_stmts)
         if self.ahead.note:
             self.notes.append(self.ahead.note)
@@ -895,9 +906,34 @@ class ModelBuilder(ValueLines):
                                 "h_t = f(x_t, h_{t-1})")
         self._note(canonical, func)
         self.generic[canonical] = func
+        for a in node.args:  # not those after `;`: those are the function's parameters by the text's own word
+            if isinstance(a, S.Ref):
+                self.given_argument(a.name)
         args = tuple(self.expr(a, shift) for a in items)
         return E.Call(canonical, E.Concat(args, node.span), True, node.span, abstract=True,
                       params=len(node.params))
+
+    def given_argument(self, name: S.Name) -> None:
+        """A note for an argument of ``f(...)`` (or a context ``C c``) that is a parameter only because nothing computes it.
+
+        ``s_{t'} = g(y_{t'-1}, c, s_{t'-1})`` (d2l.ai's decoder, without its encoder): ``c`` is
+        the encoder's context, which the block does not compute, so it is read as one fixed
+        vector. Weights and biases (``w_h``, ``W``, ``U``, ``b``, ``\\theta``) are parameters as
+        meant and get no note.
+        """
+        canonical = name.canonical
+        if name.time is not None or canonical in self.targets or canonical in self.given_noted:
+            return
+        base = name.base
+        if base[:1] in "wWUVb" or base in S.GREEK_LETTERS or (len(base) == 1 and base.isupper() and base != "C"):
+            return
+        self.given_noted.add(canonical)
+        if base in CONTEXT_NAMES:
+            why = "an encoder-decoder writes c = h_T (the encoder's last state) to compute it"
+        else:
+            why = f"write {canonical}_t for an input read at every step, or an equation that computes it"
+        self.notes.append(f"{name.span}: {canonical} is read as a given parameter, one fixed value at every step: "
+                          f"nothing in the text computes it; {why}")
 
     def cross_entropy(self, node: S.Apply, shift: int) -> E.Expr:
         """``cross_entropy(o_t, y_t)``: ``-sum(onehot(y_t) * logsoftmax(o_t))``, as ``nn.CrossEntropyLoss``.

@@ -235,6 +235,8 @@ class _ToSyntax(Transformer):
         # Where a time was written t' (`s_{t^\prime}`, d2l.ai's decoder) and where it was t.
         self.primed: list[Span] = []
         self.unprimed: list[Span] = []
+        # `W_hh h_{t-1}`: an unbraced subscript of several letters, kept whole (see _unbraced_notes).
+        self.unbraced: list[tuple[Span, str, str]] = []
 
     def _sp(self, obj) -> Span:
         return _span(self.file, obj, self.cleaned)
@@ -317,6 +319,9 @@ class _ToSyntax(Transformer):
             span = self._sp(tok)
             text = str(tok)
             found: Time | None = None
+            if kind == "sub" and _UNBRACED_SUB_RE.match(text) and core.span is not None:
+                self.unbraced.append((Span(self.file, core.span.line, core.span.column, span.end_line,
+                                           span.end_column), core.canonical, text))
             if kind == "prime":
                 sups.append("prime")
             elif kind == "tilde":
@@ -673,6 +678,7 @@ def parse_text(text: str, file: str = "<input>") -> Program:
                                   "c = h_T, as in s_t = g(y_{t-1}, c, s_{t-1})").with_source(text)
         transformer.notes.append((first, "t' is the time of these equations (the only one they use): read "
                                          "as t"))
+    transformer.notes += _unbraced_notes(transformer.unbraced, text)
     notes = [f"{file}:{line}:{col}: {msg}"
              for line, col, msg in ((*cleaned.original_position(off), msg) for off, msg in cleaned.notes)]
     notes += [f"{sp}: {msg}" for sp, msg in transformer.notes]
@@ -680,6 +686,65 @@ def parse_text(text: str, file: str = "<input>") -> Program:
 
 
 _PARSING = threading.RLock()
+
+#: A subscript of several letters without braces: `_hh`. (A superscript takes one letter
+#: already, as in LaTeX: `W^ih` is W^i h.)
+_UNBRACED_SUB_RE = re.compile(r"^_[A-Za-z]{2,}$")
+_COMMENT_RE = re.compile(r"(?<!\\)[#%].*$", re.MULTILINE)
+#: What opens or closes a display: `$$`, `\\[`, `\\]`, `\\begin{...}`, `\\end{...}`.
+_DISPLAY_MARK_RE = re.compile(r"\$\$|\\\[|\\\]|\\(begin|end)\{[A-Za-z]+\*?\}")
+
+
+def _latex_lines(text: str) -> set[int]:
+    """The 1-based lines of ``text`` that are LaTeX: a command, a brace or a `$` on the line, or
+    inside a display (`$$ ... $$`, `\\[ ... \\]`, an environment). Comments do not count.
+
+    The plain notation writes none of these (`h[t] = tanh(W_hh h[t-1])`); pasted LaTeX writes
+    them on nearly every line, and a line of a display that happens to hold none is still typeset.
+    """
+    text = _COMMENT_RE.sub("", text)
+    lines = {i for i, line in enumerate(text.split("\n"), 1) if re.search(r"[\\{}$]", line)}
+    # One pass over the marks (linear in the text): the lines from an opening to its closing are in a display.
+    depth, dollars, line, counted, start = 0, False, 1, 0, 1
+    for m in _DISPLAY_MARK_RE.finditer(text):
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
+        was_open = depth > 0 or dollars
+        if m.group(0) == "$$":
+            dollars = not dollars
+        elif m.group(0) == "\\[" or m.group(1) == "begin":
+            depth += 1
+        elif depth:
+            depth -= 1
+        now_open = depth > 0 or dollars
+        if now_open and not was_open:
+            start = line
+        elif was_open and not now_open:
+            lines.update(range(start, line + 1))
+    if depth > 0 or dollars:  # never closed: to the end
+        lines.update(range(start, line + 1 + text.count("\n", counted)))
+    return lines
+
+
+def _unbraced_notes(found: list[tuple[Span, str, str]], text: str) -> list[tuple[Span, str]]:
+    """Notes for `W_hh` written in LaTeX: read as the one name W_{hh} its author means, which
+    LaTeX typesets otherwise (an unbraced subscript takes one letter: W_h h). One note per spelling,
+    at its first place; none on a line of the plain notation, where `W_hh` is an ordinary name."""
+    if not found:
+        return []
+    latex = _latex_lines(text)
+    notes: list[tuple[Span, str]] = []
+    seen: set[str] = set()
+    for span, core, script in found:
+        spelling = core + script
+        if spelling in seen or span.line not in latex:
+            continue
+        seen.add(spelling)
+        letters = script[1:]
+        notes.append((span, f"'{spelling}' is read as {core}_{{{letters}}}, one name; LaTeX typesets it "
+                            f"{core}_{letters[0]} {letters[1:]} (an unbraced subscript takes one letter): write "
+                            f"{core}_{{{letters}}} so that the page shows it too"))
+    return notes
 
 
 def _too_deep(tree, file: str, text: str) -> ParseError:

@@ -152,7 +152,56 @@ NOTED = {
                                                "o_t = sigmoid(x_t)", "2:11", "read as the product"),
     "doubled backslashes": (r"h_t = \\tanh(W h_{t-1})", "1:7", "backslash is doubled"),
     "prose": ("We write\n$$h_t = \\tanh(W h_{t-1} + x_t)$$", "1:1", "reads like prose"),
+    "an unbraced subscript of two letters": ("h_t = \\tanh(W_hh h_{t-1} + U x_t)", "1:13",
+                                             "'W_hh' is read as W_{hh}, one name; LaTeX typesets it W_h h"),
+    "a context computed nowhere": ("s_t = g(y_{t-1}, c, s_{t-1})", "1:18", "c is read as a given parameter, "
+                                   "one fixed value at every step: nothing in the text computes it; an "
+                                   "encoder-decoder writes c = h_T"),
+    "a context a matrix reads": ("s_t = \\tanh(W s_{t-1} + U y_{t-1} + C c)", "1:39",
+                                 "c is read as a given parameter"),
+    "an argument of f computed nowhere": ("h_t = f(x_t, h_{t-1}, q)", "1:23",
+                                          "q is read as a given parameter, one fixed value at every step: nothing in "
+                                          "the text computes it; write q_t for an input"),
 }
+
+
+def test_an_unbraced_subscript_keeps_its_reading():
+    """`W_hh h_{t-1}` means W_{hh}: the note says how LaTeX would show it, the model is the braced one's."""
+    unbraced = rnnviz.load_model("h_t = \\tanh(W_hh h_{t-1} + W_xh x_t)\ny_t = W_hh h_t")
+    braced = rnnviz.load_model("h_t = \\tanh(W_{hh} h_{t-1} + W_{xh} x_t)\ny_t = W_{hh} h_t")
+    assert unbraced.parameters == braced.parameters == ["W_hh", "W_xh"] and braced.notes == []
+    assert [n.split(": ", 1)[0] for n in unbraced.notes] == ["<input>:1:13", "<input>:1:28"]  # once per spelling
+
+
+@pytest.mark.parametrize("text", [
+    "h[t] = tanh(W_hh h[t-1] + W_xh x[t] + b_h)\ny[t] = W_hy h[t] + b_y",
+    "h[t] = tanh(W_hh h[t-1] + W_xh x[t])  # W_hh is {h x h}, as in $W_{hh}$",
+], ids=["plain", "plain with a comment"])
+def test_an_underscore_name_of_the_plain_notation_has_no_note(text):
+    """In the plain notation W_hh is an ordinary name: no LaTeX typesets it, so nothing is said."""
+    assert rnnviz.load_model(text).notes == []
+
+
+def test_a_line_of_a_display_is_latex_even_without_a_command():
+    notes = rnnviz.load_model("$$\nh[t] = tanh(W_hh h[t-1] + U x[t])\n$$").notes
+    assert len(notes) == 1 and notes[0].startswith("<input>:2:13: 'W_hh' is read as W_{hh}")
+
+
+@pytest.mark.parametrize("text", [
+    r"h_t = f(x_t, h_{t-1}, w_\textrm{h})",
+    r"h^{(t)} = f(h^{(t-1)}, x^{(t)}; \theta)",
+    r"h_t = f(x_t, h_{t-1}, W, b)",
+    r"o^{(t)} = c + V h^{(t)}" "\n" r"h^{(t)} = \tanh(b + W h^{(t-1)} + U x^{(t)})",
+], ids=["a weight", "after the semicolon", "a matrix and a bias", "an output bias named c"])
+def test_weights_and_biases_are_given_parameters_without_a_note(text):
+    assert not any("given parameter" in n for n in rnnviz.load_model(text).notes)
+
+
+def test_a_context_the_encoder_computes_has_no_note():
+    m = rnnviz.load_model("h_t = \\tanh(W h_{t-1} + U x_t)\nc = h_T\ns_t = \\tanh(A s_{t-1} + B y_{t-1} + C c)\n"
+                          "o_t = g(s_t, c)")
+    assert sorted(m.parameters) == ["A", "B", "C", "U", "W"]
+    assert not any("given parameter" in n for n in m.notes)
 
 
 @pytest.mark.parametrize("text, where, words", NOTED.values(), ids=list(NOTED))

@@ -82,6 +82,16 @@ ROLES_NOT_IN_THE_EQUATIONS = {
 READ_OTHERWISE_WITH_A_NOTE = {
     "25-pytorch-old-rnn.txt": ("the early docstring writes w_{ih} * x_t for a matrix product; in the language "
                                "* is element-wise", "is an element-wise product"),
+    "16-d2l-seq2seq-decoder.txt": ("the decoder alone: its context c comes from the encoder (block 15), which the "
+                                   "block does not hold, so c is one fixed vector here",
+                                   "c is read as a given parameter, one fixed value at every step: nothing in the "
+                                   "text computes it; an encoder-decoder writes c = h_T"),
+}
+
+# Read as the source means, where the page shows something else, and said so: (why, what the note says).
+READ_AS_MEANT_WITH_A_NOTE = {
+    "27-pytorch-old-gru.txt": ("the early docstring writes W_hi without braces, which LaTeX typesets W_h i",
+                               "'W_hi' is read as W_{hi}, one name; LaTeX typesets it W_h i"),
 }
 
 
@@ -109,6 +119,7 @@ def test_corpus_is_complete():
     assert set(KNOWN_UNREAD) <= set(files)
     assert set(ROLES_NOT_IN_THE_EQUATIONS) <= set(files) - set(KNOWN_UNREAD)
     assert set(READ_OTHERWISE_WITH_A_NOTE) <= set(files) - set(KNOWN_UNREAD)
+    assert set(READ_AS_MEANT_WITH_A_NOTE) <= set(files) - set(KNOWN_UNREAD)
 
 
 @pytest.mark.parametrize("file", sorted(READ_OTHERWISE_WITH_A_NOTE), ids=lambda f: f[:2])
@@ -116,6 +127,14 @@ def test_read_otherwise_only_with_a_note(file):
     """Where the language reads a spelling otherwise than the source meant, a note says so."""
     model = load_model((PASTES / file).read_text(encoding="utf-8"), file)
     assert any(READ_OTHERWISE_WITH_A_NOTE[file][1] in note for note in model.notes), model.notes
+
+
+@pytest.mark.parametrize("file", sorted(READ_AS_MEANT_WITH_A_NOTE), ids=lambda f: f[:2])
+def test_read_as_meant_where_the_page_shows_otherwise_with_a_note(file):
+    """Where the source's LaTeX typesets otherwise than its author means, the reading is the meaning, and a note
+    says how the page would show it."""
+    model = load_model((PASTES / file).read_text(encoding="utf-8"), file)
+    assert any(READ_AS_MEANT_WITH_A_NOTE[file][1] in note for note in model.notes), model.notes
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["file"] in KNOWN_UNREAD], ids=lambda c: c["file"][:2])

@@ -17,11 +17,14 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from ..errors import ParseError, Span, ValueSpecError
 from . import expr as E
 from . import syntax as S
 from .ahead import one_step_ahead
 from .cell_form import rewrite_cell_form
+from .glued import split_glued_products
 from .directions import END, FORWARD, Sweep, check_reads_ahead, concatenations, sweeps_of
 from .layers import expand_layers
 from .model import Equation, Model, Phases, Symbol
@@ -37,7 +40,7 @@ from .model_syntax import (
 )
 from .parse import parse_text, suggest
 from .phases import DECODER, LENGTH_NAMES, decoder_length_line, split_phases, start_lhs, with_context_at_t
-from .unit_index import rewrite_unit_index, rewrite_unit_superscript
+from .unit_index import refused_sum, rewrite_class_sums, rewrite_unit_index, rewrite_unit_superscript
 from .value_lines import ValueLines
 
 __all__ = ["ModelBuilder", "build_model", "load_model"]
@@ -49,6 +52,36 @@ CROSS_ENTROPY = ("cross_entropy", "crossentropy", "CrossEntropy", "CE", "cross_e
 
 #: Cells that texts call as functions of their arguments, LSTM(x_t, h_{t-1}): abstract transitions.
 CELL_NAMES = ("LSTM", "GRU", "RNN", "biLSTM", "BiLSTM", "LSTMCell", "GRUCell", "RNNCell", "biRNN", "BiRNN")
+
+
+#: A name as written, with its sub- and superscripts (and a font group's closing brace).
+_SPELLED = re.compile(r"[A-Za-z]+\}?(?:\s*[_^]\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|[A-Za-z0-9]))+")
+
+
+#: Names texts give the context of an encoder-decoder (Cho et al. 2014, d2l.ai, the Deep Learning book).
+CONTEXT_NAMES = frozenset({"c", "C", "context"})
+
+
+def _nodes(node: S.Node):
+    """Every node of a syntax expression."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, S.BinOp):
+            stack += [n.left, n.right]
+        elif isinstance(n, S.Call):
+            stack.append(n.arg)
+        elif isinstance(n, S.Apply):
+            stack += list(n.args + n.params)
+        elif isinstance(n, S.Neg):
+            stack.append(n.operand)
+        elif isinstance(n, S.Bracket):
+            stack += list(n.items)
+        elif isinstance(n, S.Frac):
+            stack += [n.num, n.den]
+        elif isinstance(n, (S.UnitSum, S.Component, S.SumTime)):
+            stack.append(n.body)
 
 
 class ModelBuilder(ValueLines):
@@ -110,6 +143,8 @@ class ModelBuilder(ValueLines):
         self.notes: list[str] = []
         stmts = self.sequence_statements(prog.statements)
         stmts = self.backward_arrows(stmts)
+        stmts, notes = rewrite_class_sums(stmts)
+        self.notes += notes
         stmts, self.loss_functions = self.function_lhs(stmts)
         stmts = self.stacked(stmts)
         stmts, notes = rewrite_unit_index(stmts)
@@ -177,6 +212,13 @@ class ModelBuilder(ValueLines):
             first_at[name] = s
         eq_stmts = [s for s in eq_stmts if not any(s is a for a in again)]
         targets = set(first_at)
+        # `Ux_t`, `Wh_{t-1}`: LaTeX sets the index on the last letter; read as the product, or refused.
+        declared = {s.name.canonical for s in value_stmts if isinstance(s, S.Size) and s.name.time is not None}
+        eq_stmts, notes = split_glued_products(eq_stmts, targets, declared,
+                                               lambda message, span, **kw: self.err(message, span, **kw),
+                                               self.spelled)
+        self.notes += notes
+        eq_stmts = self.transposes(eq_stmts, targets)
         split = split_phases(eq_stmts, self.once_ids, self.end_name, lambda message, span: self.err(message, span))
         if split is not None:
             return self.build_phased(prog, split, value_stmts)
@@ -201,6 +243,13 @@ class ModelBuilder(ValueLines):
         self.display: dict[str, S.Name] = {}
         self.first_span: dict[str, Span | None] = {}
 
+        self.given_noted: set[str] = set()
+        # `s_t = \tanh(W s_{t-1} + C c)`: a context that a matrix reads, computed nowhere, is a parameter.
+        for s in eq_stmts:
+            for node in _nodes(s.rhs):
+                if isinstance(node, S.BinOp) and node.op == "prod" and isinstance(node.right, S.Ref) \
+                        and node.right.name.base in CONTEXT_NAMES and not isinstance(node.left, S.Num):
+                    self.given_argument(node.right.name)
         self.ahead = one_step_ahead(eq_stmts)
         if self.ahead.note:
             self.notes.append(self.ahead.note)
@@ -230,9 +279,13 @@ class ModelBuilder(ValueLines):
             # -\log \hat{y}_{y_t}, is the target of that prediction, not a misspelling of it.
             beside = {r.canonical for s in eq_stmts for r, _ in refs(s.rhs)
                       if any(q.canonical == name for q, _ in refs(s.rhs))}
+            # The target of a cross-entropy, cross_entropy(V h_t, y_t) beside \hat{y}_t = softmax(V h_t), likewise.
+            ce_target = any(isinstance(node, S.Apply) and node.func.canonical in CROSS_ENTROPY
+                            and any(r.canonical == name for a in node.args[1:] for r, _ in refs(a))
+                            for s in eq_stmts for node in _nodes(s.rhs))
             decorated = [t for t in targets if t != name and self.display.get(t) is not None
                          and self.display[t].base == n.base and not n.subs and not n.sups and not n.accent
-                         and not (self.display[t].accent == "hat" and t in beside)]
+                         and not (self.display[t].accent == "hat" and (t in beside or ce_target))]
             if decorated:
                 other = decorated[0]
                 raise self.err(f"'{name}' is read at a time ({n}) but computed nowhere, while '{other}' is "
@@ -246,8 +299,8 @@ class ModelBuilder(ValueLines):
                 raise self.err(f"'{name}' is read with a time index elsewhere ({t}), but here without one; "
                                f"write {name}[t] or {name}[t-1]", n.span)
 
-        # LaTeX `Uh_{t-1}` is one name `Uh` to the parser; if its tail is a computed
-        # variable, the sheet almost surely meant the product `U h_{t-1}`.
+        # `Uh[t-1]` (a time in brackets indexes the whole name, so split_glued_products leaves it)
+        # is one name `Uh`; if its tail is a computed variable, the sheet almost surely meant `U h[t-1]`.
         for name, n in timed_used.items():
             if name in targets or n.subs or n.sups or n.accent or len(n.base) < 2:
                 continue
@@ -298,6 +351,80 @@ class ModelBuilder(ValueLines):
         values = self.values_of(value_stmts, model)
         model.values = tuple(values)
         return model
+
+    def transposes(self, eq_stmts: list[S.Assign], targets: set[str]) -> list[S.Assign]:
+        """``x_t^T W_{xh}``, ``h_{t-1}^\\top U`` (row-vector forms): the vector, with a note, since the order of
+        a product already says how it multiplies. A transpose anywhere else, and a matrix read both as
+        ``W`` and as ``W^T`` (the language has no transpose of a matrix), are errors."""
+        plain = {n.canonical for s in eq_stmts for n, called in refs(s.rhs) if n.time is None and not called}
+        for s in eq_stmts:
+            for n, _ in refs(s.rhs):
+                if n.time is None and n.sups and n.sups[-1] == "T" and n.canonical not in targets:
+                    bare = S.Name(n.base, n.accent, n.subs, n.sups[:-1], None, n.bold).canonical
+                    if bare in plain:
+                        raise self.err(f"'{n.canonical}' is the transpose of {bare}, which the equations also read; "
+                                       "the language has no transpose of a matrix", n.span,
+                                       hint=f"name a matrix of its own apart (as in V), or write the product in the "
+                                            f"other order: h^T {bare} is the row vector h times {bare}")
+        noted: set[str] = set()
+
+        def transposed(node: S.Node) -> bool:
+            return isinstance(node, S.Ref) and node.name.time is not None and not node.name.time.absolute \
+                and node.name.sups[-1:] == ("T",) and node.name.canonical not in targets
+
+        def vector(ref: S.Ref) -> S.Ref:
+            n = ref.name
+            v = S.Name(n.base, n.accent, n.subs, n.sups[:-1], n.time, n.bold, n.span)
+            if v.canonical not in noted:
+                noted.add(v.canonical)
+                self.notes.append(f"{n.span}: '{self.spelled(n.span) or n}' (a transposed vector) is read as "
+                                  f"{v.canonical}[{n.time}] before the matrix: the order of a product says how it "
+                                  f"multiplies (x W is the row vector x times W)")
+            return S.Ref(v, ref.span)
+
+        def first(node: S.Node) -> S.Node:
+            while isinstance(node, S.BinOp) and node.op == "prod":
+                node = node.left
+            return node
+
+        def walk(node: S.Node) -> S.Node:
+            if isinstance(node, S.BinOp):
+                if node.op == "prod" and transposed(node.left):
+                    right = first(node.right)
+                    if isinstance(right, S.Ref) and right.name.time is None:
+                        return S.BinOp("prod", vector(node.left), walk(node.right), node.span)
+                return S.BinOp(node.op, walk(node.left), walk(node.right), node.span)
+            if transposed(node):
+                raise self.err(f"'{self.spelled(node.span) or node.name}' transposes a vector; rnnviz reads a "
+                               "transposed vector only before a matrix, as in x_t^T W", node.span,
+                               hint="an inner product of two vectors (a score, as attention computes) is not "
+                                    "part of the equation language")
+            if isinstance(node, S.Call):
+                return S.Call(node.func, walk(node.arg), node.span)
+            if isinstance(node, S.Apply):
+                return S.Apply(node.func, tuple(map(walk, node.args)), tuple(map(walk, node.params)), node.span)
+            if isinstance(node, S.Neg):
+                return S.Neg(walk(node.operand), node.span)
+            if isinstance(node, S.Bracket):
+                return S.Bracket(tuple(map(walk, node.items)), node.span)
+            if isinstance(node, S.Frac):
+                return S.Frac(walk(node.num), walk(node.den), node.span)
+            return node
+
+        return [S.Assign(s.lhs, walk(s.rhs), s.caption, s.span, s.earlier, s.args) for s in eq_stmts]
+
+    def spelled(self, span: Span | None) -> str | None:
+        """The text of the input that a one-line span covers, else None."""
+        if span is None or span.line != span.end_line or span.file not in self.sources:
+            return None
+        lines = self.sources[span.file].splitlines()
+        if span.line > len(lines):
+            return None
+        line = lines[span.line - 1]
+        # A name with its scripts (`Ws_{t-1}`, `x_t^\top`), read from the text: after clean-up the
+        # span's end may fall short of them.
+        m = _SPELLED.match(line, span.column - 1)
+        return m.group(0) if m else line[span.column - 1:span.end_column - 1]
 
     def end_name(self, name: S.Name) -> str | None:
         """The variable a read of the last step names (``h_T``, ``h[T]`` -> ``h``), else None."""
@@ -385,10 +512,16 @@ class ModelBuilder(ValueLines):
                 out.append(s)
                 continue
             lhs = s.lhs
+            timed = [a for a in s.args if any(n.time is not None for n, _ in refs(a))]
             if lhs.time is not None:
-                raise self.err(f"'{lhs}' has a time index and arguments; write {lhs.canonical}_t = ... for the "
-                               "value at each step", lhs.span)
-            timed = [a for a in s.args if isinstance(a, S.Ref) and a.name.time is not None]
+                if timed:
+                    raise self.err(f"'{lhs}' has a time index and arguments at a time; write "
+                                   f"{lhs.canonical}_t = ... for the value at each step", lhs.span)
+                # `J^{(t)}(\theta) = ...` (CS224n): the loss at step t, as a function of the parameters.
+                self.notes.append(f"{lhs.span}: the arguments of '{lhs.canonical}^{{(t)}}(...)' say what the loss "
+                                  "at each step depends on; they are not read")
+                out.append(S.Assign(lhs, s.rhs, s.caption, s.span, s.earlier))
+                continue
             if timed:
                 off = next((a for a in timed if a.name.time.absolute or a.name.time.offset != 0), None)
                 if off is not None:
@@ -399,7 +532,7 @@ class ModelBuilder(ValueLines):
                                   f"{lhs}^{{(t)}}")
                 out.append(S.Assign(lhs.with_time(S.Time(0)), s.rhs, s.caption, s.span, s.earlier))
                 continue
-            if not (isinstance(s.rhs, S.SumTime) or self._mean_of(s.rhs)):
+            if not (isinstance(s.rhs, S.SumTime) or self._mean_of(s.rhs) or self._negated_total(s.rhs)):
                 raise self.err(f"'{lhs}(...) = ...' defines a function of its arguments, which is not part of the "
                                "equation language", lhs.span,
                                hint=f"write the variable at each step, as in {lhs.canonical}_t = ..., or a total "
@@ -545,9 +678,10 @@ class ModelBuilder(ValueLines):
             return None
         return parts
 
-    def per_step_loss(self, total: S.Assign, body: S.Node) -> tuple[S.Name, S.Assign | None]:
+    def per_step_loss(self, total: S.Assign, body: S.Node, statements) -> tuple[S.Name, S.Assign | None]:
         """What a total sums at step t: a variable (``L^{(t)}``), a loss written as a function and called
-        with its arguments, or an expression (``l(y_t, o_t)``), which becomes the loss at each step."""
+        with its arguments, the right side of the loss at each step written out again, or an expression
+        (``l(y_t, o_t)``), which becomes the loss at each step."""
         if isinstance(body, S.Ref):
             return body.name, None
         func = body.func if isinstance(body, (S.Apply, S.Call)) else None
@@ -559,6 +693,14 @@ class ModelBuilder(ValueLines):
                                "others", body.span)
             return func.with_time(S.Time(0)), None
         name = total.lhs.with_time(S.Time(0))
+        same = next((o for o in statements if isinstance(o, S.Assign) and o.rhs == body and o.lhs.time == S.Time(0)),
+                    None)
+        if same is not None:
+            # J(\theta) = \frac{1}{T} \sum_t -\log \hat{y}_{x_{t+1}} beside J^{(t)} = -\log \hat{y}_{x_{t+1}}
+            # (CS224n): the body is that loss's right side again, so the total adds that loss.
+            self.notes.append(f"{body.span or total.span}: the sum's body is the right side of {same.lhs.canonical}_t "
+                              f"(line {same.span.line if same.span else '?'}) again; the total adds that loss")
+            return same.lhs, None
         self.notes.append(f"{body.span or total.span}: the sum's body is read as the loss at each step, "
                           f"{total.lhs.canonical}_t = ...; the total {total.lhs.canonical} adds it over the steps")
         return name, S.Assign(name, body, None, total.span)
@@ -569,6 +711,11 @@ class ModelBuilder(ValueLines):
         self.means: list[str] = []
         rest = []
         for s in statements:
+            if isinstance(s, S.Assign) and self._negated_total(s.rhs):
+                s = S.Assign(s.lhs, s.rhs.operand, s.caption, s.span, s.earlier, s.args)
+                negated = True
+            else:
+                negated = False
             mean = isinstance(s, S.Assign) and self._mean_of(s.rhs)
             if not (isinstance(s, S.Assign) and (isinstance(s.rhs, S.SumTime) or mean)):
                 rest.append(s)
@@ -576,10 +723,12 @@ class ModelBuilder(ValueLines):
             if mean:
                 self.means.append(s.lhs.canonical)
             body = s.rhs.right.body if mean else s.rhs.body
+            if negated:
+                body = S.Neg(body, body.span)  # `-\frac{1}{T} \sum_t X` adds -X over the steps
             if s.lhs.time is not None:
                 raise self.err(f"a sum over time is one number for the whole sequence: write {s.lhs.canonical} = "
                                f"\\sum_t ..., without a time on the left", s.lhs.span)
-            name, made = self.per_step_loss(s, body)
+            name, made = self.per_step_loss(s, body, statements)
             if not (name.time is not None and not name.time.absolute and name.time.offset == 0):
                 raise self.err("\\sum_t adds a loss over every step: it takes one variable at step t, as in "
                                "L = \\sum_t L^{(t)}", body.span or s.span)
@@ -591,6 +740,10 @@ class ModelBuilder(ValueLines):
                 rest.append(made)
             found[s.lhs.canonical] = (name.canonical, s.span)
         return found, rest
+
+    def _negated_total(self, rhs: S.Node) -> bool:
+        """``-\\frac{1}{T} \\sum_t X`` or ``-\\sum_t X``: a total of -X."""
+        return isinstance(rhs, S.Neg) and (isinstance(rhs.operand, S.SumTime) or self._mean_of(rhs.operand))
 
     @staticmethod
     def _mean_of(rhs: S.Node) -> bool:
@@ -649,6 +802,10 @@ class ModelBuilder(ValueLines):
             if len(node.items) == 1:
                 return self.expr(node.items[0], shift)
             return E.Concat(tuple(self.expr(i, shift) for i in node.items), sp)
+        if isinstance(node, (S.UnitSum, S.Component)):
+            # Left by the rewrites: inside the body of a loss total (`\frac{1}{T}\sum_t \sum_j ...`)
+            # that is not the cross-entropy over the classes, or not in unit-index notation.
+            raise refused_sum(node)
         raise AssertionError(node)  # pragma: no cover
 
     def ref(self, name: S.Name, shift: int) -> E.Expr:
@@ -749,9 +906,34 @@ class ModelBuilder(ValueLines):
                                 "h_t = f(x_t, h_{t-1})")
         self._note(canonical, func)
         self.generic[canonical] = func
+        for a in node.args:  # not those after `;`: those are the function's parameters by the text's own word
+            if isinstance(a, S.Ref):
+                self.given_argument(a.name)
         args = tuple(self.expr(a, shift) for a in items)
         return E.Call(canonical, E.Concat(args, node.span), True, node.span, abstract=True,
                       params=len(node.params))
+
+    def given_argument(self, name: S.Name) -> None:
+        """A note for an argument of ``f(...)`` (or a context ``C c``) that is a parameter only because nothing computes it.
+
+        ``s_{t'} = g(y_{t'-1}, c, s_{t'-1})`` (d2l.ai's decoder, without its encoder): ``c`` is
+        the encoder's context, which the block does not compute, so it is read as one fixed
+        vector. Weights and biases (``w_h``, ``W``, ``U``, ``b``, ``\\theta``) are parameters as
+        meant and get no note.
+        """
+        canonical = name.canonical
+        if name.time is not None or canonical in self.targets or canonical in self.given_noted:
+            return
+        base = name.base
+        if base[:1] in "wWUVb" or base in S.GREEK_LETTERS or (len(base) == 1 and base.isupper() and base != "C"):
+            return
+        self.given_noted.add(canonical)
+        if base in CONTEXT_NAMES:
+            why = "an encoder-decoder writes c = h_T (the encoder's last state) to compute it"
+        else:
+            why = f"write {canonical}_t for an input read at every step, or an equation that computes it"
+        self.notes.append(f"{name.span}: {canonical} is read as a given parameter, one fixed value at every step: "
+                          f"nothing in the text computes it; {why}")
 
     def cross_entropy(self, node: S.Apply, shift: int) -> E.Expr:
         """``cross_entropy(o_t, y_t)``: ``-sum(onehot(y_t) * logsoftmax(o_t))``, as ``nn.CrossEntropyLoss``.

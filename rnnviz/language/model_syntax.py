@@ -17,11 +17,13 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..errors import ValueSpecError
 from . import syntax as S
 
 __all__ = ["FUNCTION_ALIASES", "is_constant", "refs", "not_a_number", "is_function_word", "can_be_generic",
-           "constant", "is_equation"]
+           "constant", "is_equation", "map_refs"]
 
 #: Every spelling of a function (after LaTeX decoration is stripped) -> canonical name.
 FUNCTION_ALIASES = {
@@ -75,6 +77,32 @@ def refs(node: S.Node):
             stack.extend([n.den, n.num])
         elif isinstance(n, (S.UnitSum, S.Component, S.SumTime)):
             stack.append(n.body)
+
+
+def map_refs(node: S.Node, fn: Callable[[S.Ref], S.Node]) -> S.Node:
+    """``node`` with every plain reference replaced by ``fn(ref)``."""
+    if isinstance(node, S.Ref):
+        return fn(node)
+    if isinstance(node, S.Call):
+        return S.Call(node.func, map_refs(node.arg, fn), node.span)
+    if isinstance(node, S.Apply):
+        return S.Apply(node.func, tuple(map_refs(a, fn) for a in node.args),
+                       tuple(map_refs(p, fn) for p in node.params), node.span)
+    if isinstance(node, S.BinOp):
+        return S.BinOp(node.op, map_refs(node.left, fn), map_refs(node.right, fn), node.span)
+    if isinstance(node, S.Neg):
+        return S.Neg(map_refs(node.operand, fn), node.span)
+    if isinstance(node, S.Bracket):
+        return S.Bracket(tuple(map_refs(i, fn) for i in node.items), node.span)
+    if isinstance(node, S.Frac):
+        return S.Frac(map_refs(node.num, fn), map_refs(node.den, fn), node.span)
+    if isinstance(node, S.UnitSum):
+        return S.UnitSum(node.index, map_refs(node.body, fn), node.span, node.bounded)
+    if isinstance(node, S.Component):
+        return S.Component(map_refs(node.body, fn), node.index, node.span)
+    if isinstance(node, S.SumTime):
+        return S.SumTime(map_refs(node.body, fn), node.span)
+    return node
 
 
 def not_a_number(rhs: S.Node) -> str | None:

@@ -62,6 +62,8 @@ _ACCENTS = {
     "overrightarrow": "fwd", "overleftarrow": "bwd",
 }
 _TIME_RE = re.compile(r"^\s*t\s*(?:([+\-−])\s*(\d+))?\s*$")
+# `t^\prime`, `t^{\prime}`, `t'`, with an offset: the time of a second sequence (a decoder's).
+_PRIMED_TIME_RE = re.compile(r"^\s*t\s*(?:\^\s*\{?\s*\\prime\s*\}?|')\s*((?:[+\-−]\s*\d+)?)\s*$")
 _ABS_RE = re.compile(r"^\s*([+\-−]?)\s*(\d+)\s*$")
 # A layer index in a superscript: `(l)`, `(l-1)`, `(L)` (deep RNNs, d2l.ai and Goodfellow et al.).
 _LAYER_RE = re.compile(r"^\s*(?:l\s*(?:[+\-−]\s*\d+)?|L)\s*$")
@@ -71,6 +73,7 @@ _WORD_RE = re.compile(r"^[A-Za-z0-9]+$")
 _TEXT_CMD_RE = re.compile(r"\\(?:text|textrm|mathrm|mathit|textit|operatorname|textsf|mathsf|mathbf|rm|bf)\s*\{\s*([^{}]*?)\s*\}")
 _BARE_RM_RE = re.compile(r"\\(?:rm|bf|it)\s+")
 _GREEK_CMD_RE = re.compile(r"\\([A-Za-z]+)")
+_SCRIPT_ACCENT_RE = re.compile(r"\\(tilde|hat|bar)\s*\{\s*([A-Za-z])\s*\}")
 _TRANSPOSE_RE = re.compile(r"\\(?:top|intercal)(?![A-Za-z])")  # W^\top is the name W^T
 _UNICODE_SUP = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹ˣ", "0123456789x")
 _UNICODE_SUB = str.maketrans("ₜ₀₁₂₃₄₅₆₇₈₉₋₊ₐₑₒₓₕₖₗₘₙₚₛ", "t0123456789-+aeoxhklmnps")
@@ -154,6 +157,8 @@ def _strip_braces(text: str) -> str:
 def _word(text: str) -> str | None:
     """Letters of a sub- or superscript: `hh`, `\\text{xh}`, `\\theta`, `\\mathrm{c}`."""
     text = _TEXT_CMD_RE.sub(lambda m: m.group(1), text)
+    # `W^{(\tilde{h})}`: the gate of the candidate h~, written with its accent (named `htilde`).
+    text = _SCRIPT_ACCENT_RE.sub(lambda m: m.group(2) + _ACCENTS[m.group(1)], text)
     text = _TRANSPOSE_RE.sub("T", text)
     text = _BARE_RM_RE.sub("", text)
     text = _GREEK_CMD_RE.sub(lambda m: m.group(1) if m.group(1) in GREEK_LETTERS else m.group(0), text)
@@ -199,10 +204,12 @@ class _Picked:
                     self.span)
 
 
-# A subscript that is a target at step t: `_{y^{(t)}}`, `_{y_t}`, `_{y^{<t>}}`, `_{y[t]}`.
+# A subscript that is a target at step t: `_{y^{(t)}}`, `_{y_t}`, `_{y^{<t>}}`, `_{y[t]}`; also a step
+# away, as CS224n picks the next word: `\hat{y}^{(t)}_{x_{t+1}}`.
+_PICK_OFF = r"\s*((?:[+\-−]\s*\d+)?)\s*"
 _PICK_RE = re.compile(r"^\s*(?:\\(?:mathbf|boldsymbol|bm)\s*\{\s*([A-Za-z])\s*\}|([A-Za-z]))\s*"
-                      r"(?:\^\s*\{?\s*(?:\(\s*t\s*\)|<\s*t\s*>|\\langle\s*t\s*\\rangle)\s*\}?"
-                      r"|_\s*\{?\s*t\s*\}?|\[\s*t\s*\])\s*$")
+                      rf"(?:\^\s*\{{?\s*(?:\(\s*t{_PICK_OFF}\)|<\s*t{_PICK_OFF}>|\\langle\s*t{_PICK_OFF}\\rangle)\s*\}}?"
+                      rf"|_\s*\{{?\s*t{_PICK_OFF}\}}?|\[\s*t{_PICK_OFF}\])\s*$")
 
 
 def _single(name) -> Name:
@@ -225,16 +232,22 @@ class _ToSyntax(Transformer):
         self.file = file
         self.cleaned = cleaned
         self.notes: list[tuple[Span, str]] = []
+        # Where a time was written t' (`s_{t^\prime}`, d2l.ai's decoder) and where it was t.
+        self.primed: list[Span] = []
+        self.unprimed: list[Span] = []
+        # `W_hh h_{t-1}`: an unbraced subscript of several letters, kept whole (see _unbraced_notes).
+        self.unbraced: list[tuple[Span, str, str]] = []
 
     def _sp(self, obj) -> Span:
         return _span(self.file, obj, self.cleaned)
 
     # -- names -------------------------------------------------------------
-    def plain(self, tok):
+    def plain(self, tok, *, italic: bool = True):
         m = re.match(r"^([A-Za-z]+?)(\d+)$", str(tok))
         if m:
             return Name(m.group(1), subs=(m.group(2),), span=self._sp(tok))
-        return Name(str(tok), span=self._sp(tok))
+        # Italic letters written together (not `\text{Ux}`): a time script may sit on the last one only.
+        return Name(str(tok), span=self._sp(tok), glued=italic and len(str(tok)) > 1)
 
     def greek(self, tok):
         text = str(tok)
@@ -248,7 +261,8 @@ class _ToSyntax(Transformer):
 
     def textword(self, tok):
         inner = str(tok)[str(tok).index("{") + 1 : -1].strip()
-        return self.plain(Token("NAME", inner, tok.start_pos, tok.line, tok.column, tok.end_line, tok.end_column))
+        return self.plain(Token("NAME", inner, tok.start_pos, tok.line, tok.column, tok.end_line, tok.end_column),
+                          italic=False)
 
     def accent(self, tok, name):
         name = _single(name)
@@ -260,7 +274,9 @@ class _ToSyntax(Transformer):
     def font(self, tok, name):
         name = _single(name)
         bold = str(tok)[1:] not in ("mathit", "mathcal", "mathscr")
-        return Name(name.base, name.accent, name.subs, name.sups, name.time, name.bold or bold, name.span)
+        # `\mathbf{Wh}_{t-1}`: bold letters written together are letters written together.
+        return Name(name.base, name.accent, name.subs, name.sups, name.time, name.bold or bold, name.span,
+                    name.glued and bold)
 
     def sub(self, tok):
         return ("sub", tok)
@@ -296,11 +312,16 @@ class _ToSyntax(Transformer):
         subs, sups, time = list(core.subs), list(core.sups), core.time
         accent = core.accent
         layer_at: int | None = None
+        scripted = False  # the time is written as a LaTeX sub- or superscript
+        primed_here = False  # ... as t' (see _PRIMED_TIME_RE)
         picked: Name | None = None
         for kind, tok in suffixes:
             span = self._sp(tok)
             text = str(tok)
             found: Time | None = None
+            if kind == "sub" and _UNBRACED_SUB_RE.match(text) and core.span is not None:
+                self.unbraced.append((Span(self.file, core.span.line, core.span.column, span.end_line,
+                                           span.end_column), core.canonical, text))
             if kind == "prime":
                 sups.append("prime")
             elif kind == "tilde":
@@ -315,13 +336,18 @@ class _ToSyntax(Transformer):
                 pick = _PICK_RE.match(body) if text.startswith("_") else None
                 if pick and picked is None:
                     # `\hat{y}^{(t)}_{y^{(t)}}`: the entry that the target y_t picks.
-                    picked = Name(pick.group(1) or pick.group(2), time=Time(0), bold=pick.group(1) is not None,
+                    offset = next((g for g in pick.groups()[2:] if g), "0").replace("−", "-").replace(" ", "")
+                    picked = Name(pick.group(1) or pick.group(2), time=Time(int(offset)), bold=pick.group(1) is not None,
                                   span=span)
                     continue
                 # `h_{(t-1)}` (PyTorch's docs), `x_{[t]}`: a time in brackets inside the subscript.
                 bracketed = re.match(r"^\s*(?:\((.*)\)|\[(.*)\])\s*$", body)
                 if bracketed and _TIME_RE.match(next(g for g in bracketed.groups() if g is not None)):
                     body = next(g for g in bracketed.groups() if g is not None)
+                primed = _PRIMED_TIME_RE.match(body)
+                if primed:  # `s_{t^\prime}`, `y_{t'-1}`: the time t' of its own sequence
+                    body = "t" + (primed.group(1) or "")
+                    primed_here = True
                 for part in body.split(","):
                     t = _TIME_RE.match(part)
                     end = _end_of(part) if part.strip() != "T" else None  # `W_T` may be a name
@@ -371,6 +397,10 @@ class _ToSyntax(Transformer):
                 if found is None:
                     word = _word(inner)
                     if not word:
+                        if _LAYER_RE.match(inner.strip()):  # `h_t^{l-1}`, as Zaremba et al. write layers
+                            layer = re.sub(r"[{}\s]", "", inner)
+                            raise ParseError(f"cannot read the superscript '{text}': a layer index is written in "
+                                             f"parentheses, as in h_t^{{({layer})}}", span)
                         raise ParseError(f"cannot read the superscript '{text}'", span,
                                          hint="write a time such as (t) or (t-1), or letters")
                     sups.append(word)
@@ -381,21 +411,29 @@ class _ToSyntax(Transformer):
                 if time is not None:
                     raise ParseError(f"'{core.canonical}' has two time indices", span)
                 time = found
+                scripted = kind in ("sub", "sup")
         start = core.span
         end = suffixes[-1][1] if suffixes else None
         span = start
         if start is not None and end is not None:
             span = Span(self.file, start.line, start.column, end.end_line, end.end_column)
-        out = Name(core.base, accent, tuple(subs), tuple(sups), time, core.bold, span)
+        # Letters written together: a time written as a script sits on the last one (a bare `Ux` keeps the
+        # mark, for `\mathbf{Ux}_t`).
+        if time is not None and not time.absolute:
+            (self.primed if primed_here else self.unprimed).append(span)
+        out = Name(core.base, accent, tuple(subs), tuple(sups), time, core.bold, span,
+                   core.glued and (scripted if time is not None else not suffixes) and not subs and not sups
+                   and not accent)
         if picked is not None:
             if time is None or time.absolute:
                 # `E_{x_t}` (an embedding's column): only a vector at step t is indexed by a target.
                 raise ParseError(f"'{out}' indexed by {picked} is read only for a variable at step t, as the "
                                  f"book writes -\\log \\hat{{y}}^{{(t)}}_{{y^{{(t)}}}}", picked.span,
                                  hint="write the product, as in E x_t with x_t a one-hot vector")
+            by = f"{picked.base}_t" if picked.time.offset == 0 else f"{picked.base}_{{{picked.time}}}"
+            who = "the class index" if picked.time.offset == 0 else "the target (a class index or a one-hot vector)"
             self.notes.append((span, f"'{out}' indexed by {picked} is read as the entry of {out.canonical} that "
-                                     f"the class index {picked.base}_t picks: sum(onehot({picked.base}_t) * "
-                                     f"{out.canonical}_t)"))
+                                     f"{who} {by} picks: sum(onehot({by}) * {out.canonical}_t)"))
             return _Picked(out, picked, span)
         return out
 
@@ -492,6 +530,12 @@ class _ToSyntax(Transformer):
     def sum_time(self, meta, _tok, body):
         return SumTime(body, self._meta_span(meta))
 
+    @v_args(meta=True, inline=True)
+    def sum_time_neg(self, meta, _tok, body):
+        """``\\sum_{t=1}^{T}-\\log \\hat{y}_t`` (CS224n): the sum of a negated term."""
+        span = self._meta_span(meta)
+        return SumTime(Neg(body, body.span), span)
+
     def _bin(op):  # noqa: N805 - a factory used in the class body
         @v_args(meta=True, inline=True)
         def method(self, meta, left, *rest):
@@ -512,13 +556,27 @@ class _ToSyntax(Transformer):
     # -- statements --------------------------------------------------------
     @v_args(meta=True, inline=True)
     def assign(self, meta, lhs, *sides):
-        caption = sides[-1] if isinstance(sides[-1], Token) else None
+        caption = sides[-1] if isinstance(sides[-1], Token) and sides[-1].type == "CAPTION" else None
         sides = sides[:-1] if caption is not None else sides
+        space = sides[-1] if isinstance(sides[-1], Token) else None
+        sides = sides[:-1] if space is not None else sides
         earlier, rhs = tuple(sides[:-1]), sides[-1]
         cap = None
         if caption is not None:
             cap = str(caption)[str(caption).index("{") + 1 : -1].strip().strip("()").strip() or None
-        return Assign(_single(lhs), rhs, cap, self._meta_span(meta), earlier)
+        stmt = Assign(_single(lhs), rhs, cap, self._meta_span(meta), earlier)
+        if space is None:
+            return stmt
+        # `h_0 = 0 \in \mathbb{R}^{1*hidden-size}`: the value, and its size where the space gives numbers.
+        try:
+            size = self.in_stmt(meta, lhs, space)
+        except ParseError:
+            named = stmt.lhs.without_last_sub() if stmt.lhs.numeric_sub is not None else stmt.lhs
+            self.notes.append((self._sp(space), f"'{space}' after '{stmt.lhs}' is the space it lies in, with a "
+                                                "size rnnviz cannot read: not read (give a size as dim "
+                                                f"{named.canonical} = 3)"))
+            return stmt
+        return [stmt, size] if size.dims else stmt
 
     @v_args(meta=True, inline=True)
     def assign_of(self, meta, lhs, args, *sides):
@@ -609,6 +667,18 @@ def parse_text(text: str, file: str = "<input>") -> Program:
         raise _remap(_too_deep(tree, file, text), cleaned) from None
     for stmt in stmts:
         _check_depth(stmt, text)
+    if transformer.primed:
+        first = transformer.primed[0]
+        if transformer.unprimed:
+            # An encoder over t and a decoder over t' (d2l.ai): two sequences, which the language
+            # relates through a context read at the encoder's last step, not through two time letters.
+            raise ParseError("these equations run over two times, t and t' (an encoder's and a decoder's "
+                             "sequence); rnnviz reads one time letter, t", first,
+                             hint="write the decoder with t as well: it reads the encoder's context "
+                                  "c = h_T, as in s_t = g(y_{t-1}, c, s_{t-1})").with_source(text)
+        transformer.notes.append((first, "t' is the time of these equations (the only one they use): read "
+                                         "as t"))
+    transformer.notes += _unbraced_notes(transformer.unbraced, text)
     notes = [f"{file}:{line}:{col}: {msg}"
              for line, col, msg in ((*cleaned.original_position(off), msg) for off, msg in cleaned.notes)]
     notes += [f"{sp}: {msg}" for sp, msg in transformer.notes]
@@ -616,6 +686,65 @@ def parse_text(text: str, file: str = "<input>") -> Program:
 
 
 _PARSING = threading.RLock()
+
+#: A subscript of several letters without braces: `_hh`. (A superscript takes one letter
+#: already, as in LaTeX: `W^ih` is W^i h.)
+_UNBRACED_SUB_RE = re.compile(r"^_[A-Za-z]{2,}$")
+_COMMENT_RE = re.compile(r"(?<!\\)[#%].*$", re.MULTILINE)
+#: What opens or closes a display: `$$`, `\\[`, `\\]`, `\\begin{...}`, `\\end{...}`.
+_DISPLAY_MARK_RE = re.compile(r"\$\$|\\\[|\\\]|\\(begin|end)\{[A-Za-z]+\*?\}")
+
+
+def _latex_lines(text: str) -> set[int]:
+    """The 1-based lines of ``text`` that are LaTeX: a command, a brace or a `$` on the line, or
+    inside a display (`$$ ... $$`, `\\[ ... \\]`, an environment). Comments do not count.
+
+    The plain notation writes none of these (`h[t] = tanh(W_hh h[t-1])`); pasted LaTeX writes
+    them on nearly every line, and a line of a display that happens to hold none is still typeset.
+    """
+    text = _COMMENT_RE.sub("", text)
+    lines = {i for i, line in enumerate(text.split("\n"), 1) if re.search(r"[\\{}$]", line)}
+    # One pass over the marks (linear in the text): the lines from an opening to its closing are in a display.
+    depth, dollars, line, counted, start = 0, False, 1, 0, 1
+    for m in _DISPLAY_MARK_RE.finditer(text):
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
+        was_open = depth > 0 or dollars
+        if m.group(0) == "$$":
+            dollars = not dollars
+        elif m.group(0) == "\\[" or m.group(1) == "begin":
+            depth += 1
+        elif depth:
+            depth -= 1
+        now_open = depth > 0 or dollars
+        if now_open and not was_open:
+            start = line
+        elif was_open and not now_open:
+            lines.update(range(start, line + 1))
+    if depth > 0 or dollars:  # never closed: to the end
+        lines.update(range(start, line + 1 + text.count("\n", counted)))
+    return lines
+
+
+def _unbraced_notes(found: list[tuple[Span, str, str]], text: str) -> list[tuple[Span, str]]:
+    """Notes for `W_hh` written in LaTeX: read as the one name W_{hh} its author means, which
+    LaTeX typesets otherwise (an unbraced subscript takes one letter: W_h h). One note per spelling,
+    at its first place; none on a line of the plain notation, where `W_hh` is an ordinary name."""
+    if not found:
+        return []
+    latex = _latex_lines(text)
+    notes: list[tuple[Span, str]] = []
+    seen: set[str] = set()
+    for span, core, script in found:
+        spelling = core + script
+        if spelling in seen or span.line not in latex:
+            continue
+        seen.add(spelling)
+        letters = script[1:]
+        notes.append((span, f"'{spelling}' is read as {core}_{{{letters}}}, one name; LaTeX typesets it "
+                            f"{core}_{letters[0]} {letters[1:]} (an unbraced subscript takes one letter): write "
+                            f"{core}_{{{letters}}} so that the page shows it too"))
+    return notes
 
 
 def _too_deep(tree, file: str, text: str) -> ParseError:

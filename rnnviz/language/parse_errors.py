@@ -221,6 +221,15 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
                               f"a step relative to t is written with a lowercase t, as in {fixed}",
                               Span(file, tok.line, tok.column, tok.line, tok.column + len(upper.group(0))),
                               hint="T is an ordinary name, such as a matrix")
+        if str(tok) == "." and tok.start_pos is not None and \
+                re.match(r"\.\s*[\[(A-Za-z\\]", text[tok.start_pos:]) and \
+                re.search(r"[A-Za-z0-9}]\s*$", text[:tok.start_pos]):
+            # `W_r . [h(t-1), x_t]`: a full stop written for a product (unless the line is code, np.tanh).
+            named = _construct_on_line(text, span.line, file)
+            if named is not None:
+                return named
+            return ParseError("a '.' between two factors is not a product in the equation language", span,
+                              hint="write \\cdot or a space for a product, as in W_r \\cdot [h_{t-1}, x_t]")
         if str(tok) == "," and opened and re.search(r"\bmax\s*$", text[:opened[-1].start_pos]):
             return ParseError("a function of two arguments such as max(0, a) is not part of the language", span,
                               hint="max(0, a) is relu(a); write \\text{ReLU}(a) or relu(a)")
@@ -246,6 +255,10 @@ def convert_error(err: UnexpectedInput, text: str, file: str, opened: list[Token
             return ParseError(f"'{o}' is never closed; expected '{closer}' before the end of line {o.line}",
                               Span(file, o.line, o.column, o.line, o.column + 1))
         if tok.type == "_EQ" and "_EQ" not in err.expected:
+            # `\hat p(x_{t+1}=v_j|x_t, ...)`: an event inside a conditional, not a second left side.
+            named = _construct_on_line(text, span.line, file)
+            if named is not None:
+                return named
             return ParseError("unexpected '='; an equation has one name on the left, "
                               "as in h[t] = tanh(W h[t-1] + U x[t])", span)
         named = _construct_on_line(text, span.line, file)

@@ -4,7 +4,7 @@ Course texts reach rnnviz by copy and paste, and each source brings its own wrap
 a blog's Markdown escapes (``\\_``, ``\\*``, ``a^{\\<t\\>}``, ``\\\\(``), list markers
 before an equation, prose around ``$...$``, a Markdown converter that doubled every
 backslash, MediaWiki's ``<math>``, reStructuredText's ``:math:`...```, an ``array``
-environment with its column spec, OCR tools' braces around whole cells, the macros of
+environment with its column spec, a stacked vector in ``bmatrix``, OCR tools' braces around whole cells, the macros of
 the *Deep Learning* book (``\\vx``, ``\\mW``, ``\\vtheta``). :func:`clean` rewrites all of
 that into the plain LaTeX the grammar reads, before lexing, and keeps for every
 character where it came from, so that an error still points at the column of the
@@ -174,6 +174,22 @@ _RST_MATH = _Lazy(r":math:`([^`]*)`")
 _MD_DISPLAY = _Lazy(r"\\\\\((.*?)\\\\\)|\\\\\[(.*?)\\\\\]", re.S)
 _MD_ESCAPE = _Lazy(r"(?<!\\)\\([_*])")
 _MD_ANGLE = _Lazy(r"(?<!\\)\\<([^<>\n]*?)\\>")
+
+# A stacked vector, `W \begin{bmatrix} h_{t-1} \\ x_t \end{bmatrix}`: the concatenation [h_{t-1}; x_t]
+# (without this, the environment would be layout and the rows a product h_{t-1} x_t).
+_MATRIX_ENV = _Lazy(r"\\begin\s*\{\s*([bpB]?matrix)\s*\}((?:(?!\\begin\s*\{).)*?)\\end\s*\{\s*\1\s*\}", re.S)
+_ROW_END = _Lazy(r"(?:\s*\\\\)+\s*$")
+
+
+def _stacked(m: re.Match) -> str:
+    """A column (rows of one entry) as ``[a; b]``; rows of several entries as a matrix ``[[1, 2], [3, 4]]``."""
+    rows = re.split(r"\\\\", _ROW_END.sub("", m.group(2)))
+    if not any("&" in row for row in rows):
+        return "[" + ";".join(rows) + "]"
+    if len(rows) == 1:
+        return "[" + rows[0].replace("&", ",") + "]"
+    return "[" + ",".join("[" + row.replace("&", ",") + "]" for row in rows) + "]"
+
 
 _ARRAY_SPEC = _Lazy(r"(\\begin\s*\{\s*(?:array|tabular|alignedat|alignat\*?)\s*\})(\s*\{[^{}]*\})")
 
@@ -357,6 +373,7 @@ def clean(text: str) -> Cleaned:
         t.sub(_MD_ANGLE, lambda m: "<" + m.group(1) + ">")
         t.sub(_MD_ESCAPE, lambda m: m.group(1))
         t.sub(_ARRAY_SPEC, lambda m: m.group(1))
+        t.sub(_MATRIX_ENV, _stacked)
         t.sub(_DL_ONE, lambda m: "\\mathbf{1}")
         t.sub(_DL_VECTOR, lambda m: "\\bm{" + ("\\" if len(m.group(1)) > 1 else "")
               + ("epsilon" if m.group(1) == "eps" else m.group(1)) + "}")

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 from ..errors import RnnvizError, Span
 from . import syntax as S
-from .model_syntax import refs
+from .model_syntax import map_refs, refs
 
 __all__ = ["Split", "split_phases", "start_lhs", "with_context_at_t", "decoder_length_line", "LENGTH_NAMES",
            "DECODER"]
@@ -90,32 +90,6 @@ def start_lhs(stmt: S.Assign) -> S.Assign:
                     stmt.rhs, stmt.caption, stmt.span, stmt.earlier)
 
 
-def _map_refs(node: S.Node, fn: Callable[[S.Ref], S.Node]) -> S.Node:
-    """``node`` with every plain reference replaced by ``fn(ref)``."""
-    if isinstance(node, S.Ref):
-        return fn(node)
-    if isinstance(node, S.Call):
-        return S.Call(node.func, _map_refs(node.arg, fn), node.span)
-    if isinstance(node, S.Apply):
-        return S.Apply(node.func, tuple(_map_refs(a, fn) for a in node.args),
-                       tuple(_map_refs(p, fn) for p in node.params), node.span)
-    if isinstance(node, S.BinOp):
-        return S.BinOp(node.op, _map_refs(node.left, fn), _map_refs(node.right, fn), node.span)
-    if isinstance(node, S.Neg):
-        return S.Neg(_map_refs(node.operand, fn), node.span)
-    if isinstance(node, S.Bracket):
-        return S.Bracket(tuple(_map_refs(i, fn) for i in node.items), node.span)
-    if isinstance(node, S.Frac):
-        return S.Frac(_map_refs(node.num, fn), _map_refs(node.den, fn), node.span)
-    if isinstance(node, S.UnitSum):
-        return S.UnitSum(node.index, _map_refs(node.body, fn), node.span)
-    if isinstance(node, S.Component):
-        return S.Component(_map_refs(node.body, fn), node.index, node.span)
-    if isinstance(node, S.SumTime):
-        return S.SumTime(_map_refs(node.body, fn), node.span)
-    return node
-
-
 def with_context_at_t(stmt: S.Assign, contexts: set[str]) -> S.Assign:
     """A decoder equation with each context read as an input at step t (the same number at every step)."""
     at_t = S.Time(0)
@@ -125,7 +99,7 @@ def with_context_at_t(stmt: S.Assign, contexts: set[str]) -> S.Assign:
             return S.Ref(ref.name.with_time(at_t), ref.span)
         return ref
 
-    return S.Assign(stmt.lhs, _map_refs(stmt.rhs, fn), stmt.caption, stmt.span, stmt.earlier)
+    return S.Assign(stmt.lhs, map_refs(stmt.rhs, fn), stmt.caption, stmt.span, stmt.earlier)
 
 
 def _reads(stmt: S.Assign) -> list[S.Name]:

@@ -42,7 +42,7 @@ __all__ = [
 
 _SPAN = dict(default=None, compare=False, repr=False)
 
-#: LaTeX name -> Unicode letter, for every Greek letter the language knows.
+#: LaTeX name -> Unicode letter, for every Greek letter the language knows (and ``\\ell``).
 GREEK_LETTERS: dict[str, str] = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε",
     "varepsilon": "ε", "zeta": "ζ", "eta": "η", "theta": "θ", "vartheta": "ϑ",
@@ -52,6 +52,7 @@ GREEK_LETTERS: dict[str, str] = {
     "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ",
     "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ",
     "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+    "ell": "ℓ",  # not Greek: the script l that texts name a loss with (\ell = -\frac{1}{T} ...)
 }
 
 
@@ -94,6 +95,10 @@ class Name:
     time: Time | None = None
     bold: bool = False
     span: Span | None = field(**_SPAN)
+    #: Italic letters written together with their time as a LaTeX script, ``Ux_t``, ``Wh^{(t-1)}``:
+    #: LaTeX sets the script on the last letter only, so the name may be a product (see glued.py).
+    #: Not set for ``\mathrm{Ux}_t``, ``\text{Ux}_t`` or ``Ux[t]``, which index the whole name.
+    glued: bool = field(default=False, compare=False, repr=False)
 
     @property
     def canonical(self) -> str:
@@ -118,7 +123,7 @@ class Name:
         return Name(self.base, self.accent, self.subs[:-1], self.sups, None, self.bold, self.span)
 
     def with_time(self, time: Time | None) -> "Name":
-        return Name(self.base, self.accent, self.subs, self.sups, time, self.bold, self.span)
+        return Name(self.base, self.accent, self.subs, self.sups, time, self.bold, self.span, self.glued)
 
     def __str__(self) -> str:
         return self.canonical if self.time is None else f"{self.canonical}[{self.time}]"

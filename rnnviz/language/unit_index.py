@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from ..errors import ParseError
 from . import syntax as S
-from .model_syntax import refs
+from .model_syntax import FUNCTION_ALIASES, is_function_word, refs
 
-__all__ = ["UNIT_INDICES", "rewrite_unit_index", "rewrite_unit_superscript"]
+__all__ = ["UNIT_INDICES", "refused_sum", "rewrite_unit_index", "rewrite_unit_superscript", "rewrite_class_sums"]
 
 #: Letters that texts use for a unit index.
 UNIT_INDICES = ("i", "j", "k")
@@ -56,7 +56,7 @@ def _drop_sub(name: S.Name, count: int = 1) -> S.Name:
                   name.span)
 
 
-def _refused_sum(node: S.Node) -> ParseError:
+def refused_sum(node: S.Node) -> ParseError:
     if isinstance(node, S.Component):
         return ParseError(f"a component [...]_{node.index} belongs to unit-index notation, where the left side "
                           f"carries the same index, as in h_{node.index} = ...", node.span)
@@ -115,7 +115,7 @@ class _Rewriter:
     def sum(self, node: S.UnitSum) -> S.Node:
         j, i = node.index, self.free
         if j == "t":
-            raise _refused_sum(node)
+            raise refused_sum(node)
         if j == i or j not in UNIT_INDICES:
             raise ParseError(f"\\sum_{j} sums over the free index of the left side; sum over another index, "
                              f"as in \\sum_j U_{{{i},j}} x_j", node.span)
@@ -180,7 +180,7 @@ def rewrite_unit_index(stmts) -> tuple[list, list[str]]:
                 for node in (s.rhs, *s.earlier):
                     found = _has(node, (S.UnitSum, S.Component))
                     if found is not None:
-                        raise _refused_sum(found)
+                        raise refused_sum(found)
             out.append(s)
             continue
         r = _Rewriter(s.lhs.subs[-1])
@@ -243,4 +243,78 @@ def rewrite_unit_superscript(stmts) -> tuple[list, list[str]]:
         notes.append(f"{lhs.span}: the superscript ({unit}) of {lhs.base} marks unit {unit} of the vector "
                      f"{lhs.base} (as {bare[0].base} is read whole beside it): read as the vector equation "
                      f"of {lhs.base}")
+    return out, notes
+
+
+def _factors(node: S.Node) -> list[S.Node]:
+    """The factors of a product written by juxtaposition, ``\\cdot`` or ``\\odot``, in order."""
+    if isinstance(node, S.BinOp) and node.op in ("prod", "emul"):
+        return _factors(node.left) + _factors(node.right)
+    return [node]
+
+
+def _is_log(node: S.Node) -> bool:
+    return isinstance(node, S.Ref) and is_function_word(node.name) and FUNCTION_ALIASES.get(node.name.base) == "log"
+
+
+def _class_sum(node: S.UnitSum) -> S.Node | None:
+    """``\\sum_{w \\in V} y_{t,w} \\log \\hat{y}_{t,w}``: ``sum(y_t * log(\\hat{y}_t))``, else None."""
+    k = node.index
+    parts = _factors(node.body)
+    if len(parts) == 3 and _is_log(parts[1]):
+        target, probs = parts[0], parts[2]
+    elif len(parts) == 2 and isinstance(parts[1], S.Call) and FUNCTION_ALIASES.get(parts[1].func.base) == "log" \
+            and not parts[1].func.subs:
+        target, probs = parts[0], parts[1].arg
+    else:
+        return None
+    if isinstance(probs, S.Bracket) and len(probs.items) == 1:
+        probs = probs.items[0]
+    for ref in (target, probs):
+        if not (isinstance(ref, S.Ref) and ref.name.subs and ref.name.subs[-1] == k and ref.name.time is not None):
+            return None
+    if target.name.time != probs.name.time:
+        return None
+    y, p = S.Ref(_drop_sub(target.name), target.span), S.Ref(_drop_sub(probs.name), probs.span)
+    return S.Call(S.Name("sum", span=node.span), S.BinOp("emul", y, S.Call(S.Name("log", span=probs.span), p,
+                                                                          probs.span), node.span), node.span)
+
+
+def rewrite_class_sums(stmts) -> tuple[list, list[str]]:
+    """``-\\sum_{w \\in V} y_{t,w} \\log \\hat{y}_{t,w}`` and ``-\\sum_{j=1}^{|V|} y_{t,j} \\log \\hat{y}_{t,j}``
+    (CS224n): a sum over the entries of a target times the log of a prediction is the cross-entropy
+    ``-sum(y_t * log(\\hat{y}_t))``; with a one-hot target it is -log of the entry the target picks."""
+    notes: list[str] = []
+
+    def walk(node: S.Node) -> S.Node:
+        if isinstance(node, S.UnitSum):
+            found = _class_sum(node)
+            if found is not None:
+                y, p = found.arg.left.name, found.arg.right.arg.name
+                notes.append(f"{node.span}: '\\sum_{node.index}' of {y.canonical}_{node.index} \\log "
+                             f"{p.canonical}_{node.index} over the entries is read as the cross-entropy "
+                             f"sum({y.canonical} * log({p.canonical})), with {y.canonical} a vector over the classes "
+                             f"(one-hot: -log of the entry of {p.canonical} it picks)")
+                return found
+            return S.UnitSum(node.index, walk(node.body), node.span, node.bounded)
+        if isinstance(node, S.BinOp):
+            return S.BinOp(node.op, walk(node.left), walk(node.right), node.span)
+        if isinstance(node, S.Neg):
+            return S.Neg(walk(node.operand), node.span)
+        if isinstance(node, S.Call):
+            return S.Call(node.func, walk(node.arg), node.span)
+        if isinstance(node, S.Apply):
+            return S.Apply(node.func, tuple(map(walk, node.args)), tuple(map(walk, node.params)), node.span)
+        if isinstance(node, S.Bracket):
+            return S.Bracket(tuple(map(walk, node.items)), node.span)
+        if isinstance(node, S.Frac):
+            return S.Frac(walk(node.num), walk(node.den), node.span)
+        if isinstance(node, S.SumTime):
+            return S.SumTime(walk(node.body), node.span)
+        if isinstance(node, S.Component):
+            return S.Component(walk(node.body), node.index, node.span)
+        return node
+
+    out = [S.Assign(s.lhs, walk(s.rhs), s.caption, s.span, tuple(walk(e) for e in s.earlier), s.args)
+           if isinstance(s, S.Assign) else s for s in stmts]
     return out, notes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 import rnnviz
@@ -47,7 +49,11 @@ def test_two_pieces_of_math_on_one_line_are_two_equations():
     (RNN + "f(x) = x^2", 3, 1, "defines a function of its arguments"),
     (RNN + "L(o_{t-1}, y_t) = (o_t - y_t)^2", 3, 3, "takes its arguments at step t"),
     (RNN + "L(o_t, y_t) = (o_t - y_t)^2\nJ = \\sum_t L(o_t, x_t)", 4, 12, "the sum calls it with others"),
-    (RNN + "L_t = (o_t - y_t)^2\nL = \\sum_t (o_t - y_t)^2", 4, 12, "computes L_t already"),
+    (RNN + "L_t = (o_t - y_t)^2\nL = \\sum_t \\frac{1}{2}(o_t - y_t)^2", 4, 12, "computes L_t already"),
+    (RNN + "L_t = -\\sum_{w \\in V} y_{t,w} V_{w}", 3, 8, "over components is not part of the equation language"),
+    # Inside a mean over time, a sum over the classes that is no cross-entropy (a glued \hat{y}h): refused, no traceback.
+    ("\\[\\hat{y}_t = \\tanh(W x_t)\\]\n\\[\\ell=-\\frac{1}{T}\\sum_{t=1}^T\\sum_{j=1}^{|V|}{y_{t,j}\\log "
+     "\\hat{y}h_{t,j}}\\]", 2, 32, "is not part of the equation language"),
 ])
 def test_misused_loss_notation_is_an_error_with_a_position(text, line, column, words):
     assert_error_at(text, line, column, words)
@@ -63,3 +69,56 @@ def test_a_target_beside_its_prediction_is_an_input_but_a_lone_bare_name_is_no_s
     model = rnnviz.load_model(RNN + r"\hat{y}_t = softmax(o_t)" "\n" r"L_t = \|\hat{y}_t - y_t\|^2")
     assert model.role("y") == "input"
     assert_error_at(r"\hat{h}_t = \tanh(W h_{t-1} + U x_t)", 1, 21, "but computed nowhere, while 'h_hat'")
+
+
+CE_RNN = "h_t = \\tanh(W h_{t-1} + U x_t)\n\\hat{y}_t = \\text{softmax}(V h_t)\n"
+CE_VALUES = "dim x = 2, h = 3, y = 3\nx = [[0.5, -1], [1, 0.2], [0.3, 0.3]]\ny = [[0, 1, 0], [1, 0, 0], [0, 0, 1]]\n"
+
+
+@pytest.mark.parametrize("loss", [
+    r"J_t = -\sum_{w \in V} y_{t,w}\log\hat{y}_{t,w}",          # CS224n, a sum over the vocabulary
+    r"J^{(t)}(\theta)=-\sum_{j=1}^{|V|}{y_{t,j}\log \hat{y}_{t,j}}",  # the same with bounds, as a function of theta
+    r"J_t = -\log \hat{y}_{y_t}^{(t)}",                            # the entry the target picks
+    r"J_t = cross_entropy(V h_t, y_t)",
+])
+def test_cross_entropy_spellings_give_one_loss(loss):
+    """-sum_w y_w log yhat_w, -log yhat_{y_t} and cross_entropy(V h_t, y_t) are one loss, as torch computes it."""
+    torch = pytest.importorskip("torch")
+    model = rnnviz.load_model(CE_RNN + loss + "\nJ = \\frac{1}{T} \\sum_{t=1}^{T} J_t\n" + CE_VALUES)
+    trace = forward(model)
+    p = {k: torch.tensor(v) for k, v in trace.params.items()}
+    x = torch.tensor([[0.5, -1], [1, 0.2], [0.3, 0.3]], dtype=torch.float64)
+    h, scores = torch.zeros(3, dtype=torch.float64), []
+    for t in range(3):
+        h = torch.tanh(p["W"] @ h + p["U"] @ x[t])
+        scores.append(p["V"] @ h)
+    want = torch.nn.functional.cross_entropy(torch.stack(scores), torch.tensor([1, 0, 2]))
+    mean = sum(float(trace.value("J", t)) for t in (1, 2, 3)) / 3
+    assert model.means == ("J",) and mean == pytest.approx(float(want), abs=1e-12)
+
+
+def test_a_sum_over_time_of_a_negated_term_picked_by_the_next_input():
+    """CS224n: J(theta) = 1/T sum_t J^{(t)}(theta) = 1/T sum_{t=1}^T -log yhat^{(t)}_{x_{t+1}}: the target is the
+    next input, and the last side is the right side of J^{(t)} again."""
+    text = (CE_RNN + r"J^{(t)}(\theta) = -\log \hat{y}_{x_{t+1}}^{(t)}" "\n"
+            r"J(\theta)=\frac{1}{T} \sum_{t=1}^{T} J^{(t)}(\theta)=\frac{1}{T} \sum_{t=1}^{T}-\log "
+            r"\hat{y}_{x_{t+1}}^{(t)}" "\ndim x = 3, h = 4\n")
+    model = rnnviz.load_model(text, "m.rnn")
+    plain = rnnviz.load_model(CE_RNN + "J_t = -log(sum(onehot(x[t+1]) * y_hat[t]))\nJ = \\frac{1}{T} \\sum_t J_t\n"
+                              "dim x = 3, h = 4")
+    assert model.equations == plain.equations and model.means == ("J",) and model.totals == (("J", "J"),)
+    assert any("m.rnn:4:" in n and "the right side of J_t (line 3) again" in n for n in model.notes), model.notes
+    assert any("the target (a class index or a one-hot vector) x_{t+1} picks" in n for n in model.notes)
+    a, b = forward(model, steps=3), forward(plain, steps=3)
+    assert [float(a.value("J", t)) for t in (1, 2, 3)] == [float(b.value("J", t)) for t in (1, 2, 3)]
+
+
+def test_a_negated_total_written_as_a_function_adds_every_entry():
+    """E(y, yhat) = -sum_t y_t log(yhat_t): the total of -(y_t * log yhat_t) over the steps and the entries,
+    which for one-hot y_t is the cross-entropy the notes mean."""
+    text = r"E(y,\hat{y}) = -\sum_{t} y_t log(\hat{y_t})" "\n" + "y = [[0, 1], [1, 0]]\n\\hat{y} = [[0.2, 0.8], [0.6, 0.4]]"
+    model = rnnviz.load_model(text, "m.rnn")
+    assert model.totals == (("E", "E"),) and model.means == ()
+    trace = forward(model)
+    total = sum(float(trace.value("E", t).sum()) for t in (1, 2))
+    assert total == pytest.approx(-(math.log(0.8) + math.log(0.6)))

@@ -220,7 +220,7 @@ def test_values_from_a_second_source_come_later():
      ("x = [1, 2]", 1, 1, "no equations"),
      ("h[t] = tanh(W h[t-1])\nrelu'(0) = 1", 2, 1, "no equation applies relu"),
      ("h[t] = relu(W h[t-1])\nrelu'(0) = [1]", 2, 12, "one number"),
-     ("h_t = \\tanh(Wx_t + Uh_{t-1})", 1, 20, "did you mean U h"),
+     ("h[t] = tanh(Wx[t] + Uh[t-1])", 1, 21, "did you mean U h"),
      ],
 )
 def test_model_errors(text, line, column, words):

@@ -89,6 +89,27 @@ h_t & = o_t \odot \tanh(c_t) &
     "f_tc_{t-1}: a gate and a state written together": (
         "c_t = f_tc_{t-1} + i_t g_t\nf_t = sigmoid(W_f x_t)\ni_t = sigmoid(W_i x_t)\ng_t = tanh(W_g x_t)",
         "c[t] = f[t] c[t-1] + i[t] g[t]\nf[t] = sigmoid(W_f x[t])\ni[t] = sigmoid(W_i x[t])\ng[t] = tanh(W_g x[t])"),
+    "a matrix written against its timed vector (a student's notes)": (
+        "$ h_t = tanh(Ux_t + Wh_{t - 1} + b_h) $\n$ y_t = Vh_t + b_o $",
+        "h[t] = tanh(U x[t] + W h[t-1] + b_h)\ny[t] = V h[t] + b_o"),
+    "a matrix against a timed superscript, and against a capital input": (
+        r"h^{(t)} = \tanh(Wh^{(t-1)} + UX^{(t)})", "h[t] = tanh(W h[t-1] + U X[t])"),
+    "a head that is a parameter elsewhere": ("h_t = tanh(wh_{t-1} + ux_t + u)", "h[t] = tanh(w h[t-1] + u x[t] + u)"),
+    "transposed vectors before matrices (the row form)": (
+        r"h_t = \tanh(x_t^\top W_{xh} + h_{t-1}^\top W_{hh} + b_h)", "h[t] = tanh(x[t] W_xh + h[t-1] W_hh + b_h)"),
+    "x_t^T W": (r"h_t = \tanh(x_t^T W + h_{t-1}^{T} U)", "h[t] = tanh(x[t] W + h[t-1] U)"),
+    "bold letters written together": (r"\mathbf{h}_t = \tanh(\mathbf{Wh}_{t-1} + \mathbf{Ux}_t)",
+                                      r"\mathbf{h}_t = \tanh(\mathbf{W} \mathbf{h}_{t-1} + \mathbf{U} \mathbf{x}_t)"),
+    "a number before letters written together": (r"h_t = \tanh(2Wh_{t-1} + 0.5x_t)",
+                                                 "h[t] = tanh(2 W h[t-1] + 0.5 x[t])"),
+    "a gate superscript with an accent": (r"g_t = \tanh(W^{(\tilde{h})} x_t + U^{\tilde{h}} s_{t-1})",
+                                          "g[t] = tanh(W^{htilde} x[t] + U^{htilde} s[t-1])"),
+    "a time glued to the matrix after it (the row form)": (r"h_t = \tanh(x_tW + h_{t-1}U)",
+                                                           "h[t] = tanh(x[t] W + h[t-1] U)"),
+    "a stacked vector in a bmatrix": (r"h_t = \tanh(W \begin{bmatrix} h_{t-1} \\ x_t \end{bmatrix})",
+                                      "h[t] = tanh(W [h[t-1]; x[t]])"),
+    "a primed time, the only one": (r"\mathbf{s}_{t^\prime} = \tanh(W \mathbf{s}_{t^\prime-1} + U y_{t'-1})",
+                                    "s[t] = tanh(W s[t-1] + U y[t-1])"),
     "a chain read by its last side": (r"y_t = \sigma(o_t) = \sigma(V h_t + c)" "\nh_t = \\tanh(W h_{t-1} + U x_t)",
                                       "y[t] = sigmoid(V h[t] + c)\nh[t] = tanh(W h[t-1] + U x[t])"),
     "tanh without parentheses": ("h_t = o_t * tanh c_t\nc_t = c_{t-1} + x_t\no_t = sigmoid(W x_t)",
@@ -115,6 +136,15 @@ def test_array_caption_is_kept():
 
 NOTED = {
     "letters written together": ("h_t = tanh(W_hh_{t-1} + U x_t)", "1:12", "is read as W_h h_{t-1}"),
+    "a matrix glued to its input": ("h_t = tanh(Ux_t + W h_{t-1})", "1:12", "'Ux_t' is read as U x_t, a product of letters"),
+    "a matrix glued to the state": ("h_t = tanh(U x_t + Wh_{t - 1})", "1:20", "write W h_{t - 1} to say so, or "
+                                    "\\mathrm{Wh}_{t - 1} for one input"),
+    "a long name that splits into no symbols": ("h_t = tanh(emb_t + W h_{t-1})", "1:12",
+                                                "'emb_t' is read as one input named emb"),
+    "a space with a size in words": ("h_t = tanh(W h_{t-1} + x_t)\nh_0 = 0 \\in \\mathbb{R}^{1*hidden-size}", "2:13",
+                                     "the space it lies in, with a size rnnviz cannot read"),
+    "a transposed vector": ("h_t = tanh(x_t^T W + h_{t-1})", "1:12", "'x_t^T' (a transposed vector) is read as x[t]"),
+    "a primed time": ("s_{t'} = tanh(W s_{t'-1})", "1:1", "t' is the time of these equations"),
     "a chain": ("y_t = g(o_t) = g(V h_t)\nh_t = tanh(W h_{t-1} + x_t)", "1:1", "the last one defines it"),
     "tanh without parentheses": ("h_t = tanh h_{t-1} + x_t", "1:7", "without parentheses is read as tanh"),
     "a weight times a vector with *": ("h_t = tanh(w * h_{t-1} + x_t)", "1:12", "element-wise product"),
@@ -122,7 +152,56 @@ NOTED = {
                                                "o_t = sigmoid(x_t)", "2:11", "read as the product"),
     "doubled backslashes": (r"h_t = \\tanh(W h_{t-1})", "1:7", "backslash is doubled"),
     "prose": ("We write\n$$h_t = \\tanh(W h_{t-1} + x_t)$$", "1:1", "reads like prose"),
+    "an unbraced subscript of two letters": ("h_t = \\tanh(W_hh h_{t-1} + U x_t)", "1:13",
+                                             "'W_hh' is read as W_{hh}, one name; LaTeX typesets it W_h h"),
+    "a context computed nowhere": ("s_t = g(y_{t-1}, c, s_{t-1})", "1:18", "c is read as a given parameter, "
+                                   "one fixed value at every step: nothing in the text computes it; an "
+                                   "encoder-decoder writes c = h_T"),
+    "a context a matrix reads": ("s_t = \\tanh(W s_{t-1} + U y_{t-1} + C c)", "1:39",
+                                 "c is read as a given parameter"),
+    "an argument of f computed nowhere": ("h_t = f(x_t, h_{t-1}, q)", "1:23",
+                                          "q is read as a given parameter, one fixed value at every step: nothing in "
+                                          "the text computes it; write q_t for an input"),
 }
+
+
+def test_an_unbraced_subscript_keeps_its_reading():
+    """`W_hh h_{t-1}` means W_{hh}: the note says how LaTeX would show it, the model is the braced one's."""
+    unbraced = rnnviz.load_model("h_t = \\tanh(W_hh h_{t-1} + W_xh x_t)\ny_t = W_hh h_t")
+    braced = rnnviz.load_model("h_t = \\tanh(W_{hh} h_{t-1} + W_{xh} x_t)\ny_t = W_{hh} h_t")
+    assert unbraced.parameters == braced.parameters == ["W_hh", "W_xh"] and braced.notes == []
+    assert [n.split(": ", 1)[0] for n in unbraced.notes] == ["<input>:1:13", "<input>:1:28"]  # once per spelling
+
+
+@pytest.mark.parametrize("text", [
+    "h[t] = tanh(W_hh h[t-1] + W_xh x[t] + b_h)\ny[t] = W_hy h[t] + b_y",
+    "h[t] = tanh(W_hh h[t-1] + W_xh x[t])  # W_hh is {h x h}, as in $W_{hh}$",
+], ids=["plain", "plain with a comment"])
+def test_an_underscore_name_of_the_plain_notation_has_no_note(text):
+    """In the plain notation W_hh is an ordinary name: no LaTeX typesets it, so nothing is said."""
+    assert rnnviz.load_model(text).notes == []
+
+
+def test_a_line_of_a_display_is_latex_even_without_a_command():
+    notes = rnnviz.load_model("$$\nh[t] = tanh(W_hh h[t-1] + U x[t])\n$$").notes
+    assert len(notes) == 1 and notes[0].startswith("<input>:2:13: 'W_hh' is read as W_{hh}")
+
+
+@pytest.mark.parametrize("text", [
+    r"h_t = f(x_t, h_{t-1}, w_\textrm{h})",
+    r"h^{(t)} = f(h^{(t-1)}, x^{(t)}; \theta)",
+    r"h_t = f(x_t, h_{t-1}, W, b)",
+    r"o^{(t)} = c + V h^{(t)}" "\n" r"h^{(t)} = \tanh(b + W h^{(t-1)} + U x^{(t)})",
+], ids=["a weight", "after the semicolon", "a matrix and a bias", "an output bias named c"])
+def test_weights_and_biases_are_given_parameters_without_a_note(text):
+    assert not any("given parameter" in n for n in rnnviz.load_model(text).notes)
+
+
+def test_a_context_the_encoder_computes_has_no_note():
+    m = rnnviz.load_model("h_t = \\tanh(W h_{t-1} + U x_t)\nc = h_T\ns_t = \\tanh(A s_{t-1} + B y_{t-1} + C c)\n"
+                          "o_t = g(s_t, c)")
+    assert sorted(m.parameters) == ["A", "B", "C", "U", "W"]
+    assert not any("given parameter" in n for n in m.notes)
 
 
 @pytest.mark.parametrize("text, where, words", NOTED.values(), ids=list(NOTED))
@@ -143,6 +222,21 @@ REFUSED = {
     "h^{(T)}": ("h^{(t)} = tanh(W h^{(t-1)} + U x^{(t)})\no^{(t)} = V h^{(T)}", (2, 13), "last step T"),
     "x_T of an input": ("h_t = tanh(W h_{t-1} + U x_t + V x_T)", (1, 34), "last step T"),
     "letters that split two ways": ("h_t = tanh(W_xhh_{t-1})", (1, 13), "can be read as"),
+    "two lowercase letters glued": ("h_t = tanh(ux_t + W h_{t-1})", (1, 12), "read as u x_t (a product), or as "
+                                                                        "one input named ux"),
+    "a glued tail that is the state after a head that is no symbol": ("h_t = tanh(Whh_{t-1} + U x_t)", (1, 12),
+                                                                      "read as Wh h_{t-1}"),
+    "a glued name that splits two ways into symbols": ("h_t = tanh(Uxh_{t} + x_t + U)\nxh_t = x_t", (1, 12),
+                                                       "U xh_{t} or as Ux h_{t}"),
+    "a matrix and its transpose": ("h_t = tanh(W h_{t-1} + W^T x_t)", (1, 24), "'W^T' is the transpose of W"),
+    "tied output weights": ("h_t = \\tanh(W h_{t-1} + U x_t)\ny_t = W^\\top h_t", (2, 7), "no transpose of a matrix"),
+    "an inner product of two vectors": ("s_t = h_{t-1}^T h_{t-1} + x_t", (1, 7), "transposes a vector"),
+    "a layer index without parentheses": ("h_t^{l} = tanh(W h_t^{l-1} + U h_{t-1}^{l})", (1, 21),
+                                          "a layer index is written in parentheses, as in h_t^{(l-1)}"),
+    "a full stop for a product": ("h_t = tanh(W . [h_{t-1}, x_t])", (1, 14), "a '.' between two factors"),
+    "a time glued to two letters": (r"h_t = \tanh(x_tWh + h_{t-1}U)", (1, 14), "…_t Wh or as …_t W h"),
+    "two times t and t'": ("h_t = tanh(W h_{t-1} + x_t)\ns_{t'} = tanh(A s_{t'-1} + C h_T)", (2, 1),
+                           "two times, t and t'"),
     "glued name on a left side": ("W_hh_{t} = tanh(x_t)", (1, 1), "letters written together"),
     "tanh with nothing after it": ("h_t = tanh + x_t", (1, 7), "write its argument in parentheses"),
     "a chain in a value line": ("h_t = tanh(W h_{t-1})\nW = 1 b = 2", (2, 11), "one '=' per value"),
@@ -155,6 +249,47 @@ def test_unclear_readings_are_positioned_errors(text, where, words):
         rnnviz.load_model(text, "s.rnn")
     assert (info.value.span.line, info.value.span.column) == where, info.value.format()
     assert words in info.value.format()
+
+
+@pytest.mark.parametrize("spelling", [r"\mathrm{Ux}_t", r"\text{Ux}_t", r"\operatorname{Ux}_t", "Ux[t]",
+                                      r"\mathrm{Ux}^{(t)}"])
+def test_a_multi_letter_input_stays_writable(spelling):
+    """Upright letters, or a time in brackets, index the whole name: one input, read without a note."""
+    m = rnnviz.load_model(f"h_t = \\tanh({spelling} + W h_{{t-1}})")
+    assert m.inputs == ["Ux"] and m.parameters == ["W"] and m.notes == []
+
+
+def test_a_value_with_its_space_gives_the_size():
+    """`h_0 = 0 \\in \\mathbb{R}^5` is the initial value and the size of h, as `dim h = 5` with `h_0 = 0`."""
+    from rnnviz.numeric import parameter_count
+
+    eq = "h_t = \\tanh(W h_{t-1} + U x_t) \\in \\mathbb{R}^5\ndim x = 3\n"
+    spaced = rnnviz.load_model(eq + "h_0 = 0 \\in \\mathbb{R}^{5}")
+    assert parameter_count(spaced) == parameter_count(rnnviz.load_model(eq + "dim h = 5\nh_0 = 0")) == 25 + 15
+    assert spaced.notes == []
+
+
+@pytest.mark.parametrize("text, parameters, inputs", [
+    # W^T alone is a matrix of its own (its shape is the transpose's): the model is the same, renamed.
+    ("h_t = \\tanh(W^\\top h_{t-1} + U x_t)", ["U", "W^T"], ["x"]),
+    # A subscript t is a time: W_t is an input that changes with t, as X_t is in d2l.ai.
+    ("h_t = \\tanh(W_t h_{t-1} + U x_t)", ["U"], ["W", "x"]),
+    # \cdot between two vectors of one size is their element-wise product, as books write f_t s_{t-1}.
+    ("c_t = f_t \\cdot c_{t-1} + x_t\nf_t = \\sigma(W_f x_t)", ["W_f"], ["x"]),
+])
+def test_adversarial_spellings_read_as_the_language_says(text, parameters, inputs):
+    model = rnnviz.load_model(text)
+    assert sorted(model.parameters) == parameters and model.inputs == inputs
+
+
+def test_a_bmatrix_is_a_stacked_vector_or_a_matrix_value():
+    """`\\begin{bmatrix} h_{t-1} \\\\ x_t \\end{bmatrix}` stacks (it was once layout, so the rows became a
+    product h_{t-1} x_t); rows of several entries are a matrix."""
+    m = rnnviz.load_model("h_t = \\tanh(W \\begin{pmatrix} h_{t-1} \\\\ x_t \\end{pmatrix})\n"
+                          "W = \\begin{bmatrix} 1 & 2 & 0 \\\\ 3 & 4 & 1 \\end{bmatrix}\n"
+                          "h_0 = \\begin{bmatrix} 0.5 \\\\ -1 \\end{bmatrix}")
+    assert [(v.name, v.value) for v in m.values] == [("W", [[1.0, 2.0, 0.0], [3.0, 4.0, 1.0]]), ("h", [0.5, -1.0])]
+    assert rnnviz.load_model("h[t] = tanh(W [h[t-1]; x[t]])").equations[0].expr == m.equations[0].expr
 
 
 def test_a_subscript_T_of_a_parameter_stays_a_name():

@@ -78,7 +78,7 @@ def test_caption_survives_a_trailing_comma():
 @pytest.mark.parametrize("text, column, words", [
     ("p[t] = exp(y[t]) / sum(exp(y[t]))\ny[t] = W x[t]", 18, "softmax(y)"),
     ("h[t] = tanh(W h[t-1] + x[t] ÷ 2)", 29, "division"),
-    (r"L_t = -\sum_i y_{t,i} \log p_{t,i}", 8, "softmax"),
+    (r"L_t = -\sum_i y_{t,i} p_{t,i}", 8, "softmax"),
 ])
 def test_division_and_sums_say_what_to_write(text, column, words):
     """Division and \\sum over components are refused with a hint at softmax, at their column."""

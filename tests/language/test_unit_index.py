@@ -94,7 +94,7 @@ REFUSED = {
     "a sum without a weight": (r"h_i^{(t)} = \tanh(\sum_j x_j^{(t)})", 19, "needs a weight"),
     "a component of another index": (r"h_i^{(t)} = \tanh([W x^{(t)}]_j)", 19, "does not match"),
     "a sum over time of what nothing computes": (r"L = \sum_t L_t" "\nh_t = tanh(W h_{t-1})", 1, "sums L over time"),
-    "a sum outside unit-index notation": (r"L_t = -\sum_i y_{t,i} \log p_{t,i}", 8, "over components"),
+    "a sum outside unit-index notation": (r"L_t = -\sum_i y_{t,i} p_{t,i}", 8, "over components"),
 }
 
 

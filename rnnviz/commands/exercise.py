@@ -32,7 +32,9 @@ the loss summed over time and its derivatives by the weights, assign the
 gates, unroll the formula, the state's Jacobian), questions worded as sheets
 word them, and solutions worked step by step with their numbers
 (h_1 = relu(-3·0 + 3·2) = 6; a backward chain from T down to 1). Numbers
-stay exact where the values are (3/2, not 1.5000001).
+stay exact where the values are (3/2, not 1.5000001). An encoder-decoder
+(c = h_T, s_0 = tanh(D c)) is worked over the encoder's steps, the context,
+then the decoder's steps.
 
 Without --variants the sheet uses the file's values (and draws hand-sized
 ones for values it does not give). With --variants N it draws N variants:
@@ -95,6 +97,8 @@ def _default_tasks(model) -> list[str]:
     from ..teaching.tasks import TASKS
 
     tasks = list(TASKS)
+    if model.phases is not None:  # an encoder-decoder's two sequences have no one plot of the steps
+        tasks.remove("plot")
     if not analyze(model).gates:
         tasks.remove("gates")
     if not model.recurrent:

@@ -183,18 +183,53 @@ def read_answers(text: str) -> tuple[list[AnswerLine], list[AnswerLine], list[st
                 kept.append("")
                 break
         else:
+            chain = _chain(line, i)
+            if chain:  # c = h_2 = -0.550573: each name is answered by the number
+                maybe += chain
+                kept.append("")
+                continue
             m = _VALUE.match(line)
             if m and _STEPPED.search(m.group("lhs")) and not is_time_lhs(m.group("lhs")) \
-                    and not _TIMED.search(m.group("rhs")):
+                    and not _TIMED.search(m.group("rhs")) and not _formula(m.group("rhs")):
                 maybe.append(AnswerLine("value", i, line, m.group("lhs"), m.group("rhs"), col(m)))
                 kept.append("")
-            elif m and _BARE.match(m.group("lhs")) and parse_number(m.group("rhs").strip().rstrip(".")) is not None:
+            elif m and _BARE.match(m.group("lhs")) and _parse_value(m.group("rhs")) is not None:
                 # ``L = 0.17``: the loss summed over time, or a value line (``W = 0.5``): the model decides
                 maybe.append(AnswerLine("total", i, line, m.group("lhs"), m.group("rhs"), col(m)))
                 kept.append("")
             else:
                 kept.append(raw)
     return answers, maybe, kept
+
+
+def _chain(line: str, number: int) -> list[AnswerLine]:
+    """``c = h_2 = -0.550573``: one answer line per name, each with the number at the end; else []."""
+    parts = line.split("=")
+    if len(parts) < 3 or parse_number(parts[-1].strip().rstrip(".")) is None:
+        return []
+    names = [p.strip() for p in parts[:-1]]
+    if not all(names) or any(_TIMED.search(n) or is_time_lhs(n) or not _NAMEISH.match(n) for n in names):
+        return []
+    column = len(line) - len(parts[-1]) + 1 + (len(parts[-1]) - len(parts[-1].lstrip()))
+    out = []
+    for n in names:
+        kind = "value" if _STEPPED.search(n) else "total"
+        out.append(AnswerLine(kind, number, f"{n} = {parts[-1].strip()}", n, parts[-1], column))
+    return out
+
+
+#: A name as a sheet writes one (``h_2``, ``c``, ``s^{(0)}``), not an expression.
+_NAMEISH = re.compile(r"^[A-Za-z\\][\w{}^\\()\[\]]*$")
+
+
+def _formula(rhs: str) -> bool:
+    """``tanh(D c)``, ``c``: a right side that computes (an equation such as ``s_0 = \\tanh(D c)``), not a value."""
+    if _parse_value(rhs) is not None:
+        return False
+    if re.search(r"[A-Za-z]\s*\(|\\[A-Za-z]", rhs):  # a function, LaTeX
+        return True
+    words = re.findall(r"[A-Za-z]+", rhs)  # names (c, D c); words (``three halves``) are an unreadable answer
+    return bool(words) and all(len(w) <= 2 for w in words)
 
 
 def is_time_lhs(lhs: str) -> bool:
@@ -266,8 +301,13 @@ def check_text(text: str, file: str = "<sheet>") -> CheckReport:
     eq_model = build_model(base)
     value_lines = ["" for _ in kept]
     totals = {t for t, _ in eq_model.totals}
+    once = set(eq_model.once)
     for a in maybe:
         name = _name_of(a.lhs)
+        if name is not None and name.time is None and name.canonical in once:
+            a.kind, a.name, a.step = "value", name.canonical, None  # c = h_T: one value, at the last step
+            answers.append(a)
+            continue
         if a.kind == "total":
             if name is not None and name.canonical in totals:
                 a.name = name.canonical
@@ -309,6 +349,23 @@ class _Checker:
             self._trace = self._forward(self.model)
         return self._trace
 
+    def steps_of(self, name: str) -> int:
+        """The last step of the phase of ``name``: T, or the decoder's T'."""
+        if self.model.phases is not None and self.model.phases.phase_of(name) == "decoder":
+            return self.trace.decoder_steps
+        return self.trace.steps
+
+    def no_step(self, name: str, step: int) -> str:
+        if self.model.phases is not None and self.model.phases.phase_of(name) == "decoder":
+            return f"the sheet's decoder runs {self.steps_of(name)} steps; there is no step {step}"
+        return f"the sheet's inputs run {self.trace.steps} steps; there is no step {step}"
+
+    def at_step(self, name: S.Name) -> tuple[str, int] | None:
+        """``h_2`` -> (h, 2); a value computed once (``c``, ``s_0``) -> at the last step T."""
+        if name.time is None and name.canonical in self.model.once:
+            return name.canonical, self.trace.steps
+        return _resolve_step(self.model, name)
+
     def err(self, message: str, a: AnswerLine, **kw) -> RnnvizError:
         return _err(self.file, self.source, message, a, **kw)
 
@@ -320,28 +377,29 @@ class _Checker:
             if a.given is None:
                 raise self.err(f"cannot read '{a.rhs.strip()}' as a number (write 3/2, -0.25, \\frac{{2}}{{3}} "
                                "or a list [1, 2])", a)
-        if a.kind == "value" and a.step is not None and a.step > self.trace.steps:
-            raise self.err(f"the sheet's inputs run {self.trace.steps} steps; there is no step {a.step}", a, lhs=True)
+        if a.kind == "value" and a.step is None:  # computed once, at the last step
+            a.step = self.trace.steps
+        elif a.kind == "value" and a.step > self.steps_of(a.name):
+            raise self.err(self.no_step(a.name, a.step), a, lhs=True)
         if a.kind == "grad":
             top, bottom = a.wrt
             tn = _name_of(top)
             total = tn is not None and tn.time is None and tn.canonical in dict(m.totals)
-            found = (tn.canonical, 0) if total else _resolve_step(m, tn) if tn is not None else None
+            found = (tn.canonical, 0) if total else self.at_step(tn) if tn is not None else None
             if found is not None and total:
                 pass  # dL/dW of the loss summed over time
             elif found is None or found[0] not in m.variables:
                 close = suggest(top, [f"{v}_{self.trace.steps}" for v in m.variables])
                 raise self.err(f"'{top}' is not a computed variable at a step", a, lhs=True,
                                hint=f"did you mean {close}?" if close else "write it as h_3, h[3] or h^{(3)}")
-            if not total and not 1 <= found[1] <= self.trace.steps:
-                raise self.err(f"the sheet's inputs run {self.trace.steps} steps; there is no step {found[1]}",
-                               a, lhs=True)
+            if not total and not 1 <= found[1] <= self.steps_of(found[0]):
+                raise self.err(self.no_step(found[0], found[1]), a, lhs=True)
             a.name, a.step = found[0], (None if total else found[1])
             bn = _name_of(bottom)
             if bn is not None and bn.canonical in m.parameters:
                 a.wrt = bn.canonical
             else:
-                at = _resolve_step(m, bn) if bn is not None else None
+                at = self.at_step(bn) if bn is not None else None
                 if at is None or at[0] in m.parameters:
                     close = suggest(bottom, m.parameters)
                     raise self.err(f"'{bottom}' is not a parameter, an input at a step or an initial state", a,
@@ -376,7 +434,8 @@ class _Checker:
             a.given = n.canonical
 
     def run(self) -> CheckReport:
-        from .scalar import NotScalar, ScalarPass
+        from .phased import exact_pass
+        from .scalar import NotScalar
 
         for a in self.answers:
             self.resolve(a)
@@ -384,7 +443,7 @@ class _Checker:
         run = None
         if any(a.kind in ("value", "grad") for a in self.answers):
             try:
-                run = ScalarPass.from_model(self.model, trace=self.trace, seeds=seeds)
+                run = exact_pass(self.model, trace=self.trace, seeds=seeds)
             except NotScalar:
                 run = None
         report = CheckReport(self.file, fractions=self.fractions)
@@ -431,12 +490,12 @@ class _Checker:
         if a.kind == "total":
             per = dict(self.model.totals)[a.name]
             if run is not None:
-                return _sum(run.value(per, t) for t in range(1, run.steps + 1))
-            return _exact_tree(sum(self.trace.value(per, t) for t in range(1, self.trace.steps + 1)))
+                return _sum(run.value(per, t) for t in range(1, self.steps_of(per) + 1))
+            return _exact_tree(sum(self.trace.value(per, t) for t in range(1, self.steps_of(per) + 1)))
         if a.kind == "grad" and a.step is None:  # of the loss summed over time
             per = dict(self.model.totals)[a.name]
             if run is not None:
-                return _sum(run.deriv(per, t, a.wrt) for t in range(1, run.steps + 1))
+                return _sum(run.deriv(per, t, a.wrt) for t in range(1, self.steps_of(per) + 1))
             from ..numeric.grad import gradients
 
             named = gradients(self.model, self.trace, f"sum({per})").named()
@@ -468,8 +527,6 @@ class _Checker:
 
     def carried(self, report: CheckReport, run, seeds) -> None:
         """The first wrong forward value, and the wrong answers that are right for it (carried)."""
-        from .scalar import ScalarPass
-
         # The order of the hand calculation: a backward chain's g_3 comes before its g_2.
         order = {k: i for i, k in enumerate(run.order)}
         values = [v for v in report.verdicts if v.answer.kind == "value"]
@@ -482,8 +539,7 @@ class _Checker:
         for v in wrong_values:
             overrides[(v.answer.name, v.answer.step)] = v.answer.given
         start = order[(first.answer.name, first.answer.step)]
-        redo = ScalarPass(self.model, {n: d.v for n, d in run.params.items()}, run.initial, run.inputs, run.steps,
-                          relu0=run.relu0, functions=run.functions, seeds=seeds, overrides=overrides)
+        redo = run.with_overrides(overrides, seeds)
         for v in report.verdicts:
             a = v.answer
             if v.right or v is first:
@@ -493,19 +549,18 @@ class _Checker:
                     continue
                 # Right for the wrong values before it (its own wrong value left out).
                 own = {k: x for k, x in overrides.items() if order[k] < order[(a.name, a.step)]}
-                alt = ScalarPass(self.model, {n: d.v for n, d in run.params.items()}, run.initial, run.inputs,
-                                 run.steps, relu0=run.relu0, functions=run.functions, overrides=own)
+                alt = run.with_overrides(own, ())
                 if _matches(a.given, alt.value(a.name, a.step), "value"):
                     v.note = f"right for your {self._label(first)}"
                     report.carried.append(v)
             elif a.kind == "grad" and a.step is None:
                 per = dict(self.model.totals)[a.name]
-                if _matches(a.given, _sum(redo.deriv(per, t, a.wrt) for t in range(1, redo.steps + 1)), "grad"):
+                if _matches(a.given, _sum(redo.deriv(per, t, a.wrt) for t in range(1, self.steps_of(per) + 1)), "grad"):
                     v.note = f"right for your {self._label(first)}"
                     report.carried.append(v)
             elif a.kind == "total":
                 per = dict(self.model.totals)[a.name]
-                if _matches(a.given, _sum(redo.value(per, t) for t in range(1, redo.steps + 1)), "value"):
+                if _matches(a.given, _sum(redo.value(per, t) for t in range(1, self.steps_of(per) + 1)), "value"):
                     v.note = f"right for your {self._label(first)}"
                     report.carried.append(v)
             elif a.kind == "grad" and _matches(a.given, redo.deriv(a.name, a.step, a.wrt), "grad"):
@@ -525,7 +580,7 @@ class _Checker:
         def roots(a: AnswerLine) -> list:
             if a.step is None:
                 per = dict(self.model.totals)[a.name]
-                return [(per, t) for t in range(1, run.steps + 1)]
+                return [(per, t) for t in range(1, self.steps_of(per) + 1)]
             return [(a.name, a.step)]
 
         grads = [v for v in report.verdicts if v.answer.kind == "grad"]

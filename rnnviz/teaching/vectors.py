@@ -176,7 +176,7 @@ def _rebuild(e: E.Expr, f) -> E.Expr:
     return e
 
 
-def vector_worked(model: Model, trace, name: str, t: int, *, fractions: bool = False
+def vector_worked(model: Model, trace, name: str, t: int, *, fractions: bool = False, bare=()
                   ) -> list[tuple[str, str]] | None:
     """The stages of a worked step ``[(latex, plain), ...]`` (the name first), or None when too large.
 
@@ -194,7 +194,7 @@ def vector_worked(model: Model, trace, name: str, t: int, *, fractions: bool = F
         raise AssertionError(f"the worked {name}_{t} disagrees with the forward pass")
     both = []
     for latex in (True, False):
-        p = _Printer(model, latex=latex, fractions=fractions)
+        p = _Printer(model, latex=latex, fractions=fractions, bare=bare)
         both.append([p.name(name, t), p.expr(at_steps(eq.expr, str(t))),
                      p.expr(_leaves(model, trace, eq.expr, t)),
                      p.expr(_products(model, trace, eq.expr, t, fractions)),

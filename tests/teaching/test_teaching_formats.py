@@ -15,7 +15,7 @@ from rnnviz import load_model
 from rnnviz.cli import main
 from rnnviz.teaching.moodle import TOLERANCE, moodle_xml, tolerance
 from rnnviz.teaching.sheet import build_sheet
-from tests.teaching.sheet_models import RELU, LSTM, BIDIRECTIONAL, DEEP, LOSS, SMALL_VECTORS
+from tests.teaching.sheet_models import RELU, LSTM, BIDIRECTIONAL, DEEP, ENCODER_DECODER, LOSS, SMALL_VECTORS
 
 _CLOZE = re.compile(r"\{(\d*):(NUMERICAL|NM|MULTICHOICE|MC|SHORTANSWER|SA):([^{}]*)\}")
 _TYPES = {"category", "numerical", "cloze", "essay", "multichoice", "shortanswer", "truefalse", "description"}
@@ -162,8 +162,9 @@ def test_wrt_names_a_parameter(tmp_path, capsys):
     assert "--wrt: 'X' is not a parameter" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("text, task", [(BIDIRECTIONAL, "forward"), (DEEP, "params"), (LOSS, "loss")],
-                         ids=["backward-chain", "layer-counts", "loss"])
+@pytest.mark.parametrize("text, task", [(BIDIRECTIONAL, "forward"), (DEEP, "params"), (LOSS, "loss"),
+                                       (ENCODER_DECODER, "forward")],
+                         ids=["backward-chain", "layer-counts", "loss", "encoder-decoder"])
 def test_moodle_xml_holds_each_variants_numbers_of_the_new_tasks(text, task):
     """A backward chain's values, the per-layer counts, the loss and its gradient: each variant's numbers are
     its cloze answers, each within the tolerance its size calls for."""
@@ -194,10 +195,11 @@ def test_moodle_tolerance_is_relative_where_the_size_calls_for_it():
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
 @pytest.mark.parametrize("text, tasks", [(BIDIRECTIONAL, "draw,forward,grad,jacobian"), (DEEP, "draw,params"),
-                                         (LOSS, "draw,forward,loss"), (SMALL_VECTORS, "forward,grad")],
-                         ids=["backward-chain", "layers", "loss", "vector-sums"])
+                                         (LOSS, "draw,forward,loss"), (SMALL_VECTORS, "forward,grad"),
+                                         (ENCODER_DECODER, "draw,forward,params,grad,formula,jacobian")],
+                         ids=["backward-chain", "layers", "loss", "vector-sums", "encoder-decoder"])
 def test_latex_of_the_new_tasks_compiles(tmp_path, text, tasks):
-    """The sheets of exercises 8, 10 and 11 and of a model of small vectors worked with their sums
+    """The sheets of exercises 8, 9, 10 and 11 and of a model of small vectors worked with their sums
     (two variants) compile with pdflatex, with no overfull line."""
     (tmp_path / "ex.rnn").write_text(text)
     assert main(["exercise", str(tmp_path / "ex.rnn"), "--tasks", tasks, "--variants", "2", "--format", "tex",

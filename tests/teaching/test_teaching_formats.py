@@ -155,6 +155,51 @@ def test_latex_compiles(tmp_path, text):
         assert "Overfull \\hbox" not in (tmp_path / "out" / f"ex.{kind}.log").read_text(errors="replace")
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
+def test_one_command_gives_printable_sheets_and_a_quiz(tmp_path, capsys):
+    """--format pdf,moodle: the exercise and solution sheets as PDF (diagrams inside, no .tex left) and the quiz."""
+    (tmp_path / "ex.rnn").write_text(RELU)
+    out = tmp_path / "out"
+    assert main(["exercise", str(tmp_path / "ex.rnn"), "--variants", "2", "--format", "pdf,moodle",
+                 "-o", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["ex.exercises.pdf", "ex.moodle.xml", "ex.solutions.pdf", "ex.v1.key.txt", "ex.v2.key.txt"]
+    for kind in ("exercises", "solutions"):
+        data = (out / f"ex.{kind}.pdf").read_bytes()
+        assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
+    if shutil.which("pdfinfo"):
+        pages = {}
+        for kind in ("exercises", "solutions"):
+            info = subprocess.run(["pdfinfo", str(out / f"ex.{kind}.pdf")], capture_output=True, text=True,
+                                  check=True).stdout
+            pages[kind] = int(re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1))
+        assert pages["solutions"] > pages["exercises"] >= 2  # a page per variant; the solutions are longer
+    _importer_reads((out / "ex.moodle.xml").read_text())
+
+
+def test_pdf_without_pdflatex_names_the_packages_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    import rnnviz.teaching.pdf as pdf
+
+    which = pdf.shutil.which
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None if name == "pdflatex" else which(name))
+    (tmp_path / "ex.rnn").write_text(RELU)
+    assert main(["exercise", str(tmp_path / "ex.rnn"), "--format", "md,pdf", "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "pdflatex, which was not found" in err and "apt install texlive-latex-base texlive-latex-extra" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
+def test_a_failing_compile_says_where():
+    from rnnviz.errors import RenderError
+    from rnnviz.teaching.pdf import compile_pdfs
+
+    doc = "\\documentclass{article}\n\\begin{document}\n\\nosuchmacro\n\\end{document}\n"
+    with pytest.raises(RenderError, match="pdflatex could not compile bad.tex:\n! Undefined control sequence"):
+        compile_pdfs({"bad.tex": doc}, {})
+
+
 def test_wrt_names_a_parameter(tmp_path, capsys):
     """--wrt that is no parameter is a usage error naming the parameters."""
     (tmp_path / "relu.rnn").write_text(RELU)

@@ -35,7 +35,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -45,7 +44,7 @@ from ..language import Model, build_model
 from ..language import syntax as S
 from ..language.model_syntax import is_equation
 from ..language.parse import parse_text, read_source, suggest
-from .arith import Number, fmt_full, parse_number
+from .arith import Number, fmt_full, number_matches, parse_number
 
 __all__ = ["AnswerLine", "Verdict", "CheckReport", "check_text", "check_file", "read_answers"]
 
@@ -123,12 +122,15 @@ class CheckReport:
             return f"all {len(self.verdicts)} answers are right"
         if self.astray is not None:
             head = f"{self.label(self.astray)} should be {self.expected_text(self.astray)}"
+            if self.astray.note:
+                head += f" ({self.astray.note})"
             if self.carried:
                 built = ", ".join(f"{self.label(v)} = {v.answer.rhs.strip()}" for v in self.carried)
                 return f"{head}; {built} build{'s' if len(self.carried) == 1 else ''} on it"
             return head
         first = wrong[0]
-        return f"{self.label(first)} should be {self.expected_text(first)}"
+        note = f" ({first.note})" if first.note else ""
+        return f"{self.label(first)} should be {self.expected_text(first)}{note}"
 
     def describe(self) -> str:
         """One line per answer (``file:line: ok`` or the right value), then the summary."""
@@ -452,9 +454,29 @@ class _Checker:
             report.verdicts.append(Verdict(a, _matches(a.given, expected, a.kind), expected))
         if run is not None:
             self.carried(report, run, seeds)
+            self.diagnose(report, run)
         if report.astray is None:
             self.carried_count(report)
         return report
+
+    def diagnose(self, report: CheckReport, run) -> None:
+        """A note on each wrong answer that a known slip explains (ReLU'(0), a path left out, ...)."""
+        from .diagnose import diagnose_grad, diagnose_total_grad, diagnose_value
+        from .scalar import ScalarPass
+
+        if not isinstance(run, ScalarPass):
+            return
+        for v in report.verdicts:
+            a = v.answer
+            if v.right or v.note:
+                continue
+            if a.kind == "value":
+                v.note = diagnose_value(run, a.name, a.step, a.given) or ""
+            elif a.kind == "grad" and a.step is None:
+                per = dict(self.model.totals)[a.name]
+                v.note = diagnose_total_grad(run, per, self.steps_of(per), a.wrt, a.given) or ""
+            elif a.kind == "grad":
+                v.note = diagnose_grad(run, a.name, a.step, a.wrt, a.given) or ""
 
     def carried_count(self, report: CheckReport) -> None:
         """A wrong count of a layer (an equation), and a total that is right for it: the total builds on it."""
@@ -612,14 +634,6 @@ def _sum(xs) -> Number:
     return out
 
 
-def _places(x: Fraction) -> int | None:
-    """How many decimal places a decimal the student wrote has."""
-    for k in range(0, 16):
-        if (x * 10 ** k).denominator == 1:
-            return k
-    return None
-
-
 def _matches(given: object, expected: object, kind: str) -> bool:
     if kind in ("gate", "cell"):
         if kind == "gate" and given == "update" and expected == "input":
@@ -629,18 +643,4 @@ def _matches(given: object, expected: object, kind: str) -> bool:
         if not (isinstance(expected, list) and isinstance(given, list)) or len(expected) != len(given):
             return False
         return all(_matches(g, e, kind) for g, e in zip(given, expected))
-    return _number_matches(given, expected)  # type: ignore[arg-type]
-
-
-def _number_matches(given: Number, expected: Number) -> bool:
-    if isinstance(given, Fraction) and isinstance(expected, Fraction) and given == expected:
-        return True
-    if isinstance(given, float):
-        return math.isclose(given, float(expected), rel_tol=1e-6, abs_tol=1e-12)
-    places = _places(given)
-    if places is None or places == 0:
-        return isinstance(expected, float) and math.isclose(float(given), float(expected), rel_tol=1e-9)
-    if isinstance(expected, Fraction) and _places(expected) is not None:
-        return given == expected  # an exact decimal must be written exactly
-    # A rounding of an inexact value (0.667 for 2/3, 0.5436 for sigmoid(0.175)).
-    return abs(float(given) - float(expected)) <= 0.5 * 10.0 ** -places * (1 + 1e-9)
+    return number_matches(given, expected)  # type: ignore[arg-type]

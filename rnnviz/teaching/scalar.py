@@ -244,9 +244,11 @@ class ScalarPass:
     """
 
     def __init__(self, model: Model, params: dict, initial: dict, inputs: dict, steps: int, *,
-                 relu0: Number = 0, functions: dict | None = None, seeds=(), overrides: dict | None = None
-                 ) -> None:
+                 relu0: Number = 0, functions: dict | None = None, seeds=(), overrides: dict | None = None,
+                 flat=()) -> None:
         self.model = model
+        #: Functions whose derivative is taken as 1 (a slip ``rnnviz check`` tries: sigmoid' left out).
+        self.flat = frozenset(flat)
         self.steps = steps
         self.relu0 = relu0
         self.functions = dict(functions or {})
@@ -311,11 +313,12 @@ class ScalarPass:
                 inputs[(name, s)] = exact(float(src[s])) if s in src else float(v)
         return params, initial, inputs
 
-    def with_overrides(self, overrides: dict, seeds=None) -> "ScalarPass":
-        """The same pass with computed values replaced (a student's wrong ones), and what follows from them."""
+    def with_overrides(self, overrides: dict, seeds=None, *, relu0=None, flat=()) -> "ScalarPass":
+        """The same pass with computed values replaced (a student's wrong ones), and what follows from them;
+        ``relu0`` another ReLU'(0), ``flat`` functions whose derivative is taken as 1."""
         out = ScalarPass(self.model, {n: d.v for n, d in self.params.items()}, self.initial, self.inputs, self.steps,
-                         relu0=self.relu0, functions=self.functions, seeds=self.seeds if seeds is None else seeds,
-                         overrides=overrides)
+                         relu0=self.relu0 if relu0 is None else relu0, functions=self.functions,
+                         seeds=self.seeds if seeds is None else seeds, overrides=overrides, flat=flat)
         out.bare = self.bare
         return out
 
@@ -349,7 +352,8 @@ class ScalarPass:
             arg = self._ev(target, e.arg, t)
             self.args[(target, id(e), t)] = arg
             func = self.functions.get(e.func, e.func) if e.generic else e.func
-            return apply(func, arg, self.relu0)
+            out = apply(func, arg, self.relu0)
+            return arg.scale(1, out.v) if func in self.flat else out
         if isinstance(e, E.Neg):
             return -self._ev(target, e.operand, t)
         if isinstance(e, (E.Add, E.Sub, E.Prod, E.EMul)):

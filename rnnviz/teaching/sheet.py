@@ -179,6 +179,7 @@ _PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 \usepackage[margin=2.2cm]{geometry}
 \allowdisplaybreaks
 \setlength{\emergencystretch}{3em}
+\tolerance=2000
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6em}
 """

@@ -28,6 +28,7 @@ from ..language import Model
 from ..language import expr as E
 from .arith import Number, exact, fmt, fmt_full
 from .counting import loss_weights
+from .vectors import SMALL
 from .document import Chain, Figure, Math, Para
 from .phased import exact_pass
 from .scalar import NotScalar, ScalarPass, uses_fractions
@@ -94,6 +95,8 @@ class Context:
         self._run: ScalarPass | None | bool = False
         #: Whether an earlier task of this variant already stated the values.
         self.values_stated = False
+        #: Matrices too large for the values sentence, displayed after the question that states them.
+        self.displayed_values: list = []
 
     @classmethod
     def of(cls, model: Model, *, target: str | None = None, wrt: str | None = None, index: int = 1
@@ -240,9 +243,18 @@ def values_sentence(ctx: Context) -> list:
     vals = variant_values_of(ctx)
     fr = ctx.fractions
     items = []
+    shown: list = []
     for n, v in vals["params"].items():
+        if isinstance(v, list) and v and isinstance(v[0], list) and max(len(v), len(v[0])) > SMALL:
+            # A matrix beyond a line of text goes below the sentence, displayed.
+            shown.append(Chain(ctx.math(n), (Math(_value_latex(v, fr, 6), _value_plain(v, fr)),)))
+            continue
         items.append(Math(f"{ctx.name(n)} = {_value_latex(v, fr, 6)}", f"{ctx.name(n, latex=False)} = "
                           f"{_value_plain(v, fr)}"))
+    if shown:
+        ctx.displayed_values = shown
+        items.append(Math(", ".join(c.lhs.latex for c in shown), ", ".join(c.lhs.plain for c in shown)))
+        items[-1] = Math(items[-1].latex + " \\text{ as below}", items[-1].plain + " as below")
     for (n, s), v in vals["initial"].items():
         items.append(Math(f"{ctx.name(n, s)} = {_value_latex(v, fr, 6)}",
                           f"{ctx.name(n, s, latex=False)} = {_value_plain(v, fr)}"))
@@ -339,10 +351,24 @@ def _vector_worked(ctx: Context, name: str, t: int) -> list:
     """A vector step: worked with its sums where the vectors are small, else the equation and its value."""
     from .vectors import vector_worked
 
+    from .vectors import large_worked
+
     model, trace = ctx.phase_of(name)
     stages = vector_worked(model, trace, name, t, fractions=ctx.fractions, bare=ctx.bare_in(model))
     if stages is not None and len(stages) > 2:
         return [Chain(Math(*stages[0]), tuple(Math(a, b) for a, b in stages[1:]))]
+    large = None if stages is not None else large_worked(model, trace, name, t, fractions=ctx.fractions,
+                                                         bare=ctx.bare_in(model))
+    if large is not None:  # the first entries of each product as sums, the rest alike
+        first = large["stages"]
+        out: list = [Chain(Math(*first[0]), (Math(*first[1]),))]
+        shown = max(1, min(n for *_, n in large["products"]))
+        out.append(Para((f"The first entries of each matrix product as their sums (the other "
+                         f"{'entries' if shown > 2 else 'entry'} alike):",)))
+        for label, terms, value, _ in large["products"]:
+            out.append(Chain(Math(*label), (Math(*terms), Math(*value))))
+        out.append(Chain(Math(*first[0]), tuple(Math(a, b) for a, b in first[2:])))
+        return out
     from ..formulas.unrolled import at_steps
     from .scalar import StepPrinter
 
@@ -654,7 +680,12 @@ def task_grad(ctx: Context) -> Part:
                              " by each value it depends on collects the paths through the values "
                              "that read it, last computed first:"])))
     else:
-        s += _formula_chains(gradient_formula(ctx.model, ctx.target, wrt, latex=True))
+        try:
+            s += _formula_chains(gradient_formula(ctx.model, ctx.target, wrt, latex=True))
+        except RnnvizError:  # a form the expansion does not write (a norm of a vector): by hand below
+            s.append(Para(("Backpropagate value by value: the derivative of ", ctx.math(tname, T),
+                           " by each value collects the paths through the values that read it, last computed "
+                           "first:")))
     grads = gradients(ctx.model, ctx.trace, ctx.target).named()
     numeric = grads[wrt]
     fr = ctx.fractions
@@ -678,6 +709,8 @@ def task_grad(ctx: Context) -> Part:
         answer: object = value
     else:
         answer = _exact_tree(numeric)
+        if not ctx.phased and tgt.component is None:
+            s += _vector_backward(ctx, [(tname, T)], [wrt])
     s.append(Chain(label, (_value_math(answer, fr, digits=6),)))
     return Part("grad", TASKS["grad"], q, s,
                 [Answer("grad", f"d {tname}[{T}] / d {wrt}", label, answer,
@@ -719,6 +752,26 @@ def _bptt_terms(ctx: Context, h: str, T: int, wrt: str) -> list:
                          (Math(terms_l[-1], terms_p[-1]), num(prod)) if len(factors) > 1 else (num(prod),)))
     out.append(Chain(_grad_label(ctx, h, T, wrt), (Math(" + ".join(f"\\left({t}\\right)" for t in terms_l),
                                                          " + ".join(f"({t})" for t in terms_p)), num(total))))
+    return out
+
+
+def _vector_backward(ctx: Context, roots: list, wrts: list[str], *, top=None) -> list:
+    """A backpropagation by hand over vectors (see :mod:`rnnviz.teaching.vector_backprop`), or [] where
+    an operation's local derivative is not written there."""
+    from .vector_backprop import Unsupported, backward_blocks
+
+    try:
+        lines, _ = backward_blocks(ctx.model, ctx.trace, roots, wrts, fractions=ctx.fractions,
+                                   bare=ctx.bare_in(ctx.model), top=top)
+    except Unsupported:
+        return []
+    out: list = []
+    for line in lines:
+        if line is None:
+            out.append(Para(("The weights: each step that uses one adds its share.",)))
+            continue
+        (lhs_l, lhs_p), stages = line
+        out.append(Chain(Math(lhs_l, lhs_p), tuple(Math(a, b) for a, b in stages)))
     return out
 
 
@@ -816,9 +869,22 @@ def task_loss(ctx: Context) -> Part:
 
         value = _exact_tree(sum(ctx.trace.value(per, t) for t in range(1, T + 1)))
         grads = gradients(ctx.model, ctx.trace, f"sum({per})").named()
+        if not ctx.phased:
+            from .scalar import computation_order
+
+            s.append(Para(("Forward, each step with its numbers:",)))
+            for n, t in computation_order(ctx.model, T):
+                s += _vector_worked(ctx, n, t)
         s.append(Chain(label_total, (Math(sum_l, sum_p), _value_math(value, fr))))
-        s.append(Para(("By backpropagation through time (with vectors, each derivative is a matrix of sums; "
-                       "the results):",)))
+        worked = [] if ctx.phased else _vector_backward(ctx, [(per, t) for t in range(1, T + 1)], wrts,
+                                                        top=(total, total))
+        if worked:
+            s.append(Para(tuple(["Backward, from t = " + str(T) + " down to 1: the derivative of ", label_total,
+                                 " by each value is the sum, over the values that read it, of the transposed "
+                                 "local Jacobian times their derivative."])))
+            s += worked
+        s.append(Para(("The results:" if worked else "By backpropagation through time (with vectors, each "
+                       "derivative is a matrix of sums; the results):",)))
         answers.append(Answer("total", total, label_total, value))
         for w in wrts:
             g = _exact_tree(grads[w])
@@ -1119,4 +1185,8 @@ _BUILDERS = {"draw": task_draw, "forward": task_forward, "plot": task_plot, "par
 
 def build_part(task: str, ctx: Context) -> Part:
     """The part of ``task`` for the variant of ``ctx``."""
-    return _BUILDERS[task](ctx)
+    part = _BUILDERS[task](ctx)
+    if ctx.displayed_values:  # the large matrices the question's sentence names, right after it
+        part.question[1:1] = ctx.displayed_values
+        ctx.displayed_values = []
+    return part

@@ -13,7 +13,7 @@ from rnnviz.numeric.grad import gradients
 from rnnviz.teaching.check import check_text
 from rnnviz.teaching.document import Chain, Figure, Para, plain_text
 from rnnviz.teaching.sheet import answer_key, build_sheet, sheet_markdown
-from tests.teaching.sheet_models import ENCODER_DECODER, SMALL_VECTORS
+from tests.teaching.sheet_models import ENCODER_DECODER, SMALL_VECTORS, VECTOR_LOSS
 
 EXERCISE_1 = (r"$$\begin{aligned}h_1^{(t)} &= \tanh(U x^{(t)} + V h_1^{(t-1)} + W h_2^{(t-1)} + b) \\"
               r"h_2^{(t)} &= \tanh(R h_1^{(t)} + S h_2^{(t-1)} + T y^{(t-1)} + c) \\"
@@ -468,12 +468,22 @@ def test_vector_steps_are_worked_with_their_sums():
         assert [float(v) for v in got[f"h[{t}]"]] == pytest.approx(trace.value("h", t).tolist(), rel=1e-12)
 
 
-def test_large_vectors_keep_the_equation_and_its_value():
-    """Vectors beyond four entries: no sums (nobody adds up 8×8 products by hand), the value to four digits."""
-    sheet = build_sheet(load_model(EXERCISE_10), ["forward"])
+def test_large_vectors_show_the_first_entries_of_each_product():
+    """Vectors beyond four entries (exercise 10's 8-vectors): each product's first two entries as their sums,
+    the others alike, then the argument and the value; the sums agree with the forward pass."""
+    model = load_model(EXERCISE_10)
+    sheet = build_sheet(model, ["forward"])
     text = solution_text(sheet, "forward")
-    first = next(line for line in text.splitlines() if line.startswith("H_1^(1) ="))
-    assert first.count(" = ") == 2 and "·" not in first
+    lines = text.splitlines()
+    at = lines.index("H_1^(1) = tanh(X_1 W_xh1 + H_1^(0) W_hh1 + b_h1)")
+    assert lines[at + 1].startswith("The first entries of each matrix product as their sums")
+    first = lines[at + 2]
+    assert first.startswith("(X_1 W_xh1)_1 = ") and first.count("·") == 5  # X_t has five entries
+    trace = forward(sheet.variants[0].variant.model)
+    X1, W = trace.value("X", 1), trace.params["W_xh1"]
+    assert float(first.rsplit(" = ", 1)[1]) == pytest.approx(float(X1 @ W[:, 0]), abs=5e-5)
+    final = next(line for line in lines[at:] if line.startswith("H_1^(1) = tanh(["))
+    assert final.count(" = ") == 2
 
 
 def test_exercise_8_gradient_backpropagated_value_by_value():
@@ -494,3 +504,34 @@ def test_exercise_8_gradient_backpropagated_value_by_value():
     o1 = torch.tanh(U * xs[0]) + gs[1]
     o1.backward()
     assert float(answers(sheet, "grad")["d o[1] / d R"]) == pytest.approx(R.grad.item(), rel=1e-12)
+
+
+def test_vector_gradient_is_backpropagated_by_hand():
+    """A model of 2-vectors: each derivative as the transposed local Jacobians times what reads it, with the
+    names, then the numbers, then the value; the weight's as outer products over the steps; all as PyTorch."""
+    torch = pytest.importorskip("torch")
+    sheet = build_sheet(load_model(SMALL_VECTORS), ["grad"], target="y[2]", wrt="W")
+    text = solution_text(sheet, "grad")
+    assert ("dy_2/dh_1 = (dh_2/dh_1)^T·dy_2/dh_2 = W^T (tanh'(W h_1 + U x_2 + b) * dy_2/dh_2) = "
+            "[[0.5, -1], [0, 0.5]]^T ([0.9901, 0.05285] * [1, 2]) = [0.4951, -0.9373]") in text
+    assert "dy_2/dW = (dh_2/dW)^T·dy_2/dh_2 + (dh_1/dW)^T·dy_2/dh_1 = " in text
+    p = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+         for k, v in dict(W=[[0.5, -1], [0, 0.5]], U=[[1, 0], [0.5, 1]], b=[0, 0.1], V=[[1, 2]]).items()}
+    h = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    for x in ([1.0, -1.0], [0.0, 2.0]):
+        h = torch.tanh(p["W"] @ h + p["U"] @ torch.tensor(x, dtype=torch.float64) + p["b"])
+    (p["V"] @ h).sum().backward()
+    got = answers(sheet, "grad")["d y[2] / d W"]
+    assert [float(v) for row in got for v in row] == pytest.approx(p["W"].grad.flatten().tolist(), rel=1e-9)
+
+
+def test_vector_loss_is_backpropagated_by_hand():
+    """A squared-error loss over 2-vectors: the forward steps with their sums, then dL/do_t, dL/dh_t and the
+    weights by hand; the answer key passes check."""
+    sheet = build_sheet(load_model(VECTOR_LOSS), ["loss"])
+    text = solution_text(sheet, "loss")
+    assert "h_1 = tanh(W h_0 + U x_1) = " in text and "[0.5·0 + 0·0, 0.1·0 + 0.5·0]" in text
+    assert "dL/dh_1 = (dh_2/dh_1)^T·dL/dh_2 + (do_1/dh_1)^T·dL/do_1 = " in text
+    assert "dL/dV = (do_2/dV)^T·dL/do_2 + (do_1/dV)^T·dL/do_1 = dL/do_2 h_2^T + dL/do_1 h_1^T = " in text
+    assert check_text(answer_key(sheet, sheet.variants[0])).ok
+

@@ -15,7 +15,8 @@ from rnnviz import load_model
 from rnnviz.cli import main
 from rnnviz.teaching.moodle import TOLERANCE, moodle_xml, tolerance
 from rnnviz.teaching.sheet import build_sheet
-from tests.teaching.sheet_models import RELU, LSTM, BIDIRECTIONAL, DEEP, ENCODER_DECODER, LOSS, SMALL_VECTORS
+from tests.teaching.sheet_models import (BIDIRECTIONAL, DEEP, ENCODER_DECODER, LOSS, LSTM, RELU, SMALL_VECTORS,
+                                         VECTOR_LOSS)
 
 _CLOZE = re.compile(r"\{(\d*):(NUMERICAL|NM|MULTICHOICE|MC|SHORTANSWER|SA):([^{}]*)\}")
 _TYPES = {"category", "numerical", "cloze", "essay", "multichoice", "shortanswer", "truefalse", "description"}
@@ -241,11 +242,13 @@ def test_moodle_tolerance_is_relative_where_the_size_calls_for_it():
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
 @pytest.mark.parametrize("text, tasks", [(BIDIRECTIONAL, "draw,forward,grad,jacobian"), (DEEP, "draw,params"),
                                          (LOSS, "draw,forward,loss"), (SMALL_VECTORS, "forward,grad"),
-                                         (ENCODER_DECODER, "draw,forward,params,grad,formula,jacobian")],
-                         ids=["backward-chain", "layers", "loss", "vector-sums", "encoder-decoder"])
+                                         (ENCODER_DECODER, "draw,forward,params,grad,formula,jacobian"),
+                                         (DEEP, "forward"), (VECTOR_LOSS, "forward,loss,grad")],
+                         ids=["backward-chain", "layers", "loss", "vector-sums", "encoder-decoder", "large-vectors",
+                              "vector-backprop"])
 def test_latex_of_the_new_tasks_compiles(tmp_path, text, tasks):
-    """The sheets of exercises 8, 9, 10 and 11 and of a model of small vectors worked with their sums
-    (two variants) compile with pdflatex, with no overfull line."""
+    """The sheets of exercises 8, 9, 10 (its 8-vectors too) and 11 and of models of small vectors worked with their
+    sums forward and backward (two variants) compile with pdflatex, with no overfull line."""
     (tmp_path / "ex.rnn").write_text(text)
     assert main(["exercise", str(tmp_path / "ex.rnn"), "--tasks", tasks, "--variants", "2", "--format", "tex",
                  "-o", str(tmp_path / "out")]) == 0

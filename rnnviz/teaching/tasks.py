@@ -28,7 +28,6 @@ from ..language import Model
 from ..language import expr as E
 from .arith import Number, exact, fmt, fmt_full
 from .counting import loss_weights
-from .vectors import SMALL
 from .document import Chain, Figure, Math, Para
 from .phased import exact_pass
 from .scalar import NotScalar, ScalarPass, uses_fractions
@@ -242,6 +241,8 @@ def values_sentence(ctx: Context) -> list:
     """``V = -3, W = 3, h_0 = 0, x_1 = 2, x_2 = 3 and x_3 = 1`` (parts), from the given values."""
     vals = variant_values_of(ctx)
     fr = ctx.fractions
+    from .vectors import SMALL
+
     items = []
     shown: list = []
     for n, v in vals["params"].items():

@@ -43,7 +43,9 @@ Where every variable is a number, a wrong answer that a known slip explains
 is named: a derivative over time as its last step's term alone, a Jacobian's
 direct path alone (dc_t/dc_{t-1} = f_t), the other ReLU'(0), an activation's
 derivative left out, a weight's gradient one step off, one parameter for
-another (right with b_hh in place of b_xh).
+another (right with b_hh in place of b_xh). Where they are vectors, the first
+wrong vector is followed the same way, and a weight used transposed (W^T h_{t-1}
+for W h_{t-1}) or a gradient in the other orientation (dL/dW transposed) is named.
 
 A decimal passes when it is the right value rounded to the places written
 (0.667 for 2/3). Exit status 1 when any answer is wrong, so that a course

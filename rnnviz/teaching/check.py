@@ -455,6 +455,8 @@ class _Checker:
         if run is not None:
             self.carried(report, run, seeds)
             self.diagnose(report, run)
+        elif any(a.kind in ("value", "grad") for a in self.answers):
+            self.diagnose_vectors(report)
         if report.astray is None:
             self.carried_count(report)
         return report
@@ -477,6 +479,42 @@ class _Checker:
                 v.note = diagnose_total_grad(run, per, self.steps_of(per), a.wrt, a.given) or ""
             elif a.kind == "grad":
                 v.note = diagnose_grad(run, a.name, a.step, a.wrt, a.given) or ""
+
+    def diagnose_vectors(self, report: CheckReport) -> None:
+        """A model of vectors: the first wrong value in the order of the pass, the slip behind it (a weight
+        transposed), and the later values that are right for it; a gradient in the other orientation."""
+        import numpy as np
+
+        from .diagnose import diagnose_vector_grad, diagnose_vector_value, vector_value
+        from .tasks import _exact_tree
+
+        order = {}
+        for t in range(1, self.trace.steps + 1):
+            for eq in self.model.equations:
+                order.setdefault((eq.target, t), len(order))
+        values = [v for v in report.verdicts if v.answer.kind == "value" and (v.answer.name, v.answer.step) in order]
+        wrong = sorted((v for v in values if not v.right), key=lambda v: order[(v.answer.name, v.answer.step)])
+        for v in report.verdicts:
+            a = v.answer
+            if not v.right and not v.note and a.kind == "grad":
+                v.note = diagnose_vector_grad(self.model, a.wrt, v.expected, a.given) or ""
+        if not wrong:
+            return
+        report.astray = first = wrong[0]
+        first.note = first.note or diagnose_vector_value(self.model, self.trace, first.answer.name,
+                                                         first.answer.step, first.answer.given) or ""
+        given: dict = {}
+        for v in wrong:
+            a = v.answer
+            if v is not first:
+                try:
+                    alt = vector_value(self.model, self.trace, a.name, a.step, values=given)
+                except (ValueError, KeyError):
+                    alt = None
+                if alt is not None and _matches(a.given, _exact_tree(alt), "value"):
+                    v.note = f"right for your {self._label(first)}"
+                    report.carried.append(v)
+            given[(a.name, a.step)] = np.asarray(a.given, dtype=float)
 
     def carried_count(self, report: CheckReport) -> None:
         """A wrong count of a layer (an equation), and a total that is right for it: the total builds on it."""

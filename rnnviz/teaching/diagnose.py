@@ -12,7 +12,10 @@ and names the one that gives the sheet's number exactly:
 - a weight's derivative that reads the state of the same step instead of the previous
   one (``h_t`` where ``h_{t-1}`` belongs: one step off);
 - a value computed with one parameter in place of another (``b_hh`` for ``b_xh``), or the
-  value of the step before or after.
+  value of the step before or after;
+- in a model of vectors, a weight used transposed: a value computed with ``W^T h_{t-1}``
+  where ``W h_{t-1}`` belongs, or a weight's gradient written in the other orientation
+  (``(dL/dW)^T``: ``dL/dW`` has the shape of ``W``).
 
 Each is a note on the verdict (``right for ReLU'(0) = 1; the sheet states 0``), never a
 reason to pass a wrong answer.
@@ -40,7 +43,8 @@ from ..formulas.unrolled import Printer
 from ..language import expr as E
 from .arith import Number, fmt, number_matches
 
-__all__ = ["diagnose_grad", "diagnose_value", "diagnose_total_grad"]
+__all__ = ["diagnose_grad", "diagnose_value", "diagnose_total_grad", "diagnose_vector_value",
+           "diagnose_vector_grad"]
 
 
 def _same(a: object, b: object) -> bool:
@@ -210,3 +214,82 @@ def diagnose_value(run, name: str, t: int, given: object) -> str | None:
     finally:
         run.params = keep
     return None
+
+
+class _Swapped:
+    """A forward pass's values with some parameters replaced (and some values, as a sheet gives them)."""
+
+    def __init__(self, trace, params: dict, values: dict | None = None):
+        self._trace, self.params, self._values = trace, {**trace.params, **params}, values or {}
+
+    def value(self, name: str, t: int):
+        if (name, t) in self._values:
+            return self._values[(name, t)]
+        return self._trace.value(name, t)
+
+    def __getattr__(self, attr):
+        return getattr(self._trace, attr)
+
+
+def _tree_matches(given: object, expected) -> bool:
+    import numpy as np
+
+    arr = np.asarray(expected, dtype=float)
+    if arr.ndim == 0:
+        return not isinstance(given, list) and _same(given, float(arr))
+    if not isinstance(given, list) or len(given) != len(arr):
+        return False
+    return all(_tree_matches(g, e) for g, e in zip(given, arr))
+
+
+def _transposable(value) -> bool:
+    import numpy as np
+
+    arr = np.asarray(value, dtype=float)
+    return arr.ndim == 2 and arr.size > 1 and not (arr.shape[0] == arr.shape[1] and np.allclose(arr, arr.T))
+
+
+def vector_value(model, trace, name: str, t: int, params: dict | None = None, values: dict | None = None):
+    """``name`` at step ``t`` of a model of vectors, from the values it reads (``values`` replacing some)."""
+    from .vectors import evaluate
+
+    return evaluate(model, _Swapped(trace, params or {}, values), model.equation(name).expr, t)
+
+
+def diagnose_vector_value(model, trace, name: str, t: int, given: object) -> str | None:
+    """Why a vector value is wrong, if a weight used transposed gives it (earlier values right); else None."""
+    import numpy as np
+
+    if not isinstance(given, list):
+        return None
+    used = list(dict.fromkeys(n.name for n in E.walk(model.equation(name).expr) if isinstance(n, E.Param)))
+    for p in used:
+        w = np.asarray(trace.params[p], dtype=float)
+        if not _transposable(w):
+            continue
+        try:
+            value = vector_value(model, trace, name, t, {p: w.T})
+        except ValueError:  # the transpose does not fit what it multiplies
+            continue
+        if _tree_matches(given, value):
+            who = _name_of_param(model, p)
+            return f"right with {who}^T in place of {who}: the weight transposed"
+    return None
+
+
+def diagnose_vector_grad(model, wrt, expected: object, given: object) -> str | None:
+    """Why a weight's gradient is wrong, if it is the right one transposed; else None."""
+    import numpy as np
+
+    if not isinstance(wrt, str) or not isinstance(given, list) or not _transposable(expected):
+        return None
+    arr = np.asarray(expected, dtype=float)
+    if _tree_matches(given, arr.T):
+        who = _name_of_param(model, wrt)
+        return (f"the transpose of the gradient by {who}: it has the shape of {who} "
+                f"({arr.shape[0]}×{arr.shape[1]}), entry (i, j) the derivative by {who}_ij")
+    return None
+
+
+def _name_of_param(model, p: str) -> str:
+    return Printer(model).name(p, None)

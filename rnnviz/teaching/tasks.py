@@ -710,7 +710,7 @@ def task_grad(ctx: Context) -> Part:
         answer: object = value
     else:
         answer = _exact_tree(numeric)
-        if not ctx.phased and tgt.component is None:
+        if tgt.component is None:
             s += _vector_backward(ctx, [(tname, T)], [wrt])
     s.append(Chain(label, (_value_math(answer, fr, digits=6),)))
     return Part("grad", TASKS["grad"], q, s,
@@ -877,13 +877,18 @@ def task_loss(ctx: Context) -> Part:
             for n, t in computation_order(ctx.model, T):
                 s += _vector_worked(ctx, n, t)
         s.append(Chain(label_total, (Math(sum_l, sum_p), _value_math(value, fr))))
-        worked = [] if ctx.phased else _vector_backward(ctx, [(per, t) for t in range(1, T + 1)], wrts,
-                                                        top=(total, total))
-        if worked:
+        worked = _vector_backward(ctx, [(per, t) for t in ctx.steps_of(per)], wrts, top=(total, total))
+        if worked and ctx.phased:
+            s.append(Para(tuple(["Backward, through the decoder's steps from the last down to 1, then ",
+                                 *_listing([ctx.math(c) for c in ctx.model.phases.contexts]),
+                                 " (the sum over every step that reads it), then the encoder's steps: the "
+                                 "derivative of ", label_total, " by each value is the sum, over the values "
+                                 "that read it, of the transposed local Jacobian times their derivative."])))
+        elif worked:
             s.append(Para(tuple(["Backward, from t = " + str(T) + " down to 1: the derivative of ", label_total,
                                  " by each value is the sum, over the values that read it, of the transposed "
                                  "local Jacobian times their derivative."])))
-            s += worked
+        s += worked
         s.append(Para(("The results:" if worked else "By backpropagation through time (with vectors, each "
                        "derivative is a matrix of sums; the results):",)))
         answers.append(Answer("total", total, label_total, value))

@@ -12,7 +12,9 @@ and a weight's derivative is the sum over the steps of the outer products of the
 derivative that reaches its product and the vector it multiplies
 (``dL/dW = Σ_t dL/da_t h_{t-1}^T``). :func:`backward_blocks` computes each of these by
 reverse mode over the expression trees, with numpy's forward pass for the values, and
-checks every derivative against numpy's backpropagation.
+checks every derivative against numpy's backpropagation. An encoder-decoder is worked
+through the decoder's steps, then its context (the sum over every decoder step that reads
+it, and the decoder's start), then the encoder's steps.
 
 Example:
     >>> from rnnviz.language import load_model
@@ -250,40 +252,12 @@ def backward_blocks(model: Model, trace, roots: list[tuple[str, int]], wrts: lis
         b = (pl.name(*key), pp.name(*key)) if isinstance(key, tuple) else (pl.name(key), pp.name(key))
         return f"\\frac{{\\partial {a[0]}}}{{\\partial {b[0]}}}", f"d{a[1]}/d{b[1]}"
 
-    order = computation_order(model, T)
-    adj: dict = {}
     arrivals: dict = {}  # leaf -> [(reader, path)]
     lines: list = []
-    for k in reversed(order):
-        value = np.zeros(np.shape(trace.value(*k)))
-        if k in roots:
-            value = value + 1.0
-        paths = arrivals.get(k, [])
-        if k not in roots and not paths:
-            continue
-        if paths:
-            value = sum((p.value for _, p in paths), np.zeros_like(value)) + (1.0 if k in roots else 0.0)
-            sym_l = " + ".join(f"\\left({local(r, k)[0]}\\right)^\\top {d(r)[0]}" for r, _ in paths)
-            sym_p = " + ".join(f"({local(r, k)[1]})^T·{d(r)[1]}" for r, _ in paths)
-            how_l = " + ".join(p.sym[0] for _, p in paths)
-            how_p = " + ".join(p.sym[1] for _, p in paths)
-            num_l = " + ".join(p.num[0] for _, p in paths)
-            num_p = " + ".join(p.num[1] for _, p in paths)
-            stages = [(sym_l, sym_p), (how_l, how_p)] + ([(num_l, num_p)] if not any(p.large for _, p in paths)
-                                                          else []) + [(pl._array(value), pp._array(value))]
-            keep = [s for i, s in enumerate(stages) if i == 0 or s[1] != stages[i - 1][1]]
-            lines.append((d(k), keep))
-        else:
-            lines.append((d(k), [("1", "1")]))
-        adj[k] = value
-        w = _Walker(model, trace, k[1], fractions, bare)
-        dl, dp = d(k)
-        out: dict = {}
-        start = w.arr(value)
-        w.walk(model.equation(k[0]).expr, _Path(value, (dl, dp), start), out)
-        for leaf, ps in out.items():
-            for p in ps:
-                arrivals.setdefault(leaf, []).append((k, p))
+    if model.phases is None:
+        _sweep(model, trace, computation_order(model, T), roots, arrivals, lines, d, local, fractions, bare)
+    else:
+        _phased_sweep(model, trace, roots, arrivals, lines, d, local, fractions, bare)
     grads: dict = {}
     target = f"{roots[0][0]}[{roots[0][1]}]" if len(roots) == 1 else f"sum({roots[0][0]})"
     ref = gradients(model, trace, target).named()
@@ -307,3 +281,65 @@ def backward_blocks(model: Model, trace, roots: list[tuple[str, int]], wrts: lis
         keep = [s for i, s in enumerate(stages) if i == 0 or s[1] != stages[i - 1][1]]
         weight_lines.append((d(wname), keep))
     return lines + [None] + weight_lines, grads
+
+
+def _sweep(model: Model, trace, order: list, roots: list, arrivals: dict, lines: list, d, local, fractions: bool,
+           bare) -> None:
+    """Reverse mode over ``order`` (one pass's values): each value's derivative, the sum of the paths that
+    ``arrivals`` holds for it, is written to ``lines``; its paths into what it reads join ``arrivals``."""
+    pl, pp = _Printer(model, latex=True, fractions=fractions, bare=bare), \
+        _Printer(model, latex=False, fractions=fractions, bare=bare)
+    for k in reversed(order):
+        value = np.zeros(np.shape(trace.value(*k)))
+        paths = arrivals.get(k, [])
+        if k not in roots and not paths:
+            continue
+        if paths:
+            value = sum((p.value for _, p in paths), np.zeros_like(value)) + (1.0 if k in roots else 0.0)
+            sym_l = " + ".join(f"\\left({local(r, k)[0]}\\right)^\\top {d(r)[0]}" for r, _ in paths)
+            sym_p = " + ".join(f"({local(r, k)[1]})^T·{d(r)[1]}" for r, _ in paths)
+            how_l = " + ".join(p.sym[0] for _, p in paths)
+            how_p = " + ".join(p.sym[1] for _, p in paths)
+            num_l = " + ".join(p.num[0] for _, p in paths)
+            num_p = " + ".join(p.num[1] for _, p in paths)
+            stages = [(sym_l, sym_p), (how_l, how_p)] + ([(num_l, num_p)] if not any(p.large for _, p in paths)
+                                                          else []) + [(pl._array(value), pp._array(value))]
+            keep = [s for i, s in enumerate(stages) if i == 0 or s[1] != stages[i - 1][1]]
+            lines.append((d(k), keep))
+        else:
+            value = value + 1.0
+            lines.append((d(k), [("1", "1")]))
+        w = _Walker(model, trace, k[1], fractions, bare)
+        dl, dp = d(k)
+        out: dict = {}
+        start = w.arr(value)
+        w.walk(model.equation(k[0]).expr, _Path(value, (dl, dp), start), out)
+        for leaf, ps in out.items():
+            for p in ps:
+                arrivals.setdefault(leaf, []).append((k, p))
+
+
+def _phased_sweep(model: Model, trace, roots: list, arrivals: dict, lines: list, d, local, fractions: bool,
+                  bare) -> None:
+    """An encoder-decoder: the decoder's steps back, then the context (the sum over every decoder step that
+    reads it, and the decoder's start), then the encoder's steps."""
+    from .scalar import computation_order
+
+    phases = model.phases
+    enc, dec = phases.bind(model)
+    T = trace.steps
+    starts = dict(phases.starts)  # the decoder's state -> its start, computed once by the encoder
+    dec_roots = [r for r in roots if phases.phase_of(r[0]) == "decoder"]
+    enc_roots = [r for r in roots if r not in dec_roots]
+    dec_bare = frozenset(bare) | frozenset(c for c in phases.contexts if c in dec.symbols)
+    reached: dict = {}
+    _sweep(dec, trace.decoder, computation_order(dec, trace.decoder_steps), dec_roots, reached, lines, d, local,
+           fractions, dec_bare)
+    for leaf, ps in reached.items():
+        if isinstance(leaf, tuple) and leaf[0] in phases.contexts:
+            leaf = (leaf[0], T)  # every decoder step reads the one context
+        elif isinstance(leaf, tuple) and leaf[1] == 0 and leaf[0] in starts:
+            leaf = (starts[leaf[0]], T)
+        arrivals.setdefault(leaf, []).extend(ps)
+    _sweep(enc, trace.encoder, computation_order(enc, T), enc_roots, arrivals, lines, d, local, fractions,
+           frozenset(bare) | frozenset(enc.once))

@@ -13,7 +13,7 @@ from rnnviz.numeric.grad import gradients
 from rnnviz.teaching.check import check_text
 from rnnviz.teaching.document import Chain, Figure, Para, plain_text
 from rnnviz.teaching.sheet import answer_key, build_sheet, sheet_markdown
-from tests.teaching.sheet_models import ENCODER_DECODER, SMALL_VECTORS, VECTOR_LOSS
+from tests.teaching.sheet_models import ENCODER_DECODER, SMALL_VECTORS, VECTOR_ENCODER_DECODER, VECTOR_LOSS
 
 EXERCISE_1 = (r"$$\begin{aligned}h_1^{(t)} &= \tanh(U x^{(t)} + V h_1^{(t-1)} + W h_2^{(t-1)} + b) \\"
               r"h_2^{(t)} &= \tanh(R h_1^{(t)} + S h_2^{(t-1)} + T y^{(t-1)} + c) \\"
@@ -535,3 +535,77 @@ def test_vector_loss_is_backpropagated_by_hand():
     assert "dL/dV = (do_2/dV)^T·dL/do_2 + (do_1/dV)^T·dL/do_1 = dL/do_2 h_2^T + dL/do_1 h_1^T = " in text
     assert check_text(answer_key(sheet, sheet.variants[0])).ok
 
+
+
+def _torch_encoder_decoder():
+    """VECTOR_ENCODER_DECODER in PyTorch: the loss, each weight with its gradient, and dL/dc."""
+    import torch
+
+    f64 = torch.float64
+    p = {k: torch.tensor(v, dtype=f64, requires_grad=True) for k, v in {
+        "W": [[0.5, 0], [0.1, 0.5]], "U": [[1, 0], [0, 1]], "D": [[1, 0], [0, 1]], "A": [[0.5, 0], [0, 0.5]],
+        "B": [[1], [0]], "C": [[1, 0.5], [0, 1]], "E": [[1, 2]]}.items()}
+    h = torch.zeros(2, dtype=f64)
+    for x in ([1.0, 0.0], [0.0, -1.0]):
+        h = torch.tanh(p["W"] @ h + p["U"] @ torch.tensor(x, dtype=f64))
+    c = h
+    c.retain_grad()
+    s = torch.tanh(p["D"] @ c)
+    loss = 0
+    for y, z in (([0.0], [1.0]), ([1.0], [0.0])):
+        s = torch.tanh(p["A"] @ s + p["B"] @ torch.tensor(y, dtype=f64) + p["C"] @ c)
+        loss = loss + 0.5 * ((p["E"] @ s - torch.tensor(z, dtype=f64)) ** 2).sum()
+    loss.backward()
+    return loss.item(), {k: v.grad.numpy() for k, v in p.items()}, c.grad.numpy()
+
+
+def test_vector_encoder_decoder_loss_is_backpropagated_by_hand():
+    """The decoder's steps back, the context as the sum over every step that reads it (and the start s_0),
+    then the encoder's; each value and weight against PyTorch's autograd."""
+    import numpy as np
+
+    from rnnviz.teaching.vector_backprop import backward_blocks
+
+    model = load_model(VECTOR_ENCODER_DECODER)
+    trace = forward(model)
+    loss, grads, dc = _torch_encoder_decoder()
+    sheet = build_sheet(model, ["loss"])
+    text = solution_text(sheet, "loss")
+    assert "dL/dc = (ds_2/dc)^T·dL/ds_2 + (ds_1/dc)^T·dL/ds_1 + (ds_0/dc)^T·dL/ds_0 = " in text
+    assert "C^T (tanh'(A s_1 + B y_1 + C c) * dL/ds_2)" in text and "D^T (tanh'(D c) * dL/ds_0)" in text
+    assert "dL/dh_2 = (dc/dh_2)^T·dL/dc = dL/dc = " in text
+    assert "dL/dW = (dh_2/dW)^T·dL/dh_2 + (dh_1/dW)^T·dL/dh_1 = " in text
+    assert float(answers(sheet, "loss")["L"]) == pytest.approx(loss, rel=1e-6)
+    lines, worked = backward_blocks(model, trace, [("L", 1), ("L", 2)], list(grads),
+                                    bare=frozenset({"c", "s_0"}), top=("L", "L"))
+    for name, g in grads.items():
+        assert np.allclose(worked[name], g, rtol=1e-9, atol=1e-12), name
+    context = [line for line in lines if line is not None and line[0][1] == "dL/dc"]
+    assert len(context) == 1
+    last = context[0][1][-1][1]
+    assert [float(v) for v in last.strip("[]").split(", ")] == pytest.approx(dc.tolist(), rel=5e-4)  # 4 digits
+    assert check_text(answer_key(sheet, sheet.variants[0])).ok
+
+
+def test_vector_encoder_decoder_grad_is_worked_through_the_context():
+    """do_2/dU by hand: through the decoder, dL/dc collecting both decoder steps and s_0, into the encoder."""
+    import torch
+
+    model = load_model(VECTOR_ENCODER_DECODER)
+    sheet = build_sheet(model, ["grad"], target="o[2]", wrt="U")
+    text = solution_text(sheet, "grad")
+    assert "do_2/dc = (ds_2/dc)^T·do_2/ds_2 + (ds_1/dc)^T·do_2/ds_1 + (ds_0/dc)^T·do_2/ds_0 = " in text
+    assert "do_2/dU = (dh_2/dU)^T·do_2/dh_2 + (dh_1/dU)^T·do_2/dh_1 = " in text
+    f64 = torch.float64
+    p = {k: torch.tensor(v, dtype=f64, requires_grad=(k == "U")) for k, v in {
+        "W": [[0.5, 0], [0.1, 0.5]], "U": [[1, 0], [0, 1]], "D": [[1, 0], [0, 1]], "A": [[0.5, 0], [0, 0.5]],
+        "B": [[1], [0]], "C": [[1, 0.5], [0, 1]], "E": [[1, 2]]}.items()}
+    h = torch.zeros(2, dtype=f64)
+    for x in ([1.0, 0.0], [0.0, -1.0]):
+        h = torch.tanh(p["W"] @ h + p["U"] @ torch.tensor(x, dtype=f64))
+    s = torch.tanh(p["D"] @ h)
+    for y in ([0.0], [1.0]):
+        s = torch.tanh(p["A"] @ s + p["B"] @ torch.tensor(y, dtype=f64) + p["C"] @ h)
+    (p["E"] @ s).sum().backward()
+    got = answers(sheet, "grad")["d o[2] / d U"]
+    assert [float(v) for row in got for v in row] == pytest.approx(p["U"].grad.flatten().tolist(), rel=1e-6)

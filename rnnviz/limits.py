@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 __all__ = ["MAX_INPUT_BYTES", "MAX_NESTING", "MAX_DEPTH", "MAX_ENTRIES", "MAX_HISTORY_ENTRIES",
-           "MAX_FORMULA_CHARS", "MAX_COLUMNS", "GRAPHVIZ_TIMEOUT"]
+           "MAX_FORMULA_CHARS", "MAX_COLUMNS", "GRAPHVIZ_TIMEOUT", "PDFLATEX_TIMEOUT"]
 
 #: The largest input file (equations and values) rnnviz reads: 10 MB of text.
 MAX_INPUT_BYTES = 10_000_000
@@ -33,3 +33,5 @@ MAX_FORMULA_CHARS = 1_000_000
 MAX_COLUMNS = 2000
 #: Seconds one Graphviz run may take (the environment variable RNNVIZ_GRAPHVIZ_TIMEOUT changes it).
 GRAPHVIZ_TIMEOUT = 60.0
+#: Seconds one pdflatex run of an exercise sheet may take (``rnnviz exercise --format pdf``).
+PDFLATEX_TIMEOUT = 120.0

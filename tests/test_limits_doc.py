@@ -66,7 +66,7 @@ def test_the_page_lists_every_limit_of_the_module():
     shown = {"MAX_INPUT_BYTES": "10 MB", "MAX_NESTING": "| 64 |", "MAX_DEPTH": "| 200 |",
              "MAX_ENTRIES": "| 1,000,000 |", "MAX_HISTORY_ENTRIES": "150,000,000",
              "MAX_FORMULA_CHARS": "characters of a written-out formula", "MAX_COLUMNS": "| 2000 |",
-             "GRAPHVIZ_TIMEOUT": "60 seconds"}
+             "GRAPHVIZ_TIMEOUT": "60 seconds", "PDFLATEX_TIMEOUT": "120 seconds"}
     assert set(shown) == set(limits.__all__)
     for piece in shown.values():
         assert piece in PAGE, piece

@@ -31,12 +31,21 @@ such as
   g_1 = output gate          a gate's role (forget, input/update, output, reset)
   cell state = c
   parameters = 45
+  c = h_2 = -0.550573        an encoder-decoder's context (and s_0, its start)
 
 and check every answer against the model the sheet's own equations and values
 make. A wrong answer is given with the right value, and a wrong chain with the
 first step where it went astray and the answers built on it:
 
   h_2 should be 3/2; dh_3/dV = 2/3 builds on it
+
+Where every variable is a number, a wrong answer that a known slip explains
+is named: a derivative over time as its last step's term alone, a Jacobian's
+direct path alone (dc_t/dc_{t-1} = f_t), the other ReLU'(0), an activation's
+derivative left out, a weight's gradient one step off, one parameter for
+another (right with b_hh in place of b_xh). Where they are vectors, the first
+wrong vector is followed the same way, and a weight used transposed (W^T h_{t-1}
+for W h_{t-1}) or a gradient in the other orientation (dL/dW transposed) is named.
 
 A decimal passes when it is the right value rounded to the places written
 (0.667 for 2/3). Exit status 1 when any answer is wrong, so that a course
@@ -55,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="SHEET", help="the solution sheet (equations, values, answer lines); "
                                                       "- reads standard input")
     parser.add_argument("--json", action="store_true",
-                        help='print {"ok": bool, "answers": [{"line", "answer", "right", "expected"}], '
+                        help='print {"ok": bool, "answers": [{"line", "answer", "right", "expected", "note"}], '
                              '"astray": ..., "builds_on_it": [...]}')
 
 
@@ -68,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({
             "ok": report.ok,
             "answers": [{"line": v.answer.line, "answer": v.answer.text.strip(), "right": v.right,
-                         "expected": report.expected_text(v)} for v in report.verdicts],
+                         "expected": report.expected_text(v), "note": v.note} for v in report.verdicts],
             "astray": None if report.astray is None else report.summary(),
             "builds_on_it": [v.answer.text.strip() for v in report.carried],
         }))

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ._common import add_model_arguments, count, load_model_from_args, seed
 
-HELP = "an exercise sheet and its worked solutions (Markdown, LaTeX, HTML, Moodle XML)"
+HELP = "an exercise sheet and its worked solutions (Markdown, LaTeX, PDF, HTML, Moodle XML)"
 DESCRIPTION = """\
 Write an exercise sheet and its solution sheet from the equations: the tasks
 courses set (draw the network, the forward pass, plot it, count the
@@ -32,7 +32,9 @@ the loss summed over time and its derivatives by the weights, assign the
 gates, unroll the formula, the state's Jacobian), questions worded as sheets
 word them, and solutions worked step by step with their numbers
 (h_1 = relu(-3·0 + 3·2) = 6; a backward chain from T down to 1). Numbers
-stay exact where the values are (3/2, not 1.5000001).
+stay exact where the values are (3/2, not 1.5000001). An encoder-decoder
+(c = h_T, s_0 = tanh(D c)) is worked over the encoder's steps, the context,
+then the decoder's steps.
 
 Without --variants the sheet uses the file's values (and draws hand-sized
 ones for values it does not give). With --variants N it draws N variants:
@@ -44,9 +46,15 @@ the gates get the names g_1, g_2, ... in a shuffled order.
   rnnviz exercise lstm.rnn --tasks gates,forward --variants 20 --format md,tex,moodle -o sheets/
   rnnviz exercise vanilla.rnn --tasks params --variants 5 --seed 3
   rnnviz exercise loss.rnn --tasks forward,loss
+  rnnviz exercise relu_1d.rnn --variants 20 --format pdf,moodle -o quiz/
 
-Writes STEM.exercises.EXT and STEM.solutions.EXT for md, tex and html (LaTeX
-figures as PDF files in STEM-figures/), STEM.moodle.xml (one question per
+One run gives the printed sheets and the quiz: --format pdf compiles the
+exercise and the solution sheet with pdflatex (Debian: texlive-latex-base
+and texlive-latex-extra) into STEM.exercises.pdf and STEM.solutions.pdf,
+the diagrams inside them.
+
+Writes STEM.exercises.EXT and STEM.solutions.EXT for md, tex, pdf and html
+(LaTeX figures as PDF files in STEM-figures/), STEM.moodle.xml (one question per
 variant and task, the solution as feedback, images embedded), and the answer
 key STEM.key.txt (STEM.vK.key.txt per variant), which rnnviz check passes.
 Nothing is written when anything fails.
@@ -54,7 +62,7 @@ Nothing is written when anything fails.
 
 __all__ = ["HELP", "DESCRIPTION", "add_arguments", "run"]
 
-_FORMATS = ("md", "tex", "html", "moodle")
+_FORMATS = ("md", "tex", "pdf", "html", "moodle")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="draw N variants with their own values (default: one sheet with the file's values)")
     parser.add_argument("--seed", metavar="S", type=seed, default=0, help="seed of the drawn variants (default 0)")
     parser.add_argument("--format", metavar="LIST", default="md",
-                        help="comma-separated formats: md, tex, html, moodle (default md)")
+                        help="comma-separated formats: md, tex, pdf (compiled with pdflatex), html, moodle "
+                             "(default md)")
     parser.add_argument("-o", "--output", metavar="DIR", default=None,
                         help="the folder to write into (default: the folder of FILE)")
     parser.add_argument("--of", metavar="TARGET", default=None,
@@ -95,6 +104,8 @@ def _default_tasks(model) -> list[str]:
     from ..teaching.tasks import TASKS
 
     tasks = list(TASKS)
+    if model.phases is not None:  # an encoder-decoder's two sequences have no one plot of the steps
+        tasks.remove("plot")
     if not analyze(model).gates:
         tasks.remove("gates")
     if not model.recurrent:
@@ -130,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     if "md" in formats:
         for kind, solution in (("exercises", False), ("solutions", True)):
             files.append((folder / f"{stem}.{kind}.md", sheet_markdown(sheet, solution=solution)))
-    if "tex" in formats:
+    if "tex" in formats or "pdf" in formats:
         figures: dict[str, bytes] = {}
 
         def figure_path(fig) -> str:
@@ -138,10 +149,16 @@ def run(args: argparse.Namespace) -> int:
                 figures[fig.name] = fig.render("pdf")
             return f"{stem}-figures/{fig.name}.pdf"
 
-        for kind, solution in (("exercises", False), ("solutions", True)):
-            files.append((folder / f"{stem}.{kind}.tex", sheet_latex(sheet, solution=solution,
-                                                                     figure_path=figure_path)))
-        files += [(folder / f"{stem}-figures" / f"{name}.pdf", data) for name, data in figures.items()]
+        documents = {f"{stem}.{kind}.tex": sheet_latex(sheet, solution=solution, figure_path=figure_path)
+                     for kind, solution in (("exercises", False), ("solutions", True))}
+        if "tex" in formats:
+            files += [(folder / name, text) for name, text in documents.items()]
+            files += [(folder / f"{stem}-figures" / f"{name}.pdf", data) for name, data in figures.items()]
+        if "pdf" in formats:  # compiled before anything is written: a failure leaves no file behind
+            from ..teaching.pdf import compile_pdfs
+
+            pdfs = compile_pdfs(documents, {f"{stem}-figures/{n}.pdf": d for n, d in figures.items()})
+            files += [(folder / name, data) for name, data in pdfs.items()]
     if "html" in formats:
         from ..site.standalone import katex_head
 

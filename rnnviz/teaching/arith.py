@@ -25,7 +25,7 @@ import re
 from fractions import Fraction
 
 __all__ = ["Number", "exact", "fmt", "fmt_full", "parse_number", "is_exact", "close", "to_float", "decimal_text",
-           "value_line_number"]
+           "value_line_number", "number_matches"]
 
 #: A number of a hand calculation: exact (Fraction) or not (float).
 Number = Fraction | float
@@ -159,3 +159,27 @@ def parse_number(text: str) -> Number | None:
     if _DECIMAL.match(t):
         return Fraction(t)  # exactly as written, 3.3e-5 included: its places set the rounding allowed
     return None
+
+
+def _places(x: Fraction) -> int | None:
+    """How many decimal places a decimal the student wrote has."""
+    for k in range(0, 16):
+        if (x * 10 ** k).denominator == 1:
+            return k
+    return None
+
+
+def number_matches(given: Number, expected: Number) -> bool:
+    """Whether a number a sheet writes answers ``expected``: exact, or the right value rounded to the
+    places written (``0.667`` for 2/3), or a float within a relative 1e-6."""
+    if isinstance(given, Fraction) and isinstance(expected, Fraction) and given == expected:
+        return True
+    if isinstance(given, float):
+        return math.isclose(given, float(expected), rel_tol=1e-6, abs_tol=1e-12)
+    places = _places(given)
+    if places is None or places == 0:
+        return isinstance(expected, float) and math.isclose(float(given), float(expected), rel_tol=1e-9)
+    if isinstance(expected, Fraction) and _places(expected) is not None:
+        return given == expected  # an exact decimal must be written exactly
+    # A rounding of an inexact value (0.667 for 2/3, 0.5436 for sigmoid(0.175)).
+    return abs(float(given) - float(expected)) <= 0.5 * 10.0 ** -places * (1 + 1e-9)

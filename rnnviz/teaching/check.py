@@ -35,7 +35,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -45,7 +44,7 @@ from ..language import Model, build_model
 from ..language import syntax as S
 from ..language.model_syntax import is_equation
 from ..language.parse import parse_text, read_source, suggest
-from .arith import Number, fmt_full, parse_number
+from .arith import Number, fmt_full, number_matches, parse_number
 
 __all__ = ["AnswerLine", "Verdict", "CheckReport", "check_text", "check_file", "read_answers"]
 
@@ -123,12 +122,15 @@ class CheckReport:
             return f"all {len(self.verdicts)} answers are right"
         if self.astray is not None:
             head = f"{self.label(self.astray)} should be {self.expected_text(self.astray)}"
+            if self.astray.note:
+                head += f" ({self.astray.note})"
             if self.carried:
                 built = ", ".join(f"{self.label(v)} = {v.answer.rhs.strip()}" for v in self.carried)
                 return f"{head}; {built} build{'s' if len(self.carried) == 1 else ''} on it"
             return head
         first = wrong[0]
-        return f"{self.label(first)} should be {self.expected_text(first)}"
+        note = f" ({first.note})" if first.note else ""
+        return f"{self.label(first)} should be {self.expected_text(first)}{note}"
 
     def describe(self) -> str:
         """One line per answer (``file:line: ok`` or the right value), then the summary."""
@@ -183,18 +185,53 @@ def read_answers(text: str) -> tuple[list[AnswerLine], list[AnswerLine], list[st
                 kept.append("")
                 break
         else:
+            chain = _chain(line, i)
+            if chain:  # c = h_2 = -0.550573: each name is answered by the number
+                maybe += chain
+                kept.append("")
+                continue
             m = _VALUE.match(line)
             if m and _STEPPED.search(m.group("lhs")) and not is_time_lhs(m.group("lhs")) \
-                    and not _TIMED.search(m.group("rhs")):
+                    and not _TIMED.search(m.group("rhs")) and not _formula(m.group("rhs")):
                 maybe.append(AnswerLine("value", i, line, m.group("lhs"), m.group("rhs"), col(m)))
                 kept.append("")
-            elif m and _BARE.match(m.group("lhs")) and parse_number(m.group("rhs").strip().rstrip(".")) is not None:
+            elif m and _BARE.match(m.group("lhs")) and _parse_value(m.group("rhs")) is not None:
                 # ``L = 0.17``: the loss summed over time, or a value line (``W = 0.5``): the model decides
                 maybe.append(AnswerLine("total", i, line, m.group("lhs"), m.group("rhs"), col(m)))
                 kept.append("")
             else:
                 kept.append(raw)
     return answers, maybe, kept
+
+
+def _chain(line: str, number: int) -> list[AnswerLine]:
+    """``c = h_2 = -0.550573``: one answer line per name, each with the number at the end; else []."""
+    parts = line.split("=")
+    if len(parts) < 3 or parse_number(parts[-1].strip().rstrip(".")) is None:
+        return []
+    names = [p.strip() for p in parts[:-1]]
+    if not all(names) or any(_TIMED.search(n) or is_time_lhs(n) or not _NAMEISH.match(n) for n in names):
+        return []
+    column = len(line) - len(parts[-1]) + 1 + (len(parts[-1]) - len(parts[-1].lstrip()))
+    out = []
+    for n in names:
+        kind = "value" if _STEPPED.search(n) else "total"
+        out.append(AnswerLine(kind, number, f"{n} = {parts[-1].strip()}", n, parts[-1], column))
+    return out
+
+
+#: A name as a sheet writes one (``h_2``, ``c``, ``s^{(0)}``), not an expression.
+_NAMEISH = re.compile(r"^[A-Za-z\\][\w{}^\\()\[\]]*$")
+
+
+def _formula(rhs: str) -> bool:
+    """``tanh(D c)``, ``c``: a right side that computes (an equation such as ``s_0 = \\tanh(D c)``), not a value."""
+    if _parse_value(rhs) is not None:
+        return False
+    if re.search(r"[A-Za-z]\s*\(|\\[A-Za-z]", rhs):  # a function, LaTeX
+        return True
+    words = re.findall(r"[A-Za-z]+", rhs)  # names (c, D c); words (``three halves``) are an unreadable answer
+    return bool(words) and all(len(w) <= 2 for w in words)
 
 
 def is_time_lhs(lhs: str) -> bool:
@@ -266,8 +303,13 @@ def check_text(text: str, file: str = "<sheet>") -> CheckReport:
     eq_model = build_model(base)
     value_lines = ["" for _ in kept]
     totals = {t for t, _ in eq_model.totals}
+    once = set(eq_model.once)
     for a in maybe:
         name = _name_of(a.lhs)
+        if name is not None and name.time is None and name.canonical in once:
+            a.kind, a.name, a.step = "value", name.canonical, None  # c = h_T: one value, at the last step
+            answers.append(a)
+            continue
         if a.kind == "total":
             if name is not None and name.canonical in totals:
                 a.name = name.canonical
@@ -309,6 +351,23 @@ class _Checker:
             self._trace = self._forward(self.model)
         return self._trace
 
+    def steps_of(self, name: str) -> int:
+        """The last step of the phase of ``name``: T, or the decoder's T'."""
+        if self.model.phases is not None and self.model.phases.phase_of(name) == "decoder":
+            return self.trace.decoder_steps
+        return self.trace.steps
+
+    def no_step(self, name: str, step: int) -> str:
+        if self.model.phases is not None and self.model.phases.phase_of(name) == "decoder":
+            return f"the sheet's decoder runs {self.steps_of(name)} steps; there is no step {step}"
+        return f"the sheet's inputs run {self.trace.steps} steps; there is no step {step}"
+
+    def at_step(self, name: S.Name) -> tuple[str, int] | None:
+        """``h_2`` -> (h, 2); a value computed once (``c``, ``s_0``) -> at the last step T."""
+        if name.time is None and name.canonical in self.model.once:
+            return name.canonical, self.trace.steps
+        return _resolve_step(self.model, name)
+
     def err(self, message: str, a: AnswerLine, **kw) -> RnnvizError:
         return _err(self.file, self.source, message, a, **kw)
 
@@ -320,28 +379,29 @@ class _Checker:
             if a.given is None:
                 raise self.err(f"cannot read '{a.rhs.strip()}' as a number (write 3/2, -0.25, \\frac{{2}}{{3}} "
                                "or a list [1, 2])", a)
-        if a.kind == "value" and a.step is not None and a.step > self.trace.steps:
-            raise self.err(f"the sheet's inputs run {self.trace.steps} steps; there is no step {a.step}", a, lhs=True)
+        if a.kind == "value" and a.step is None:  # computed once, at the last step
+            a.step = self.trace.steps
+        elif a.kind == "value" and a.step > self.steps_of(a.name):
+            raise self.err(self.no_step(a.name, a.step), a, lhs=True)
         if a.kind == "grad":
             top, bottom = a.wrt
             tn = _name_of(top)
             total = tn is not None and tn.time is None and tn.canonical in dict(m.totals)
-            found = (tn.canonical, 0) if total else _resolve_step(m, tn) if tn is not None else None
+            found = (tn.canonical, 0) if total else self.at_step(tn) if tn is not None else None
             if found is not None and total:
                 pass  # dL/dW of the loss summed over time
             elif found is None or found[0] not in m.variables:
                 close = suggest(top, [f"{v}_{self.trace.steps}" for v in m.variables])
                 raise self.err(f"'{top}' is not a computed variable at a step", a, lhs=True,
                                hint=f"did you mean {close}?" if close else "write it as h_3, h[3] or h^{(3)}")
-            if not total and not 1 <= found[1] <= self.trace.steps:
-                raise self.err(f"the sheet's inputs run {self.trace.steps} steps; there is no step {found[1]}",
-                               a, lhs=True)
+            if not total and not 1 <= found[1] <= self.steps_of(found[0]):
+                raise self.err(self.no_step(found[0], found[1]), a, lhs=True)
             a.name, a.step = found[0], (None if total else found[1])
             bn = _name_of(bottom)
             if bn is not None and bn.canonical in m.parameters:
                 a.wrt = bn.canonical
             else:
-                at = _resolve_step(m, bn) if bn is not None else None
+                at = self.at_step(bn) if bn is not None else None
                 if at is None or at[0] in m.parameters:
                     close = suggest(bottom, m.parameters)
                     raise self.err(f"'{bottom}' is not a parameter, an input at a step or an initial state", a,
@@ -376,7 +436,8 @@ class _Checker:
             a.given = n.canonical
 
     def run(self) -> CheckReport:
-        from .scalar import NotScalar, ScalarPass
+        from .phased import exact_pass
+        from .scalar import NotScalar
 
         for a in self.answers:
             self.resolve(a)
@@ -384,7 +445,7 @@ class _Checker:
         run = None
         if any(a.kind in ("value", "grad") for a in self.answers):
             try:
-                run = ScalarPass.from_model(self.model, trace=self.trace, seeds=seeds)
+                run = exact_pass(self.model, trace=self.trace, seeds=seeds)
             except NotScalar:
                 run = None
         report = CheckReport(self.file, fractions=self.fractions)
@@ -393,9 +454,67 @@ class _Checker:
             report.verdicts.append(Verdict(a, _matches(a.given, expected, a.kind), expected))
         if run is not None:
             self.carried(report, run, seeds)
+            self.diagnose(report, run)
+        elif any(a.kind in ("value", "grad") for a in self.answers):
+            self.diagnose_vectors(report)
         if report.astray is None:
             self.carried_count(report)
         return report
+
+    def diagnose(self, report: CheckReport, run) -> None:
+        """A note on each wrong answer that a known slip explains (ReLU'(0), a path left out, ...)."""
+        from .diagnose import diagnose_grad, diagnose_total_grad, diagnose_value
+        from .scalar import ScalarPass
+
+        if not isinstance(run, ScalarPass):
+            return
+        for v in report.verdicts:
+            a = v.answer
+            if v.right or v.note:
+                continue
+            if a.kind == "value":
+                v.note = diagnose_value(run, a.name, a.step, a.given) or ""
+            elif a.kind == "grad" and a.step is None:
+                per = dict(self.model.totals)[a.name]
+                v.note = diagnose_total_grad(run, per, self.steps_of(per), a.wrt, a.given) or ""
+            elif a.kind == "grad":
+                v.note = diagnose_grad(run, a.name, a.step, a.wrt, a.given) or ""
+
+    def diagnose_vectors(self, report: CheckReport) -> None:
+        """A model of vectors: the first wrong value in the order of the pass, the slip behind it (a weight
+        transposed), and the later values that are right for it; a gradient in the other orientation."""
+        import numpy as np
+
+        from .diagnose import diagnose_vector_grad, diagnose_vector_value, vector_value
+        from .tasks import _exact_tree
+
+        order = {}
+        for t in range(1, self.trace.steps + 1):
+            for eq in self.model.equations:
+                order.setdefault((eq.target, t), len(order))
+        values = [v for v in report.verdicts if v.answer.kind == "value" and (v.answer.name, v.answer.step) in order]
+        wrong = sorted((v for v in values if not v.right), key=lambda v: order[(v.answer.name, v.answer.step)])
+        for v in report.verdicts:
+            a = v.answer
+            if not v.right and not v.note and a.kind == "grad":
+                v.note = diagnose_vector_grad(self.model, a.wrt, v.expected, a.given) or ""
+        if not wrong:
+            return
+        report.astray = first = wrong[0]
+        first.note = first.note or diagnose_vector_value(self.model, self.trace, first.answer.name,
+                                                         first.answer.step, first.answer.given) or ""
+        given: dict = {}
+        for v in wrong:
+            a = v.answer
+            if v is not first:
+                try:
+                    alt = vector_value(self.model, self.trace, a.name, a.step, values=given)
+                except (ValueError, KeyError):
+                    alt = None
+                if alt is not None and _matches(a.given, _exact_tree(alt), "value"):
+                    v.note = f"right for your {self._label(first)}"
+                    report.carried.append(v)
+            given[(a.name, a.step)] = np.asarray(a.given, dtype=float)
 
     def carried_count(self, report: CheckReport) -> None:
         """A wrong count of a layer (an equation), and a total that is right for it: the total builds on it."""
@@ -431,12 +550,12 @@ class _Checker:
         if a.kind == "total":
             per = dict(self.model.totals)[a.name]
             if run is not None:
-                return _sum(run.value(per, t) for t in range(1, run.steps + 1))
-            return _exact_tree(sum(self.trace.value(per, t) for t in range(1, self.trace.steps + 1)))
+                return _sum(run.value(per, t) for t in range(1, self.steps_of(per) + 1))
+            return _exact_tree(sum(self.trace.value(per, t) for t in range(1, self.steps_of(per) + 1)))
         if a.kind == "grad" and a.step is None:  # of the loss summed over time
             per = dict(self.model.totals)[a.name]
             if run is not None:
-                return _sum(run.deriv(per, t, a.wrt) for t in range(1, run.steps + 1))
+                return _sum(run.deriv(per, t, a.wrt) for t in range(1, self.steps_of(per) + 1))
             from ..numeric.grad import gradients
 
             named = gradients(self.model, self.trace, f"sum({per})").named()
@@ -468,8 +587,6 @@ class _Checker:
 
     def carried(self, report: CheckReport, run, seeds) -> None:
         """The first wrong forward value, and the wrong answers that are right for it (carried)."""
-        from .scalar import ScalarPass
-
         # The order of the hand calculation: a backward chain's g_3 comes before its g_2.
         order = {k: i for i, k in enumerate(run.order)}
         values = [v for v in report.verdicts if v.answer.kind == "value"]
@@ -482,8 +599,7 @@ class _Checker:
         for v in wrong_values:
             overrides[(v.answer.name, v.answer.step)] = v.answer.given
         start = order[(first.answer.name, first.answer.step)]
-        redo = ScalarPass(self.model, {n: d.v for n, d in run.params.items()}, run.initial, run.inputs, run.steps,
-                          relu0=run.relu0, functions=run.functions, seeds=seeds, overrides=overrides)
+        redo = run.with_overrides(overrides, seeds)
         for v in report.verdicts:
             a = v.answer
             if v.right or v is first:
@@ -493,19 +609,18 @@ class _Checker:
                     continue
                 # Right for the wrong values before it (its own wrong value left out).
                 own = {k: x for k, x in overrides.items() if order[k] < order[(a.name, a.step)]}
-                alt = ScalarPass(self.model, {n: d.v for n, d in run.params.items()}, run.initial, run.inputs,
-                                 run.steps, relu0=run.relu0, functions=run.functions, overrides=own)
+                alt = run.with_overrides(own, ())
                 if _matches(a.given, alt.value(a.name, a.step), "value"):
                     v.note = f"right for your {self._label(first)}"
                     report.carried.append(v)
             elif a.kind == "grad" and a.step is None:
                 per = dict(self.model.totals)[a.name]
-                if _matches(a.given, _sum(redo.deriv(per, t, a.wrt) for t in range(1, redo.steps + 1)), "grad"):
+                if _matches(a.given, _sum(redo.deriv(per, t, a.wrt) for t in range(1, self.steps_of(per) + 1)), "grad"):
                     v.note = f"right for your {self._label(first)}"
                     report.carried.append(v)
             elif a.kind == "total":
                 per = dict(self.model.totals)[a.name]
-                if _matches(a.given, _sum(redo.value(per, t) for t in range(1, redo.steps + 1)), "value"):
+                if _matches(a.given, _sum(redo.value(per, t) for t in range(1, self.steps_of(per) + 1)), "value"):
                     v.note = f"right for your {self._label(first)}"
                     report.carried.append(v)
             elif a.kind == "grad" and _matches(a.given, redo.deriv(a.name, a.step, a.wrt), "grad"):
@@ -525,7 +640,7 @@ class _Checker:
         def roots(a: AnswerLine) -> list:
             if a.step is None:
                 per = dict(self.model.totals)[a.name]
-                return [(per, t) for t in range(1, run.steps + 1)]
+                return [(per, t) for t in range(1, self.steps_of(per) + 1)]
             return [(a.name, a.step)]
 
         grads = [v for v in report.verdicts if v.answer.kind == "grad"]
@@ -557,14 +672,6 @@ def _sum(xs) -> Number:
     return out
 
 
-def _places(x: Fraction) -> int | None:
-    """How many decimal places a decimal the student wrote has."""
-    for k in range(0, 16):
-        if (x * 10 ** k).denominator == 1:
-            return k
-    return None
-
-
 def _matches(given: object, expected: object, kind: str) -> bool:
     if kind in ("gate", "cell"):
         if kind == "gate" and given == "update" and expected == "input":
@@ -574,18 +681,4 @@ def _matches(given: object, expected: object, kind: str) -> bool:
         if not (isinstance(expected, list) and isinstance(given, list)) or len(expected) != len(given):
             return False
         return all(_matches(g, e, kind) for g, e in zip(given, expected))
-    return _number_matches(given, expected)  # type: ignore[arg-type]
-
-
-def _number_matches(given: Number, expected: Number) -> bool:
-    if isinstance(given, Fraction) and isinstance(expected, Fraction) and given == expected:
-        return True
-    if isinstance(given, float):
-        return math.isclose(given, float(expected), rel_tol=1e-6, abs_tol=1e-12)
-    places = _places(given)
-    if places is None or places == 0:
-        return isinstance(expected, float) and math.isclose(float(given), float(expected), rel_tol=1e-9)
-    if isinstance(expected, Fraction) and _places(expected) is not None:
-        return given == expected  # an exact decimal must be written exactly
-    # A rounding of an inexact value (0.667 for 2/3, 0.5436 for sigmoid(0.175)).
-    return abs(float(given) - float(expected)) <= 0.5 * 10.0 ** -places * (1 + 1e-9)
+    return number_matches(given, expected)  # type: ignore[arg-type]

@@ -100,12 +100,14 @@ def _md_inline(parts: tuple) -> str:
 
 
 #: Visible characters beyond which a long sum goes on over several lines.
-_LINE = 72
+_LINE = 56
 
 
 def _visible(latex: str) -> int:
     """Roughly how many characters a formula shows (its commands and braces do not count)."""
-    return len(re.sub(r"\\(left|right|operatorname|mathrm|frac|partial|odot|cdot|sigma|tanh|quad|,)|[{}\\ ]", "",
+    # A product dot sets about as wide as a character with its spacing: it counts as one.
+    latex = re.sub(r"\\[co]dot\b", "x", latex)
+    return len(re.sub(r"\\(left|right|operatorname|mathrm|frac|partial|sigma|tanh|quad|,)|[{}\\ ]", "",
                       latex))
 
 
@@ -117,6 +119,9 @@ def _terms(latex: str) -> list[str]:
         if latex.startswith("\\begin{", i) or latex.startswith("\\end{", i):  # a matrix is one piece
             depth += 1 if latex[i + 1] == "b" else -1
             i = latex.index("}", i)
+        elif latex.startswith(("\\left\\|", "\\right\\|"), i):  # a norm's bars pair like brackets
+            depth += 1 if latex[i + 1] == "l" else -1
+            i += len("\\left\\|" if latex[i + 1] == "l" else "\\right\\|") - 1
         elif ch in "({[":
             depth += 1
         elif ch in ")}]":

@@ -33,7 +33,7 @@ from ..language import Model
 from ..language import expr as E
 from .arith import Number, decimal_text, exact, fmt
 
-__all__ = ["Dual", "ScalarPass", "Backprop", "computation_order", "Worked", "Lit", "StepPrinter", "is_scalar_model", "uses_fractions", "NotScalar"]
+__all__ = ["Dual", "ScalarPass", "Backprop", "backprop_of", "computation_order", "Worked", "Lit", "StepPrinter", "is_scalar_model", "uses_fractions", "NotScalar"]
 
 
 class NotScalar(Exception):
@@ -141,9 +141,14 @@ _LEADING_NEGATIVE = re.compile(r"(^|\(|\\left\()\((-(?:\\frac\{\d+\}\{\d+\}|[\d.
 class StepPrinter(Printer):
     """The formula printer, with numbers (:class:`Lit`) and a visible product dot."""
 
-    def __init__(self, model: Model, *, latex: bool = False, fractions: bool = True) -> None:
+    def __init__(self, model: Model, *, latex: bool = False, fractions: bool = True, bare=()) -> None:
         super().__init__(model, latex=latex)
         self.fractions = fractions
+        #: Names written without a step: what an encoder-decoder computes once (``c``, ``s_0``).
+        self.bare = frozenset(bare)
+
+    def name(self, canonical: str, step=None) -> str:
+        return super().name(canonical, None if canonical in self.bare else step)
 
     def _print_Lit(self, e: Lit, parent: int) -> str:
         s = fmt(e.value, latex=self.latex, fractions=self.fractions)
@@ -188,9 +193,8 @@ def computation_order(model: Model, steps: int) -> list[tuple[str, int]]:
         [('h', 1), ('h', 2), ('g', 2), ('o', 2), ('g', 1), ('o', 1)]
     """
     out = []
-    for sweep in model.sweeps:
-        ts = range(1, steps + 1) if sweep.direction == "forward" else range(steps, 0, -1)
-        out += [(name, t) for t in ts for name in sweep.targets]
+    for sweep in model.sweeps:  # an ``end`` sweep (c = h_T, computed once) runs at the last step only
+        out += [(name, t) for t in sweep.steps(steps) for name in sweep.targets]
     return out
 
 
@@ -240,9 +244,11 @@ class ScalarPass:
     """
 
     def __init__(self, model: Model, params: dict, initial: dict, inputs: dict, steps: int, *,
-                 relu0: Number = 0, functions: dict | None = None, seeds=(), overrides: dict | None = None
-                 ) -> None:
+                 relu0: Number = 0, functions: dict | None = None, seeds=(), overrides: dict | None = None,
+                 flat=()) -> None:
         self.model = model
+        #: Functions whose derivative is taken as 1 (a slip ``rnnviz check`` tries: sigmoid' left out).
+        self.flat = frozenset(flat)
         self.steps = steps
         self.relu0 = relu0
         self.functions = dict(functions or {})
@@ -253,6 +259,8 @@ class ScalarPass:
         self.overrides = dict(overrides or {})
         #: Whether exact numbers print as fractions (3/2) or, when short decimals, as decimals (1.5).
         self.fractions = uses_fractions(model)
+        #: Names a worked step writes without their step (what is computed once: ``c``, ``s_0``).
+        self.bare = frozenset(model.once)
         self.vals: dict[tuple[str, int], Dual] = {}
         self.args: dict[tuple[str, int, int], Dual] = {}  # (target, id of call node, step) -> argument
         #: (name, step) in the order computed: each sweep in turn, a backward one from T down to 1.
@@ -269,13 +277,27 @@ class ScalarPass:
     @classmethod
     def from_model(cls, model: Model, *, steps: int | None = None, seeds=(), overrides=None, trace=None
                    ) -> "ScalarPass":
-        """The exact pass with the model's values, and the numeric forward pass's for the rest."""
-        from ..numeric.forward_pass import forward
-        from ..numeric.values import given_values
+        """The exact pass with the model's values, and the numeric forward pass's for the rest.
 
+        A model of one phase only: :func:`rnnviz.teaching.phased.exact_pass` gives an
+        encoder-decoder its two passes.
+        """
+        from ..numeric.forward_pass import forward
+
+        if model.phases is not None:
+            raise NotScalar("an encoder-decoder runs two passes (rnnviz.teaching.phased.exact_pass)")
         trace = trace if trace is not None else forward(model, steps=steps)
         if not is_scalar_model(model, trace.shapes):
             raise NotScalar("the model has vectors")
+        params, initial, inputs = cls.numbers(model, trace)
+        return cls(model, params, initial, inputs, trace.steps, relu0=exact(model.relu_prime0),
+                   functions=trace.functions, seeds=seeds, overrides=overrides)
+
+    @staticmethod
+    def numbers(model: Model, trace) -> tuple[dict, dict, dict]:
+        """The parameters, initial states and inputs: exact as the value lines write them, else the trace's."""
+        from ..numeric.values import given_values
+
         given = given_values(model)
         params = {n: exact(float(given.params[n])) if n in given.params else float(trace.params[n])
                   for n in model.parameters}
@@ -289,8 +311,22 @@ class ScalarPass:
             for s, v in by_step.items():
                 src = given.inputs.get(name, {})
                 inputs[(name, s)] = exact(float(src[s])) if s in src else float(v)
-        return cls(model, params, initial, inputs, trace.steps, relu0=exact(model.relu_prime0),
-                   functions=trace.functions, seeds=seeds, overrides=overrides)
+        return params, initial, inputs
+
+    def with_overrides(self, overrides: dict, seeds=None, *, relu0=None, flat=()) -> "ScalarPass":
+        """The same pass with computed values replaced (a student's wrong ones), and what follows from them;
+        ``relu0`` another ReLU'(0), ``flat`` functions whose derivative is taken as 1."""
+        out = ScalarPass(self.model, {n: d.v for n, d in self.params.items()}, self.initial, self.inputs, self.steps,
+                         relu0=self.relu0 if relu0 is None else relu0, functions=self.functions,
+                         seeds=self.seeds if seeds is None else seeds, overrides=overrides, flat=flat)
+        out.bare = self.bare
+        return out
+
+    def relu_args(self) -> list[Number]:
+        """The argument of every ReLU at every step."""
+        relus = {id(n) for eq in self.model.equations for n in E.walk(eq.expr)
+                 if isinstance(n, E.Call) and n.func == "relu"}
+        return [a.v for (_, node, _), a in self.args.items() if node in relus]
 
     # -- evaluation ------------------------------------------------------------------
     def read(self, name: str, s: int) -> Dual:
@@ -300,7 +336,10 @@ class ScalarPass:
             v = self.initial.get((name, s), Fraction(0))
         else:
             v = self.inputs.get((name, s), Fraction(0))
-        return Dual(v, {(name, s): 1} if (name, s) in self.seeds else {})
+        if (name, s) in self.seeds:
+            return Dual(v.v if isinstance(v, Dual) else v, {(name, s): 1})
+        # A Dual carries the derivatives of what made it: the context an encoder computed.
+        return v if isinstance(v, Dual) else Dual(v)
 
     def _ev(self, target: str, e: E.Expr, t: int) -> Dual:
         if isinstance(e, E.Num):
@@ -313,7 +352,8 @@ class ScalarPass:
             arg = self._ev(target, e.arg, t)
             self.args[(target, id(e), t)] = arg
             func = self.functions.get(e.func, e.func) if e.generic else e.func
-            return apply(func, arg, self.relu0)
+            out = apply(func, arg, self.relu0)
+            return arg.scale(1, out.v) if func in self.flat else out
         if isinstance(e, E.Neg):
             return -self._ev(target, e.operand, t)
         if isinstance(e, (E.Add, E.Sub, E.Prod, E.EMul)):
@@ -373,23 +413,7 @@ class ScalarPass:
         derivative times the local partial. ``overrides`` ((name, step) -> number) replaces
         a value's derivative as a student's wrong one would, and what is built on it follows.
         """
-        local = {k: self.local_partials(*k) for k in self.order}
-        readers: dict = {}
-        for k in self.order:
-            for src in local[k]:
-                if isinstance(src, tuple):
-                    readers.setdefault(src, []).append(k)
-        adj: dict = {}
-        for k in reversed(self.order):
-            if k in roots:
-                adj[k] = Fraction(1)
-            else:
-                terms = [adj[r] * local[r][k] for r in readers.get(k, []) if r in adj]
-                if terms:
-                    adj[k] = _total(terms)
-            if overrides and k in overrides:
-                adj[k] = overrides[k]
-        return Backprop(self.order, local, readers, adj)
+        return backprop_of(self.order, {k: self.local_partials(*k) for k in self.order}, roots, overrides)
 
     # -- worked steps ------------------------------------------------------------------
     def _numbers(self, e: E.Expr, t: int) -> E.Expr:
@@ -422,7 +446,7 @@ class ScalarPass:
         value = self.value(name, t)
         out = {}
         for latex in (False, True):
-            p = StepPrinter(self.model, latex=latex, fractions=self.fractions)
+            p = StepPrinter(self.model, latex=latex, fractions=self.fractions, bare=self.bare)
             parts = [p.name(name, t), p.expr(at_steps(eq.expr, str(t)))]
             for stage in (self._numbers(eq.expr, t), self._calls_done(name, eq.expr, t)):
                 text = p.expr(stage)
@@ -433,6 +457,27 @@ class ScalarPass:
                 parts.append(final)
             out[latex] = " = ".join(parts)
         return Worked(out[False], out[True], value)
+
+
+def backprop_of(order: list, local: dict, roots, overrides: dict | None = None) -> "Backprop":
+    """Reverse mode over values computed in ``order``, each with its ``local`` partials (see
+    :meth:`ScalarPass.backprop`)."""
+    readers: dict = {}
+    for k in order:
+        for src in local[k]:
+            if isinstance(src, tuple):
+                readers.setdefault(src, []).append(k)
+    adj: dict = {}
+    for k in reversed(order):
+        if k in roots:
+            adj[k] = Fraction(1)
+        else:
+            terms = [adj[r] * local[r][k] for r in readers.get(k, []) if r in adj]
+            if terms:
+                adj[k] = _total(terms)
+        if overrides and k in overrides:
+            adj[k] = overrides[k]
+    return Backprop(order, local, readers, adj)
 
 
 def _total(xs) -> Number:

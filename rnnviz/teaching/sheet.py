@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import UsageError
-from ..formulas.unrolled import Printer, at_steps
+from ..formulas.unrolled import at_steps
 from ..language import Model
 from .document import Chain, Heading, Math, Para, to_html, to_latex, to_markdown
 from .tasks import TASKS, Context, Part, build_part
@@ -56,11 +56,16 @@ def parse_tasks(text: str) -> list[str]:
 
 
 def _equations(model: Model) -> list:
-    p, pp = Printer(model, latex=True), Printer(model, latex=False)
+    from .scalar import StepPrinter
+
+    # What is computed once (an encoder-decoder's c = h_T) is written without a step, its reads at T.
+    once = frozenset(model.once)
+    p, pp = StepPrinter(model, latex=True, bare=once), StepPrinter(model, latex=False, bare=once)
     out = []
     for eq in model.equations:
+        at = "T" if eq.once else "t"
         out.append(Chain(Math(p.name(eq.target, "t"), pp.name(eq.target, "t")),
-                         (Math(p.expr(at_steps(eq.expr, "t")), pp.expr(at_steps(eq.expr, "t"))),)))
+                         (Math(p.expr(at_steps(eq.expr, at)), pp.expr(at_steps(eq.expr, at))),)))
     for total, per in model.totals:
         out.append(Chain(Math(total, total), (Math(f"\\sum_{{t}} {p.name(per, 't')}", f"sum_t {pp.name(per, 't')}"),)))
     return out
@@ -71,10 +76,6 @@ def build_sheet(model: Model, tasks: list[str], *, variants: int | None = None, 
     """The sheet of ``tasks`` for the file's values (``variants`` None) or ``variants`` drawn ones."""
     from .variants import default_wrt
 
-    if model.phases is not None:
-        raise UsageError("exercise sheets are written for one sequence; an encoder-decoder runs two (the "
-                         "encoder's T steps, then the decoder's T')",
-                         hint="rnnviz run, grad, formula and draw work on it")
     if wrt is not None and wrt not in model.parameters:
         from ..language.parse import suggest
 
@@ -178,6 +179,7 @@ _PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 \usepackage[margin=2.2cm]{geometry}
 \allowdisplaybreaks
 \setlength{\emergencystretch}{3em}
+\tolerance=2000
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6em}
 """

@@ -29,6 +29,7 @@ from ..language import expr as E
 from .arith import Number, exact, fmt, fmt_full
 from .counting import loss_weights
 from .document import Chain, Figure, Math, Para
+from .phased import exact_pass
 from .scalar import NotScalar, ScalarPass, uses_fractions
 from .variants import default_target, default_wrt
 
@@ -93,6 +94,8 @@ class Context:
         self._run: ScalarPass | None | bool = False
         #: Whether an earlier task of this variant already stated the values.
         self.values_stated = False
+        #: Matrices too large for the values sentence, displayed after the question that states them.
+        self.displayed_values: list = []
 
     @classmethod
     def of(cls, model: Model, *, target: str | None = None, wrt: str | None = None, index: int = 1
@@ -113,7 +116,7 @@ class Context:
         """The exact pass of a scalar model (cross-checked against numpy's), else None."""
         if self._run is False:
             try:
-                self._run = ScalarPass.from_model(self.model, trace=self.trace, seeds=[self.wrt] if self.wrt else ())
+                self._run = exact_pass(self.model, trace=self.trace, seeds=[self.wrt] if self.wrt else ())
             except NotScalar:
                 self._run = None
             if self._run is not None:
@@ -122,7 +125,28 @@ class Context:
 
     @property
     def target(self) -> str:
-        return self._target or default_target(self.model, self.steps)
+        return self._target or default_target(self.model, self.steps, self.decoder_steps)
+
+    @property
+    def phased(self) -> bool:
+        """An encoder-decoder: the encoder's T steps, the context, the decoder's T' steps."""
+        return self.model.phases is not None
+
+    @property
+    def decoder_steps(self) -> int | None:
+        """T', the decoder's steps (None for a model of one phase)."""
+        return self.trace.decoder_steps if self.phased else None
+
+    def steps_of(self, name: str) -> range:
+        """The steps at which ``name`` is computed (``c = h_T``: step T alone)."""
+        from .variants import value_steps
+
+        return value_steps(self.model, self.trace, name)
+
+    @property
+    def once(self) -> frozenset:
+        """What is computed once, at the last step (``c``, ``s_0``): written without a step."""
+        return frozenset(self.model.once)
 
     @property
     def steps(self) -> int:
@@ -135,8 +159,22 @@ class Context:
     def fractions(self) -> bool:
         return uses_fractions(self.model)
 
+    def phase_of(self, name: str) -> tuple:
+        """The model and trace of the phase that computes ``name`` (the whole model and its trace for one phase)."""
+        if not self.phased:
+            return self.model, self.trace
+        enc, dec = self.model.phases.bind(self.model)
+        if self.model.phases.phase_of(name) == "decoder":
+            return dec, self.trace.decoder
+        return enc, self.trace.encoder
+
+    def bare_in(self, model: Model) -> frozenset:
+        """The names ``model`` writes without a step: its once-computed values, a decoder's contexts."""
+        contexts = self.model.phases.contexts if self.phased else ()
+        return frozenset(model.once) | frozenset(c for c in contexts if c in model.symbols)
+
     def name(self, n: str, step=None, *, latex: bool = True) -> str:
-        return Printer(self.model, latex=latex).name(n, step)
+        return Printer(self.model, latex=latex).name(n, None if n in self.once else step)
 
     def math(self, n: str, step=None) -> Math:
         return Math(self.name(n, step), self.name(n, step, latex=False))
@@ -203,17 +241,28 @@ def values_sentence(ctx: Context) -> list:
     """``V = -3, W = 3, h_0 = 0, x_1 = 2, x_2 = 3 and x_3 = 1`` (parts), from the given values."""
     vals = variant_values_of(ctx)
     fr = ctx.fractions
+    from .vectors import SMALL
+
     items = []
+    shown: list = []
     for n, v in vals["params"].items():
+        if isinstance(v, list) and v and isinstance(v[0], list) and max(len(v), len(v[0])) > SMALL:
+            # A matrix beyond a line of text goes below the sentence, displayed.
+            shown.append(Chain(ctx.math(n), (Math(_value_latex(v, fr, 6), _value_plain(v, fr)),)))
+            continue
         items.append(Math(f"{ctx.name(n)} = {_value_latex(v, fr, 6)}", f"{ctx.name(n, latex=False)} = "
                           f"{_value_plain(v, fr)}"))
+    if shown:
+        ctx.displayed_values = shown
+        items.append(Math(", ".join(c.lhs.latex for c in shown), ", ".join(c.lhs.plain for c in shown)))
+        items[-1] = Math(items[-1].latex + " \\text{ as below}", items[-1].plain + " as below")
     for (n, s), v in vals["initial"].items():
         items.append(Math(f"{ctx.name(n, s)} = {_value_latex(v, fr, 6)}",
                           f"{ctx.name(n, s, latex=False)} = {_value_plain(v, fr)}"))
-    for n, seq in vals["inputs"].items():
-        for s, v in enumerate(seq, start=1):
-            items.append(Math(f"{ctx.name(n, s)} = {_value_latex(v, fr, 6)}",
-                              f"{ctx.name(n, s, latex=False)} = {_value_plain(v, fr)}"))
+    stepped = [((n, s), v) for n, seq in vals["inputs"].items() for s, v in enumerate(seq, start=1)]
+    for (n, s), v in stepped + list(vals.get("stepped", {}).items()):
+        items.append(Math(f"{ctx.name(n, s)} = {_value_latex(v, fr, 6)}",
+                          f"{ctx.name(n, s, latex=False)} = {_value_plain(v, fr)}"))
     return _listing(items)
 
 
@@ -266,8 +315,15 @@ def _figure(ctx: Context, view: str, *, values: bool = False) -> Figure:
 
 
 def task_draw(ctx: Context) -> Part:
-    q = [Para(("Draw the folded network and the network unfolded over ", Math(str(ctx.steps), str(ctx.steps)),
-               " time steps. Mark the delayed (recurrent) connections and label each edge with its parameter."))]
+    if ctx.phased:
+        contexts = _listing([ctx.math(c) for c in ctx.model.phases.contexts])
+        q = [Para(tuple([f"Draw the folded network and the network unfolded: the encoder over its T = {ctx.steps} "
+                         "steps, the context "] + contexts + [f", and the decoder over its T' = {ctx.decoder_steps} "
+                                                              "steps. Mark the delayed (recurrent) connections and "
+                                                              "label each edge with its parameter."]))]
+    else:
+        q = [Para(("Draw the folded network and the network unfolded over ", Math(str(ctx.steps), str(ctx.steps)),
+                   " time steps. Mark the delayed (recurrent) connections and label each edge with its parameter."))]
     from ..diagrams.diagram import draw
 
     folded = draw(ctx.model, "folded").graph
@@ -296,15 +352,31 @@ def _vector_worked(ctx: Context, name: str, t: int) -> list:
     """A vector step: worked with its sums where the vectors are small, else the equation and its value."""
     from .vectors import vector_worked
 
-    stages = vector_worked(ctx.model, ctx.trace, name, t, fractions=ctx.fractions)
+    from .vectors import large_worked
+
+    model, trace = ctx.phase_of(name)
+    stages = vector_worked(model, trace, name, t, fractions=ctx.fractions, bare=ctx.bare_in(model))
     if stages is not None and len(stages) > 2:
         return [Chain(Math(*stages[0]), tuple(Math(a, b) for a, b in stages[1:]))]
-    p = Printer(ctx.model, latex=True)
-    pp = Printer(ctx.model, latex=False)
+    large = None if stages is not None else large_worked(model, trace, name, t, fractions=ctx.fractions,
+                                                         bare=ctx.bare_in(model))
+    if large is not None:  # the first entries of each product as sums, the rest alike
+        first = large["stages"]
+        out: list = [Chain(Math(*first[0]), (Math(*first[1]),))]
+        shown = max(1, min(n for *_, n in large["products"]))
+        out.append(Para((f"The first entries of each matrix product as their sums (the other "
+                         f"{'entries' if shown > 2 else 'entry'} alike):",)))
+        for label, terms, value, _ in large["products"]:
+            out.append(Chain(Math(*label), (Math(*terms), Math(*value))))
+        out.append(Chain(Math(*first[0]), tuple(Math(a, b) for a, b in first[2:])))
+        return out
     from ..formulas.unrolled import at_steps
+    from .scalar import StepPrinter
 
-    eq = ctx.model.equation(name)
-    val = _exact_tree(ctx.trace.value(name, t))
+    p = StepPrinter(model, latex=True, bare=ctx.bare_in(model))
+    pp = StepPrinter(model, latex=False, bare=ctx.bare_in(model))
+    eq = model.equation(name)
+    val = _exact_tree(trace.value(name, t))
     return [Chain(Math(p.name(name, t), pp.name(name, t)),
                   (Math(p.expr(at_steps(eq.expr, str(t))), pp.expr(at_steps(eq.expr, str(t)))),
                    _value_math(val, ctx.fractions)), "=")]
@@ -341,7 +413,89 @@ def _sweep_sentence(ctx: Context, sweep) -> Para:
                       + start + ["): "] + names + ["."]))
 
 
+def _worked(ctx: Context, n: str, t: int) -> tuple[list, object, bool]:
+    """One value worked out (blocks), its value and whether it is exact."""
+    if ctx.run is not None:
+        w = ctx.run.worked(n, t)
+        parts, plain = w.latex.split(" = "), w.plain.split(" = ")
+        value = ctx.run.value(n, t)
+        return [Chain(Math(parts[0], plain[0]), tuple(Math(a, b) for a, b in zip(parts[1:], plain[1:])))], value, \
+            isinstance(value, Fraction)
+    _, trace = ctx.phase_of(n)
+    return _vector_worked(ctx, n, t), _exact_tree(trace.value(n, t)), False
+
+
+def _steps_math(steps) -> Math:
+    text = "t = " + ", ".join(map(str, steps))
+    return Math(text, text)
+
+
+def _forward_phased(ctx: Context) -> Part:
+    """An encoder-decoder: the encoder's steps, what is computed once at its end, the decoder's steps."""
+    phases = ctx.model.phases
+    once = [n for n in ctx.model.variables if n in ctx.once]
+    encoder = [n for n in phases.encoder.variables if n not in ctx.once]
+    decoder = list(phases.decoder.variables)
+    T, T2 = ctx.steps, ctx.decoder_steps
+    inputs_enc = [n for n in ctx.model.inputs if phases.phase_of(n) == "encoder"]
+
+    def once_words(n: str) -> list:
+        if n in phases.contexts:
+            return ["the context ", ctx.math(n)]
+        return ["the decoder's start ", ctx.math(n)]
+
+    def once_listing() -> list:
+        out: list = []
+        for i, n in enumerate(once):
+            if i:
+                out.append(" and " if i == len(once) - 1 else ", ")
+            out += once_words(n)
+        return out
+
+    def per_step(names: list[str], steps) -> list:
+        if len(names) == 1:
+            return _listing([ctx.math(names[0], t) for t in steps])
+        return _listing([ctx.math(n, "t") for n in names]) + [" for ", _steps_math(steps)]
+
+    lead = ["Run the encoder over "] + _listing([ctx.math(x, t) for x in inputs_enc for t in range(1, T + 1)])
+    lead += [f" (T = {T} steps): calculate "] + per_step(encoder, range(1, T + 1))
+    if once:
+        lead += [", then "] + once_listing()
+    lead += [f". Then run the decoder over T' = {T2} steps: calculate "] + per_step(decoder, range(1, T2 + 1))
+    q = [Para(tuple(_with_values(ctx, lead)))]
+    run = ctx.run
+    if run is None or any(isinstance(run.value(n, t), float) for n in ctx.model.variables for t in ctx.steps_of(n)):
+        q.append(Para(("Give numbers that are not whole to four decimals.",)))
+    s: list = []
+    answers: list = []
+
+    def work(n: str, t: int) -> None:
+        blocks, value, exact_ = _worked(ctx, n, t)
+        s.extend(blocks)
+        key = n if n in ctx.once else f"{n}[{t}]"
+        answers.append(Answer("value", key, ctx.math(n, t), value, exact=exact_))
+
+    s.append(Para((f"The encoder, from t = 1 to {T}:",)))
+    for t in range(1, T + 1):
+        s.append(Para((f"Step {t}:",)))
+        for n in encoder:
+            work(n, t)
+    if once:
+        s.append(Para(tuple([f"Once, at the encoder's last step (t = T = {T}): "] + once_listing() + [":"])))
+        for n in once:
+            work(n, T)
+    reads = _listing([ctx.math(c) for c in phases.contexts])
+    s.append(Para(tuple([f"The decoder, from t = 1 to {T2}, reading "] + reads + [" at every step:"])))
+    for t in range(1, T2 + 1):
+        s.append(Para((f"Step {t}:",)))
+        for n in decoder:
+            work(n, t)
+    return Part("forward", TASKS["forward"], q, s, answers)
+
+
 def task_forward(ctx: Context) -> Part:
+    if ctx.phased:
+        return _forward_phased(ctx)
     names = ctx.model.variables
     steps = list(range(1, ctx.steps + 1))
     if len(names) == 1:
@@ -385,6 +539,9 @@ def task_plot(ctx: Context) -> Part:
     from ..diagrams.plot import figure_bytes, plot_steps
     from .variants import variant_source
 
+    if ctx.phased:
+        raise UsageError("the plot task draws one sequence's steps; an encoder-decoder runs two (the encoder's T "
+                         "steps, then the decoder's T')", hint="the forward task works both phases out step by step")
     q = [Para(tuple(_with_values(ctx, ["Run the forward pass over the whole sequence"]) +
                     [" Plot the results for each step."]))]
     fig = plot_steps(ctx.trace)
@@ -505,7 +662,17 @@ def task_grad(ctx: Context) -> Part:
         lead += [" (of the sum of the entries of ", ctx.math(tname, T), ")"]
     q = [Para(tuple(_with_values(ctx, lead) + _relu_sentence(ctx)))]
     s: list = []
-    if ctx.model.backward:
+    if ctx.phased:
+        phases = ctx.model.phases
+        s.append(Para(tuple(["The derivative runs back through the decoder's steps, then into "] +
+                            _listing([ctx.math(c) for c in phases.contexts]) +
+                            [" (every decoder step reads it" + (", and so does the decoder's start " if phases.starts
+                                                                else "")] +
+                            _listing([ctx.math(st) for _, st in phases.starts]) +
+                            ["), and through it into the encoder's steps. The derivative of ", ctx.math(tname, T),
+                             " by each value collects the paths through the values that read it, last computed "
+                             "first:"])))
+    elif ctx.model.backward:
         # The expansion over time is a product of Jacobians along one direction of time; a
         # backward chain's derivative is carried step by step instead, in the order computed.
         s.append(Para(tuple(["The chain "] + _listing([ctx.math(n, "t") for n in ctx.model.backward]) +
@@ -514,7 +681,12 @@ def task_grad(ctx: Context) -> Part:
                              " by each value it depends on collects the paths through the values "
                              "that read it, last computed first:"])))
     else:
-        s += _formula_chains(gradient_formula(ctx.model, ctx.target, wrt, latex=True))
+        try:
+            s += _formula_chains(gradient_formula(ctx.model, ctx.target, wrt, latex=True))
+        except RnnvizError:  # a form the expansion does not write (a norm of a vector): by hand below
+            s.append(Para(("Backpropagate value by value: the derivative of ", ctx.math(tname, T),
+                           " by each value collects the paths through the values that read it, last computed "
+                           "first:")))
     grads = gradients(ctx.model, ctx.trace, ctx.target).named()
     numeric = grads[wrt]
     fr = ctx.fractions
@@ -523,7 +695,7 @@ def task_grad(ctx: Context) -> Part:
         if not math.isclose(float(value), float(numeric), rel_tol=1e-9, abs_tol=1e-12):
             raise AssertionError(f"exact d{tname}_{T}/d{wrt} = {value}, backprop gives {float(numeric)}")
         states = ctx.model.recurrent
-        if ctx.model.backward:  # both directions of time: backpropagated value by value
+        if ctx.model.backward or ctx.phased:  # both directions of time, or two phases: value by value
             s += _backward_sums(ctx, [(tname, T)], ((tname, T), False), [wrt], {wrt: numeric})[0]
         elif states == [tname] or (len(states) == 1 and tname in states):
             s += _bptt_terms(ctx, tname, T, wrt)
@@ -538,6 +710,8 @@ def task_grad(ctx: Context) -> Part:
         answer: object = value
     else:
         answer = _exact_tree(numeric)
+        if tgt.component is None:
+            s += _vector_backward(ctx, [(tname, T)], [wrt])
     s.append(Chain(label, (_value_math(answer, fr, digits=6),)))
     return Part("grad", TASKS["grad"], q, s,
                 [Answer("grad", f"d {tname}[{T}] / d {wrt}", label, answer,
@@ -579,6 +753,26 @@ def _bptt_terms(ctx: Context, h: str, T: int, wrt: str) -> list:
                          (Math(terms_l[-1], terms_p[-1]), num(prod)) if len(factors) > 1 else (num(prod),)))
     out.append(Chain(_grad_label(ctx, h, T, wrt), (Math(" + ".join(f"\\left({t}\\right)" for t in terms_l),
                                                          " + ".join(f"({t})" for t in terms_p)), num(total))))
+    return out
+
+
+def _vector_backward(ctx: Context, roots: list, wrts: list[str], *, top=None) -> list:
+    """A backpropagation by hand over vectors (see :mod:`rnnviz.teaching.vector_backprop`), or [] where
+    an operation's local derivative is not written there."""
+    from .vector_backprop import Unsupported, backward_blocks
+
+    try:
+        lines, _ = backward_blocks(ctx.model, ctx.trace, roots, wrts, fractions=ctx.fractions,
+                                   bare=ctx.bare_in(ctx.model), top=top)
+    except Unsupported:
+        return []
+    out: list = []
+    for line in lines:
+        if line is None:
+            out.append(Para(("The weights: each step that uses one adds its share.",)))
+            continue
+        (lhs_l, lhs_p), stages = line
+        out.append(Chain(Math(lhs_l, lhs_p), tuple(Math(a, b) for a, b in stages)))
     return out
 
 
@@ -676,9 +870,27 @@ def task_loss(ctx: Context) -> Part:
 
         value = _exact_tree(sum(ctx.trace.value(per, t) for t in range(1, T + 1)))
         grads = gradients(ctx.model, ctx.trace, f"sum({per})").named()
+        if not ctx.phased:
+            from .scalar import computation_order
+
+            s.append(Para(("Forward, each step with its numbers:",)))
+            for n, t in computation_order(ctx.model, T):
+                s += _vector_worked(ctx, n, t)
         s.append(Chain(label_total, (Math(sum_l, sum_p), _value_math(value, fr))))
-        s.append(Para(("By backpropagation through time (with vectors, each derivative is a matrix of sums; "
-                       "the results):",)))
+        worked = _vector_backward(ctx, [(per, t) for t in ctx.steps_of(per)], wrts, top=(total, total))
+        if worked and ctx.phased:
+            s.append(Para(tuple(["Backward, through the decoder's steps from the last down to 1, then ",
+                                 *_listing([ctx.math(c) for c in ctx.model.phases.contexts]),
+                                 " (the sum over every step that reads it), then the encoder's steps: the "
+                                 "derivative of ", label_total, " by each value is the sum, over the values "
+                                 "that read it, of the transposed local Jacobian times their derivative."])))
+        elif worked:
+            s.append(Para(tuple(["Backward, from t = " + str(T) + " down to 1: the derivative of ", label_total,
+                                 " by each value is the sum, over the values that read it, of the transposed "
+                                 "local Jacobian times their derivative."])))
+        s += worked
+        s.append(Para(("The results:" if worked else "By backpropagation through time (with vectors, each "
+                       "derivative is a matrix of sums; the results):",)))
         answers.append(Answer("total", total, label_total, value))
         for w in wrts:
             g = _exact_tree(grads[w])
@@ -760,51 +972,216 @@ def task_formula(ctx: Context) -> Part:
         latex = unrolled_formula(ctx.model, ctx.target, latex=True, depth=0)
         plain = unrolled_formula(ctx.model, ctx.target, depth=0)
         depth_note = "Written out in full it fills pages; here within the last step, the previous states as names:"
-    lhs_l, rhs_l = latex.split(" = ", 1)
-    lhs_p, rhs_p = plain.split(" = ", 1)
     s: list = [Para((depth_note,))] if depth_note else []
-    s.append(Chain(Math(lhs_l, lhs_p), (Math(rhs_l, rhs_p),)))
+    # An encoder-decoder's formula comes with the start and the context it reads, one equation each.
+    pieces_l, pieces_p = latex.split(",\\quad "), plain.split("\n")
+    if len(pieces_l) != len(pieces_p):
+        pieces_l, pieces_p = [latex], [plain]
+    for i, (one_l, one_p) in enumerate(zip(pieces_l, pieces_p)):
+        if i == 1:
+            s.append(Para(("where",)))
+        lhs_l, rhs_l = one_l.split(" = ", 1)
+        lhs_p, rhs_p = one_p.split(" = ", 1)
+        s.append(Chain(Math(lhs_l, lhs_p), tuple(Math(a, b) for a, b in zip(rhs_l.split(" = "), rhs_p.split(" = ")))))
     return Part("formula", TASKS["formula"], q, s)
+
+
+def _jacobian_groups(ctx: Context) -> list[tuple]:
+    """The chains whose Jacobians a sheet works: ``(pass, model, states, steps, prev)`` each.
+
+    ``prev(j)`` is the step a state reads (j-1, or j+1 along a backward chain); an
+    encoder-decoder has one group per phase. ``pass`` is None without the exact pass.
+    """
+    from ..language.gates import analyze
+
+    run = ctx.run
+    if ctx.phased:
+        enc, dec = ctx.model.phases.bind(ctx.model)
+        out = []
+        for m, sub, steps in ((enc, run.encoder if run else None, ctx.steps),
+                              (dec, run.decoder if run else None, ctx.decoder_steps)):
+            states = [n for n in m.recurrent if n in m.variables]
+            if states:
+                out.append((sub, m, states, range(1, steps + 1), lambda j: j - 1))
+        return out
+    m = ctx.model
+    report = analyze(m)
+    forward = [n for n in m.recurrent if n not in m.backward]
+    if report.cell_state and report.cell_state in forward:  # the cell state first: dc_t/dc_{t-1} is asked
+        forward = [report.cell_state] + [n for n in forward if n != report.cell_state]
+    out = [(run, m, forward, range(1, ctx.steps + 1), lambda j: j - 1)] if forward else []
+    backward = [n for n in m.backward if n in m.variables]
+    if backward:
+        out.append((run, m, backward, range(ctx.steps, 0, -1), lambda j: j + 1))
+    return out
+
+
+def _pd(ctx: Context, top: tuple, bottom: tuple, *, immediate: bool = False) -> Math:
+    """``\\partial c_2/\\partial h_1`` (``immediate``: ``\\partial^+``, the others held)."""
+    plus_l, plus_p = ("^{+}", "+") if immediate else ("", "")
+    return Math(f"\\frac{{\\partial{plus_l} {ctx.name(*top)}}}{{\\partial {ctx.name(*bottom)}}}",
+                f"d{plus_p}{ctx.name(*top, latex=False)}/d{ctx.name(*bottom, latex=False)}")
+
+
+def _jacobian_worked(ctx: Context, run, states: list[str], steps, prev) -> list:
+    """Each step's Jacobian entries as the chain rule writes them, then their product over the steps."""
+    from .jacobian import step_jacobian
+
+    fr = ctx.fractions
+
+    def num(x: Number, latex: bool) -> str:
+        text = fmt(x, latex=latex, fractions=fr)
+        return f"({text})" if text.startswith("-") else text
+
+    dot_l, dot_p = " \\cdot ", "·"
+    out: list = []
+    Js: dict = {}
+    for j in steps:
+        rows, J = step_jacobian(run, j, states, prev(j))
+        Js[j] = J
+        out.append(Para((f"Step {j}:",)))
+        for k, b, terms, total in rows:
+            lhs = _pd(ctx, k, b)
+            if len(terms) == 1 and terms[0][0] == b:  # read directly: the derivative worked out
+                ld = terms[0][1]
+                out.append(Chain(lhs, tuple(Math(a, p) for a, p in zip(ld.latex, ld.plain))))
+                continue
+            sym_l, sym_p, loc_l, loc_p, num_l, num_p = [], [], [], [], [], []
+            for r, ld, through in terms:
+                direct = r == b
+                a = _pd(ctx, k, r, immediate=direct and len(terms) > 1)
+                if direct:
+                    sym_l.append(a.latex), sym_p.append(a.plain)
+                    loc_l.append(ld.latex[0]), loc_p.append(ld.plain[0])
+                    num_l.append(num(ld.value, True)), num_p.append(num(ld.value, False))
+                    continue
+                c = _pd(ctx, r, b)
+                sym_l.append(f"{a.latex} {c.latex}"), sym_p.append(f"{a.plain}·{c.plain}")
+                wrap_l = f"\\left({ld.latex[0]}\\right)" if " + " in ld.latex[0] or " - " in ld.latex[0] else ld.latex[0]
+                wrap_p = f"({ld.plain[0]})" if " + " in ld.plain[0] or " - " in ld.plain[0] else ld.plain[0]
+                loc_l.append(f"{wrap_l} {c.latex}"), loc_p.append(f"{wrap_p}·{c.plain}")
+                num_l.append(num(ld.value, True) + dot_l + num(through, True))
+                num_p.append(num(ld.value, False) + dot_p + num(through, False))
+            stages = [(" + ".join(sym_l), " + ".join(sym_p)), (" + ".join(loc_l), " + ".join(loc_p)),
+                      (" + ".join(num_l), " + ".join(num_p)),
+                      (fmt(total, latex=True, fractions=fr), fmt(total, fractions=fr))]
+            keep = [st for i, st in enumerate(stages) if i == 0 or st[1] != stages[i - 1][1]]
+            out.append(Chain(lhs, tuple(Math(a, p) for a, p in keep)))
+    # The product over the steps, and the check that it is the derivative over all of them.
+    order = list(steps)
+    last, first = order[-1], order[0]
+    start = {s_: prev(first) for s_ in states}
+    seeds = [(b, prev(first)) for b in states]
+    exact_run = run.with_overrides({}, seeds=seeds)
+    if len(states) == 1:
+        a = states[0]
+        factors = [Js[j][(a, a)] for j in reversed(order)]
+        prod: Number = Fraction(1)
+        for f in factors:
+            prod = prod * f
+        lhs = _pd(ctx, (a, last), (a, start[a]))
+        sym = [_pd(ctx, (a, j), (a, prev(j))) for j in reversed(order)]
+        out.append(Para(("Over the steps, the product of the Jacobians:",)))
+        out.append(Chain(lhs, (Math(" ".join(m.latex for m in sym), "·".join(m.plain for m in sym)),
+                               Math(dot_l.join(num(f, True) for f in factors), dot_p.join(num(f, False) for f in factors)),
+                               Math(fmt(prod, latex=True, fractions=fr), fmt(prod, fractions=fr)))))
+        ref = exact_run.deriv(a, last, (a, start[a]))
+        if not math.isclose(float(prod), float(ref), rel_tol=1e-9, abs_tol=1e-12):
+            raise AssertionError(f"the product of the Jacobians {prod} is not d{a}_{last}/d{a}_0 = {ref}")
+        return out
+
+    def mat(J: dict, latex: bool) -> str:
+        rows = [[fmt(J[(a, b)], latex=latex, fractions=fr) for b in states] for a in states]
+        if latex:
+            return "\\begin{pmatrix} " + " \\\\ ".join(" & ".join(r) for r in rows) + " \\end{pmatrix}"
+        return "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]"
+
+    total = {(a, b): Fraction(int(a == b)) for a in states for b in states}
+    for j in order:  # J_last ... J_first: each step's on the left
+        total = {(a, b): sum((Js[j][(a, k)] * total[(k, b)] for k in states), Fraction(0))
+                 for a in states for b in states}
+    names_l = ", ".join(ctx.name(a, last) for a in states)
+    names0_l = ", ".join(ctx.name(b, start[b]) for b in states)
+    names_p = ", ".join(ctx.name(a, last, latex=False) for a in states)
+    names0_p = ", ".join(ctx.name(b, start[b], latex=False) for b in states)
+    out.append(Para(tuple(["The Jacobian of the state (", Math(names_l, names_p), ") at each step, rows ",
+                           "the state now, columns the state it reads, and their product over the steps:"])))
+    js = [f"J_{{{j}}}" for j in reversed(order)]
+    out.append(Chain(Math(f"\\frac{{\\partial ({names_l})}}{{\\partial ({names0_l})}}",
+                          f"d({names_p})/d({names0_p})"),
+                     (Math(" ".join(js), " ".join(x.replace("{", "").replace("}", "") for x in js)),
+                      Math(" ".join(mat(Js[j], True) for j in reversed(order)),
+                           " ".join(mat(Js[j], False) for j in reversed(order))),
+                      Math(mat(total, True), mat(total, False)))))
+    a = states[0]
+    ref = exact_run.deriv(a, last, (a, start[a]))
+    if not math.isclose(float(total[(a, a)]), float(ref), rel_tol=1e-9, abs_tol=1e-12):
+        raise AssertionError(f"the product of the Jacobians {total[(a, a)]} is not d{a}/d{a}_0 = {ref}")
+    out.append(Chain(_pd(ctx, (a, last), (a, start[a])),
+                     (Math(fmt(total[(a, a)], latex=True, fractions=fr), fmt(total[(a, a)], fractions=fr)),)))
+    return out
 
 
 def task_jacobian(ctx: Context) -> Part:
     from ..formulas.gradient import gradient_formula
     from ..language.gates import analyze
 
-    report = analyze(ctx.model)
-    state = report.cell_state or (ctx.model.recurrent[0] if ctx.model.recurrent else None)
-    if state is None:
+    groups = _jacobian_groups(ctx)
+    if not groups:
         raise UsageError("the jacobian task needs a recurrent variable (one read at an earlier step)")
-    jl = Math(f"\\frac{{\\partial {ctx.name(state, 't')}}}{{\\partial {ctx.name(state, 't-1')}}}",
-              f"d{ctx.name(state, 't', latex=False)}/d{ctx.name(state, 't-1', latex=False)}")
-    q = [Para(("Derive ", jl, " and say what it does to the gradient that flows back through ",
-               ctx.math(state, "t"), " over many steps."))]
-    T = ctx.steps
+    report = analyze(ctx.model)
+    asked = []
+    for _, m, states, steps, prev in groups:
+        st = states[0]
+        j = "t+1" if prev(2) == 3 else "t-1"
+        asked.append(Math(f"\\frac{{\\partial {ctx.name(st, 't')}}}{{\\partial {ctx.name(st, j)}}}",
+                          f"d{ctx.name(st, 't', latex=False)}/d{ctx.name(st, j, latex=False)}"))
+    if ctx.phased:
+        q = [Para(tuple(["Derive "] + _listing(asked) + [" (the encoder's chain and the decoder's) and say what "
+                                                          "they do to the gradient that flows back from the "
+                                                          "decoder's outputs through the context into the "
+                                                          "encoder."]))]
+    else:
+        q = [Para(tuple(["Derive "] + _listing(asked) + [" and say what " + ("they do" if len(asked) > 1 else
+                                                                                "it does") +
+                                                          " to the gradient that flows back through "] +
+                        _listing([ctx.math(g[2][0], "t") for g in groups]) + [" over many steps."]))]
     s: list = []
-    if not ctx.model.backward:
-        s = _formula_chains(gradient_formula(ctx.model, f"{state}[{T}]", f"{state}[0]", latex=True))
-    else:  # the expansion is written along one direction of time: the step Jacobians alone
-        lead = state if state not in ctx.model.backward else None
-        s.append(Para(("The chain runs " + ("forward" if lead else "backward") + " in time; its Jacobian from one "
-                       "step to the next:",)))
-    if ctx.run is not None:
-        fr = ctx.fractions
-        for t in range(1, T + 1):
-            d = ctx.run.step_partials(t, [(state, t - 1)])[state].d.get((state, t - 1), Fraction(0))
-            s.append(Chain(Math(f"\\frac{{\\partial {ctx.name(state, t)}}}{{\\partial {ctx.name(state, t - 1)}}}",
-                                f"d{ctx.name(state, t, latex=False)}/d{ctx.name(state, t - 1, latex=False)}"),
-                           (Math(fmt(d, latex=True, fractions=fr), fmt(d, fractions=fr)),)))
+    for run, m, states, steps, prev in groups:
+        st = states[0]
+        if ctx.phased:
+            s.append(Para(("The " + ("decoder" if m.phases is None and st in ctx.model.phases.decoder.variables
+                                     else "encoder") + "'s chain:",)))
+        forward_chain = prev(2) == 1
+        if forward_chain and not ctx.model.backward:
+            try:
+                first = steps[0] - 1
+                s += _formula_chains(gradient_formula(m, f"{st}[{steps[-1]}]", f"{st}[{first}]", latex=True))
+            except RnnvizError:
+                pass
+        else:
+            s.append(Para(("The chain runs " + ("forward" if forward_chain else "backward") + " in time; its "
+                           "Jacobian from one step to the next:",)))
+        if run is not None:
+            s += _jacobian_worked(ctx, run, states, steps, prev)
     if report.cell_state:
-        forget = [g.name for g in report.gates if g.role in ("forget", "update") and g.target == state]
+        forget = [g.name for g in report.gates if g.role in ("forget", "update") and g.target == report.cell_state]
         s.append(Para(tuple(["Along the cell state the Jacobian is the forget gate on the diagonal"] +
                             ([" (", ctx.math(forget[0], "t"), ")"] if forget else []) +
                             [": no weight matrix and no squashing derivative stand in the product, so where the "
                              "forget gate is near 1 the gradient passes back over many steps almost unchanged; "
-                             "the network learns when to let it fade."])))
+                             "the network learns when to let it fade. The other entries (through the gates, "
+                             "which read the previous hidden state) carry the recurrent weights."])))
     else:
         s.append(Para(("The gradient back over k steps is a product of k such Jacobians. Each holds the recurrent "
                        "weight and the derivative of the activation; when their norms stay below 1 the product "
                        "shrinks geometrically (vanishing gradient), above 1 it can grow (exploding gradient).",)))
+    if ctx.phased:
+        s.append(Para(tuple(["In the encoder-decoder the gradient of a decoder output reaches the encoder only "
+                             "through "] + _listing([ctx.math(c) for c in ctx.model.phases.contexts]) +
+                            [": it crosses the decoder's Jacobians back to each step that reads the context, "
+                             "then the encoder's from its last step back to the first, so the first inputs get "
+                             "the longest products."])))
     return Part("jacobian", TASKS["jacobian"], q, s)
 
 
@@ -814,4 +1191,8 @@ _BUILDERS = {"draw": task_draw, "forward": task_forward, "plot": task_plot, "par
 
 def build_part(task: str, ctx: Context) -> Part:
     """The part of ``task`` for the variant of ``ctx``."""
-    return _BUILDERS[task](ctx)
+    part = _BUILDERS[task](ctx)
+    if ctx.displayed_values:  # the large matrices the question's sentence names, right after it
+        part.question[1:1] = ctx.displayed_values
+        ctx.displayed_values = []
+    return part

@@ -31,10 +31,11 @@ from ..errors import RnnvizError, UsageError
 from ..language import Model, load_model
 from ..language import expr as E
 from .arith import exact, value_line_number
-from .scalar import NotScalar, ScalarPass, uses_fractions
+from .phased import exact_pass
+from .scalar import NotScalar, uses_fractions
 
 __all__ = ["Variant", "file_variant", "draw_variants", "value_style", "source_text", "variant_source", "default_target", "default_wrt",
-           "MAX_TRIES"]
+           "MAX_TRIES", "value_steps"]
 
 #: Draws tried per variant before giving up (a model whose every draw is degenerate).
 MAX_TRIES = 400
@@ -132,7 +133,17 @@ def source_text(model: Model, values: dict, *, rename: dict | None = None, order
         return e
 
     exprs = [(rename.get(n, n), ren(model.equation(n).expr)) for n in order]
-    lines = [f"{n}[t] = {E.to_text(e)}" for n, e in exprs]
+    once = {rename.get(n, n) for n in model.once}
+
+    def line(n: str, e: E.Expr) -> str:
+        text = E.to_text(e)
+        for o in once:  # what is computed once is read without a step: c, s_0
+            text = re.sub(rf"(?<![\w^]){re.escape(o)}\[t\]", o, text)
+        if n in once:  # c = h[T]: its reads are relative to the last step
+            return f"{n} = " + re.sub(r"\[t(?=[\]+-])", "[T", text)
+        return f"{n}[t] = {text}"
+
+    lines = [line(n, e) for n, e in exprs]
     lines += [f"{total} = \\sum_t {rename.get(per, per)}[t]" for total, per in model.totals]
     lines.append("")
     if values.get("sizes"):
@@ -151,8 +162,13 @@ def source_text(model: Model, values: dict, *, rename: dict | None = None, order
         lines.append(", ".join(states))
     for n, v in values.get("inputs", {}).items():
         lines.append(f"{rename.get(n, n)} = {_text(v)}")
+    stepped = [f"{_at(rename.get(n, n), s)} = {_text(v)}" for (n, s), v in values.get("stepped", {}).items()]
+    if stepped:
+        lines.append(", ".join(stepped))
     if values.get("relu0") is not None:
         lines.append(f"relu'(0) = {value_line_number(values['relu0'])}")
+    if model.phases is not None and model.phases.length is not None:  # the decoder's length, as given
+        lines.append(f"T' = {model.phases.length}")
     return "\n".join(lines) + "\n"
 
 
@@ -171,13 +187,16 @@ def _given(model: Model) -> dict:
              if v.kind == "size" and (len(v.value) == 1 or (len(v.value) == 2 and v.value[0] == 1))}
     params = {n: _plain(g.params[n].tolist()) for n in model.parameters if n in g.params}
     initial = {(n, s): _plain(a.tolist()) for n, by in g.initial.items() for s, a in sorted(by.items())}
-    inputs = {}
+    inputs, stepped = {}, {}
     for n, by in g.inputs.items():
         steps = sorted(by)
         if steps == list(range(1, len(steps) + 1)):
             inputs[n] = [_plain(by[s].tolist()) for s in steps]
+        else:  # a decoder's targets read one step back, from y_0: given step by step
+            stepped.update({(n, s): _plain(by[s].tolist()) for s in steps})
     relu0 = next((exact(float(v.value)) for v in model.values if v.kind == "relu_deriv"), None)
-    return {"sizes": sizes, "params": params, "initial": initial, "inputs": inputs, "relu0": relu0}
+    return {"sizes": sizes, "params": params, "initial": initial, "inputs": inputs, "stepped": stepped,
+            "relu0": relu0}
 
 
 def _uses_relu(model: Model) -> bool:
@@ -194,11 +213,20 @@ def _complete(model: Model, values: dict, rng: random.Random, style: str, *, red
     for n in model.parameters:
         if redraw or n not in out["params"]:
             out["params"][n] = _nested(shapes.of(n), lambda: rng.choice(pool))
+    started = {chain for chain, _ in model.phases.starts} if model.phases is not None else set()
     for n in model.recurrent:
+        if n in started:  # a decoder chain starts from what the context computes (s_0 = tanh(D c))
+            continue
         for k in range(1, model.max_delay(n) + 1):
             if (n, 1 - k) not in out["initial"]:
                 out["initial"][(n, 1 - k)] = _nested(shapes.of(n), lambda: Fraction(0))
+    out.setdefault("stepped", {})
+    stepped_names = {n for n, _ in out["stepped"]}
+    if redraw:
+        out["stepped"] = {k: _nested(shapes.of(k[0]), lambda: rng.choice(ipool)) for k in out["stepped"]}
     for n in model.inputs:
+        if n in stepped_names:
+            continue
         if redraw or n not in out["inputs"]:
             length = len(out["inputs"].get(n, [])) or steps
             out["inputs"][n] = [_nested(shapes.of(n), lambda: rng.choice(ipool)) for _ in range(length)]
@@ -207,10 +235,14 @@ def _complete(model: Model, values: dict, rng: random.Random, style: str, *, red
     return out
 
 
-def default_target(model: Model, steps: int) -> str:
-    """What the sheet differentiates and unrolls: the last output variable at the last step."""
+def default_target(model: Model, steps: int, decoder_steps: int | None = None) -> str:
+    """What the sheet differentiates and unrolls: the last output variable at the last step
+    (of an encoder-decoder: the decoder's output at its last step, T')."""
     outputs = [n for n in model.variables if model.role(n) == "output"]
-    return f"{(outputs or model.variables)[-1]}[{steps}]"
+    name = (outputs or model.variables)[-1]
+    if decoder_steps is not None and model.phases is not None and model.phases.phase_of(name) == "decoder":
+        steps = decoder_steps
+    return f"{name}[{steps}]"
 
 
 def default_wrt(model: Model) -> str | None:
@@ -243,7 +275,7 @@ def _degenerate(model: Model, *, grad: tuple[str, str] | None, loss: list[str] |
             if w in g and not np.any(np.abs(np.asarray(g[w])) > 1e-9):
                 return f"d{total}/d{w} is 0"
     try:
-        run = ScalarPass.from_model(model, trace=trace, seeds=[grad[1]] if grad else ())
+        run = exact_pass(model, trace=trace, seeds=[grad[1]] if grad else ())
     except NotScalar:
         run = None
     if run is not None:
@@ -251,9 +283,7 @@ def _degenerate(model: Model, *, grad: tuple[str, str] | None, loss: list[str] |
             v = d.v
             if abs(float(v)) > 1000 or (isinstance(v, Fraction) and v.denominator > 1000):
                 return f"{name}_{t} = {v} is beyond a hand calculation"
-        relu_args = [a.v for (target, node, t), a in run.args.items()
-                     if any(isinstance(n, E.Call) and id(n) == node and n.func == "relu"
-                            for n in E.walk(model.equation(target).expr))]
+        relu_args = run.relu_args()
         if relu_args and all(a <= 0 for a in relu_args):
             return "every ReLU is dead at every step"
         if grad is not None:
@@ -265,7 +295,7 @@ def _degenerate(model: Model, *, grad: tuple[str, str] | None, loss: list[str] |
         import numpy as np
 
         for name in model.variables:
-            for t in range(1, trace.steps + 1):
+            for t in value_steps(model, trace, name):
                 if not np.all(np.isfinite(trace.value(name, t))) or np.abs(trace.value(name, t)).max() > 1000:
                     return f"{name}_{t} is beyond a hand calculation"
         if grad is not None:
@@ -275,6 +305,15 @@ def _degenerate(model: Model, *, grad: tuple[str, str] | None, loss: list[str] |
             if grad[1] in g and not np.any(np.asarray(g[grad[1]])):
                 return f"d{grad[0]}/d{grad[1]} is 0"
     return None
+
+
+def value_steps(model: Model, trace, name: str) -> range:
+    """The steps at which ``name`` is computed: 1..T, the decoder's 1..T', or T alone (``c = h_T``)."""
+    if name in model.once:
+        return range(trace.steps, trace.steps + 1)
+    if model.phases is not None and model.phases.phase_of(name) == "decoder":
+        return range(1, trace.decoder_steps + 1)
+    return range(1, trace.steps + 1)
 
 
 def _target(model: Model, text: str) -> tuple[str, int]:
@@ -390,7 +429,8 @@ def draw_variants(model: Model, count: int, *, seed: int = 0, rename_gates: bool
             if grad:
                 from ..numeric.forward_pass import forward
 
-                tgt = grad[0] or default_target(vmodel, forward(vmodel).steps)
+                tr = forward(vmodel)
+                tgt = grad[0] or default_target(vmodel, tr.steps, getattr(tr, "decoder_steps", None))
                 g = (_renamed_target(tgt, rename) if grad[0] else tgt, rename.get(grad[1], grad[1]))
             why = _degenerate(vmodel, grad=g, loss=None if loss is None else
                               [rename.get(w, w) for w in loss]) or ""

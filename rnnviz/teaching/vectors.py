@@ -183,7 +183,7 @@ def _rebuild(e: E.Expr, f) -> E.Expr:
     return e
 
 
-def vector_worked(model: Model, trace, name: str, t: int, *, fractions: bool = False
+def vector_worked(model: Model, trace, name: str, t: int, *, fractions: bool = False, bare=()
                   ) -> list[tuple[str, str]] | None:
     """The stages of a worked step ``[(latex, plain), ...]`` (the name first), or None when too large.
 
@@ -201,7 +201,7 @@ def vector_worked(model: Model, trace, name: str, t: int, *, fractions: bool = F
         raise AssertionError(f"the worked {name}_{t} disagrees with the forward pass")
     both = []
     for latex in (True, False):
-        p = _Printer(model, latex=latex, fractions=fractions)
+        p = _Printer(model, latex=latex, fractions=fractions, bare=bare)
         both.append([p.name(name, t), p.expr(at_steps(eq.expr, str(t))),
                      p.expr(_leaves(model, trace, eq.expr, t)),
                      p.expr(_products(model, trace, eq.expr, t, fractions)),
@@ -211,3 +211,58 @@ def vector_worked(model: Model, trace, name: str, t: int, *, fractions: bool = F
         if both[0][i] != both[0][keep[-1]]:
             keep.append(i)
     return [(both[0][i], both[1][i]) for i in keep]
+
+
+#: Entries of each product a large step writes out as sums (the rest are computed alike).
+SHOWN = 2
+
+
+def large_worked(model: Model, trace, name: str, t: int, *, fractions: bool = False, bare=()) -> dict | None:
+    """A step of vectors too large to write whole: the first :data:`SHOWN` entries of each matrix product
+    as their sums, then the function's argument and the value.
+
+    Returns ``{"products": [(label, sum, value), ...], "stages": [...]}`` with each piece as
+    ``(latex, plain)``, or None for a step with no matrix product (or a concatenation).
+    """
+    eq = model.equation(name)
+    if any(isinstance(n, E.Concat) for n in E.walk(eq.expr)):
+        return None
+    value = np.asarray(trace.value(name, t), dtype=float)
+    if not np.allclose(evaluate(model, trace, eq.expr, t), value, rtol=1e-9, atol=1e-12):
+        raise AssertionError(f"the worked {name}_{t} disagrees with the forward pass")
+    products = []
+    pl = _Printer(model, latex=True, fractions=fractions, bare=bare)
+    pp = _Printer(model, latex=False, fractions=fractions, bare=bare)
+    seen = set()
+    for n in E.walk(eq.expr):
+        if not isinstance(n, E.Prod):
+            continue
+        a, b = evaluate(model, trace, n.left, t), evaluate(model, trace, n.right, t)
+        if a.ndim == 2 and b.ndim == 1:
+            rows = [[(a[i, j], b[j]) for j in range(a.shape[1])] for i in range(a.shape[0])]
+        elif a.ndim == 1 and b.ndim == 2:
+            rows = [[(a[i], b[i, j]) for i in range(b.shape[0])] for j in range(b.shape[1])]
+        else:
+            continue
+        sym_l, sym_p = pl.expr(at_steps(n, str(t))), pp.expr(at_steps(n, str(t)))
+        if sym_p in seen:
+            continue
+        seen.add(sym_p)
+        for i, row in enumerate(rows[:SHOWN], start=1):
+            terms_l = " + ".join(f"{_num(x, True, fractions, bracket=True)} \\cdot {_num(y, True, fractions, bracket=True)}"
+                                 for x, y in row)
+            terms_p = " + ".join(f"{_num(x, False, fractions, bracket=True)}·{_num(y, False, fractions, bracket=True)}"
+                                 for x, y in row)
+            entry = sum(float(x) * float(y) for x, y in row)
+            products.append(((f"\\left({sym_l}\\right)_{{{i}}}", f"({sym_p})_{i}"), (terms_l, terms_p),
+                             (_num(entry, True, fractions), _num(entry, False, fractions)), len(rows)))
+    if not products:
+        return None
+    stages = [(pl.name(name, t), pp.name(name, t)), (pl.expr(at_steps(eq.expr, str(t))), pp.expr(at_steps(eq.expr, str(t)))),
+              (pl.expr(_arguments(model, trace, eq.expr, t)), pp.expr(_arguments(model, trace, eq.expr, t))),
+              (pl._array(value), pp._array(value))]
+    keep = [0]
+    for i in range(1, len(stages)):
+        if stages[i][1] != stages[keep[-1]][1]:
+            keep.append(i)
+    return {"products": products, "stages": [stages[i] for i in keep]}

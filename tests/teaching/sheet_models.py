@@ -39,3 +39,34 @@ y_t = V h_t
 W = [[0.5, -1], [0, 0.5]], U = [[1, 0], [0.5, 1]], b = [0, 0.1], V = [[1, 2]]
 h_0 = [0, 1], x = [[1, -1], [0, 2]]
 """
+
+ENCODER_DECODER = r"""h_t = \tanh(W h_{t-1} + U x_t)              % encoder, t = 1, ..., T
+c = h_T                                     % the context: the encoder's last state
+s_0 = \tanh(D c)
+s_t = \tanh(A s_{t-1} + B y_{t-1} + C c)    % decoder, reads the previous target
+o_t = E s_t
+
+W = 0.5, U = 1, h_0 = 0, x = [1, -1]
+A = 0.5, B = 1, C = 1, D = 1, E = 2
+y_0 = 0, y_1 = 1, y_2 = 0
+"""
+
+VECTOR_LOSS = r"""h_t = \tanh(W h_{t-1} + U x_t)
+o_t = V h_t
+L_t = \frac{1}{2} \|o_t - y_t\|^2
+L = \sum_t L_t
+W = [[0.5, 0], [0.1, 0.5]], U = [[1, 0], [0, 1]], V = [[1, -1]]
+h_0 = [0, 0], x = [[1, 0], [0, 1]], y = [[1], [0]]
+"""
+
+VECTOR_ENCODER_DECODER = r"""h_t = \tanh(W h_{t-1} + U x_t)
+c = h_T
+s_0 = \tanh(D c)
+s_t = \tanh(A s_{t-1} + B y_{t-1} + C c)
+o_t = E s_t
+L_t = \frac{1}{2} \|o_t - z_t\|^2
+L = \sum_t L_t
+W = [[0.5, 0], [0.1, 0.5]], U = [[1, 0], [0, 1]], D = [[1, 0], [0, 1]], A = [[0.5, 0], [0, 0.5]]
+B = [[1], [0]], C = [[1, 0.5], [0, 1]], E = [[1, 2]]
+h_0 = [0, 0], x = [[1, 0], [0, -1]], y_0 = [0], y_1 = [1], z = [[1], [0]]
+"""

@@ -162,12 +162,6 @@ def test_every_bundled_example_answer_key_passes(example_path):
     from rnnviz.teaching.sheet import answer_key, build_sheet
 
     model = load(str(example_path))
-    if model.phases is not None:  # refused with the reason, never a sheet of one phase
-        from rnnviz.errors import UsageError
-
-        with pytest.raises(UsageError, match="written for one sequence; an encoder-decoder runs two"):
-            build_sheet(model, [t for t in _default_tasks(model) if t in ("forward", "params")])
-        return
     try:
         tasks = [t for t in _default_tasks(model) if t in ("forward", "params", "grad", "gates", "loss")]
         sheet = build_sheet(model, tasks)
@@ -219,8 +213,55 @@ x = [1, 0], y = [1, 1]
     # Right for dL/da_2 = -0.5464: dL/dh_1 = 0.5232·2 + (-0.5464)·0.5, dL/dW = -0.5464·h_1.
     sheet = text + "dL/dh_2 = -0.5464\ndL/da_2 = -0.5464\ndL/dh_1 = 0.7732\ndL/dW = -0.4161\ndL/dV = 0.299176\n"
     report = check_text(sheet)
-    assert report.summary() == "dL/da_2 should be -0.474245; dL/dh_1 = 0.7732, dL/dW = -0.4161 build on it"
+    assert report.summary() == ("dL/da_2 should be -0.474245 (right with tanh' left out of the chain (taken as 1)); "
+                                "dL/dh_1 = 0.7732, dL/dW = -0.4161 build on it")
     assert [v.right for v in report.verdicts] == [True, False, False, False, True]
     # an independent slip is not carried
     report = check_text(sheet.replace("dL/dW = -0.4161", "dL/dW = 0.1"))
-    assert report.summary() == "dL/da_2 should be -0.474245; dL/dh_1 = 0.7732 builds on it"
+    assert report.summary().endswith("; dL/dh_1 = 0.7732 builds on it")
+
+
+def test_a_transposed_weight_in_a_vector_forward_pass():
+    """h_2 computed with W^T h_1 (a planted slip): named, the first step astray, o_2 built on it."""
+    import numpy as np
+
+    from tests.teaching.sheet_models import VECTOR_LOSS
+
+    w, v = np.array([[0.5, 0], [0.1, 0.5]]), np.array([[1, -1.0]])
+    h1 = np.tanh(np.array([1, 0.0]))
+    bad = np.tanh(w.T @ h1 + np.array([0, 1.0]))
+    assert not np.allclose(bad, np.tanh(w @ h1 + np.array([0, 1.0])))
+    sheet = (VECTOR_LOSS + f"h_1 = [{h1[0]:.6f}, 0]\nh_2 = [{bad[0]:.6f}, {bad[1]:.6f}]\n"
+             f"o_2 = [{(v @ bad)[0]:.6f}]\n")
+    report = check_text(sheet)
+    assert not report.ok
+    assert report.astray is not None and report.astray.answer.lhs.strip() == "h_2"
+    assert report.astray.note == "right with W^T in place of W: the weight transposed"
+    assert [c.answer.lhs.strip() for c in report.carried] == ["o_2"]
+    assert "o_2 = " in report.summary() and "builds on it" in report.summary()
+
+
+def test_a_gradient_in_the_other_orientation():
+    """dL/dW written transposed (a planted slip) is named; the right one (from autograd) passes."""
+    import numpy as np
+    import torch
+
+    from tests.teaching.sheet_models import VECTOR_LOSS
+
+    w = torch.tensor([[0.5, 0], [0.1, 0.5]], dtype=torch.float64, requires_grad=True)
+    v = torch.tensor([[1, -1.0]], dtype=torch.float64)
+    h, loss = torch.zeros(2, dtype=torch.float64), 0
+    for x, y in zip([[1, 0.0], [0, 1.0]], [[1.0], [0.0]]):
+        h = torch.tanh(w @ h + torch.tensor(x, dtype=torch.float64))
+        loss = loss + 0.5 * ((v @ h - torch.tensor(y, dtype=torch.float64)) ** 2).sum()
+    loss.backward()
+    g = w.grad.numpy()
+
+    def line(m):
+        return "dL/dW = [" + ", ".join("[" + ", ".join(f"{x:.6f}" for x in row) + "]" for row in m) + "]\n"
+
+    assert check_text(VECTOR_LOSS + line(g)).ok
+    report = check_text(VECTOR_LOSS + line(g.T))
+    assert not report.ok
+    assert report.verdicts[0].note.startswith("the transpose of the gradient by W")
+    assert np.allclose(np.asarray(report.verdicts[0].expected, dtype=float), g, atol=1e-6)

@@ -13,7 +13,7 @@ from rnnviz.numeric.grad import gradients
 from rnnviz.teaching.check import check_text
 from rnnviz.teaching.document import Chain, Figure, Para, plain_text
 from rnnviz.teaching.sheet import answer_key, build_sheet, sheet_markdown
-from tests.teaching.sheet_models import SMALL_VECTORS
+from tests.teaching.sheet_models import ENCODER_DECODER, SMALL_VECTORS, VECTOR_ENCODER_DECODER, VECTOR_LOSS
 
 EXERCISE_1 = (r"$$\begin{aligned}h_1^{(t)} &= \tanh(U x^{(t)} + V h_1^{(t-1)} + W h_2^{(t-1)} + b) \\"
               r"h_2^{(t)} &= \tanh(R h_1^{(t)} + S h_2^{(t-1)} + T y^{(t-1)} + c) \\"
@@ -354,44 +354,103 @@ def test_exercise_11_check_finds_a_wrong_loss_and_gradient():
     assert report.summary() == "L_1 should be 0.136863; L = 0.237319 builds on it"
 
 
-EXERCISE_9 = r"""h_t = \tanh(W h_{t-1} + U x_t)              % encoder, t = 1, ..., T
-c = h_T                                     % the context: the encoder's last state
-s_0 = \tanh(D c)
-s_t = \tanh(A s_{t-1} + B y_{t-1} + C c)    % decoder, reads the previous target
-o_t = E s_t
-
-W = 0.5, U = 1, h_0 = 0, x = [1, -1]
-A = 0.5, B = 1, C = 1, D = 1, E = 2
-y_0 = 0, y_1 = 1, y_2 = 0
+EXERCISE_9 = ENCODER_DECODER
+#: Exercise 9's answers as the exercise writes them.
+EXERCISE_9_ANSWERS = """c = h_2 = -0.550573
+s_0 = -0.500949
+s_1 = -0.664622
+s_2 = 0.116584
+s_3 = -0.456025
+o_1 = -1.329244
+o_2 = 0.233167
+o_3 = -0.912050
 """
-#: What the language says about exercise 9 while it does not read an encoder-decoder yet.
-EXERCISE_9_NOT_YET = "'c' is computed once, at the last step, so an equation at every step cannot read it"
 
 
 def test_exercise_9_encoder_decoder_outputs():
-    """Exercise 9 (once the language reads an encoder-decoder): s = -0.664622, 0.116584, -0.456025;
-    o = -1.329244, 0.233167, -0.912050."""
+    """Exercise 9: c = h_2 = -0.550573, s_0 = -0.500949, s = -0.664622, 0.116584, -0.456025;
+    o = -1.329244, 0.233167, -0.912050 (the exercise's answer lines pass check as written)."""
+    model = load_model(EXERCISE_9)
+    sheet = build_sheet(model, ["forward"])
+    got = answers(sheet, "forward")
+    for line in EXERCISE_9_ANSWERS.splitlines():
+        *names, number = (p.strip() for p in line.split("="))
+        key = names[0] if names[0] in ("c", "s_0") else f"{names[0][0]}[{names[0][2]}]"
+        assert f"{float(got[key]):.6f}" == number, line
+    assert got["h[2]"] == got["c"]
+    key = answer_key(sheet, sheet.variants[0])
+    assert check_text(key).ok
+    report = check_text(EXERCISE_9 + EXERCISE_9_ANSWERS)
+    assert report.ok and len(report.verdicts) == 9, report.describe()  # c = h_2 answers c and h_2
+
+
+def test_exercise_9_forward_is_worked_over_encoder_context_decoder():
+    """The solution works the encoder's steps, then the context and the start once, then the decoder's steps,
+    each with its numbers, in that order."""
+    text = solution_text(build_sheet(load_model(EXERCISE_9), ["forward"]), "forward")
+    steps = ["The encoder, from t = 1 to 2:",
+             "h_2 = tanh(W h_1 + U x_2) = tanh(0.5·0.7616 + 1·(-1)) = tanh(-0.6192) = -0.5506",
+             "Once, at the encoder's last step (t = T = 2): the context c and the decoder's start s_0:",
+             "c = h_2 = -0.5506",
+             "s_0 = tanh(D c) = tanh(1·(-0.5506)) = tanh(-0.5506) = -0.5009",
+             "The decoder, from t = 1 to 3, reading c at every step:",
+             "s_1 = tanh(A s_0 + B y_0 + C c) = tanh(0.5·(-0.5009) + 1·0 + 1·(-0.5506)) = tanh(-0.801) = -0.6646",
+             "o_3 = E s_3 = 2·(-0.456) = -0.912"]
+    at = [text.index(s) for s in steps]
+    assert at == sorted(at)
+    question = plain_text(next(p for p in build_sheet(load_model(EXERCISE_9), ["forward"]).variants[0].parts)
+                          .question[0].parts)
+    assert "Run the encoder over x_1 and x_2 (T = 2 steps)" in question and "T' = 3 steps" in question
+    assert "y_0 = 0, y_1 = 1 and y_2 = 0" in question
+
+
+def test_exercise_9_draw_params_formula():
+    """The draw task's folded and unrolled diagrams (encoder chain, context, decoder chain), 7 parameters,
+    the formula of o_3 with its start and context."""
+    model = load_model(EXERCISE_9)
+    sheet = build_sheet(model, ["draw", "params", "formula"])
+    assert [f.name for f in figures(sheet, "draw")] == ["v1-folded", "v1-unrolled"]
+    text = solution_text(sheet, "draw")
+    for edge in ("h -> h (W, delayed)", "h -> c", "c -> s_0 (D)", "c -> s (C)", "y -> s (B, delayed)"):
+        assert edge in text
+    question = plain_text(next(p for p in sheet.variants[0].parts if p.task == "draw").question[0].parts)
+    assert "the encoder over its T = 2 steps" in question and "the decoder over its T' = 3 steps" in question
+    assert answers(sheet, "params")["parameters"] == 7
+    formula = solution_text(sheet, "formula")
+    assert "o_3 = E tanh(A tanh(A tanh(A s_0 + B y_0 + C c) + B y_1 + C c) + B y_2 + C c)" in formula
+    assert "c = h_2 = tanh(W tanh(W h_0 + U x_1) + U x_2)" in formula
+
+
+def test_exercise_9_gradient_through_the_context_matches_pytorch():
+    """do_3/dW backpropagated by hand through the decoder, the context and the encoder, matching autograd."""
+    torch = pytest.importorskip("torch")
+    sheet = build_sheet(load_model(EXERCISE_9), ["grad"])
+    text = solution_text(sheet, "grad")
+    assert "do_3/dc = do_3/ds_0·ds_0/dc + do_3/ds_1·ds_1/dc + do_3/ds_2·ds_2/dc + do_3/ds_3·ds_3/dc" in text
+    assert text.index("do_3/dc =") < text.index("do_3/dh_2 =") < text.index("do_3/dW =")
+    p = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+         for k, v in dict(W=0.5, U=1.0, A=0.5, B=1.0, C=1.0, D=1.0, E=2.0).items()}
+    h = torch.tensor(0.0, dtype=torch.float64)
+    for x in (1.0, -1.0):
+        h = torch.tanh(p["W"] * h + p["U"] * x)
+    s = torch.tanh(p["D"] * h)
+    for y in (0.0, 1.0, 0.0):
+        s = torch.tanh(p["A"] * s + p["B"] * y + p["C"] * h)
+    (p["E"] * s).backward()
+    assert float(answers(sheet, "grad")["d o[3] / d W"]) == pytest.approx(p["W"].grad.item(), rel=1e-12)
+
+
+def test_exercise_9_check_finds_a_wrong_context_and_what_builds_on_it():
+    """A wrong context c, and an s_0 right for it: the chain went astray at c."""
+    wrong = EXERCISE_9_ANSWERS.replace("c = h_2 = -0.550573", "c = -0.5").replace("s_0 = -0.500949",
+                                                                                   "s_0 = -0.462117")
+    report = check_text(EXERCISE_9 + wrong)
+    assert report.summary().startswith("c should be -0.550573; s_0 = -0.462117")
+    assert report.verdicts[1].note == "right for your c = -0.5"
     from rnnviz.errors import RnnvizError
 
-    try:
-        model = load_model(EXERCISE_9)
-    except RnnvizError as err:
-        # Only the known gap may skip this test: any other error is a failure.
-        assert err.message == EXERCISE_9_NOT_YET, err.format()
-        pytest.skip(f"the language does not read an encoder-decoder yet: {err.message}")
-    from rnnviz.errors import UsageError
-
-    try:
-        sheet = build_sheet(model, ["forward"])
-    except UsageError as err:
-        # The language reads it (tests/numeric/test_encoder_decoder.py checks these numbers);
-        # the sheets refuse the two sequences with this reason, and only this one may skip.
-        assert err.message.startswith("exercise sheets are written for one sequence; an encoder-decoder"), err
-        pytest.skip(f"exercise sheets do not write an encoder-decoder yet: {err.message}")
-    got = answers(sheet, "forward")
-    assert [round(float(got[f"s[{t}]"]), 6) for t in (1, 2, 3)] == [-0.664622, 0.116584, -0.456025]
-    assert [round(float(got[f"o[{t}]"]), 6) for t in (1, 2, 3)] == [-1.329244, 0.233167, -0.912050]
-    assert check_text(answer_key(sheet, sheet.variants[0])).ok
+    with pytest.raises(RnnvizError, match="the sheet's decoder runs 3 steps; there is no step 4"):
+        check_text(EXERCISE_9 + EXERCISE_9_ANSWERS.replace("s_3 = -0.456025", "s_4 = -0.456025"))
 
 
 def test_vector_steps_are_worked_with_their_sums():
@@ -409,12 +468,22 @@ def test_vector_steps_are_worked_with_their_sums():
         assert [float(v) for v in got[f"h[{t}]"]] == pytest.approx(trace.value("h", t).tolist(), rel=1e-12)
 
 
-def test_large_vectors_keep_the_equation_and_its_value():
-    """Vectors beyond four entries: no sums (nobody adds up 8×8 products by hand), the value to four digits."""
-    sheet = build_sheet(load_model(EXERCISE_10), ["forward"])
+def test_large_vectors_show_the_first_entries_of_each_product():
+    """Vectors beyond four entries (exercise 10's 8-vectors): each product's first two entries as their sums,
+    the others alike, then the argument and the value; the sums agree with the forward pass."""
+    model = load_model(EXERCISE_10)
+    sheet = build_sheet(model, ["forward"])
     text = solution_text(sheet, "forward")
-    first = next(line for line in text.splitlines() if line.startswith("H_1^(1) ="))
-    assert first.count(" = ") == 2 and "·" not in first
+    lines = text.splitlines()
+    at = lines.index("H_1^(1) = tanh(X_1 W_xh1 + H_1^(0) W_hh1 + b_h1)")
+    assert lines[at + 1].startswith("The first entries of each matrix product as their sums")
+    first = lines[at + 2]
+    assert first.startswith("(X_1 W_xh1)_1 = ") and first.count("·") == 5  # X_t has five entries
+    trace = forward(sheet.variants[0].variant.model)
+    X1, W = trace.value("X", 1), trace.params["W_xh1"]
+    assert float(first.rsplit(" = ", 1)[1]) == pytest.approx(float(X1 @ W[:, 0]), abs=5e-5)
+    final = next(line for line in lines[at:] if line.startswith("H_1^(1) = tanh(["))
+    assert final.count(" = ") == 2
 
 
 def test_exercise_8_gradient_backpropagated_value_by_value():
@@ -435,3 +504,108 @@ def test_exercise_8_gradient_backpropagated_value_by_value():
     o1 = torch.tanh(U * xs[0]) + gs[1]
     o1.backward()
     assert float(answers(sheet, "grad")["d o[1] / d R"]) == pytest.approx(R.grad.item(), rel=1e-12)
+
+
+def test_vector_gradient_is_backpropagated_by_hand():
+    """A model of 2-vectors: each derivative as the transposed local Jacobians times what reads it, with the
+    names, then the numbers, then the value; the weight's as outer products over the steps; all as PyTorch."""
+    torch = pytest.importorskip("torch")
+    sheet = build_sheet(load_model(SMALL_VECTORS), ["grad"], target="y[2]", wrt="W")
+    text = solution_text(sheet, "grad")
+    assert ("dy_2/dh_1 = (dh_2/dh_1)^T·dy_2/dh_2 = W^T (tanh'(W h_1 + U x_2 + b) * dy_2/dh_2) = "
+            "[[0.5, -1], [0, 0.5]]^T ([0.9901, 0.05285] * [1, 2]) = [0.4951, -0.9373]") in text
+    assert "dy_2/dW = (dh_2/dW)^T·dy_2/dh_2 + (dh_1/dW)^T·dy_2/dh_1 = " in text
+    p = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+         for k, v in dict(W=[[0.5, -1], [0, 0.5]], U=[[1, 0], [0.5, 1]], b=[0, 0.1], V=[[1, 2]]).items()}
+    h = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    for x in ([1.0, -1.0], [0.0, 2.0]):
+        h = torch.tanh(p["W"] @ h + p["U"] @ torch.tensor(x, dtype=torch.float64) + p["b"])
+    (p["V"] @ h).sum().backward()
+    got = answers(sheet, "grad")["d y[2] / d W"]
+    assert [float(v) for row in got for v in row] == pytest.approx(p["W"].grad.flatten().tolist(), rel=1e-9)
+
+
+def test_vector_loss_is_backpropagated_by_hand():
+    """A squared-error loss over 2-vectors: the forward steps with their sums, then dL/do_t, dL/dh_t and the
+    weights by hand; the answer key passes check."""
+    sheet = build_sheet(load_model(VECTOR_LOSS), ["loss"])
+    text = solution_text(sheet, "loss")
+    assert "h_1 = tanh(W h_0 + U x_1) = " in text and "[0.5·0 + 0·0, 0.1·0 + 0.5·0]" in text
+    assert "dL/dh_1 = (dh_2/dh_1)^T·dL/dh_2 + (do_1/dh_1)^T·dL/do_1 = " in text
+    assert "dL/dV = (do_2/dV)^T·dL/do_2 + (do_1/dV)^T·dL/do_1 = dL/do_2 h_2^T + dL/do_1 h_1^T = " in text
+    assert check_text(answer_key(sheet, sheet.variants[0])).ok
+
+
+
+def _torch_encoder_decoder():
+    """VECTOR_ENCODER_DECODER in PyTorch: the loss, each weight with its gradient, and dL/dc."""
+    import torch
+
+    f64 = torch.float64
+    p = {k: torch.tensor(v, dtype=f64, requires_grad=True) for k, v in {
+        "W": [[0.5, 0], [0.1, 0.5]], "U": [[1, 0], [0, 1]], "D": [[1, 0], [0, 1]], "A": [[0.5, 0], [0, 0.5]],
+        "B": [[1], [0]], "C": [[1, 0.5], [0, 1]], "E": [[1, 2]]}.items()}
+    h = torch.zeros(2, dtype=f64)
+    for x in ([1.0, 0.0], [0.0, -1.0]):
+        h = torch.tanh(p["W"] @ h + p["U"] @ torch.tensor(x, dtype=f64))
+    c = h
+    c.retain_grad()
+    s = torch.tanh(p["D"] @ c)
+    loss = 0
+    for y, z in (([0.0], [1.0]), ([1.0], [0.0])):
+        s = torch.tanh(p["A"] @ s + p["B"] @ torch.tensor(y, dtype=f64) + p["C"] @ c)
+        loss = loss + 0.5 * ((p["E"] @ s - torch.tensor(z, dtype=f64)) ** 2).sum()
+    loss.backward()
+    return loss.item(), {k: v.grad.numpy() for k, v in p.items()}, c.grad.numpy()
+
+
+def test_vector_encoder_decoder_loss_is_backpropagated_by_hand():
+    """The decoder's steps back, the context as the sum over every step that reads it (and the start s_0),
+    then the encoder's; each value and weight against PyTorch's autograd."""
+    import numpy as np
+
+    from rnnviz.teaching.vector_backprop import backward_blocks
+
+    model = load_model(VECTOR_ENCODER_DECODER)
+    trace = forward(model)
+    loss, grads, dc = _torch_encoder_decoder()
+    sheet = build_sheet(model, ["loss"])
+    text = solution_text(sheet, "loss")
+    assert "dL/dc = (ds_2/dc)^T·dL/ds_2 + (ds_1/dc)^T·dL/ds_1 + (ds_0/dc)^T·dL/ds_0 = " in text
+    assert "C^T (tanh'(A s_1 + B y_1 + C c) * dL/ds_2)" in text and "D^T (tanh'(D c) * dL/ds_0)" in text
+    assert "dL/dh_2 = (dc/dh_2)^T·dL/dc = dL/dc = " in text
+    assert "dL/dW = (dh_2/dW)^T·dL/dh_2 + (dh_1/dW)^T·dL/dh_1 = " in text
+    assert float(answers(sheet, "loss")["L"]) == pytest.approx(loss, rel=1e-6)
+    lines, worked = backward_blocks(model, trace, [("L", 1), ("L", 2)], list(grads),
+                                    bare=frozenset({"c", "s_0"}), top=("L", "L"))
+    for name, g in grads.items():
+        assert np.allclose(worked[name], g, rtol=1e-9, atol=1e-12), name
+    context = [line for line in lines if line is not None and line[0][1] == "dL/dc"]
+    assert len(context) == 1
+    last = context[0][1][-1][1]
+    assert [float(v) for v in last.strip("[]").split(", ")] == pytest.approx(dc.tolist(), rel=5e-4)  # 4 digits
+    assert check_text(answer_key(sheet, sheet.variants[0])).ok
+
+
+def test_vector_encoder_decoder_grad_is_worked_through_the_context():
+    """do_2/dU by hand: through the decoder, dL/dc collecting both decoder steps and s_0, into the encoder."""
+    import torch
+
+    model = load_model(VECTOR_ENCODER_DECODER)
+    sheet = build_sheet(model, ["grad"], target="o[2]", wrt="U")
+    text = solution_text(sheet, "grad")
+    assert "do_2/dc = (ds_2/dc)^T·do_2/ds_2 + (ds_1/dc)^T·do_2/ds_1 + (ds_0/dc)^T·do_2/ds_0 = " in text
+    assert "do_2/dU = (dh_2/dU)^T·do_2/dh_2 + (dh_1/dU)^T·do_2/dh_1 = " in text
+    f64 = torch.float64
+    p = {k: torch.tensor(v, dtype=f64, requires_grad=(k == "U")) for k, v in {
+        "W": [[0.5, 0], [0.1, 0.5]], "U": [[1, 0], [0, 1]], "D": [[1, 0], [0, 1]], "A": [[0.5, 0], [0, 0.5]],
+        "B": [[1], [0]], "C": [[1, 0.5], [0, 1]], "E": [[1, 2]]}.items()}
+    h = torch.zeros(2, dtype=f64)
+    for x in ([1.0, 0.0], [0.0, -1.0]):
+        h = torch.tanh(p["W"] @ h + p["U"] @ torch.tensor(x, dtype=f64))
+    s = torch.tanh(p["D"] @ h)
+    for y in ([0.0], [1.0]):
+        s = torch.tanh(p["A"] @ s + p["B"] @ torch.tensor(y, dtype=f64) + p["C"] @ h)
+    (p["E"] @ s).sum().backward()
+    got = answers(sheet, "grad")["d o[2] / d U"]
+    assert [float(v) for row in got for v in row] == pytest.approx(p["U"].grad.flatten().tolist(), rel=1e-6)

@@ -15,7 +15,8 @@ from rnnviz import load_model
 from rnnviz.cli import main
 from rnnviz.teaching.moodle import TOLERANCE, moodle_xml, tolerance
 from rnnviz.teaching.sheet import build_sheet
-from tests.teaching.sheet_models import RELU, LSTM, BIDIRECTIONAL, DEEP, LOSS, SMALL_VECTORS
+from tests.teaching.sheet_models import (BIDIRECTIONAL, DEEP, ENCODER_DECODER, LOSS, LSTM, RELU, SMALL_VECTORS,
+                                         VECTOR_LOSS)
 
 _CLOZE = re.compile(r"\{(\d*):(NUMERICAL|NM|MULTICHOICE|MC|SHORTANSWER|SA):([^{}]*)\}")
 _TYPES = {"category", "numerical", "cloze", "essay", "multichoice", "shortanswer", "truefalse", "description"}
@@ -155,6 +156,51 @@ def test_latex_compiles(tmp_path, text):
         assert "Overfull \\hbox" not in (tmp_path / "out" / f"ex.{kind}.log").read_text(errors="replace")
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
+def test_one_command_gives_printable_sheets_and_a_quiz(tmp_path, capsys):
+    """--format pdf,moodle: the exercise and solution sheets as PDF (diagrams inside, no .tex left) and the quiz."""
+    (tmp_path / "ex.rnn").write_text(RELU)
+    out = tmp_path / "out"
+    assert main(["exercise", str(tmp_path / "ex.rnn"), "--variants", "2", "--format", "pdf,moodle",
+                 "-o", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["ex.exercises.pdf", "ex.moodle.xml", "ex.solutions.pdf", "ex.v1.key.txt", "ex.v2.key.txt"]
+    for kind in ("exercises", "solutions"):
+        data = (out / f"ex.{kind}.pdf").read_bytes()
+        assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
+    if shutil.which("pdfinfo"):
+        pages = {}
+        for kind in ("exercises", "solutions"):
+            info = subprocess.run(["pdfinfo", str(out / f"ex.{kind}.pdf")], capture_output=True, text=True,
+                                  check=True).stdout
+            pages[kind] = int(re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1))
+        assert pages["solutions"] > pages["exercises"] >= 2  # a page per variant; the solutions are longer
+    _importer_reads((out / "ex.moodle.xml").read_text())
+
+
+def test_pdf_without_pdflatex_names_the_packages_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    import rnnviz.teaching.pdf as pdf
+
+    which = pdf.shutil.which
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None if name == "pdflatex" else which(name))
+    (tmp_path / "ex.rnn").write_text(RELU)
+    assert main(["exercise", str(tmp_path / "ex.rnn"), "--format", "md,pdf", "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "pdflatex, which was not found" in err and "apt install texlive-latex-base texlive-latex-extra" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
+def test_a_failing_compile_says_where():
+    from rnnviz.errors import RenderError
+    from rnnviz.teaching.pdf import compile_pdfs
+
+    doc = "\\documentclass{article}\n\\begin{document}\n\\nosuchmacro\n\\end{document}\n"
+    with pytest.raises(RenderError, match="pdflatex could not compile bad.tex:\n! Undefined control sequence"):
+        compile_pdfs({"bad.tex": doc}, {})
+
+
 def test_wrt_names_a_parameter(tmp_path, capsys):
     """--wrt that is no parameter is a usage error naming the parameters."""
     (tmp_path / "relu.rnn").write_text(RELU)
@@ -162,8 +208,9 @@ def test_wrt_names_a_parameter(tmp_path, capsys):
     assert "--wrt: 'X' is not a parameter" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("text, task", [(BIDIRECTIONAL, "forward"), (DEEP, "params"), (LOSS, "loss")],
-                         ids=["backward-chain", "layer-counts", "loss"])
+@pytest.mark.parametrize("text, task", [(BIDIRECTIONAL, "forward"), (DEEP, "params"), (LOSS, "loss"),
+                                       (ENCODER_DECODER, "forward")],
+                         ids=["backward-chain", "layer-counts", "loss", "encoder-decoder"])
 def test_moodle_xml_holds_each_variants_numbers_of_the_new_tasks(text, task):
     """A backward chain's values, the per-layer counts, the loss and its gradient: each variant's numbers are
     its cloze answers, each within the tolerance its size calls for."""
@@ -194,11 +241,14 @@ def test_moodle_tolerance_is_relative_where_the_size_calls_for_it():
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
 @pytest.mark.parametrize("text, tasks", [(BIDIRECTIONAL, "draw,forward,grad,jacobian"), (DEEP, "draw,params"),
-                                         (LOSS, "draw,forward,loss"), (SMALL_VECTORS, "forward,grad")],
-                         ids=["backward-chain", "layers", "loss", "vector-sums"])
+                                         (LOSS, "draw,forward,loss"), (SMALL_VECTORS, "forward,grad"),
+                                         (ENCODER_DECODER, "draw,forward,params,grad,formula,jacobian"),
+                                         (DEEP, "forward"), (VECTOR_LOSS, "forward,loss,grad")],
+                         ids=["backward-chain", "layers", "loss", "vector-sums", "encoder-decoder", "large-vectors",
+                              "vector-backprop"])
 def test_latex_of_the_new_tasks_compiles(tmp_path, text, tasks):
-    """The sheets of exercises 8, 10 and 11 and of a model of small vectors worked with their sums
-    (two variants) compile with pdflatex, with no overfull line."""
+    """The sheets of exercises 8, 9, 10 (its 8-vectors too) and 11 and of models of small vectors worked with their
+    sums forward and backward (two variants) compile with pdflatex, with no overfull line."""
     (tmp_path / "ex.rnn").write_text(text)
     assert main(["exercise", str(tmp_path / "ex.rnn"), "--tasks", tasks, "--variants", "2", "--format", "tex",
                  "-o", str(tmp_path / "out")]) == 0

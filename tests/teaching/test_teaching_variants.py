@@ -13,7 +13,7 @@ from rnnviz.teaching.check import check_text
 from rnnviz.teaching.scalar import ScalarPass
 from rnnviz.teaching.sheet import answer_key, build_sheet
 from rnnviz.teaching.tasks import TASKS
-from tests.teaching.sheet_models import RELU, LSTM, BIDIRECTIONAL, DEEP, LOSS
+from tests.teaching.sheet_models import RELU, LSTM, BIDIRECTIONAL, DEEP, ENCODER_DECODER, LOSS
 
 N = 20
 
@@ -133,6 +133,20 @@ def test_twenty_variants_of_a_backward_chain_are_distinct_solvable_and_reach_bac
             assert step != 0, f"g_{t} does not read g_{t + 1} in\n{sv.variant.source}"
         assert sv.parts[1].answers[0].value != 0
         assert run.order.index(("g", 3)) < run.order.index(("g", 2)) < run.order.index(("g", 1))
+
+
+def test_twenty_variants_of_an_encoder_decoder_are_distinct_solvable_and_reach_the_encoder():
+    """Exercise 9's kind: 20 variants differ, pass check, keep the decoder's y_0, y_1, y_2 (T' = 3), and the
+    derivative of the decoder's last output by the encoder's recurrent weight is not 0 (it crosses the context)."""
+    sheet = build_sheet(load_model(ENCODER_DECODER), ["forward", "grad", "jacobian"], variants=N, seed=3)
+    assert len({sv.variant.source for sv in sheet.variants}) == N
+    for sv in sheet.variants:
+        assert "c = h[T]" in sv.variant.source and "y_0 = " in sv.variant.source
+        report = check_text(answer_key(sheet, sv), "key.txt")
+        assert report.ok, report.describe()
+        assert len(report.verdicts) == 11  # h_1, h_2, c, s_0, s_1..3, o_1..3 and do_3/dW
+        grad = sv.parts[1].answers[0]
+        assert grad.key == "d o[3] / d W" and grad.value != 0
 
 
 def test_twenty_variants_of_a_layer_count_are_distinct_and_add_up():

@@ -855,9 +855,11 @@ def task_loss(ctx: Context) -> Part:
     total, per = ctx.model.totals[0]
     wrts = [ctx.wrt] if ctx.wrt_given else loss_weights(ctx.model)
     T = ctx.steps
+    # The per-step loss's own steps: an encoder-decoder scores the decoder's T' steps, not the encoder's T.
+    loss_steps = list(ctx.steps_of(per)) if ctx.phased else list(range(1, T + 1))
     fr = ctx.fractions
-    sum_l = " + ".join(ctx.name(per, t) for t in range(1, T + 1))
-    sum_p = " + ".join(ctx.name(per, t, latex=False) for t in range(1, T + 1))
+    sum_l = " + ".join(ctx.name(per, t) for t in loss_steps)
+    sum_p = " + ".join(ctx.name(per, t, latex=False) for t in loss_steps)
     lead = ["Compute the loss ", Math(f"{total} = {sum_l}", f"{total} = {sum_p}"), " and its derivatives "]
     lead += _listing([_d(ctx, total, w, total=True) for w in wrts]) + [" by backpropagation through time"]
     q = [Para(tuple(_with_values(ctx, lead) + _relu_sentence(ctx)))]
@@ -868,7 +870,7 @@ def task_loss(ctx: Context) -> Part:
     if run is None:
         from ..numeric.grad import gradients
 
-        value = _exact_tree(sum(ctx.trace.value(per, t) for t in range(1, T + 1)))
+        value = _exact_tree(sum(ctx.trace.value(per, t) for t in loss_steps))
         grads = gradients(ctx.model, ctx.trace, f"sum({per})").named()
         if not ctx.phased:
             from .scalar import computation_order
@@ -903,7 +905,7 @@ def task_loss(ctx: Context) -> Part:
         w = run.worked(n, t)
         lp, pp = w.latex.split(" = "), w.plain.split(" = ")
         s.append(Chain(Math(lp[0], pp[0]), tuple(Math(a, b) for a, b in zip(lp[1:], pp[1:]))))
-    losses = [run.value(per, t) for t in range(1, T + 1)]
+    losses = [run.value(per, t) for t in loss_steps]
     value: Number = Fraction(0)
     for x in losses:
         value = value + x
@@ -915,9 +917,9 @@ def task_loss(ctx: Context) -> Part:
     from ..numeric.grad import gradients
 
     reference = gradients(ctx.model, ctx.trace, f"sum({per})").named()  # a cross-check, not the answer
-    roots = [(per, t) for t in range(1, T + 1)]
+    roots = [(per, t) for t in loss_steps]
     blocks, grads = _backward_sums(ctx, roots, (total, True), wrts, reference)
-    s += [Para(tuple(["Backward, from t = " + str(T) + " down to 1: the derivative of ", label_total,
+    s += [Para(tuple(["Backward, from t = " + str(loss_steps[-1]) + " down to 1: the derivative of ", label_total,
                       " by each value collects the paths through the values that read it."]))] + blocks
     for w in wrts:
         answers.append(Answer("grad", f"d {total} / d {w}", _d(ctx, total, w, total=True), grads[w],

@@ -609,3 +609,34 @@ def test_vector_encoder_decoder_grad_is_worked_through_the_context():
     (p["E"] @ s).sum().backward()
     got = answers(sheet, "grad")["d o[2] / d U"]
     assert [float(v) for row in got for v in row] == pytest.approx(p["U"].grad.flatten().tolist(), rel=1e-6)
+
+
+ENCODER_DECODER_WITH_LOSS = r"""h_t = \tanh(W h_{t-1} + U x_t)
+c = h_T
+s_0 = \tanh(D c)
+s_t = \tanh(A s_{t-1} + B y_{t-1} + C c)
+o_t = E s_t
+L_t = \frac{1}{2}(o_t - r_t)^2
+L = \sum_t L_t
+W = 0.5, U = 1, h_0 = 0, x = [1, -1]
+A = 0.5, B = 1, C = 1, D = 1, E = 2
+y_0 = 0, y_1 = 1, y_2 = 0
+r = [1, 0, -1]
+"""
+
+
+def test_encoder_decoder_loss_sums_the_decoders_steps():
+    """T = 2 encoder steps, T' = 3 decoder steps: L = L_1 + L_2 + L_3, backpropagated from t = 3."""
+    model = load_model(ENCODER_DECODER_WITH_LOSS)
+    trace = forward(model)
+    ref = gradients(model, trace, "sum(L)").named()
+    sheet = build_sheet(model, ["loss"])
+    got = answers(sheet, "loss")
+    question = plain_text(sheet.variants[0].parts[0].question[0].parts)
+    assert question.startswith("Compute the loss L = L_1 + L_2 + L_3 ")
+    # the run's own total, over the decoder's three steps (L_1 + L_2 alone would be 2.7399)
+    assert float(got["L"]) == pytest.approx(2.74374, abs=1e-5)
+    for w in "WUDABCE":
+        assert float(got[f"d L / d {w}"]) == pytest.approx(float(ref[w]), rel=1e-9)
+    text = solution_text(sheet, "loss")
+    assert "from t = 3 down to 1" in text

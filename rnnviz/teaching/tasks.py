@@ -536,19 +536,27 @@ def task_forward(ctx: Context) -> Part:
 
 
 def task_plot(ctx: Context) -> Part:
-    from ..diagrams.plot import figure_bytes, plot_steps
+    from ..diagrams.plot import figure_bytes, plot_phases, plot_steps
     from .variants import variant_source
 
     if ctx.phased:
-        raise UsageError("the plot task draws one sequence's steps; an encoder-decoder runs two (the encoder's T "
-                         "steps, then the decoder's T')", hint="the forward task works both phases out step by step")
-    q = [Para(tuple(_with_values(ctx, ["Run the forward pass over the whole sequence"]) +
-                    [" Plot the results for each step."]))]
-    fig = plot_steps(ctx.trace)
-    figure = Figure(f"v{ctx.index}-plot", "every variable against the step t",
+        # Two sequences, two time axes: the encoder's steps t = 1..T beside the decoder's t = 1..T'.
+        q = [Para(tuple(_with_values(ctx, ["Run the forward pass over the input sequence and then the output "
+                                           "sequence"]) +
+                        [" Plot the results of each phase for each of its steps."]))]
+        fig = plot_phases(ctx.trace)
+        caption = "the encoder's variables against its steps t = 1..T, the decoder's against t = 1..T'"
+    else:
+        q = [Para(tuple(_with_values(ctx, ["Run the forward pass over the whole sequence"]) +
+                        [" Plot the results for each step."]))]
+        fig = plot_steps(ctx.trace)
+        caption = "every variable against the step t"
+    figure = Figure(f"v{ctx.index}-plot", caption,
                     lambda f: figure_bytes(fig, f, dpi=150),
                     f"```rnnviz {{show=plot}}\n{variant_source(ctx.model)}```", width=0.8)
     s: list = [figure]
+    if ctx.phased:
+        return Part("plot", TASKS["plot"], q, s)
     out = [n for n in ctx.model.variables if ctx.model.role(n) == "output"]
     x = ctx.model.inputs
     T = ctx.steps

@@ -404,6 +404,18 @@ def test_exercise_9_forward_is_worked_over_encoder_context_decoder():
     assert "y_0 = 0, y_1 = 1 and y_2 = 0" in question
 
 
+def test_exercise_9_plot_draws_each_phase_against_its_own_steps():
+    """The plot task of an encoder-decoder: the encoder's panels over t = 1..T, the decoder's over t = 1..T'."""
+    sheet = build_sheet(load_model(EXERCISE_9), ["plot"])
+    fig = figures(sheet, "plot")[0]
+    assert "t = 1..T'" in fig.alt
+    svg = fig.render("svg").decode()
+    assert "encoder" in svg and "decoder" in svg
+    assert fig.render("png").startswith(b"\x89PNG")
+    question = plain_text(sheet.variants[0].parts[0].question[0].parts)
+    assert "input sequence and then the output sequence" in question
+
+
 def test_exercise_9_draw_params_formula():
     """The draw task's folded and unrolled diagrams (encoder chain, context, decoder chain), 7 parameters,
     the formula of o_3 with its start and context."""

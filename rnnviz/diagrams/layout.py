@@ -109,16 +109,25 @@ def fans(graph: Graph) -> list[Fan]:
         by_source = reads[t]
         order = sorted((s for s, ts in by_source.items() if len(ts) >= 2),
                        key=lambda s: (-len(by_source[s]), index[s]))
-        if len(order) < 2:
-            continue
-        group, common = [order[0]], set(by_source[order[0]])
-        for s in order[1:]:
-            if len(common & by_source[s]) >= 2:
-                group.append(s)
-                common &= by_source[s]
-        if len(group) >= 2:
-            out.append(Fan(f"junction_{t}", t, tuple(sorted(group, key=index.__getitem__)),
-                           tuple(sorted(common, key=index.__getitem__))))
+        # One junction per group of gates: each layer of a stacked LSTM joins its own
+        # h_l[t-1] and h_{l-1}[t], as the single layer joins h[t-1] and x[t].
+        taken: set[str] = set()
+        fed: set[str] = set()
+        for seed in order:
+            if seed in taken:
+                continue
+            group, common = [seed], set(by_source[seed]) - fed
+            for s in order:
+                if s != seed and s not in taken and len(common & by_source[s]) >= 2:
+                    group.append(s)
+                    common &= by_source[s]
+            if len(group) < 2 or len(common) < 2:
+                continue
+            k = sum(f.time == t for f in out)
+            out.append(Fan(f"junction_{t}" if k == 0 else f"junction_{t}_{k + 1}", t,
+                           tuple(sorted(group, key=index.__getitem__)), tuple(sorted(common, key=index.__getitem__))))
+            taken |= set(group)
+            fed |= common
     return out
 
 
@@ -187,7 +196,15 @@ def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, 
     by_id = {n.id: n for n in graph.nodes}
     feeds_moved = {by_id[e.source].name for e in graph.edges if e.delay == 0 and by_id[e.target].name in moved}
     per_level: dict[float, list[str]] = {}
-    for name in sorted(row_order, key=lambda n: (n in feeds_moved, row_order[n])):
+    # A gate read two rows up by a state that stays above its cell (o into h_l over c_l,
+    # in a stack, where the layer above reads h_l at once) goes right of the others: its
+    # wire then rises beside the cell, not across the other gates' wires into c.
+    read_now = {by_id[e.source].name for e in graph.edges if e.delay == 0}
+    gate_names = {by_id[t].name for f in found for t in f.targets}
+    skips = {by_id[e.source].name for e in graph.edges
+             if e.delay == 0 and by_id[e.source].name in gate_names and by_id[e.target].name in read_now
+             and level[by_id[e.target].name] - level[by_id[e.source].name] > 1}
+    for name in sorted(row_order, key=lambda n: (n in feeds_moved, n in skips, row_order[n])):
         if name not in moved:
             per_level.setdefault(level[name], []).append(name)
     pad = SLOT_PAD * (0.5 if found else 1.0)
@@ -205,7 +222,6 @@ def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, 
         for n in names:
             offset[n] = x + slot_w[n] / 2
             x += slot_w[n]
-    gate_names = {by_id[t].name for f in found for t in f.targets}
     gate_row = [n for n in offset if n in gate_names]
     if gate_row:
         right = max(offset[n] + slot_w[n] / 2 for n in gate_row)

@@ -418,6 +418,23 @@ def test_layers_read_across_keep_their_own_bands(unrolled):
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+@pytest.mark.parametrize("stem", ["lstm", "lstm_goodfellow"])
+def test_cell_states_of_a_row_are_one_size(stem):
+    """Unrolled, the "cell state" caption sits beside the first c, not inside it: every c of
+    the chain is drawn the same size, as the textbook draws a row of one kind of node."""
+    from rnnviz.diagrams.diagram import draw
+    from tests import svg_geometry as geo
+
+    model = load_model((EXAMPLES_DIR / f"{stem}.rnn").read_text(), f"{stem}.rnn")
+    svg = draw(model, "cell-unrolled", 3).svg()
+    state = next(iter(cell_graph(model, unrolled=True, steps=3).report.cell_states))
+    boxes = geo.parse(svg).nodes
+    widths = {round(boxes[f"{state}@{t}"][2] - boxes[f"{state}@{t}"][0], 1) for t in (1, 2, 3)}
+    assert len(widths) == 1, widths
+    assert "cell state" in svg
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 @pytest.mark.parametrize("stem", ["lstm", "gru", "lstm_stack"])
 @pytest.mark.parametrize("unrolled", [False, True])
 def test_tooltips_speak_the_readers_language(stem, unrolled):

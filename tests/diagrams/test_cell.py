@@ -420,8 +420,9 @@ def test_layers_read_across_keep_their_own_bands(unrolled):
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 @pytest.mark.parametrize("stem", ["lstm", "lstm_goodfellow"])
 def test_cell_states_of_a_row_are_one_size(stem):
-    """Unrolled, the "cell state" caption sits beside the first c, not inside it: every c of
-    the chain is drawn the same size, as the textbook draws a row of one kind of node."""
+    """The "cell state" caption sits beside the first c, not inside it: every c of the chain
+    (c(t-1) and c(t) in the cell) is drawn the same size, as the textbook draws a row of one
+    kind of node."""
     from rnnviz.diagrams.diagram import draw
     from tests import svg_geometry as geo
 
@@ -432,6 +433,8 @@ def test_cell_states_of_a_row_are_one_size(stem):
     widths = {round(boxes[f"{state}@{t}"][2] - boxes[f"{state}@{t}"][0], 1) for t in (1, 2, 3)}
     assert len(widths) == 1, widths
     assert "cell state" in svg
+    folded = geo.parse(draw(model, "cell").svg()).nodes  # c(t-1) and c(t) alike in the cell too
+    assert round(folded[state][2] - folded[state][0], 1) == round(folded[f"{state}@t-1"][2] - folded[f"{state}@t-1"][0], 1)
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")

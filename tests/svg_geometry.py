@@ -173,3 +173,26 @@ def edges(svg: str) -> list[Edge]:
         tip = re.search(r'<a xlink:title="([^"]*)"', body)
         out.append(Edge(html.unescape(title), paths, label, html.unescape(tip.group(1)) if tip else ""))
     return out
+
+
+def _sampled(points: list[tuple[float, float]], samples: int = 16) -> list[tuple[float, float]]:
+    """Points along a Graphviz path (a move, then cubic Bézier segments)."""
+    out = points[:1]
+    for i in range(0, len(points) - 3, 3):
+        p0, p1, p2, p3 = points[i:i + 4]
+        for k in range(1, samples + 1):
+            t = k / samples
+            a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t * t, t ** 3
+            out.append((a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0], a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]))
+    return out
+
+
+def labels_on_paths(pic: Picture, margin: float = 1.0) -> list[tuple[str, str]]:
+    """(labelled edge, other edge) pairs where the other edge's path runs through the label's box."""
+    out = []
+    for t, b in pic.labels:
+        for e, runs in pic.edge_paths.items():
+            if e != t and any(b[0] + margin < x < b[2] - margin and b[1] + margin < y < b[3] - margin
+                              for run in runs for x, y in _sampled(run)):
+                out.append((t, e))
+    return out

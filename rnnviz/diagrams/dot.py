@@ -40,6 +40,7 @@ from .labels import (
     html_label,
     name_of,
 )
+from .layout import distance as _segment_distance
 from .layout import ROUTED_MAX_NODES, Router, fans, gated_rows, head_label_spots, levels, positions
 
 __all__ = ["to_dot", "format_number", "format_value", "value_text", "value_extent", "node_id"]
@@ -399,6 +400,20 @@ def to_dot(
             extent[n.id] = (w, h)
             old_w, old_h = sizes.get(n.name, (0.0, 0.0))
             sizes[n.name] = (max(w, old_w), max(h, old_h))
+        if orient != "vertical" and not annotated:
+            # A gate's slot leaves room for the parameters by its arrowhead: gates standing
+            # closer than a label's width pile their labels onto the neighbours' branches.
+            # (Nodes with numbers are wide boxes whose labels sit well below them.)
+            by_id = {n.id: n for n in graph.nodes}
+            for f in found:
+                for t in f.targets:
+                    params = {p for e in graph.edges if e.target == t and e.source in f.sources and e.param
+                              for p in e.param.split(" ")}
+                    if params:
+                        name = by_id[t].name
+                        w, h = sizes[name]
+                        room = 0.75 * max(_label_width(p) for p in params) / 72
+                        sizes[name] = (max(w, extent[t][0] + room), h)
         # Turned a quarter, a slot along a row is as tall as its node, and rows as far apart as nodes are wide.
         laid = {k: (h, w) for k, (w, h) in sizes.items()} if orient == "vertical" else sizes
         if graph.decoder_steps:
@@ -568,10 +583,25 @@ def to_dot(
         labelled = [i for i, (e, _) in enumerate(wires) if e.param
                     and not node_by_id[e.source].ellipsis and not node_by_id[e.target].ellipsis]
         halves = {k: (w * 36, h * 36) for k, (w, h) in extent.items()}
+        # Every drawn edge as the polyline it runs along, the labelled ones first (in their
+        # order), so that no label is put across another edge.
+        others = [i for i in range(len(wires)) if i not in set(labelled)]
+        runs = [[pinned[wires[i][0].source], *bends_of.get(i, []), pinned[wires[i][0].target]]
+                 for i in labelled + others
+                 if wires[i][0].source in pinned and wires[i][0].target in pinned]
+        # A straight run through a node is not where the edge goes (Graphviz bends it round):
+        # such an edge is left out rather than guessed.
+        centres = [(k, pinned[k], min(extent[k]) / 2) for k in extent if k in pinned]
+        ends = [(wires[i][0].source, wires[i][0].target) for i in labelled + others
+                if wires[i][0].source in pinned and wires[i][0].target in pinned]
+        runs = [[] if any(_segment_distance(c, p, q) < r for p, q in zip(run, run[1:]) for k, c, r in centres
+                          if k not in ends[j]) else run
+                for j, run in enumerate(runs)]
         placed = head_label_spots([(bends_of[i][-1] if bends_of.get(i) else wires[i][0].source,
                                     wires[i][0].target, _label_width(wires[i][0].param or ""),
                                     (wires[i][0].param or "").count(", ") + 1)
-                                   for i in labelled], pinned, halves)
+                                   for i in labelled], pinned, halves,
+                                  runs if len(runs) == len(wires) else ())
         spots = {labelled[j]: spot for j, spot in placed.items()}
     # One black square per delayed variable (and delay), as in the book's circuit diagram:
     # h(t-1) is one value that fans out to every equation reading it, not one square per read.

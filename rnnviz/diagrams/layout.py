@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .graph import Graph, Node
@@ -370,8 +370,10 @@ def _col_key(n: Node, graph: Graph) -> float:
 
 #: Where a parameter may sit by an arrowhead: (labelangle in degrees, labeldistance in
 #: units of 10 points), tried in this order. The first is the usual spot on the edge line.
+#: The last ones go further down the edge: where gates stand close, below their row, where
+#: the branches of a junction have spread apart.
 HEAD_LABEL_SPOTS = ((0, 2.2), (0, 1.5), (28, 2.0), (-28, 2.0), (0, 3.2), (40, 1.4), (-40, 1.4), (0, 1.0),
-                    (60, 1.2), (-60, 1.2), (0, 4.4), (80, 1.0), (-80, 1.0))
+                    (60, 1.2), (-60, 1.2), (0, 4.4), (80, 1.0), (-80, 1.0), (0, 5.5), (0, 6.6), (0, 7.7))
 
 
 def _rot(u: tuple[float, float], degrees: float) -> tuple[float, float]:
@@ -386,10 +388,30 @@ def _box_meets_ellipse(box: tuple[float, float, float, float], c: tuple[float, f
     return ((x - c[0]) / half[0]) ** 2 + ((y - c[1]) / half[1]) ** 2 < 1
 
 
+def _box_meets_segment(box: tuple[float, float, float, float], p: tuple[float, float],
+                       q: tuple[float, float]) -> bool:
+    """Whether the segment p-q passes through the box (clipped against it, Liang-Barsky)."""
+    t0, t1 = 0.0, 1.0
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    for d, lo, hi, v in ((dx, box[0], box[2], p[0]), (dy, box[1], box[3], p[1])):
+        if abs(d) < 1e-12:
+            if not lo < v < hi:
+                return False
+            continue
+        a, b = (lo - v) / d, (hi - v) / d
+        t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
+        if t0 >= t1:
+            return False
+    return True
+
+
 def head_label_spots(edges: list[tuple],
                      positions: Mapping[str, tuple[float, float]],
-                     halves: Mapping[str, tuple[float, float]]) -> dict[int, tuple[int, float]]:
-    """A spot by the arrowhead for each labelled edge where its label covers no node and no other label.
+                     halves: Mapping[str, tuple[float, float]],
+                     paths: Sequence[Sequence[tuple[float, float]]] = ()) -> dict[int, tuple[int, float]]:
+    """A spot by the arrowhead for each labelled edge where its label covers no node, no other
+    label and none of the other ``paths`` (the drawn edges as polylines, in inches, edge i of
+    ``edges`` being ``paths[i]`` when given, the rest unlabelled ones; an empty one is unknown).
 
     ``edges`` are (tail, head id, label width in points[, lines]), the tail a node id
     or the (x, y) the edge's last run starts from (a detour); ``halves`` the
@@ -411,6 +433,13 @@ def head_label_spots(edges: list[tuple],
     # Placed labels in buckets of 100 points of x: a new one is checked against its neighbours only.
     placed: dict[int, list[tuple[float, float, float, float]]] = {}
     out: dict[int, tuple[int, float]] = {}
+    # The other edges' runs, in points, by buckets of 100 points of x that they span.
+    runs: dict[int, list[tuple[int, tuple[float, float], tuple[float, float]]]] = {}
+    for k, line in enumerate(paths):
+        for p, q in zip(line, line[1:]):
+            p, q = (p[0] * 72, p[1] * 72), (q[0] * 72, q[1] * 72)
+            for bucket in range(int(min(p[0], q[0]) // 100), int(max(p[0], q[0]) // 100) + 1):
+                runs.setdefault(bucket, []).append((k, p, q))
     for i, (tail, head, width, *lines) in enumerate(edges):
         label_h = 9.0 * (lines[0] if lines else 1)  # half the height of a label of that many lines
         (hx, hy) = pts[head]
@@ -429,10 +458,17 @@ def head_label_spots(edges: list[tuple],
             loose = (box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2)
             # The head gets no slack: the label is meant to sit close to the node it feeds.
             near = order[bisect.bisect_left(xs, cx - reach):bisect.bisect_right(xs, cx + reach)]
-            clashes = sum(_box_meets_ellipse(box if n == head else loose, pts[n], halves[n]) for n in near)
+            # A label on a node or on another label hides it: worse than one across a line.
+            clashes = 2 * sum(_box_meets_ellipse(box if n == head else loose, pts[n], halves[n]) for n in near)
             bucket = int(cx // 100)
-            clashes += sum(min(box[2], p[2]) > max(box[0], p[0]) and min(box[3], p[3]) > max(box[1], p[1])
+            clashes += 3 * sum(min(box[2], p[2]) > max(box[0], p[0]) and min(box[3], p[3]) > max(box[1], p[1])
                            for k in (bucket - 1, bucket, bucket + 1) for p in placed.get(k, ()))
+            # Shrunk a little: a label may touch a line beside it, not lie across it.
+            tight = (box[0] + 2, box[1] + 2, box[2] - 2, box[3] - 2)
+            # An edge whose own line is unknown (empty) is placed as if there were no lines.
+            if i >= len(paths) or paths[i]:
+                clashes += len({k for b in (bucket - 1, bucket, bucket + 1) for k, p, q in runs.get(b, ())
+                                if k != i and _box_meets_segment(tight, p, q)})
             if best is None or clashes < best[0]:
                 best = (clashes, angle, dist, box)
             if clashes == 0:

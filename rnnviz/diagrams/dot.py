@@ -41,7 +41,7 @@ from .labels import (
     name_of,
 )
 from .layout import distance as _segment_distance
-from .layout import ROUTED_MAX_NODES, Router, fans, gated_rows, head_label_spots, levels, positions
+from .layout import ROUTED_MAX_NODES, SLOT_PAD, Router, fans, gated_rows, head_label_spots, levels, positions
 
 __all__ = ["to_dot", "format_number", "format_value", "value_text", "value_extent", "node_id"]
 
@@ -412,7 +412,7 @@ def to_dot(
                     if params:
                         name = by_id[t].name
                         w, h = sizes[name]
-                        room = 0.75 * max(_label_width(p) for p in params) / 72
+                        room = max(_label_width(p) for p in params) / 72 - SLOT_PAD / 2
                         sizes[name] = (max(w, extent[t][0] + room), h)
         # Turned a quarter, a slot along a row is as tall as its node, and rows as far apart as nodes are wide.
         laid = {k: (h, w) for k, (w, h) in sizes.items()} if orient == "vertical" else sizes

@@ -41,7 +41,7 @@ from .labels import (
     name_of,
 )
 from .layout import distance as _segment_distance
-from .layout import ROUTED_MAX_NODES, SLOT_PAD, Router, fans, gated_rows, head_label_spots, levels, positions
+from .layout import ROUTED_MAX_NODES, ROW_GAP, SLOT_PAD, Router, fans, gated_rows, head_label_spots, levels, positions
 
 __all__ = ["to_dot", "format_number", "format_value", "value_text", "value_extent", "node_id"]
 
@@ -300,6 +300,8 @@ def _param_label(param: str | None, displays: Mapping[str, Name], halo: bool = T
 FOLDED_NODESEP = "0.35"
 #: How far from the arrowhead a parameter sits in the unrolled view (in units of 10 points).
 HEAD_LABEL_DISTANCE = 2.2
+#: Extra room, in inches, between two columns of a diagram turned a quarter (time running down).
+VERTICAL_LABEL_ROOM = 0.4
 
 
 def _label_width(param: str) -> float:
@@ -419,7 +421,10 @@ def to_dot(
         if graph.decoder_steps:
             pinned = phased.positions(graph, level, annotated, laid)
         else:
-            pinned = positions(graph, rows, row_order, annotated, laid, moved=moved, found=found)
+            # Turned a quarter, two rows are side by side: the edge between them runs level and
+            # its label needs room between the boxes, not squeezed against them.
+            pinned = positions(graph, rows, row_order, annotated, laid, moved=moved, found=found,
+                               row_gap=ROW_GAP + (VERTICAL_LABEL_ROOM if orient == "vertical" else 0.0))
         if orient == "vertical":
             # Turned a quarter: each step is a row (time runs down), inputs on the left.
             pinned = {k: (y, round(-x, 2)) for k, (x, y) in pinned.items()}

@@ -173,7 +173,7 @@ ROW_GAP = 0.75
 def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, int],
               annotated: bool, sizes: Mapping[str, tuple[float, float]] | None = None,
               *, moved: set[str] | frozenset[str] = frozenset(), found: list[Fan] | tuple = (),
-              ) -> dict[str, tuple[float, float]]:
+              row_gap: float = ROW_GAP) -> dict[str, tuple[float, float]]:
     """Pinned (x, y) of each unrolled node (and junction): one column per step, one row per level.
 
     Variables of one level sit side by side in fixed slots, the same in every
@@ -183,7 +183,8 @@ def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, 
     nodes overlap however long the values shown. ``moved`` variables (see
     :func:`gated_rows`) sit right of the gates, each ``found`` junction left of
     them, so that the chain from one to the next runs straight between two
-    columns. A column of initial states only is as narrow as what it holds.
+    columns. A column of initial states only is as narrow as what it holds. ``row_gap``
+    is the room between two rows' nodes (for the edges and their labels).
     """
     sizes = sizes or {}
     base_w = SLOT_WIDTH * (1.35 if annotated else 1.0)
@@ -260,7 +261,7 @@ def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, 
     for i, lv in enumerate(rows):
         if i:
             below = rows[i - 1]
-            y += round(max(base_h, (height[below] + height[lv]) / 2 + ROW_GAP), 2)
+            y += round(max(base_h, (height[below] + height[lv]) / 2 + row_gap), 2)
         y_of[lv] = y
 
     def extent(names) -> tuple[float, float]:

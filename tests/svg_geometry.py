@@ -121,3 +121,78 @@ def labels_on_nodes(pic: Picture, margin: float = 1.0) -> list[tuple[str, str]]:
                 continue
             out.append((t, n))
     return out
+
+
+_TEXT = re.compile(r'<text\b([^>]*)>([^<]*)</text>')
+
+
+def _attr(attrs: str, name: str, default: str = "") -> str:
+    m = re.search(rf'\b{name}="([^"]*)"', attrs)
+    return m.group(1) if m else default
+
+
+def text_boxes(body: str) -> list[Box]:
+    """Estimated boxes of the texts in a piece of SVG: the advance of a serif letter is about
+    half its font size (a little less for a subscript's smaller letters), cap height 0.75."""
+    out = []
+    for attrs, text in _TEXT.findall(body):
+        text = html.unescape(text)
+        if not text.strip():
+            continue
+        x, y, size = float(_attr(attrs, "x")), float(_attr(attrs, "y")), float(_attr(attrs, "font-size", "14"))
+        shift = _attr(attrs, "baseline-shift")
+        y += 0.3 * size if shift == "sub" else -0.4 * size if shift == "super" else 0.0
+        w = 0.5 * size * len(text)
+        anchor = _attr(attrs, "text-anchor", "start")
+        x0 = x - w / 2 if anchor == "middle" else x - w if anchor == "end" else x
+        out.append((x0, y - 0.72 * size, x0 + w, y + 0.2 * size))
+    return out
+
+
+@dataclass
+class Edge:
+    """One drawn edge: its title (``a->b``; two edges between the same nodes share it), its
+    paths (Bézier control points) and the box round the texts of its label, if it has one."""
+
+    title: str
+    paths: list[list[tuple[float, float]]]
+    label: Box | None
+    tooltip: str = ""
+
+
+def edges(svg: str) -> list[Edge]:
+    """Every edge of the SVG in drawing order, with its label's box (label, xlabel or head
+    label), whether or not the label has a background of its own."""
+    out = []
+    for kind, title, body in _GROUP.findall(svg):
+        if kind != "edge":
+            continue
+        boxes = text_boxes(body)
+        label = _box([p for b in boxes for p in ((b[0], b[1]), (b[2], b[3]))]) if boxes else None
+        paths = [_points(d) for d in re.findall(r'<path fill="none"[^>]* d="([^"]*)"', body)]
+        tip = re.search(r'<a xlink:title="([^"]*)"', body)
+        out.append(Edge(html.unescape(title), paths, label, html.unescape(tip.group(1)) if tip else ""))
+    return out
+
+
+def _sampled(points: list[tuple[float, float]], samples: int = 16) -> list[tuple[float, float]]:
+    """Points along a Graphviz path (a move, then cubic Bézier segments)."""
+    out = points[:1]
+    for i in range(0, len(points) - 3, 3):
+        p0, p1, p2, p3 = points[i:i + 4]
+        for k in range(1, samples + 1):
+            t = k / samples
+            a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t * t, t ** 3
+            out.append((a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0], a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]))
+    return out
+
+
+def labels_on_paths(pic: Picture, margin: float = 1.0) -> list[tuple[str, str]]:
+    """(labelled edge, other edge) pairs where the other edge's path runs through the label's box."""
+    out = []
+    for t, b in pic.labels:
+        for e, runs in pic.edge_paths.items():
+            if e != t and any(b[0] + margin < x < b[2] - margin and b[1] + margin < y < b[3] - margin
+                              for run in runs for x, y in _sampled(run)):
+                out.append((t, e))
+    return out

@@ -309,8 +309,12 @@ def _node_attrs(g: CellGraph, n: CellNode, folded: bool) -> dict[str, str]:
         attrs = style.node_attrs(n.role, carried=n.name in carried_outputs(g.model))
         label = html_label(_display(g, n.name), _time_text(n, folded))
         if n.highway and n.name in g.report.cell_states and n.time == (0 if folded else 1):
-            label += "<BR/>" + _small("cell state", _HIGHWAY_COLOR)
+            # Beside c(t) (the first c of the chain), not inside it: every c of the row keeps one size.
+            attrs["xlabel"] = dot_html(_small("cell state", _HIGHWAY_COLOR))
         attrs.update(label=dot_html(label), margin="0.03", width="0.5", height="0.5")
+        if folded and attrs.get("shape") in ("circle", "doublecircle"):
+            # As wide as c(t−1) needs: c(t) and c(t−1), h(t) and h(t−1) are drawn alike.
+            attrs.update(width="0.69", height="0.69")
         if n.highway:
             attrs.update(color=_HIGHWAY_COLOR, penwidth="2.6")
     attrs["tooltip"] = _reader_text(g, n, folded)

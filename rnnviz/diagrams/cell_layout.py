@@ -83,23 +83,44 @@ def _lift_earlier_states(g: CellGraph, preds: dict[str, set[str]], level: dict[s
     for k in sorted(preds, key=level.__getitem__):  # in row order: every pred is decided before
         if preds[k] and preds[k] <= past:
             past.add(k)
+    # A band ends at the row of the states it computes (h_1[t], read by the band above).
+    state_rows = {level[group(n)] for n in g.nodes.values() if n.role in ("state", "output")
+                  and not n.lane and n.time is not None and n.time >= 0 and group(n) in level}
+
+    def band(row: int) -> int:
+        return sum(r < row for r in state_rows)
+
     for k in sorted(past, key=level.__getitem__, reverse=True):
         if succ[k]:
-            level[k] = max(level[k], min(level[s] for s in succ[k]) - 1)
+            # Read in two layers' bands (h_2[t-1] by layer 1's and layer 2's sums): it enters
+            # the upper band, as it does from the previous step, and drops into the lower one.
+            top = max(band(level[s]) for s in succ[k])
+            level[k] = max(level[k], min(level[s] for s in succ[k] if band(level[s]) == top) - 1)
 
 
 def relays(g: CellGraph, edges: list, level: dict[str, int]) -> dict[tuple[str, int], str]:
     """(source, step) -> relay id, for values that go down into a cell (h[t-1] into the gates).
 
     One wire drops to the bottom of the cell and branches there, instead of one
-    long wire per gate looping across the whole figure.
+    long wire per gate looping across the whole figure. A value read in two
+    layers' bands (h_2[t-1] into layer 1's and layer 2's sums) gets no relay: a
+    relay at the bottom would send its read in layer 2 down through layer 1
+    and back up; each band's read comes straight down instead.
     """
-    targets: dict[tuple[str, int], int] = {}
+    targets: dict[tuple[str, int], list[int]] = {}
     for e in edges:
         if level.get(e.source, 0) > level.get(e.target, 0):
             k = (e.source, step_of(g.nodes[e.target]))
-            targets[k] = targets.get(k, 0) + 1
-    return {k: f"relay.{k[0]}.{k[1]}" for k, count in targets.items() if count > 1}
+            targets.setdefault(k, []).append(level.get(e.target, 0))
+    # A band ends at the row of the states it computes (h_1[t], read by the band above).
+    state_rows = sorted({level[n.id] for n in g.nodes.values() if n.id in level and n.role in ("state", "output")
+                         and not n.lane and n.time is not None and n.time > 0})
+
+    def band(row: int) -> int:
+        return sum(r < row for r in state_rows)
+
+    return {k: f"relay.{k[0]}.{k[1]}" for k, rows in targets.items()
+            if len(rows) > 1 and len({band(r) for r in rows}) == 1}
 
 
 _ROLE_RANK = {"forget": 0, "reset": 1, "update": 2, "input": 3, "gate": 4}

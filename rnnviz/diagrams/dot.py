@@ -40,7 +40,8 @@ from .labels import (
     html_label,
     name_of,
 )
-from .layout import ROUTED_MAX_NODES, Router, fans, gated_rows, head_label_spots, levels, positions
+from .layout import distance as _segment_distance
+from .layout import ROUTED_MAX_NODES, ROW_GAP, SLOT_PAD, Router, fans, gated_rows, head_label_spots, levels, positions
 
 __all__ = ["to_dot", "format_number", "format_value", "value_text", "value_extent", "node_id"]
 
@@ -283,20 +284,29 @@ def _node_label(node: Node, value_html: str | None, grad_html: str | None) -> st
     return dot_html(f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{"".join(rows)}</TABLE>')
 
 
-def _param_label(param: str | None, displays: Mapping[str, Name]) -> str | None:
+def _param_label(param: str | None, displays: Mapping[str, Name], halo: bool = True) -> str | None:
+    """The parameters on an edge, typeset; ``halo``: on a pale box (the unrolled view, whose
+    labels sit by arrowheads where other edges may pass), else bare (the folded view, whose
+    labels sit beside their own edge: a box there would cut a notch in the edge)."""
     if not param:
         return None
     # "V U" is a product of parameters; "W_f, U_f" the parameters of reads joined at a
     # junction, one a line so that the labels of neighbouring gates keep apart.
     parts = [" ".join(html_label(displays[p]) if p in displays else html_label(name_of(p)) for p in group.split(" "))
              for group in param.split(", ")]
-    # A pale box behind the name keeps it legible on a dark page (invisible on a white one).
-    return dot_html(f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" STYLE="rounded" '
-                    f'BGCOLOR="{style.LABEL_BG}"><TR><TD>{"<BR/>".join(parts)}</TD></TR></TABLE>')
+    # A pale box behind the name keeps it legible where an edge passes (invisible on a white page).
+    bg = f' STYLE="rounded" BGCOLOR="{style.LABEL_BG}"' if halo else ""
+    return dot_html(f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"{bg}>'
+                    f'<TR><TD>{"<BR/>".join(parts)}</TD></TR></TABLE>')
 
 
+#: Gap between two nodes of a rank in the folded view, in inches (Graphviz doubles it when
+#: edges carry labels): narrow enough that a delay square sits close beside its variable.
+FOLDED_NODESEP = "0.35"
 #: How far from the arrowhead a parameter sits in the unrolled view (in units of 10 points).
 HEAD_LABEL_DISTANCE = 2.2
+#: Extra room, in inches, between two columns of a diagram turned a quarter (time running down).
+VERTICAL_LABEL_ROOM = 0.4
 
 
 def _label_width(param: str) -> float:
@@ -350,7 +360,9 @@ def to_dot(
         routed = len(graph.nodes) <= ROUTED_MAX_NODES and not graph.decoder_steps
         g.update(layout="nop", splines="true" if routed else "line", outputorder="edgesfirst")
     else:
-        g.update(rankdir="BT", newrank="true", outputorder="edgesfirst")
+        # Edge labels double the gap Graphviz leaves between two nodes of a rank: a narrower
+        # one keeps a delay square close to its variable, on a short loop.
+        g.update(rankdir="BT", newrank="true", outputorder="edgesfirst", nodesep=FOLDED_NODESEP)
     if graph.view == "folded" and annotated and title is None:
         # Say which step the numbers are: a folded node stands for every step.
         known = {**values, **(grads or {})}
@@ -395,12 +407,29 @@ def to_dot(
             extent[n.id] = (w, h)
             old_w, old_h = sizes.get(n.name, (0.0, 0.0))
             sizes[n.name] = (max(w, old_w), max(h, old_h))
+        if orient != "vertical" and not annotated:
+            # A gate's slot leaves room for the parameters by its arrowhead: gates standing
+            # closer than a label's width pile their labels onto the neighbours' branches.
+            # (Nodes with numbers are wide boxes whose labels sit well below them.)
+            by_id = {n.id: n for n in graph.nodes}
+            for f in found:
+                for t in f.targets:
+                    params = {p for e in graph.edges if e.target == t and e.source in f.sources and e.param
+                              for p in e.param.split(" ")}
+                    if params:
+                        name = by_id[t].name
+                        w, h = sizes[name]
+                        room = max(_label_width(p) for p in params) / 72 - SLOT_PAD / 2
+                        sizes[name] = (max(w, extent[t][0] + room), h)
         # Turned a quarter, a slot along a row is as tall as its node, and rows as far apart as nodes are wide.
         laid = {k: (h, w) for k, (w, h) in sizes.items()} if orient == "vertical" else sizes
         if graph.decoder_steps:
             pinned = phased.positions(graph, level, annotated, laid)
         else:
-            pinned = positions(graph, rows, row_order, annotated, laid, moved=moved, found=found)
+            # Turned a quarter, two rows are side by side: the edge between them runs level and
+            # its label needs room between the boxes, not squeezed against them.
+            pinned = positions(graph, rows, row_order, annotated, laid, moved=moved, found=found,
+                               row_gap=ROW_GAP + (VERTICAL_LABEL_ROOM if orient == "vertical" else 0.0))
         if orient == "vertical":
             # Turned a quarter: each step is a row (time runs down), inputs on the left.
             pinned = {k: (y, round(-x, 2)) for k, (x, y) in pinned.items()}
@@ -496,12 +525,13 @@ def to_dot(
             edges_drawn = [Edge(e.source, e.target, None, e.delay) if e.target == b and e.param
                            and set(e.param.split(" ")) <= said else e for e in edges_drawn]
 
-    # Folded, the same: x and the delay square of h feed the gates through one junction.
-    folded_fan = _folded_fan(graph) if graph.view == "folded" else None
+    # Folded, the same: x and the delay square of h feed the gates through one junction
+    # (one per layer of a stacked LSTM).
+    folded_fans = _folded_fans(graph) if graph.view == "folded" else []
     fan_lines: list[str] = []
-    if folded_fan is not None:
-        sources, targets = folded_fan
-        jid = "junction"
+    delayed_fan: list[str] = []
+    for number, (sources, targets) in enumerate(folded_fans):
+        jid = "junction" if number == 0 else f"junction_{number + 1}"
         joined = {(e.source, e.delay, e.target) for e in graph.edges
                   if (e.source, e.delay) in sources and e.target in targets}
         params: dict[str, list[str]] = {}
@@ -514,25 +544,28 @@ def to_dot(
         point = {"shape": "point", "width": "0.07", "height": "0.07", "color": style.EDGE_COLOR,
                  "fillcolor": style.EDGE_COLOR, "style": "filled", "tooltip": "inputs of the gates", "group": "main"}
         fan_lines.append(f"  {node_id(jid)} {dot_attrs(point)};")
-        bottom = []
-        for k, (src, delay) in enumerate(sorted(sources, key=lambda sd: (sd[1], sd[0]))):
+        bottom: list[str] = []
+        for src, delay in sorted(sources, key=lambda sd: (sd[1], sd[0])):
             n = node_by_id[src]
             if delay == 0:
                 bottom.append(node_id(src))
                 fan_lines.append(f"  {node_id(src)} -> {node_id(jid)} {dot_attrs({'arrowhead': 'none', 'weight': '8', 'tooltip': f'{_plain_name(n.display)} → the gates'})};")
                 continue
-            # The square sits on the bottom row beside x; the wire from its variable comes down to it.
-            q = f"delay_fan_{sum('delay_fan_' in b for b in bottom)}"  # numbered after the loops' squares
+            # The square sits right beside its variable, as every delay square does; the wire
+            # of h(t-1) comes down from it to the junction.
+            q = f"delay_fan_{len(delayed_fan)}"  # numbered after the loops' squares
+            delayed_fan.append(q)
             fan_lines.append(f"  {node_id(q)} {dot_attrs(_delay_attrs(delay))};")
-            fan_lines.append(f"  {node_id(q)} -> {node_id(src)} "
-                             f"{dot_attrs({'dir': 'none', 'tooltip': f'{_plain_name(n.display)}, read {delay} step later'})};")
-            fan_lines.append(f"  {node_id(q)} -> {node_id(jid)} "
-                             f"{dot_attrs({'arrowhead': 'none', 'tooltip': f'{_plain_name(n.display)} → the gates'})};")
-            bottom.append(node_id(q))  # right of x: the loop of a cell state stays on the left
-        fan_lines.append("  { rank=same; " + " ".join(b + ";" for b in bottom) + " }")
-        fan_lines.append(f"  {' -> '.join(bottom)} [style=invis];")
+            fan_lines.append(f"  {{ rank=same; {node_id(src)}; {node_id(q)}; }}")
+            fan_lines.append(f"  {node_id(src)} -> {node_id(q)} "
+                             f"{dot_attrs({'dir': 'none', 'arrowhead': 'none', 'weight': '8', 'tooltip': f'{_plain_name(n.display)}, read {delay} step later'})};")
+            fan_lines.append(f"  {node_id(jid)} -> {node_id(q)} "
+                             f"{dot_attrs({'dir': 'none', 'arrowhead': 'none', 'tooltip': f'{_plain_name(n.display)} → the gates'})};")
+        if len(bottom) > 1:
+            fan_lines.append("  { rank=same; " + " ".join(b + ";" for b in bottom) + " }")
+            fan_lines.append(f"  {' -> '.join(bottom)} [style=invis];")
         for t in sorted(targets, key=[n.id for n in graph.nodes].index):
-            label = _param_label(", ".join(params.get(t, [])) or None, displays)
+            label = _param_label(", ".join(params.get(t, [])) or None, displays, halo=False)
             fan_lines.append(f"  {node_id(jid)} -> {node_id(t)} "
                              f"{dot_attrs({'label': label, 'tooltip': f'the gate inputs → {_plain_name(node_by_id[t].display)}'})};")
     wires: list[tuple[Edge, bool]] = [(e, False) for e in edges_drawn]
@@ -573,10 +606,25 @@ def to_dot(
         labelled = [i for i, (e, _) in enumerate(wires) if e.param
                     and not node_by_id[e.source].ellipsis and not node_by_id[e.target].ellipsis]
         halves = {k: (w * 36, h * 36) for k, (w, h) in extent.items()}
+        # Every drawn edge as the polyline it runs along, the labelled ones first (in their
+        # order), so that no label is put across another edge.
+        others = [i for i in range(len(wires)) if i not in set(labelled)]
+        runs = [[pinned[wires[i][0].source], *bends_of.get(i, []), pinned[wires[i][0].target]]
+                 for i in labelled + others
+                 if wires[i][0].source in pinned and wires[i][0].target in pinned]
+        # A straight run through a node is not where the edge goes (Graphviz bends it round):
+        # such an edge is left out rather than guessed.
+        centres = [(k, pinned[k], min(extent[k]) / 2) for k in extent if k in pinned]
+        ends = [(wires[i][0].source, wires[i][0].target) for i in labelled + others
+                if wires[i][0].source in pinned and wires[i][0].target in pinned]
+        runs = [[] if any(_segment_distance(c, p, q) < r for p, q in zip(run, run[1:]) for k, c, r in centres
+                          if k not in ends[j]) else run
+                for j, run in enumerate(runs)]
         placed = head_label_spots([(bends_of[i][-1] if bends_of.get(i) else wires[i][0].source,
                                     wires[i][0].target, _label_width(wires[i][0].param or ""),
                                     (wires[i][0].param or "").count(", ") + 1)
-                                   for i in labelled], pinned, halves)
+                                   for i in labelled], pinned, halves,
+                                  runs if len(runs) == len(wires) else ())
         spots = {labelled[j]: spot for j, spot in placed.items()}
     # One black square per delayed variable (and delay), as in the book's circuit diagram:
     # h(t-1) is one value that fans out to every equation reading it, not one square per read.
@@ -584,7 +632,8 @@ def to_dot(
     square_edges: dict[str, list[tuple[Node, dict]]] = {}
     for index, (e, into_junction) in enumerate(wires):
         src, dst = node_by_id[e.source], node_by_id[e.target]
-        attrs = {"label": _param_label(e.param, displays), "tooltip": _edge_tooltip(src, dst, e.param)}
+        attrs = {"label": _param_label(e.param, displays, halo=graph.view != "folded"),
+                 "tooltip": _edge_tooltip(src, dst, e.param)}
         if into_junction:
             attrs["arrowhead"] = "none"
         if src.ellipsis or dst.ellipsis:
@@ -631,7 +680,7 @@ def to_dot(
         lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {dot_attrs(attrs)};")
     for (src_id, delay), d in squares.items():
         lines.extend(_delayed_edges(d, node_by_id[src_id], delay, square_edges[d], level))
-    for k in range(len(folded_fan[0]) if folded_fan else 0):
+    for k in range(len(delayed_fan)):
         fan_lines = [line.replace(f'"delay_fan_{k}"', f'"delay_{len(squares) + k + 1}"') for line in fan_lines]
     lines.extend(fan_lines)
     lines.append("}")
@@ -648,26 +697,34 @@ def _pos(x: float, y: float) -> str:
     return f'{x * 72:.2f},{y * 72:.2f}!'
 
 
-def _folded_fan(graph: Graph) -> tuple[set[tuple[str, int]], set[str]] | None:
-    """(source, delay) pairs that feed the same two or more variables, one of them read now
-    and one delayed (x and h[t-1] into the gates), and those variables; else None."""
+def _folded_fans(graph: Graph) -> list[tuple[set[tuple[str, int]], set[str]]]:
+    """Groups of (source, delay) pairs that feed the same two or more variables, one of them
+    read now and one delayed (x and h[t-1] into the gates), each with those variables: one
+    group per layer of a stacked LSTM (h1 and h2[t-1] into the second layer's gates)."""
     reads: dict[tuple[str, int], set[str]] = {}
     for e in graph.edges:
         reads.setdefault((e.source, e.delay), set()).add(e.target)
     order = [n.id for n in graph.nodes]
     cands = sorted((k for k, v in reads.items() if len(v) >= 2), key=lambda k: (-len(reads[k]), order.index(k[0]), k[1]))
-    if len(cands) < 2:
-        return None
-    group, common = [cands[0]], set(reads[cands[0]])
-    for k in cands[1:]:
-        if len(common & reads[k]) >= 2:
-            group.append(k)
-            common &= reads[k]
-    if len(group) < 2 or not any(d == 0 for _, d in group) or not any(d > 0 for _, d in group):
-        return None
-    if any(d > 0 and reads[k] - common for k, d in ((k, k[1]) for k in group)):
-        return None  # a delayed value also read elsewhere (a GRU's h) keeps its one square
-    return set(group), common
+    out: list[tuple[set[tuple[str, int]], set[str]]] = []
+    taken: set[tuple[str, int]] = set()
+    fed: set[str] = set()
+    for seed in cands:
+        if seed in taken:
+            continue
+        group, common = [seed], set(reads[seed]) - fed
+        for k in cands:
+            if k not in taken and k != seed and len(common & reads[k]) >= 2:
+                group.append(k)
+                common &= reads[k]
+        if len(group) < 2 or not any(d == 0 for _, d in group) or not any(d > 0 for _, d in group):
+            continue
+        if any(d > 0 and reads[k] - common for k, d in ((k, k[1]) for k in group)):
+            continue  # a delayed value also read elsewhere (a GRU's h) keeps its one square
+        out.append((set(group), common))
+        taken |= set(group)
+        fed |= common
+    return out
 
 
 def _ellipsis_caption(graph: Graph, pinned: Mapping[str, tuple[float, float]], orient: str = "horizontal") -> str:
@@ -704,27 +761,30 @@ def _delayed_edges(d: str, src: Node, delay: int, reads: list[tuple[Node, dict]]
                    level: Mapping[str, int]) -> list[str]:
     """The delayed reads of one variable through one black square, as in the book's circuit diagram.
 
-    The square gets its own rank: between a variable and the higher ones that
-    read it, or above a variable read by itself or by lower ones, so the loop
-    goes up to the square and comes back down. Edges that run against the
-    rank direction are declared forwards with ``dir=back``, so that they
-    shape the layout instead of being reversed by Graphviz.
+    The square sits in the variable's own rank, right beside it, joined by a
+    short wire; a variable that reads itself does so on a short loop through
+    the square (Fig. 10.2-10.5): the wire and the read are two edges within
+    the rank, drawn by Graphviz as a loop. Readers above the square are fed
+    upwards; readers below it by edges declared forwards with ``dir=back``, so
+    that they shape the layout instead of being reversed by Graphviz.
+
+    Within a rank, edges are declared left to right and without ports (Graphviz
+    2.43 mixes up the ends of a flat edge declared right to left, or given
+    ports, and draws its arrowheads at the wrong end), and the loop's label is
+    an ``xlabel``: a ``label`` on an edge within one rank opens a rank of its own.
     """
     out = [f"  {node_id(d)} {dot_attrs(_delay_attrs(delay))};"]
     s, q = node_id(src.id), node_id(d)
-    into = {"dir": "none", "tooltip": f"{_plain_name(src.display)}, read {delay} step{'s' if delay != 1 else ''} later"}
-    if all(level[src.name] < level[dst.name] for dst, _ in reads):
-        out.append(f"  {s} -> {q} {dot_attrs(into)};")
-        out.extend(f"  {q} -> {node_id(dst.id)} {dot_attrs(attrs)};" for dst, attrs in reads)
-        return out
-    if all(dst.id != src.id for dst, _ in reads):
-        # Read only by lower variables: the square hangs below the source, beside the others.
-        out.extend(f"  {node_id(dst.id)} -> {q} {dot_attrs(dict(attrs, dir='back'))};" for dst, attrs in reads)
-        out.append(f"  {q} -> {s} {dot_attrs(into)};")
-        return out
+    out.append(f"  {{ rank=same; {s}; {q}; }}")
+    into = {"dir": "none", "arrowhead": "none", "weight": "8",
+            "tooltip": f"{_plain_name(src.display)}, read {delay} step{'s' if delay != 1 else ''} later"}
     out.append(f"  {s} -> {q} {dot_attrs(into)};")
     for dst, attrs in reads:
-        if level[dst.name] <= level[src.name]:
+        if dst.id == src.id:
+            back = {k: v for k, v in attrs.items() if k != "label"}
+            back.update(dir="back", arrowhead="none", xlabel=attrs.get("label"))
+            out.append(f"  {s} -> {q} {dot_attrs(back)};")
+        elif level[dst.name] < level[src.name]:
             out.append(f"  {node_id(dst.id)} -> {q} {dot_attrs(dict(attrs, dir='back'))};")
         else:
             out.append(f"  {q} -> {node_id(dst.id)} {dot_attrs(attrs)};")

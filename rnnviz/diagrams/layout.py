@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .graph import Graph, Node
@@ -109,16 +109,25 @@ def fans(graph: Graph) -> list[Fan]:
         by_source = reads[t]
         order = sorted((s for s, ts in by_source.items() if len(ts) >= 2),
                        key=lambda s: (-len(by_source[s]), index[s]))
-        if len(order) < 2:
-            continue
-        group, common = [order[0]], set(by_source[order[0]])
-        for s in order[1:]:
-            if len(common & by_source[s]) >= 2:
-                group.append(s)
-                common &= by_source[s]
-        if len(group) >= 2:
-            out.append(Fan(f"junction_{t}", t, tuple(sorted(group, key=index.__getitem__)),
-                           tuple(sorted(common, key=index.__getitem__))))
+        # One junction per group of gates: each layer of a stacked LSTM joins its own
+        # h_l[t-1] and h_{l-1}[t], as the single layer joins h[t-1] and x[t].
+        taken: set[str] = set()
+        fed: set[str] = set()
+        for seed in order:
+            if seed in taken:
+                continue
+            group, common = [seed], set(by_source[seed]) - fed
+            for s in order:
+                if s != seed and s not in taken and len(common & by_source[s]) >= 2:
+                    group.append(s)
+                    common &= by_source[s]
+            if len(group) < 2 or len(common) < 2:
+                continue
+            k = sum(f.time == t for f in out)
+            out.append(Fan(f"junction_{t}" if k == 0 else f"junction_{t}_{k + 1}", t,
+                           tuple(sorted(group, key=index.__getitem__)), tuple(sorted(common, key=index.__getitem__))))
+            taken |= set(group)
+            fed |= common
     return out
 
 
@@ -164,7 +173,7 @@ ROW_GAP = 0.75
 def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, int],
               annotated: bool, sizes: Mapping[str, tuple[float, float]] | None = None,
               *, moved: set[str] | frozenset[str] = frozenset(), found: list[Fan] | tuple = (),
-              ) -> dict[str, tuple[float, float]]:
+              row_gap: float = ROW_GAP) -> dict[str, tuple[float, float]]:
     """Pinned (x, y) of each unrolled node (and junction): one column per step, one row per level.
 
     Variables of one level sit side by side in fixed slots, the same in every
@@ -174,7 +183,8 @@ def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, 
     nodes overlap however long the values shown. ``moved`` variables (see
     :func:`gated_rows`) sit right of the gates, each ``found`` junction left of
     them, so that the chain from one to the next runs straight between two
-    columns. A column of initial states only is as narrow as what it holds.
+    columns. A column of initial states only is as narrow as what it holds. ``row_gap``
+    is the room between two rows' nodes (for the edges and their labels).
     """
     sizes = sizes or {}
     base_w = SLOT_WIDTH * (1.35 if annotated else 1.0)
@@ -187,7 +197,15 @@ def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, 
     by_id = {n.id: n for n in graph.nodes}
     feeds_moved = {by_id[e.source].name for e in graph.edges if e.delay == 0 and by_id[e.target].name in moved}
     per_level: dict[float, list[str]] = {}
-    for name in sorted(row_order, key=lambda n: (n in feeds_moved, row_order[n])):
+    # A gate read two rows up by a state that stays above its cell (o into h_l over c_l,
+    # in a stack, where the layer above reads h_l at once) goes right of the others: its
+    # wire then rises beside the cell, not across the other gates' wires into c.
+    read_now = {by_id[e.source].name for e in graph.edges if e.delay == 0}
+    gate_names = {by_id[t].name for f in found for t in f.targets}
+    skips = {by_id[e.source].name for e in graph.edges
+             if e.delay == 0 and by_id[e.source].name in gate_names and by_id[e.target].name in read_now
+             and level[by_id[e.target].name] - level[by_id[e.source].name] > 1}
+    for name in sorted(row_order, key=lambda n: (n in feeds_moved, n in skips, row_order[n])):
         if name not in moved:
             per_level.setdefault(level[name], []).append(name)
     pad = SLOT_PAD * (0.5 if found else 1.0)
@@ -205,7 +223,6 @@ def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, 
         for n in names:
             offset[n] = x + slot_w[n] / 2
             x += slot_w[n]
-    gate_names = {by_id[t].name for f in found for t in f.targets}
     gate_row = [n for n in offset if n in gate_names]
     if gate_row:
         right = max(offset[n] + slot_w[n] / 2 for n in gate_row)
@@ -244,7 +261,7 @@ def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, 
     for i, lv in enumerate(rows):
         if i:
             below = rows[i - 1]
-            y += round(max(base_h, (height[below] + height[lv]) / 2 + ROW_GAP), 2)
+            y += round(max(base_h, (height[below] + height[lv]) / 2 + row_gap), 2)
         y_of[lv] = y
 
     def extent(names) -> tuple[float, float]:
@@ -363,8 +380,10 @@ def _col_key(n: Node, graph: Graph) -> float:
 
 #: Where a parameter may sit by an arrowhead: (labelangle in degrees, labeldistance in
 #: units of 10 points), tried in this order. The first is the usual spot on the edge line.
+#: The last ones go further down the edge: where gates stand close, below their row, where
+#: the branches of a junction have spread apart.
 HEAD_LABEL_SPOTS = ((0, 2.2), (0, 1.5), (28, 2.0), (-28, 2.0), (0, 3.2), (40, 1.4), (-40, 1.4), (0, 1.0),
-                    (60, 1.2), (-60, 1.2), (0, 4.4), (80, 1.0), (-80, 1.0))
+                    (60, 1.2), (-60, 1.2), (0, 4.4), (80, 1.0), (-80, 1.0), (0, 5.5), (0, 6.6), (0, 7.7))
 
 
 def _rot(u: tuple[float, float], degrees: float) -> tuple[float, float]:
@@ -379,10 +398,30 @@ def _box_meets_ellipse(box: tuple[float, float, float, float], c: tuple[float, f
     return ((x - c[0]) / half[0]) ** 2 + ((y - c[1]) / half[1]) ** 2 < 1
 
 
+def _box_meets_segment(box: tuple[float, float, float, float], p: tuple[float, float],
+                       q: tuple[float, float]) -> bool:
+    """Whether the segment p-q passes through the box (clipped against it, Liang-Barsky)."""
+    t0, t1 = 0.0, 1.0
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    for d, lo, hi, v in ((dx, box[0], box[2], p[0]), (dy, box[1], box[3], p[1])):
+        if abs(d) < 1e-12:
+            if not lo < v < hi:
+                return False
+            continue
+        a, b = (lo - v) / d, (hi - v) / d
+        t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
+        if t0 >= t1:
+            return False
+    return True
+
+
 def head_label_spots(edges: list[tuple],
                      positions: Mapping[str, tuple[float, float]],
-                     halves: Mapping[str, tuple[float, float]]) -> dict[int, tuple[int, float]]:
-    """A spot by the arrowhead for each labelled edge where its label covers no node and no other label.
+                     halves: Mapping[str, tuple[float, float]],
+                     paths: Sequence[Sequence[tuple[float, float]]] = ()) -> dict[int, tuple[int, float]]:
+    """A spot by the arrowhead for each labelled edge where its label covers no node, no other
+    label and none of the other ``paths`` (the drawn edges as polylines, in inches, edge i of
+    ``edges`` being ``paths[i]`` when given, the rest unlabelled ones; an empty one is unknown).
 
     ``edges`` are (tail, head id, label width in points[, lines]), the tail a node id
     or the (x, y) the edge's last run starts from (a detour); ``halves`` the
@@ -404,6 +443,13 @@ def head_label_spots(edges: list[tuple],
     # Placed labels in buckets of 100 points of x: a new one is checked against its neighbours only.
     placed: dict[int, list[tuple[float, float, float, float]]] = {}
     out: dict[int, tuple[int, float]] = {}
+    # The other edges' runs, in points, by buckets of 100 points of x that they span.
+    runs: dict[int, list[tuple[int, tuple[float, float], tuple[float, float]]]] = {}
+    for k, line in enumerate(paths):
+        for p, q in zip(line, line[1:]):
+            p, q = (p[0] * 72, p[1] * 72), (q[0] * 72, q[1] * 72)
+            for bucket in range(int(min(p[0], q[0]) // 100), int(max(p[0], q[0]) // 100) + 1):
+                runs.setdefault(bucket, []).append((k, p, q))
     for i, (tail, head, width, *lines) in enumerate(edges):
         label_h = 9.0 * (lines[0] if lines else 1)  # half the height of a label of that many lines
         (hx, hy) = pts[head]
@@ -423,6 +469,7 @@ def head_label_spots(edges: list[tuple],
             # The head gets no slack: the label is meant to sit close to the node it feeds.
             # (_box_meets_ellipse written out: this loop runs for every label, spot and
             # node within reach, tens of thousands of times on a long unrolled view.)
+            # A label on a node or on another label hides it: worse than one across a line.
             clashes = 0
             for n in order[bisect.bisect_left(xs, cx - reach):bisect.bisect_right(xs, cx + reach)]:
                 x0, y0, x1, y1 = box if n == head else loose
@@ -431,12 +478,18 @@ def head_label_spots(edges: list[tuple],
                 x = min(max(px, x0), x1)
                 y = min(max(py, y0), y1)
                 if ((x - px) / ha) ** 2 + ((y - py) / hb) ** 2 < 1:
-                    clashes += 1
+                    clashes += 2
             bucket = int(cx // 100)
             for k in (bucket - 1, bucket, bucket + 1):
                 for p in placed.get(k, ()):
                     if min(box[2], p[2]) > max(box[0], p[0]) and min(box[3], p[3]) > max(box[1], p[1]):
-                        clashes += 1
+                        clashes += 3
+            # Shrunk a little: a label may touch a line beside it, not lie across it.
+            tight = (box[0] + 2, box[1] + 2, box[2] - 2, box[3] - 2)
+            # An edge whose own line is unknown (empty) is placed as if there were no lines.
+            if i >= len(paths) or paths[i]:
+                clashes += len({k for b in (bucket - 1, bucket, bucket + 1) for k, p, q in runs.get(b, ())
+                                if k != i and _box_meets_segment(tight, p, q)})
             if best is None or clashes < best[0]:
                 best = (clashes, angle, dist, box)
             if clashes == 0:

@@ -404,6 +404,43 @@ def test_stacked_layers_keep_their_own_bands(unrolled):
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+@pytest.mark.parametrize("unrolled", [False, True])
+def test_layers_read_across_keep_their_own_bands(unrolled):
+    """Two layers reading each other's earlier state (h_1 reads h_2[t-1], as in the book's
+    two-layer network) each keep their band: layer 2's operations and its state (h_2[0] too,
+    as h_2[t-1] enters from the step before) stand above layer 1's, and h_2[t-1] comes into
+    layer 2 straight, not from a branch point under layer 1."""
+    model = load_model((EXAMPLES_DIR / "two_layer.rnn").read_text(), "two_layer.rnn")
+    cg = cell_graph(model, unrolled=unrolled, steps=3)
+    text = to_dot(cg)
+    pos = _positions(text)  # -Tplain: y grows upwards
+    below = [pos[n.id][1] for n in cg.nodes.values() if n.id in pos and _layer(n) == 1 and n.name != "h_1"]
+    above = [pos[n.id][1] for n in cg.nodes.values() if n.id in pos and _layer(n) == 2]
+    assert below and above and max(below) < min(above), (max(below), min(above))
+    assert '"relay.h_2' not in text
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+@pytest.mark.parametrize("stem", ["lstm", "lstm_goodfellow"])
+def test_cell_states_of_a_row_are_one_size(stem):
+    """The "cell state" caption sits beside the first c, not inside it: every c of the chain
+    (c(t-1) and c(t) in the cell) is drawn the same size, as the textbook draws a row of one
+    kind of node."""
+    from rnnviz.diagrams.diagram import draw
+    from tests import svg_geometry as geo
+
+    model = load_model((EXAMPLES_DIR / f"{stem}.rnn").read_text(), f"{stem}.rnn")
+    svg = draw(model, "cell-unrolled", 3).svg()
+    state = next(iter(cell_graph(model, unrolled=True, steps=3).report.cell_states))
+    boxes = geo.parse(svg).nodes
+    widths = {round(boxes[f"{state}@{t}"][2] - boxes[f"{state}@{t}"][0], 1) for t in (1, 2, 3)}
+    assert len(widths) == 1, widths
+    assert "cell state" in svg
+    folded = geo.parse(draw(model, "cell").svg()).nodes  # c(t-1) and c(t) alike in the cell too
+    assert round(folded[state][2] - folded[state][0], 1) == round(folded[f"{state}@t-1"][2] - folded[f"{state}@t-1"][0], 1)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 @pytest.mark.parametrize("stem", ["lstm", "gru", "lstm_stack"])
 @pytest.mark.parametrize("unrolled", [False, True])
 def test_tooltips_speak_the_readers_language(stem, unrolled):

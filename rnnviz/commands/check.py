@@ -26,7 +26,8 @@ DESCRIPTION = """\
 Read a solution sheet: the equations, the given values and answer lines
 such as
 
-  h_2 = 3/2                  a variable at a step (h[2], h^{(2)}; [1, 2] for a vector)
+  h_2 = 3/2                  a variable at a step (h[2], h^{(2)};
+                             [1, 2] for a vector)
   dh_3/dV = 2/3              a derivative (also \\frac{\\partial h_3}{\\partial V})
   g_1 = output gate          a gate's role (forget, input/update, output, reset)
   cell state = c
@@ -44,8 +45,9 @@ is named: a derivative over time as its last step's term alone, a Jacobian's
 direct path alone (dc_t/dc_{t-1} = f_t), the other ReLU'(0), an activation's
 derivative left out, a weight's gradient one step off, one parameter for
 another (right with b_hh in place of b_xh). Where they are vectors, the first
-wrong vector is followed the same way, and a weight used transposed (W^T h_{t-1}
-for W h_{t-1}) or a gradient in the other orientation (dL/dW transposed) is named.
+wrong vector is followed the same way, and a weight used transposed
+(W^T h_{t-1} for W h_{t-1}) or a gradient in the other orientation (dL/dW
+transposed) is named.
 
 A decimal passes when it is the right value rounded to the places written
 (0.667 for 2/3). Exit status 1 when any answer is wrong, so that a course

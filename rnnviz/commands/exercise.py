@@ -43,7 +43,8 @@ numbers; no variant has every ReLU dead or a zero derivative to compute;
 the gates get the names g_1, g_2, ... in a shuffled order.
 
   rnnviz exercise relu_1d.rnn --tasks forward,grad
-  rnnviz exercise lstm.rnn --tasks gates,forward --variants 20 --format md,tex,moodle -o sheets/
+  rnnviz exercise lstm.rnn --tasks gates,forward --variants 20 \\
+      --format md,tex,moodle -o sheets/
   rnnviz exercise vanilla.rnn --tasks params --variants 5 --seed 3
   rnnviz exercise loss.rnn --tasks forward,loss
   rnnviz exercise relu_1d.rnn --variants 20 --format pdf,moodle -o quiz/

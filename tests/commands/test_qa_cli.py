@@ -223,7 +223,8 @@ def test_help_does_not_start_the_parser_or_numpy(argv):
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
-@pytest.mark.parametrize("command", ["", "draw", "run", "grad", "params", "formula", "gates", "plot"])
+@pytest.mark.parametrize("command", ["", "draw", "run", "grad", "params", "formula", "gates", "plot",
+                                     "exercise", "check"])
 def test_help_fits_80_columns_even_on_a_wide_terminal(command, capsys, monkeypatch):
     """--help wraps at 80 columns or fewer, so it fits a doc page's code block and a narrow terminal."""
     monkeypatch.setenv("COLUMNS", "200")

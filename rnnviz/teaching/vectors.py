@@ -28,7 +28,7 @@ from ..formulas.unrolled import at_steps
 from ..language import Model
 from ..language import expr as E
 from .arith import exact, fmt
-from .scalar import StepPrinter
+from .scalar import StepPrinter, _rebuild
 
 __all__ = ["SMALL", "vector_worked", "evaluate"]
 
@@ -170,17 +170,6 @@ def _arguments(model: Model, trace, e: E.Expr, t: int) -> E.Expr:
     return Vec(evaluate(model, trace, e, t).tolist()) if not any(isinstance(n, E.Call) for n in E.walk(e)) \
         else _rebuild(e, lambda c: _arguments(model, trace, c, t))
 
-
-def _rebuild(e: E.Expr, f) -> E.Expr:
-    if isinstance(e, (E.Add, E.Sub, E.Prod, E.EMul)):
-        return type(e)(f(e.left), f(e.right))
-    if isinstance(e, E.Call):
-        return E.Call(e.func, f(e.arg), e.generic)
-    if isinstance(e, E.Neg):
-        return E.Neg(f(e.operand))
-    if isinstance(e, E.Concat):
-        return E.Concat(tuple(f(i) for i in e.items))
-    return e
 
 
 def vector_worked(model: Model, trace, name: str, t: int, *, fractions: bool = False, bare=()

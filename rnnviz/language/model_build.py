@@ -35,6 +35,7 @@ from .model_syntax import (
     is_constant,
     is_equation,
     is_function_word,
+    nodes,
     not_a_number,
     refs,
 )
@@ -60,28 +61,6 @@ _SPELLED = re.compile(r"[A-Za-z]+\}?(?:\s*[_^]\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\\
 
 #: Names texts give the context of an encoder-decoder (Cho et al. 2014, d2l.ai, the Deep Learning book).
 CONTEXT_NAMES = frozenset({"c", "C", "context"})
-
-
-def _nodes(node: S.Node):
-    """Every node of a syntax expression."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, S.BinOp):
-            stack += [n.left, n.right]
-        elif isinstance(n, S.Call):
-            stack.append(n.arg)
-        elif isinstance(n, S.Apply):
-            stack += list(n.args + n.params)
-        elif isinstance(n, S.Neg):
-            stack.append(n.operand)
-        elif isinstance(n, S.Bracket):
-            stack += list(n.items)
-        elif isinstance(n, S.Frac):
-            stack += [n.num, n.den]
-        elif isinstance(n, (S.UnitSum, S.Component, S.SumTime)):
-            stack.append(n.body)
 
 
 class ModelBuilder(ValueLines):
@@ -246,7 +225,7 @@ class ModelBuilder(ValueLines):
         self.given_noted: set[str] = set()
         # `s_t = \tanh(W s_{t-1} + C c)`: a context that a matrix reads, computed nowhere, is a parameter.
         for s in eq_stmts:
-            for node in _nodes(s.rhs):
+            for node in nodes(s.rhs):
                 if isinstance(node, S.BinOp) and node.op == "prod" and isinstance(node.right, S.Ref) \
                         and node.right.name.base in CONTEXT_NAMES and not isinstance(node.left, S.Num):
                     self.given_argument(node.right.name)
@@ -282,7 +261,7 @@ class ModelBuilder(ValueLines):
             # The target of a cross-entropy, cross_entropy(V h_t, y_t) beside \hat{y}_t = softmax(V h_t), likewise.
             ce_target = any(isinstance(node, S.Apply) and node.func.canonical in CROSS_ENTROPY
                             and any(r.canonical == name for a in node.args[1:] for r, _ in refs(a))
-                            for s in eq_stmts for node in _nodes(s.rhs))
+                            for s in eq_stmts for node in nodes(s.rhs))
             decorated = [t for t in targets if t != name and self.display.get(t) is not None
                          and self.display[t].base == n.base and not n.subs and not n.sups and not n.accent
                          and not (self.display[t].accent == "hat" and (t in beside or ce_target))]

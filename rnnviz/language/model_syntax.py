@@ -22,7 +22,7 @@ from collections.abc import Callable
 from ..errors import ValueSpecError
 from . import syntax as S
 
-__all__ = ["FUNCTION_ALIASES", "is_constant", "refs", "not_a_number", "is_function_word", "can_be_generic",
+__all__ = ["FUNCTION_ALIASES", "is_constant", "nodes", "refs", "not_a_number", "is_function_word", "can_be_generic",
            "constant", "is_equation", "map_refs"]
 
 #: Every spelling of a function (after LaTeX decoration is stripped) -> canonical name.
@@ -52,6 +52,28 @@ def is_constant(node: S.Node) -> bool:
     if isinstance(node, S.Bracket):
         return all(is_constant(i) for i in node.items)
     return False
+
+
+def nodes(node: S.Node):
+    """Every node of a syntax expression, ``node`` first (the right operand before the left)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, S.BinOp):
+            stack += [n.left, n.right]
+        elif isinstance(n, S.Call):
+            stack.append(n.arg)
+        elif isinstance(n, S.Apply):
+            stack += list(n.args + n.params)
+        elif isinstance(n, S.Neg):
+            stack.append(n.operand)
+        elif isinstance(n, S.Bracket):
+            stack += list(n.items)
+        elif isinstance(n, S.Frac):
+            stack += [n.num, n.den]
+        elif isinstance(n, (S.UnitSum, S.Component, S.SumTime)):
+            stack.append(n.body)
 
 
 def refs(node: S.Node):

@@ -77,6 +77,21 @@ def test_one_svg_with_data_step():
     assert re.search(r'class="edge rnnviz-step rnnviz-step-1" data-step="1">\s*<title>h@0&#45;&gt;h@1', svg)
 
 
+def test_frames_turn_with_orient_vertical(tmp_path):
+    """--frames --orient vertical reveals the vertical layout (time runs down), not the one across."""
+    src = tmp_path / "relu.rnn"
+    src.write_text(RELU)
+    boxes = {}
+    for orient in ("horizontal", "vertical"):
+        out = tmp_path / f"{orient}.svg"
+        assert main(["draw", str(src), "--frames", "--orient", orient, "-o", str(out)]) == 0
+        svg = out.read_text(encoding="utf-8")
+        assert 'data-step="3"' in svg
+        w, h = (float(v) for v in re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg).groups())
+        boxes[orient] = w / h
+    assert boxes["horizontal"] > 1 > boxes["vertical"]
+
+
 def test_frames_refuse_other_views_and_formats(tmp_path, capsys):
     """--frames is the unrolled view as pdf, png or svg."""
     src = tmp_path / "relu.rnn"

@@ -377,6 +377,10 @@ def narrow_pair(model, opts: dict, drawn, svg: str) -> str:
     # A query container has no width of its own contents: where the page sizes the block by
     # what it holds (beside text, in a flex row), it asks for the wide drawing's width.
     drawn_px = round((svg_width_pt(svg) or 0) * 4 / 3)
+    steps, fewer = opts.get("unroll"), mode.get("unroll")
+    if steps and fewer and fewer < steps:  # say so: the page around it may speak of every step
+        other += (f'<p class="rnnviz-narrow-note" data-search-exclude="">Steps 1 to {fewer} of {steps} on a '
+                  f"narrow screen; a wider one shows all {steps}.</p>")
     return (f'<div class="rnnviz-pair rnnviz-below-{below}" style="contain-intrinsic-inline-size:{drawn_px}px">'
             f'<div class="rnnviz-wide">{svg}</div><div class="rnnviz-tall">{other}</div></div>')
 

@@ -17,7 +17,8 @@ from tests.sitebuild import build_site
 
 VANILLA = (EXAMPLES / "vanilla.rnn").read_text(encoding="utf-8")
 PAIR = re.compile(r'<div class="rnnviz-pair rnnviz-below-(\d+)" style="contain-intrinsic-inline-size:(\d+)px">'
-                  r'<div class="rnnviz-wide">(<svg.*?</svg>)</div><div class="rnnviz-tall">(<svg.*?</svg>)</div></div>',
+                  r'<div class="rnnviz-wide">(<svg.*?</svg>)</div><div class="rnnviz-tall">(<svg.*?</svg>)'
+                  r'(?:<p class="rnnviz-narrow-note"[^>]*>[^<]*</p>)?</div></div>',
                   re.S)
 
 
@@ -76,7 +77,8 @@ def test_a_wide_unrolled_view_ships_its_vertical_layout_for_phones():
     "view=unrolled unroll=3 values=true orient=vertical", "show=table"])
 def test_no_copy_where_it_would_not_help(header):
     """A drawing that reads on a phone, is turned already, or was told not to, stays one."""
-    assert "rnnviz-pair" not in _block(header)
+    html = _block(header)
+    assert "rnnviz-pair" not in html and "rnnviz-narrow-note" not in html
 
 
 @needs_diagram
@@ -90,8 +92,11 @@ def test_no_copy_when_the_vertical_layout_reads_no_better():
 def test_narrow_options_draw_the_copy():
     """narrow="unroll=2" draws the phone's copy over two steps (the wide one keeps three)."""
     gru = (EXAMPLES / "gru.rnn").read_text(encoding="utf-8")
-    m = PAIR.search(_block('view=unrolled unroll=3 values=true narrow="unroll=2"', gru))
+    html = _block('view=unrolled unroll=3 values=true narrow="unroll=2"', gru)
+    m = PAIR.search(html)
     assert m and 'data-step="3"' in m.group(3) and 'data-step="3"' not in m.group(4)
+    assert re.search(r'<p class="rnnviz-narrow-note" data-search-exclude="">Steps 1 to 2 of 3 on a narrow screen;'
+                     r'[^<]*</p></div></div>', html)
     assert 'data-step="2"' in m.group(4)
     assert svg_text_px(m.group(4), blocks.PHONE_COLUMN_PX) >= blocks.READABLE_PX
 

@@ -280,3 +280,32 @@ def test_a_scaled_diagram_zooms_on_click_inside_its_block(driver, served):
     driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}));", svg)
     again = driver.execute_script(measure, svg)
     assert not again["zoomed"] and again["svg"] <= again["block"] + 1
+
+
+def test_on_a_phone_the_narrow_copy_zooms_and_links_the_wide_drawing(driver, served):
+    """At 400 px the vanilla RNN's unrolled view is its vertical copy, still scaled to the column: a
+    click shows that copy at its drawn size inside its block; Open full size opens the wide drawing."""
+    site, base = served
+    driver.set_window_size(400, 900)
+    try:
+        driver.get(base + "gallery/vanilla/")
+        state = driver.execute_script("""
+          const s = Array.from(document.querySelectorAll('.rnnviz-tall svg.rnnviz-svg'))
+            .find(x => x.getBoundingClientRect().width > 0);
+          if (!s) { return null; }
+          const b = s.closest('.rnnviz'), d = document.documentElement, before = s.getBoundingClientRect().width;
+          const scaled = b.classList.contains('rnnviz-scaled');
+          s.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+          const zoomed = s.getBoundingClientRect().width, drawn = parseFloat(s.style.width) * 4 / 3;
+          const link = b.querySelector('a.rnnviz-fullsize');
+          return {before: before, block: b.clientWidth, scaled: scaled, zoomed: zoomed, drawn: drawn,
+                  isZoomed: b.classList.contains('rnnviz-zoomed'), page: d.scrollWidth - d.clientWidth,
+                  wideHidden: b.querySelector('.rnnviz-wide svg').getBoundingClientRect().width === 0,
+                  link: link && link.getAttribute('href')};""")
+    finally:
+        driver.set_window_size(1280, 900)
+    assert state is not None, "no narrow copy shown at 400 px"
+    assert state["scaled"] and state["before"] <= state["block"] + 1 and state["wideHidden"]
+    assert state["isZoomed"] and abs(state["zoomed"] - state["drawn"]) < 2 and state["page"] <= 0
+    full = (site / "gallery" / "vanilla" / state["link"]).resolve().read_text(encoding="utf-8")
+    assert full.count("<svg") == 1 and "data-search-exclude" not in full

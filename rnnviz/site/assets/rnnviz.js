@@ -5,9 +5,9 @@
   "use strict";
   function setUp(root) {
     root.querySelectorAll(".rnnviz svg.rnnviz-svg").forEach(function (svg) {
-      var block = svg.closest(".rnnviz");
-      if (!block || block.getAttribute("data-rnnviz-zoom")) { return; }
-      block.setAttribute("data-rnnviz-zoom", "1");
+      var block = svg.closest(".rnnviz");  // each drawing of a block (and its narrow copy) zooms it
+      if (!block || svg.getAttribute("data-rnnviz-zoom")) { return; }
+      svg.setAttribute("data-rnnviz-zoom", "1");
       svg.addEventListener("click", function () {
         if (!block.classList.contains("rnnviz-zoomed") && svg.getBoundingClientRect().width + 1 >= natural(svg)) {
           return;  // already at its drawn size: nothing to zoom

@@ -367,7 +367,13 @@ def narrow_pair(model, opts: dict, drawn, svg: str) -> str:
         if drawn.view != "unrolled" or opts.get("orient", "horizontal") != "horizontal" or wide_px >= READABLE_PX:
             return svg
         mode = {"orient": "vertical"}
-    other = _inline(diagram(model, {**opts, **mode}), model, PLACEHOLDER + "n", 'data-search-exclude=""')
+    try:
+        other = _inline(diagram(model, {**opts, **mode}), model, PLACEHOLDER + "n", 'data-search-exclude=""')
+    except RnnvizError as err:
+        if opts.get("narrow", "auto") == "auto":
+            return svg  # the wide drawing alone, as before there were copies
+        said = " ".join(f"{k}={v}" for k, v in mode.items())
+        raise BlockOptionError(f'narrow="{said}": the copy for narrow screens cannot be drawn: {err.message}') from None
     tall_px = svg_text_px(other, PHONE_COLUMN_PX)
     if opts.get("narrow", "auto") == "auto" and (tall_px is None or tall_px < wide_px * 1.05):
         return svg  # the vertical layout reads no better on a phone: one drawing

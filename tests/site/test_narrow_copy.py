@@ -171,3 +171,11 @@ def test_docs_name_the_option():
     """docs/fence.md lists narrow= with its values."""
     doc = (ROOT / "docs" / "fence.md").read_text(encoding="utf-8")
     assert "| `narrow` |" in doc and "narrow=off" in doc
+
+
+@needs_diagram
+def test_a_narrow_copy_that_cannot_be_drawn_stops_the_build():
+    """narrow="unroll=2" under grad=h[3]: the copy has no step 3; the message says which option."""
+    with pytest.raises(fence.FenceOptionError, match=r'narrow="unroll=2": the copy for narrow screens cannot be '
+                                                     r"drawn: .*h\[3\]"):
+        _block('view=unrolled unroll=3 grad=h[3] narrow="unroll=2"')

@@ -289,7 +289,7 @@ def _run_frames(args: argparse.Namespace) -> int:
     model = load_model_from_args(args)
     trace = forward(model, steps=args.unroll, seed=args.seed)
     kwargs = {"max_columns": args.max_columns} if args.max_columns is not None else {}
-    common = dict(precision=args.precision, title=args.title, seed=args.seed, **kwargs)
+    common = dict(precision=args.precision, title=args.title, seed=args.seed, orient=args.orient, **kwargs)
     base = draw(model, "unrolled", trace.steps, values=trace, **common)
     grads = None
     if args.grad is not None:

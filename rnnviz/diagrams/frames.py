@@ -173,18 +173,28 @@ def stepped_svg(svg: str, graph: dict | None = None) -> str:
     An edge belongs to the step of its head (the value it feeds). Steps 0 and below
     (initial states) are marked too, so a script can show them from the start. With the
     diagram's ``graph``, an encoder-decoder's decoder steps count on after the encoder's
-    and the context (see :func:`frame_dots`).
+    and the context (see :func:`frame_dots`). A node after the last step that any edge feeds
+    is the initial value of a chain running backward (a bidirectional RNN's ``h_bwd[T+1]``):
+    it is marked 0, given from the start, so the steps counted are the diagram's.
     """
     order = _order(graph)
 
-    def mark(m: re.Match) -> str:
-        gid, kind, title = m.groups()
-        title_text = title.replace("&#45;", "-").replace("&gt;", ">")
+    def step_of(m: re.Match) -> int | None:
+        title_text = m.group(3).replace("&#45;", "-").replace("&gt;", ">")
         head = title_text.split("->")[-1]
         step = re.search(r"([^\s@]+)@(-?\d+)\s*$", head.strip())
-        if step is None:
+        return None if step is None else order(step.group(1), int(step.group(2)))
+
+    last = max((k for m in _G.finditer(svg) if m.group(2) == "edge" and (k := step_of(m)) is not None),
+               default=None)
+
+    def mark(m: re.Match) -> str:
+        gid, kind, title = m.groups()
+        k = step_of(m)
+        if k is None:
             return m.group(0)
-        k = order(step.group(1), int(step.group(2)))
+        if kind == "node" and last is not None and k > last:
+            k = 0
         return (f'<g id="{gid}" class="{kind} rnnviz-step rnnviz-step-{k}" data-step="{k}">\n'
                 f"<title>{title}</title>")
 

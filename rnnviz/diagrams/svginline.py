@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["inline_svg", "prefix_ids", "standalone_svg", "svg_ids", "svg_width_pt"]
+__all__ = ["first_svg", "inline_svg", "prefix_ids", "standalone_svg", "svg_ids", "svg_smallest_text", "svg_text_px",
+           "svg_width_pt"]
 
 _PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", re.S)
 _SVG_OPEN = re.compile(r"<svg\b[^>]*>", re.S)
@@ -122,6 +123,60 @@ def svg_width_pt(svg: str) -> float | None:
     if w is None:
         return None
     return float(w.group(1)) * (0.75 if w.group(2) == "px" else 1.0)
+
+
+_TEXT = re.compile(r"<text\b([^>]*)>(.*?)</text>", re.S)
+_FONT_SIZE = re.compile(r'\sfont-size="([\d.]+)"')
+
+
+def svg_smallest_text(svg: str) -> tuple[float, float] | None:
+    """(the smallest font size of a non-empty text, the viewBox width) of the first ``<svg>``
+    in ``svg``, both in the SVG's own units; None without text or viewBox.
+
+    Example:
+        >>> svg_smallest_text('<svg viewBox="0 0 200 50"><text font-size="14">h</text>'
+        ...                   '<text font-size="10"> </text><text font-size="11">x</text></svg>')
+        (11.0, 200.0)
+    """
+    one = first_svg(svg)
+    m = _SVG_OPEN.search(one)
+    box = _VIEWBOX.search(m.group(0)) if m else None
+    sizes = [float(f.group(1)) if (f := _FONT_SIZE.search(attrs)) else 14.0
+             for attrs, body in _TEXT.findall(one) if re.sub(r"<[^>]*>", "", body).strip()]
+    if box is None or not sizes or float(box.group(3)) <= 0:
+        return None
+    return min(sizes), float(box.group(3))
+
+
+def svg_text_px(svg: str, column_px: float) -> float | None:
+    """The smallest text of ``svg`` (made by :func:`inline_svg`) in CSS pixels, as a page
+    column ``column_px`` wide shows it: at its drawn size, or scaled down to the column.
+
+    Example:
+        >>> svg_text_px('<svg viewBox="0 0 600 50" style="width:600pt;max-width:100%">'
+        ...             '<text font-size="12">h</text></svg>', 400)
+        8.0
+    """
+    found, width = svg_smallest_text(svg), svg_width_pt(first_svg(svg))
+    if found is None or width is None:
+        return None
+    font, box = found
+    shown = min(width * 4 / 3, column_px)
+    return font * shown / box
+
+
+def first_svg(html: str) -> str:
+    """The first ``<svg>...</svg>`` element in ``html`` (Graphviz's and matplotlib's SVG nest none).
+
+    Example:
+        >>> first_svg('<div><svg a="1"><g/></svg><svg a="2"></svg></div>')
+        '<svg a="1"><g/></svg>'
+    """
+    m = _SVG_OPEN.search(html)
+    if m is None:
+        return html
+    end = html.find("</svg>", m.end())
+    return html[m.start(): end + len("</svg>")] if end >= 0 else html[m.start():]
 
 
 def standalone_svg(svg: str) -> str:

@@ -31,9 +31,9 @@ from ..errors import RnnvizError
 from ..limits import MAX_COLUMNS, MAX_INPUT_BYTES
 from ..version import version
 
-__all__ = ["ASSETS", "BLOCK", "BlockOptionError", "OPTIONS", "PLACEHOLDER", "SHOWS", "VIEWS", "cache_key",
-           "diagram", "error_box", "error_message", "finish", "load", "parse_header", "parse_options",
-           "read_source", "render", "with_prefix", "wrap"]
+__all__ = ["ASSETS", "BLOCK", "BlockOptionError", "NARROW_KEYS", "OPTIONS", "PLACEHOLDER", "SHOWS", "VIEWS",
+           "cache_key", "diagram", "error_box", "error_message", "finish", "load", "narrow_breakpoint", "narrow_pair",
+           "parse_header", "parse_options", "read_source", "render", "with_prefix", "wrap"]
 
 VIEWS = ("folded", "unrolled", "cell", "cell-unrolled")
 SHOWS = ("diagram", "math", "table", "plot", "params", "gates", "gradnorms", "downloads", "legend")
@@ -81,6 +81,26 @@ def _text(key: str, v: str) -> str:
     return v
 
 
+#: What ``narrow=`` may change in a block's narrow copy: how it is laid out and what it writes.
+NARROW_KEYS = ("orient", "unroll", "values", "max_columns", "precision")
+
+
+def _narrow(key: str, v: str) -> str | dict:
+    """``narrow=auto``, ``narrow=off``, or the options of the narrow copy (``narrow="unroll=2"``)."""
+    low = (v or "").strip().lower()
+    if low in ("auto", "off"):
+        return low
+    if not low:
+        raise BlockOptionError('narrow needs a value: auto, off, or the options of the copy for narrow '
+                               'screens in quotes, as in narrow="orient=vertical unroll=2"')
+    inner = parse_header(v)
+    for k in inner:
+        if k not in NARROW_KEYS:
+            raise BlockOptionError(f"narrow= sets the {', '.join(NARROW_KEYS)} of the copy for narrow screens, "
+                                   f"not '{k}'")
+    return {k: OPTIONS[k](k, val) for k, val in inner.items()}
+
+
 def _name(key: str, v: str) -> str:
     if not _NAME.match(v or ""):
         raise BlockOptionError(f"{key}={v!r} must be a file stem of letters, digits, - _ .")
@@ -92,7 +112,7 @@ OPTIONS = {
     "view": _choice(*VIEWS), "unroll": _int(1, 100), "values": _bool, "grad": _text,
     "precision": _int(1, 12), "file": _text, "show": _choice(*SHOWS), "title": _text,
     "download": _name, "max_columns": _int(2, MAX_COLUMNS), "seed": _int(0, 2**31),
-    "orient": _choice("horizontal", "vertical"),
+    "orient": _choice("horizontal", "vertical"), "narrow": _narrow,
 }
 
 
@@ -112,6 +132,11 @@ def parse_options(inputs: dict[str, str | None]) -> dict[str, object]:
         if key not in OPTIONS:
             raise BlockOptionError(f"unknown option '{key}'; known options: " + ", ".join(OPTIONS))
         out[key] = OPTIONS[key](key, value)
+    view = out.get("view", "folded")
+    turned = [o for o in (out, out.get("narrow")) if isinstance(o, dict) and o.get("orient") == "vertical"]
+    if turned and view in ("cell", "cell-unrolled"):
+        raise BlockOptionError(f"orient=vertical turns the unrolled view (time runs down), not view={view}; "
+                               "the cell views have no vertical layout")
     return out
 
 
@@ -220,8 +245,12 @@ def load(name: str, text: str):
     return load_model(text, name)
 
 
-def render(model, opts: dict) -> str:
-    """The HTML of one block, with ids prefixed by :data:`PLACEHOLDER`."""
+def render(model, opts: dict, *, narrow: bool = False) -> str:
+    """The HTML of one block, with ids prefixed by :data:`PLACEHOLDER`.
+
+    ``narrow``: the page ships rnnviz.css (a site, not a notebook), so a diagram too small
+    to read on a phone may come with a second drawing for narrow columns (:func:`narrow_pair`).
+    """
     from . import htmlblocks
 
     show = opts.get("show", "diagram")
@@ -270,15 +299,96 @@ def render(model, opts: dict) -> str:
         return htmlblocks.plot_html(plot_steps(trace), PLACEHOLDER)
     if show == "downloads":
         return ""
+    drawn = diagram(model, opts)
+    svg = _inline(drawn, model, PLACEHOLDER)
+    return narrow_pair(model, opts, drawn, svg) if narrow else svg
+
+
+def _inline(drawn, model, prefix: str, extra: str = "") -> str:
+    """A diagram as inline SVG: ids prefixed, each step marked for the step slider."""
     from ..diagrams.svginline import inline_svg
 
-    drawn = diagram(model, opts)
     svg = drawn.svg(SVG_MEMO)
     if drawn.view == "unrolled" and model.phases is None:  # each step marked, for the page's step slider
         from ..diagrams.frames import stepped_svg
 
         svg = stepped_svg(svg)
-    return inline_svg(_without_id_titles(svg), PLACEHOLDER, classes=("rnnviz-svg",))
+    svg = inline_svg(_without_id_titles(svg), prefix, classes=("rnnviz-svg",))
+    return re.sub(r"<svg\b", f"<svg {extra}", svg, count=1) if extra else svg
+
+
+#: The text column of a phone (a 400 px wide screen less the page's margins, as MkDocs
+#: Material lays it out), and the smallest diagram text that reads there, in CSS pixels.
+PHONE_COLUMN_PX = 368
+READABLE_PX = 8.0
+#: A narrow copy takes over below its block's breakpoint, rounded up to a multiple of
+#: NARROW_STEP_PX from NARROW_MIN_PX to NARROW_MAX_PX; rnnviz.css has a rule for each.
+NARROW_STEP_PX = 40
+NARROW_MIN_PX = 320
+NARROW_MAX_PX = 1400
+
+
+def narrow_breakpoint(svg: str) -> int | None:
+    """The column width (CSS px, rounded up to a step) below which ``svg``'s smallest text is
+    under :data:`READABLE_PX`; None for a drawing without text.
+
+    Example:
+        >>> narrow_breakpoint('<svg viewBox="0 0 700 100" style="width:700pt"><text font-size="11">W</text></svg>')
+        520
+    """
+    from ..diagrams.svginline import svg_smallest_text
+
+    found = svg_smallest_text(svg)
+    if found is None:
+        return None
+    font, box = found
+    need = READABLE_PX * box / font  # rendered width at which the smallest text is READABLE_PX
+    step = -(-int(need) // NARROW_STEP_PX) * NARROW_STEP_PX
+    return max(NARROW_MIN_PX, min(NARROW_MAX_PX, step))
+
+
+def narrow_pair(model, opts: dict, drawn, svg: str) -> str:
+    """``svg``, or ``svg`` and a copy for narrow columns, which rnnviz.css shows instead below
+    the column width where ``svg``'s text would fall under :data:`READABLE_PX`.
+
+    ``narrow=auto`` (the default) gives an unrolled view drawn across the page, whose text
+    is too small on a phone, its vertical layout (time runs down), when that reads larger;
+    ``narrow="unroll=2 values=false"`` draws the copy with these options instead (and always
+    ships it); ``narrow=off`` never. The copy's ids have a prefix of their own, and it is
+    left out of the site's search index (the words are the wide drawing's).
+    """
+    from ..diagrams.svginline import svg_text_px
+
+    mode = opts.get("narrow", "auto")
+    wide_px = svg_text_px(svg, PHONE_COLUMN_PX)
+    if mode == "off" or wide_px is None:
+        return svg
+    if mode == "auto":
+        if drawn.view != "unrolled" or opts.get("orient", "horizontal") != "horizontal" or wide_px >= READABLE_PX:
+            return svg
+        mode = {"orient": "vertical"}
+    try:
+        other = _inline(diagram(model, {**opts, **mode}), model, PLACEHOLDER + "n", 'data-search-exclude=""')
+    except RnnvizError as err:
+        if opts.get("narrow", "auto") == "auto":
+            return svg  # the wide drawing alone, as before there were copies
+        said = " ".join(f"{k}={v}" for k, v in mode.items())
+        raise BlockOptionError(f'narrow="{said}": the copy for narrow screens cannot be drawn: {err.message}') from None
+    tall_px = svg_text_px(other, PHONE_COLUMN_PX)
+    if opts.get("narrow", "auto") == "auto" and (tall_px is None or tall_px < wide_px * 1.05):
+        return svg  # the vertical layout reads no better on a phone: one drawing
+    from ..diagrams.svginline import svg_width_pt
+
+    below = narrow_breakpoint(svg)
+    # A query container has no width of its own contents: where the page sizes the block by
+    # what it holds (beside text, in a flex row), it asks for the wide drawing's width.
+    drawn_px = round((svg_width_pt(svg) or 0) * 4 / 3)
+    steps, fewer = opts.get("unroll"), mode.get("unroll")
+    if steps and fewer and fewer < steps:  # say so: the page around it may speak of every step
+        other += (f'<p class="rnnviz-narrow-note" data-search-exclude="">Steps 1 to {fewer} of {steps} on a '
+                  f"narrow screen; a wider one shows all {steps}.</p>")
+    return (f'<div class="rnnviz-pair rnnviz-below-{below}" style="contain-intrinsic-inline-size:{drawn_px}px">'
+            f'<div class="rnnviz-wide">{svg}</div><div class="rnnviz-tall">{other}</div></div>')
 
 
 _ID_TITLE = re.compile(r'(<g id="[^"]*" class="(?:node|edge)\b[^"]*"[^>]*>\s*)<title>[^<]*</title>')

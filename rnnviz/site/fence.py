@@ -183,9 +183,11 @@ def _site_rel(path: str) -> str:
 
 
 def _full_size(key: str, svg: str) -> str:
-    """A link to ``svg`` at full size when it is wide (the plugin writes the file)."""
-    from ..diagrams.svginline import standalone_svg, svg_width_pt
+    """A link to ``svg`` at full size when it is wide (the plugin writes the file); of a block
+    with a copy for narrow screens, the wide drawing (the one in the download files)."""
+    from ..diagrams.svginline import first_svg, standalone_svg, svg_width_pt
 
+    svg = first_svg(svg)
     width = svg_width_pt(svg)
     if not CONTEXT.page or width is None or width <= FULL_SIZE_PT:
         return ""
@@ -211,11 +213,13 @@ def _thumbnail(name: str) -> str:
 
 def _drawing(text: str, opts: dict) -> tuple:
     """What a download file shows: the equations and the options that change the picture."""
-    return text.strip(), sorted((k, str(v)) for k, v in opts.items() if k not in ("show", "title", "download"))
+    return text.strip(), sorted((k, str(v)) for k, v in opts.items()
+                                if k not in ("show", "title", "download", "narrow"))
 
 
 def _register_download(stem: str, name: str, text: str, opts: dict) -> None:
     """Remember a download; one stem for two different pictures is a mistake (fails --strict)."""
+    opts = {k: v for k, v in opts.items() if k != "narrow"}  # the files hold the wide drawing only
     old = CONTEXT.downloads.get(stem)
     if old is None:
         CONTEXT.downloads[stem] = (name, text, opts, CONTEXT.page or _BLOCK)
@@ -231,7 +235,7 @@ def fence_format(src, language, class_name, options, md, **kwargs) -> str:
     try:
         name, text = _source_of(src, opts)
         key = _key(text, opts)
-        body = _cached(key, lambda: _render(_load(name, text), opts))
+        body = _cached(key, lambda: _render(_load(name, text), opts, narrow=True))
         if "download" in opts:
             _register_download(str(opts["download"]), name, text, opts)
     except BlockOptionError as err:  # an option that only the block's content shows wrong

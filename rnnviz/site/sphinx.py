@@ -85,7 +85,7 @@ class RnnvizDirective(SphinxDirective):
                 raise blocks.BlockOptionError("download= is for MkDocs sites; Sphinx pages show the diagram only")
             name, text = blocks.read_source("\n".join(self.content), opts, Path(self.env.srcdir))
             key = blocks.cache_key(text, opts)
-            body = blocks.render(blocks.load(name, text), opts)
+            body = blocks.render(blocks.load(name, text), opts, narrow=True)
         except blocks.BlockOptionError as err:
             raise self.error(f"rnnviz: {err.message}") from None
         except RnnvizError as err:

@@ -77,6 +77,32 @@ def test_one_svg_with_data_step():
     assert re.search(r'class="edge rnnviz-step rnnviz-step-1" data-step="1">\s*<title>h@0&#45;&gt;h@1', svg)
 
 
+def test_frames_turn_with_orient_vertical(tmp_path):
+    """--frames --orient vertical reveals the vertical layout (time runs down), not the one across."""
+    src = tmp_path / "relu.rnn"
+    src.write_text(RELU)
+    boxes = {}
+    for orient in ("horizontal", "vertical"):
+        out = tmp_path / f"{orient}.svg"
+        assert main(["draw", str(src), "--frames", "--orient", orient, "-o", str(out)]) == 0
+        svg = out.read_text(encoding="utf-8")
+        assert 'data-step="3"' in svg
+        w, h = (float(v) for v in re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg).groups())
+        boxes[orient] = w / h
+    assert boxes["horizontal"] > 1 > boxes["vertical"]
+
+
+def test_a_backward_chain_starts_from_its_given_value():
+    """A bidirectional RNN over 2 steps draws g at t = 3, the value its backward chain starts
+    from: it is given from the start (step 0), so a slider counts 2 steps, not 3."""
+    from tests.conftest import EXAMPLES
+
+    model = load_model((EXAMPLES / "bidirectional.rnn").read_text(encoding="utf-8"))
+    svg = stepped_svg(draw(model, "unrolled", 2).render("svg").decode())
+    assert sorted({int(k) for k in re.findall(r'data-step="(-?\d+)"', svg)}) == [0, 1, 2]
+    assert re.search(r'data-step="0">\s*<title>g@3</title>', svg)
+
+
 def test_frames_refuse_other_views_and_formats(tmp_path, capsys):
     """--frames is the unrolled view as pdf, png or svg."""
     src = tmp_path / "relu.rnn"

@@ -14,10 +14,13 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
+# The slider that the reader sees, and the drawing it moves (a block with a copy for narrow
+# screens has one slider per drawing, inside its .rnnviz-wide or .rnnviz-tall box).
 _STATE = """
-const block = Array.from(document.querySelectorAll('.rnnviz')).find(b => b.querySelector('.rnnviz-steps'));
-if (!block) { return null; }
-const input = block.querySelector('.rnnviz-steps input[type=range]');
+const bar = Array.from(document.querySelectorAll('.rnnviz .rnnviz-steps')).find(b => b.getBoundingClientRect().width > 0);
+if (!bar) { return null; }
+const block = bar.closest('.rnnviz-wide, .rnnviz-tall') || bar.closest('.rnnviz');
+const input = bar.querySelector('input[type=range]');
 const faded = k => Array.from(block.querySelectorAll('svg [data-step]'))
   .filter(el => parseInt(el.getAttribute('data-step'), 10) > k)
   .every(el => parseFloat(getComputedStyle(el).opacity) < 0.5);
@@ -28,8 +31,12 @@ const max = parseInt(input.max, 10);
 const before = shown(max);
 input.value = '1';
 input.dispatchEvent(new Event('input'));
-return {max: max, before: before, fadedAfter1: faded(1), shownUpTo1: shown(1),
-        label: block.querySelector('.rnnviz-steps').textContent};
+const pair = bar.closest('.rnnviz-pair');
+const other = pair && Array.from(pair.querySelectorAll('svg.rnnviz-svg')).find(s => !block.contains(s));
+return {max: max, before: before, fadedAfter1: faded(1), shownUpTo1: shown(1), label: bar.textContent,
+        copy: block.classList.contains('rnnviz-tall') ? 'tall' : (pair ? 'wide' : 'single'),
+        otherHidden: other ? other.getBoundingClientRect().width === 0 : null,
+        otherUntouched: other ? Array.from(other.querySelectorAll('[data-step]')).every(el => !el.style.opacity) : null};
 """
 
 
@@ -61,3 +68,19 @@ def test_the_slider_fades_the_later_steps(driver):
     assert state["max"] == 3 and state["before"]
     assert state["fadedAfter1"] and state["shownUpTo1"]
     assert "steps 1 to 1 of 3" in state["label"]
+
+
+@pytest.mark.parametrize("width, copy", [(1280, "wide"), (400, "tall")])
+def test_a_phone_shows_the_narrow_copy_with_its_own_slider(driver, width, copy):
+    """The unrolled vanilla RNN with its numbers: across on a laptop, turned (time runs down) on a
+    phone; the slider the reader sees moves the drawing shown, the hidden one has its own."""
+    site, result = real_site()
+    assert result.returncode == 0, result.stderr
+    with LocalServer(site) as server:
+        driver.set_window_size(width, 900)
+        driver.get(server.url + "gallery/vanilla/")
+        state = driver.execute_script(_STATE)
+        driver.set_window_size(1280, 900)
+    assert state is not None and state["copy"] == copy
+    assert state["otherHidden"] and state["otherUntouched"]
+    assert state["max"] == 3 and state["before"] and state["fadedAfter1"] and state["shownUpTo1"]

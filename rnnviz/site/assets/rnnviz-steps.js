@@ -1,6 +1,8 @@
 /* A step slider under every unrolled diagram of a page: its nodes and edges carry
    data-step (rnnviz.diagrams.frames.stepped_svg); moving the slider to k shows steps 0..k
-   and fades the later ones, so a lecture can reveal the forward pass step by step. */
+   and fades the later ones, so a lecture can reveal the forward pass step by step. Each
+   drawing of a block with a copy for narrow screens has its own slider, inside its
+   .rnnviz-wide or .rnnviz-tall box, so it shows and hides with its drawing. */
 (function () {
   "use strict";
   var FADED = "0.12";
@@ -20,7 +22,7 @@
   }
   function setUp(root) {
     root.querySelectorAll(".rnnviz svg.rnnviz-svg").forEach(function (svg) {
-      var block = svg.closest(".rnnviz");
+      var block = svg.closest(".rnnviz-wide, .rnnviz-tall") || svg.closest(".rnnviz");
       if (!block || block.querySelector(".rnnviz-steps")) { return; }
       var ks = steps(svg);
       if (ks.length < 2) { return; }

@@ -5,16 +5,15 @@
   "use strict";
   function setUp(root) {
     root.querySelectorAll(".rnnviz svg.rnnviz-svg").forEach(function (svg) {
-      var block = svg.closest(".rnnviz");
-      if (!block || block.getAttribute("data-rnnviz-zoom")) { return; }
-      block.setAttribute("data-rnnviz-zoom", "1");
+      var block = svg.closest(".rnnviz");  // each drawing of a block (and its narrow copy) zooms it
+      if (!block || svg.getAttribute("data-rnnviz-zoom")) { return; }
+      svg.setAttribute("data-rnnviz-zoom", "1");
       svg.addEventListener("click", function () {
         if (!block.classList.contains("rnnviz-zoomed") && svg.getBoundingClientRect().width + 1 >= natural(svg)) {
           return;  // already at its drawn size: nothing to zoom
         }
         block.classList.toggle("rnnviz-zoomed");
       });
-      mark(svg, block);
     });
   }
   function natural(svg) {  // the drawn width in CSS pixels (inline style width: ...pt)
@@ -22,15 +21,16 @@
     var n = parseFloat(w);
     return /pt$/.test(w) ? n * 4 / 3 : n;
   }
+  function shown(svg) { return svg.getBoundingClientRect().width > 0; }  // not the hidden copy of a pair
   function mark(svg, block) {
     var scaled = svg.getBoundingClientRect().width + 1 < natural(svg);
     block.classList.toggle("rnnviz-scaled", scaled || block.classList.contains("rnnviz-zoomed"));
     svg.setAttribute("title", scaled ? "Click to see the diagram at its full size" :
       (block.classList.contains("rnnviz-zoomed") ? "Click to fit the diagram to the page" : ""));
   }
-  function remark() {
+  function remark() {  // a block with a copy for narrow screens: the drawing the reader sees decides
     document.querySelectorAll(".rnnviz svg.rnnviz-svg").forEach(function (svg) {
-      mark(svg, svg.closest(".rnnviz"));
+      if (shown(svg)) { mark(svg, svg.closest(".rnnviz")); }
     });
   }
   function start() { setUp(document.body); remark(); }

@@ -192,11 +192,13 @@ def _kernel(runner: "_Runner", targets: tuple[str, ...], keep: bool | str):
                 hsrc[i] = bind(what, "NUM")
             elif kind == 1:
                 hsrc[i] = f"P{j}_{i}"  # its read is in head already
-            elif kind == 2:
+            elif kind == 2:  # the same steps of an input, read by several equations, sliced once
                 name, off = what
-                hoist.append(f"        s = {off} + first")
-                hoist.append(f"        S{j}_{i} = sequences[{name!r}][1][s:s + count].reshape((count,) + {tail!r})")
-                hsrc[i] = f"S{j}_{i}"
+                if (name, off, tail) not in names:
+                    names[(name, off, tail)] = f"S{j}_{i}"
+                    hoist.append(f"        s = {off} + first")
+                    hoist.append(f"        S{j}_{i} = sequences[{name!r}][1][s:s + count].reshape((count,) + {tail!r})")
+                hsrc[i] = names[(name, off, tail)]
             else:
                 args = ", ".join(hsrc[k] for k in kids)
                 ctx_name = bind(ctx, "CTX")

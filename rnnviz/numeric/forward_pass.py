@@ -3,8 +3,10 @@
 ``forward(model)`` resolves the values (given, or drawn from a seeded
 generator), infers the shapes, compiles each equation's tree into a list of
 ``(node index, op, child indices)`` instructions (the op chosen once from the
-shapes, see :mod:`rnnviz.numeric.ops`), then runs the steps t = 1..T. What the
-model fixes without the values (shapes, plan) is worked out once per model. The
+shapes, see :mod:`rnnviz.numeric.ops`), then runs the steps t = 1..T: each sweep's
+block of steps as Python written out for these equations (one local per node, the
+same numpy calls). What the model fixes without the values (shapes, plan, that
+code) is worked out once per model and sizes. The
 :class:`Trace` keeps the value of every variable at every step and of every node
 backprop reads; it works the other nodes out again when they are asked for.
 
@@ -146,7 +148,7 @@ _MATVEC_FAST = OPS["matvec"].fast
 def _kernel(runner: "_Runner", targets: tuple[str, ...], keep: bool | str):
     """One block of one sweep (hoisting and steps), written out as Python for these equations.
 
-    The same calls on the same values as :meth:`_Runner.hoist` and :meth:`_Runner.steps_block`
+    The same calls on the same values as :meth:`_Runner.hoist` and :meth:`_Runner.checked_block`
     (so the same numbers), with each node a local variable instead of a slot of a list: no
     template to copy, no loop over the instructions and no unpacking of them at every step.
     Written once per model, sizes and sweep (what it reads of ``runner`` is fixed by them).

@@ -212,11 +212,13 @@ def _kernel(runner: "_Runner", targets: tuple[str, ...], keep: bool | str):
                 if kind == 3:
                     src[i] = f"S{j}_{i}"
                 else:
+                    # One value per step in the variable's stored shape; the parents read the
+                    # product as it came (a scalar along time keeps its trailing axis).
                     shape = f"(count,) + {tail!r}"
-                    hoist.append(f"        if S{j}_{i}.shape != {shape}:")
-                    hoist.append(f"            S{j}_{i} = _reshape(S{j}_{i}, {shape})")
-                    hoist.append(f"        L{j}_{i} = list(S{j}_{i})")
-                    checks.append(f"S{j}_{i}")
+                    hoist.append(f"        Q{j}_{i} = S{j}_{i} if S{j}_{i}.shape == {shape} else "
+                                 f"_reshape(S{j}_{i}, {shape})")
+                    hoist.append(f"        L{j}_{i} = list(Q{j}_{i})")
+                    checks.append(f"Q{j}_{i}")
                     body.append(f"        v{j}_{i} = L{j}_{i}[t + O]")
                     src[i] = f"v{j}_{i}"
         for i, vname, delay in sk.reads:

@@ -24,6 +24,8 @@ CASES = {
                            {"batch": 3, "steps": 300}),
     "a root of constants": ("h[t] = W v\ny[t] = h[t] + x[t]\nW = [[1, 2], [3, 4]], v = [1, -1], dim x = 2", {}),
     "a concatenation": ("h[t] = tanh(W [h[t-1]; x[t]; b])\ndim x = 2, h = 3, b = 1", {"batch": 2}),
+    "a constant vector times a scalar input": ("h[t] = [1, 2] U x[t]\nU = 0.5, x = [1, 2, 3]", {}),
+    "scalars along time, batched": ("h[t] = tanh(a h[t-1] + [1, 2] b x[t])\ndim x = 1, h = 2", {"batch": 3}),
     "read ahead and behind": ("h[t] = tanh(W h[t-1] + U x[t+1] + V x[t-1])\ndim x = 2, h = 3", {}),
 }
 

@@ -314,6 +314,34 @@ def _label_width(param: str) -> float:
     return max(7.5 * len(p.replace(" ", "")) + 6 for p in param.split(", "))
 
 
+class _NodesNear:
+    """The node centres ``(id, (x, y), radius)`` that may lie within their radius of a segment.
+
+    A grid of cells as wide as the largest radius: a segment is tested against the nodes
+    of the cells round it only, not against every node (which made a long unrolled view
+    quadratic in its steps). Every centre within its radius of the segment is among those
+    given (with a margin for rounding), so a test over them is the test over all.
+    """
+
+    def __init__(self, centres: list[tuple[str, tuple[float, float], float]]) -> None:
+        self.centres = centres
+        self.reach = max((r for _, _, r in centres), default=0.0) + 1e-6
+        self.cell = 2 * self.reach
+        self.grid: dict[tuple[int, int], list] = {}
+        for item in centres:
+            (x, y) = item[1]
+            self.grid.setdefault((math.floor(x / self.cell), math.floor(y / self.cell)), []).append(item)
+
+    def __call__(self, p: tuple[float, float], q: tuple[float, float]) -> list:
+        reach, cell = self.reach, self.cell
+        x0, x1 = math.floor((min(p[0], q[0]) - reach) / cell), math.floor((max(p[0], q[0]) + reach) / cell)
+        y0, y1 = math.floor((min(p[1], q[1]) - reach) / cell), math.floor((max(p[1], q[1]) + reach) / cell)
+        if (x1 - x0 + 1) * (y1 - y0 + 1) > len(self.grid):  # a long segment: every node
+            return self.centres
+        grid = self.grid
+        return [item for gx in range(x0, x1 + 1) for gy in range(y0, y1 + 1) for item in grid.get((gx, gy), ())]
+
+
 def to_dot(
     graph: Graph,
     *,
@@ -608,7 +636,8 @@ def to_dot(
         halves = {k: (w * 36, h * 36) for k, (w, h) in extent.items()}
         # Every drawn edge as the polyline it runs along, the labelled ones first (in their
         # order), so that no label is put across another edge.
-        others = [i for i in range(len(wires)) if i not in set(labelled)]
+        is_labelled = set(labelled)
+        others = [i for i in range(len(wires)) if i not in is_labelled]
         runs = [[pinned[wires[i][0].source], *bends_of.get(i, []), pinned[wires[i][0].target]]
                  for i in labelled + others
                  if wires[i][0].source in pinned and wires[i][0].target in pinned]
@@ -617,7 +646,8 @@ def to_dot(
         centres = [(k, pinned[k], min(extent[k]) / 2) for k in extent if k in pinned]
         ends = [(wires[i][0].source, wires[i][0].target) for i in labelled + others
                 if wires[i][0].source in pinned and wires[i][0].target in pinned]
-        runs = [[] if any(_segment_distance(c, p, q) < r for p, q in zip(run, run[1:]) for k, c, r in centres
+        near = _NodesNear(centres)
+        runs = [[] if any(_segment_distance(c, p, q) < r for p, q in zip(run, run[1:]) for k, c, r in near(p, q)
                           if k not in ends[j]) else run
                 for j, run in enumerate(runs)]
         placed = head_label_spots([(bends_of[i][-1] if bends_of.get(i) else wires[i][0].source,

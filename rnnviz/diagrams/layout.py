@@ -439,17 +439,23 @@ def head_label_spots(edges: list[tuple],
     # Nodes sorted by x: a label is only checked against the nodes within reach (large grids).
     order = sorted(halves, key=lambda k: pts[k][0])
     xs = [pts[k][0] for k in order]
+    # (x, y, half width, half height, id) of each, in that order: no look-ups in the loop below.
+    boxes = [(*pts[k], *halves[k], k) for k in order]
     reach = 2 * max((h[0] for h in halves.values()), default=0.0) + 80
     # Placed labels in buckets of 100 points of x: a new one is checked against its neighbours only.
     placed: dict[int, list[tuple[float, float, float, float]]] = {}
     out: dict[int, tuple[int, float]] = {}
     # The other edges' runs, in points, by buckets of 100 points of x that they span.
-    runs: dict[int, list[tuple[int, tuple[float, float], tuple[float, float]]]] = {}
+    # Each with its bounding box: a run wholly on one side of a label cannot cross it, and
+    # most runs of the buckets round a label are; the exact test is for the others.
+    runs: dict[int, list[tuple]] = {}
     for k, line in enumerate(paths):
         for p, q in zip(line, line[1:]):
             p, q = (p[0] * 72, p[1] * 72), (q[0] * 72, q[1] * 72)
-            for bucket in range(int(min(p[0], q[0]) // 100), int(max(p[0], q[0]) // 100) + 1):
-                runs.setdefault(bucket, []).append((k, p, q))
+            x0, x1 = min(p[0], q[0]), max(p[0], q[0])
+            y0, y1 = min(p[1], q[1]), max(p[1], q[1])
+            for bucket in range(int(x0 // 100), int(x1 // 100) + 1):
+                runs.setdefault(bucket, []).append((k, p, q, x0, y0, x1, y1))
     for i, (tail, head, width, *lines) in enumerate(edges):
         label_h = 9.0 * (lines[0] if lines else 1)  # half the height of a label of that many lines
         (hx, hy) = pts[head]
@@ -471,12 +477,11 @@ def head_label_spots(edges: list[tuple],
             # node within reach, tens of thousands of times on a long unrolled view.)
             # A label on a node or on another label hides it: worse than one across a line.
             clashes = 0
-            for n in order[bisect.bisect_left(xs, cx - reach):bisect.bisect_right(xs, cx + reach)]:
+            for px, py, ha, hb, n in boxes[bisect.bisect_left(xs, cx - reach):bisect.bisect_right(xs, cx + reach)]:
                 x0, y0, x1, y1 = box if n == head else loose
-                px, py = pts[n]
-                ha, hb = halves[n]
-                x = min(max(px, x0), x1)
-                y = min(max(py, y0), y1)
+                # The point of the box nearest the centre (min(max(px, x0), x1) written out).
+                x = x0 if px < x0 else x1 if px > x1 else px
+                y = y0 if py < y0 else y1 if py > y1 else py
                 if ((x - px) / ha) ** 2 + ((y - py) / hb) ** 2 < 1:
                     clashes += 2
             bucket = int(cx // 100)
@@ -488,8 +493,14 @@ def head_label_spots(edges: list[tuple],
             tight = (box[0] + 2, box[1] + 2, box[2] - 2, box[3] - 2)
             # An edge whose own line is unknown (empty) is placed as if there were no lines.
             if i >= len(paths) or paths[i]:
-                clashes += len({k for b in (bucket - 1, bucket, bucket + 1) for k, p, q in runs.get(b, ())
-                                if k != i and _box_meets_segment(tight, p, q)})
+                # (The boxes' test holds for a box of positive size, which a label's always is
+                # but for a label narrower than the slack: every run is tested exactly then.)
+                left, bottom, right, top = tight if tight[0] < tight[2] and tight[1] < tight[3] else \
+                    (-math.inf, -math.inf, math.inf, math.inf)
+                clashes += len({k for b in (bucket - 1, bucket, bucket + 1)
+                                for k, p, q, x0, y0, x1, y1 in runs.get(b, ())
+                                if k != i and x1 > left and x0 < right and y1 > bottom and y0 < top
+                                and _box_meets_segment(tight, p, q)})
             if best is None or clashes < best[0]:
                 best = (clashes, angle, dist, box)
             if clashes == 0:

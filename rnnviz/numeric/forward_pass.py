@@ -3,8 +3,10 @@
 ``forward(model)`` resolves the values (given, or drawn from a seeded
 generator), infers the shapes, compiles each equation's tree into a list of
 ``(node index, op, child indices)`` instructions (the op chosen once from the
-shapes, see :mod:`rnnviz.numeric.ops`), then runs the steps t = 1..T. What the
-model fixes without the values (shapes, plan) is worked out once per model. The
+shapes, see :mod:`rnnviz.numeric.ops`), then runs the steps t = 1..T: each sweep's
+block of steps as Python written out for these equations (one local per node, the
+same numpy calls). What the model fixes without the values (shapes, plan, that
+code) is worked out once per model and sizes. The
 :class:`Trace` keeps the value of every variable at every step and of every node
 backprop reads; it works the other nodes out again when they are asked for.
 
@@ -136,6 +138,139 @@ class _Skeleton:
         #: The shape of each dropped node's value, taken on the first run (the sizes and the
         #: batch, which fix them, are part of the key the skeleton is remembered by).
         self.blank: dict[int, tuple] | None = None
+        #: :meth:`_Runner.hoist_program`, on the first run.
+        self.hoist_prog: tuple | None = None
+
+
+_MATVEC_FAST = OPS["matvec"].fast
+
+
+def _kernel(runner: "_Runner", targets: tuple[str, ...], keep: bool | str):
+    """One block of one sweep (hoisting and steps), written out as Python for these equations.
+
+    The same calls on the same values as :meth:`_Runner.hoist` and :meth:`_Runner.checked_block`
+    (so the same numbers), with each node a local variable instead of a slot of a list: no
+    template to copy, no loop over the instructions and no unpacking of them at every step.
+    Written once per model, sizes and sweep (what it reads of ``runner`` is fixed by them).
+
+    Returns ``kernel(runner, first, count, steps, nodes, blank)``: True when every value of the
+    block is finite; False, leaving what it wrote to be written again, at the first overflow
+    or NaN (the caller runs the block again, checked, to name the step and the node).
+    """
+    ns: dict[str, object] = {"_shape": np.shape, "_reshape": np.reshape, "_broadcast_to": np.broadcast_to,
+                             "_ignore": lambda: np.errstate(all="ignore"), "_isfinite": np.isfinite,
+                             "_raise": lambda: np.errstate(over="raise", invalid="raise", divide="raise",
+                                                          under="ignore"),
+                             "_total": np.add.reduce, "_finite": math.isfinite, "_concatenate": np.concatenate}
+    lead = runner.lead
+    head = ["    params, sequences, history = runner.params, runner.sequences, runner.history"]
+    hoist: list[str] = []
+    checks: list[str] = []
+    body: list[str] = []
+    outs: list[str] = []
+    names: dict[object, str] = {}
+
+    def bind(value: object, prefix: str) -> str:
+        key = (prefix, id(value))
+        if key not in names:
+            names[key] = f"{prefix}{len(names)}"
+            ns[names[key]] = value
+        return names[key]
+
+    for j, target in enumerate(targets):
+        sk, plan = runner.skeletons[target], runner.plan[target]
+        dropped = set(sk.drop) if keep == "backward" else set()
+        src: dict[int, str] = {}  # what each node is called in the step loop
+        for i, value in sk.numbers:
+            src[i] = bind(value, "NUM")
+        for i, pname in sk.params:
+            src[i] = f"P{j}_{i}"
+            head.append(f"    P{j}_{i} = params[{pname!r}]")
+        # The subtrees that read no computed variable, once for the block (as hoist does);
+        # hsrc: what each node is called there (a stacked array for all the block's steps).
+        hsrc = dict(src)
+        for i, kind, what, fn, kids, ctx, tail in (sk.hoist_prog or runner.hoist_program(target)):
+            if kind == 0:
+                hsrc[i] = bind(what, "NUM")
+            elif kind == 1:
+                hsrc[i] = f"P{j}_{i}"  # its read is in head already
+            elif kind == 2:  # the same steps of an input, read by several equations, sliced once
+                name, off = what
+                if (name, off, tail) not in names:
+                    names[(name, off, tail)] = f"S{j}_{i}"
+                    hoist.append(f"        s = {off} + first")
+                    hoist.append(f"        S{j}_{i} = sequences[{name!r}][1][s:s + count].reshape((count,) + {tail!r})")
+                hsrc[i] = names[(name, off, tail)]
+            else:
+                args = ", ".join(hsrc[k] for k in kids)
+                ctx_name = bind(ctx, "CTX")
+                fn_name = bind(fn, "OP")
+                if kind == 5:
+                    ctx_name = f"dict({ctx_name}, lead=(count,) + {lead!r})"
+                hoist.append(f"        S{j}_{i} = {fn_name}({args}, ctx={ctx_name})")
+                hsrc[i] = f"S{j}_{i}"
+                if kind == 3:
+                    src[i] = f"S{j}_{i}"
+                else:
+                    # One value per step in the variable's stored shape; the parents read the
+                    # product as it came (a scalar along time keeps its trailing axis).
+                    shape = f"(count,) + {tail!r}"
+                    hoist.append(f"        Q{j}_{i} = S{j}_{i} if S{j}_{i}.shape == {shape} else "
+                                 f"_reshape(S{j}_{i}, {shape})")
+                    hoist.append(f"        L{j}_{i} = list(Q{j}_{i})")
+                    checks.append(f"Q{j}_{i}")
+                    body.append(f"        v{j}_{i} = L{j}_{i}[t + O]")
+                    src[i] = f"v{j}_{i}"
+        for i, vname, delay in sk.reads:
+            lo = runner.history[vname][0]
+            head.append(f"    H{j}_{i} = history[{vname!r}][1]")
+            body.append(f"        v{j}_{i} = H{j}_{i}[t + {-delay - lo}]")
+            src[i] = f"v{j}_{i}"
+        for idx, fn, a, b, many in sk.instrs:
+            if fn is _MATVEC_FAST:  # x @ W.T, the view W.T taken once for the block
+                w = src[a]
+                if w.startswith("P"):
+                    if f"{w}T" not in names.values():
+                        names[("T", w)] = f"{w}T"
+                        head.append(f"    {w}T = {w}.T")
+                    line = f"{src[b]} @ {w}T"
+                else:
+                    line = f"{src[b]} @ {w}.T"
+            else:
+                args = [src[k] for k in many] if many else [src[a]] + ([src[b]] if b >= 0 else [])
+                line = f"{bind(fn, 'FN')}({', '.join(args)})"
+            body.append(f"        v{j}_{idx} = {line}")
+            src[idx] = f"v{j}_{idx}"
+        if not plan[0].batched:  # a root without the batch axis gets the variable's stored shape
+            body.append(f"        r{j} = _broadcast_to({src[0]}, {runner.stored(target)!r}).copy()")
+            src[0] = f"r{j}"
+        lo = runner.history[target][0]
+        head.append(f"    OUT{j} = history[{target!r}][1]")
+        body.append(f"        OUT{j}[t + {-lo}] = {src[0]}")
+        outs.append(f"*OUT{j}[lo + {-lo}:hi + {-lo}]")
+        if keep:
+            head.append(f"    N{j} = nodes[{target!r}]")
+            if dropped:
+                head.append(f"    R{j} = blank[{target!r}]")
+                shapes = ", ".join(f"{i}: _shape({src[i]})" for i in sorted(dropped))
+                body.append(f"        if not R{j}:")
+                body.append(f"            R{j} = blank[{target!r}] = {bind(sk, 'SK')}.blank = {{{shapes}}}")
+            items = ", ".join("None" if i in dropped else src[i] for i in range(len(plan)))
+            body.append(f"        N{j}[t - 1] = [{items}]")
+    code = ["def kernel(runner, first, count, steps, nodes, blank):", *head]
+    if hoist:
+        code += ["    with _ignore():", *hoist]
+        # One check for all steps (a finite sum, else the exact test), as hoist makes it.
+        code += [f"        if not (_finite(_total({c}, None)) or _isfinite({c}).all()):\n            return False"
+                 for c in checks]
+    code += ["    O = -1 - first", "    lo, hi = min(steps), max(steps) + 1", "    with _raise():", "        try:",
+             "            for t in steps:", *["        " + line for line in body],
+             # Every output of the block at once: a sum is finite exactly when every entry is
+             # (an overflowing sum only sends the block to the checked run).
+             f"            return _finite(_total(_concatenate([{', '.join(outs)}], axis=None), None))",
+             "        except FloatingPointError:", "            return False"]
+    exec(compile("\n".join(code), f"<rnnviz forward block of {', '.join(targets)}>", "exec"), ns)
+    return ns["kernel"]
 
 
 def _skeleton(plan: list[PlanNode], model: Model) -> _Skeleton:
@@ -236,12 +371,11 @@ def _size_key(given: Given) -> tuple:
         >>> _size_key(g)
         ((('h', (4,)),), (('W', (4, 3)),), (('x', ((1, (3,)),)),), ())
     """
-    shape = np.shape
-
+    # Every value of a Given is a numpy array or scalar: ``.shape``, not np.shape (4x slower).
     def per_step(d: Mapping[str, Mapping[int, np.ndarray]]) -> tuple:
-        return tuple((name, tuple([(t, shape(a)) for t, a in steps.items()])) for name, steps in d.items())
+        return tuple((name, tuple([(t, a.shape) for t, a in steps.items()])) for name, steps in d.items())
 
-    return (tuple(given.sizes.items()), tuple([(n, shape(a)) for n, a in given.params.items()]),
+    return (tuple(given.sizes.items()), tuple([(n, a.shape) for n, a in given.params.items()]),
             per_step(given.inputs), per_step(given.initial))
 
 
@@ -292,19 +426,22 @@ class _Runner:
         # Shapes and the compiled plan follow from the sizes of the values, not from the
         # numbers: worked out once per model and sizes (a teaching-size pass is mostly this).
         sizes = _size_key(given)
-        self.shapes, per_step = model.memo(("forward:shapes", sizes), lambda: self.infer_shapes(sizes))
+        # The key is long (a shape per value and step): looked up once, it gives a token that
+        # the rest is remembered by (hashing and comparing it again cost as much as a step).
+        token = model.memo(("forward:sizes", sizes), object)
+        self.shapes, per_step = model.memo(("forward:shapes", token), lambda: self.infer_shapes(sizes))
         self.params = {}
         self.drawn: list[str] = []  # what no value gives, drawn from the seeded generator
         for name in static.parameters:
-            shape = self.shapes.of(name)
-            if name not in given.params:
+            if name in given.params:
+                self.params[name] = np.array(given.params[name], dtype=np.float64)
+            else:
                 self.drawn.append(name)
-            self.params[name] = (np.array(given.params[name], dtype=np.float64) if name in given.params
-                                 else random_parameter(name, shape, seed))
+                self.params[name] = random_parameter(name, self.shapes.of(name), seed)
         self.steps = self.count_steps(steps)
         _check_history(model, per_step, self.steps, batch)
         self.history: dict[str, tuple[int, list]] = {}
-        self.classes = model.memo(("forward:classes", sizes), lambda: class_targets(model, self.shapes))
+        self.classes = model.memo(("forward:classes", token), lambda: class_targets(model, self.shapes))
         self.make_inputs(seed, raw)
         self.check_classes()
         self.make_initial(raw)
@@ -314,7 +451,7 @@ class _Runner:
             plans = {eq.target: self.compile(eq) for eq in model.equations}
             return plans, self.functions, {target: _skeleton(p, model) for target, p in plans.items()}
 
-        key = ("forward:plan", sizes, self.lead, tuple(sorted(given.functions.items())))
+        key = self.plan_key = ("forward:plan", token, self.lead, tuple(sorted(given.functions.items())))
         self.plan, functions, self.skeletons = model.memo(key, plan)
         self.functions = dict(functions)
         self.keep_nodes = keep_nodes
@@ -531,49 +668,73 @@ class _Runner:
         constant). Returns (node index -> constant, node index -> per-step list).
         Every node keeps its per-step value, so the Trace is the same either way.
         """
-        order = self.skeletons[target].hoist_order
-        if not order:
+        sk = self.skeletons[target]
+        if not sk.hoist_order:
             return {}, {}
-        plan = self.plan[target]
+        prog = sk.hoist_prog
+        if prog is None:
+            prog = sk.hoist_prog = self.hoist_program(target)
         T, lead = (self.steps - first if count is None else count), self.lead
         consts: dict[int, object] = {}
         per_step: dict[int, list] = {}
         stacked: dict[int, np.ndarray] = {}
         done: dict[int, object] = {}
+        params, sequences = self.params, self.sequences
         # Children before parents (the skeleton's order); the caller ignores floating-point errors.
-        for i, kind, what in order:
-            if kind is E.Num:
+        for i, kind, what, fn, kids, ctx, tail in prog:
+            if kind == 0:  # a number
                 done[i] = what
-            elif kind is E.Param:
-                done[i] = self.params[what]
-            elif kind is E.Var:
-                name, delay = what
-                lo, full = self.sequences[name]
-                start = 1 - delay - lo + first
+            elif kind == 1:  # a parameter
+                done[i] = params[what]
+            elif kind == 2:  # an input read at t - delay; what: (name, 1 - delay - lo)
+                lo, full = sequences[what[0]]
+                start = what[1] + first
                 # A trailing axis for scalars, so that they broadcast against vectors along time.
-                done[i] = full[start:start + T].reshape((T,) + self.stored(name)[:len(lead)] + (-1,))
-            else:
-                p = plan[i]
-                # A concatenation of constants stays one constant; only one that reads the
-                # sequence gets the time axis.
-                ctx = dict(p.ctx, lead=(T,) + lead) if p.op.name == "concat" and p.batched else p.ctx
-                out = done[i] = p.op.forward(*[done[k] for k in p.children], ctx=ctx)
-                if p.batched:
-                    shape = self.shapes.node(target, i)
-                    stacked[i] = np.reshape(out, (T,) + lead + (shape or ((1,) if lead else ())))
-                    per_step[i] = list(stacked[i])
-                else:
-                    consts[i] = out
+                done[i] = full[start:start + T].reshape((T,) + tail)
+            elif kind == 3:  # an operation of constants
+                consts[i] = done[i] = fn(*[done[k] for k in kids], ctx=ctx)
+            else:  # an operation that reads the sequence: one value per step
+                if kind == 5:  # a concatenation gets the time axis
+                    ctx = dict(ctx, lead=(T,) + lead)
+                out = done[i] = fn(*[done[k] for k in kids], ctx=ctx)
+                shape = (T,) + tail
+                stacked[i] = out = out if out.shape == shape else np.reshape(out, shape)
+                per_step[i] = list(out)
         for i, steps in per_step.items():
             # One check for all steps (a finite sum, else the exact test); step by step only to name one.
             if math.isfinite(np.add.reduce(stacked[i], None)) or np.isfinite(stacked[i]).all():
                 continue
             for t, v in enumerate(steps, start=first + 1):
                 if not np.isfinite(v).all():
-                    vals: list = [None] * len(plan)
+                    vals: list = [None] * len(self.plan[target])
                     vals[i] = v
                     self.fail(target, t, vals, None, at=i)  # children come first: i is the deepest
         return consts, per_step
+
+    def hoist_program(self, target: str) -> tuple:
+        """:meth:`hoist`'s instructions for ``target``, worked out once per model and sizes.
+
+        (index, kind, what, forward, children, ctx, shape of one step): kind 0 a number,
+        1 a parameter, 2 an input, 3 an operation of constants, 4 one of the sequence,
+        5 a concatenation of the sequence (its ctx gets the time axis when it runs).
+        """
+        plan, lead = self.plan[target], self.lead
+        prog = []
+        for i, kind, what in self.skeletons[target].hoist_order:
+            if kind is E.Num:
+                prog.append((i, 0, what, None, (), None, ()))
+            elif kind is E.Param:
+                prog.append((i, 1, what, None, (), None, ()))
+            elif kind is E.Var:
+                name, delay = what
+                lo = self.sequences[name][0]
+                prog.append((i, 2, (name, 1 - delay - lo), None, (), None, self.stored(name)[:len(lead)] + (-1,)))
+            else:
+                p = plan[i]
+                shape = self.shapes.node(target, i)
+                k = 3 if not p.batched else 5 if p.op.name == "concat" else 4
+                prog.append((i, k, None, p.op.forward, p.children, p.ctx, lead + (shape or ((1,) if lead else ()))))
+        return tuple(prog)
 
     def run(self) -> Trace:
         keep = self.keep_nodes
@@ -591,70 +752,69 @@ class _Runner:
         for sweep in self.model.sweeps:
             order = list(sweep.steps(T))  # 1..T, T..1, or the last step only
             blocks = list(dict.fromkeys((t - 1) // HOIST_STEPS * HOIST_STEPS for t in order))
+            targets = sweep.targets
+            kernel = self.model.memo(("forward:kernel", self.plan_key, targets, keep),
+                                     lambda: _kernel(self, targets, keep))
             for first in blocks:
                 count = min(HOIST_STEPS, T - first)
-                compiled = []
-                with np.errstate(all="ignore"):
-                    hoisted = {name: self.hoist(name, first, count) for name in sweep.targets}
-                for name in sweep.targets:
-                    plan = self.plan[name]
-                    sk = self.skeletons[name]
-                    consts, per_step = hoisted[name]
-                    template: list = [None] * len(plan)
-                    fetch = [(i, steps, -1 - first) for i, steps in per_step.items()]
-                    for i, value in consts.items():
-                        template[i] = value
-                    for i, value in sk.numbers:
-                        template[i] = value
-                    for i, pname in sk.params:
-                        template[i] = self.params[pname]
-                    for i, vname, delay in sk.reads:
-                        lo, hist = self.history[vname]
-                        fetch.append((i, hist, -delay - lo))
-                    fix = None if plan[0].batched else self.stored(name)
-                    lo, hist = self.history[name]
-                    compiled.append((name, template, fetch, sk.instrs, hist, -lo, fix, drop[name]))
-                del hoisted
                 steps = [t for t in order if first < t <= first + count]
-                with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-                    # Checked once per block and variable; a block that goes wrong runs again, checked
-                    # step by step, so that the error names the first step and node as it always did.
-                    if not self.steps_block(compiled, steps, nodes, checked=False):
-                        self.steps_block(compiled, steps, nodes, checked=True)
+                # Checked once per block; a block that goes wrong runs again, checked step by
+                # step, so that the error names the first step and node as it always did.
+                if not kernel(self, first, count, steps, nodes, self.blank_shapes):
+                    self.checked_block(targets, first, count, steps, nodes)
         trace = Trace(self.model, self.shapes, self.steps, self.batch, self.params, self.history, nodes,
                       self.plan, self.functions, refill=self if keep == "backward" else None)
         trace.drawn = tuple(self.drawn)
         return trace
 
-    def steps_block(self, compiled: list, steps: list[int], nodes: dict | None, *, checked: bool) -> bool:
-        """Run ``steps`` of the compiled equations; False when a value went wrong (``checked=False``).
-
-        Unchecked, an overflow or NaN only makes the block return False (it is looked for
-        once at the end, one array per variable); checked, it raises at the first step and
-        node that went wrong. Running a block again gives the same numbers.
-        """
+    def checked_block(self, targets: tuple[str, ...], first: int, count: int, steps: list[int],
+                      nodes: dict | None) -> None:
+        """Run ``steps`` of the ``targets`` (a block that went wrong), raising at the first step and
+        node whose value is not finite (see :meth:`fail`). The same calls as the block's kernel:
+        running a block again gives the same numbers."""
+        compiled = []
+        drop = {name: self.skeletons[name].drop if self.keep_nodes == "backward" else () for name in targets}
+        with np.errstate(all="ignore"):
+            hoisted = {name: self.hoist(name, first, count) for name in targets}
+        for name in targets:
+            plan = self.plan[name]
+            sk = self.skeletons[name]
+            consts, per_step = hoisted[name]
+            template: list = [None] * len(plan)
+            fetch = [(i, steps, -1 - first) for i, steps in per_step.items()]
+            for i, value in consts.items():
+                template[i] = value
+            for i, value in sk.numbers:
+                template[i] = value
+            for i, pname in sk.params:
+                template[i] = self.params[pname]
+            for i, vname, delay in sk.reads:
+                lo, hist = self.history[vname]
+                fetch.append((i, hist, -delay - lo))
+            fix = None if plan[0].batched else self.stored(name)
+            lo, hist = self.history[name]
+            compiled.append((name, template, fetch, sk.instrs, hist, -lo, fix, drop[name]))
+        del hoisted
         isfinite, total, finite_number = np.isfinite, np.add.reduce, math.isfinite
-        for t in steps:
-            for target, template, fetch, instrs, hist, at, fix, dropped in compiled:
-                vals = template.copy()
-                for idx, lst, off in fetch:
-                    vals[idx] = lst[t + off]
-                try:
-                    for idx, fn, a, b, many in instrs:
-                        if b >= 0:
-                            vals[idx] = fn(vals[a], vals[b])
-                        elif many:
-                            vals[idx] = fn(*[vals[k] for k in many])
-                        else:
-                            vals[idx] = fn(vals[a])
-                except FloatingPointError:
-                    if not checked:
-                        return False
-                    self.fail(target, t, vals, None)
-                out = vals[0]
-                if fix is not None:
-                    out = vals[0] = np.broadcast_to(out, fix).copy()
-                if checked:
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            for t in steps:
+                for target, template, fetch, instrs, hist, at, fix, dropped in compiled:
+                    vals = template.copy()
+                    for idx, lst, off in fetch:
+                        vals[idx] = lst[t + off]
+                    try:
+                        for idx, fn, a, b, many in instrs:
+                            if b >= 0:
+                                vals[idx] = fn(vals[a], vals[b])
+                            elif many:
+                                vals[idx] = fn(*[vals[k] for k in many])
+                            else:
+                                vals[idx] = fn(vals[a])
+                    except FloatingPointError:
+                        self.fail(target, t, vals, None)
+                    out = vals[0]
+                    if fix is not None:
+                        out = vals[0] = np.broadcast_to(out, fix).copy()
                     # The sum is finite exactly when every entry is, unless it overflows: one
                     # reduction instead of an isfinite array and its all().
                     try:
@@ -663,26 +823,15 @@ class _Runner:
                         fine = False
                     if not fine and not isfinite(out).all():
                         self.fail(target, t, vals, out)
-                hist[t + at] = out
-                if nodes is not None:
-                    if dropped:
-                        if not self.blank_shapes[target]:
-                            sk = self.skeletons[target]
-                            sk.blank = self.blank_shapes[target] = {i: np.shape(vals[i]) for i in dropped}
-                        for i in dropped:
-                            vals[i] = None
-                    nodes[target][t - 1] = vals
-        if checked:
-            return True
-        # Every output of the block at once, one array per variable: a sum is finite exactly
-        # when every entry is (an overflowing sum only sends the block to the checked run).
-        by_shape: dict[tuple, list] = {}  # the variables stored alike checked in one array
-        for _, _, _, _, hist, at, _, _ in compiled:
-            by_shape.setdefault(np.shape(hist[steps[0] + at]), []).extend(hist[t + at] for t in steps)
-        try:
-            return all(finite_number(total(np.array(outs), None)) for outs in by_shape.values())
-        except (FloatingPointError, ValueError):  # an overflowing sum, or ragged after all: check each
-            return False
+                    hist[t + at] = out
+                    if nodes is not None:
+                        if dropped:
+                            if not self.blank_shapes[target]:
+                                sk = self.skeletons[target]
+                                sk.blank = self.blank_shapes[target] = {i: np.shape(vals[i]) for i in dropped}
+                            for i in dropped:
+                                vals[i] = None
+                        nodes[target][t - 1] = vals
 
     def refill(self, target: str, t: int, vals: list) -> list:
         """``vals`` (the kept nodes of ``target`` at step t) with the let-go ones worked out again.

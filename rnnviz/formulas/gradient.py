@@ -237,22 +237,26 @@ def _state_block(model: Model, states: list[str], defs: _Defs) -> None:
                 defs.queue(("var", s1, 1), s2, "j")
 
 
-def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: bool = False) -> str:
+def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: bool = False,
+                     steps: int | None = None) -> str:
     """The derivative of ``target`` with respect to the parameter ``wrt``, expanded over time.
+
+    ``steps`` is T, the input sequence's length, where the file gives no input sequence: the
+    encoder's steps of an encoder-decoder, or the last step of a value computed once at T.
 
     Raises:
         TargetError: a bad target, or ``wrt`` that is not a parameter.
     """
     tgt = parse_target(target, model) if isinstance(target, str) else target
     if model.phases is not None:
-        return _phased_gradient(model, tgt, wrt, latex=latex, text=str(target))
+        return _phased_gradient(model, tgt, wrt, latex=latex, text=str(target), steps=steps)
     if tgt.step is None and tgt.name in model.once:  # o = V h_T + c: one value, at step T
         from .unrolled import _steps_given
 
-        last = _steps_given(model)
+        last = steps or _steps_given(model)
         if last is None:
             raise _error(f"{tgt.name} is computed once, at the last step T; write the step, as in "
-                         f"{tgt.name}[5], or give the input sequence", str(target))
+                         f"{tgt.name}[5], or give the input sequence (or --steps T)", str(target))
         tgt = Target(tgt.name, last, tgt.component, False)
     if model.backward:
         # The expansion below follows the reads back in time only; a backward chain carries
@@ -449,7 +453,8 @@ def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states
     return "\n".join(lines + [where] + ["  " + d for d in defs + note])
 
 
-def _phased_gradient(model: Model, tgt: Target, wrt: str, *, latex: bool, text: str) -> str:
+def _phased_gradient(model: Model, tgt: Target, wrt: str, *, latex: bool, text: str,
+                     steps: int | None = None) -> str:
     """An encoder-decoder's derivative: the decoder's expansion (each context read at every step
     as one value, each start as its chain's step 0), and, for what the encoder computes, the
     encoder's expansion of each context and start at its last step T, joined by the chain rule:
@@ -469,11 +474,13 @@ def _phased_gradient(model: Model, tgt: Target, wrt: str, *, latex: bool, text: 
     once = [c for c in ph.contexts] + [start for _, start in ph.starts]
     if ph.phase_of(tgt.name) == "encoder" and tgt.name not in once:
         return gradient_formula(encoder, tgt, wrt, latex=latex)
-    big_t = _steps_given(encoder)
+    big_t = steps or _steps_given(encoder)
     if tgt.name in once or wrt in encoder.parameters or _variable_at(encoder, wrt) is not None:
         if big_t is None:
-            raise _error("the encoder's part is expanded over its T steps: give the input sequence "
-                         "(x = [...]) so that T is known", text)
+            raise _error("the encoder's part is expanded over its T steps, and the file gives no input "
+                         "sequence to say how many", text,
+                         hint="give the encoder's length, --steps T (as rnnviz run takes it), or the input "
+                              "sequence in the file (x = [...])")
     if tgt.name in once:  # the context or a start: computed once, at the encoder's step T
         return _without_steps(gradient_formula(encoder, Target(tgt.name, big_t, tgt.component, False), wrt,
                                                latex=latex), encoder, once, big_t, latex)

@@ -275,3 +275,26 @@ def test_gradient_formula_of_an_encoder_decoder_evaluates_to_the_finite_differen
 
     eps = 1e-6
     assert printed == pytest.approx((o3(v["W"] + eps) - o3(v["W"] - eps)) / (2 * eps), abs=1e-7)
+
+
+def test_gradient_formula_of_an_encoder_decoder_without_an_input_sequence(capsys):
+    """seq2seq_gru.rnn gives sizes only: --steps T says how many steps the encoder's part runs over,
+    as rnnviz run takes it; without it, a clear error that names --steps."""
+    from rnnviz.cli import main
+    from tests.conftest import EXAMPLES
+
+    path = str(EXAMPLES / "seq2seq_gru.rnn")
+    assert main(["formula", path, "--of", "o[2]", "--grad", "W_hz"]) == 1
+    err = capsys.readouterr().err
+    assert "the encoder's part is expanded over its T steps" in err and "--steps T" in err
+    assert main(["formula", path, "--of", "o[2]", "--grad", "W_hz", "--steps", "3"]) == 0
+    out = capsys.readouterr().out
+    for line in ("do_2/dW_hz = do_2/dc dc/dW_hz + do_2/ds_0 ds_0/dW_hz",
+                 "computed once at its last step T = 3", "dc/dW_hz = dc/dh_3 dh_3/dW_hz",
+                 "with dh_3/dW_hz = sum_{k=1}^{3} (prod_{j=k+1}^{3} dh_j/dh_{j-1}) dh_k^+/dW_hz"):
+        assert line in out, line
+    model = rnnviz.load(path)
+    assert gradient_formula(model, "o[2]", "W_hz", steps=3) == out.rstrip("\n")
+    # The file's input sequence, where there is one, is the same T.
+    given = rnnviz.load(str(EXAMPLES / "encoder_decoder.rnn"))
+    assert gradient_formula(given, "o[3]", "W", steps=2) == gradient_formula(given, "o[3]", "W")

@@ -35,6 +35,7 @@ from .model_syntax import (
     is_constant,
     is_equation,
     is_function_word,
+    map_refs,
     nodes,
     not_a_number,
     refs,
@@ -123,6 +124,7 @@ class ModelBuilder(ValueLines):
         two_times = (prog.primed, prog.unprimed)
         stmts = self.sequence_statements(prog.statements)
         stmts = self.context_functions(stmts)
+        stmts = self.at_the_last_step(stmts)
         stmts = self.backward_arrows(stmts)
         stmts, notes = rewrite_class_sums(stmts)
         self.notes += notes
@@ -572,6 +574,51 @@ class ModelBuilder(ValueLines):
                                   f"equations at step t define it, so this line is not read")
                 continue
             out.append(s)
+        return out
+
+    def at_the_last_step(self, statements) -> list:
+        """``o^{(\\tau)} = c + V h^{(\\tau)}`` (Goodfellow et al., Fig. 10.5: a single output at the end): a left
+        side at the last step whose right side is not numbers is a value computed once, after every step,
+        read as ``o = c + V h_T``, and so are its reads at the last step, with a note."""
+        per_step = {s.lhs.canonical for s in statements if isinstance(s, S.Assign) and s.lhs.time is not None
+                    and not s.lhs.time.absolute and not s.lhs.time.end}
+        candidates = {}
+        for s in statements:
+            t = s.lhs.time if isinstance(s, S.Assign) else None
+            if t is not None and t.end and t.offset == 0 and s.args is None and not is_constant(s.rhs) \
+                    and s.lhs.canonical not in per_step:
+                candidates.setdefault(s.lhs.canonical, s)
+        # Only what reads a computed variable at the last step (h^{(\tau)}, or another such value) is one:
+        # `h[T] = tanh(x[T])` alone is an equation written with a capital T, an error said later.
+        ends: dict[str, S.Assign] = {}
+        changed = True
+        while changed:
+            changed = False
+            for name, s in candidates.items():
+                if name not in ends and any(n.time is not None and n.time.end and (n.canonical in per_step
+                                                                                   or n.canonical in ends)
+                                            for n, _ in refs(s.rhs)):
+                    ends[name] = s
+                    changed = True
+        if not ends:
+            return statements
+
+        def untimed(ref: S.Ref) -> S.Node:
+            n = ref.name
+            if n.canonical in ends and n.time is not None and n.time.end and n.time.offset == 0:
+                return S.Ref(n.with_time(None), ref.span)
+            return ref
+
+        out = []
+        for s in statements:
+            if not isinstance(s, S.Assign):
+                out.append(s)
+                continue
+            lhs = s.lhs.with_time(None) if s.lhs.canonical in ends and s is ends[s.lhs.canonical] else s.lhs
+            if lhs is not s.lhs:
+                self.notes.append(f"{s.lhs.span}: '{s.lhs.canonical}' at the last step T (the single output at "
+                                  f"the end): computed once, after every step, as {s.lhs.canonical} = ...")
+            out.append(S.Assign(lhs, map_refs(s.rhs, untimed), s.caption, s.span, s.earlier, s.args))
         return out
 
     @staticmethod

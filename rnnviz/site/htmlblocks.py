@@ -357,8 +357,8 @@ def gradnorms_html(model: Model, norms: dict[str, list[float]], spectra: dict[st
                    + "</th>" for n in norms)
     rows = []
     for t in range(steps):
-        cells = "".join(f"<td>{vals[t]:.{precision}g}</td>" if t < len(vals) else "<td></td>"
-                        for vals in norms.values())
+        cells = "".join(f"<td>{vals[t]:.{precision}g}</td>" if t < len(vals) and vals[t] == vals[t]
+                        else "<td></td>" for vals in norms.values())  # NaN: a backward chain's step 0
         rows.append(f"<tr><th>{t}</th>{cells}</tr>")
     above = f"<caption>{_math(caption)}</caption>" if caption else ""
     table = (f'<table class="rnnviz-table rnnviz-gradnorms">{above}<thead><tr>'

@@ -302,6 +302,9 @@ def test_gradient_formula_of_an_encoder_decoder_without_an_input_sequence(capsys
         assert line in out, line
     model = rnnviz.load(path)
     assert gradient_formula(model, "o[2]", "W_hz", steps=3) == out.rstrip("\n")
+    # Without --steps the context is written once, c = h_T (not c = h_T = h_T); with it, h_3 written out.
+    assert unrolled_formula(model, "o[1]", depth=0).splitlines()[-1] == "c = h_T"
+    assert unrolled_formula(model, "o[1]", depth=0, steps=3).splitlines()[-1].startswith("c = h_3 = sigmoid(")
     # The file's input sequence, where there is one, is the same T.
     given = rnnviz.load(str(EXAMPLES / "encoder_decoder.rnn"))
     assert gradient_formula(given, "o[3]", "W", steps=2) == gradient_formula(given, "o[3]", "W")

@@ -469,7 +469,7 @@ def _backward_as_inputs(model: Model, wrt: str) -> Model | None:
 
     Example:
         >>> from rnnviz.language import load_model
-        >>> m = load_model("h[t] = tanh(W h[t-1] + x[t])\ng[t] = tanh(R g[t+1] + x[t])\no[t] = V h[t] + Q g[t]")
+        >>> m = load_model("h[t] = tanh(W h[t-1] + x[t])\\ng[t] = tanh(R g[t+1] + x[t])\\no[t] = V h[t] + Q g[t]")
         >>> _backward_as_inputs(m, "W").inputs, _backward_as_inputs(m, "R")
         (['x', 'g'], None)
     """

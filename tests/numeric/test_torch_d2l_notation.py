@@ -1,10 +1,11 @@
-"""d2l.ai's deep and bidirectional RNN blocks, pasted as the book prints them, against PyTorch (float64).
+"""d2l.ai's deep, bidirectional and GRU blocks, pasted as the book prints them, against PyTorch (float64).
 
 The blocks are the corpus' (tests/data/pastes, files 13 and 14): row vectors (X_t W_xh), one bias per
 layer (PyTorch's b_ih + b_hh), \\phi the activation (given as tanh), the deep stack's L = 3 and its input
 H^{(0)}, the bidirectional H_t the concatenation [\\overrightarrow{H}_t; \\overleftarrow{H}_t] that
 d2l.ai's prose says and its output block reads. PyTorch: nn.RNN(num_layers=3) and
-nn.RNN(bidirectional=True), each with an nn.Linear on its last layer.
+nn.RNN(bidirectional=True), each with an nn.Linear on its last layer; d2l.ai's GRU (the reset gate
+before W_hh, unlike nn.GRU) against d2l.ai's own from-scratch PyTorch code of it.
 """
 
 from __future__ import annotations
@@ -89,3 +90,32 @@ def test_d2l_bidirectional_rnn_equals_pytorch():
             np.testing.assert_allclose(g.params[f"{name}^{mark}"], want, atol=TOL, rtol=0, err_msg=f"{name}^{mark}")
     for t in range(1, T + 1):
         np.testing.assert_allclose(g.inputs[("X", t)], _np(x.grad)[t - 1], atol=TOL, rtol=0)
+
+
+def test_d2l_gru_block_equals_its_pytorch_implementation():
+    """d2l.ai's GRU (chapter_recurrent-modern/gru.md), its reset gate on H_{t-1} before W_hh, against
+    d2l.ai's own from-scratch PyTorch code of it (autograd for the gradients)."""
+    torch.manual_seed(5)
+    names = ("W_xr", "W_hr", "b_r", "W_xz", "W_hz", "b_z", "W_xh", "W_hh", "b_h")
+    shapes = {"x": (D, H), "h": (H, H), "b": (H,)}
+    w = {n: (0.5 * torch.randn(*shapes[n[2] if n[0] == "W" else "b"], dtype=torch.float64)).requires_grad_(True)
+         for n in names}
+    X = torch.randn(T, B, D, dtype=torch.float64, requires_grad=True)
+    Hs, Hc = [], torch.zeros(B, H, dtype=torch.float64)
+    for t in range(T):  # d2l.ai's gru(): R, Z, H_tilde, H
+        R = torch.sigmoid(X[t] @ w["W_xr"] + Hc @ w["W_hr"] + w["b_r"])
+        Z = torch.sigmoid(X[t] @ w["W_xz"] + Hc @ w["W_hz"] + w["b_z"])
+        H_tilde = torch.tanh(X[t] @ w["W_xh"] + (R * Hc) @ w["W_hh"] + w["b_h"])
+        Hc = Z * Hc + (1 - Z) * H_tilde
+        Hs.append(Hc)
+    torch.stack(Hs).sum().backward()
+    text = (PASTES / "11-d2l-gru-full.txt").read_text(encoding="utf-8") + f"\ndim X = {D}, H = {H}\n"
+    model = load_model(text, "gru.rnn")
+    tr = forward(model, batch=B, values={"X": _np(X), **{n: _np(v) for n, v in w.items()}})
+    got = np.stack([tr.value("H", t) for t in range(1, T + 1)])
+    np.testing.assert_allclose(got, torch.stack(Hs).detach().numpy(), atol=TOL, rtol=0)
+    g = gradients(model, tr, "sum(H)")
+    for n, v in w.items():
+        np.testing.assert_allclose(g.params[n], _np(v, True), atol=TOL, rtol=0, err_msg=n)
+    for t in range(1, T + 1):
+        np.testing.assert_allclose(g.inputs[("X", t)], _np(X.grad)[t - 1], atol=TOL, rtol=0)

@@ -51,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--depth", type=int, default=None, metavar="K",
                         help="substitute only the last K+1 steps; earlier states stay as names")
     parser.add_argument("--steps", type=steps, default=None, metavar="T",
-                        help="T, for a model with a backward chain (it starts at T+1); by default the "
+                        help="T, for a model with a backward chain (it starts at T+1), a value computed "
+                             "once at T, or an encoder-decoder's encoder (its steps); by default the "
                              "length of the input sequence given in the file")
 
 
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if args.grad is not None:
         if args.depth is not None:
             raise UsageError("--depth applies to the unrolled formula, not to --grad")
-        print(gradient_formula(model, args.of, args.grad, latex=args.latex))
+        print(gradient_formula(model, args.of, args.grad, latex=args.latex, steps=args.steps))
     else:
         try:
             text = unrolled_formula(model, args.of, latex=args.latex, depth=args.depth,

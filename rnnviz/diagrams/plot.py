@@ -36,7 +36,9 @@ MAX_LINES = 8
 MAX_LABELLED_STEPS = 10
 
 _ACCENTS = {"tilde": r"\tilde", "hat": r"\hat", "bar": r"\bar", "dot": r"\dot", "vec": r"\vec",
-            "check": r"\check", "breve": r"\breve"}
+            "check": r"\check", "breve": r"\breve",
+            # A bidirectional RNN's two chains, as d2l.ai writes them: \overrightarrow{H}_t, \overleftarrow{H}_t.
+            "fwd": r"\overrightarrow", "bwd": r"\overleftarrow"}
 
 _STYLE = {
     "font.size": 14, "axes.titlesize": 17, "axes.labelsize": 15, "xtick.labelsize": 13,
@@ -262,11 +264,13 @@ def _norm_lines(ax, norms: Mapping[str, Sequence[float]], target: str, trace) ->
         disp = _display(trace, name) if trace is not None else Name(name)
         label = (r"$\Vert\partial\,$" + target_mathtext(target, trace) + r"$\,/\,\partial\,$"
                  + mathtext(disp) + r"$\Vert$")
-        positive = v > 0
+        known = ~np.isnan(v)  # a backward chain has no step 0
+        positive = known & (v > 0)
+        zero = known & ~positive
         any_positive |= bool(positive.any())
         (line,) = ax.plot(t[positive], v[positive], marker="o", label=label)
-        if (~positive).any():
-            ax.plot(t[~positive], np.full((~positive).sum(), 0.0), linestyle="none", marker="x",
+        if zero.any():
+            ax.plot(t[zero], np.full(zero.sum(), 0.0), linestyle="none", marker="x",
                     color=line.get_color(), clip_on=False, transform=ax.get_xaxis_transform())
     if any_positive:
         ax.set_yscale("log")

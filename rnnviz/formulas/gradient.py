@@ -30,6 +30,7 @@ from dataclasses import replace
 
 from ..language import Model
 from ..language import expr as E
+from ..language.directions import Sweep
 from ..numeric.target import Target, _error, parse_target
 from .jacobian import (
     Deriv,
@@ -237,29 +238,40 @@ def _state_block(model: Model, states: list[str], defs: _Defs) -> None:
                 defs.queue(("var", s1, 1), s2, "j")
 
 
-def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: bool = False) -> str:
+def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: bool = False,
+                     steps: int | None = None) -> str:
     """The derivative of ``target`` with respect to the parameter ``wrt``, expanded over time.
+
+    ``steps`` is T, the input sequence's length, where the file gives no input sequence: the
+    encoder's steps of an encoder-decoder, or the last step of a value computed once at T.
 
     Raises:
         TargetError: a bad target, or ``wrt`` that is not a parameter.
     """
     tgt = parse_target(target, model) if isinstance(target, str) else target
     if model.phases is not None:
-        return _phased_gradient(model, tgt, wrt, latex=latex, text=str(target))
+        return _phased_gradient(model, tgt, wrt, latex=latex, text=str(target), steps=steps)
     if tgt.step is None and tgt.name in model.once:  # o = V h_T + c: one value, at step T
         from .unrolled import _steps_given
 
-        last = _steps_given(model)
+        last = steps or _steps_given(model)
         if last is None:
             raise _error(f"{tgt.name} is computed once, at the last step T; write the step, as in "
-                         f"{tgt.name}[5], or give the input sequence", str(target))
+                         f"{tgt.name}[5], or give the input sequence (or --steps T)", str(target))
         tgt = Target(tgt.name, last, tgt.component, False)
     if model.backward:
         # The expansion below follows the reads back in time only; a backward chain carries
-        # the derivative from later steps too, so it would miss terms.
-        raise _error(f"the expansion over time is written for chains that run forward; "
-                     f"{', '.join(model.backward)} runs backward (from T down to 1)", wrt, file="--grad",
-                     hint="rnnviz grad computes the gradient by backpropagation through both directions")
+        # the derivative from later steps too. Where wrt never reaches a backward chain (the
+        # forward chain's weights of a bidirectional RNN, the output's), the backward chain is
+        # a given input for this derivative, and the forward expansion is the whole of it.
+        reduced = _backward_as_inputs(model, wrt)
+        if reduced is None:
+            raise _error(f"the expansion over time is written for chains that run forward; "
+                         f"{', '.join(model.backward)} runs backward (from T down to 1) and depends on "
+                         f"{wrt}", wrt, file="--grad",
+                         hint="rnnviz grad computes the gradient by backpropagation through both directions; "
+                              "--grad of a weight of the forward chain or of the output is expanded")
+        return gradient_formula(reduced, tgt, wrt, latex=latex, steps=steps)
     if wrt not in model.parameters:
         at = _variable_at(model, wrt)
         if at is None:
@@ -449,7 +461,48 @@ def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states
     return "\n".join(lines + [where] + ["  " + d for d in defs + note])
 
 
-def _phased_gradient(model: Model, tgt: Target, wrt: str, *, latex: bool, text: str) -> str:
+def _backward_as_inputs(model: Model, wrt: str) -> Model | None:
+    """``model`` with its backward chains (and what only they need) as given inputs, when nothing that
+    depends on ``wrt`` (a parameter, or a variable's initial state or an input at a step) reaches them;
+    else None. Their derivative with respect to ``wrt`` is zero, so the forward chains' expansion is the
+    whole derivative.
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> m = load_model("h[t] = tanh(W h[t-1] + x[t])\\ng[t] = tanh(R g[t+1] + x[t])\\no[t] = V h[t] + Q g[t]")
+        >>> _backward_as_inputs(m, "W").inputs, _backward_as_inputs(m, "R")
+        (['x', 'g'], None)
+    """
+    at = _variable_at(model, wrt)
+    seed = at[0] if at is not None else wrt
+    reached = {seed} if at is not None else set()
+    changed = True
+    while changed:
+        changed = False
+        for eq in model.equations:
+            if eq.target in reached:
+                continue
+            names = {n.name for n in E.walk(eq.expr) if isinstance(n, (E.Var, E.Param))}
+            if seed in names or names & reached:
+                reached.add(eq.target)
+                changed = True
+    backward = set(model.backward)
+    if reached & backward or (at is not None and at[0] in backward):
+        return None
+    # The backward chains: given at each step, as inputs are.
+    given = backward
+    equations = tuple(eq for eq in model.equations if eq.target not in given)
+    symbols = {n: (replace(sym, kind="input", role="input") if n in given else sym)
+               for n, sym in model.symbols.items()}
+    sweeps = tuple(Sweep(sw.direction, tuple(t for t in sw.targets if t not in given),
+                         tuple(c for c in sw.chains if c not in given), sw.phase)
+                   for sw in model.sweep_list if sw.direction != "backward")
+    return Model(equations, symbols, model.values, model.file, model.source, model.sources, [],
+                 tuple(sw for sw in sweeps if sw.targets), model.totals, model.means)
+
+
+def _phased_gradient(model: Model, tgt: Target, wrt: str, *, latex: bool, text: str,
+                     steps: int | None = None) -> str:
     """An encoder-decoder's derivative: the decoder's expansion (each context read at every step
     as one value, each start as its chain's step 0), and, for what the encoder computes, the
     encoder's expansion of each context and start at its last step T, joined by the chain rule:
@@ -469,11 +522,13 @@ def _phased_gradient(model: Model, tgt: Target, wrt: str, *, latex: bool, text: 
     once = [c for c in ph.contexts] + [start for _, start in ph.starts]
     if ph.phase_of(tgt.name) == "encoder" and tgt.name not in once:
         return gradient_formula(encoder, tgt, wrt, latex=latex)
-    big_t = _steps_given(encoder)
+    big_t = steps or _steps_given(encoder)
     if tgt.name in once or wrt in encoder.parameters or _variable_at(encoder, wrt) is not None:
         if big_t is None:
-            raise _error("the encoder's part is expanded over its T steps: give the input sequence "
-                         "(x = [...]) so that T is known", text)
+            raise _error("the encoder's part is expanded over its T steps, and the file gives no input "
+                         "sequence to say how many", text,
+                         hint="give the encoder's length, --steps T (as rnnviz run takes it), or the input "
+                              "sequence in the file (x = [...])")
     if tgt.name in once:  # the context or a start: computed once, at the encoder's step T
         return _without_steps(gradient_formula(encoder, Target(tgt.name, big_t, tgt.component, False), wrt,
                                                latex=latex), encoder, once, big_t, latex)

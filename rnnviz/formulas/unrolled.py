@@ -313,8 +313,10 @@ def _phased_formula(model: Model, tgt: Target, text: str, *, latex: bool, depth:
         expr = encoder.equation(c).expr
         step = T if T is not None else "T"
         last = f"{pe.name(expr.name, step)} = " if isinstance(expr, E.Var) and expr.delay == 0 else ""
-        body = unroll(encoder, c, T, depth=depth) if T is not None else at_steps(expr, "T")
-        lines.append(f"{pe.name(c)} = {last}{pe.expr(body)}")
+        body = pe.expr(unroll(encoder, c, T, depth=depth) if T is not None else at_steps(expr, "T"))
+        if last == f"{body} = ":  # c = h_T, with no input sequence to write h_T out in
+            last = ""
+        lines.append(f"{pe.name(c)} = {last}{body}")
     return (",\\quad " if latex else "\n").join(lines)
 
 

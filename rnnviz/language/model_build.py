@@ -35,6 +35,7 @@ from .model_syntax import (
     is_constant,
     is_equation,
     is_function_word,
+    map_refs,
     nodes,
     not_a_number,
     refs,
@@ -120,7 +121,10 @@ class ModelBuilder(ValueLines):
     # -- equations -----------------------------------------------------------
     def build(self, prog: S.Program) -> Model:
         self.notes: list[str] = []
+        two_times = (prog.primed, prog.unprimed)
         stmts = self.sequence_statements(prog.statements)
+        stmts = self.context_functions(stmts)
+        stmts = self.at_the_last_step(stmts)
         stmts = self.backward_arrows(stmts)
         stmts, notes = rewrite_class_sums(stmts)
         self.notes += notes
@@ -199,6 +203,8 @@ class ModelBuilder(ValueLines):
         self.notes += notes
         eq_stmts = self.transposes(eq_stmts, targets)
         split = split_phases(eq_stmts, self.once_ids, self.end_name, lambda message, span: self.err(message, span))
+        if two_times[0]:
+            self.two_times(split, *two_times)
         if split is not None:
             return self.build_phased(prog, split, value_stmts)
         joined = concatenations(eq_stmts, targets)
@@ -411,6 +417,38 @@ class ModelBuilder(ValueLines):
             return None
         return name.canonical if name.time is not None else name.without_last_sub().canonical
 
+    def two_times(self, split, primed: tuple[Span, ...], unprimed: tuple[Span, ...]) -> None:
+        """A text that writes both t and t' (d2l.ai: the encoder over t = 1..T, the decoder over t' = 1..T'):
+        every t' must be in a decoder equation and every t in an encoder equation; then t' reads as the
+        decoder's t. Anything else is refused at the first time in the wrong place."""
+        def inside(span: Span, stmt: S.Assign) -> bool:
+            sp = stmt.span
+            return sp is not None and span.file == sp.file and \
+                (sp.line, sp.column) <= (span.line, span.column) and \
+                (span.end_line, span.end_column) <= (sp.end_line, sp.end_column)
+
+        first = primed[0]
+        if split is None:
+            # One sequence: two time letters have nothing to tell apart.
+            raise self.err("these equations run over two times, t and t' (an encoder's and a decoder's "
+                           "sequence), but no context ties an encoder to a decoder", first, cls=ParseError,
+                           hint="an encoder-decoder reads the encoder through its context: write c = h_T and the "
+                                "decoder s_{t'} = g(y_{t'-1}, c, s_{t'-1}); or write one time, t")
+        for span in primed:
+            stmt = next((s for s in split.encoder + split.context if inside(span, s)), None)
+            if stmt is not None:
+                raise self.err(f"'{stmt.lhs.canonical}' is an encoder equation (it runs over the input, t = 1, ..., T), but "
+                               "it is written at t', the decoder's time", span, cls=ParseError,
+                               hint="write the encoder at t and the decoder, which reads the context, at t'")
+        for span in unprimed:
+            stmt = next((s for s in split.decoder if inside(span, s)), None)
+            if stmt is not None:
+                raise self.err(f"'{stmt.lhs.canonical}' is a decoder equation (it reads the context and runs over the "
+                               "output, t' = 1, ..., T'), but it is written at t, the encoder's time", span,
+                               cls=ParseError, hint="write every decoder time with t', as in s_{t'-1} and y_{t'-1}")
+        self.notes.append(f"{first}: t is the encoder's time (t = 1, ..., T) and t' the decoder's (t' = 1, ..., "
+                          "T'): each phase runs over its own steps; the decoder's t' is read as its t")
+
     def build_phased(self, prog: S.Program, split, value_stmts: list) -> Model:
         """An encoder-decoder: each phase built as a model of its own, then the two side by side."""
         sums = [s for s in prog.statements if isinstance(s, S.Assign) and isinstance(s.rhs, S.SumTime)]
@@ -537,6 +575,129 @@ class ModelBuilder(ValueLines):
                 continue
             out.append(s)
         return out
+
+    def at_the_last_step(self, statements) -> list:
+        """``o^{(\\tau)} = c + V h^{(\\tau)}`` (Goodfellow et al., Fig. 10.5: a single output at the end): a left
+        side at the last step whose right side is not numbers is a value computed once, after every step,
+        read as ``o = c + V h_T``, and so are its reads at the last step, with a note."""
+        per_step = {s.lhs.canonical for s in statements if isinstance(s, S.Assign) and s.lhs.time is not None
+                    and not s.lhs.time.absolute and not s.lhs.time.end}
+        candidates = {}
+        for s in statements:
+            t = s.lhs.time if isinstance(s, S.Assign) else None
+            if t is not None and t.end and t.offset == 0 and s.args is None and not is_constant(s.rhs) \
+                    and s.lhs.canonical not in per_step:
+                candidates.setdefault(s.lhs.canonical, s)
+        # Only what reads a computed variable at the last step (h^{(\tau)}, or another such value) is one:
+        # `h[T] = tanh(x[T])` alone is an equation written with a capital T, an error said later.
+        ends: dict[str, S.Assign] = {}
+        changed = True
+        while changed:
+            changed = False
+            for name, s in candidates.items():
+                if name not in ends and any(n.time is not None and n.time.end and (n.canonical in per_step
+                                                                                   or n.canonical in ends)
+                                            for n, _ in refs(s.rhs)):
+                    ends[name] = s
+                    changed = True
+        if not ends:
+            return statements
+
+        def untimed(ref: S.Ref) -> S.Node:
+            n = ref.name
+            if n.canonical in ends and n.time is not None and n.time.end and n.time.offset == 0:
+                return S.Ref(n.with_time(None), ref.span)
+            return ref
+
+        out = []
+        for s in statements:
+            if not isinstance(s, S.Assign):
+                out.append(s)
+                continue
+            lhs = s.lhs.with_time(None) if s.lhs.canonical in ends and s is ends[s.lhs.canonical] else s.lhs
+            if lhs is not s.lhs:
+                self.notes.append(f"{s.lhs.span}: '{s.lhs.canonical}' at the last step T (the single output at "
+                                  f"the end): computed once, after every step, as {s.lhs.canonical} = ...")
+            out.append(S.Assign(lhs, map_refs(s.rhs, untimed), s.caption, s.span, s.earlier, s.args))
+        return out
+
+    @staticmethod
+    def _every_step(args: tuple[S.Node, ...]) -> S.Name | None:
+        """``h_1, \\ldots, h_T`` (also ``h^{(1)}, \\dots, h^{(\\tau)}``): the state at every step, first to
+        last, with the steps between elided; the variable it lists (its last step), else None."""
+        if len(args) != 3 or not isinstance(args[1], S.Elided) or not all(isinstance(a, S.Ref) for a in args[::2]):
+            return None
+        first, last = args[0].name, args[2].name
+        first_step = (first.time is not None and first.time.absolute and first.time.offset == 1) or (
+            first.time is None and first.subs and first.subs[-1] == "1")
+        last_step = (last.time is not None and last.time.end and last.time.offset == 0) or (
+            last.time is None and last.subs and last.subs[-1] in ("T", "tau"))
+        if not (first_step and last_step and first.base == last.base and first.accent == last.accent):
+            return None
+        return last
+
+    def context_functions(self, statements) -> list:
+        """d2l.ai's context of every encoder state, ``c = q(h_1, \\ldots, h_T)``, read by the choice of q
+        the text writes, ``q(h_1, \\ldots, h_T) = h_T`` ("the context variable is just the hidden state
+        h_T"); without a choice, an error that says how to write one. The choice line itself is no
+        equation of the model."""
+        choices: dict[str, tuple[S.Assign, S.Name]] = {}
+        out = []
+        for s in statements:
+            if isinstance(s, S.Assign) and s.args is not None and s.lhs.time is None:
+                listed = self._every_step(s.args)
+                if listed is not None:
+                    choices[s.lhs.canonical] = (s, listed)
+                    continue
+            out.append(s)
+        result, used = [], set()
+        for s in out:
+            rhs = s.rhs if isinstance(s, S.Assign) else None
+            listed = self._every_step(rhs.args) if isinstance(rhs, S.Apply) and not rhs.params else None
+            if listed is None:
+                result.append(s)
+                continue
+            func = rhs.func
+            base = listed.without_last_sub() if listed.time is None else listed.with_time(None)
+            spelled = f"{func.canonical}({base.canonical}_1, \\ldots, {base.canonical}_T)"
+            if func.canonical not in choices:
+                raise self.err(f"'{s.lhs} = {spelled}' makes the context of every encoder state through a function "
+                               f"{func.canonical} that the text does not choose; rnnviz reads the context the text "
+                               "writes out", rhs.span, cls=ParseError,
+                               hint=f"write the choice of {func.canonical} beside it, as d2l.ai does: {spelled} = "
+                                    f"{base.canonical}_T (the context is the encoder's last state), or write "
+                                    f"{s.lhs} = {base.canonical}_T")
+            choice, chosen = choices[func.canonical]
+            chosen_base = chosen.without_last_sub() if chosen.time is None else chosen.with_time(None)
+            if chosen_base.canonical != base.canonical:
+                raise self.err(f"the choice of {func.canonical} lists the states of {chosen_base.canonical}, but "
+                               f"'{s.lhs}' applies it to those of {base.canonical}; write both over the same states",
+                               rhs.span, cls=ParseError)
+            for n, _ in refs(choice.rhs):
+                if n.base == base.base and n.accent == base.accent and n.canonical != base.canonical \
+                        and self.end_read(n, {base.canonical}) is None:
+                    raise self.err(f"the choice of {func.canonical} reads {n}, a step other than the last; rnnviz "
+                                   f"reads a context computed once from the encoder's end ({base.canonical}_T), not "
+                                   "from the steps in between", n.span, cls=ParseError)
+            used.add(func.canonical)
+            written = choice.rhs.name.canonical if isinstance(choice.rhs, S.Ref) else (
+                self.source_text(choice.rhs.span) or "its right side")
+            self.notes.append(f"{rhs.span}: {spelled} is read by the text's choice of {func.canonical} (line "
+                              f"{choice.span.line if choice.span else '?'}): {s.lhs} = {written}, computed once "
+                              "from the encoder's last step")
+            result.append(S.Assign(s.lhs, choice.rhs, s.caption, s.span, s.earlier))
+        for name, (choice, _) in choices.items():
+            if name not in used:
+                self.notes.append(f"{choice.lhs.span}: the choice of {name} is not read: no equation applies "
+                                  f"{name} to the encoder's states")
+        return result
+
+    def source_text(self, span: Span | None) -> str | None:
+        """The input's text under a one-line span, else None."""
+        if span is None or span.line != span.end_line or span.file not in self.sources:
+            return None
+        lines = self.sources[span.file].splitlines()
+        return lines[span.line - 1][span.column - 1:span.end_column - 1].strip() if span.line <= len(lines) else None
 
     def backward_arrows(self, statements) -> list:
         """``\\overleftarrow{h}_t = \\text{LSTM}(x_t, \\overleftarrow{h}_{t-1})`` (CoVe, as Lilian Weng's notes

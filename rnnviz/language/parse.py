@@ -667,22 +667,22 @@ def parse_text(text: str, file: str = "<input>") -> Program:
         raise _remap(_too_deep(tree, file, text), cleaned) from None
     for stmt in stmts:
         _check_depth(stmt, text)
+    primed: tuple[Span, ...] = ()
+    unprimed: tuple[Span, ...] = ()
     if transformer.primed:
         first = transformer.primed[0]
         if transformer.unprimed:
-            # An encoder over t and a decoder over t' (d2l.ai): two sequences, which the language
-            # relates through a context read at the encoder's last step, not through two time letters.
-            raise ParseError("these equations run over two times, t and t' (an encoder's and a decoder's "
-                             "sequence); rnnviz reads one time letter, t", first,
-                             hint="write the decoder with t as well: it reads the encoder's context "
-                                  "c = h_T, as in s_t = g(y_{t-1}, c, s_{t-1})").with_source(text)
-        transformer.notes.append((first, "t' is the time of these equations (the only one they use): read "
-                                         "as t"))
+            # An encoder over t and a decoder over t' (d2l.ai): the model checks, once it has split
+            # the phases, that every t' is the decoder's and every t the encoder's.
+            primed, unprimed = tuple(transformer.primed), tuple(transformer.unprimed)
+        else:
+            transformer.notes.append((first, "t' is the time of these equations (the only one they use): read "
+                                             "as t"))
     transformer.notes += _unbraced_notes(transformer.unbraced, text)
     notes = [f"{file}:{line}:{col}: {msg}"
              for line, col, msg in ((*cleaned.original_position(off), msg) for off, msg in cleaned.notes)]
     notes += [f"{sp}: {msg}" for sp, msg in transformer.notes]
-    return Program(tuple(stmts), file, text, tuple(notes))
+    return Program(tuple(stmts), file, text, tuple(notes), primed, unprimed)
 
 
 _PARSING = threading.RLock()

@@ -277,3 +277,7 @@ class Program:
     #: What the reading did that a reader should hear of ("FILE:LINE:COL: message"): a chain
     #: read by its last side, letters written together read split, prose ignored.
     notes: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    #: Where a step was written t' (d2l.ai's decoder, ``s_{t^\prime}``) in a text that writes t too:
+    #: the model checks that every t' is the decoder's and every t the encoder's.
+    primed: tuple[Span, ...] = field(default=(), compare=False, repr=False)
+    unprimed: tuple[Span, ...] = field(default=(), compare=False, repr=False)

@@ -95,6 +95,12 @@ class ValueLines:
             if sym.kind == "parameter" and time is not None and not size:
                 raise self.err(f"'{canonical}' is a parameter: it has no time steps", name.span)
             return canonical, (time if not size else None)
+        # `H^{(0)} = [...]`: the input of a stack by layer index (d2l.ai's H_t^{(0)} = X_t, named H^(0) when
+        # no equation defines it), which a value line otherwise reads as H at step 0.
+        stack_input = f"{canonical}^(0)"
+        if name.time is not None and name.time.absolute and name.time.offset == 0 and canonical not in syms \
+                and stack_input in syms and syms[stack_input].kind == "input":
+            return stack_input, None
         found = model.step_in_subscript(name) if name.time is None else None
         if name.time is None and name.subs and name.subs[-1] in ("T", "tau") and not size:
             short = name.without_last_sub().canonical
@@ -146,6 +152,10 @@ class ValueLines:
                 if s.lhs.canonical in model.symbols and model.symbols[s.lhs.canonical].kind == "function":
                     out.append(self.function_value(s))
                     continue
+                per_layer = self.layer_functions(s, model)
+                if per_layer:  # `\phi_l = \tanh`: the activation of every layer l (d2l.ai's deep RNN)
+                    out += per_layer
+                    continue
                 if not is_constant(s.rhs):
                     fn = s.rhs.name if isinstance(s.rhs, S.Ref) else None
                     if fn is not None and is_function_word(fn):
@@ -190,6 +200,17 @@ class ValueLines:
                                        s.lhs.span, cls=ValueSpecError)
                 out.append(Value(canonical, constant(s.rhs), "value", time, s.span, from_end))
         return out
+
+    def layer_functions(self, s: S.Assign, model) -> list[Value]:
+        """``\\phi_l = \\tanh`` where the equations of layer l use ``\\phi_l`` (read as phi_1, ..., phi_L):
+        one function value per layer; else nothing."""
+        n = s.lhs
+        if n.time is not None or not n.subs or n.subs[-1] != "l":
+            return []
+        stem = S.Name(n.base, n.accent, n.subs[:-1], n.sups, None, n.bold).canonical
+        layers = [name for name, sym in model.symbols.items() if sym.kind == "function"
+                  and re.fullmatch(re.escape(stem) + r"_?\d+", name)]
+        return [self.function_value(S.Assign(S.Name(name), s.rhs, s.caption, s.span)) for name in layers]
 
     def function_value(self, s: S.Assign) -> Value:
         fn = s.rhs.name if isinstance(s.rhs, S.Ref) else None

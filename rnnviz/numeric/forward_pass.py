@@ -539,7 +539,13 @@ class _Runner:
                 continue
             full = np.zeros((hi - lo + 1,) + shape)  # steps without a value (t <= 0) stay zero
             if name in raw:
-                full[1 - lo:] = raw[name][:hi].reshape((hi,) + shape)
+                # Read only at earlier steps (y[t-1]): the last steps are never read, and may be left out.
+                got = np.asarray(raw[name][:hi], dtype=np.float64)
+                unread = min(self.behind.get(name, 0), hi)
+                if len(got) < hi - unread:
+                    raise self.model.error(ValueSpecError, f"'{name}' is given for {len(got)} steps, but the "
+                                           f"equations read it up to step {hi - unread}", None)
+                full[1 - lo:1 - lo + len(got)] = got.reshape((len(got),) + shape)
             elif given is None:
                 classes = self.classes.get(name, (None,))[0]
                 full[1 - lo:] = _random_input(name, (hi,) + shape, seed, classes)

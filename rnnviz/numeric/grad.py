@@ -276,7 +276,9 @@ def select(model: Model, grads: Gradients, wrt: Iterable[str]) -> list[str]:
 
 
 def state_grad_norms(model: Model, trace, target: str | Target) -> dict[str, list[float]]:
-    """The norm of d target / d (state at step t), t = 0..T, for each recurrent variable.
+    """The norm of d target / d (state at step t), t = 0..T, for each recurrent variable; a chain that
+    runs backward (a bidirectional RNN's) over t = 1..T+1, its list starting with NaN for t = 0 (it
+    has no step 0), so that the list's index is the step.
 
     Example:
         >>> from rnnviz import load_model
@@ -286,8 +288,12 @@ def state_grad_norms(model: Model, trace, target: str | Target) -> dict[str, lis
         [0.002, 0.011, 0.101, 1.0]
     """
     g = gradients(model, trace, target)
-    return {name: [_norm(g.nodes[(name, t)]) for t in range(trace.steps + 1) if (name, t) in g.nodes]
-            for name in model.recurrent}
+    out = {name: [_norm(g.nodes[(name, t)]) for t in range(trace.steps + 1) if (name, t) in g.nodes]
+           for name in model.recurrent}
+    for name in model.backward:
+        out[name] = [math.nan] + [_norm(g.nodes[(name, t)]) if (name, t) in g.nodes else math.nan
+                                  for t in range(1, trace.steps + 2)]
+    return out
 
 
 def phased_state_grad_norms(model: Model, trace, target: str | Target) -> dict[str, dict[str, list[float]]]:
@@ -326,7 +332,7 @@ def _acting_on_past(u: E.Expr, recurrent: set[str]) -> list[tuple[str, int | Non
     if isinstance(u, E.Concat):
         return [(name, i) for i, item in enumerate(u.items)
                 for name, _ in _acting_on_past(item, recurrent)]
-    names = [n.name for n in E.walk(u) if isinstance(n, E.Var) and n.delay >= 1 and n.name in recurrent]
+    names = [n.name for n in E.walk(u) if isinstance(n, E.Var) and n.delay != 0 and n.name in recurrent]
     return [(n, None) for n in dict.fromkeys(names)]
 
 
@@ -345,7 +351,7 @@ def recurrent_spectra(model: Model, trace) -> dict[str, tuple[float, float]]:
         >>> recurrent_spectra(m, forward(m))
         {'V': (3.0, 3.0)}
     """
-    recurrent = set(model.recurrent)
+    recurrent = set(model.recurrent) | set(model.backward)  # a backward chain reads its next step
     out: dict[str, tuple[float, float]] = {}
     for eq in model.equations:
         shapes = trace.shapes.nodes[eq.target]

@@ -273,9 +273,7 @@ def render(model, opts: dict, *, narrow: bool = False) -> str:
 
         trace = forward(model, steps=opts.get("unroll"), seed=int(opts.get("seed", 0)))
         if model.phases is not None and show == "gradnorms":
-            raise BlockOptionError("show=gradnorms tabulates one sequence's steps; an encoder-decoder runs two (the "
-                                   "encoder's T steps, then the decoder's T'): rnnviz plot --grad-norms draws "
-                                   "each phase's, and view=unrolled with grad=TARGET the gradient through both")
+            return _phased_gradnorms(model, trace, opts, precision)
         if model.phases is not None and show == "plot":
             from ..diagrams.plot import plot_phases
 
@@ -391,6 +389,27 @@ def narrow_pair(model, opts: dict, drawn, svg: str) -> str:
             f'<div class="rnnviz-wide">{svg}</div><div class="rnnviz-tall">{other}</div></div>')
 
 
+def _phased_gradnorms(model, trace, opts: dict, precision: int) -> str:
+    """An encoder-decoder's show=gradnorms: a table per phase, each over its own steps (the encoder's
+    t = 0..T, the decoder's t = 0..T'), the recurrent weights' spectra, then both phases on one plot."""
+    from . import htmlblocks
+    from ..diagrams.plot import plot_grad_norms_phased
+    from ..numeric.grad import phased_state_grad_norms, recurrent_spectra
+
+    if "grad" not in opts:
+        raise BlockOptionError("show=gradnorms needs grad=TARGET, as in grad=o[2] (a decoder step)")
+    target = str(opts["grad"])
+    norms = phased_state_grad_norms(model, trace, target)
+    spectra = recurrent_spectra(model, trace)
+    steps = {"encoder": ("T", trace.steps), "decoder": ("T'", trace.decoder_steps)}
+    tables = "".join(
+        htmlblocks.gradnorms_html(model, mine, {}, target, precision=precision,
+                                  caption=rf"\text{{{phase}: }} t = 0, \ldots, {steps[phase][0]} = {steps[phase][1]}")
+        for phase, mine in norms.items() if mine)
+    return (tables + htmlblocks.spectra_html(model, spectra, precision=precision)
+            + htmlblocks.plot_html(plot_grad_norms_phased(norms, target, trace, spectra), PLACEHOLDER))
+
+
 _ID_TITLE = re.compile(r'(<g id="[^"]*" class="(?:node|edge)\b[^"]*"[^>]*>\s*)<title>[^<]*</title>')
 
 
@@ -421,14 +440,15 @@ def diagram(model, opts: dict):
     if opts.get("values") or opts.get("grad"):
         from ..numeric.forward_pass import forward
 
-        trace = forward(model, steps=steps, seed=int(opts.get("seed", 0)))
-        kw["values"] = {(n, t): trace.value(n, t) for n in trace.names
-                        for t in range(-4, trace.steps + 1) if trace.has(n, t)}
+        # As `rnnviz draw --values` does: without unroll=, the steps of the file's sequences (an
+        # encoder-decoder's T and T'), and the trace itself, which holds both phases' steps.
+        trace = forward(model, steps=opts.get("unroll"), seed=int(opts.get("seed", 0)))
+        steps = trace.steps
+        kw["values"] = trace
         if opts.get("grad"):
             from ..numeric.grad import gradients
 
-            kw["grads"] = gradients(model, trace, str(opts["grad"])).nodes
-            kw["grad_target"] = str(opts["grad"])
+            kw["grads"] = gradients(model, trace, str(opts["grad"]))
     return draw(model, view=str(opts.get("view", "folded")), steps=steps, **kw)
 
 

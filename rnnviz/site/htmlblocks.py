@@ -344,8 +344,11 @@ def plot_html(figure, prefix: str) -> str:
 
 
 def gradnorms_html(model: Model, norms: dict[str, list[float]], spectra: dict[str, tuple[float, float]],
-                   target: str, *, precision: int = 3) -> str:
-    """How far the gradient of ``target`` reaches back: its norm per recurrent state and step."""
+                   target: str, *, precision: int = 3, caption: str | None = None) -> str:
+    """How far the gradient of ``target`` reaches back: its norm per recurrent state and step.
+
+    ``caption`` (LaTeX) heads the table: an encoder-decoder has one table per phase, over its own steps.
+    """
     steps = max((len(v) for v in norms.values()), default=0)
     of = _target_tex(model, target)
     # One row per step and one column per state, headed by the norm it holds in math
@@ -354,14 +357,20 @@ def gradnorms_html(model: Model, norms: dict[str, list[float]], spectra: dict[st
                    + "</th>" for n in norms)
     rows = []
     for t in range(steps):
-        cells = "".join(f"<td>{vals[t]:.{precision}g}</td>" if t < len(vals) else "<td></td>"
-                        for vals in norms.values())
+        cells = "".join(f"<td>{vals[t]:.{precision}g}</td>" if t < len(vals) and vals[t] == vals[t]
+                        else "<td></td>" for vals in norms.values())  # NaN: a backward chain's step 0
         rows.append(f"<tr><th>{t}</th>{cells}</tr>")
-    table = ('<table class="rnnviz-table rnnviz-gradnorms"><thead><tr>'
+    above = f"<caption>{_math(caption)}</caption>" if caption else ""
+    table = (f'<table class="rnnviz-table rnnviz-gradnorms">{above}<thead><tr>'
              f"<th>{_math('t')}</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return table + spectra_html(model, spectra, precision=precision)
+
+
+def spectra_html(model: Model, spectra: dict[str, tuple[float, float]], *, precision: int = 3) -> str:
+    """The spectral radius and the largest singular value of each recurrent weight, one per line."""
     if not spectra:
-        return table
+        return ""
     items = "<br>".join(f"{_name_math(model, w)}: spectral radius {r:.{precision}g}, "
                         f"largest singular value {s:.{precision}g}" for w, (r, s) in spectra.items())
-    return table + f'<p class="rnnviz-spectra">{items}</p>'
+    return f'<p class="rnnviz-spectra">{items}</p>'
 

@@ -167,6 +167,9 @@ def source_text(model: Model, values: dict, *, rename: dict | None = None, order
         lines.append(", ".join(stepped))
     if values.get("relu0") is not None:
         lines.append(f"relu'(0) = {value_line_number(values['relu0'])}")
+    # A generic activation the file gives a function (d2l.ai's \phi = \tanh) keeps it.
+    bound = [(n, model.function_binding(n)) for n in model.functions]
+    lines += [f"{rename.get(n, n)} = {fn}" for n, fn in bound if fn is not None]
     if model.phases is not None and model.phases.length is not None:  # the decoder's length, as given
         lines.append(f"T' = {model.phases.length}")
     return "\n".join(lines) + "\n"

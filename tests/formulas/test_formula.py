@@ -174,9 +174,16 @@ def test_gradient_formula_for_every_parameter(path):
     """Every parameter of every example gets an expansion, in plain text and in LaTeX."""
     m = rnnviz.load(path)
     target = f"{m.variables[-1]}[3]"
-    if m.backward:  # the expansion follows forward chains only, and says so
-        with pytest.raises(rnnviz.RnnvizError, match="runs backward"):
-            gradient_formula(m, target, m.parameters[0])
+    if m.backward:  # the expansion follows forward chains only: a weight that reaches the backward one says so
+        reaching = [p for p in m.parameters if any(
+            p in {n.name for n in E.walk(eq.expr) if isinstance(n, E.Param)}
+            for eq in m.equations if eq.target in m.backward)]
+        for p in m.parameters:
+            if p in reaching:
+                with pytest.raises(rnnviz.RnnvizError, match="runs backward"):
+                    gradient_formula(m, target, p)
+            else:
+                assert gradient_formula(m, target, p).startswith(f"d{m.variables[-1]}_3/d{p} = ")
         return
     for p in m.parameters:
         plain = gradient_formula(m, target, p)
@@ -275,3 +282,59 @@ def test_gradient_formula_of_an_encoder_decoder_evaluates_to_the_finite_differen
 
     eps = 1e-6
     assert printed == pytest.approx((o3(v["W"] + eps) - o3(v["W"] - eps)) / (2 * eps), abs=1e-7)
+
+
+def test_gradient_formula_of_an_encoder_decoder_without_an_input_sequence(capsys):
+    """seq2seq_gru.rnn gives sizes only: --steps T says how many steps the encoder's part runs over,
+    as rnnviz run takes it; without it, a clear error that names --steps."""
+    from rnnviz.cli import main
+    from tests.conftest import EXAMPLES
+
+    path = str(EXAMPLES / "seq2seq_gru.rnn")
+    assert main(["formula", path, "--of", "o[2]", "--grad", "W_hz"]) == 1
+    err = capsys.readouterr().err
+    assert "the encoder's part is expanded over its T steps" in err and "--steps T" in err
+    assert main(["formula", path, "--of", "o[2]", "--grad", "W_hz", "--steps", "3"]) == 0
+    out = capsys.readouterr().out
+    for line in ("do_2/dW_hz = do_2/dc dc/dW_hz + do_2/ds_0 ds_0/dW_hz",
+                 "computed once at its last step T = 3", "dc/dW_hz = dc/dh_3 dh_3/dW_hz",
+                 "with dh_3/dW_hz = sum_{k=1}^{3} (prod_{j=k+1}^{3} dh_j/dh_{j-1}) dh_k^+/dW_hz"):
+        assert line in out, line
+    model = rnnviz.load(path)
+    assert gradient_formula(model, "o[2]", "W_hz", steps=3) == out.rstrip("\n")
+    # Without --steps the context is written once, c = h_T (not c = h_T = h_T); with it, h_3 written out.
+    assert unrolled_formula(model, "o[1]", depth=0).splitlines()[-1] == "c = h_T"
+    assert unrolled_formula(model, "o[1]", depth=0, steps=3).splitlines()[-1].startswith("c = h_3 = sigmoid(")
+    # The file's input sequence, where there is one, is the same T.
+    given = rnnviz.load(str(EXAMPLES / "encoder_decoder.rnn"))
+    assert gradient_formula(given, "o[3]", "W", steps=2) == gradient_formula(given, "o[3]", "W")
+
+
+def test_gradient_formula_of_a_bidirectional_rnn_for_the_forward_chains_weights():
+    """Exercise 8: the backward chain g does not depend on W, U, b or the output's V, so for them g is a
+    given input and the forward expansion is the whole derivative (evaluated: it equals rnnviz grad);
+    R, S and c reach g, whose expansion runs from T down, and are refused with a hint."""
+    import math
+
+    from rnnviz.numeric.forward_pass import forward
+    from rnnviz.numeric.grad import gradients
+    from rnnviz.numeric.target import TargetError
+    from tests.conftest import EXAMPLES
+
+    model = rnnviz.load(str(EXAMPLES / "bidirectional.rnn"))
+    text = gradient_formula(model, "o[2]", "W")
+    for line in ("do_2/dW = do_2/dh_2 dh_2/dW", "do_2/dh_2 = V", "dh_j/dh_{j-1} = diag(tanh'(a_j)) W",
+                 "a_j = W h_{j-1} + U x_j + b"):
+        assert line in text, line
+    assert "d(V h_2)/dV" in gradient_formula(model, "o[2]", "V")
+    tr = forward(model)
+    p = {n: float(tr.params[n]) for n in "WUbV"}
+    h = [float(tr.value("h", t)) for t in range(3)]
+    a = [None] + [p["W"] * h[j - 1] + p["U"] * float(tr.value("x", j)) + p["b"] for j in (1, 2)]
+    tp = lambda z: 1 - math.tanh(z) ** 2  # noqa: E731
+    printed = p["V"] * sum(math.prod(tp(a[j]) * p["W"] for j in range(k + 1, 3)) * tp(a[k]) * h[k - 1]
+                           for k in (1, 2))
+    assert printed == pytest.approx(float(gradients(model, tr, "o[2]").params["W"]), abs=1e-12)
+    for wrt in ("R", "S", "c"):
+        with pytest.raises(TargetError, match=f"runs backward .* and depends on {wrt}"):
+            gradient_formula(model, "o[2]", wrt)

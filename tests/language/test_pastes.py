@@ -26,8 +26,9 @@ CASES = json.loads((PASTES / "expected.json").read_text(encoding="utf-8"))
 # Blocks rnnviz does not read, why, and what the error names (item 9 of the issue: the
 # construct, said not to be part of the language, with a hint that fits).
 KNOWN_UNREAD = {
-    "15-d2l-seq2seq-encoder.txt": ("an encoder with an abstract f and a context q(h_1, ..., h_T) of every step",
-                                   "an elided list"),
+    "15-d2l-seq2seq-encoder.txt": ("a context q(h_1, ..., h_T) of every encoder state, with no choice of q in the "
+                                   "block (the sentence after it chooses q = h_T: file 75)",
+                                   "write the choice of q beside it, as d2l.ai does: q(h_1, \\ldots, h_T) = h_T"),
     "28-lilianweng-attention-birnn-concat.txt": ("an encoder's annotation h_i over positions i = 1..n (attention's "
                                                  "input), written as the transpose of a bracket of transposes",
                                                  "a transpose of a bracket (']^\\top') is not part of the"),
@@ -181,3 +182,19 @@ def test_parameter_total_for_stated_sizes(case):
     total = case["params_total"]
     model = load_model(read(case) + "\n" + total["dims"] + "\n", case["file"])
     assert parameter_count(model) == total["total"]
+
+
+@pytest.mark.parametrize("file", ["75-d2l-seq2seq-encoder-with-the-choice-of-q.txt",
+                                  "76-d2l-seq2seq-encoder-and-decoder.txt"], ids=lambda f: f[:2])
+def test_d2l_context_is_read_by_the_choice_the_text_names(file):
+    """d2l.ai's c = q(h_1, ..., h_T), with the sentence choosing q(h_1, ..., h_T) = h_T: the context is h_T,
+    computed once at the encoder's end; with the decoder block too, t is the encoder's time and t' the
+    decoder's, and c is no longer a given parameter."""
+    model = load_model((PASTES / file).read_text(encoding="utf-8"), file)
+    assert any("by the text's choice of q (line 5): c = h_T" in n for n in model.notes), model.notes
+    if file.startswith("76"):
+        ph = model.phases
+        assert ph is not None and ph.contexts == ("c",)
+        assert ph.encoder.variables == ["h", "c"] and ph.decoder.variables == ["s"]
+        assert any("t' the decoder's" in n for n in model.notes), model.notes
+        assert not any("given parameter" in n for n in model.notes), model.notes

@@ -163,3 +163,18 @@ def test_the_decoders_length_from_the_command_line(capsys, tmp_path):
     assert code == 0 and doc["decoder"]["steps"] == 2 and len(doc["decoder"]["values"]["o"]) == 3
     code, _, err = run_cli(capsys, "run", str(path), "--set", "n_y=1.5")
     assert code != 0 and "n_y is the decoder's length" in err
+
+
+def test_a_batched_input_read_at_t_minus_1_may_leave_out_its_unread_last_step():
+    """From Python, a batch of y_1..y_{T'-1} (y_0 zero) is what a decoder reading y_{t-1} reads over T' steps;
+    a batch shorter than that is an error that names the steps, never a failed reshape."""
+    text = "h_t = \\tanh(W h_{t-1} + U x_t)\nc = h_T\ns_t = \\tanh(A s_{t-1} + B y_{t-1} + C c)\nT' = 3\n"
+    model = load_model(text)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
+    tr = forward(model, batch=4, values={"x": x, "y": y})
+    one = forward(model, values={"x": x[:, 1], "y": y[:, 1]})
+    assert tr.decoder_steps == one.decoder_steps == 3
+    np.testing.assert_allclose(tr.value("s", 3)[1], one.value("s", 3), atol=1e-15)
+    with pytest.raises(RnnvizError, match=r"'y' is given up to step 1, but 3 decoder steps read y\[0..2\]"):
+        forward(model, batch=4, values={"x": x, "y": y[:1]})

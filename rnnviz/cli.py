@@ -59,9 +59,9 @@ def _module(name: str):
 def get_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser of ``rnnviz`` with all its subcommands.
 
-    With ``only`` (a command's name), only that subcommand gets its options: the others
-    are listed (``rnnviz --help``, a mistyped name) but not built, so that running one
-    command imports nothing another command's options need.
+    With ``only`` (a command's name), only that subcommand is added, with its options: running
+    one command imports no other command's module (``rnnviz --help`` and a mistyped name
+    get the parser without ``only``, which lists every command).
     """
     parser = _Parser(
         prog="rnnviz", formatter_class=_WrappedHelp,
@@ -71,16 +71,15 @@ def get_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else [only]:
         try:
             mod = _module(name)
         except ModuleNotFoundError:
             continue  # a command still being written
         p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
                            formatter_class=_Help)
-        if only is None or name == only:
-            mod.add_arguments(p)
-            p.set_defaults(_run=mod.run)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
     return parser
 
 

@@ -99,14 +99,17 @@ def field(*, default=_MISSING, default_factory=_MISSING, init=True, repr=True, h
 
 #: The classes made here -> their fields (name -> _Field, ClassVar pseudo-fields included).
 _FIELDS_ATTR = "__rnnviz_fields__"
-#: ``typing.ClassVar[...]`` written as a string annotation (``from __future__ import annotations``).
-_MODULE_IDENTIFIER_RE = re.compile(r"^(?:\s*(\w+)\s*\.)?\s*(\w+)")
+#: ``typing.ClassVar[...]`` written as a string annotation (``from __future__ import annotations``),
+#: as dataclasses reads it; compiled only for an annotation that names one of them.
+_MODULE_IDENTIFIER = r"^(?:\s*(\w+)\s*\.)?\s*(\w+)"
 
 
 def _special(annotation, cls) -> str | None:
     """``"classvar"``, ``"other"`` (InitVar, KW_ONLY: left to dataclasses) or None for a field."""
     if isinstance(annotation, str):
-        match = _MODULE_IDENTIFIER_RE.match(annotation)
+        if "ClassVar" not in annotation and "InitVar" not in annotation and "KW_ONLY" not in annotation:
+            return None
+        match = re.match(_MODULE_IDENTIFIER, annotation)
         if not match:
             return None
         module_name, name = match.groups()

@@ -102,6 +102,34 @@ LIGHTER = {
         '        processed.add(key)\n'
         '    results.sort(key=lambda pair: pair[0])\n'
         '    return results\n',
+    # The contextual lexer makes a lexer for each set of terminals the parser's states accept
+    # (46 here), and each works out again, for every terminal it shares with the others,
+    # whether the terminal's regexp can match a newline and which string terminals it
+    # matches in full: the answers are remembered (~2 ms of the first parse).
+    "def _create_unless(terminals, g_regex_flags, re_, use_bytes):\n":
+        "_FULL_MATCHES = {}\n\n\n"
+        "def _matches_in_full(re_, pattern, s, flags):\n"
+        "    \"\"\"Whether the regexp terminal ``pattern`` matches all of ``s`` (remembered).\"\"\"\n"
+        "    key = (re_, pattern.value, tuple(pattern.flags), s, flags)\n"
+        "    found = _FULL_MATCHES.get(key)\n"
+        "    if found is None:\n"
+        "        found = _FULL_MATCHES[key] = s == _get_match(re_, pattern.to_regexp(), s, flags)\n"
+        "    return found\n\n\n"
+        "def _create_unless(terminals, g_regex_flags, re_, use_bytes):\n",
+    "            if s == _get_match(re_, retok.pattern.to_regexp(), s, g_regex_flags):\n":
+        "            if _matches_in_full(re_, retok.pattern, s, g_regex_flags):\n",
+    "        self.newline_types = frozenset(t.name for t in terminals if _regexp_has_newline(t.pattern.to_regexp()))\n":
+        "        self.newline_types = frozenset(t.name for t in terminals if _has_newline(t.pattern))\n",
+    "class LexerState:\n":
+        "_HAS_NEWLINE = {}\n\n\n"
+        "def _has_newline(pattern):\n"
+        "    \"\"\"_regexp_has_newline of the pattern's regexp (remembered).\"\"\"\n"
+        "    key = (type(pattern), pattern.value, tuple(pattern.flags))\n"
+        "    found = _HAS_NEWLINE.get(key)\n"
+        "    if found is None:\n"
+        "        found = _HAS_NEWLINE[key] = _regexp_has_newline(pattern.to_regexp())\n"
+        "    return found\n\n\n"
+        "class LexerState:\n",
     # pickle for lark's cache files and Lark.save/load, which a stand-alone parser never uses;
     # base64 and zlib for compressed tables, which these are not.
     'import pickle, zlib, base64\n':

@@ -1491,6 +1491,18 @@ def _get_match(re_, regexp, s, flags):
     if m:
         return m.group(0)
 
+_FULL_MATCHES = {}
+
+
+def _matches_in_full(re_, pattern, s, flags):
+    """Whether the regexp terminal ``pattern`` matches all of ``s`` (remembered)."""
+    key = (re_, pattern.value, tuple(pattern.flags), s, flags)
+    found = _FULL_MATCHES.get(key)
+    if found is None:
+        found = _FULL_MATCHES[key] = s == _get_match(re_, pattern.to_regexp(), s, flags)
+    return found
+
+
 def _create_unless(terminals, g_regex_flags, re_, use_bytes):
     tokens_by_type = classify(terminals, lambda t: type(t.pattern))
     assert len(tokens_by_type) <= 2, tokens_by_type.keys()
@@ -1502,7 +1514,7 @@ def _create_unless(terminals, g_regex_flags, re_, use_bytes):
             if strtok.priority != retok.priority:
                 continue
             s = strtok.pattern.value
-            if s == _get_match(re_, retok.pattern.to_regexp(), s, g_regex_flags):
+            if _matches_in_full(re_, retok.pattern, s, g_regex_flags):
                 unless.append(strtok)
                 if strtok.pattern.flags <= retok.pattern.flags:
                     embedded_strs.add(strtok)
@@ -1563,6 +1575,18 @@ class Scanner:
 def _regexp_has_newline(r: str):
     #--
     return '\n' in r or '\\n' in r or '\\s' in r or '[^' in r or ('(?s' in r and '.' in r)
+
+
+_HAS_NEWLINE = {}
+
+
+def _has_newline(pattern):
+    """_regexp_has_newline of the pattern's regexp (remembered)."""
+    key = (type(pattern), pattern.value, tuple(pattern.flags))
+    found = _HAS_NEWLINE.get(key)
+    if found is None:
+        found = _HAS_NEWLINE[key] = _regexp_has_newline(pattern.to_regexp())
+    return found
 
 
 class LexerState:
@@ -1737,7 +1761,7 @@ class BasicLexer(AbstractBasicLexer):
 
         ##
 
-        self.newline_types = frozenset(t.name for t in terminals if _regexp_has_newline(t.pattern.to_regexp()))
+        self.newline_types = frozenset(t.name for t in terminals if _has_newline(t.pattern))
         self.ignore_types = frozenset(conf.ignore)
 
         terminals.sort(key=lambda x: (-x.priority, -x.pattern.max_width, -len(x.pattern.value), x.name))

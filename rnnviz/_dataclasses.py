@@ -4,11 +4,12 @@ Every command starts a new Python process, and ``rnnviz draw`` defines some fort
 dataclasses (the syntax tree, the expressions, the model, the graph) before it draws
 anything: :mod:`dataclasses` spent about 0.4 ms on each (five ``exec`` calls, a signature
 for the docstring) and needs :mod:`inspect` (5 ms more) to be imported at all. This
-module makes the same classes with one ``exec`` per class and without importing
-:mod:`dataclasses`, and gives them the same behaviour: the generated ``__init__``,
-``__repr__``, ``__eq__`` and ``__hash__`` are the ones :mod:`dataclasses` writes, text for
-text; a frozen class refuses assignment with :class:`dataclasses.FrozenInstanceError`;
-``__match_args__`` is set. What only introspection needs is made when first asked for:
+module makes the same classes without importing :mod:`dataclasses`, and gives them the
+same behaviour: ``__init__``, ``__repr__``, ``__eq__`` and ``__hash__`` are the functions
+:mod:`dataclasses` writes, text for text, each compiled the first time the class is
+looked up for it (most classes of a run are never compared, many never made); a frozen
+class refuses assignment with :class:`dataclasses.FrozenInstanceError`; ``__match_args__``
+is set. What only introspection needs is made when first asked for:
 ``__dataclass_fields__`` (so :func:`dataclasses.fields`, :func:`dataclasses.replace`,
 :func:`dataclasses.asdict` and :func:`dataclasses.is_dataclass` work as before),
 ``__dataclass_params__``, and the signature docstring of a class without one.

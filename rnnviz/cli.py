@@ -56,12 +56,13 @@ def _module(name: str):
     return importlib.import_module(f".commands.{COMMANDS[name]}", __package__)
 
 
-def get_parser(only: str | None = None) -> argparse.ArgumentParser:
+def get_parser(only: str | None = None, *, options: bool = True) -> argparse.ArgumentParser:
     """The argument parser of ``rnnviz`` with all its subcommands.
 
-    With ``only`` (a command's name), only that subcommand gets its options: the others
-    are listed (``rnnviz --help``, a mistyped name) but not built, so that running one
-    command imports nothing another command's options need.
+    With ``only`` (a command's name), only that subcommand is added: running one command
+    imports no other command's module. With ``options=False``, the subcommands are listed
+    without their options, which is all ``rnnviz --help``, ``--version`` and a mistyped
+    command need (the options of ``exercise`` import the teaching modules).
     """
     parser = _Parser(
         prog="rnnviz", formatter_class=_WrappedHelp,
@@ -71,14 +72,14 @@ def get_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else [only]:
         try:
             mod = _module(name)
         except ModuleNotFoundError:
             continue  # a command still being written
         p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
                            formatter_class=_Help)
-        if only is None or name == only:
+        if options:
             mod.add_arguments(p)
             p.set_defaults(_run=mod.run)
     return parser
@@ -103,7 +104,7 @@ def _unrecognized(parser: argparse.ArgumentParser, args: argparse.Namespace, ext
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 bad input, 2 bad usage)."""
     words = sys.argv[1:] if argv is None else argv
-    parser = get_parser(words[0] if words and words[0] in COMMANDS else None)
+    parser = get_parser(words[0]) if words and words[0] in COMMANDS else get_parser(options=False)
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:

@@ -19,7 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ._dataclasses import dataclass
 
 __all__ = [
     "Span",

@@ -20,6 +20,7 @@ PACKAGE = ROOT / "rnnviz"
 #: Stage of each top-level part of the package, in the order data flows through them.
 STAGE_OF = {
     "errors": "bottom", "io": "bottom", "version": "bottom", "lazy": "bottom", "limits": "bottom",
+    "_dataclasses": "bottom",
     "language": "language", "numeric": "numeric", "diagrams": "diagrams", "formulas": "formulas",
     "teaching": "teaching", "site": "site", "sphinx": "top",
     "commands": "top", "cli": "top", "__main__": "top", "__init__": "top",

@@ -187,6 +187,21 @@ def _file_taken_by_values(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render every requested view first, then write them (atomically); print the paths written."""
+    import gc
+
+    # Drawing makes few reference cycles (the unrolled view of 1000 steps peaks within 2% of the
+    # same with the collector on), but the collector would scan the objects of every module
+    # it imports while it imports them: ~3 ms of a command that takes ~60 ms of Python.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace) -> int:
     from ..diagrams.diagram import draw, format_of
     from ._common import load_model_from_args
 

@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -93,6 +92,8 @@ class Diagram:
 
     def to_json(self) -> str:
         """The JSON graph as text (indented, keys in contract order)."""
+        import json  # only JSON output needs it
+
         return json.dumps(self.graph, indent=2, ensure_ascii=False) + "\n"
 
     def render(self, format: str = "svg", *, dpi: int = 150) -> bytes:

@@ -19,7 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from .._dataclasses import dataclass, field, replace
 
 from ..errors import ValueSpecError
 from ..language import Model

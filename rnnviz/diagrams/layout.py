@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from .._dataclasses import dataclass
 
 from .graph import Graph, Node
 

@@ -22,7 +22,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .._dataclasses import dataclass
 
 __all__ = [
     "Colors",

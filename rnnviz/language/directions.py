@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from .._dataclasses import dataclass
 
 from ..errors import RnnvizError, Span
 from . import expr as E

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from .._dataclasses import dataclass, field
 
 from ..errors import Span
 

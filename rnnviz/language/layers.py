@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from .._dataclasses import replace
 
 from ..errors import ModelError, RnnvizError, Span
 from . import syntax as S

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from .._dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from ..errors import RnnvizError, Span

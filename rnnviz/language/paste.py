@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from .._dataclasses import dataclass, field
 
 __all__ = ["Cleaned", "clean"]
 

@@ -34,7 +34,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from .._dataclasses import dataclass, field
 
 from ..errors import RnnvizError, Span
 from . import syntax as S

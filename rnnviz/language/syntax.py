@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .._dataclasses import dataclass, field
 
 from ..errors import Span
 

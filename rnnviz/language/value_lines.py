@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from .._dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import ModelError, RnnvizError, Span, ValueSpecError

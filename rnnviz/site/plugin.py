@@ -90,6 +90,7 @@ class RnnvizPlugin(BasePlugin):
         fence.CONTEXT.cache_dir = (base / self.config["cache_dir"]) if self.config["cache"] else None
         blocks.forget_code_stamp()  # rnnviz's code may have changed since the last build
         blocks.SVG_MEMO = {}  # each picture drawn once in this build
+        fence.CONTEXT.models = {}  # and each block text read once
         self._stop_downloads()  # a build stopped half-way (mkdocs serve) leaves nothing behind
         fence.CONTEXT.downloads = {}
         fence.CONTEXT.fullsize = {}
@@ -152,10 +153,12 @@ class RnnvizPlugin(BasePlugin):
         self._write_downloads(site / "downloads")
         fence.CONTEXT.page = None
         blocks.SVG_MEMO = None
+        fence.CONTEXT.models = None
 
     def on_build_error(self, error, **kwargs):
         self._stop_downloads()
         blocks.SVG_MEMO = None
+        fence.CONTEXT.models = None
 
     def _start_downloads(self) -> None:
         """Start drawing the downloads registered so far (SVG, PNG, PDF; cached by content hash).

@@ -118,6 +118,7 @@ class RnnvizPlugin(BasePlugin):
         blocks.forget_code_stamp()  # rnnviz's code may have changed since the last build
         blocks.SVG_MEMO = {}  # each picture drawn once in this build
         fence.CONTEXT.models = {}  # and each block text read once
+        blocks.DIAGRAM_MEMO = {}  # and each diagram built once
         self._stop_downloads()  # a build stopped half-way (mkdocs serve) leaves nothing behind
         fence.CONTEXT.downloads = {}
         fence.CONTEXT.fullsize = {}
@@ -184,11 +185,13 @@ class RnnvizPlugin(BasePlugin):
         self._write_downloads(site / "downloads")
         fence.CONTEXT.page = None
         blocks.SVG_MEMO = None
+        blocks.DIAGRAM_MEMO = None
         fence.CONTEXT.models = None
 
     def on_build_error(self, error, **kwargs):
         self._stop_downloads()
         blocks.SVG_MEMO = None
+        blocks.DIAGRAM_MEMO = None
         fence.CONTEXT.models = None
 
     def _foresee_downloads(self, files) -> None:

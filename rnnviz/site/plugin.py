@@ -221,7 +221,7 @@ class RnnvizPlugin(BasePlugin):
                     if "download" not in opts:
                         continue
                     name, text = fence._source_of(body, opts)
-                    todo = [ext for ext, _, data in self._cached_files(text, opts) if data is None]
+                    todo = [ext for ext, _, whole in self._cached_files(text, opts, read=False) if not whole]
                     if todo:
                         diagram = fence._diagram(fence._load(name, text), opts)
                         foreseen.append(((name, text, _opts_key(opts)), diagram, todo))
@@ -232,14 +232,15 @@ class RnnvizPlugin(BasePlugin):
             drawings[key] = diagram
             self._draw(diagram, todo)
 
-    def _cached_files(self, text: str, opts: dict) -> list:
-        """(ext, cached file, bytes of the cached file or None) of each format of a download."""
+    def _cached_files(self, text: str, opts: dict, *, read: bool = True) -> list:
+        """(ext, cached file, bytes of the cached file or None) of each format of a download
+        (without ``read``: True in place of the bytes)."""
         key = fence._key(text, {**opts, "dpi": self.config["dpi"]})
         files = []
         for ext in ("svg", "png", "pdf"):
             cached = fence.CONTEXT.cache_dir / f"{key}.{ext}" if fence.CONTEXT.cache_dir else None
             if cached is not None and _complete(cached, ext):  # a whole file, not a cut-short copy
-                files.append((ext, cached, cached.read_bytes()))
+                files.append((ext, cached, cached.read_bytes() if read else True))
             else:
                 files.append((ext, cached, None))
         return files

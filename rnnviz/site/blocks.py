@@ -425,8 +425,23 @@ def _without_id_titles(svg: str) -> str:
     return _ID_TITLE.sub(r"\1", svg)
 
 
+#: While a site builds, the diagram of each model and set of options drawn so far: a page's
+#: picture and its download (``show`` and ``download`` aside, the same options) are one
+#: diagram, built once. None outside a build; the MkDocs plugin sets and clears it.
+DIAGRAM_MEMO: dict | None = None
+
+
 def diagram(model, opts: dict):
     """The :class:`~rnnviz.diagrams.diagram.Diagram` that a block's options ask for."""
+    if DIAGRAM_MEMO is None:
+        return _diagram(model, opts)
+    key = (id(model), tuple(sorted((k, str(v)) for k, v in opts.items() if k not in ("show", "download"))))
+    if key not in DIAGRAM_MEMO:
+        DIAGRAM_MEMO[key] = (model, _diagram(model, opts))  # the model kept alive: its id stays its own
+    return DIAGRAM_MEMO[key][1]
+
+
+def _diagram(model, opts: dict):
     from ..diagrams.diagram import draw
 
     steps = int(opts.get("unroll", 3))

@@ -333,11 +333,12 @@ def plot_html(figure, prefix: str) -> str:
     import matplotlib
     import matplotlib.pyplot as plt
 
+    from ..diagrams.plot import measured_once
     from ..diagrams.svginline import inline_svg
 
     buf = io.StringIO()
     # A fixed hash salt and no date keep the SVG the same from build to build.
-    with matplotlib.rc_context({"svg.hashsalt": "rnnviz"}):
+    with matplotlib.rc_context({"svg.hashsalt": "rnnviz"}), measured_once():
         figure.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
     return inline_svg(buf.getvalue(), prefix, classes=("rnnviz-plot",))

@@ -39,6 +39,33 @@ _KATEX_CSS = ["assets/rnnviz/katex.min.css"]
 _KATEX_JS = ["assets/rnnviz/katex.min.js", "assets/rnnviz/rnnviz-math.js"]
 
 
+def fenced_blocks(markdown: str) -> list[tuple[str, str]]:
+    """(header after the fence's name, block text) of every rnnviz fence of ``markdown``.
+
+    Example:
+        >>> fenced_blocks("```rnnviz {view=cell download=x}\\nh[t] = W h[t-1]\\n```\\n")
+        [('{view=cell download=x}', 'h[t] = W h[t-1]')]
+    """
+    out = []
+    lines = markdown.splitlines()
+    i = 0
+    while i < len(lines):
+        m = _FENCE_START.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        close, indent = m.group("fence"), len(m.group("indent"))
+        header = lines[i][m.end("fence"):].strip().lstrip(".")[len("rnnviz"):].strip()
+        body = []
+        i += 1
+        while i < len(lines) and not lines[i].strip().startswith(close):
+            body.append(lines[i][indent:])
+            i += 1
+        out.append((header, "\n".join(body)))
+        i += 1
+    return out
+
+
 def fence_lines(markdown: str) -> dict[str, list[int]]:
     """Block text (stripped) -> the 1-based page lines where rnnviz fences with it start.
 
@@ -90,6 +117,8 @@ class RnnvizPlugin(BasePlugin):
         fence.CONTEXT.cache_dir = (base / self.config["cache_dir"]) if self.config["cache"] else None
         blocks.forget_code_stamp()  # rnnviz's code may have changed since the last build
         blocks.SVG_MEMO = {}  # each picture drawn once in this build
+        fence.CONTEXT.models = {}  # and each block text read once
+        blocks.DIAGRAM_MEMO = {}  # and each diagram built once
         self._stop_downloads()  # a build stopped half-way (mkdocs serve) leaves nothing behind
         fence.CONTEXT.downloads = {}
         fence.CONTEXT.fullsize = {}
@@ -109,6 +138,10 @@ class RnnvizPlugin(BasePlugin):
             if css not in config.extra_css:
                 config.extra_css.append(css)
         return config
+
+    def on_files(self, files, config, **kwargs):
+        self._foresee_downloads(files)
+        return files
 
     def on_page_markdown(self, markdown, page, config, files, **kwargs):
         fence.CONTEXT.page = page.file.src_uri
@@ -152,10 +185,78 @@ class RnnvizPlugin(BasePlugin):
         self._write_downloads(site / "downloads")
         fence.CONTEXT.page = None
         blocks.SVG_MEMO = None
+        blocks.DIAGRAM_MEMO = None
+        fence.CONTEXT.models = None
 
     def on_build_error(self, error, **kwargs):
         self._stop_downloads()
         blocks.SVG_MEMO = None
+        blocks.DIAGRAM_MEMO = None
+        fence.CONTEXT.models = None
+
+    def _foresee_downloads(self, files) -> None:
+        """Start drawing, before any page is built, the downloads that the pages' fences ask for.
+
+        Most downloads of a site are listed on one page (the project's: "For teachers", late
+        in its navigation): drawn only once that page is built, their PNG files (most of a
+        build's Graphviz time) would be left to draw after the last page. The pages' sources
+        are read here for fences with ``download=``, and those drawings start at once in the
+        download pool, the largest first. What the fences register when their pages are built
+        still decides what is written: a drawing foreseen here is used only by a download
+        that shows that very picture, and a fence read wrongly here (one quoted inside a
+        code example, say) costs a drawing that nobody takes.
+        """
+        state = self.__dict__.setdefault("_downloads", {})
+        foreseen = []
+        for file in files.documentation_pages():
+            try:
+                source = file.content_string
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "download=" not in source:
+                continue
+            for header, body in fenced_blocks(source):
+                try:
+                    opts = blocks.parse_options(blocks.parse_header(header))
+                    if "download" not in opts:
+                        continue
+                    name, text = fence._source_of(body, opts)
+                    todo = [ext for ext, _, whole in self._cached_files(text, opts, read=False) if not whole]
+                    if todo:
+                        diagram = fence._diagram(fence._load(name, text), opts)
+                        foreseen.append(((name, text, _opts_key(opts)), diagram, todo))
+                except Exception:  # the fence says what is wrong when its page is built
+                    continue
+        drawings = state.setdefault("_foreseen", {})
+        for key, diagram, todo in sorted(foreseen, key=lambda kdt: -len(kdt[1].dot())):  # the largest first
+            drawings[key] = diagram
+            self._draw(diagram, todo)
+
+    def _cached_files(self, text: str, opts: dict, *, read: bool = True) -> list:
+        """(ext, cached file, bytes of the cached file or None) of each format of a download
+        (without ``read``: True in place of the bytes)."""
+        key = fence._key(text, {**opts, "dpi": self.config["dpi"]})
+        files = []
+        for ext in ("svg", "png", "pdf"):
+            cached = fence.CONTEXT.cache_dir / f"{key}.{ext}" if fence.CONTEXT.cache_dir else None
+            if cached is not None and _complete(cached, ext):  # a whole file, not a cut-short copy
+                files.append((ext, cached, cached.read_bytes() if read else True))
+            else:
+                files.append((ext, cached, None))
+        return files
+
+    def _draw(self, diagram, todo: list[str]):
+        """The rendering of ``diagram`` in the formats ``todo``, started in the download pool
+        unless one of the same picture is there already."""
+        if self.__dict__.get("_pool") is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rnnviz-download")
+        jobs = self.__dict__.setdefault("_downloads", {}).setdefault("_jobs", {})  # (DOT, title, formats) ->
+        same = (diagram.dot(), diagram.alt, tuple(todo))
+        if same not in jobs:
+            jobs[same] = self._pool.submit(_render_files, diagram, list(todo), self.config["dpi"], blocks.SVG_MEMO)
+        return jobs[same]
 
     def _start_downloads(self) -> None:
         """Start drawing the downloads registered so far (SVG, PNG, PDF; cached by content hash).
@@ -168,23 +269,16 @@ class RnnvizPlugin(BasePlugin):
         state = self.__dict__.setdefault("_downloads", {})
         if "_failed" in state:
             return
-        dpi = self.config["dpi"]
+        foreseen = state.get("_foreseen", {})
         for name, (file, text, opts, _page) in sorted(fence.CONTEXT.downloads.items()):
             if name in state:
                 continue
-            key = fence._key(text, {**opts, "dpi": dpi})
-            files = []  # (ext, cached file, bytes of the cached file or None)
-            for ext in ("svg", "png", "pdf"):
-                cached = fence.CONTEXT.cache_dir / f"{key}.{ext}" if fence.CONTEXT.cache_dir else None
-                if cached is not None and _complete(cached, ext):  # a whole file, not a cut-short copy
-                    files.append((ext, cached, cached.read_bytes()))
-                else:
-                    files.append((ext, cached, None))
+            files = self._cached_files(text, opts)
             state[name] = (files, None)
             if all(data is not None for _, _, data in files):
                 continue
             try:
-                diagram = fence._diagram(fence._load(file, text), opts)
+                diagram = foreseen.get((file, text, _opts_key(opts))) or fence._diagram(fence._load(file, text), opts)
             except RnnvizError as err:
                 state[name] = (files, err)
                 continue
@@ -194,16 +288,7 @@ class RnnvizPlugin(BasePlugin):
             except Exception as err:  # a bug: name the download, keep building the rest
                 state[name] = (files, err)
                 continue
-            if self.__dict__.get("_pool") is None:
-                from concurrent.futures import ThreadPoolExecutor
-
-                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rnnviz-download")
-            todo = [ext for ext, _, data in files if data is None]
-            jobs = state.setdefault("_jobs", {})  # (DOT, title, formats) -> the rendering
-            same = (diagram.dot(), diagram.alt, tuple(todo))
-            if same not in jobs:
-                jobs[same] = self._pool.submit(_render_files, diagram, todo, dpi, blocks.SVG_MEMO)
-            state[name] = (files, jobs[same])
+            state[name] = (files, self._draw(diagram, [ext for ext, _, data in files if data is None]))
 
     def _stop_downloads(self) -> None:
         pool = self.__dict__.pop("_pool", None)
@@ -245,6 +330,10 @@ class RnnvizPlugin(BasePlugin):
                     write_atomic(folder / f"{name}.{ext}", data)
         finally:
             self._stop_downloads()
+
+
+def _opts_key(opts: dict) -> tuple:
+    return tuple(sorted((k, str(v)) for k, v in opts.items()))
 
 
 def _render_files(diagram, formats: list[str], dpi: int, memo: dict | None = None) -> dict[str, bytes]:

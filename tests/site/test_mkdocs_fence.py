@@ -199,6 +199,10 @@ def test_download_files_are_written_and_linked(tmp_path):
     assert 'href="../../downloads/elman-folded.pdf"' in sub and "<svg" not in sub.split("rnnviz-downloads")[1]
     # The list of downloads shows what they hold: a thumbnail of the SVG, linking to it.
     assert '<img src="../../downloads/elman-folded.svg"' in sub.split("rnnviz-downloads")[1]
+    # The downloads start drawing before the pages are built, from the fences of their
+    # sources; a fence quoted in a code block may be drawn then, but is never written.
+    assert sorted(p.name for p in (site / "downloads").iterdir()) == [
+        "elman-folded.pdf", "elman-folded.png", "elman-folded.svg"]
 
 
 NUMBERS = "h_t = \\text{ReLU}(V \\cdot h_{t-1} + W \\cdot x_t)\nV = -3, W = 3, h_0 = 0, x_1 = 2, x_2 = 3 and x_3 = 1"

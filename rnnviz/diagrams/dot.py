@@ -390,7 +390,8 @@ def to_dot(
 
     extent: dict[str, tuple[float, float]] = {}  # node id -> estimated width, height (inches)
     if graph.decoder_steps:  # an encoder-decoder's rows are its phases' own; no junctions across them
-        found, rows, moved = [], {k: float(v) for k, v in level.items()}, set()
+        found = phased.fans(graph) if graph.view == "unrolled" else []
+        rows, moved = {k: float(v) for k, v in level.items()}, set()
     else:
         found = fans(graph)
         rows, moved = gated_rows(graph, level, found)
@@ -424,7 +425,7 @@ def to_dot(
         # Turned a quarter, a slot along a row is as tall as its node, and rows as far apart as nodes are wide.
         laid = {k: (h, w) for k, (w, h) in sizes.items()} if orient == "vertical" else sizes
         if graph.decoder_steps:
-            pinned = phased.positions(graph, level, annotated, laid)
+            pinned = phased.positions(graph, level, annotated, laid, found)
         else:
             # Turned a quarter, two rows are side by side: the edge between them runs level and
             # its label needs room between the boxes, not squeezed against them.
@@ -613,6 +614,17 @@ def to_dot(
                 (xc, yc), (xd, yd) = pinned[src.id], pinned[dst.id]
                 bus = round(yd + 0.6 * (yc - yd), 2)
                 bends_of[i] = [(xc, bus), (round(xd - 0.45, 2), bus)]
+
+    if graph.view == "unrolled" and graph.decoder_steps:
+        # A gated decoder reads the context in its gates, through each step's junction under
+        # them: down the context's own column to the junctions' row and along it, one line
+        # through every junction (a sheaf of long lines into every gate at first). Turned a
+        # quarter, level from the context to the junctions' column and down it.
+        for i, (e, _) in enumerate(wires):
+            src, dst = node_by_id[e.source], node_by_id[e.target]
+            if src.phase == "context" and dst.role == "junction":
+                (xc, yc), (xj, yj) = pinned[src.id], pinned[dst.id]
+                bends_of[i] = [(xc, yj) if orient == "horizontal" else (xj, yc)]
     spots: dict[int, tuple[int, float]] = {}
     if graph.view == "unrolled":
         # Each parameter by its arrowhead, in the first nearby spot clear of nodes and other

@@ -6,7 +6,8 @@
 Unrolled, the encoder's columns (steps 0..T), then one column with the context (computed
 once, at the encoder's step T), then the decoder's columns (its own steps 0..T'), on one
 baseline: each phase's rows are its own, the chains on one row. The context's edges fan
-into every decoder step that reads it, and into the decoder's start (``s_0 = \\tanh(D c)``
+into every decoder step that reads it (a gated decoder's through the junction of each step's
+gates, along one bus: :func:`fans`), and into the decoder's start (``s_0 = \\tanh(D c)``
 is drawn as the edge ``c -> s^{(0)}`` labelled D). Folded, the start is a node of its own
 whose value enters the chain one step later (through a delay square), as ``s_0`` enters
 ``s`` at step 1.
@@ -99,8 +100,9 @@ def positions(graph: Graph, level: Mapping[str, int], annotated: bool,
               found: list[layout.Fan] | tuple = ()) -> dict[str, tuple[float, float]]:
     """Pinned (x, y) of each node (and ``found`` junction), in inches: the columns of each phase
     alike, as :func:`rnnviz.diagrams.layout.positions` lays out a model of one phase. A junction
-    sits half a row under its gates, left of them (the state that feeds it drops between two
-    steps, as a GRU's does), and an input read only through the junctions right under them."""
+    sits half a row under the middle of its gates (the state that feeds it drops in from the
+    step before, as a GRU's does), and an input read only through it, at its own step, right
+    under it."""
     sizes = sizes or {}
     base_w = layout.SLOT_WIDTH * (1.35 if annotated else 1.0)
     base_h = layout.ROW_HEIGHT * (1.3 if annotated else 1.0)

@@ -108,7 +108,11 @@ def positions(graph: Graph, level: Mapping[str, int], annotated: bool,
     base_h = layout.ROW_HEIGHT * (1.3 if annotated else 1.0)
     names = list(dict.fromkeys(n.name for n in graph.nodes))
     phase_of = {n.name: n.phase for n in graph.nodes}
-    slot_w = {name: round(max(base_w, sizes.get(name, (0.0, 0.0))[0] + layout.SLOT_PAD), 2) for name in names}
+    # With junctions the gates' slots already hold their labels' room (as in one phase's
+    # layout): slots hug their nodes and steps stand a little closer, so the two phases fit a
+    # slide (closer still, the state dropping into the next step crosses z's wire into h).
+    pad, gap = (layout.SLOT_PAD * 0.5, layout.COLUMN_GAP * 0.8) if found and not annotated else (layout.SLOT_PAD, layout.COLUMN_GAP)
+    slot_w = {name: round(max(base_w, sizes.get(name, (0.0, 0.0))[0] + pad), 2) for name in names}
     offset: dict[str, float] = {}
     width: dict[str, float] = {}
     for phase in PHASES:
@@ -153,7 +157,7 @@ def positions(graph: Graph, level: Mapping[str, int], annotated: bool,
     x_of: dict[float, int] = {}
     x = 0
     for k in keys:  # in whole hundredths of an inch, as the one-phase layout
-        w = round(100 * (layout.ELLIPSIS_WIDTH if k in ellipsis else width[col_phase[k]] + layout.COLUMN_GAP))
+        w = round(100 * (layout.ELLIPSIS_WIDTH if k in ellipsis else width[col_phase[k]] + gap))
         x_of[k] = x + w // 2
         x += w
     # The context sits most of a row above the chains it joins, so that its edges fan out down

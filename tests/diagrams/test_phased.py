@@ -163,3 +163,17 @@ def test_a_gated_decoder_reads_the_context_along_one_bus_through_its_junctions()
     drops = [e for e in geo.edges(svg) if e.title.startswith("c@3->bend_")]
     assert drops and all(abs(p[0] - cx) < 1.0 for e in drops for path in e.paths for p in path)
     assert geo.label_clashes(pic) == [] and geo.labels_on_nodes(pic) == []
+
+
+@needs_dot
+@pytest.mark.parametrize("orient, values", [("vertical", False), ("horizontal", True)], ids=["vertical", "values"])
+def test_a_gated_decoder_uncrossed_turned_and_with_numbers(orient, values):
+    """Turned a quarter (the bus level from the context, then down the junctions' column) and with
+    the forward pass's numbers, the GRU encoder-decoder's edges do not cross (85 and 75 at first)."""
+    from tests.diagrams.measures import crossing_list
+
+    model = _model("seq2seq_gru")
+    trace = forward(model) if values else None
+    svg = draw(model, "unrolled", trace.steps if values else 3, values=trace, orient=orient).svg()
+    found = crossing_list(svg)
+    assert not found, "\n".join(f"{c.first} x {c.second}" for c in found)

@@ -588,6 +588,22 @@ def _stacked_bands(g: CellGraph, by_row: dict[int, list[str]]) -> list[str]:
     return lines
 
 
+def _highway_weight(g: CellGraph, e: CellEdge, folded: bool) -> str:
+    """How hard an edge of an additive path pulls its ends together (Graphviz ``weight``).
+
+    Heavy, so the path is one short straight line, except for an unrolled cell state
+    (the LSTM's c): its row holds three small nodes a step, under which a step's four
+    gates sit side by side. Pulled tight, the row was narrower than the gates, and
+    each step's c, tanh, product and h drifted left of the gates they read, further
+    step by step (434 points by the third step of a stack), with the h of a stacked
+    layer far from the column of the layer it feeds. Lightly weighted, each step's
+    part of the line lies over its own gates and h rises straight above it.
+    """
+    if not folded and g.nodes[e.source].lane in g.report.cell_states:
+        return "3"
+    return "60"
+
+
 def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict, folded: bool,
            ported: set[tuple[str, str]] = frozenset()) -> list[str]:  # type: ignore[assignment]
     """The edges; a value going *down* (a state into the next cell) is written bottom-up
@@ -605,7 +621,7 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
         if into_junction:
             attrs["arrowhead"] = "none"  # the wires join there, as in colah's figures
         if e.highway:
-            attrs.update(color=_HIGHWAY_COLOR, penwidth="3.6", weight="60", arrowsize="0.8")
+            attrs.update(color=_HIGHWAY_COLOR, penwidth="3.6", weight=_highway_weight(g, e, folded), arrowsize="0.8")
         down = level is not None and level.get(e.source, 0) > level.get(e.target, 0)
         if down:
             relay = relays.get((e.source, step_of(g.nodes[e.target])))
@@ -626,6 +642,10 @@ def _edges(g: CellGraph, edges: list, level: dict[str, int] | None, relays: dict
                 continue
         elif level is not None and level.get(e.target, 0) - level.get(e.source, 0) > 1:
             attrs["weight"] = attrs.get("weight") or "2"
+        if not folded and not e.highway and g.nodes[e.target].lane in g.report.cell_states:
+            # A gate into the cell-state line (f into f ⊙ c): straight up, with the line lightly
+            # weighted (see _highway_weight), rather than pulled aside by c(t-1).
+            attrs["weight"] = "4"
         lines.append(f"  {_q(src)} -> {_q(e.target)} {dot_attrs(attrs)};")
     return lines
 

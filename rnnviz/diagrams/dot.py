@@ -418,7 +418,8 @@ def to_dot(
 
     extent: dict[str, tuple[float, float]] = {}  # node id -> estimated width, height (inches)
     if graph.decoder_steps:  # an encoder-decoder's rows are its phases' own; no junctions across them
-        found, rows, moved = [], {k: float(v) for k, v in level.items()}, set()
+        found = phased.fans(graph) if graph.view == "unrolled" else []
+        rows, moved = {k: float(v) for k, v in level.items()}, set()
     else:
         found = fans(graph)
         rows, moved = gated_rows(graph, level, found)
@@ -452,7 +453,7 @@ def to_dot(
         # Turned a quarter, a slot along a row is as tall as its node, and rows as far apart as nodes are wide.
         laid = {k: (h, w) for k, (w, h) in sizes.items()} if orient == "vertical" else sizes
         if graph.decoder_steps:
-            pinned = phased.positions(graph, level, annotated, laid)
+            pinned = phased.positions(graph, level, annotated, laid, found)
         else:
             # Turned a quarter, two rows are side by side: the edge between them runs level and
             # its label needs room between the boxes, not squeezed against them.
@@ -520,8 +521,22 @@ def to_dot(
         by_level: dict[int, list[Node]] = {}
         for n in graph.nodes:
             by_level.setdefault(level[n.name], []).append(n)
+        named = {n.id: n.name for n in graph.nodes}
+        readers: dict[str, list[int]] = {}
+        for e in graph.edges:
+            if e.delay == 0:
+                readers.setdefault(e.source, []).append(level[named[e.target]])
+
+        def rises_past(n: Node) -> bool:
+            """Whether every wire out of n rises past the rank above (o into h, over c)."""
+            ups = readers.get(n.id, [])
+            return bool(ups) and min(ups) > level[n.name] + 1
+
+        # The delay squares sit right of their variables and their wires go down the right side:
+        # a wire that rises past the rank above goes up the left side, clear of them. In equation
+        # order the LSTM's o stood between i and c-tilde, its wire into h crossing c-tilde's into c.
         for rank in sorted(by_level):
-            members = sorted(by_level[rank], key=lambda n: row_order[n.name])
+            members = sorted(by_level[rank], key=lambda n: (not rises_past(n), row_order[n.name]))
             if len(members) > 1:
                 lines.append("  { rank=same; " + " ".join(node_id(n.id) + ";" for n in members) + " }")
                 chain = " -> ".join(node_id(n.id) for n in members)
@@ -557,7 +572,7 @@ def to_dot(
     # (one per layer of a stacked LSTM).
     folded_fans = _folded_fans(graph) if graph.view == "folded" else []
     fan_lines: list[str] = []
-    delayed_fan: list[str] = []
+    delayed_fan: list[tuple[str, int]] = []
     for number, (sources, targets) in enumerate(folded_fans):
         jid = "junction" if number == 0 else f"junction_{number + 1}"
         joined = {(e.source, e.delay, e.target) for e in graph.edges
@@ -582,7 +597,7 @@ def to_dot(
             # The square sits right beside its variable, as every delay square does; the wire
             # of h(t-1) comes down from it to the junction.
             q = f"delay_fan_{len(delayed_fan)}"  # numbered after the loops' squares
-            delayed_fan.append(q)
+            delayed_fan.append((src, delay))
             fan_lines.append(f"  {node_id(q)} {dot_attrs(_delay_attrs(delay))};")
             fan_lines.append(f"  {{ rank=same; {node_id(src)}; {node_id(q)}; }}")
             fan_lines.append(f"  {node_id(src)} -> {node_id(q)} "
@@ -627,6 +642,17 @@ def to_dot(
                 (xc, yc), (xd, yd) = pinned[src.id], pinned[dst.id]
                 bus = round(yd + 0.6 * (yc - yd), 2)
                 bends_of[i] = [(xc, bus), (round(xd - 0.45, 2), bus)]
+
+    if graph.view == "unrolled" and graph.decoder_steps:
+        # A gated decoder reads the context in its gates, through each step's junction under
+        # them: down the context's own column to the junctions' row and along it, one line
+        # through every junction (a sheaf of long lines into every gate at first). Turned a
+        # quarter, level from the context to the junctions' column and down it.
+        for i, (e, _) in enumerate(wires):
+            src, dst = node_by_id[e.source], node_by_id[e.target]
+            if src.phase == "context" and dst.role == "junction":
+                (xc, yc), (xj, yj) = pinned[src.id], pinned[dst.id]
+                bends_of[i] = [(xc, yj) if orient == "horizontal" else (xj, yc)]
     spots: dict[int, tuple[int, float]] = {}
     if graph.view == "unrolled":
         # Each parameter by its arrowhead, in the first nearby spot clear of nodes and other
@@ -710,8 +736,18 @@ def to_dot(
         lines.append(f"  {node_id(src.id)} -> {node_id(dst.id)} {dot_attrs(attrs)};")
     for (src_id, delay), d in squares.items():
         lines.extend(_delayed_edges(d, node_by_id[src_id], delay, square_edges[d], level))
-    for k in range(len(delayed_fan)):
-        fan_lines = [line.replace(f'"delay_fan_{k}"', f'"delay_{len(squares) + k + 1}"') for line in fan_lines]
+    numbered = len(squares)
+    for k, (src_id, delay) in enumerate(delayed_fan):
+        q = node_id(f"delay_fan_{k}")
+        if (src_id, delay) in squares:
+            # The variable's loop has its square already (a GRU's h reads h[t-1]): one square,
+            # on the loop and wired down to the junction, as the book draws one per variable.
+            own = (f"  {q} [", f"  {{ rank=same; {node_id(src_id)}; {q}; }}", f"  {node_id(src_id)} -> {q} ")
+            fan_lines = [line.replace(q, node_id(squares[(src_id, delay)])) for line in fan_lines
+                         if not line.startswith(own)]
+        else:
+            numbered += 1
+            fan_lines = [line.replace(q, node_id(f"delay_{numbered}")) for line in fan_lines]
     lines.extend(fan_lines)
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -749,8 +785,10 @@ def _folded_fans(graph: Graph) -> list[tuple[set[tuple[str, int]], set[str]]]:
                 common &= reads[k]
         if len(group) < 2 or not any(d == 0 for _, d in group) or not any(d > 0 for _, d in group):
             continue
-        if any(d > 0 and reads[k] - common for k, d in ((k, k[1]) for k in group)):
-            continue  # a delayed value also read elsewhere (a GRU's h) keeps its one square
+        if any(d > 0 and reads[k] - common - {k[0]} for k, d in ((k, k[1]) for k in group)):
+            continue  # a delayed value also read elsewhere keeps its one square
+        # A delayed value read by its own variable as well (a GRU's h reads h[t-1]) goes
+        # into the junction from the square of its loop (see to_dot).
         out.append((set(group), common))
         taken |= set(group)
         fed |= common

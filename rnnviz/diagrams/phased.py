@@ -6,7 +6,8 @@
 Unrolled, the encoder's columns (steps 0..T), then one column with the context (computed
 once, at the encoder's step T), then the decoder's columns (its own steps 0..T'), on one
 baseline: each phase's rows are its own, the chains on one row. The context's edges fan
-into every decoder step that reads it, and into the decoder's start (``s_0 = \\tanh(D c)``
+into every decoder step that reads it (a gated decoder's through the junction of each step's
+gates, along one bus: :func:`fans`), and into the decoder's start (``s_0 = \\tanh(D c)``
 is drawn as the edge ``c -> s^{(0)}`` labelled D). Folded, the start is a node of its own
 whose value enters the chain one step later (through a delay square), as ``s_0`` enters
 ``s`` at step 1.
@@ -29,11 +30,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from . import layout
 from .graph import Graph, Node
 
-__all__ = ["levels", "positions", "PHASES"]
+__all__ = ["levels", "positions", "fans", "PHASES"]
 
 PHASES = ("encoder", "context", "decoder")
 
@@ -66,6 +68,18 @@ def levels(graph: Graph) -> dict[str, int]:
     return out
 
 
+def fans(graph: Graph) -> list[layout.Fan]:
+    """The junctions of each phase's gates (:func:`rnnviz.diagrams.layout.fans`), none across
+    the phases: the encoder's join x[t] and h[t-1]; the decoder's its input, the context and
+    s[t-1] (a GRU decoder reads ``[y_{t-1}; c]`` and s[t-1] in every gate), named apart
+    (``junction_d1``), since both phases count their steps from 1.
+    """
+    out = list(layout.fans(_sub(graph, ("encoder",))))
+    for f in layout.fans(_sub(graph, ("context", "decoder"))):
+        out.append(replace(f, id=f.id.replace("junction_", "junction_d", 1)))
+    return out
+
+
 def _column_key(n: Node, graph: Graph) -> float:
     if n.phase == "context":
         return graph.steps + 0.5
@@ -82,15 +96,23 @@ def _column_key(n: Node, graph: Graph) -> float:
 
 
 def positions(graph: Graph, level: Mapping[str, int], annotated: bool,
-              sizes: Mapping[str, tuple[float, float]] | None = None) -> dict[str, tuple[float, float]]:
-    """Pinned (x, y) of each node, in inches: the columns of each phase alike, as
-    :func:`rnnviz.diagrams.layout.positions` lays out a model of one phase."""
+              sizes: Mapping[str, tuple[float, float]] | None = None,
+              found: list[layout.Fan] | tuple = ()) -> dict[str, tuple[float, float]]:
+    """Pinned (x, y) of each node (and ``found`` junction), in inches: the columns of each phase
+    alike, as :func:`rnnviz.diagrams.layout.positions` lays out a model of one phase. A junction
+    sits half a row under the middle of its gates (the state that feeds it drops in from the
+    step before, as a GRU's does), and an input read only through it, at its own step, right
+    under it."""
     sizes = sizes or {}
     base_w = layout.SLOT_WIDTH * (1.35 if annotated else 1.0)
     base_h = layout.ROW_HEIGHT * (1.3 if annotated else 1.0)
     names = list(dict.fromkeys(n.name for n in graph.nodes))
     phase_of = {n.name: n.phase for n in graph.nodes}
-    slot_w = {name: round(max(base_w, sizes.get(name, (0.0, 0.0))[0] + layout.SLOT_PAD), 2) for name in names}
+    # With junctions the gates' slots already hold their labels' room (as in one phase's
+    # layout): slots hug their nodes and steps stand a little closer, so the two phases fit a
+    # slide (closer still, the state dropping into the next step crosses z's wire into h).
+    pad, gap = (layout.SLOT_PAD * 0.5, layout.COLUMN_GAP * 0.8) if found and not annotated else (layout.SLOT_PAD, layout.COLUMN_GAP)
+    slot_w = {name: round(max(base_w, sizes.get(name, (0.0, 0.0))[0] + pad), 2) for name in names}
     offset: dict[str, float] = {}
     width: dict[str, float] = {}
     for phase in PHASES:
@@ -104,7 +126,24 @@ def positions(graph: Graph, level: Mapping[str, int], annotated: bool,
                 offset[n] = x + slot_w[n] / 2
                 x += slot_w[n]
         width[phase] = max((sum(slot_w[n] for n in row) for row in per_level.values()), default=base_w)
-    rows = sorted({level[n] for n in names})
+    by_id = {n.id: n for n in graph.nodes}
+    junction_x: dict[str, float] = {}
+    junction_row: dict[str, float] = {}
+    for phase in ("encoder", "decoder"):
+        mine = [f for f in found if by_id[f.targets[0]].phase == phase]
+        if not mine:
+            continue
+        gates = {by_id[t].name for f in mine for t in f.targets}
+        junction_row[phase] = min(level[g] for g in gates) - 0.5
+        junction_x[phase] = sum(offset[g] for g in gates) / len(gates)
+        # (Not one read a step later, y_{t-1}: it stays in its own column, as without gates.)
+        sources = {by_id[s_].name for f in mine for s_ in f.sources
+                   if by_id[s_].phase == phase and by_id[s_].time == f.time}
+        for name in sources:
+            if level[name] < junction_row[phase] and sum(level[m] == level[name] for m in names
+                                                          if phase_of[m] == phase) == 1:
+                offset[name] = junction_x[phase]
+    rows = sorted({level[n] for n in names} | set(junction_row.values()))
     height = {lv: max((sizes.get(n, (0.0, 0.0))[1] for n in names if level[n] == lv), default=0.0) for lv in rows}
     y_of: dict[int, float] = {}
     y = 0.0
@@ -118,12 +157,17 @@ def positions(graph: Graph, level: Mapping[str, int], annotated: bool,
     x_of: dict[float, int] = {}
     x = 0
     for k in keys:  # in whole hundredths of an inch, as the one-phase layout
-        w = round(100 * (layout.ELLIPSIS_WIDTH if k in ellipsis else width[col_phase[k]] + layout.COLUMN_GAP))
+        w = round(100 * (layout.ELLIPSIS_WIDTH if k in ellipsis else width[col_phase[k]] + gap))
         x_of[k] = x + w // 2
         x += w
     # The context sits most of a row above the chains it joins, so that its edges fan out down
     # into the decoder's steps instead of running along the chains' row.
     lift = {n.id: round(0.8 * base_h, 2) if n.phase == "context" else 0.0 for n in graph.nodes}
-    return {n.id: ((x_of[_column_key(n, graph)] + (0 if n.ellipsis else round(100 * offset[n.name]))) / 100,
-                   round(100 * (y_of[level[n.name]] + lift[n.id])) / 100)
-            for n in graph.nodes}
+    out = {n.id: ((x_of[_column_key(n, graph)] + (0 if n.ellipsis else round(100 * offset[n.name]))) / 100,
+                  round(100 * (y_of[level[n.name]] + lift[n.id])) / 100)
+           for n in graph.nodes}
+    for f in found:
+        first = by_id[f.targets[0]]
+        out[f.id] = ((x_of[_column_key(first, graph)] + round(100 * junction_x[first.phase])) / 100,
+                     round(100 * y_of[junction_row[first.phase]]) / 100)
+    return out

@@ -131,3 +131,28 @@ def test_a_label_on_the_wrong_edge_is_caught():
     assert misplaced_labels([beside, other]) == [] and covering_labels([beside, other]) == []
     moved = geo.Edge("a->b", [up], (66.0, 40.0, 78.0, 50.0))
     assert len(misplaced_labels([moved, other])) == 1 and covering_labels([moved, other]) == ["a->b covers c->d"]
+
+
+#: Edge crossings of the folded gated cells (2 each for the LSTM and the GRU once the squares sat
+#: beside their variables: o's wire into h over c-tilde's into c, h[t-1]'s read by z over the loop).
+@pytest.mark.parametrize("stem, most", [("lstm", 0), ("gru", 0), ("lstm_stack", 0), ("seq2seq_gru", 1)])
+def test_folded_gated_cells_cross_little(stem, most):
+    """The folded LSTM, GRU and stacked LSTM are drawn without a crossing, the GRU encoder-decoder
+    with one (7 at first): a wire rising past a rank goes up the side away from the squares, and
+    the GRU's h[t-1] reaches its gates through one junction, with x, as the LSTM's does."""
+    from tests.diagrams.measures import crossing_list
+
+    path = next(p for p in example_paths() if p.stem == stem)
+    found = crossing_list(_folded(path))
+    assert len(found) <= most, "\n".join(f"{c.first} x {c.second}" for c in found)
+
+
+def test_a_variable_read_by_itself_and_its_gates_has_one_square():
+    """The GRU's h[t-1] feeds h itself (on the loop) and the gates (through the junction): one square
+    does both, as the book draws one square per delayed variable."""
+    path = next(p for p in example_paths() if p.stem == "gru")
+    svg = _folded(path)
+    squares = [n for n in geo.parse(svg).nodes if n.startswith("delay_")]
+    assert squares == ["delay_1"], squares
+    wired = {tuple(end.split(":")[0] for end in e.title.split("->")) for e in geo.edges(svg)}
+    assert ("junction", "delay_1") in wired and ("h", "delay_1") in wired, sorted(wired)

@@ -131,3 +131,49 @@ def test_the_context_reaches_the_chain_along_one_bus(values):
     assert pos["s@1"][1] < bus < pos["o@1"][1] and bus < pos["c@2"][1]
     pic = parse(d.svg())
     assert label_clashes(pic) == [] and labels_on_nodes(pic) == []
+
+
+@needs_dot
+def test_a_gated_decoder_reads_the_context_along_one_bus_through_its_junctions():
+    """A GRU decoder reads [y_{t-1}; c] and s_{t-1} in every gate: each step joins them at one
+    junction under its gates (as the encoder joins x_t and h_{t-1}), and the context reaches the
+    junctions along one bus, down its own column and level under the gates, as in Fig. 10.12,
+    not in a sheaf of long lines into every gate (85 crossings at first; none now)."""
+    from tests import svg_geometry as geo
+    from tests.diagrams.measures import crossing_list
+
+    model = _model("seq2seq_gru")
+    svg = draw(model, "unrolled", 3).svg()
+    found = crossing_list(svg)
+    assert not found, "\n".join(f"{c.first} x {c.second}" for c in found)
+    pic = geo.parse(svg)
+    runs = [e for e in geo.edges(svg) if e.title.startswith("c@3->") or "->junction_d" in e.title]
+    into_gates = [e.title for e in runs if re.match(r"c@3->(z|r|s~|s_tilde)", e.title)]
+    assert not into_gates, into_gates  # the context reaches no gate but through a junction
+    junctions = sorted(n for n in pic.nodes if n.startswith("junction_d"))
+    assert len(junctions) == 3
+    bus = {round((pic.nodes[j][1] + pic.nodes[j][3]) / 2, 1) for j in junctions}
+    assert len(bus) == 1, bus  # every step's junction on one line
+    (y,) = bus
+    gates = [b for n, b in pic.nodes.items() if re.match(r"(z|r)\^d@\d", n)]
+    inputs = [b for n, b in pic.nodes.items() if re.match(r"y@\d", n)]
+    assert gates and inputs and all(b[3] < y for b in gates) and all(b[1] > y for b in inputs)
+    # The context's wire drops down its own column, then runs level along the junctions' row.
+    cx = (pic.nodes["c@3"][0] + pic.nodes["c@3"][2]) / 2
+    drops = [e for e in geo.edges(svg) if e.title.startswith("c@3->bend_")]
+    assert drops and all(abs(p[0] - cx) < 1.0 for e in drops for path in e.paths for p in path)
+    assert geo.label_clashes(pic) == [] and geo.labels_on_nodes(pic) == []
+
+
+@needs_dot
+@pytest.mark.parametrize("orient, values", [("vertical", False), ("horizontal", True)], ids=["vertical", "values"])
+def test_a_gated_decoder_uncrossed_turned_and_with_numbers(orient, values):
+    """Turned a quarter (the bus level from the context, then down the junctions' column) and with
+    the forward pass's numbers, the GRU encoder-decoder's edges do not cross (85 and 75 at first)."""
+    from tests.diagrams.measures import crossing_list
+
+    model = _model("seq2seq_gru")
+    trace = forward(model) if values else None
+    svg = draw(model, "unrolled", trace.steps if values else 3, values=trace, orient=orient).svg()
+    found = crossing_list(svg)
+    assert not found, "\n".join(f"{c.first} x {c.second}" for c in found)

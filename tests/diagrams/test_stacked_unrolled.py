@@ -64,3 +64,56 @@ def test_stacked_lstm_crosses_little(stack_svg):
     """The 3-step stacked LSTM's edges cross at most STACK_CROSSINGS times."""
     found = measures.crossing_list(stack_svg)
     assert len(found) <= STACK_CROSSINGS, "\n".join(f"{c.first} x {c.second}" for c in found)
+
+
+# -- the same stack unrolled by operation (cell-unrolled) ----------------------------------
+
+LAYERS, STEPS, GATES = (1, 2, 3), (1, 2, 3), ("f", "i", "g", "o")
+
+
+@pytest.fixture(scope="module")
+def stack_cells() -> geo.Picture:
+    path = EXAMPLES / "lstm_stack.rnn"
+    return geo.parse(draw(load_model(path.read_text(encoding="utf-8"), path.name), "cell-unrolled", 3).svg())
+
+
+def _step_span(pic: geo.Picture, layer: int, t: int) -> tuple[float, float]:
+    """Left and right end of the boxes of a layer's four gate sums at step t."""
+    boxes = [pic.nodes[f"{g}_{layer}.1@{t}"] for g in GATES]
+    return min(b[0] for b in boxes), max(b[2] for b in boxes)
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_each_layers_h_rises_straight_in_its_own_steps_column(stack_cells, layer):
+    """Every h_l(t) of the stacked LSTM's cell-unrolled view stands straight over the product that
+    computes it (o ⊙ tanh c) and within the width of its own step's gates (at first h_1(3) stood
+    434 points right of its product, under step 3's gates of the layer above, by a long wire)."""
+    pic = stack_cells
+    for t in STEPS:
+        h, product = _centre(pic.nodes[f"h_{layer}@{t}"]), _centre(pic.nodes[f"h_{layer}.0@{t}"])
+        assert abs(h[0] - product[0]) <= 6.0, (layer, t, h, product)
+        left, right = _step_span(pic, layer, t)
+        assert left <= h[0] <= right, (layer, t, h[0], (left, right))
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_each_steps_cell_state_line_runs_over_its_own_gates(stack_cells, layer):
+    """The cell-state line of each layer is straight (one row, left to right) and each step's part
+    of it (f ⊙ c, the sum, c(t)) lies over that step's gates: the forget gate's product straight
+    over the forget gate, c(t) before the next step's gates begin (at first the line was pulled
+    so tight that step 3's c stood left of its own gates)."""
+    pic = stack_cells
+    line = [f"c_{layer}@0"] + [f"c_{layer}{part}@{t}" for t in STEPS for part in (".1", ".0", "")]
+    xs = [_centre(pic.nodes[n])[0] for n in line]
+    ys = [_centre(pic.nodes[n])[1] for n in line]
+    assert xs == sorted(xs) and max(ys) - min(ys) < 1.0, list(zip(line, xs, ys))
+    for t in STEPS:
+        left, right = _step_span(pic, layer, t)
+        forget, product = _centre(pic.nodes[f"f_{layer}@{t}"]), _centre(pic.nodes[f"c_{layer}.1@{t}"])
+        assert abs(forget[0] - product[0]) <= 6.0, (layer, t, forget, product)
+        for part in (".1", ".0"):
+            x = _centre(pic.nodes[f"c_{layer}{part}@{t}"])[0]
+            assert left <= x <= right, (layer, t, part, x, (left, right))
+        if t + 1 in STEPS:
+            x, following = _centre(pic.nodes[f"c_{layer}@{t}"])[0], _step_span(pic, layer, t + 1)[0]
+            assert left <= x <= following, (layer, t, x, (left, following))

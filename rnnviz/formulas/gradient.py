@@ -218,7 +218,7 @@ class _Defs:
             wname = self.wname(w, idx)
             self.lines.append(f"{jp.d(P.name(var, idx), wname, plus)} = {jp.j(expr, idx, wname, plus)}")
             for n in partials(expr):
-                self.queue(w, n, idx, plus)
+                self.queue(w, n, idx, plus, hold)
         for label, call in jp.used.values():
             base, _, sup = label.partition("^")
             name = (f"{base}^{{{sup}}}_{{j}}" if sup else f"{base}_{{j}}") if jp.latex else f"{label}_j"
@@ -332,10 +332,10 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
             rhs.append(f"[{tsum}]_{P.name(v)}" if not latex else f"\\left[{tsum}\\right]_{{{P.name(v)}}}")
         elif param_states:
             for s in states:
-                if Deriv(model, ("var", s, 0)).depends(v):
+                if Deriv(model, ("var", s, 0), hold=frozenset(states)).depends(v):
                     rhs.append(f"{jp.d(P.name(v, big_t), P.name(s, big_t))} "
                                f"{jp.d(P.name(s, big_t), V)}")
-                    defs.queue(("var", s, 0), v, big_t)
+                    defs.queue(("var", s, 0), v, big_t, hold=frozenset(states))
             if len(states) > 1:
                 J = _joint(model)
                 rhs.append(f"with d{J}_{big_t}/d{V} = {tsum}" if not latex else f"\\quad \\frac{{\\partial {J}_{{{big_t}}}}}{{\\partial {V}}} = {tsum}")
@@ -426,10 +426,10 @@ def _through_states(model: Model, tgt: Target, name: str, step: int, *, latex: b
     else:
         # A stacked chain is bracketed already; its block is picked by the subscript.
         parts = [f"{jp.d(P.name(v, T), P.name(s, T))} " + (f"{chain}_{P.name(s)}" if multi else f"[{chain}]")
-                 for s in states if Deriv(model, ("var", s, 0)).depends(v)]
+                 for s in states if Deriv(model, ("var", s, 0), hold=frozenset(states)).depends(v)]
         for s in states:
-            if Deriv(model, ("var", s, 0)).depends(v):
-                defs.queue(("var", s, 0), v, str(T))
+            if Deriv(model, ("var", s, 0), hold=frozenset(states)).depends(v):
+                defs.queue(("var", s, 0), v, str(T), hold=frozenset(states))
         if is_input and Deriv(model, ("var", name, 0), hold=frozenset(states)).depends(v) and step == T:
             parts.insert(0, jp.d(P.name(v, T), W, True))
             defs.queue(("var", name, 0), v, str(T), True, hold=frozenset(states))
@@ -617,9 +617,9 @@ def _backward_gradient(model: Model, tgt: Target, wrt: str, *, latex: bool, step
             rhs.append(f"[{tsum}]_{P.name(v)}" if not latex else f"\\left[{tsum}\\right]_{{{P.name(v)}}}")
         else:
             for s in states:
-                if Deriv(model, ("var", s, 0)).depends(v):
+                if Deriv(model, ("var", s, 0), hold=frozenset(states)).depends(v):
                     rhs.append(f"{jp.d(P.name(v, big_t), P.name(s, big_t))} {jp.d(P.name(s, big_t), V)}")
-                    defs.queue(("var", s, 0), v, big_t)
+                    defs.queue(("var", s, 0), v, big_t, hold=frozenset(states))
             J = _joint(model) if len(states) > 1 else None
             with_name = f"d{J}_{big_t}/d{V}" if J and not latex else jp.d(s_name(big_t), V)
             rhs.append(f"with {with_name} = {tsum}" if not latex else f"\\quad {with_name} = {tsum}")

@@ -413,3 +413,43 @@ def test_gradient_formula_of_a_bidirectional_rnn_reading_both_directions_stacked
     text = gradient_formula(d2l, "O[2]", "W_hh^b", steps=3)
     assert "dH_bwd_j/dH_bwd_{j+1} = diag(phi'(a_j)) W_hh^b^T" in text
     assert "with dH_bwd_2/dW_hh^b = sum_{k=2}^{3}" in text
+
+
+def test_gradient_formula_of_two_stacked_backward_chains_counts_each_path_once():
+    """Backward chains m and g, g reading m at the same step, o reading g only: the stacked state
+    s = (m, g) carries the path through m, so do/dm is not added again. Evaluated, equals rnnviz grad;
+    so does the forward mirror (h and k, o reading k)."""
+    import numpy as np
+
+    from rnnviz.numeric.forward_pass import forward
+    from rnnviz.numeric.grad import gradients
+
+    model = rnnviz.load_model("h[t] = tanh(W h[t-1] + U x[t])\nm[t] = tanh(A m[t+1] + B x[t])\n"
+                              "g[t] = tanh(R g[t+1] + S x[t] + m[t])\no[t] = V h[t] + Q g[t]\n"
+                              "W = 0.5, U = 1, A = 0.3, B = 0.7, R = -0.5, S = 1, V = 1, Q = 1.5\n"
+                              "h[0] = 0, g[4] = 0, m[4] = 0, x = [1, 0.5, -1]")
+    text = gradient_formula(model, "o[1]", "A")
+    assert text.splitlines()[0] == "do_1/dA = do_1/dg_1 dg_1/dA"
+    for line in ("with ds_1/dA = sum_{k=1}^{3} (prod_{j=1}^{k-1} ds_j/ds_{j+1}) ds_k^+/dA", "s_t = (m_t, g_t)",
+                 "dg_j/dm_{j+1} = diag(tanh'(a^g_j)) dm_j/dm_{j+1}", "dg_k^+/dA = diag(tanh'(a^g_k)) dm_k^+/dA",
+                 "the blocks of ds_j/ds_{j+1} not listed are 0"):
+        assert line in text, line
+    tr = forward(model)
+    p = {n: float(tr.params[n]) for n in ("A", "R", "Q")}
+    m = {t: float(tr.value("m", t)) for t in range(1, 5)}
+    g = {t: float(tr.value("g", t)) for t in range(1, 5)}
+    tm = {t: 1 - m[t] ** 2 for t in (1, 2, 3)}
+    tg = {t: 1 - g[t] ** 2 for t in (1, 2, 3)}
+    jac = {j: np.array([[tm[j] * p["A"], 0], [tg[j] * tm[j] * p["A"], tg[j] * p["R"]]]) for j in (1, 2, 3)}
+    plus = {k: np.array([tm[k] * m[k + 1], tg[k] * tm[k] * m[k + 1]]) for k in (1, 2, 3)}
+    for t in (1, 2, 3):
+        ds = sum(np.linalg.multi_dot([np.eye(2)] + [jac[j] for j in range(t, k)] + [plus[k]]) for k in range(t, 4))
+        assert p["Q"] * ds[1] == pytest.approx(float(gradients(model, tr, f"o[{t}]").params["A"]), abs=1e-12)
+    fwd = rnnviz.load_model("h[t] = tanh(W h[t-1] + x[t])\nk[t] = tanh(A k[t-1] + h[t])\no[t] = Q k[t]\n"
+                            "W = 0.8, A = 0.4, Q = 2\nh[0] = 0, k[0] = 0, x = [1, 2]")
+    assert gradient_formula(fwd, "o[1]", "W").splitlines()[0] == "do_1/dW = do_1/dk_1 dk_1/dW"
+    tr = forward(fwd)
+    h1, h2, k2 = float(tr.value("h", 1)), float(tr.value("h", 2)), float(tr.value("k", 2))
+    # do_2/dW = Q dk_2/dW; ds_1^+/dW = 0 (h_0 = 0), dk_2^+/dW = tanh'(a^k_2) tanh'(a^h_2) h_1, once.
+    printed = 2 * (1 - k2 ** 2) * (1 - h2 ** 2) * h1
+    assert printed == pytest.approx(float(gradients(fwd, tr, "o[2]").params["W"]), abs=1e-12)

@@ -69,7 +69,13 @@ fi
 # Skipped when already present.
 if [ "$want_test" = 1 ]; then
     sheet_missing=()
-    command -v pdflatex >/dev/null 2>&1 || sheet_missing+=(texlive-latex-base texlive-latex-extra)
+    # lmodern (the sheets' fonts) is only a recommendation of texlive-latex-base, which
+    # --no-install-recommends leaves out: asked for by name, and looked up with kpsewhich.
+    if ! command -v pdflatex >/dev/null 2>&1; then
+        sheet_missing+=(texlive-latex-base texlive-latex-extra lmodern)
+    elif ! kpsewhich lmodern.sty >/dev/null 2>&1; then
+        sheet_missing+=(lmodern)
+    fi
     if [ "${#sheet_missing[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "==> installing LaTeX and PDF tools: ${sheet_missing[*]}"
         apt_install "${sheet_missing[@]}"

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-TOOLS = ("dot", "chromium", "chromedriver", "pdfinfo", "pdflatex")
+TOOLS = ("dot", "chromium", "chromedriver", "pdfinfo", "pdflatex", "kpsewhich")
 #: What the script itself runs; the PATH of a run holds only these and the stand-ins.
 UTILITIES = ("bash", "sh", "cat", "dirname", "basename", "mkdir", "rm", "sed", "yes", "head", "id", "env")
 
@@ -116,7 +116,8 @@ def test_the_stamp_counts_only_while_rnnviz_is_installed_from_here(project):
 
 
 @pytest.mark.parametrize("tool, package", [("pdfinfo", "poppler-utils"), ("chromium", "chromium"),
-                                           ("dot", "graphviz"), ("pdflatex", "texlive-latex-base texlive-latex-extra")])
+                                           ("dot", "graphviz"), ("pdflatex", "texlive-latex-base texlive-latex-extra lmodern"),
+                                           ("kpsewhich", "lmodern")])
 def test_a_missing_program_is_installed_waiting_for_the_dpkg_lock(project, tool, package):
     """A missing program is installed with apt-get, which waits for a busy dpkg lock."""
     _, calls = _setup(project, "--test", missing=(tool,))

@@ -50,9 +50,9 @@ the gates get the names g_1, g_2, ... in a shuffled order.
   rnnviz exercise relu_1d.rnn --variants 20 --format pdf,moodle -o quiz/
 
 One run gives the printed sheets and the quiz: --format pdf compiles the
-exercise and the solution sheet with pdflatex (Debian: texlive-latex-base
-and texlive-latex-extra) into STEM.exercises.pdf and STEM.solutions.pdf,
-the diagrams inside them.
+exercise and the solution sheet with pdflatex (Debian: texlive-latex-base,
+texlive-latex-extra and lmodern) into STEM.exercises.pdf and
+STEM.solutions.pdf, the diagrams inside them.
 
 Writes STEM.exercises.EXT and STEM.solutions.EXT for md, tex, pdf and html
 (LaTeX figures as PDF files in STEM-figures/), STEM.moodle.xml (one question per

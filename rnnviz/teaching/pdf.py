@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,7 +26,7 @@ from ..limits import PDFLATEX_TIMEOUT
 __all__ = ["compile_pdfs", "find_pdflatex", "PACKAGES"]
 
 #: The Debian packages that bring pdflatex and the LaTeX packages the sheets use.
-PACKAGES = "texlive-latex-base texlive-latex-extra"
+PACKAGES = "texlive-latex-base texlive-latex-extra lmodern"
 
 
 def find_pdflatex() -> str:
@@ -80,7 +81,9 @@ def compile_pdfs(documents: dict[str, str], figures: dict[str, bytes], *, timeou
             if run.returncode != 0 or not pdf.exists():
                 log_path = folder / (Path(name).stem + ".log")
                 log = log_path.read_text(errors="replace") if log_path.exists() else run.stdout.decode(errors="replace")
-                raise RenderError(f"pdflatex could not compile {name}:\n{_log_tail(log)}",
-                                  hint="write --format tex to look at the LaTeX")
+                missing = re.search(r"File `([\w.-]+\.sty)' not found", log)
+                hint = (f"a LaTeX package is missing ({missing.group(1)}); install it (Debian, Ubuntu: "
+                        f"apt install {PACKAGES})" if missing else "write --format tex to look at the LaTeX")
+                raise RenderError(f"pdflatex could not compile {name}:\n{_log_tail(log)}", hint=hint)
             out[pdf.name] = pdf.read_bytes()
     return out

@@ -201,6 +201,20 @@ def test_a_failing_compile_says_where():
         compile_pdfs({"bad.tex": doc}, {})
 
 
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
+def test_a_missing_latex_package_is_named_with_what_installs_it():
+    """A machine with pdflatex but without a package the sheets use (lmodern is only a
+    recommendation of texlive-latex-base) is told which one, and how to install it."""
+    from rnnviz.errors import RenderError
+    from rnnviz.teaching.pdf import PACKAGES, compile_pdfs
+
+    doc = "\\documentclass{article}\n\\usepackage{rnnviz-no-such-package}\n\\begin{document}x\\end{document}\n"
+    with pytest.raises(RenderError) as caught:
+        compile_pdfs({"bad.tex": doc}, {})
+    assert "rnnviz-no-such-package.sty" in caught.value.hint and f"apt install {PACKAGES}" in caught.value.hint
+    assert "lmodern" in PACKAGES
+
+
 def test_wrt_names_a_parameter(tmp_path, capsys):
     """--wrt that is no parameter is a usage error naming the parameters."""
     (tmp_path / "relu.rnn").write_text(RELU)

@@ -218,7 +218,7 @@ class _Defs:
             wname = self.wname(w, idx)
             self.lines.append(f"{jp.d(P.name(var, idx), wname, plus)} = {jp.j(expr, idx, wname, plus)}")
             for n in partials(expr):
-                self.queue(w, n, idx, plus)
+                self.queue(w, n, idx, plus, hold)
         for label, call in jp.used.values():
             base, _, sup = label.partition("^")
             name = (f"{base}^{{{sup}}}_{{j}}" if sup else f"{base}_{{j}}") if jp.latex else f"{label}_j"
@@ -265,13 +265,25 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
         # forward chain's weights of a bidirectional RNN, the output's), the backward chain is
         # a given input for this derivative, and the forward expansion is the whole of it.
         reduced = _backward_as_inputs(model, wrt)
-        if reduced is None:
-            raise _error(f"the expansion over time is written for chains that run forward; "
-                         f"{', '.join(model.backward)} runs backward (from T down to 1) and depends on "
-                         f"{wrt}", wrt, file="--grad",
+        mirrored = _forward_as_inputs(model, wrt) if reduced is None else None
+        given = reduced or mirrored
+        if given is not None and tgt.name not in given.variables:  # a chain the other way, given here
+            P, jp = Printer(model, latex=latex), _JPrinter(model, latex)
+            head = jp.d(P.name(tgt.name, "t" if tgt.step is None else str(tgt.step)), P.name(wrt))
+            return f"{head} = 0   ({P.name(tgt.name)} does not depend on {P.name(wrt)})" if not latex else f"{head} = 0"
+        if reduced is not None:
+            return gradient_formula(reduced, tgt, wrt, latex=latex, steps=steps)
+        # A weight of the backward chains only: the forward chains are given inputs, and the
+        # expansion is the forward one mirrored, from T down to t.
+        if mirrored is None:
+            raise _error(f"the expansion over time follows one direction; {wrt} reaches both the forward "
+                         f"chain ({', '.join(model.recurrent)}) and the backward one ({', '.join(model.backward)})",
+                         wrt, file="--grad",
                          hint="rnnviz grad computes the gradient by backpropagation through both directions; "
-                              "--grad of a weight of the forward chain or of the output is expanded")
-        return gradient_formula(reduced, tgt, wrt, latex=latex, steps=steps)
+                              "--grad of a weight of one chain or of the output is expanded")
+        from .unrolled import _steps_given
+
+        return _backward_gradient(mirrored, tgt, wrt, latex=latex, steps=steps or _steps_given(model))
     if wrt not in model.parameters:
         at = _variable_at(model, wrt)
         if at is None:
@@ -309,7 +321,8 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
         lines.append(f"{jp.d(total, V)} = {sumtex('t=1', 'T', head)}")
     rhs: list[str] = []
     if in_states and len(states) == 1:
-        rhs.append(tsum)
+        if tsum:  # else the state does not depend on wrt
+            rhs.append(tsum)
     else:
         own = Deriv(model, ("param", wrt), hold=frozenset(states))
         if own.depends(v) and not in_states:
@@ -319,10 +332,10 @@ def gradient_formula(model: Model, target: str | Target, wrt: str, *, latex: boo
             rhs.append(f"[{tsum}]_{P.name(v)}" if not latex else f"\\left[{tsum}\\right]_{{{P.name(v)}}}")
         elif param_states:
             for s in states:
-                if Deriv(model, ("var", s, 0)).depends(v):
+                if Deriv(model, ("var", s, 0), hold=frozenset(states)).depends(v):
                     rhs.append(f"{jp.d(P.name(v, big_t), P.name(s, big_t))} "
                                f"{jp.d(P.name(s, big_t), V)}")
-                    defs.queue(("var", s, 0), v, big_t)
+                    defs.queue(("var", s, 0), v, big_t, hold=frozenset(states))
             if len(states) > 1:
                 J = _joint(model)
                 rhs.append(f"with d{J}_{big_t}/d{V} = {tsum}" if not latex else f"\\quad \\frac{{\\partial {J}_{{{big_t}}}}}{{\\partial {V}}} = {tsum}")
@@ -413,10 +426,10 @@ def _through_states(model: Model, tgt: Target, name: str, step: int, *, latex: b
     else:
         # A stacked chain is bracketed already; its block is picked by the subscript.
         parts = [f"{jp.d(P.name(v, T), P.name(s, T))} " + (f"{chain}_{P.name(s)}" if multi else f"[{chain}]")
-                 for s in states if Deriv(model, ("var", s, 0)).depends(v)]
+                 for s in states if Deriv(model, ("var", s, 0), hold=frozenset(states)).depends(v)]
         for s in states:
-            if Deriv(model, ("var", s, 0)).depends(v):
-                defs.queue(("var", s, 0), v, str(T))
+            if Deriv(model, ("var", s, 0), hold=frozenset(states)).depends(v):
+                defs.queue(("var", s, 0), v, str(T), hold=frozenset(states))
         if is_input and Deriv(model, ("var", name, 0), hold=frozenset(states)).depends(v) and step == T:
             parts.insert(0, jp.d(P.name(v, T), W, True))
             defs.queue(("var", name, 0), v, str(T), True, hold=frozenset(states))
@@ -431,8 +444,9 @@ def _through_states(model: Model, tgt: Target, name: str, step: int, *, latex: b
 
 
 def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states: list[str], latex: bool,
-            *, V: str | None, products: bool) -> str:
-    """The head lines, "where", the definitions and the notes."""
+            *, V: str | None, products: bool, later: bool = False) -> str:
+    """The head lines, "where", the definitions and the notes (``later``: the states are backward
+    chains, whose Jacobians are with respect to the step after)."""
     P = Printer(model, latex=latex)
     v, big_t = tgt.name, ("t" if tgt.step is None else str(tgt.step))
     if latex:
@@ -446,18 +460,22 @@ def _finish(model: Model, tgt: Target, lines: list[str], defs: list[str], states
         note.append(_VANISH)
     if len(states) > 1 and products:
         J = _joint(model)
-        note.append(f"the blocks of d{J}_j/d{J}_{{j-1}} not listed are 0")
+        note.append(f"the blocks of d{J}_j/d{J}_{{j{'+' if later else '-'}1}} not listed are 0")
     if tgt.component is not None:
         note.append(f"{tgt}: component {tgt.component} of {P.name(v, big_t)}, row {tgt.component} "
                     "of the Jacobian above")
     for r in states:
-        if model.max_delay(r) > 1:
+        if later and max(model.leads(r)) > 1:
+            note.append(f"{r} is also read {max(model.leads(r))} steps ahead; these Jacobians follow the reads "
+                        f"one step ahead only (stack {r}_t, {r}_(t+1), ... into the state to include the others)")
+        elif not later and model.max_delay(r) > 1:
             note.append(f"{r} is also read {model.max_delay(r)} steps back; these Jacobians follow the reads "
                         f"one step back only (stack {r}_t, {r}_(t-1), ... into the state to include the others)")
     if not defs and not note:
         return "\n".join(lines)
     plus = any("^+" in line for line in lines + defs)
-    where = "where (^+ : the immediate derivative, earlier steps held fixed)" if plus else "where"
+    held = "later" if later else "earlier"
+    where = f"where (^+ : the immediate derivative, {held} steps held fixed)" if plus else "where"
     return "\n".join(lines + [where] + ["  " + d for d in defs + note])
 
 
@@ -499,6 +517,129 @@ def _backward_as_inputs(model: Model, wrt: str) -> Model | None:
                    for sw in model.sweep_list if sw.direction != "backward")
     return Model(equations, symbols, model.values, model.file, model.source, model.sources, [],
                  tuple(sw for sw in sweeps if sw.targets), model.totals, model.means)
+
+
+def _reached(model: Model, wrt: str) -> set[str]:
+    """The variables that depend on the parameter ``wrt``, at some step."""
+    reached: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for eq in model.equations:
+            if eq.target in reached:
+                continue
+            names = {n.name for n in E.walk(eq.expr) if isinstance(n, (E.Var, E.Param))}
+            if wrt in names or names & reached:
+                reached.add(eq.target)
+                changed = True
+    return reached
+
+
+def _forward_as_inputs(model: Model, wrt: str) -> Model | None:
+    """``model`` with its forward chains as given inputs, when ``wrt`` is a parameter that reaches
+    the backward chains and no forward one (the backward chain's weights of a bidirectional RNN);
+    else None. The forward chains' derivative with respect to ``wrt`` is zero.
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> m = load_model("h[t] = tanh(W h[t-1] + x[t])\\ng[t] = tanh(R g[t+1] + x[t])\\no[t] = V h[t] + Q g[t]")
+        >>> _forward_as_inputs(m, "R").inputs, _forward_as_inputs(m, "R").backward, _forward_as_inputs(m, "x[1]")
+        (['h', 'x'], ['g'], None)
+    """
+    if wrt not in model.parameters:
+        return None
+    reached = _reached(model, wrt)
+    given = set(model.recurrent)
+    if reached & given or not reached & set(model.backward):
+        return None
+    equations = tuple(eq for eq in model.equations if eq.target not in given)
+    symbols = {n: (replace(sym, kind="input", role="input") if n in given else sym)
+               for n, sym in model.symbols.items()}
+    sweeps = tuple(Sweep(sw.direction, tuple(t for t in sw.targets if t not in given),
+                         tuple(c for c in sw.chains if c not in given), sw.phase)
+                   for sw in model.sweep_list if sw.direction != "forward")
+    return Model(equations, symbols, model.values, model.file, model.source, model.sources, [],
+                 tuple(sw for sw in sweeps if sw.targets), model.totals, model.means)
+
+
+def _backward_gradient(model: Model, tgt: Target, wrt: str, *, latex: bool, steps: int | None = None) -> str:
+    """The expansion of a derivative with respect to a weight of the backward chains, whose chain
+    rule runs through ``g_t <- g_{t+1} <- ... <- g_T``: the forward expansion with time reversed,
+
+        dg_t/dR = sum_{k=t}^{T} (prod_{j=t}^{k-1} dg_j/dg_{j+1}) dg_k^+/dR
+
+    (``model``: the forward chains given as inputs, :func:`_forward_as_inputs`; ``steps``: T, else
+    the sum's end is written T).
+
+    Example:
+        >>> from rnnviz.language import load_model
+        >>> m = load_model("g[t] = tanh(R g[t+1] + S x[t])\\nx = [1, 2, 3]")
+        >>> print(_backward_gradient(m, parse_target("g[2]", m), "R", latex=False, steps=3).splitlines()[0])
+        dg_2/dR = sum_{k=2}^{3} (prod_{j=2}^{k-1} dg_j/dg_{j+1}) dg_k^+/dR
+    """
+    jp = _JPrinter(model, latex)
+    P = jp.p
+    states = list(model.backward)
+    big_t = "t" if tgt.step is None else str(tgt.step)
+    top = "T" if steps is None else str(steps)
+    v = tgt.name
+    V = P.name(wrt)
+    lines: list[str] = []
+    defs = _Defs(model, jp, V)
+
+    def sumtex(lo: str, hi: str, body: str, op: str = "sum") -> str:
+        return f"{chr(92) if latex else ''}{op}_{{{lo}}}^{{{hi}}} {body}"
+
+    if len(states) == 1:
+        s_name = lambda i: P.name(states[0], i)  # noqa: E731
+    else:
+        J = _joint(model)
+        s_name = lambda i: (f"{J}_{{{i}}}" if latex else (f"{J}_{i}" if len(i) == 1 or i.isdigit() else f"{J}_{{{i}}}"))  # noqa: E731,E501
+    param_states = [s for s in states if Deriv(model, ("param", wrt)).depends(s)]
+    in_states = v in states
+    prod = P.paren(sumtex(f"j={big_t}", "k-1", jp.d(s_name("j"), s_name("j+1")), "prod"))
+    tsum = sumtex(f"k={big_t}", top, f"{prod} {jp.d(s_name('k'), V, True)}")
+    head = jp.d(P.name(v, big_t), V)
+    if tgt.step is None:
+        total = P.paren(("\\sum_t " if latex else "sum_t ") + P.name(v, "t"))
+        lines.append(f"{jp.d(total, V)} = {sumtex('t=1', 'T', head)}")
+    rhs: list[str] = []
+    if not param_states:
+        pass  # nothing the backward chains compute depends on wrt
+    elif in_states and len(states) == 1:
+        rhs.append(tsum)
+    else:
+        own = Deriv(model, ("param", wrt), hold=frozenset(states))
+        if own.depends(v) and not in_states:
+            rhs.append(jp.d(P.name(v, big_t), V, True))
+            defs.queue(("param", wrt), v, big_t, True, hold=frozenset(states))
+        if in_states:
+            rhs.append(f"[{tsum}]_{P.name(v)}" if not latex else f"\\left[{tsum}\\right]_{{{P.name(v)}}}")
+        else:
+            for s in states:
+                if Deriv(model, ("var", s, 0), hold=frozenset(states)).depends(v):
+                    rhs.append(f"{jp.d(P.name(v, big_t), P.name(s, big_t))} {jp.d(P.name(s, big_t), V)}")
+                    defs.queue(("var", s, 0), v, big_t, hold=frozenset(states))
+            J = _joint(model) if len(states) > 1 else None
+            with_name = f"d{J}_{big_t}/d{V}" if J and not latex else jp.d(s_name(big_t), V)
+            rhs.append(f"with {with_name} = {tsum}" if not latex else f"\\quad {with_name} = {tsum}")
+    if not any(r for r in rhs if not r.startswith(("with", "\\quad"))):
+        lines.append(f"{head} = 0   ({P.name(v)} does not depend on {V})" if not latex else f"{head} = 0")
+        return "\n".join(lines)
+    joined = " + ".join(r for r in rhs if not r.startswith(("with", "\\quad")))
+    extra = [r for r in rhs if r.startswith(("with", "\\quad"))]
+    lines.append(f"{head} = {joined}" + ("" if not extra else ("\n  " if not latex else " ") + extra[0]))
+    if len(states) > 1:
+        names = ", ".join(P.name(s, "t") for s in states)
+        lines.append(f"{_joint(model)}_t = ({names})" if not latex else f"{_joint(model)}_t = \\left({names}\\right)")
+    # The Jacobians of the state one step later, and the immediate derivatives.
+    for s2 in states:
+        for s1 in states:
+            if Deriv(model, ("var", s1, -1)).depends(s2):
+                defs.queue(("var", s1, -1), s2, "j")
+    for s in param_states:
+        defs.queue(("param", wrt), s, "k", True)
+    return _finish(model, tgt, lines, defs.run(), states, latex, V=V, products=True, later=True)
 
 
 def _phased_gradient(model: Model, tgt: Target, wrt: str, *, latex: bool, text: str,

@@ -174,16 +174,9 @@ def test_gradient_formula_for_every_parameter(path):
     """Every parameter of every example gets an expansion, in plain text and in LaTeX."""
     m = rnnviz.load(path)
     target = f"{m.variables[-1]}[3]"
-    if m.backward:  # the expansion follows forward chains only: a weight that reaches the backward one says so
-        reaching = [p for p in m.parameters if any(
-            p in {n.name for n in E.walk(eq.expr) if isinstance(n, E.Param)}
-            for eq in m.equations if eq.target in m.backward)]
+    if m.backward:  # each weight of one direction is expanded along it
         for p in m.parameters:
-            if p in reaching:
-                with pytest.raises(rnnviz.RnnvizError, match="runs backward"):
-                    gradient_formula(m, target, p)
-            else:
-                assert gradient_formula(m, target, p).startswith(f"d{m.variables[-1]}_3/d{p} = ")
+            assert gradient_formula(m, target, p).startswith(f"d{m.variables[-1]}_3/d{p} = ")
         return
     for p in m.parameters:
         plain = gradient_formula(m, target, p)
@@ -335,6 +328,128 @@ def test_gradient_formula_of_a_bidirectional_rnn_for_the_forward_chains_weights(
     printed = p["V"] * sum(math.prod(tp(a[j]) * p["W"] for j in range(k + 1, 3)) * tp(a[k]) * h[k - 1]
                            for k in (1, 2))
     assert printed == pytest.approx(float(gradients(model, tr, "o[2]").params["W"]), abs=1e-12)
-    for wrt in ("R", "S", "c"):
-        with pytest.raises(TargetError, match=f"runs backward .* and depends on {wrt}"):
-            gradient_formula(model, "o[2]", wrt)
+    # A weight that reaches both directions is refused, naming them.
+    shared = rnnviz.load_model("h[t] = tanh(W h[t-1] + U x[t])\ng[t] = tanh(R g[t+1] + U x[t])\n"
+                               "o[t] = h[t] + g[t]\nx = [1, 2]")
+    with pytest.raises(TargetError, match=r"U reaches both the forward chain \(h\) and the backward one \(g\)"):
+        gradient_formula(shared, "o[1]", "U")
+
+
+def test_gradient_formula_of_a_bidirectional_rnn_for_the_backward_chains_weights():
+    """Exercise 8, the other half: for R, S and c the forward chain h is a given input, and the expansion
+    is the forward one with time reversed, the chain rule running through g_t <- g_{t+1} <- ... <- g_T.
+    Evaluated, it equals rnnviz grad."""
+    import math
+
+    from rnnviz.numeric.forward_pass import forward
+    from rnnviz.numeric.grad import gradients
+    from tests.conftest import EXAMPLES
+
+    model = rnnviz.load(str(EXAMPLES / "bidirectional.rnn"))
+    text = gradient_formula(model, "o[2]", "R")
+    for line in ("do_2/dR = do_2/dg_2 dg_2/dR",
+                 "with dg_2/dR = sum_{k=2}^{3} (prod_{j=2}^{k-1} dg_j/dg_{j+1}) dg_k^+/dR",
+                 "where (^+ : the immediate derivative, later steps held fixed)", "do_2/dg_2 = Q",
+                 "dg_j/dg_{j+1} = diag(tanh'(a_j)) R", "dg_k^+/dR = diag(tanh'(a_k)) d(R g_{k+1})/dR",
+                 "a_j = R g_{j+1} + S x_j + c"):
+        assert line in text, line
+    assert "dg_k^+/dS = diag(tanh'(a_k)) d(S x_k)/dS" in gradient_formula(model, "o[2]", "S")
+    assert "dg_k^+/dc = diag(tanh'(a_k))\n" in gradient_formula(model, "o[2]", "c")
+    assert gradient_formula(model, "h[2]", "R") == "dh_2/dR = 0   (h does not depend on R)"
+    assert gradient_formula(model, "g[2]", "W") == "dg_2/dW = 0   (g does not depend on W)"
+    tr = forward(model)
+    p = {n: float(tr.params[n]) for n in "RScQ"}
+    g = {t: float(tr.value("g", t)) for t in range(1, 5)}  # g_4 = g_{T+1} = 0
+    x = {t: float(tr.value("x", t)) for t in range(1, 4)}
+    a = {j: p["R"] * g[j + 1] + p["S"] * x[j] + p["c"] for j in (1, 2, 3)}
+    tp = lambda z: 1 - math.tanh(z) ** 2  # noqa: E731
+    immediate = {"R": lambda k: g[k + 1], "S": lambda k: x[k], "c": lambda k: 1.0}
+    for t in (1, 2, 3):
+        grads = gradients(model, tr, f"o[{t}]").params
+        for wrt, u in immediate.items():
+            printed = p["Q"] * sum(math.prod(tp(a[j]) * p["R"] for j in range(t, k)) * tp(a[k]) * u(k)
+                                   for k in range(t, 4))
+            assert printed == pytest.approx(float(grads[wrt]), abs=1e-12), (t, wrt)
+
+
+def test_gradient_formula_of_a_bidirectional_rnn_reading_both_directions_stacked():
+    """An output reading [h; g] (vectors, drawn weights): the printed expansion of dR and of the bias c,
+    evaluated with matrices, equals rnnviz grad; so does the d2l.ai block pasted as printed."""
+    import numpy as np
+
+    from rnnviz.numeric.forward_pass import forward
+    from rnnviz.numeric.grad import gradients
+
+    model = rnnviz.load_model("h[t] = tanh(W h[t-1] + U x[t] + b)\ng[t] = tanh(R g[t+1] + S x[t] + c)\n"
+                              "o[t] = V [h[t]; g[t]] + d\ndim x = 2, h = 3, g = 4, o = 2")
+    text = gradient_formula(model, "o[2][1]", "R", steps=4)
+    for line in ("do_2/dR = do_2/dg_2 dg_2/dR",
+                 "with dg_2/dR = sum_{k=2}^{4} (prod_{j=2}^{k-1} dg_j/dg_{j+1}) dg_k^+/dR",
+                 "do_2/dg_2 = V[:, g_2]", "dg_j/dg_{j+1} = diag(tanh'(a_j)) R"):
+        assert line in text, line
+    tr = forward(model, steps=4, seed=3)
+    P = {n: np.asarray(tr.params[n], dtype=float) for n in ("R", "V")}
+    g = {t: np.asarray(tr.value("g", t), dtype=float) for t in range(1, 6)}
+    tp = {t: 1 - g[t] ** 2 for t in range(1, 5)}  # tanh'(a_t), a_t the argument that made g_t
+    jac = {j: np.diag(tp[j]) @ P["R"] for j in range(1, 5)}  # dg_j/dg_{j+1}
+    d_o_dg = P["V"][:, 3:]  # V[:, g_2]: the columns acting on g
+    for t in (1, 2, 3, 4):
+        grads = gradients(model, tr, f"o[{t}][1]").params
+        for wrt, plus in (("R", lambda k: np.einsum("i,ia,b->iab", tp[k], np.eye(4), g[k + 1])),
+                          ("c", lambda k: np.diag(tp[k]))):
+            total = 0
+            for k in range(t, 5):
+                chain = np.eye(4)
+                for j in range(t, k):
+                    chain = chain @ jac[j]
+                total = total + np.tensordot(chain, plus(k), axes=1)
+            printed = np.tensordot(d_o_dg, total, axes=1)[1]
+            np.testing.assert_allclose(printed, np.asarray(grads[wrt], dtype=float), atol=1e-12,
+                                       err_msg=f"o[{t}] {wrt}")
+    # d2l.ai's block: H = [H_fwd; H_bwd] read as the concatenation, the weights on the right.
+    from pathlib import Path
+
+    d2l = rnnviz.load(str(Path(__file__).parents[1] / "data" / "pastes" / "13-d2l-birnn-with-output.txt"))
+    text = gradient_formula(d2l, "O[2]", "W_hh^b", steps=3)
+    assert "dH_bwd_j/dH_bwd_{j+1} = diag(phi'(a_j)) W_hh^b^T" in text
+    assert "with dH_bwd_2/dW_hh^b = sum_{k=2}^{3}" in text
+
+
+def test_gradient_formula_of_two_stacked_backward_chains_counts_each_path_once():
+    """Backward chains m and g, g reading m at the same step, o reading g only: the stacked state
+    s = (m, g) carries the path through m, so do/dm is not added again. Evaluated, equals rnnviz grad;
+    so does the forward mirror (h and k, o reading k)."""
+    import numpy as np
+
+    from rnnviz.numeric.forward_pass import forward
+    from rnnviz.numeric.grad import gradients
+
+    model = rnnviz.load_model("h[t] = tanh(W h[t-1] + U x[t])\nm[t] = tanh(A m[t+1] + B x[t])\n"
+                              "g[t] = tanh(R g[t+1] + S x[t] + m[t])\no[t] = V h[t] + Q g[t]\n"
+                              "W = 0.5, U = 1, A = 0.3, B = 0.7, R = -0.5, S = 1, V = 1, Q = 1.5\n"
+                              "h[0] = 0, g[4] = 0, m[4] = 0, x = [1, 0.5, -1]")
+    text = gradient_formula(model, "o[1]", "A")
+    assert text.splitlines()[0] == "do_1/dA = do_1/dg_1 dg_1/dA"
+    for line in ("with ds_1/dA = sum_{k=1}^{3} (prod_{j=1}^{k-1} ds_j/ds_{j+1}) ds_k^+/dA", "s_t = (m_t, g_t)",
+                 "dg_j/dm_{j+1} = diag(tanh'(a^g_j)) dm_j/dm_{j+1}", "dg_k^+/dA = diag(tanh'(a^g_k)) dm_k^+/dA",
+                 "the blocks of ds_j/ds_{j+1} not listed are 0"):
+        assert line in text, line
+    tr = forward(model)
+    p = {n: float(tr.params[n]) for n in ("A", "R", "Q")}
+    m = {t: float(tr.value("m", t)) for t in range(1, 5)}
+    g = {t: float(tr.value("g", t)) for t in range(1, 5)}
+    tm = {t: 1 - m[t] ** 2 for t in (1, 2, 3)}
+    tg = {t: 1 - g[t] ** 2 for t in (1, 2, 3)}
+    jac = {j: np.array([[tm[j] * p["A"], 0], [tg[j] * tm[j] * p["A"], tg[j] * p["R"]]]) for j in (1, 2, 3)}
+    plus = {k: np.array([tm[k] * m[k + 1], tg[k] * tm[k] * m[k + 1]]) for k in (1, 2, 3)}
+    for t in (1, 2, 3):
+        ds = sum(np.linalg.multi_dot([np.eye(2)] + [jac[j] for j in range(t, k)] + [plus[k]]) for k in range(t, 4))
+        assert p["Q"] * ds[1] == pytest.approx(float(gradients(model, tr, f"o[{t}]").params["A"]), abs=1e-12)
+    fwd = rnnviz.load_model("h[t] = tanh(W h[t-1] + x[t])\nk[t] = tanh(A k[t-1] + h[t])\no[t] = Q k[t]\n"
+                            "W = 0.8, A = 0.4, Q = 2\nh[0] = 0, k[0] = 0, x = [1, 2]")
+    assert gradient_formula(fwd, "o[1]", "W").splitlines()[0] == "do_1/dW = do_1/dk_1 dk_1/dW"
+    tr = forward(fwd)
+    h1, h2, k2 = float(tr.value("h", 1)), float(tr.value("h", 2)), float(tr.value("k", 2))
+    # do_2/dW = Q dk_2/dW; ds_1^+/dW = 0 (h_0 = 0), dk_2^+/dW = tanh'(a^k_2) tanh'(a^h_2) h_1, once.
+    printed = 2 * (1 - k2 ** 2) * (1 - h2 ** 2) * h1
+    assert printed == pytest.approx(float(gradients(fwd, tr, "o[2]").params["W"]), abs=1e-12)

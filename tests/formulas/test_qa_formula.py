@@ -40,6 +40,7 @@ def test_stacked_state_letter_is_not_a_variable(text, joint, wrt):
 
 
 def test_stacked_product_is_bracketed_once():
-    """The block of a stacked product is written [prod ...]_s, not [[prod ...]]_s."""
+    """The block of a stacked product is written [prod ...]_h, not [[prod ...]]_h; o reads h only, and
+    the h block carries the path through s, so no s block is added to it."""
     out = gradient_formula(rnnviz.load_model(GOODFELLOW), "o[2]", "h[0]")
-    assert "[[" not in out and "]]" not in out and "]_s" in out and "]_h" in out
+    assert "[[" not in out and "]]" not in out and "]_h" in out and "]_s" not in out

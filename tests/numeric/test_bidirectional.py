@@ -163,8 +163,8 @@ def test_commands_on_exercise_8(tmp_path, capsys):
     assert set(got) == {"R", "g[4]"}
     assert main(["formula", str(path), "--of", "o[1]"]) == 0
     assert "g_4" in capsys.readouterr().out
-    assert main(["formula", str(path), "--of", "o[1]", "--grad", "R"]) != 0
-    assert "runs backward" in capsys.readouterr().err
+    assert main(["formula", str(path), "--of", "o[1]", "--grad", "R"]) == 0  # from T down to 1
+    assert "dg_1/dR = sum_{k=1}^{3} (prod_{j=1}^{k-1} dg_j/dg_{j+1}) dg_k^+/dR" in capsys.readouterr().out
     for view in ("folded", "unrolled", "cell", "cell-unrolled"):
         assert main(["draw", str(path), "--view", view, "--format", "dot", "-o", str(tmp_path / f"{view}.dot")]) == 0
     assert main(["draw", str(path), "--view", "unrolled", "--grad", "o[1]", "--format", "svg",

@@ -216,6 +216,29 @@ class ContextualLexer(Lexer):
             if lexer is not None and getattr(lexer, "_scanner", None) is None:
                 lexer.re = re_module
 ''',
+    # Loading the tables: every reduce action of the parse table (~2000) names its rule by
+    # its number in the memo, and Serialize.deserialize made the class's namespace before
+    # looking there: the memo is looked in first.
+    '''        namespace = getattr(cls, '__serialize_namespace__', [])
+        namespace = {c.__name__:c for c in namespace}
+
+        fields = getattr(cls, '__serialize_fields__')
+
+        if '@' in data:
+            return memo[data['@']]
+
+''':
+        '''        if '@' in data:
+            return memo[data['@']]
+
+        namespace = getattr(cls, '__serialize_namespace__', [])
+        namespace = {c.__name__:c for c in namespace}
+
+        fields = getattr(cls, '__serialize_fields__')
+
+''',
+    '            state: {tokens[token]: ((Reduce, Rule.deserialize(arg, memo)) if action==1 else (Shift, arg))\n':
+        "            state: {tokens[token]: ((Reduce, memo[arg['@']] if '@' in arg else Rule.deserialize(arg, memo)) if action==1 else (Shift, arg))\n",
     # pickle for lark's cache files and Lark.save/load, which a stand-alone parser never uses;
     # base64 and zlib for compressed tables, which these are not.
     'import pickle, zlib, base64\n':

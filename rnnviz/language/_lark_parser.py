@@ -344,13 +344,13 @@ class Serialize:
 
     @classmethod
     def deserialize(cls: Type[_T], data: Dict[str, Any], memo: Dict[int, Any]) -> _T:
+        if '@' in data:
+            return memo[data['@']]
+
         namespace = getattr(cls, '__serialize_namespace__', [])
         namespace = {c.__name__:c for c in namespace}
 
         fields = getattr(cls, '__serialize_fields__')
-
-        if '@' in data:
-            return memo[data['@']]
 
         inst = cls.__new__(cls)
         for f in fields:
@@ -2390,7 +2390,7 @@ class ParseTableBase(Generic[StateT]):
     def deserialize(cls, data, memo):
         tokens = data['tokens']
         states = {
-            state: {tokens[token]: ((Reduce, Rule.deserialize(arg, memo)) if action==1 else (Shift, arg))
+            state: {tokens[token]: ((Reduce, memo[arg['@']] if '@' in arg else Rule.deserialize(arg, memo)) if action==1 else (Shift, arg))
                     for token, (action, arg) in actions.items()}
             for state, actions in data['states'].items()
         }

@@ -344,13 +344,13 @@ class Serialize:
 
     @classmethod
     def deserialize(cls: Type[_T], data: Dict[str, Any], memo: Dict[int, Any]) -> _T:
+        if '@' in data:
+            return memo[data['@']]
+
         namespace = getattr(cls, '__serialize_namespace__', [])
         namespace = {c.__name__:c for c in namespace}
 
         fields = getattr(cls, '__serialize_fields__')
-
-        if '@' in data:
-            return memo[data['@']]
 
         inst = cls.__new__(cls)
         for f in fields:
@@ -1832,6 +1832,26 @@ class BasicLexer(AbstractBasicLexer):
         raise EOFError(self)
 
 
+class _LexersByState(dict):
+    """The contextual lexer's lexer of each parser state, made the first time the parser
+    lexes in that state; states that accept the same terminals share one."""
+
+    def __init__(self, contextual: 'ContextualLexer', states: Dict[int, Collection[str]]) -> None:
+        super().__init__()
+        self._contextual = contextual
+        self._states = states
+
+    def __missing__(self, state: int) -> AbstractBasicLexer:
+        lexer = self[state] = self._contextual._lexer_accepting(self._states[state])
+        return lexer
+
+    def make_all(self) -> '_LexersByState':
+        """Every state's lexer, made now."""
+        for state in self._states:
+            self[state]
+        return self
+
+
 class ContextualLexer(Lexer):
     lexers: Dict[int, AbstractBasicLexer]
     root_lexer: AbstractBasicLexer
@@ -1849,25 +1869,44 @@ class ContextualLexer(Lexer):
             comparator = interegular.Comparator.from_regexes({t: t.pattern.to_regexp() for t in terminals})
         else:
             comparator = None
-        lexer_by_tokens: Dict[FrozenSet[str], AbstractBasicLexer] = {}
-        self.lexers = {}
-        for state, accepts in states.items():
-            key = frozenset(accepts)
-            try:
-                lexer = lexer_by_tokens[key]
-            except KeyError:
-                accepts = set(accepts) | set(conf.ignore) | set(always_accept)
-                lexer_conf = copy(trad_conf)
-                lexer_conf.terminals = [terminals_by_name[n] for n in accepts if n in terminals_by_name]
-                lexer = self.BasicLexer(lexer_conf, comparator)
-                lexer_by_tokens[key] = lexer
-
-            self.lexers[state] = lexer
+        self._comparator = comparator
+        self._state_conf = copy(trad_conf)
+        self._accepted_always = set(conf.ignore) | set(always_accept)
+        self._lexer_by_tokens: Dict[FrozenSet[str], AbstractBasicLexer] = {}
+        self.lexers = _LexersByState(self, states)
 
         assert trad_conf.terminals is terminals
         trad_conf.skip_validation = True  ##
 
-        self.root_lexer = self.BasicLexer(trad_conf, comparator)
+        self._root_conf = trad_conf
+        self._root_lexer = None
+
+    def _lexer_accepting(self, accepts: Collection[str]) -> AbstractBasicLexer:
+        """The lexer of the states that accept ``accepts``, made when first asked for."""
+        key = frozenset(accepts)
+        try:
+            return self._lexer_by_tokens[key]
+        except KeyError:
+            terminals_by_name = self._state_conf.terminals_by_name
+            accepts = set(accepts) | self._accepted_always
+            lexer_conf = copy(self._state_conf)
+            lexer_conf.terminals = [terminals_by_name[n] for n in accepts if n in terminals_by_name]
+            lexer = self._lexer_by_tokens[key] = self.BasicLexer(lexer_conf, self._comparator)
+            return lexer
+
+    @property
+    def root_lexer(self) -> AbstractBasicLexer:
+        """The lexer of every terminal (for the message of a token no state expects), made when first used."""
+        if self._root_lexer is None:
+            self._root_lexer = self.BasicLexer(self._root_conf, self._comparator)
+        return self._root_lexer
+
+    def use_re_module(self, re_module: ModuleType) -> None:
+        """Let every lexer not yet scanning (made or still to make) compile with ``re_module``."""
+        self._state_conf.re_module = self._root_conf.re_module = re_module
+        for lexer in list(self._lexer_by_tokens.values()) + [self._root_lexer]:
+            if lexer is not None and getattr(lexer, "_scanner", None) is None:
+                lexer.re = re_module
 
     def lex(self, lexer_state: LexerState, parser_state: 'ParserState') -> Iterator[Token]:
         try:
@@ -2351,7 +2390,7 @@ class ParseTableBase(Generic[StateT]):
     def deserialize(cls, data, memo):
         tokens = data['tokens']
         states = {
-            state: {tokens[token]: ((Reduce, Rule.deserialize(arg, memo)) if action==1 else (Shift, arg))
+            state: {tokens[token]: ((Reduce, memo[arg['@']] if '@' in arg else Rule.deserialize(arg, memo)) if action==1 else (Shift, arg))
                     for token, (action, arg) in actions.items()}
             for state, actions in data['states'].items()
         }

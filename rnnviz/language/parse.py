@@ -96,6 +96,8 @@ def _lexers(parser: Lark) -> list:
     found = getattr(contextual, "lexers", None)
     if not isinstance(found, dict):
         return []
+    if hasattr(found, "make_all"):  # made when first used (scripts/generate_parser.py)
+        found = found.make_all()
     unique = list({id(lexer): lexer for lexer in found.values()}.values())
     root = getattr(contextual, "root_lexer", None)
     return unique + ([root] if root is not None else [])
@@ -106,6 +108,11 @@ def _use_cached_regexes(parser: Lark) -> None:
     (:mod:`rnnviz.language.lexer_regex`): the same patterns, without ``re``'s compiler."""
     from .lexer_regex import CACHED_RE
 
+    outer = getattr(getattr(parser, "parser", None), "lexer", None)
+    contextual = getattr(outer, "lexer", outer)
+    if hasattr(contextual, "use_re_module"):  # its lexers are made when first used
+        contextual.use_re_module(CACHED_RE)
+        return
     for lexer in _lexers(parser):
         if hasattr(lexer, "re") and getattr(lexer, "_scanner", None) is None:
             lexer.re = CACHED_RE

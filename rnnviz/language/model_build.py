@@ -540,7 +540,10 @@ class ModelBuilder(ValueLines):
                 out.append(S.Assign(lhs, s.rhs, s.caption, s.span, s.earlier))
                 continue
             if timed:
-                off = next((a for a in timed if a.name.time.absolute or a.name.time.offset != 0), None)
+                # An argument may be any expression (a pasted `x^{(t-1)}T` is a product): the read
+                # off step t is found among its names.
+                off = next((n for a in timed for n in nodes(a) if isinstance(n, S.Ref) and n.name.time is not None
+                            and (n.name.time.absolute or n.name.time.offset != 0)), None)
                 if off is not None:
                     raise self.err(f"'{lhs}(...)' reads {off.name} among its arguments; a loss at step t "
                                    f"takes its arguments at step t", off.span)

@@ -48,6 +48,9 @@ def test_two_pieces_of_math_on_one_line_are_two_equations():
 @pytest.mark.parametrize("text, line, column, words", [
     (RNN + "f(x) = x^2", 3, 1, "defines a function of its arguments"),
     (RNN + "L(o_{t-1}, y_t) = (o_t - y_t)^2", 3, 3, "takes its arguments at step t"),
+    # An argument that is an expression (found by the fuzz test: a pasted `x^{(t-1)}T`) is searched
+    # for the read off step t, which is where the error points; no traceback.
+    (RNN + "L(o_t x_{t-1}, y_t) = (o_t - y_t)^2", 3, 7, "takes its arguments at step t"),
     (RNN + "L(o_t, y_t) = (o_t - y_t)^2\nJ = \\sum_t L(o_t, x_t)", 4, 12, "the sum calls it with others"),
     (RNN + "L_t = (o_t - y_t)^2\nL = \\sum_t \\frac{1}{2}(o_t - y_t)^2", 4, 12, "computes L_t already"),
     (RNN + "L_t = -\\sum_{w \\in V} y_{t,w} V_{w}", 3, 8, "over components is not part of the equation language"),

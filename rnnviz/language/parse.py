@@ -343,7 +343,8 @@ class _ToSyntax(Transformer):
                 pick = _PICK_RE.match(body) if text.startswith("_") else None
                 if pick and picked is None:
                     # `\hat{y}^{(t)}_{y^{(t)}}`: the entry that the target y_t picks.
-                    offset = next((g for g in pick.groups()[2:] if g), "0").replace("−", "-").replace(" ", "")
+                    offset = next((g for g in pick.groups()[2:] if g), "0").replace("−", "-")
+                    offset = "".join(offset.split())  # `t+\n1`: a pasted line break inside the index
                     picked = Name(pick.group(1) or pick.group(2), time=Time(int(offset)), bold=pick.group(1) is not None,
                                   span=span)
                     continue

@@ -125,3 +125,11 @@ def test_a_negated_total_written_as_a_function_adds_every_entry():
     trace = forward(model)
     total = sum(float(trace.value("E", t).sum()) for t in (1, 2))
     assert total == pytest.approx(-(math.log(0.8) + math.log(0.6)))
+
+
+def test_a_line_break_inside_the_picked_entrys_index_is_read_as_no_space():
+    """Found by the fuzz test: CS224n's `\\hat{y}_{x_{t+1}}` with the line broken inside `t+1`
+    stopped on an internal ValueError."""
+    text = "\\[\nJ(\\theta)=\\frac{1}{T} \\sum_{t=1}^{T}-\\log \\hat{\\mathbf{y}}_{\\mathbf{x}_{t+\n1}}^{(t)}\n\\]\n"
+    unbroken = text.replace("t+\n1", "t+1")
+    assert rnnviz.load_model(text).equations == rnnviz.load_model(unbroken).equations

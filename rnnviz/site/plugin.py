@@ -39,14 +39,9 @@ _KATEX_CSS = ["assets/rnnviz/katex.min.css"]
 _KATEX_JS = ["assets/rnnviz/katex.min.js", "assets/rnnviz/rnnviz-math.js"]
 
 
-def fenced_blocks(markdown: str) -> list[tuple[str, str]]:
-    """(header after the fence's name, block text) of every rnnviz fence of ``markdown``.
-
-    Example:
-        >>> fenced_blocks("```rnnviz {view=cell download=x}\\nh[t] = W h[t-1]\\n```\\n")
-        [('{view=cell download=x}', 'h[t] = W h[t-1]')]
-    """
-    out = []
+def _fences(markdown: str):
+    """(1-based start line, header after the fence's name, block text) of every rnnviz fence,
+    the block's lines without the fence's indent (or quote marks)."""
     lines = markdown.splitlines()
     i = 0
     while i < len(lines):
@@ -54,16 +49,25 @@ def fenced_blocks(markdown: str) -> list[tuple[str, str]]:
         if not m:
             i += 1
             continue
-        close, indent = m.group("fence"), len(m.group("indent"))
+        start, close, indent = i + 1, m.group("fence"), len(m.group("indent"))
         header = lines[i][m.end("fence"):].strip().lstrip(".")[len("rnnviz"):].strip()
         body = []
         i += 1
         while i < len(lines) and not lines[i].strip().startswith(close):
             body.append(lines[i][indent:])
             i += 1
-        out.append((header, "\n".join(body)))
+        yield start, header, "\n".join(body)
         i += 1
-    return out
+
+
+def fenced_blocks(markdown: str) -> list[tuple[str, str]]:
+    """(header after the fence's name, block text) of every rnnviz fence of ``markdown``.
+
+    Example:
+        >>> fenced_blocks("```rnnviz {view=cell download=x}\\nh[t] = W h[t-1]\\n```\\n")
+        [('{view=cell download=x}', 'h[t] = W h[t-1]')]
+    """
+    return [(header, body) for _, header, body in _fences(markdown)]
 
 
 def fence_lines(markdown: str) -> dict[str, list[int]]:
@@ -74,21 +78,8 @@ def fence_lines(markdown: str) -> dict[str, list[int]]:
         {'h[t] = W h[t-1]': [3]}
     """
     out: dict[str, list[int]] = {}
-    lines = markdown.splitlines()
-    i = 0
-    while i < len(lines):
-        m = _FENCE_START.match(lines[i])
-        if not m:
-            i += 1
-            continue
-        start, close, indent = i + 1, m.group("fence"), len(m.group("indent"))
-        body = []
-        i += 1
-        while i < len(lines) and not lines[i].strip().startswith(close):
-            body.append(lines[i][indent:])
-            i += 1
-        out.setdefault("\n".join(body).strip(), []).append(start)
-        i += 1
+    for start, _, body in _fences(markdown):
+        out.setdefault(body.strip(), []).append(start)
     return out
 
 

@@ -492,35 +492,17 @@ def _backward_as_inputs(model: Model, wrt: str) -> Model | None:
         (['x', 'g'], None)
     """
     at = _variable_at(model, wrt)
-    seed = at[0] if at is not None else wrt
-    reached = {seed} if at is not None else set()
-    changed = True
-    while changed:
-        changed = False
-        for eq in model.equations:
-            if eq.target in reached:
-                continue
-            names = {n.name for n in E.walk(eq.expr) if isinstance(n, (E.Var, E.Param))}
-            if seed in names or names & reached:
-                reached.add(eq.target)
-                changed = True
+    reached = _reached(model, at[0] if at is not None else wrt)
+    if at is not None:
+        reached.add(at[0])
     backward = set(model.backward)
-    if reached & backward or (at is not None and at[0] in backward):
+    if reached & backward:
         return None
-    # The backward chains: given at each step, as inputs are.
-    given = backward
-    equations = tuple(eq for eq in model.equations if eq.target not in given)
-    symbols = {n: (replace(sym, kind="input", role="input") if n in given else sym)
-               for n, sym in model.symbols.items()}
-    sweeps = tuple(Sweep(sw.direction, tuple(t for t in sw.targets if t not in given),
-                         tuple(c for c in sw.chains if c not in given), sw.phase)
-                   for sw in model.sweep_list if sw.direction != "backward")
-    return Model(equations, symbols, model.values, model.file, model.source, model.sources, [],
-                 tuple(sw for sw in sweeps if sw.targets), model.totals, model.means)
+    return _given_as_inputs(model, backward, drop="backward")
 
 
-def _reached(model: Model, wrt: str) -> set[str]:
-    """The variables that depend on the parameter ``wrt``, at some step."""
+def _reached(model: Model, name: str) -> set[str]:
+    """The variables that depend on ``name`` (a parameter, or a variable), at some step."""
     reached: set[str] = set()
     changed = True
     while changed:
@@ -529,10 +511,23 @@ def _reached(model: Model, wrt: str) -> set[str]:
             if eq.target in reached:
                 continue
             names = {n.name for n in E.walk(eq.expr) if isinstance(n, (E.Var, E.Param))}
-            if wrt in names or names & reached:
+            if name in names or names & reached:
                 reached.add(eq.target)
                 changed = True
     return reached
+
+
+def _given_as_inputs(model: Model, given: set[str], *, drop: str) -> Model:
+    """``model`` with the variables ``given`` as inputs (given at each step) and the sweeps running in
+    direction ``drop`` left out: what :func:`_backward_as_inputs` and :func:`_forward_as_inputs` return."""
+    equations = tuple(eq for eq in model.equations if eq.target not in given)
+    symbols = {n: (replace(sym, kind="input", role="input") if n in given else sym)
+               for n, sym in model.symbols.items()}
+    sweeps = tuple(Sweep(sw.direction, tuple(t for t in sw.targets if t not in given),
+                         tuple(c for c in sw.chains if c not in given), sw.phase)
+                   for sw in model.sweep_list if sw.direction != drop)
+    return Model(equations, symbols, model.values, model.file, model.source, model.sources, [],
+                 tuple(sw for sw in sweeps if sw.targets), model.totals, model.means)
 
 
 def _forward_as_inputs(model: Model, wrt: str) -> Model | None:
@@ -552,14 +547,7 @@ def _forward_as_inputs(model: Model, wrt: str) -> Model | None:
     given = set(model.recurrent)
     if reached & given or not reached & set(model.backward):
         return None
-    equations = tuple(eq for eq in model.equations if eq.target not in given)
-    symbols = {n: (replace(sym, kind="input", role="input") if n in given else sym)
-               for n, sym in model.symbols.items()}
-    sweeps = tuple(Sweep(sw.direction, tuple(t for t in sw.targets if t not in given),
-                         tuple(c for c in sw.chains if c not in given), sw.phase)
-                   for sw in model.sweep_list if sw.direction != "forward")
-    return Model(equations, symbols, model.values, model.file, model.source, model.sources, [],
-                 tuple(sw for sw in sweeps if sw.targets), model.totals, model.means)
+    return _given_as_inputs(model, given, drop="forward")
 
 
 def _backward_gradient(model: Model, tgt: Target, wrt: str, *, latex: bool, steps: int | None = None) -> str:

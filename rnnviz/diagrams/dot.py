@@ -314,6 +314,52 @@ def _label_width(param: str) -> float:
     return max(7.5 * len(p.replace(" ", "")) + 6 for p in param.split(", "))
 
 
+def _label_lines(param: str, exact: bool = True) -> float:
+    """Half the height of a parameter label, in the 9-point lines head_label_spots counts.
+
+    Round circles of computed size (``exact``): as Graphviz draws the label, one line 17
+    points tall, two 30 (13 a line, 4 of padding); a label counted taller than it is finds
+    no clear spot right by a larger circle's arrowhead. Round boxes of numbers, whose sizes
+    are estimates: 18 points a line, a little more than drawn, for slack.
+    """
+    lines = param.count(", ") + 1
+    return (2 + 6.5 * lines) / 9 if exact else float(lines)
+
+
+#: How much further out a double circle's outer ring is than its inner one, in points.
+DOUBLE_RING = 8
+
+
+def _row_circle_sizes(graph: Graph, rows: Mapping[str, float], look) -> dict[str, str]:
+    """Node id -> width (= height, in inches, as the DOT writes it) of every circle of the
+    unrolled view: the largest circle of its row (same row, same shape), so that a row's
+    steps and gates read as one kind.
+
+    Each circle's size is computed as Graphviz will draw it round its label
+    (:mod:`rnnviz.diagrams.textsize`); Graphviz only ever grows a circle past its width,
+    never shrinks it, so with the row's largest every circle of the row is that size and
+    its label fits.
+    """
+    from . import textsize  # only the unrolled view's circles are measured
+
+    keyed: dict[str, tuple[float, str]] = {}
+    largest: dict[tuple[float, str], float] = {}
+    for n in graph.nodes:
+        if n.ellipsis:
+            continue
+        shape = look(n)["shape"]
+        if shape not in ("circle", "doublecircle"):
+            continue
+        row = (rows[n.name], shape)
+        keyed[n.id] = row
+        d = textsize.circle_diameter(html_label(n.display, _time_label(n)), style.FONT_SIZE)
+        if d > largest.get(row, 0.0):
+            largest[row] = d
+    # Rounded up, so that no circle of the row needs more than it is given.
+    width = {row: f"{math.ceil(d / 72 * 1000 - 1e-9) / 1000:.3f}" for row, d in largest.items()}
+    return {nid: width[row] for nid, row in keyed.items()}
+
+
 class _NodesNear:
     """The node centres ``(id, (x, y), radius)`` that may lie within their radius of a segment.
 
@@ -466,6 +512,15 @@ def to_dot(
             old_w, old_h = row_size.get(rows[name], (0.0, 0.0))
             row_size[rows[name]] = (max(w, old_w), max(h, old_h))
 
+    # Graphviz sizes each circle to its own label (i^(1) is narrower than o^(1)): every
+    # circle of a row gets the size of the row's largest, computed as Graphviz draws it.
+    circle_size = _row_circle_sizes(graph, rows, look) if graph.view == "unrolled" and not annotated else {}
+    drawn = dict(extent)  # node id -> width, height (inches) as Graphviz will draw it, where known
+    for n in graph.nodes:
+        if n.id in circle_size:  # a double circle's outer ring is further out
+            ring = DOUBLE_RING / 72 if look(n)["shape"] == "doublecircle" else 0.0
+            drawn[n.id] = (float(circle_size[n.id]) + ring,) * 2
+
     # The folded view shows the numbers of the last step (its nodes have no time).
     last = {name: t for name, t in sorted({**values, **(grads or {})}, key=lambda k: k[1])} if graph.view == "folded" else {}
     for n in graph.nodes:
@@ -506,6 +561,8 @@ def to_dot(
                 if rows[n.name] in row_size:
                     w, h = row_size[rows[n.name]]
                     attrs.update(width=f"{w:.2f}", height=f"{h:.2f}")
+            elif n.id in circle_size:
+                attrs.update(width=circle_size[n.id], height=circle_size[n.id])
         if graph.view == "unrolled":
             x, y = pinned[n.id]
             attrs["pos"] = _pos(x, y)
@@ -659,7 +716,8 @@ def to_dot(
         # labels; a detour's label by the head of its last run.
         labelled = [i for i, (e, _) in enumerate(wires) if e.param
                     and not node_by_id[e.source].ellipsis and not node_by_id[e.target].ellipsis]
-        halves = {k: (w * 36, h * 36) for k, (w, h) in extent.items()}
+        # The labels by the arrowheads are placed round the nodes as they will be drawn.
+        halves = {k: (w * 36, h * 36) for k, (w, h) in drawn.items()}
         # Every drawn edge as the polyline it runs along, the labelled ones first (in their
         # order), so that no label is put across another edge.
         is_labelled = set(labelled)
@@ -669,7 +727,7 @@ def to_dot(
                  if wires[i][0].source in pinned and wires[i][0].target in pinned]
         # A straight run through a node is not where the edge goes (Graphviz bends it round):
         # such an edge is left out rather than guessed.
-        centres = [(k, pinned[k], min(extent[k]) / 2) for k in extent if k in pinned]
+        centres = [(k, pinned[k], min(drawn[k]) / 2) for k in drawn if k in pinned]
         ends = [(wires[i][0].source, wires[i][0].target) for i in labelled + others
                 if wires[i][0].source in pinned and wires[i][0].target in pinned]
         near = _NodesNear(centres)
@@ -678,7 +736,7 @@ def to_dot(
                 for j, run in enumerate(runs)]
         placed = head_label_spots([(bends_of[i][-1] if bends_of.get(i) else wires[i][0].source,
                                     wires[i][0].target, _label_width(wires[i][0].param or ""),
-                                    (wires[i][0].param or "").count(", ") + 1)
+                                    _label_lines(wires[i][0].param or "", exact=bool(circle_size)))
                                    for i in labelled], pinned, halves,
                                   runs if len(runs) == len(wires) else ())
         spots = {labelled[j]: spot for j, spot in placed.items()}

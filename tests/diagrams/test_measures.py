@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz do
 #: What the diagrams reach today; a change may not fall below these. The goals of the
 #: design notes ("Measures") are 10 px and 80 crossings.
 SLIDE_PX = 10.0
-CROSSINGS = 62
+CROSSINGS = 56
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +84,8 @@ def test_site_diagrams_read_in_a_700px_column():
 
 #: Crossings of the cell-unrolled views that are not among the 30 classic ones (or are, but
 #: are kept apart so that one view's progress shows): today's figures, which may only fall.
-#: Before the state lines were weighted as the LSTM's c: seq2seq_gru 52.
-CELL_UNROLLED_CROSSINGS = {"seq2seq_gru": 47, "two_layer": 15}
+#: At first: seq2seq_gru 52, two_layer 15.
+CELL_UNROLLED_CROSSINGS = {"seq2seq_gru": 47, "two_layer": 9}
 
 
 @pytest.mark.parametrize("name", sorted(CELL_UNROLLED_CROSSINGS))

@@ -486,7 +486,7 @@ def to_dot(g: CellGraph, *, title: str | None = None, anchor: str = "anchor", nu
     for (src, _step), rid in relays.items():
         lines.append(f"  {_q(rid)} {dot_attrs({**_RELAY, 'tooltip': _reader_text(g, g.nodes[src], folded)})};")
     if level is not None:
-        lines.extend(_rows(g, level, attached, relays, folded, edges, anchor))
+        lines.extend(_rows(g, level, attached, relays, folded, edges, anchor, stacked=len(bands) > 1))
     lines.extend(_edges(g, edges, level, relays, folded,
                         ported=ported))
     lines.append("}")
@@ -500,8 +500,9 @@ _RELAY = {"shape": "point", "width": "0.07", "height": "0.07", "color": style.ED
 
 
 def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict, folded: bool,
-          edges: list, anchor: str = "anchor") -> list[str]:
-    """``rank=same`` groups, one per row, each in a fixed left-to-right order."""
+          edges: list, anchor: str = "anchor", stacked: bool = False) -> list[str]:
+    """``rank=same`` groups, one per row, each in a fixed left-to-right order (``stacked``: the
+    cells have one band per layer)."""
     lines = []
     key = order_keys(g)
     by_row: dict[int, list[str]] = {}
@@ -521,7 +522,11 @@ def _rows(g: CellGraph, level: dict[str, int], attached: set[str], relays: dict,
                   and step_of(g.nodes[nid]) == step} if row else set()
         others = {e.target for e in g.edges if not e.attached and step_of(g.nodes[e.target]) == step
                   and (e.source in beside if row else g.nodes[e.source].role == "input")}
-        key[rid] = (step, (-1, 0), barycentre(g, key, fed, others=others), 1, rid)
+        # Unrolled, the state comes in from the previous step on the left: its relay goes
+        # first in its cell's bottom row, so its wire drops down the cell's left edge instead
+        # of across the inputs (a stack keeps the gates' order: each band's h stands straight).
+        first = (-2, 0) if not folded and not stacked else (-1, 0)
+        key[rid] = (step, first, barycentre(g, key, fed, others=others), 1, rid)
         by_row.setdefault(row, []).append(rid)
     key_of = key
     real = {(e.source, e.target) for e in g.edges}
@@ -599,7 +604,7 @@ def _highway_weight(g: CellGraph, e: CellEdge, folded: bool) -> str:
     layer far from the column of the layer it feeds. Lightly weighted, each step's
     part of the line lies over its own gates and h rises straight above it.
     """
-    if not folded and g.nodes[e.source].lane in g.report.cell_states:
+    if not folded:
         return "3"
     return "60"
 

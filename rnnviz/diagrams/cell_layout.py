@@ -123,12 +123,16 @@ def relays(g: CellGraph, edges: list, level: dict[str, int]) -> dict[tuple[str, 
             if len(rows) > 1 and len({band(r) for r in rows}) == 1}
 
 
+#: Subtracted from the position in its equation of an operation that goes first in its row.
+_FIRST = 10_000
+
 _ROLE_RANK = {"forget": 0, "reset": 1, "update": 2, "input": 3, "gate": 4}
 
 
 def order_keys(g: CellGraph) -> dict[str, tuple]:
     """Left-to-right sort key of every node inside its row."""
     report = g.report
+    unrolled = g.view != "cell"
     used_by_lane = {g.nodes[e.source].name for e in g.edges
                     if g.nodes[e.target].eq in report.highways and g.nodes[e.source].role == "hidden"}
 
@@ -140,6 +144,11 @@ def order_keys(g: CellGraph) -> dict[str, tuple]:
             return (-1, 0)
         pos = g.model.variables.index(eq)
         role = report.roles.get(eq)
+        if role == "update" and unrolled:
+            # Unrolled, a GRU's update gate goes right of the candidate, under the mix
+            # z * h[t-1] + (1 - z) * h~ it feeds: its two wires up then pass beside the
+            # candidate's chain instead of across it (the seq2seq GRU: 47 crossings, 43).
+            return (9, pos)
         if role in _ROLE_RANK:
             return (_ROLE_RANK[role], pos)
         if eq in used_by_lane:
@@ -157,6 +166,22 @@ def order_keys(g: CellGraph) -> dict[str, tuple]:
         step = step_of(owner)
         seq = -owner.seq if owner.lane and owner.role == "op" else owner.seq
         keys[n.id] = (step, eq_rank(owner.eq, owner), seq, sub, n.id)
+    if g.view != "cell":
+        # Unrolled, the previous step's states come in from the left of a cell: the products
+        # that read one (V h_1[t-1], W h_2[t-1]) go first among their equation's operations,
+        # their parameter boxes with them, instead of right of the inputs' products with their
+        # wires across them (the two-layer net: 15 crossings over 3 steps, against 9).
+        past = {e.target for e in g.edges if not e.attached and g.nodes[e.target].role == "op"
+                and not g.nodes[e.target].lane and g.nodes[e.source].role in ("state", "hidden", "output")
+                and g.nodes[e.source].time is not None and g.nodes[e.target].time is not None
+                and g.nodes[e.source].time < g.nodes[e.target].time}
+        for nid in past:
+            k = keys[nid]
+            keys[nid] = (k[0], k[1], k[2] - _FIRST, *k[3:])
+        for nid, owner in consumer.items():
+            if owner.id in past:
+                k = keys[nid]
+                keys[nid] = (k[0], k[1], k[2] - _FIRST, *k[3:])
     # The values that enter a cell from below (x[t], h[t-1]) go in the order of what they
     # feed (the barycentre of their readers): their fans then cross as little as they can.
     index = {nid: i for i, nid in enumerate(sorted(keys, key=keys.__getitem__))}

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz do
 #: What the diagrams reach today; a change may not fall below these. The goals of the
 #: design notes ("Measures") are 10 px and 80 crossings.
 SLIDE_PX = 10.0
-CROSSINGS = 62
+CROSSINGS = 56
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +80,24 @@ def test_site_diagrams_read_in_a_700px_column():
     assert found, "the pages draw diagrams"
     small = sorted(f for f in found if f[0] < SITE_PX)
     assert not small, "\n".join(f"{page}:{line}: {px:.1f} px < {SITE_PX} px" for px, page, line in small)
+
+
+#: Crossings of the cell-unrolled views that are not among the 30 classic ones (or are, but
+#: are kept apart so that one view's progress shows): today's figures, which may only fall.
+#: At first: seq2seq_gru 52, two_layer 15.
+CELL_UNROLLED_CROSSINGS = {"seq2seq_gru": 43, "two_layer": 9}
+
+
+@pytest.mark.parametrize("name", sorted(CELL_UNROLLED_CROSSINGS))
+def test_cell_unrolled_crossings(name):
+    """The cell-unrolled view over 3 steps crosses its edges at most the threshold's number of times."""
+    from rnnviz.diagrams.diagram import draw
+    from rnnviz.language import load_model
+    from tests.conftest import EXAMPLES
+
+    path = EXAMPLES / f"{name}.rnn"
+    svg = draw(load_model(path.read_text(encoding="utf-8"), path.name), "cell-unrolled", 3).svg()
+    found = measures.crossing_list(svg)
+    limit = CELL_UNROLLED_CROSSINGS[name]
+    assert len(found) <= limit, (f"{name} cell-unrolled: {len(found)} crossings > {limit}\n"
+                                 + "\n".join(f"{c.first} X {c.second}" for c in found))

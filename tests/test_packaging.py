@@ -59,7 +59,7 @@ def test_the_wheel_holds_every_module_grammar_and_asset(wheel):
     assert wheel.name == f"rnnviz-{project_version()}-py3-none-any.whl"
     meta = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     entry_points = zipfile.ZipFile(wheel).read(meta).decode()
-    assert "rnnviz = rnnviz.cli:main" in entry_points
+    assert "rnnviz = rnnviz.cli:run" in entry_points
     assert "rnnviz = rnnviz.site.plugin:RnnvizPlugin" in entry_points
     assert not [n for n in names if n.startswith(("tests/", "examples/", "docs/"))], \
         "the wheel installs only the package"

@@ -231,7 +231,15 @@ def _start_graphviz(args: argparse.Namespace) -> list:
         return []
     from ..diagrams.render import StartedDot
 
-    return [StartedDot(fmt, dpi=args.dpi) for _ in range(2 if view == "both" else 1)]
+    started: list = []
+    try:
+        for _ in range(2 if view == "both" else 1):
+            started.append(StartedDot(fmt, dpi=args.dpi))
+    except BaseException:  # an interrupt between the two: the first one must not be left behind
+        for s in started:
+            s.close()
+        raise
+    return started
 
 
 def _draw(args: argparse.Namespace, started: list) -> int:

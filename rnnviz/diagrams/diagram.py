@@ -71,10 +71,8 @@ class Diagram:
             memo: a dict that several diagrams share (a site build): a diagram whose DOT text
                 and title are already in it takes its SVG from there instead of running
                 Graphviz again, and one that is not puts its SVG there.
-
-        Raises:
             started: a ``dot -Tsvg`` already running (:class:`rnnviz.diagrams.render.StartedDot`)
-                to draw it with, if Graphviz has to run.
+                to draw it with, if Graphviz has to run; ended unused otherwise.
 
         Raises:
             RenderError: Graphviz is missing or fails.

@@ -130,11 +130,12 @@ def _stem(file: str) -> tuple[Path, str]:
     return p.parent, p.name.split(".")[0] if not p.name.startswith(".") else p.stem
 
 
-def _render_all(make: list, fmt: str, dpi: int) -> list[bytes]:
+def _render_all(make: list, fmt: str, dpi: int, started: list) -> list[bytes]:
     """Build each diagram (``make[i]()``) and render it in its own thread as soon as it is built.
 
     Graphviz runs as a separate process, so the first view's ``dot`` runs while Python
     builds the next view, and the ``dot`` runs of the views overlap each other.
+    ``started[i]``: the ``dot`` already running for view i, or None.
     """
     import threading
 
@@ -142,7 +143,7 @@ def _render_all(make: list, fmt: str, dpi: int) -> list[bytes]:
 
     def work(i: int, diagram) -> None:
         try:
-            results[i] = diagram.render(fmt, dpi=dpi)
+            results[i] = diagram.render(fmt, dpi=dpi, started=started[i])
         except BaseException as err:  # re-raised below, in view order
             results[i] = err
 
@@ -202,12 +203,49 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..diagrams.diagram import draw, format_of
-    from ._common import load_model_from_args
-
     _file_taken_by_values(args)
     if args.frames:
         return _run_frames(args)
+    started = _start_graphviz(args)
+    try:
+        return _draw(args, started)
+    finally:  # on any error (or a drawing that did not need them): killed, waited for, pipes closed
+        for s in started:
+            s.close()
+
+
+def _start_graphviz(args: argparse.Namespace) -> list:
+    """One ``dot`` per view to draw, started before the equations are read (see ``StartedDot``).
+
+    Empty when the output is DOT or JSON, or when the options will be refused anyway.
+    """
+    annotate = bool(args.values_opt) or args.grad is not None
+    single = args.output is not None and not _is_dir_target(args.output)
+    view = args.view or ("both" if not single else ("unrolled" if annotate else "folded"))
+    if single and view == "both":
+        return []
+    fmt = args.format
+    if fmt is None:
+        fmt = "svg" if not single or args.output == "-" else os.path.splitext(args.output)[1].lower()[1:]
+    if fmt not in ("svg", "png", "pdf"):
+        return []
+    from ..diagrams.render import StartedDot
+
+    started: list = []
+    try:
+        for _ in range(2 if view == "both" else 1):
+            started.append(StartedDot(fmt, dpi=args.dpi))
+    except BaseException:  # an interrupt between the two: the first one must not be left behind
+        for s in started:
+            s.close()
+        raise
+    return started
+
+
+def _draw(args: argparse.Namespace, started: list) -> int:
+    from ..diagrams.diagram import draw, format_of
+    from ._common import load_model_from_args
+
     annotate = bool(args.values_opt) or args.grad is not None
     single = args.output is not None and not _is_dir_target(args.output)
     view = args.view or ("both" if not single else ("unrolled" if annotate else "folded"))
@@ -256,7 +294,11 @@ def _run(args: argparse.Namespace) -> int:
     make = [lambda v=v: draw(model, v, steps, values=trace if args.values_opt else None, grads=grads,
                              precision=args.precision, title=args.title, seed=args.seed, orient=args.orient,
                              **kwargs) for v in views]
-    rendered = list(zip(views, _render_all(make, fmt, args.dpi)))
+    if len(started) != len(views) or any(s.format != fmt for s in started):
+        for s in started:
+            s.close()
+        started = [None] * len(views)
+    rendered = list(zip(views, _render_all(make, fmt, args.dpi, started)))
 
     if args.output == "-":
         from ..io import write_output

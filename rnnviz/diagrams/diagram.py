@@ -64,13 +64,15 @@ class Diagram:
         """The text of the SVG's ``<title>`` (the caption, or what the diagram shows)."""
         return self._alt
 
-    def svg(self, memo: dict | None = None) -> str:
+    def svg(self, memo: dict | None = None, *, started=None) -> str:
         """The SVG, ready to inline in HTML (no prolog, unique ids, a ``<title>``).
 
         Args:
             memo: a dict that several diagrams share (a site build): a diagram whose DOT text
                 and title are already in it takes its SVG from there instead of running
                 Graphviz again, and one that is not puts its SVG there.
+            started: a ``dot -Tsvg`` already running (:class:`rnnviz.diagrams.render.StartedDot`)
+                to draw it with, if Graphviz has to run; ended unused otherwise.
 
         Raises:
             RenderError: Graphviz is missing or fails.
@@ -82,9 +84,11 @@ class Diagram:
             else:
                 from .render import render_svg
 
-                self._svg = render_svg(self._dot, title=self._alt)
+                self._svg = render_svg(self._dot, title=self._alt, started=started)
                 if memo is not None:
                     memo[key] = self._svg
+        if started is not None:
+            started.close()  # not needed: the SVG was known
         return self._svg
 
     def _repr_svg_(self) -> str:
@@ -96,22 +100,29 @@ class Diagram:
 
         return json.dumps(self.graph, indent=2, ensure_ascii=False) + "\n"
 
-    def render(self, format: str = "svg", *, dpi: int = 150) -> bytes:
+    def render(self, format: str = "svg", *, dpi: int = 150, started=None) -> bytes:
         """The diagram in ``format`` (svg, png, pdf, dot, json) as the bytes of a file.
 
         SVG here is a stand-alone file (XML declaration, namespaces); :meth:`svg`
-        is the prolog-free text to inline in HTML.
+        is the prolog-free text to inline in HTML. ``started``: a ``dot`` of that
+        format and resolution already running (:class:`rnnviz.diagrams.render.StartedDot`)
+        to draw it with; it is used up either way.
         """
+        if started is not None and format not in ("svg", "png", "pdf"):
+            started.close()
+            started = None
         if format == "svg":
             from .render import standalone_svg
 
-            return standalone_svg(self.svg()).encode("utf-8")
+            return standalone_svg(self.svg(started=started)).encode("utf-8")
         if format == "dot":
             return self._dot.encode("utf-8")
         if format == "json":
             return self.to_json().encode("utf-8")
         from .render import render
 
+        if started is not None:
+            return started.render(self._dot)
         return render(self._dot, format, dpi=dpi)
 
     def save(self, path: str | os.PathLike, format: str | None = None, dpi: int = 150) -> Path:

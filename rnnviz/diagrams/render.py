@@ -25,7 +25,7 @@ from ..limits import GRAPHVIZ_TIMEOUT
 from .labels import escape_html
 from .svginline import prefix_ids
 
-__all__ = ["FORMATS", "find_dot", "render", "render_svg", "clean_svg", "diagram_prefix", "standalone_svg"]
+__all__ = ["FORMATS", "StartedDot", "find_dot", "render", "render_svg", "clean_svg", "diagram_prefix", "standalone_svg"]
 
 #: Output formats Graphviz renders for us, with their file extension.
 FORMATS = ("svg", "png", "pdf")
@@ -58,43 +58,114 @@ def render(dot_text: str, format: str = "svg", *, dpi: int = 150, graph_id: str 
     Raises:
         RenderError: Graphviz missing, an unknown format, or Graphviz failing.
     """
+    cmd = _command(format, dpi)
+    if graph_id is not None:
+        cmd.append(f"-Gid={graph_id}")
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as err:  # found but cannot run (permissions, broken install)
+        raise RenderError(f"could not run Graphviz 'dot': {err.strerror or err}") from None
+    return _finish(proc, dot_text, format, dpi)
+
+
+def _command(format: str, dpi: int) -> list[str]:
+    """``dot`` and its options for ``format`` (RenderError for a format or resolution it cannot do)."""
     if format not in FORMATS:
         raise RenderError(f"cannot render '{format}'; the formats are {', '.join(FORMATS)}")
     if format == "png" and not 1 <= dpi <= 2400:
         raise RenderError(f"the resolution must be between 1 and 2400 dpi, got {dpi}")
     cmd = [find_dot(), f"-T{format}"]
-    if graph_id is not None:
-        cmd.append(f"-Gid={graph_id}")
     if format == "png":
         cmd.append(f"-Gdpi={int(dpi)}")
-        # A PNG lands in slide tools, mail and image viewers, several of which show a
-        # transparent background as black (dark text on black): paint the page white.
-        # A graph attribute set last wins over the one in the graph statement.
-        dot_text = _opaque(dot_text)
     if format == "pdf":
         # Graphviz pads PDF pages with a 36 pt margin on every side; \includegraphics
         # in Beamer would show it as a wide empty frame. The graph's own ``pad`` stays.
         cmd.append("-Gmargin=0")
+    return cmd
+
+
+def _finish(proc: subprocess.Popen, dot_text: str, format: str, dpi: int) -> bytes:
+    """Give the running ``dot`` its graph, wait for it and return its output (RenderError if it fails)."""
+    if format == "png":
+        # A PNG lands in slide tools, mail and image viewers, several of which show a
+        # transparent background as black (dark text on black): paint the page white.
+        # A graph attribute set last wins over the one in the graph statement.
+        dot_text = _opaque(dot_text)
     seconds = graphviz_timeout()
-    try:
-        proc = subprocess.run(cmd, input=dot_text.encode("utf-8"), capture_output=True, check=False,
-                              timeout=seconds)
-    except subprocess.TimeoutExpired:  # run() has killed it
-        raise RenderError(f"Graphviz did not finish drawing this diagram within {seconds:g} seconds",
-                          hint="a limit of rnnviz (RNNVIZ_GRAPHVIZ_TIMEOUT=SECONDS raises it); fewer "
-                               "--unroll steps, a smaller --max-columns or the folded view draw faster") from None
-    except OSError as err:  # found but cannot run (permissions, broken install)
-        raise RenderError(f"could not run Graphviz 'dot': {err.strerror or err}") from None
-    if proc.returncode != 0 or not proc.stdout:
-        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    with proc:
+        try:
+            stdout, stderr = proc.communicate(dot_text.encode("utf-8"), timeout=seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise RenderError(f"Graphviz did not finish drawing this diagram within {seconds:g} seconds",
+                              hint="a limit of rnnviz (RNNVIZ_GRAPHVIZ_TIMEOUT=SECONDS raises it); fewer "
+                                   "--unroll steps, a smaller --max-columns or the folded view draw faster") from None
+        except BaseException:  # KeyboardInterrupt: no dot left running, no pipe left open
+            proc.kill()
+            raise
+    if proc.returncode != 0 or not stdout:
+        detail = stderr.decode("utf-8", "replace").strip().splitlines()
         reason = detail[0] if detail else f"exit code {proc.returncode}"
         raise RenderError(f"Graphviz could not draw this diagram: {reason}")
     if format == "png":
         # A bitmap over 32767 pixels is scaled down by Graphviz ("Scaling by 0.42 to fit"):
         # the file then holds fewer dots per inch than asked, and says so.
-        scaled = _SCALED.search(proc.stderr.decode("utf-8", "replace"))
-        return _flatten_png(proc.stdout, dpi * float(scaled.group(1)) if scaled else dpi)
-    return _undated(proc.stdout) if format == "pdf" else proc.stdout
+        scaled = _SCALED.search(stderr.decode("utf-8", "replace"))
+        return _flatten_png(stdout, dpi * float(scaled.group(1)) if scaled else dpi)
+    return _undated(stdout) if format == "pdf" else stdout
+
+
+#: The head of a DOT graph, up to its opening brace: a graph id can go right after it.
+_GRAPH_HEAD = re.compile(r'\s*(?:strict\s+)?(?:di)?graph\s*(?:"(?:[^"\\]|\\.)*"|[A-Za-z_0-9]+)?\s*\{')
+
+
+class StartedDot:
+    """A ``dot -T<format>`` started before its graph is known, waiting on its standard input.
+
+    Graphviz's own start-up (loading its libraries, plugins and configuration, a few
+    milliseconds) then runs while Python is still reading the equations and building the
+    diagram. :meth:`render` gives it the graph; :meth:`close` ends it unused (on an error).
+    A run that could not be started (no Graphviz) leaves its error to :meth:`render`,
+    which then runs :func:`render` and fails there, at the moment a plain run would.
+    """
+
+    def __init__(self, format: str, *, dpi: int = 150) -> None:
+        self.format, self.dpi = format, dpi
+        self._proc: subprocess.Popen | None = None
+        try:
+            self._proc = subprocess.Popen(_command(format, dpi), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE)
+        except (RenderError, OSError):  # reported by render(), when the diagram is drawn
+            self._proc = None
+
+    def render(self, dot_text: str, *, graph_id: str | None = None) -> bytes:
+        """What :func:`render` returns for ``dot_text`` (the id goes into the graph, not the command line)."""
+        proc, self._proc = self._proc, None
+        head = _GRAPH_HEAD.match(dot_text) if graph_id is not None else None
+        if proc is None or (graph_id is not None and head is None):
+            if proc is not None:
+                _end(proc)
+            return render(dot_text, self.format, dpi=self.dpi, graph_id=graph_id)
+        if head is not None:
+            # What -Gid= does: the graph attribute's default, set before any statement of the graph.
+            dot_text = f"{dot_text[:head.end()]}\n  id={_quoted(graph_id)};{dot_text[head.end():]}"
+        return _finish(proc, dot_text, self.format, self.dpi)
+
+    def close(self) -> None:
+        """End the process if it was not used: killed and waited for, its pipes closed."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            _end(proc)
+
+
+def _end(proc: subprocess.Popen) -> None:
+    with proc:  # closes the pipes and waits
+        proc.kill()
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 _SCALED = re.compile(r"Scaling by ([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?) to fit")
@@ -264,16 +335,21 @@ def clean_svg(svg: str, prefix: str, *, title: str | None = None) -> str:
     return svg[:match.start()] + new_head + title_el + svg[match.end():].lstrip("\n")
 
 
-def render_svg(dot_text: str, *, title: str | None = None, prefix: str | None = None) -> str:
+def render_svg(dot_text: str, *, title: str | None = None, prefix: str | None = None,
+               started: StartedDot | None = None) -> str:
     """Render DOT to SVG ready to inline (see :func:`clean_svg`).
 
     The prefix is the graph's ``id``, so Graphviz writes the ids prefixed itself.
+    ``started``: a ``dot -Tsvg`` already running (:class:`StartedDot`) to draw it with.
 
     Raises:
         RenderError: Graphviz missing or failing.
     """
     prefix = prefix or diagram_prefix(dot_text)
-    raw = render(dot_text, "svg", graph_id=prefix).decode("utf-8")
+    if started is not None:
+        raw = started.render(dot_text, graph_id=prefix).decode("utf-8")
+    else:
+        raw = render(dot_text, "svg", graph_id=prefix).decode("utf-8")
     return clean_svg(raw, prefix, title=title)
 
 

@@ -212,9 +212,9 @@ def _flatten_png(png: bytes, dpi: float) -> bytes:
     with Image.open(io.BytesIO(png)) as im:
         # Dropping alpha is compositing on white here: everything but that strip is
         # already painted on the opaque white page, and the strip itself is white.
-        rgb = im.convert("RGB")
-    width, height = rgb.size
-    pixels = memoryview(rgb.tobytes())
+        # The raw RGB packer drops it while copying out (no converted image in between).
+        width, height = im.size
+        pixels = memoryview(im.tobytes("raw", "RGB") if im.mode in ("RGB", "RGBA") else im.convert("RGB").tobytes())
     stride = 3 * width
     deflate = zlib.compressobj(6)
     idat = []

@@ -305,8 +305,13 @@ def _param_label(param: str | None, displays: Mapping[str, Name], halo: bool = T
 FOLDED_NODESEP = "0.35"
 #: How far from the arrowhead a parameter sits in the unrolled view (in units of 10 points).
 HEAD_LABEL_DISTANCE = 2.2
-#: Extra room, in inches, between two columns of a diagram turned a quarter (time running down).
-VERTICAL_LABEL_ROOM = 0.4
+#: Room, in inches, between two columns of nodes of a diagram turned a quarter: a level edge and its
+#: parameter's name (one or two letters, by the arrowhead), without the row height a picture
+#: across the page leaves for the labels of its rising edges.
+VERTICAL_ROW_GAP = 0.75
+#: Turned a quarter, the least distance between two rows (now columns side by side), in inches:
+#: a row's height is no width to keep; the nodes' own widths and the label room set it.
+VERTICAL_ROW_MIN = 0.0
 
 
 def _label_width(param: str) -> float:
@@ -504,7 +509,8 @@ def to_dot(
             # Turned a quarter, two rows are side by side: the edge between them runs level and
             # its label needs room between the boxes, not squeezed against them.
             pinned = positions(graph, rows, row_order, annotated, laid, moved=moved, found=found,
-                               row_gap=ROW_GAP + (VERTICAL_LABEL_ROOM if orient == "vertical" else 0.0))
+                               row_gap=VERTICAL_ROW_GAP if orient == "vertical" else ROW_GAP,
+                               row_min=VERTICAL_ROW_MIN if orient == "vertical" else None)
         if orient == "vertical":
             # Turned a quarter: each step is a row (time runs down), inputs on the left.
             pinned = {k: (y, round(-x, 2)) for k, (x, y) in pinned.items()}

@@ -173,7 +173,7 @@ ROW_GAP = 0.75
 def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, int],
               annotated: bool, sizes: Mapping[str, tuple[float, float]] | None = None,
               *, moved: set[str] | frozenset[str] = frozenset(), found: list[Fan] | tuple = (),
-              row_gap: float = ROW_GAP) -> dict[str, tuple[float, float]]:
+              row_gap: float = ROW_GAP, row_min: float | None = None) -> dict[str, tuple[float, float]]:
     """Pinned (x, y) of each unrolled node (and junction): one column per step, one row per level.
 
     Variables of one level sit side by side in fixed slots, the same in every
@@ -184,11 +184,13 @@ def positions(graph: Graph, level: Mapping[str, float], row_order: Mapping[str, 
     :func:`gated_rows`) sit right of the gates, each ``found`` junction left of
     them, so that the chain from one to the next runs straight between two
     columns. A column of initial states only is as narrow as what it holds. ``row_gap``
-    is the room between two rows' nodes (for the edges and their labels).
+    is the room between two rows' nodes (for the edges and their labels); ``row_min`` the least
+    step from one row to the next (by default a row's height: turned a quarter, rows stand
+    side by side and need no more than their nodes' widths and ``row_gap``).
     """
     sizes = sizes or {}
     base_w = SLOT_WIDTH * (1.35 if annotated else 1.0)
-    base_h = ROW_HEIGHT * (1.3 if annotated else 1.0)
+    base_h = ROW_HEIGHT * (1.3 if annotated else 1.0) if row_min is None else row_min
     if found:
         # Gated cells: slots hug their nodes, so that the steps of an LSTM fit a slide.
         # Two-digit steps widen every name (q^(10)): their labels need the room beside them.

@@ -83,9 +83,16 @@ def test_no_copy_where_it_would_not_help(header):
 
 @needs_diagram
 def test_no_copy_when_the_vertical_layout_reads_no_better():
-    """The GRU turned is wider than across (its gates side by side in each row): one drawing."""
+    """The stacked LSTM turned is wider than across (three layers' gates side by side): one drawing."""
+    stack = (EXAMPLES / "lstm_stack.rnn").read_text(encoding="utf-8")
+    assert "rnnviz-pair" not in _block("view=unrolled unroll=1", stack)
+
+
+@needs_diagram
+def test_the_gru_turned_is_the_narrower_copy():
+    """Turned, the GRU's columns stand close: three steps with values read larger on a phone."""
     gru = (EXAMPLES / "gru.rnn").read_text(encoding="utf-8")
-    assert "rnnviz-pair" not in _block("view=unrolled unroll=3 values=true", gru)
+    assert "rnnviz-pair" in _block("view=unrolled unroll=3 values=true", gru)
 
 
 @needs_diagram

@@ -96,6 +96,8 @@ def _reader_text(g: CellGraph, n: CellNode, folded: bool) -> str:
         return n.name  # already in words: "x at t = 2 and h at t = 1"
     if n.ellipsis:
         return f"{plain_label(_display(g, n.name))} at the steps left out"
+    if n.op == "concat" and n.name != "concat":
+        return n.name + _when(n, folded)  # one joined for several equations (see _merged_concats)
     if n.role == "op":
         what = _OP_WORDS.get(n.op or "") or _FUNC_TEXT.get(n.op or "") or (n.op or "operation")
         where = f" in the equation of {plain_label(_display(g, n.eq))}" if n.eq else ""
@@ -119,6 +121,46 @@ def _box_cell(g: CellGraph, n: CellNode) -> str:
         text, fill = escape_html(f"{n.number:g}".replace("-", "−")), "#ffffff"
     return (f'<TD BGCOLOR="{fill}" COLOR="{style.PALETTE["parameter"].stroke}" '
             f'CELLPADDING="3"><FONT POINT-SIZE="14">{text}</FONT></TD>')
+
+
+def _merged_concats(g: CellGraph, edges: list, attached_to: Mapping[str, list]) -> dict[str, str]:
+    """concatenation id -> the first one in its step that joins the same values in the same order.
+
+    ``V_z [y, c] + V_sz s + d_z``, ``V_r [y, c] + V_sr s + d_r``, ``V_s [y, c] + ...``: one
+    operand, written out once per gate. Drawn once per gate, each [ , ] pulls its own wires
+    from y and c, and those fans cross each other's and the fan of the state's products.
+    Joined once, as the value it is, it reads y and c once, and the gates' sums read it and s
+    as the encoder's read x and h (see :func:`_affine_sums`). Only a concatenation that is one
+    product among others in a sum is joined: ``W_z · [h, x]`` alone under its gate stays one
+    node (see :func:`_absorbed_concats`).
+    """
+    ins: dict[str, list[str]] = {}
+    outs: dict[str, list[str]] = {}
+    for e in edges:
+        ins.setdefault(e.target, []).append(e.source)
+        outs.setdefault(e.source, []).append(e.target)
+
+    def a_term(nid: str) -> bool:
+        (product,) = outs[nid]
+        if g.nodes[product].op not in ("matmul", "scale") or product not in attached_to:
+            return False
+        users = outs.get(product, [])
+        if len(users) != 1 or g.nodes[users[0]].op != "add":
+            return False
+        return any(t != product and g.nodes[t].op in ("matmul", "scale") for t in ins.get(users[0], []))
+
+    first: dict[tuple, str] = {}
+    out: dict[str, str] = {}
+    for n in g.nodes.values():
+        if (n.op != "concat" or n.highway or n.ellipsis or len(ins.get(n.id, [])) < 2
+                or len(outs.get(n.id, [])) != 1 or not a_term(n.id)):
+            continue
+        key = (step_of(n), n.column, tuple(ins[n.id]))
+        if key in first:
+            out[n.id] = first[key]
+        else:
+            first[key] = n.id
+    return out
 
 
 def _absorbed_concats(g: CellGraph, edges: list, attached_to: Mapping[str, list]) -> dict[str, str]:
@@ -156,7 +198,8 @@ def _merged_attrs(g: CellGraph, n: CellNode, boxes: list[CellNode], concat: bool
             "tooltip": _reader_text(g, n, g.view == "cell") + (f" ({params})" if params else "")}
 
 
-def _affine_sums(g: CellGraph, edges: list, attached_to: Mapping[str, list]) -> list[tuple[list[str], list[str]]]:
+def _affine_sums(g: CellGraph, edges: list, attached_to: Mapping[str, list],
+                 values: frozenset[str] | set[str] = frozenset()) -> list[tuple[list[str], list[str]]]:
     """Groups of gate sums that read the same values through their own matrices.
 
     ``W_f x + U_f h + b_f``, ``W_i x + U_i h + b_i``, ... each read x[t] and
@@ -168,7 +211,8 @@ def _affine_sums(g: CellGraph, edges: list, attached_to: Mapping[str, list]) -> 
 
     Returns (sum ids, the values they read) per group of at least two sums in
     one step that read the same two or more values, every term a product of a
-    parameter with a value (or a bias), each product read by its sum alone.
+    parameter with a value (or a bias), each product read by its sum alone. The operations in
+    ``values`` (concatenations joined once for several gates) count as values.
     """
     ins: dict[str, list] = {}
     outs: dict[str, list] = {}
@@ -184,7 +228,8 @@ def _affine_sums(g: CellGraph, edges: list, attached_to: Mapping[str, list]) -> 
             m = g.nodes[e.source]
             read = ins.get(m.id, [])
             if (m.op not in ("matmul", "scale") or m.id not in attached_to or len(read) != 1
-                    or len(outs.get(m.id, [])) != 1 or g.nodes[read[0].source].role == "op"):
+                    or len(outs.get(m.id, [])) != 1
+                    or g.nodes[read[0].source].role == "op" and read[0].source not in values):
                 break
             sources.append(read[0].source)
         else:
@@ -219,10 +264,12 @@ def joins_reads(g: CellGraph) -> bool:
         if e.attached:
             attached_to.setdefault(e.target, []).append(g.nodes[e.source])
     edges = [e for e in g.edges if not e.attached]
+    merged = _merged_concats(g, edges, attached_to)
+    edges = [replace(e, source=merged.get(e.source, e.source)) for e in edges if e.target not in merged]
     absorbed = _absorbed_concats(g, edges, attached_to)
     into_products = [replace(e, target=absorbed[e.target]) if e.target in absorbed else e
                      for e in edges if e.source not in absorbed]
-    return bool(_affine_sums(g, edges, attached_to)
+    return bool(_affine_sums(g, edges, attached_to, set(merged.values()))
                 or _shared_concats(g, into_products, set(absorbed.values())))
 
 
@@ -245,7 +292,12 @@ def _affine_attrs(g: CellGraph, n: CellNode, products: list[CellNode], bias: lis
     above += symbol(_OP_SYMBOL["add"], 1 if len(bias) == 1 else max(1, width - len(bias)))
     table = (f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" STYLE="ROUNDED">'
              f"<TR>{above}</TR><TR>{below}</TR></TABLE>")
-    terms = [f"{plain_label(_display(g, attached_to[m.id][0].name))} · {plain_label(_display(g, reads[m.id].name))}"
+    def operand(v: CellNode) -> str:
+        if v.op == "concat":  # one joined for several equations: "[y, c]"
+            return v.name.removeprefix("concatenation ").split(" in the equations")[0]
+        return plain_label(_display(g, v.name))
+
+    terms = [f"{plain_label(_display(g, attached_to[m.id][0].name))} · {operand(reads[m.id])}"
              for m in products] + [plain_label(_display(g, b.name)) for b in bias if b.role == "parameter"]
     return {"shape": "plain", "label": dot_html(table), "fontname": style.FONT,
             "tooltip": f"{_reader_text(g, n, g.view == 'cell')} ({' + '.join(terms)})"}
@@ -412,6 +464,22 @@ def to_dot(g: CellGraph, *, title: str | None = None, anchor: str = "anchor", nu
         if e.attached:
             attached_to.setdefault(e.target, []).append(g.nodes[e.source])
     edges = [e for e in g.edges if not e.attached]
+    merged = _merged_concats(g, edges, attached_to)
+    if merged:
+        nodes = {k: v for k, v in g.nodes.items() if k not in merged}
+        for kept in set(merged.values()):
+            eqs = list(dict.fromkeys(g.nodes[i].eq for i in g.nodes if i == kept or merged.get(i) == kept))
+            names = [plain_label(_display(g, e)) for e in eqs if e]
+            joined = [plain_label(_display(g, g.nodes[e.source].name)) for e in edges if e.target == kept]
+            nodes[kept] = replace(nodes[kept], name=f"concatenation [{', '.join(joined)}] in the equations of "
+                                                    f"{', '.join(names[:-1])} and {names[-1]}")
+        g = replace(g, nodes=nodes,
+                    edges=[replace(e, source=merged.get(e.source, e.source)) for e in g.edges
+                           if e.target not in merged])
+        edges = [e for e in g.edges if not e.attached]
+        if level is not None:
+            level = {k: v for k, v in level.items() if k not in merged}
+    shared = set(merged.values())
     absorbed = _absorbed_concats(g, edges, attached_to)
     if absorbed:
         # "W · [h, x]" as one node: the concatenation is the last cell of its product,
@@ -426,7 +494,7 @@ def to_dot(g: CellGraph, *, title: str | None = None, anchor: str = "anchor", nu
     # fed from one junction (see _affine_sums). A copy of the graph gets the junctions.
     g = replace(g, nodes=dict(g.nodes))
     affine: dict[str, tuple[list[CellNode], dict[str, CellNode]]] = {}
-    for k, (sums, sources) in enumerate(_affine_sums(g, edges, attached_to)):
+    for k, (sums, sources) in enumerate(_affine_sums(g, edges, attached_to, shared)):
         products = {e.source for e in edges if e.target in sums}
         reads = {e.target: g.nodes[e.source] for e in edges if e.target in products}
         for s in sums:

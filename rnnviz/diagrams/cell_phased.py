@@ -36,6 +36,7 @@ from dataclasses import replace
 from ..language import Model
 from . import style
 from .cell import DEFAULT_MAX_CELLS, CellEdge, CellGraph, CellNode, _Builder, cell_graph
+from .cell_layout import step_of
 from .cell_dot import Numbers, _display, _merged_attrs, _node_attrs, _q, _reader_text, _with_numbers, to_dot
 from .labels import dot_attrs, dot_html, escape_html, graph_header, html_label, plain_label
 
@@ -179,12 +180,16 @@ def build(model: Model, *, unrolled: bool, steps: int, decoder_steps: int,
                              f"{plain_label(_display(dec, dec.nodes[dst].name))} at step 0")
         lines.append(f"  {_q(src)} -> {_q(dst)} {dot_attrs(attrs)};")
         json_edges.append(replace(e, target=dst).to_json())
-    # The context enters every decoder cell from below.
-    for nid, n in dec.nodes.items():
+    # The context enters every decoder cell from below, along one bus: into the first cell's
+    # point, from there on along the bottom row to the next cell's (each wire of its own
+    # from the context node crossed the others on the way).
+    last_point: dict[str, str] = {}
+    for nid, n in sorted(dec.nodes.items(), key=lambda item: step_of(item[1])):
         if n.role == "context":
             src = ctx_ids[n.name]
-            lines.append(f"  {_q(src)} -> {_q(nid)} "
+            lines.append(f"  {_q(last_point.get(n.name, src))} -> {_q(nid)} "
                          f"{dot_attrs({'arrowhead': 'none', 'weight': '0', 'tooltip': f'the context {n.name} into the decoder'})};")
+            last_point[n.name] = nid
             json_edges.append(CellEdge(src, nid).to_json())
     # The encoder's band left of the decoder's, on one baseline; the contexts under the gap.
     enc_row, dec_row = _bottom_row(enc_lines), _bottom_row(dec_lines)

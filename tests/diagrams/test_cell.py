@@ -363,6 +363,30 @@ def test_concatenation_is_drawn_inside_its_product(text):
                 for s in direct | through} == joined
 
 
+def test_a_concatenation_several_sums_read_is_joined_once():
+    """[y, c] written in three gates' sums (with V_s s beside it) is one [ , ] node per step; the
+    gates whose sums read it and s alone become one node each, fed from one junction."""
+    text = ("z[t] = sigmoid(V_z [y[t], c[t]] + U_z s[t-1] + b_z)\n"
+            "r[t] = sigmoid(V_r [y[t], c[t]] + U_r s[t-1] + b_r)\n"
+            "s~[t] = tanh(V_s [y[t], c[t]] + U_s (r[t] * s[t-1]) + b_s)\n"
+            "s[t] = z[t] * s[t-1] + (1 - z[t]) * s~[t]")
+    cg = cell_graph(load_model(text), unrolled=True, steps=2)
+    dot_text = to_dot(cg)
+    for t in (1, 2):
+        concats = [n.id for n in cg.nodes.values() if n.op == "concat" and n.time == t]
+        assert len(concats) == 3
+        drawn = [c for c in concats if re.search(rf'^  "{re.escape(c)}" \[', dot_text, re.M)]
+        assert len(drawn) == 1
+        line = next(l for l in dot_text.splitlines() if l.startswith(f'  "{drawn[0]}" ['))
+        assert 'tooltip="concatenation [y, c] in the equations of z, r and s̃ at t = ' in line
+        # Read by the candidate's product and by the junction of the r and z sums.
+        readers = re.findall(rf'^  "{re.escape(drawn[0])}" -> "([^"]+)" \[(?!style=invis)', dot_text, re.M)
+        assert len(readers) == 2 and sum(r.startswith("join.") for r in readers) == 1
+    # The concatenation-form GRU keeps "W_z · [ , ]" as one node (no sum beside it).
+    gru = cell_graph(load_model(EXAMPLES[[p.stem for p in EXAMPLES].index("gru")].read_text()))
+    assert not any(l.startswith('  "') and 'label="[ , ]"' in l for l in to_dot(gru).splitlines())
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 def test_gru_gate_activation_sits_two_rows_above_the_input():
     """Rendered GRU cell: input row, one product row "W · [h, x]", then the gate's sigma: no row for

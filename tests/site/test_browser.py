@@ -50,6 +50,9 @@ const tables = Array.from(document.querySelectorAll('table.rnnviz-table th'))
   .map(th => th.textContent.slice(0, 40));
 const brokenNames = Array.from(document.querySelectorAll('.md-typeset table:not([class]) td:first-child code'))
   .filter(c => c.getClientRects().length > 1).map(c => c.textContent);
+// Code blocks whose lines run past the column (their ends behind a scroll bar).
+const wideCode = Array.from(document.querySelectorAll('.md-typeset pre > code')).filter(shown)
+  .filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent.trim().split(String.fromCharCode(10))[0].slice(0, 50));
 const wideMath = Array.from(document.querySelectorAll('.katex-display'))
   .filter(m => m.scrollWidth > m.clientWidth + 1).length;
 // The smallest text of every diagram as the reader sees it: its font size in the SVG's own
@@ -65,6 +68,7 @@ const tiny = Array.from(document.querySelectorAll('.rnnviz svg.rnnviz-svg')).map
 const pairs = Array.from(document.querySelectorAll('.rnnviz-pair')).filter(p =>
   Array.from(p.querySelectorAll('svg.rnnviz-svg')).filter(s => s.getBoundingClientRect().width > 0).length !== 1).length;
 return {sideways: doc.scrollWidth - doc.clientWidth, cut: cut, rawGlyphs: tables, wideMath: wideMath, pairs: pairs,
+        wideCode: wideCode,
         brokenNames: brokenNames, smallestText: tiny.length ? Math.min(...tiny) : null};
 """
 
@@ -198,6 +202,9 @@ def test_every_page_in_the_browser(driver, served, scheme):
                 problems.append(f"{name} at {width}px: diagrams wider than their block {fit['cut']}")
             if fit["wideMath"] and width >= 1280:
                 problems.append(f"{name} at {width}px: {fit['wideMath']} display formula(s) need scrolling")
+            if fit["wideCode"] and width >= 1280:
+                problems.append(f"{name} at {width}px: {len(fit['wideCode'])} code block(s) scroll sideways "
+                                f"{fit['wideCode'][:3]}")
             if fit["brokenNames"]:
                 problems.append(f"{name} at {width}px: names broken over two lines {fit['brokenNames'][:3]}")
             # Measured on the page as Chromium lays it out (the goal of the design notes: 8 px at

@@ -22,7 +22,7 @@ import subprocess
 
 from ..errors import RenderError
 from ..limits import GRAPHVIZ_TIMEOUT
-from .labels import escape_html
+from .labels import escape_dot, escape_html
 from .svginline import prefix_ids
 
 __all__ = ["FORMATS", "StartedDot", "find_dot", "render", "render_svg", "clean_svg", "diagram_prefix", "standalone_svg"]
@@ -149,7 +149,7 @@ class StartedDot:
             return render(dot_text, self.format, dpi=self.dpi, graph_id=graph_id)
         if head is not None:
             # What -Gid= does: the graph attribute's default, set before any statement of the graph.
-            dot_text = f"{dot_text[:head.end()]}\n  id={_quoted(graph_id)};{dot_text[head.end():]}"
+            dot_text = f"{dot_text[:head.end()]}\n  id={escape_dot(graph_id)};{dot_text[head.end():]}"
         return _finish(proc, dot_text, self.format, self.dpi)
 
     def close(self) -> None:
@@ -162,10 +162,6 @@ class StartedDot:
 def _end(proc: subprocess.Popen) -> None:
     with proc:  # closes the pipes and waits
         proc.kill()
-
-
-def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 _SCALED = re.compile(r"Scaling by ([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?) to fit")

@@ -214,14 +214,19 @@ def _run(args: argparse.Namespace) -> int:
             s.close()
 
 
+def _target(args: argparse.Namespace) -> tuple[bool, bool, str]:
+    """(numbers asked for, one output file or stream, the view or "both") as the options give them."""
+    annotate = bool(args.values_opt) or args.grad is not None
+    single = args.output is not None and not _is_dir_target(args.output)
+    return annotate, single, args.view or ("both" if not single else ("unrolled" if annotate else "folded"))
+
+
 def _start_graphviz(args: argparse.Namespace) -> list:
     """One ``dot`` per view to draw, started before the equations are read (see ``StartedDot``).
 
     Empty when the output is DOT or JSON, or when the options will be refused anyway.
     """
-    annotate = bool(args.values_opt) or args.grad is not None
-    single = args.output is not None and not _is_dir_target(args.output)
-    view = args.view or ("both" if not single else ("unrolled" if annotate else "folded"))
+    _, single, view = _target(args)
     if single and view == "both":
         return []
     fmt = args.format
@@ -246,9 +251,7 @@ def _draw(args: argparse.Namespace, started: list) -> int:
     from ..diagrams.diagram import draw, format_of
     from ._common import load_model_from_args
 
-    annotate = bool(args.values_opt) or args.grad is not None
-    single = args.output is not None and not _is_dir_target(args.output)
-    view = args.view or ("both" if not single else ("unrolled" if annotate else "folded"))
+    annotate, single, view = _target(args)
     if single and view == "both":
         raise UsageError("-o FILE (or -o -) takes one view; choose --view folded or --view unrolled, "
                          "or give a folder (-o DIR/)")

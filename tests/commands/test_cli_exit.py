@@ -55,25 +55,24 @@ def test_errors_keep_their_message_and_exit_code(tmp_path):
     assert _program("--help").returncode == 0
 
 
-def test_exit_handlers_run():
-    code = ("import atexit, sys\n"
-            "atexit.register(lambda: print('exit handler ran', flush=True))\n"
-            "sys.argv = ['rnnviz'] + sys.argv[1:]\n"
-            "from rnnviz.cli import run\nrun()\n")
-    proc = _program("--version", code=code)
+def _version_after(setup: str) -> str:
+    """What ``rnnviz --version`` prints as its last line, run by ``cli.run`` after ``setup``."""
+    code = f"import sys\n{setup}sys.argv = ['rnnviz', '--version']\nfrom rnnviz.cli import run\nrun()\n"
+    proc = _program(code=code)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.decode().splitlines()[-1] == "exit handler ran"
+    return proc.stdout.decode().splitlines()[-1]
+
+
+def test_exit_handlers_run():
+    setup = "import atexit\natexit.register(lambda: print('exit handler ran', flush=True))\n"
+    assert _version_after(setup) == "exit handler ran"
 
 
 def test_a_running_thread_is_waited_for():
-    code = ("import sys, threading, time\n"
-            "def late():\n    time.sleep(0.3)\n    print('thread finished', flush=True)\n"
-            "threading.Thread(target=late).start()\n"
-            "sys.argv = ['rnnviz'] + sys.argv[1:]\n"
-            "from rnnviz.cli import run\nrun()\n")
-    proc = _program("--version", code=code)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.decode().splitlines()[-1] == "thread finished"
+    setup = ("import threading, time\n"
+             "def late():\n    time.sleep(0.3)\n    print('thread finished', flush=True)\n"
+             "threading.Thread(target=late).start()\n")
+    assert _version_after(setup) == "thread finished"
 
 
 def test_a_reader_that_goes_away_is_no_traceback():

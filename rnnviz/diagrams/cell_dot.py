@@ -163,6 +163,12 @@ def _merged_concats(g: CellGraph, edges: list, attached_to: Mapping[str, list]) 
     return out
 
 
+def _joined(g: CellGraph, nid: str) -> str:
+    """What the concatenation ``nid`` joins, in its order: "[y, c]"."""
+    return "[" + ", ".join(plain_label(_display(g, g.nodes[e.source].name))
+                           for e in g.edges if e.target == nid and not e.attached) + "]"
+
+
 def _absorbed_concats(g: CellGraph, edges: list, attached_to: Mapping[str, list]) -> dict[str, str]:
     """concatenation id -> the product that alone reads it (drawn inside that product's node)."""
     out_edges: dict[str, list] = {}
@@ -293,9 +299,7 @@ def _affine_attrs(g: CellGraph, n: CellNode, products: list[CellNode], bias: lis
     table = (f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" STYLE="ROUNDED">'
              f"<TR>{above}</TR><TR>{below}</TR></TABLE>")
     def operand(v: CellNode) -> str:
-        if v.op == "concat":  # one joined for several equations: "[y, c]"
-            return v.name.removeprefix("concatenation ").split(" in the equations")[0]
-        return plain_label(_display(g, v.name))
+        return _joined(g, v.id) if v.op == "concat" else plain_label(_display(g, v.name))
 
     terms = [f"{plain_label(_display(g, attached_to[m.id][0].name))} · {operand(reads[m.id])}"
              for m in products] + [plain_label(_display(g, b.name)) for b in bias if b.role == "parameter"]
@@ -470,8 +474,7 @@ def to_dot(g: CellGraph, *, title: str | None = None, anchor: str = "anchor", nu
         for kept in set(merged.values()):
             eqs = list(dict.fromkeys(g.nodes[i].eq for i in g.nodes if i == kept or merged.get(i) == kept))
             names = [plain_label(_display(g, e)) for e in eqs if e]
-            joined = [plain_label(_display(g, g.nodes[e.source].name)) for e in edges if e.target == kept]
-            nodes[kept] = replace(nodes[kept], name=f"concatenation [{', '.join(joined)}] in the equations of "
+            nodes[kept] = replace(nodes[kept], name=f"concatenation {_joined(g, kept)} in the equations of "
                                                     f"{', '.join(names[:-1])} and {names[-1]}")
         g = replace(g, nodes=nodes,
                     edges=[replace(e, source=merged.get(e.source, e.source)) for e in g.edges

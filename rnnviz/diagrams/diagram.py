@@ -121,9 +121,10 @@ class Diagram:
             return self.to_json().encode("utf-8")
         from .render import render
 
+        svg = self._svg if format == "png" else None  # its page size: an opaque PNG at once
         if started is not None:
-            return started.render(self._dot)
-        return render(self._dot, format, dpi=dpi)
+            return started.render(self._dot, svg=svg)
+        return render(self._dot, format, dpi=dpi, svg=svg)
 
     def save(self, path: str | os.PathLike, format: str | None = None, dpi: int = 150) -> Path:
         """Write the diagram to ``path`` atomically; the format comes from the extension by default.

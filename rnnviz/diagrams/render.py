@@ -45,7 +45,8 @@ def find_dot() -> str:
     return path
 
 
-def render(dot_text: str, format: str = "svg", *, dpi: int = 150, graph_id: str | None = None) -> bytes:
+def render(dot_text: str, format: str = "svg", *, dpi: int = 150, graph_id: str | None = None,
+           svg: str | None = None) -> bytes:
     """Run ``dot -T<format>`` on ``dot_text`` and return what it printed.
 
     Args:
@@ -54,18 +55,23 @@ def render(dot_text: str, format: str = "svg", *, dpi: int = 150, graph_id: str 
         dpi: resolution of PNG output (ignored for SVG and PDF, which scale).
         graph_id: the graph's ``id`` (unless the DOT sets one): Graphviz then starts
             every id of its SVG with it (``ID_node1``), so no one has to rewrite them.
+        svg: for PNG, Graphviz's SVG of the same graph when the caller has it: its page
+            size lets Graphviz paint every pixel of the PNG opaque (see :func:`whole_pixels`);
+            without it, a quick SVG run measures the page first.
 
     Raises:
         RenderError: Graphviz missing, an unknown format, or Graphviz failing.
     """
     cmd = _command(format, dpi)
+    if format == "png" and svg is None and _pad_of(dot_text) is not None:
+        svg = render(dot_text, "svg").decode("utf-8", "replace")
     if graph_id is not None:
         cmd.append(f"-Gid={graph_id}")
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as err:  # found but cannot run (permissions, broken install)
         raise RenderError(f"could not run Graphviz 'dot': {err.strerror or err}") from None
-    return _finish(proc, dot_text, format, dpi)
+    return _finish(proc, dot_text, format, dpi, svg)
 
 
 def _command(format: str, dpi: int) -> list[str]:
@@ -84,13 +90,16 @@ def _command(format: str, dpi: int) -> list[str]:
     return cmd
 
 
-def _finish(proc: subprocess.Popen, dot_text: str, format: str, dpi: int) -> bytes:
-    """Give the running ``dot`` its graph, wait for it and return its output (RenderError if it fails)."""
+def _finish(proc: subprocess.Popen, dot_text: str, format: str, dpi: int, svg: str | None = None) -> bytes:
+    """Give the running ``dot`` its graph, wait for it and return its output (RenderError if it fails).
+
+    ``svg``: for PNG, Graphviz's SVG of the graph (its page size), or None.
+    """
     if format == "png":
         # A PNG lands in slide tools, mail and image viewers, several of which show a
         # transparent background as black (dark text on black): paint the page white.
         # A graph attribute set last wins over the one in the graph statement.
-        dot_text = _opaque(dot_text)
+        dot_text = _opaque(dot_text, whole_pixels(dot_text, svg, dpi) if svg is not None else None)
     seconds = graphviz_timeout()
     with proc:
         try:
@@ -112,6 +121,8 @@ def _finish(proc: subprocess.Popen, dot_text: str, format: str, dpi: int) -> byt
         # A bitmap over 32767 pixels is scaled down by Graphviz ("Scaling by 0.42 to fit"):
         # the file then holds fewer dots per inch than asked, and says so.
         scaled = _SCALED.search(stderr.decode("utf-8", "replace"))
+        if scaled is None and _opaque_rgb(stdout):
+            return _with_resolution(stdout, dpi)
         return _flatten_png(stdout, dpi * float(scaled.group(1)) if scaled else dpi)
     return _undated(stdout) if format == "pdf" else stdout
 
@@ -139,18 +150,25 @@ class StartedDot:
         except (RenderError, OSError):  # reported by render(), when the diagram is drawn
             self._proc = None
 
-    def render(self, dot_text: str, *, graph_id: str | None = None) -> bytes:
-        """What :func:`render` returns for ``dot_text`` (the id goes into the graph, not the command line)."""
+    def render(self, dot_text: str, *, graph_id: str | None = None, svg: str | None = None) -> bytes:
+        """What :func:`render` returns for ``dot_text`` (the id goes into the graph, not the command line;
+        ``svg`` as there)."""
         proc, self._proc = self._proc, None
         head = _GRAPH_HEAD.match(dot_text) if graph_id is not None else None
         if proc is None or (graph_id is not None and head is None):
             if proc is not None:
                 _end(proc)
-            return render(dot_text, self.format, dpi=self.dpi, graph_id=graph_id)
+            return render(dot_text, self.format, dpi=self.dpi, graph_id=graph_id, svg=svg)
         if head is not None:
             # What -Gid= does: the graph attribute's default, set before any statement of the graph.
             dot_text = f"{dot_text[:head.end()]}\n  id={escape_dot(graph_id)};{dot_text[head.end():]}"
-        return _finish(proc, dot_text, self.format, self.dpi)
+        if self.format == "png" and svg is None and _pad_of(dot_text) is not None:
+            try:
+                svg = render(dot_text, "svg").decode("utf-8", "replace")
+            except BaseException:
+                _end(proc)
+                raise
+        return _finish(proc, dot_text, self.format, self.dpi, svg)
 
     def close(self) -> None:
         """End the process if it was not used: killed and waited for, its pipes closed."""
@@ -246,17 +264,127 @@ def _undated(pdf: bytes) -> bytes:
     return _PDF_DATE.sub(lambda m: b" " * len(m.group(0)), pdf)
 
 
-def _opaque(dot_text: str) -> str:
-    """``dot_text`` with a white page instead of a transparent one.
+def _opaque(dot_text: str, pad: str | None = None) -> str:
+    """``dot_text`` with a white page instead of a transparent one (and the graph's ``pad``
+    set to ``pad``, when given).
 
     Example:
         >>> _opaque('digraph { a }')
         'digraph { a \\n  bgcolor="white";\\n}'
+        >>> _opaque('digraph { a }', "0.2,0.3")
+        'digraph { a \\n  bgcolor="white"; pad="0.2,0.3";\\n}'
     """
     body = dot_text.rstrip()
     if not body.endswith("}"):
         return dot_text
-    return body[:-1] + '\n  bgcolor="white";\n}'
+    extra = f' pad="{pad}";' if pad is not None else ""
+    return body[:-1] + f'\n  bgcolor="white";{extra}\n}}'
+
+
+#: The ``pad`` of the graph statement's attributes (in inches), as rnnviz's DOT writes it.
+_PAD = re.compile(r'^\s*graph\s*\[[^\]\n]*?\bpad="?([0-9]*\.?[0-9]+)"?[,;\s\]]', re.M)
+_VIEWBOX = re.compile(r'<svg\b[^>]*?\bviewBox="\s*([-0-9.]+)[ ,]+([-0-9.]+)[ ,]+([0-9.]+)[ ,]+([0-9.]+)\s*"')
+
+
+def _pad_of(dot_text: str) -> float | None:
+    """The graph's ``pad`` in points, when its DOT sets it once as one number (rnnviz's does).
+
+    Example:
+        >>> _pad_of('digraph {\\n  graph [fontsize="14", pad="0.15"];\\n  a\\n}')
+        10.8
+        >>> _pad_of('digraph { a }') is None
+        True
+    """
+    found = _PAD.findall(dot_text)
+    return round(float(found[0]) * 72, 9) if len(found) == 1 else None
+
+
+def whole_pixels(dot_text: str, svg: str, dpi: float) -> str | None:
+    """The ``pad`` (``"x,y"``, inches) that makes the PNG page of ``dot_text`` a whole number of
+    pixels at ``dpi``, or None when it is one already or cannot be told (the page within
+    the ``viewBox``'s rounding of half a pixel, which Graphviz may round either way).
+
+    Graphviz sizes a bitmap to the page (drawing and pad) rounded to whole pixels, and
+    paints the page's background only over its exact, fractional size: when the page was
+    rounded up, its last column or row is left half transparent, and the PNG is written with
+    an alpha channel that a slide tool shows grey or black. Padding the page by less than a
+    pixel (on both sides, so the drawing moves by less than half a pixel: 0.09 pt at 200
+    dpi) until it covers the rounded size makes every pixel opaque: Graphviz (cairo) then
+    writes plain RGB, which needs no second encoding. ``svg`` is Graphviz's SVG of the
+    same graph: its ``viewBox`` is the page in points (to 0.005 pt).
+
+    Example:
+        >>> dot = 'digraph {\\n  graph [pad="0.15"];\\n  a\\n}'
+        >>> whole_pixels(dot, '<svg width="63pt" height="50pt" viewBox="0.00 0.00 62.60 49.73">', 200)
+        '0.150350,0.150000'
+        >>> whole_pixels(dot, '<svg viewBox="0.00 0.00 72.02 36.02">', 200) is None  # 200.06 x 100.06 px
+        True
+    """
+    pad = _pad_of(dot_text)
+    box = _VIEWBOX.search(svg)
+    if pad is None or box is None:
+        return None
+    scale = dpi / 72
+    # The viewBox is rounded to 0.005 pt; the page must cover the rounded size whatever the
+    # true one was, and stay below where Graphviz would round to one pixel more.
+    margin = 0.005 * scale * 2 + 0.001
+    if margin >= 0.45:
+        return None
+    pads, grown = [], False
+    for size in (float(box.group(3)), float(box.group(4))):
+        pixels = size * scale
+        if abs(pixels % 1 - 0.5) <= margin:  # Graphviz may round either way: leave it as it is
+            return None
+        whole = int(pixels + 0.5)  # what Graphviz makes of it (ROUND)
+        if pixels >= whole + margin:
+            pads.append(pad)
+            continue
+        target = whole + margin
+        pads.append(pad + (target - pixels) / scale / 2)
+        grown = True
+    if not grown:
+        return None
+    return ",".join(f"{p / 72:.6f}" for p in pads)
+
+
+def _opaque_rgb(png: bytes) -> bool:
+    """Whether ``png`` is 8-bit RGB without transparency: ready as it is, but for its resolution.
+
+    Example:
+        >>> import struct
+        >>> _opaque_rgb(b"\\x89PNG\\r\\n\\x1a\\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">IIBBBBB", 3, 2, 8, 2, 0, 0, 0) + bytes(4))
+        True
+    """
+    return (len(png) >= 33 and png[12:16] == b"IHDR" and png[24] == 8 and png[25] == 2
+            and b"tRNS" not in png[33:png.find(b"IDAT")])
+
+
+def _with_resolution(png: bytes, dpi: float) -> bytes:
+    """``png`` with a ``pHYs`` chunk that records ``dpi`` (in place of any it had), right after its header.
+
+    Example:
+        >>> import io, struct, zlib
+        >>> from PIL import Image
+        >>> src = io.BytesIO()
+        >>> Image.new("RGB", (3, 2), (10, 20, 30)).save(src, format="PNG")
+        >>> with Image.open(io.BytesIO(_with_resolution(src.getvalue(), 200))) as im:
+        ...     im.mode, im.size, im.getpixel((2, 1)), round(im.info["dpi"][0])
+        ('RGB', (3, 2), (10, 20, 30), 200)
+    """
+    import struct
+    import zlib
+
+    per_metre = int(dpi / 0.0254 + 0.5)  # as Pillow writes dpi=(dpi, dpi)
+    data = struct.pack(">IIB", per_metre, per_metre, 1)
+    phys = struct.pack(">I", len(data)) + b"pHYs" + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(b"pHYs")))
+    out, pos = [png[:33], phys], 33  # the signature and IHDR
+    while pos + 8 <= len(png):
+        length = struct.unpack(">I", png[pos:pos + 4])[0]
+        end = pos + 12 + length
+        if png[pos + 4:pos + 8] != b"pHYs":
+            out.append(png[pos:end])
+        pos = end
+    return b"".join(out)
 
 
 def diagram_prefix(dot_text: str) -> str:

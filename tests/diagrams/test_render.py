@@ -293,3 +293,62 @@ def test_unrolled_view_keeps_to_a_slide_unless_told():
     full = draw(model, "unrolled", 5, values=True, max_columns=6)
     assert "collapsed" not in full.graph
     assert "collapsed" not in draw(_model(EXAMPLES / "vanilla.rnn"), "unrolled", 5, values=True).graph
+
+
+def _png_pixels(data: bytes):
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        return im.mode, im.size, im.info.get("dpi"), im.convert("RGB").tobytes()
+
+
+@pytest.mark.parametrize("dpi", [72, 150, 200, 300])
+@pytest.mark.parametrize("view", ["folded", "unrolled", "cell-unrolled"])
+@pytest.mark.parametrize("path", example_paths()[:6], ids=lambda p: p.stem)
+def test_png_comes_opaque_from_graphviz(path, view, dpi, monkeypatch):
+    """Padded by less than a pixel to whole pixels, the page is opaque as Graphviz writes it: the PNG
+    is RGB at the size Graphviz gave it before, its dpi recorded, and never decoded and encoded again
+    (except where the page's size sits on a rounding tie, then as before)."""
+    d = draw(_model(path), view, 3)
+    before = render._flatten_png(_raw_png(d.dot(), dpi), dpi)
+    old_mode, old_size, _, _ = _png_pixels(before)
+    tie = render.whole_pixels(d.dot(), d.svg(), dpi) is None and not render._opaque_rgb(_raw_png(d.dot(), dpi))
+    if not tie:
+        monkeypatch.setattr(render, "_flatten_png", lambda *a: pytest.fail("the PNG was encoded again"))
+    for data in (d.render("png", dpi=dpi), render.render(d.dot(), "png", dpi=dpi)):
+        mode, size, res, _ = _png_pixels(data)
+        assert (mode, size) == (old_mode, old_size) == ("RGB", old_size)
+        assert round(res[0]) == dpi and data.endswith(b"IEND\xaeB`\x82")
+        assert data.count(b"pHYs") == 1
+
+
+def _raw_png(dot_text: str, dpi: int) -> bytes:
+    """What Graphviz writes for the white page without rnnviz's padding."""
+    import subprocess
+
+    return subprocess.run(["dot", "-Tpng", f"-Gdpi={dpi}"], input=render._opaque(dot_text).encode(),
+                          capture_output=True, check=True).stdout
+
+
+def test_png_resolution_replaces_one_there_already():
+    """A pHYs chunk already in Graphviz's PNG is replaced, not doubled; the pixels stay."""
+    import io
+
+    from PIL import Image
+
+    src = io.BytesIO()
+    Image.new("RGB", (4, 3), (1, 2, 3)).save(src, format="PNG", dpi=(96, 96))
+    out = render._with_resolution(src.getvalue(), 200)
+    assert out.count(b"pHYs") == 1
+    mode, size, res, pixels = _png_pixels(out)
+    assert (mode, size, round(res[0])) == ("RGB", (4, 3), 200) and pixels == bytes([1, 2, 3]) * 12
+
+
+def test_page_on_a_rounding_tie_is_left_alone():
+    """A page whose pixel size is within the viewBox's rounding of a half is not padded (Graphviz may round it either way)."""
+    dot = 'digraph {\n  graph [pad="0.15"];\n  a\n}'
+    assert render.whole_pixels(dot, '<svg viewBox="0 0 547.50 292.42">', 72) is None
+    assert render.whole_pixels(dot, '<svg viewBox="0 0 547.40 292.42">', 72) is None  # covered already
+    assert render.whole_pixels(dot, '<svg viewBox="0 0 547.60 292.42">', 72) == "0.152854,0.150000"

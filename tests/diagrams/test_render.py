@@ -304,9 +304,9 @@ def _png_pixels(data: bytes):
         return im.mode, im.size, im.info.get("dpi"), im.convert("RGB").tobytes()
 
 
-@pytest.mark.parametrize("dpi", [72, 150, 200, 300])
-@pytest.mark.parametrize("view", ["folded", "unrolled", "cell-unrolled"])
-@pytest.mark.parametrize("path", example_paths()[:6], ids=lambda p: p.stem)
+@pytest.mark.parametrize("dpi", [72, 200])
+@pytest.mark.parametrize("view", ["folded", "cell-unrolled"])
+@pytest.mark.parametrize("path", example_paths()[:3], ids=lambda p: p.stem)
 def test_png_comes_opaque_from_graphviz(path, view, dpi, monkeypatch):
     """Padded by less than a pixel to whole pixels, the page is opaque as Graphviz writes it: the PNG
     is RGB at the size Graphviz gave it before, its dpi recorded, and never decoded and encoded again

@@ -63,8 +63,8 @@ def render(dot_text: str, format: str = "svg", *, dpi: int = 150, graph_id: str 
         RenderError: Graphviz missing, an unknown format, or Graphviz failing.
     """
     cmd = _command(format, dpi)
-    if format == "png" and svg is None and _pad_of(dot_text) is not None:
-        svg = render(dot_text, "svg").decode("utf-8", "replace")
+    if format == "png" and svg is None:
+        svg = _page_svg(dot_text)
     if graph_id is not None:
         cmd.append(f"-Gid={graph_id}")
     try:
@@ -162,9 +162,9 @@ class StartedDot:
         if head is not None:
             # What -Gid= does: the graph attribute's default, set before any statement of the graph.
             dot_text = f"{dot_text[:head.end()]}\n  id={escape_dot(graph_id)};{dot_text[head.end():]}"
-        if self.format == "png" and svg is None and _pad_of(dot_text) is not None:
+        if self.format == "png" and svg is None:
             try:
-                svg = render(dot_text, "svg").decode("utf-8", "replace")
+                svg = _page_svg(dot_text)
             except BaseException:
                 _end(proc)
                 raise
@@ -236,15 +236,9 @@ def _flatten_png(png: bytes, dpi: float) -> bytes:
         idat.append(deflate.compress(b"\0"))  # filter type 0: the row as it is
         idat.append(deflate.compress(pixels[y * stride:(y + 1) * stride]))
     idat.append(deflate.flush())
-    per_metre = int(dpi / 0.0254 + 0.5)  # as Pillow writes dpi=(dpi, dpi)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
-
     return b"".join([b"\x89PNG\r\n\x1a\n",
-                     chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
-                     chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-                     chunk(b"IDAT", b"".join(idat)), chunk(b"IEND", b"")])
+                     _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
+                     _phys(dpi), _png_chunk(b"IDAT", b"".join(idat)), _png_chunk(b"IEND", b"")])
 
 
 _PDF_DATE = re.compile(rb"/CreationDate\s*\([^)]*\)")
@@ -347,6 +341,28 @@ def whole_pixels(dot_text: str, svg: str, dpi: float) -> str | None:
     return ",".join(f"{p / 72:.6f}" for p in pads)
 
 
+def _page_svg(dot_text: str) -> str | None:
+    """Graphviz's SVG of ``dot_text``, to measure its page for :func:`whole_pixels` (None when
+    the graph's ``pad`` cannot be told, so that no run is spent on it)."""
+    return render(dot_text, "svg").decode("utf-8", "replace") if _pad_of(dot_text) is not None else None
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data and CRC."""
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
+
+
+def _phys(dpi: float) -> bytes:
+    """The ``pHYs`` chunk that records ``dpi`` (pixels per metre, as Pillow writes dpi=(dpi, dpi))."""
+    import struct
+
+    per_metre = int(dpi / 0.0254 + 0.5)
+    return _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))
+
+
 def _opaque_rgb(png: bytes) -> bool:
     """Whether ``png`` is 8-bit RGB without transparency: ready as it is, but for its resolution.
 
@@ -372,12 +388,8 @@ def _with_resolution(png: bytes, dpi: float) -> bytes:
         ('RGB', (3, 2), (10, 20, 30), 200)
     """
     import struct
-    import zlib
 
-    per_metre = int(dpi / 0.0254 + 0.5)  # as Pillow writes dpi=(dpi, dpi)
-    data = struct.pack(">IIB", per_metre, per_metre, 1)
-    phys = struct.pack(">I", len(data)) + b"pHYs" + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(b"pHYs")))
-    out, pos = [png[:33], phys], 33  # the signature and IHDR
+    out, pos = [png[:33], _phys(dpi)], 33  # the signature and IHDR
     while pos + 8 <= len(png):
         length = struct.unpack(">I", png[pos:pos + 4])[0]
         end = pos + 12 + length

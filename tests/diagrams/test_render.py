@@ -312,9 +312,9 @@ def test_png_comes_opaque_from_graphviz(path, view, dpi, monkeypatch):
     is RGB at the size Graphviz gave it before, its dpi recorded, and never decoded and encoded again
     (except where the page's size sits on a rounding tie, then as before)."""
     d = draw(_model(path), view, 3)
-    before = render._flatten_png(_raw_png(d.dot(), dpi), dpi)
-    old_mode, old_size, _, _ = _png_pixels(before)
-    tie = render.whole_pixels(d.dot(), d.svg(), dpi) is None and not render._opaque_rgb(_raw_png(d.dot(), dpi))
+    raw = _raw_png(d.dot(), dpi)
+    old_mode, old_size, _, _ = _png_pixels(render._flatten_png(raw, dpi))
+    tie = render.whole_pixels(d.dot(), d.svg(), dpi) is None and not render._opaque_rgb(raw)
     if not tie:
         monkeypatch.setattr(render, "_flatten_png", lambda *a: pytest.fail("the PNG was encoded again"))
     for data in (d.render("png", dpi=dpi), render.render(d.dot(), "png", dpi=dpi)):

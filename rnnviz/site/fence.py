@@ -94,6 +94,9 @@ class _Context:
         #: Model); None outside a build. The plugin sets and clears it.
         self.models: dict[tuple[str, str], object] | None = None
         self.renders = 0  # how many blocks were really rendered (not from the cache)
+        #: Cache key -> the future HTML of a block that a worker process renders ahead of its
+        #: page (:mod:`rnnviz.site.worker`); the plugin fills it before the pages are built.
+        self.ahead: dict = {}
 
 
 CONTEXT = _Context()
@@ -142,21 +145,40 @@ def _cached(key: str, make) -> str:
     if key in CONTEXT.memory:
         return CONTEXT.memory[key]
     path = CONTEXT.cache_dir / f"{key}.html" if CONTEXT.cache_dir else None
-    out = None
-    if path is not None:
-        try:
-            entry = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):  # not there, unreadable, or garbled: render it
-            entry = ""
-        if entry.endswith(_CACHE_END):
-            out = entry[: -len(_CACHE_END)]
+    out = cache_entry(key)
     if out is None:
-        out = make()
+        out = _from_worker(key)
+        if out is None:
+            out = make()
         CONTEXT.renders += 1
         if path is not None:
             cache_write(path, out + _CACHE_END)
     CONTEXT.memory[key] = out
     return out
+
+
+def cache_entry(key: str) -> str | None:
+    """The cached HTML of a block, or None: no cache, no entry, or one cut short or garbled."""
+    if CONTEXT.cache_dir is None:
+        return None
+    try:
+        entry = (CONTEXT.cache_dir / f"{key}.html").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):  # not there, unreadable, or garbled: render it
+        return None
+    return entry[: -len(_CACHE_END)] if entry.endswith(_CACHE_END) else None
+
+
+def _from_worker(key: str) -> str | None:
+    """The HTML a worker process rendered for this block, or None: it was not asked to, it has not
+    started on it yet (the block is then drawn here, which is quicker than waiting), or it could
+    not draw it cleanly (drawn here again, so that its messages are the page's)."""
+    job = CONTEXT.ahead.pop(key, None)
+    if job is None or job.cancel():
+        return None
+    try:
+        return job.result()
+    except Exception:  # pragma: no cover - the feeder sets a result whatever happens
+        return None
 
 
 def cache_write(path: Path, data: str | bytes) -> None:

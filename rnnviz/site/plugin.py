@@ -131,6 +131,7 @@ class RnnvizPlugin(BasePlugin):
         return config
 
     def on_files(self, files, config, **kwargs):
+        self._foresee_plots(files)
         self._foresee_downloads(files)
         return files
 
@@ -161,6 +162,10 @@ class RnnvizPlugin(BasePlugin):
             output = re.sub(rf'\s*<script[^>]*src="[^"]*{name}"[^>]*>\s*</script>', "", output)
         return output
 
+    def on_env(self, env, config, files, **kwargs):
+        self._stop_worker()  # every page is built: what the worker has left, nobody takes
+        return env
+
     def on_post_build(self, config, **kwargs):
         site = Path(config.site_dir)
         dest = site / "assets" / "rnnviz"
@@ -180,10 +185,58 @@ class RnnvizPlugin(BasePlugin):
         fence.CONTEXT.models = None
 
     def on_build_error(self, error, **kwargs):
+        self._stop_worker()
         self._stop_downloads()
         blocks.SVG_MEMO = None
         blocks.DIAGRAM_MEMO = None
         fence.CONTEXT.models = None
+
+    def _foresee_plots(self, files) -> None:
+        """Hand the pages' plot blocks to a worker process, which draws them while the pages are built.
+
+        matplotlib is most of what a cold build spends in its own process (the project's site:
+        13 plots, about 7 s of 15), one block after the other; the worker (:mod:`rnnviz.site.worker`)
+        draws them on the other core. The pages' sources are read here for fences with
+        ``show=plot`` or ``show=gradnorms`` that the cache does not hold; each page still
+        renders its own blocks, and takes the worker's HTML only for a block with the very same
+        text and options (the cache key), so a fence read wrongly here costs a plot nobody takes.
+        """
+        self._stop_worker()
+        jobs = {}
+        for file in files.documentation_pages():
+            try:
+                source = file.content_string
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "plot" not in source and "gradnorms" not in source:
+                continue
+            for header, body in fenced_blocks(source):
+                try:
+                    opts = blocks.parse_options(blocks.parse_header(header))
+                    if opts.get("show") not in _AHEAD:
+                        continue
+                    name, text = fence._source_of(body, opts)
+                    key = fence._key(text, opts)
+                except Exception:  # the fence says what is wrong when its page is built
+                    continue
+                if key not in jobs and fence.cache_entry(key) is None:
+                    jobs[key] = (name, text, opts)
+        if len(jobs) < _AHEAD_MIN:
+            return
+        from .worker import BlockWorker
+
+        try:
+            self._worker = BlockWorker()
+        except OSError as err:  # no second process: the pages draw their plots themselves
+            fence.log.debug("rnnviz: no worker process (%s)", err)
+            return
+        fence.CONTEXT.ahead = {key: self._worker.submit(*job) for key, job in jobs.items()}
+
+    def _stop_worker(self) -> None:
+        worker = self.__dict__.pop("_worker", None)
+        fence.CONTEXT.ahead = {}
+        if worker is not None:
+            worker.close()
 
     def _foresee_downloads(self, files) -> None:
         """Start drawing, before any page is built, the downloads that the pages' fences ask for.
@@ -321,6 +374,13 @@ class RnnvizPlugin(BasePlugin):
                     write_atomic(folder / f"{name}.{ext}", data)
         finally:
             self._stop_downloads()
+
+
+#: The blocks that a worker process draws ahead of their pages: the plots (matplotlib).
+_AHEAD = ("plot", "gradnorms")
+#: Fewer plots than this are drawn in the pages' process: starting the worker (Python,
+#: numpy, matplotlib: about a second of the other core) would cost more than it saves.
+_AHEAD_MIN = 2
 
 
 def _opts_key(opts: dict) -> tuple:

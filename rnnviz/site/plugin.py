@@ -231,12 +231,16 @@ class RnnvizPlugin(BasePlugin):
             fence.log.debug("rnnviz: no worker process (%s)", err)
             return
         fence.CONTEXT.ahead = {key: self._worker.submit(*job) for key, job in jobs.items()}
+        self._ahead = list(fence.CONTEXT.ahead.values())
 
     def _stop_worker(self) -> None:
         worker = self.__dict__.pop("_worker", None)
         fence.CONTEXT.ahead = {}
         if worker is not None:
             worker.close()
+            jobs = self.__dict__.pop("_ahead", [])
+            drawn = sum(1 for job in jobs if not job.cancelled() and job.result() is not None)
+            fence.log.debug("rnnviz: %d of %d plots drawn ahead by the worker process", drawn, len(jobs))
 
     def _foresee_downloads(self, files) -> None:
         """Start drawing, before any page is built, the downloads that the pages' fences ask for.

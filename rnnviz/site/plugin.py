@@ -131,8 +131,9 @@ class RnnvizPlugin(BasePlugin):
         return config
 
     def on_files(self, files, config, **kwargs):
-        self._foresee_plots(files)
-        self._foresee_downloads(files)
+        fences = list(_page_fences(files))  # the pages' sources, read once for both
+        self._foresee_plots(fences)
+        self._foresee_downloads(fences)
         return files
 
     def on_page_markdown(self, markdown, page, config, files, **kwargs):
@@ -191,34 +192,21 @@ class RnnvizPlugin(BasePlugin):
         blocks.DIAGRAM_MEMO = None
         fence.CONTEXT.models = None
 
-    def _foresee_plots(self, files) -> None:
+    def _foresee_plots(self, fences) -> None:
         """Hand the pages' plot blocks to a worker process, which draws them while the pages are built.
 
         matplotlib is most of what a cold build spends in its own process (the project's site:
         13 plots, about 7 s of 15), one block after the other; the worker (:mod:`rnnviz.site.worker`)
-        draws them on the other core. The pages' sources are read here for fences with
-        ``show=plot`` or ``show=gradnorms`` that the cache does not hold; each page still
+        draws them on the other core. ``fences`` (:func:`_page_fences`) are read for
+        ``show=plot`` or ``show=gradnorms`` blocks that the cache does not hold; each page still
         renders its own blocks, and takes the worker's HTML only for a block with the very same
         text and options (the cache key), so a fence read wrongly here costs a plot nobody takes.
         """
         self._stop_worker()
         jobs = {}
-        for file in files.documentation_pages():
-            try:
-                source = file.content_string
-            except (OSError, UnicodeDecodeError):
-                continue
-            if "plot" not in source and "gradnorms" not in source:
-                continue
-            for header, body in fenced_blocks(source):
-                try:
-                    opts = blocks.parse_options(blocks.parse_header(header))
-                    if opts.get("show") not in _AHEAD:
-                        continue
-                    name, text = fence._source_of(body, opts)
-                    key = fence._key(text, opts)
-                except Exception:  # the fence says what is wrong when its page is built
-                    continue
+        for name, text, opts in fences:
+            if opts.get("show") in _AHEAD:
+                key = fence._key(text, opts)
                 if key not in jobs and fence.cache_entry(key) is None:
                     jobs[key] = (name, text, opts)
         if len(jobs) < _AHEAD_MIN:
@@ -242,13 +230,13 @@ class RnnvizPlugin(BasePlugin):
             drawn = sum(1 for job in jobs if not job.cancelled() and job.result() is not None)
             fence.log.debug("rnnviz: %d of %d plots drawn ahead by the worker process", drawn, len(jobs))
 
-    def _foresee_downloads(self, files) -> None:
+    def _foresee_downloads(self, fences) -> None:
         """Start drawing, before any page is built, the downloads that the pages' fences ask for.
 
         Most downloads of a site are listed on one page (the project's: "For teachers", late
         in its navigation): drawn only once that page is built, their PNG files (most of a
-        build's Graphviz time) would be left to draw after the last page. The pages' sources
-        are read here for fences with ``download=``, and those drawings start at once in the
+        build's Graphviz time) would be left to draw after the last page. ``fences``
+        (:func:`_page_fences`) are read for ``download=``, and those drawings start at once in the
         download pool, the largest first. What the fences register when their pages are built
         still decides what is written: a drawing foreseen here is used only by a download
         that shows that very picture, and a fence read wrongly here (one quoted inside a
@@ -256,25 +244,16 @@ class RnnvizPlugin(BasePlugin):
         """
         state = self.__dict__.setdefault("_downloads", {})
         foreseen = []
-        for file in files.documentation_pages():
+        for name, text, opts in fences:
+            if "download" not in opts:
+                continue
             try:
-                source = file.content_string
-            except (OSError, UnicodeDecodeError):
+                todo = [ext for ext, _, whole in self._cached_files(text, opts, read=False) if not whole]
+                if todo:
+                    diagram = fence._diagram(fence._load(name, text), opts)
+                    foreseen.append(((name, text, _opts_key(opts)), diagram, todo))
+            except Exception:  # the fence says what is wrong when its page is built
                 continue
-            if "download=" not in source:
-                continue
-            for header, body in fenced_blocks(source):
-                try:
-                    opts = blocks.parse_options(blocks.parse_header(header))
-                    if "download" not in opts:
-                        continue
-                    name, text = fence._source_of(body, opts)
-                    todo = [ext for ext, _, whole in self._cached_files(text, opts, read=False) if not whole]
-                    if todo:
-                        diagram = fence._diagram(fence._load(name, text), opts)
-                        foreseen.append(((name, text, _opts_key(opts)), diagram, todo))
-                except Exception:  # the fence says what is wrong when its page is built
-                    continue
         drawings = state.setdefault("_foreseen", {})
         for key, diagram, todo in sorted(foreseen, key=lambda kdt: -len(kdt[1].dot())):  # the largest first
             drawings[key] = diagram
@@ -378,6 +357,25 @@ class RnnvizPlugin(BasePlugin):
                     write_atomic(folder / f"{name}.{ext}", data)
         finally:
             self._stop_downloads()
+
+
+def _page_fences(files):
+    """(file name, text, options) of every rnnviz fence in the pages' sources, read before any
+    page is built. A source that cannot be read and a fence whose options or ``file=`` are wrong
+    are left out: the fence says what is wrong when its page is built."""
+    for file in files.documentation_pages():
+        try:
+            source = file.content_string
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "rnnviz" not in source:
+            continue
+        for header, body in fenced_blocks(source):
+            try:
+                opts = blocks.parse_options(blocks.parse_header(header))
+                yield (*fence._source_of(body, opts), opts)
+            except Exception:
+                continue
 
 
 #: The blocks that a worker process draws ahead of their pages: the plots (matplotlib).
